@@ -1,0 +1,15 @@
+"""The published language of Lacak: every custody fact as a frozen msgspec Struct."""
+
+from events.batch import BatchDispatched, BatchReceived, BatchRegistered, ScanAction
+from events.codec import Event, decode, encode, subject
+
+__all__ = [
+    "BatchDispatched",
+    "BatchReceived",
+    "BatchRegistered",
+    "Event",
+    "ScanAction",
+    "decode",
+    "encode",
+    "subject",
+]

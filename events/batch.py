@@ -1,0 +1,38 @@
+"""Events of a batch: one labelled unit, typically one kotak suara packed for one TPS.
+
+Module path and class names are stored as topics: never rename, add a new class instead.
+"""
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+import msgspec
+
+ScanAction = Literal["dispatch", "receive"]
+
+
+class BatchEvent(msgspec.Struct, frozen=True, tag=True, kw_only=True):
+    """What every batch event carries: identity, order, destination and both clocks."""
+
+    originator_id: UUID
+    originator_version: int
+    label: str
+    destination: str  # 13-digit TPS code the batch is packed for
+    occurred_at: datetime  # on the device (EPCIS eventTime)
+    recorded_at: datetime  # on the server (EPCIS recordTime)
+
+
+class BatchRegistered(BatchEvent, frozen=True, kw_only=True):
+    item: str  # "kotak_suara"
+    ballot_type: str  # PPWP, DPR, DPD, DPRD_PROV, DPRD_KAB
+
+
+class BatchDispatched(BatchEvent, frozen=True, kw_only=True):
+    scan_id: str
+    location: str  # wilayah code where it left from
+
+
+class BatchReceived(BatchEvent, frozen=True, kw_only=True):
+    scan_id: str
+    location: str  # wilayah code where it arrived

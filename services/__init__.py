@@ -1,0 +1,1 @@
+"""Lacak's services: domain decisions, the custody application, relay, projections, CLI."""

@@ -1,0 +1,219 @@
+"""The board: planned, dispatched and received batches per kecamatan.
+
+The logic is a pure reducer (`advance`, `counter_changes`) so that the SQL view below and an
+in-memory replay produce the same board from the same events.
+"""
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Literal
+
+import msgspec
+
+from events import BatchDispatched, BatchReceived, BatchRegistered, Event
+from services.viewdb import Cursor, ViewDatabase
+
+Stage = Literal["planned", "dispatched", "received"]
+STAGE_ORDER: dict[Stage, int] = {"planned": 0, "dispatched": 1, "received": 2}
+# A batch counts in its own stage's column and every column before it.
+COLUMNS_OF_STAGE: dict[Stage, tuple[str, ...]] = {
+    "planned": ("planned",),
+    "dispatched": ("planned", "dispatched"),
+    "received": ("planned", "dispatched", "received"),
+}
+
+
+class BatchLine(msgspec.Struct, frozen=True):
+    """What the board keeps of one batch."""
+
+    kecamatan: str
+    stage: Stage
+
+
+class KecamatanCounts(msgspec.Struct, frozen=True, kw_only=True):
+    kecamatan: str  # dotted Kemendagri code
+    planned: int = 0
+    dispatched: int = 0
+    received: int = 0
+
+    @property
+    def percent_received(self) -> float:
+        return round(100 * self.received / self.planned, 1) if self.planned else 0.0
+
+
+def kecamatan_of(tps_code: str) -> str:
+    """`3604012001001` -> `36.04.01`."""
+    return f"{tps_code[0:2]}.{tps_code[2:4]}.{tps_code[4:6]}"
+
+
+def advance(line: BatchLine | None, event: Event) -> BatchLine | None:
+    """The batch's line after the event; stages only move forward, a late scan never undoes one."""
+    match event:
+        case BatchRegistered():
+            return line or BatchLine(kecamatan_of(event.destination), "planned")
+        case BatchDispatched():
+            stage: Stage = "dispatched"
+        case BatchReceived():
+            stage = "received"
+    if line is None:  # a scan of a batch the board never saw registered: place it anyway
+        line = BatchLine(kecamatan_of(event.destination), "planned")
+    if STAGE_ORDER[stage] <= STAGE_ORDER[line.stage]:
+        return line
+    return BatchLine(line.kecamatan, stage)
+
+
+def counter_changes(before: BatchLine | None, after: BatchLine | None) -> Counter[tuple[str, str]]:
+    """(kecamatan, column) -> +n / -n between two lines of one batch."""
+    changes: Counter[tuple[str, str]] = Counter()
+    if before is not None:
+        for column in COLUMNS_OF_STAGE[before.stage]:
+            changes[(before.kecamatan, column)] -= 1
+    if after is not None:
+        for column in COLUMNS_OF_STAGE[after.stage]:
+            changes[(after.kecamatan, column)] += 1
+    return changes
+
+
+def fold(
+    lines: dict[str, BatchLine], events: Iterable[Event]
+) -> tuple[dict[str, BatchLine], Counter[tuple[str, str]]]:
+    """Advance `lines` (by batch id) through the events; return the changed lines and counts."""
+    changed: dict[str, BatchLine] = {}
+    counts: Counter[tuple[str, str]] = Counter()
+    for event in events:
+        key = str(event.originator_id)
+        before = lines.get(key)
+        after = advance(before, event)
+        if after != before and after is not None:
+            lines[key] = changed[key] = after
+            counts.update(counter_changes(before, after))
+    return changed, counts
+
+
+class MemoryBoard:
+    """The board held in memory, for replays and tests."""
+
+    def __init__(self) -> None:
+        self.lines: dict[str, BatchLine] = {}
+        self.counts: Counter[tuple[str, str]] = Counter()
+
+    def apply(self, events: Iterable[Event]) -> None:
+        self.counts.update(fold(self.lines, events)[1])
+
+    def rows(self) -> list[KecamatanCounts]:
+        kecamatan = sorted({k for k, _ in self.counts})
+        return [
+            KecamatanCounts(
+                kecamatan=k,
+                planned=self.counts[(k, "planned")],
+                dispatched=self.counts[(k, "dispatched")],
+                received=self.counts[(k, "received")],
+            )
+            for k in kecamatan
+        ]
+
+
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS board_batches (
+        batch_id TEXT PRIMARY KEY, kecamatan TEXT NOT NULL, stage TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS board_kecamatan (
+        kecamatan TEXT PRIMARY KEY,
+        planned INTEGER NOT NULL DEFAULT 0,
+        dispatched INTEGER NOT NULL DEFAULT 0,
+        received INTEGER NOT NULL DEFAULT 0)""",
+    """CREATE TABLE IF NOT EXISTS projection_tracking (
+        projection TEXT PRIMARY KEY, position BIGINT NOT NULL)""",
+)
+
+
+class BoardView:
+    """The board's rows in the view database, with the position it has applied up to."""
+
+    name = "board"
+
+    def __init__(self, db: ViewDatabase):
+        self.db = db
+
+    def setup(self) -> None:
+        with self.db.transaction() as cursor:
+            for statement in SCHEMA:
+                cursor.execute(statement)
+
+    def position(self) -> int:
+        rows = self.db.query(
+            "SELECT position FROM projection_tracking WHERE projection = ?", (self.name,)
+        )
+        return rows[0][0] if rows else 0
+
+    def apply(self, notifications: Sequence[tuple[int, Event]]) -> set[str]:
+        """Apply events past the stored position, in one transaction; the kecamatan changed."""
+        with self.db.transaction() as cursor:
+            position = _tracked_position(cursor, self.name)
+            fresh = [(p, e) for p, e in notifications if p > position]
+            if not fresh:
+                return set()
+            lines = _load_lines(cursor, {str(e.originator_id) for _, e in fresh})
+            changed_lines, counts = fold(lines, (e for _, e in fresh))
+            _store(cursor, changed_lines, counts)
+            cursor.execute(
+                "INSERT INTO projection_tracking (projection, position) VALUES (?, ?) "
+                "ON CONFLICT (projection) DO UPDATE SET position = excluded.position",
+                (self.name, fresh[-1][0]),
+            )
+        return {kecamatan for kecamatan, _ in counts}
+
+    def rows(self, kecamatan: Iterable[str] | None = None) -> list[KecamatanCounts]:
+        sql = "SELECT kecamatan, planned, dispatched, received FROM board_kecamatan"
+        params: list[str] = []
+        if kecamatan is not None:
+            params = sorted(kecamatan)
+            if not params:
+                return []
+            sql += f" WHERE kecamatan IN ({', '.join('?' * len(params))})"
+        rows = self.db.query(sql + " ORDER BY kecamatan", params)
+        return [
+            KecamatanCounts(kecamatan=k, planned=p, dispatched=d, received=r) for k, p, d, r in rows
+        ]
+
+
+def _tracked_position(cursor: Cursor, name: str) -> int:
+    cursor.execute("SELECT position FROM projection_tracking WHERE projection = ?", (name,))
+    row = cursor.fetchone()
+    return row[0] if row else 0
+
+
+def _load_lines(cursor: Cursor, batch_ids: set[str]) -> dict[str, BatchLine]:
+    lines: dict[str, BatchLine] = {}
+    ids = sorted(batch_ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        cursor.execute(
+            "SELECT batch_id, kecamatan, stage FROM board_batches "
+            f"WHERE batch_id IN ({', '.join('?' * len(chunk))})",
+            chunk,
+        )
+        for batch_id, kecamatan, stage in cursor.fetchall():
+            lines[batch_id] = BatchLine(kecamatan, stage)
+    return lines
+
+
+def _store(cursor: Cursor, lines: dict[str, BatchLine], counts: Counter[tuple[str, str]]) -> None:
+    if lines:
+        cursor.executemany(
+            "INSERT INTO board_batches (batch_id, kecamatan, stage) VALUES (?, ?, ?) "
+            "ON CONFLICT (batch_id) DO UPDATE SET stage = excluded.stage",
+            [(batch_id, line.kecamatan, line.stage) for batch_id, line in lines.items()],
+        )
+    per_kecamatan = sorted({kecamatan for kecamatan, _ in counts})
+    if per_kecamatan:
+        cursor.executemany(
+            "INSERT INTO board_kecamatan (kecamatan, planned, dispatched, received) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (kecamatan) DO UPDATE SET "
+            "planned = board_kecamatan.planned + excluded.planned, "
+            "dispatched = board_kecamatan.dispatched + excluded.dispatched, "
+            "received = board_kecamatan.received + excluded.received",
+            [
+                (k, counts[(k, "planned")], counts[(k, "dispatched")], counts[(k, "received")])
+                for k in per_kecamatan
+            ],
+        )

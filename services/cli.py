@@ -1,0 +1,160 @@
+"""`lacak`: the demo on one machine, and the production parts one process each."""
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from services.batches import Batches
+from services.board import BoardView
+from services.messaging import EmbeddedNats
+from services.plan import kotak_suara_plan
+from services.projector import notify_board_changed, run_projection
+from services.relay import run_relay
+from services.serang import kabupaten_serang
+from services.settings import Settings
+from services.simulation import simulate
+from services.viewdb import open_views
+
+log = logging.getLogger("lacak")
+
+
+def progress(label: str, done: int, total: int) -> None:
+    width = 30
+    filled = width * done // total if total else width
+    end = "\n" if done >= total else ""
+    bar = "#" * filled + "." * (width - filled)
+    print(f"\r{label} [{bar}] {done:,}/{total:,}".replace(",", "."), end=end, file=sys.stderr)
+
+
+def seed(batches: Batches) -> int:
+    """Register one batch per kotak suara of every TPS, unless the store already has events."""
+    if not batches.is_empty():
+        return 0
+    plans = list(kotak_suara_plan(batches.wilayah))
+    chunk = 2500
+    for start in range(0, len(plans), chunk):
+        batches.register(plans[start : start + chunk])
+        progress("Mendaftarkan kotak suara", min(start + chunk, len(plans)), len(plans))
+    return len(plans)
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+
+async def run_board_projection(settings: Settings, stop: asyncio.Event) -> None:
+    views = open_views(settings)
+    try:
+        await run_projection(BoardView(views), settings.nats_url, stop, notify_board_changed)
+    finally:
+        views.close()
+
+
+async def run_demo(settings: Settings, simulate_rate: float | None) -> None:
+    from web.app import create_app
+
+    stop = asyncio.Event()
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        timeout_graceful_shutdown=2,
+    )
+    server = uvicorn.Server(config)
+    workers: list[Coroutine[Any, Any, None]] = [
+        run_relay(settings.store, settings.nats_url, stop),
+        run_board_projection(settings, stop),
+    ]
+    if simulate_rate:
+        base_url = f"http://{settings.host}:{settings.port}"
+        workers.append(simulate(base_url, kabupaten_serang(), simulate_rate, stop))
+    tasks = [asyncio.create_task(w) for w in workers]
+    try:
+        await server.serve()  # until Ctrl-C
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def demo(args: argparse.Namespace) -> None:
+    settings = Settings.from_env(
+        {"LACAK_DATA_DIR": str(args.data_dir), "LACAK_PORT": str(args.port)}
+    )
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    with EmbeddedNats(args.data_dir / "nats") as nats_server:
+        settings = settings.replace(nats_url=nats_server.url)
+        batches = Batches(settings.store, wilayah=kabupaten_serang())
+        try:
+            seeded = seed(batches)
+        finally:
+            batches.close()
+        if seeded:
+            print(f"{seeded:,} kotak suara terdaftar.".replace(",", "."), file=sys.stderr)
+        print(
+            f"Lacak demo: papan pantau di http://{settings.host}:{settings.port}  "
+            f"(data: {args.data_dir}, NATS: {nats_server.url}). Ctrl-C untuk berhenti.",
+            file=sys.stderr,
+        )
+        asyncio.run(run_demo(settings, args.rate if args.simulate else None))
+
+
+def web(args: argparse.Namespace) -> None:
+    from web.app import create_app
+
+    settings = Settings.from_env()
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+
+
+def run_until_signal(work: Callable[[Settings, asyncio.Event], Awaitable[None]]) -> None:
+    async def until_signal() -> None:
+        stop = asyncio.Event()
+        stop_on_signals(stop)
+        await work(Settings.from_env(), stop)
+
+    asyncio.run(until_signal())
+
+
+async def run_relay_process(settings: Settings, stop: asyncio.Event) -> None:
+    await run_relay(settings.store, settings.nats_url, stop)
+
+
+def relay(args: argparse.Namespace) -> None:
+    run_until_signal(run_relay_process)
+
+
+def project(args: argparse.Namespace) -> None:
+    run_until_signal(run_board_projection)
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    parser = argparse.ArgumentParser(prog="lacak", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("demo", help="everything on this machine: SQLite, private NATS, board")
+    p.add_argument("--data-dir", type=Path, default=Path(".lacak"))
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--simulate", action="store_true", help="scan boxes so the board moves")
+    p.add_argument("--rate", type=float, default=20.0, help="simulated scans per second")
+    p.set_defaults(run=demo)
+
+    commands.add_parser("web", help="the web app (configured by LACAK_* and store settings)")
+    commands.choices["web"].set_defaults(run=web)
+    commands.add_parser("relay", help="publish the event store's notifications to NATS")
+    commands.choices["relay"].set_defaults(run=relay)
+    p = commands.add_parser("project", help="run a projection")
+    p.add_argument("projection", choices=["board"])
+    p.set_defaults(run=project)
+
+    args = parser.parse_args(argv)
+    args.run(args)

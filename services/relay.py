@@ -1,0 +1,131 @@
+"""The relay: the event store's notification log, published in order to JetStream.
+
+The event store is the outbox. Each notification becomes one message with the id
+`<app>:<notification id>`, so JetStream drops a re-publish inside its duplicate window, and the
+relay resumes after a restart from the last message the stream holds: nothing lost, no duplicates.
+"""
+
+import asyncio
+import logging
+from collections.abc import Mapping
+
+from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory, Mapper
+from eventsourcing.utils import Environment
+from nats.aio.client import Client
+from nats.errors import Error as NatsError
+from nats.js.errors import NotFoundError
+
+import events
+from services.batches import Batches
+from services.messaging import STREAM, connect, ensure_stream, sleep_or_stop
+
+log = logging.getLogger(__name__)
+
+MSG_ID = "Nats-Msg-Id"
+BATCH = 500
+IDLE_POLL_SECONDS = 0.05
+ACK_TIMEOUT_SECONDS = 10.0
+
+
+def open_notification_log(
+    store: Mapping[str, str], app_name: str = Batches.name
+) -> tuple[ApplicationRecorder, Mapper]:
+    """The recorder and mapper of an application, without the application."""
+    env = Environment(app_name, {**Batches.env, **store})
+    factory = InfrastructureFactory.construct(env)
+    return factory.application_recorder(), factory.mapper()
+
+
+def message_id(app_name: str, notification_id: int) -> str:
+    return f"{app_name}:{notification_id}"
+
+
+def position_of(msg_id: str) -> int:
+    """`Batches:42` -> 42."""
+    return int(msg_id.rpartition(":")[2])
+
+
+class Relay:
+    def __init__(
+        self,
+        recorder: ApplicationRecorder,
+        mapper: Mapper,
+        nc: Client,
+        app_name: str = Batches.name,
+        batch: int = BATCH,
+    ):
+        self.recorder = recorder
+        self.mapper = mapper
+        self.nc = nc
+        self.js = nc.jetstream(publish_async_max_pending=batch)
+        self.app_name = app_name
+        self.batch = batch
+        self.position = 0
+        self.published = 0
+
+    async def resume_position(self) -> int:
+        """The notification id of the last message in the stream (0 if there is none)."""
+        info = await self.js.stream_info(STREAM)
+        seq = info.state.last_seq
+        while seq >= max(info.state.first_seq, 1):
+            try:
+                msg = await self.js.get_msg(STREAM, seq)
+            except NotFoundError:  # deleted message: look further back
+                seq -= 1
+                continue
+            msg_id = (msg.headers or {}).get(MSG_ID, "")
+            if msg_id.startswith(self.app_name + ":"):
+                return position_of(msg_id)
+            seq -= 1
+        return 0
+
+    async def publish_next(self) -> int:
+        """Publish the next notifications, pipelined; return how many went."""
+        notifications = await asyncio.to_thread(
+            self.recorder.select_notifications,
+            self.position,
+            self.batch,
+            inclusive_of_start=False,
+        )
+        if not notifications:
+            return 0
+        acks = []
+        for notification in notifications:
+            event = self.mapper.to_domain_event(notification)
+            acks.append(
+                await self.js.publish_async(
+                    events.subject(event),
+                    events.encode(event),
+                    stream=STREAM,
+                    headers={MSG_ID: message_id(self.app_name, notification.id)},
+                )
+            )
+        # All or nothing: a failed ack raises, and the next run starts again from the stream.
+        await asyncio.wait_for(asyncio.gather(*acks), ACK_TIMEOUT_SECONDS)
+        self.position = notifications[-1].id
+        self.published += len(notifications)
+        return len(notifications)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await ensure_stream(self.nc)
+        self.position = await self.resume_position()
+        log.info("relay resumes after notification %d", self.position)
+        while not stop.is_set():
+            if await self.publish_next() == 0 and await sleep_or_stop(stop, IDLE_POLL_SECONDS):
+                return
+
+
+async def run_relay(store: Mapping[str, str], nats_url: str, stop: asyncio.Event) -> None:
+    """Run the relay until `stop`, starting again from the stream after any NATS failure."""
+    recorder, mapper = open_notification_log(store)
+    while not stop.is_set():
+        nc = None
+        try:
+            nc = await connect(nats_url, name="lacak-relay")
+            await Relay(recorder, mapper, nc).run(stop)
+        except (NatsError, TimeoutError, OSError) as error:
+            log.warning("relay: NATS unavailable (%s); retrying", error or type(error).__name__)
+            await sleep_or_stop(stop, 1.0)
+        finally:
+            if nc is not None and not nc.is_closed:
+                await nc.close()

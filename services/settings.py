@@ -1,0 +1,74 @@
+"""Settings, read from the environment once at the composition root and passed down."""
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import msgspec
+
+SQLITE = "eventsourcing.sqlite"
+POSTGRES = "eventsourcing.postgres"
+
+# The eventsourcing library's own settings, passed through to the event store unchanged.
+STORE_KEYS = (
+    "PERSISTENCE_MODULE",
+    "SQLITE_DBNAME",
+    "SQLITE_LOCK_TIMEOUT",
+    "POSTGRES_DBNAME",
+    "POSTGRES_HOST",
+    "POSTGRES_PORT",
+    "POSTGRES_USER",
+    "POSTGRES_PASSWORD",
+    "POSTGRES_SCHEMA",
+    "POSTGRES_POOL_SIZE",
+    "POSTGRES_CONNECT_TIMEOUT",
+)
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    data_dir: Path
+    nats_url: str
+    host: str = "127.0.0.1"
+    port: int = 8000
+    store: dict[str, str]  # eventsourcing settings: PERSISTENCE_MODULE, SQLITE_*, POSTGRES_*
+    views_db: Path  # SQLite file of the views, when the store is SQLite
+
+    @property
+    def postgres(self) -> bool:
+        return self.store["PERSISTENCE_MODULE"] == POSTGRES
+
+    @property
+    def postgres_conninfo(self) -> str:
+        """libpq connection string for the views, from the same POSTGRES_* settings."""
+        parts = {
+            "dbname": self.store.get("POSTGRES_DBNAME", ""),
+            "host": self.store.get("POSTGRES_HOST", ""),
+            "port": self.store.get("POSTGRES_PORT", ""),
+            "user": self.store.get("POSTGRES_USER", ""),
+            "password": self.store.get("POSTGRES_PASSWORD", ""),
+        }
+        conninfo = " ".join(f"{k}={v}" for k, v in parts.items() if v)
+        schema = self.store.get("POSTGRES_SCHEMA")
+        return f"{conninfo} options='-c search_path={schema}'" if schema else conninfo
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
+        data_dir = Path(environ.get("LACAK_DATA_DIR", ".lacak"))
+        store = {key: environ[key] for key in STORE_KEYS if environ.get(key)}
+        store.setdefault("PERSISTENCE_MODULE", SQLITE)
+        if store["PERSISTENCE_MODULE"] not in (SQLITE, POSTGRES):
+            raise ValueError(f"PERSISTENCE_MODULE must be {SQLITE} or {POSTGRES}")
+        if store["PERSISTENCE_MODULE"] == SQLITE:
+            store.setdefault("SQLITE_DBNAME", str(data_dir / "events.sqlite"))
+            store.setdefault("SQLITE_LOCK_TIMEOUT", "10")
+        return cls(
+            data_dir=data_dir,
+            nats_url=environ.get("LACAK_NATS_URL", "nats://127.0.0.1:4222"),
+            host=environ.get("LACAK_HOST", "127.0.0.1"),
+            port=int(environ.get("LACAK_PORT", "8000")),
+            store=store,
+            views_db=Path(environ.get("LACAK_VIEWS_DB", str(data_dir / "views.sqlite"))),
+        )
+
+    def replace(self, **changes: object) -> "Settings":
+        return msgspec.structs.replace(self, **changes)

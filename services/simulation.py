@@ -1,0 +1,54 @@
+"""`lacak demo --simulate`: boxes leave the gudang and reach their kecamatan at a realistic pace."""
+
+import asyncio
+import logging
+import random
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+
+from services.plan import BALLOT_TYPES, kotak_suara_label
+from services.wilayah import Wilayah
+
+log = logging.getLogger(__name__)
+
+
+def scan_script(wilayah: Wilayah, seed: int = 2024) -> list[tuple[str, str, str]]:
+    """(label, action, location) as a gudang works: one kecamatan's truck load at a time,
+    every box scanned onto the truck at the gudang, then received at the PPK."""
+    kecamatan = list(wilayah.kecamatan)
+    random.Random(seed).shuffle(kecamatan)
+    script: list[tuple[str, str, str]] = []
+    for kec in kecamatan:
+        labels = [
+            kotak_suara_label(tps.code, ballot_type)
+            for tps in wilayah.tps
+            if wilayah.kecamatan_of_tps(tps.code) == kec.code
+            for ballot_type in BALLOT_TYPES
+        ]
+        script.extend((label, "dispatch", wilayah.code) for label in labels)
+        script.extend((label, "receive", kec.code) for label in labels)
+    return script
+
+
+async def simulate(base_url: str, wilayah: Wilayah, per_second: float, stop: asyncio.Event) -> None:
+    """Post the scan script to the device API until it is done or `stop` is set."""
+    script = scan_script(wilayah)
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+        for n, (label, action, location) in enumerate(script, 1):
+            if stop.is_set():
+                return
+            scan = {
+                "scan_id": str(uuid.uuid4()),
+                "label": label,
+                "action": action,
+                "location": location,
+                "occurred_at": datetime.now(UTC).isoformat(),
+            }
+            try:
+                response = await client.post("/api/v1/scans", json=scan)
+                response.raise_for_status()
+            except httpx.HTTPError as error:
+                log.warning("simulated scan %d failed: %s", n, error)
+            await asyncio.sleep(1 / per_second)

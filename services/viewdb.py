@@ -1,0 +1,114 @@
+"""The database that holds the views: a SQLite file (embedded) or PostgreSQL (production)."""
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+from psycopg_pool import ConnectionPool
+
+from services.settings import Settings
+
+
+class Cursor(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def fetchone(self) -> Any: ...
+
+
+class ViewDatabase(Protocol):
+    def transaction(self) -> Any:
+        """A context manager giving a cursor; commits on exit, rolls back on error."""
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]: ...
+
+    def close(self) -> None: ...
+
+
+class SqliteViews:
+    """One connection per thread on a WAL file: readers never block the projector."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def _connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=10000")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Cursor]:
+        conn = self._connection()
+        cursor = conn.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            yield cursor
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        return self._connection().execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+
+
+class _PostgresCursor:
+    """Lets the views write one SQL dialect: `?` placeholders become psycopg's `%s`."""
+
+    def __init__(self, cursor: Any):
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._cursor.execute(sql.replace("?", "%s"), params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
+        return self._cursor.executemany(sql.replace("?", "%s"), rows)
+
+    def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+
+class PostgresViews:
+    def __init__(self, conninfo: str, max_size: int = 8):
+        self._pool = ConnectionPool(conninfo, min_size=1, max_size=max_size, open=True)
+
+    @contextmanager
+    def transaction(self) -> Iterator[_PostgresCursor]:
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            yield _PostgresCursor(cursor)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._pool.connection() as conn:
+            return conn.execute(sql.replace("?", "%s"), params).fetchall()
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def open_views(settings: Settings) -> ViewDatabase:
+    if settings.postgres:
+        return PostgresViews(settings.postgres_conninfo)
+    return SqliteViews(settings.views_db)

@@ -1,0 +1,57 @@
+"""The wilayah tree (kabupaten, kecamatan, desa, TPS) that batches are planned for."""
+
+from functools import cached_property
+
+import msgspec
+
+
+class Kecamatan(msgspec.Struct, frozen=True):
+    code: str  # Kemendagri, dotted: "36.04.01"
+    name: str
+
+
+class Desa(msgspec.Struct, frozen=True):
+    code: str  # "36.04.01.2001"
+    name: str
+    kecamatan: str  # code of its kecamatan
+
+
+class Tps(msgspec.Struct, frozen=True):
+    code: str  # 13 digits: desa code without dots + 3-digit TPS number
+    number: int
+    desa: str  # code of its desa
+    dpt: int  # voters on the final list
+
+
+class Wilayah(msgspec.Struct, frozen=True, dict=True):
+    """One kabupaten's tree; the gudang is the kabupaten itself."""
+
+    code: str  # "36.04"
+    name: str
+    kecamatan: tuple[Kecamatan, ...]
+    desa: tuple[Desa, ...]
+    tps: tuple[Tps, ...]
+
+    @cached_property
+    def kecamatan_by_code(self) -> dict[str, Kecamatan]:
+        return {k.code: k for k in self.kecamatan}
+
+    @cached_property
+    def desa_by_code(self) -> dict[str, Desa]:
+        return {d.code: d for d in self.desa}
+
+    @cached_property
+    def tps_by_code(self) -> dict[str, Tps]:
+        return {t.code: t for t in self.tps}
+
+    def is_location(self, code: str) -> bool:
+        """A place a box can be scanned at: the gudang, a kecamatan, a desa or a TPS."""
+        return (
+            code == self.code
+            or code in self.kecamatan_by_code
+            or code in self.desa_by_code
+            or code in self.tps_by_code
+        )
+
+    def kecamatan_of_tps(self, tps_code: str) -> str:
+        return self.desa_by_code[self.tps_by_code[tps_code].desa].kecamatan

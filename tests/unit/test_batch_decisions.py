@@ -1,0 +1,71 @@
+"""Given events, when a scan, then events: the batch's pure decisions."""
+
+from datetime import UTC, datetime, timedelta
+
+from events import BatchDispatched, BatchReceived
+from services.domain import Scan, batch_id, evolve, record_scan, register
+
+LABEL = "KS-3604052001001-DPR"
+TPS = "3604052001001"
+T0 = datetime(2024, 2, 1, 8, 0, tzinfo=UTC)
+T1 = T0 + timedelta(hours=1)
+T2 = T0 + timedelta(hours=2)
+
+
+def registered():
+    return register(label=LABEL, destination=TPS, item="kotak_suara", ballot_type="DPR", at=T0)
+
+
+def scan(scan_id: str, action="dispatch", location="36.04", at=T1) -> Scan:
+    return Scan(scan_id=scan_id, label=LABEL, action=action, location=location, occurred_at=at)
+
+
+def test_a_batch_id_is_derived_from_its_label():
+    assert batch_id(LABEL) == batch_id(LABEL) != batch_id("KS-3604052001001-DPD")
+    assert registered().originator_id == batch_id(LABEL)
+
+
+def test_a_dispatch_scan_records_the_batch_leaving_with_both_clocks():
+    batch = evolve(None, [registered()])
+    assert record_scan(batch, scan("S1"), at=T2) == [
+        BatchDispatched(
+            originator_id=batch_id(LABEL),
+            originator_version=2,
+            label=LABEL,
+            destination=TPS,
+            occurred_at=T1,
+            recorded_at=T2,
+            scan_id="S1",
+            location="36.04",
+        )
+    ]
+
+
+def test_a_receipt_records_where_the_batch_arrived():
+    batch = evolve(None, [registered()])
+    [event] = record_scan(batch, scan("S2", action="receive", location="36.04.05"), at=T2)
+    assert isinstance(event, BatchReceived)
+    assert (event.location, event.originator_version) == ("36.04.05", 2)
+
+
+def test_a_retried_scan_appends_nothing():
+    batch = evolve(None, [registered()])
+    batch = evolve(batch, record_scan(batch, scan("S1"), at=T1))
+    assert record_scan(batch, scan("S1"), at=T2) == []
+
+
+def test_a_receipt_without_a_dispatch_is_recorded_as_it_happened():
+    batch = evolve(None, [registered()])
+    [event] = record_scan(batch, scan("S9", action="receive", location="36.04.05"), at=T2)
+    assert isinstance(event, BatchReceived)
+
+
+def test_the_state_remembers_each_scan_and_where_the_batch_is():
+    batch = evolve(None, [registered()])
+    batch = evolve(batch, record_scan(batch, scan("S1"), at=T1))
+    batch = evolve(batch, record_scan(batch, scan("S2", "receive", "36.04.05", T2), at=T2))
+    assert batch.version == 3
+    assert batch.location == "36.04.05"
+    assert not batch.in_transit
+    assert set(batch.scans) == {"S1", "S2"}
+    assert batch.scans["S2"].recorded_at == T2

@@ -1,0 +1,1 @@
+"""Lacak's web face: the Litestar app, its routes, templates and static files."""

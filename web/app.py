@@ -1,0 +1,101 @@
+"""The composition root of the web process: `create_app(settings)`."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import jinja2
+from litestar import Litestar, MediaType, Request, Response
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from services.batches import Batches, ConflictError
+from services.board import BoardView
+from services.domain import DomainError, UnknownLabelError, UnknownLocationError
+from services.serang import kabupaten_serang
+from services.settings import Settings
+from services.viewdb import open_views
+from services.wilayah import Wilayah
+from web.board import BoardBroadcaster, board_router, follow_board_changes, row_renderer
+from web.scans import post_scan
+
+HERE = Path(__file__).parent
+NODE_MODULES = HERE / "node_modules"
+VENDOR = {
+    "htmx": NODE_MODULES / "htmx.org" / "dist",
+    "htmx-ext-sse": NODE_MODULES / "htmx-ext-sse" / "dist",
+}
+
+STATUS_OF_ERROR = {UnknownLabelError: 404, UnknownLocationError: 422, ConflictError: 409}
+
+
+def domain_error(request: Request, error: DomainError) -> Response[dict[str, object]]:
+    status = STATUS_OF_ERROR.get(type(error), 400)
+    return Response(
+        {"status_code": status, "detail": str(error)}, status_code=status, media_type=MediaType.JSON
+    )
+
+
+def vendor_routers() -> list:
+    missing = [str(d) for d in VENDOR.values() if not d.is_dir()]
+    if missing:
+        raise FileNotFoundError(
+            f"browser libraries missing ({', '.join(missing)}): run `npm ci --prefix web`"
+        )
+    return [
+        create_static_files_router(path=f"/static/vendor/{name}", directories=[directory])
+        for name, directory in VENDOR.items()
+    ]
+
+
+def create_app(settings: Settings, wilayah: Wilayah | None = None) -> Litestar:
+    wilayah = wilayah or kabupaten_serang()
+    templates = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        batches = await asyncio.to_thread(Batches, settings.store, wilayah=wilayah)
+        views = await asyncio.to_thread(open_views, settings)
+        board_view = BoardView(views)
+        await asyncio.to_thread(board_view.setup)
+        broadcaster = BoardBroadcaster(row_renderer(templates, board_view, wilayah))
+        app.state.update(
+            batches=batches, board_view=board_view, wilayah=wilayah, broadcaster=broadcaster
+        )
+        stop = asyncio.Event()
+        every_row = [k.code for k in wilayah.kecamatan]
+        tasks = [
+            asyncio.create_task(broadcaster.run(), name="board-broadcaster"),
+            asyncio.create_task(
+                follow_board_changes(settings.nats_url, broadcaster, every_row, stop),
+                name="board-notices",
+            ),
+        ]
+        try:
+            yield
+        finally:
+            stop.set()
+            broadcaster.close()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            views.close()
+            batches.close()
+
+    return Litestar(
+        route_handlers=[
+            board_router,
+            post_scan,
+            create_static_files_router(path="/static", directories=[HERE / "static"]),
+            *vendor_routers(),
+        ],
+        lifespan=[lifespan],
+        template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(templates)),
+        exception_handlers={DomainError: domain_error},
+        openapi_config=OpenAPIConfig(title="Lacak", version="0.1.0", path="/schema"),
+    )
