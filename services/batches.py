@@ -1,13 +1,22 @@
 """The custody application: loads a batch, decides, saves; the event store is the only truth."""
 
+import random
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import msgspec
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent, Transcoder
+from eventsourcing.persistence import (
+    IntegrityError,
+    InternalError,
+    Mapper,
+    ProgrammingError,
+    StoredEvent,
+    Transcoder,
+)
 from eventsourcing.utils import get_topic
 
 import events
@@ -27,6 +36,22 @@ from services.domain import (
 from services.wilayah import Wilayah
 
 SAVE_ATTEMPTS = 5
+SETUP_ATTEMPTS = 10
+T = TypeVar("T")
+
+
+def retry_setup(construct: Callable[[], T]) -> T:
+    """Run table creation again when another process creates the same tables at the same moment.
+
+    PostgreSQL answers concurrent `CREATE ... IF NOT EXISTS` of one table or type with a
+    transient error ("tuple concurrently updated", a duplicate type name).
+    """
+    for _ in range(SETUP_ATTEMPTS - 1):
+        try:
+            return construct()
+        except (InternalError, IntegrityError, ProgrammingError):
+            time.sleep(0.1 + random.random() * 0.2)
+    return construct()
 
 
 class ConflictError(DomainError):
@@ -102,7 +127,7 @@ class Batches(Application[UUID]):
         wilayah: Wilayah,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ):
-        super().__init__(dict(env) if env is not None else None)
+        retry_setup(lambda: super(Batches, self).__init__(dict(env) if env is not None else None))
         self.wilayah = wilayah
         self.clock = clock
 

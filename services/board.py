@@ -135,9 +135,7 @@ class BoardView:
         self.db = db
 
     def setup(self) -> None:
-        with self.db.transaction() as cursor:
-            for statement in SCHEMA:
-                cursor.execute(statement)
+        self.db.create(SCHEMA)
 
     def position(self) -> int:
         rows = self.db.query(

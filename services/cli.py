@@ -59,10 +59,12 @@ async def run_board_projection(settings: Settings, stop: asyncio.Event) -> None:
         views.close()
 
 
-async def run_demo(settings: Settings, simulate_rate: float | None) -> None:
-    from web.app import create_app
+async def run_stack(
+    settings: Settings, stop: asyncio.Event, simulate_rate: float | None = None
+) -> None:
+    """Web, relay and board projection in one process, until `stop` or the server exits."""
+    from web.app import create_app  # the one place services/ reaches into web/: to serve it
 
-    stop = asyncio.Event()
     config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
@@ -79,11 +81,14 @@ async def run_demo(settings: Settings, simulate_rate: float | None) -> None:
         base_url = f"http://{settings.host}:{settings.port}"
         workers.append(simulate(base_url, kabupaten_serang(), simulate_rate, stop))
     tasks = [asyncio.create_task(w) for w in workers]
+    serving = asyncio.create_task(server.serve())
+    stopping = asyncio.create_task(stop.wait())
     try:
-        await server.serve()  # until Ctrl-C
+        await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        server.should_exit = True
         stop.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(serving, stopping, *tasks, return_exceptions=True)
 
 
 def demo(args: argparse.Namespace) -> None:
@@ -105,7 +110,7 @@ def demo(args: argparse.Namespace) -> None:
             f"(data: {args.data_dir}, NATS: {nats_server.url}). Ctrl-C untuk berhenti.",
             file=sys.stderr,
         )
-        asyncio.run(run_demo(settings, args.rate if args.simulate else None))
+        asyncio.run(run_stack(settings, asyncio.Event(), args.rate if args.simulate else None))
 
 
 def web(args: argparse.Namespace) -> None:

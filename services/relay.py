@@ -16,7 +16,7 @@ from nats.errors import Error as NatsError
 from nats.js.errors import NotFoundError
 
 import events
-from services.batches import Batches
+from services.batches import Batches, retry_setup
 from services.messaging import STREAM, connect, ensure_stream, sleep_or_stop
 
 log = logging.getLogger(__name__)
@@ -27,13 +27,18 @@ IDLE_POLL_SECONDS = 0.05
 ACK_TIMEOUT_SECONDS = 10.0
 
 
-def open_notification_log(
-    store: Mapping[str, str], app_name: str = Batches.name
-) -> tuple[ApplicationRecorder, Mapper]:
-    """The recorder and mapper of an application, without the application."""
-    env = Environment(app_name, {**Batches.env, **store})
-    factory = InfrastructureFactory.construct(env)
-    return factory.application_recorder(), factory.mapper()
+class NotificationLog:
+    """An application's notification log and mapper, opened without the application."""
+
+    def __init__(self, store: Mapping[str, str], app_name: str = Batches.name):
+        self.factory = InfrastructureFactory.construct(
+            Environment(app_name, {**Batches.env, **store})
+        )
+        self.recorder: ApplicationRecorder = retry_setup(self.factory.application_recorder)
+        self.mapper: Mapper = self.factory.mapper()
+
+    def close(self) -> None:
+        self.factory.close()
 
 
 def message_id(app_name: str, notification_id: int) -> str:
@@ -117,15 +122,18 @@ class Relay:
 
 async def run_relay(store: Mapping[str, str], nats_url: str, stop: asyncio.Event) -> None:
     """Run the relay until `stop`, starting again from the stream after any NATS failure."""
-    recorder, mapper = open_notification_log(store)
-    while not stop.is_set():
-        nc = None
-        try:
-            nc = await connect(nats_url, name="lacak-relay")
-            await Relay(recorder, mapper, nc).run(stop)
-        except (NatsError, TimeoutError, OSError) as error:
-            log.warning("relay: NATS unavailable (%s); retrying", error or type(error).__name__)
-            await sleep_or_stop(stop, 1.0)
-        finally:
-            if nc is not None and not nc.is_closed:
-                await nc.close()
+    notification_log = await asyncio.to_thread(NotificationLog, store)
+    try:
+        while not stop.is_set():
+            nc = None
+            try:
+                nc = await connect(nats_url, name="lacak-relay")
+                await Relay(notification_log.recorder, notification_log.mapper, nc).run(stop)
+            except (NatsError, TimeoutError, OSError) as error:
+                log.warning("relay: NATS unavailable (%s); retrying", error or type(error).__name__)
+                await sleep_or_stop(stop, 1.0)
+            finally:
+                if nc is not None and not nc.is_closed:
+                    await nc.close()
+    finally:
+        notification_log.close()

@@ -54,7 +54,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
         data_dir = Path(environ.get("LACAK_DATA_DIR", ".lacak"))
-        store = {key: environ[key] for key in STORE_KEYS if environ.get(key)}
+        store = {key: environ[key] for key in STORE_KEYS if key in environ}
         store.setdefault("PERSISTENCE_MODULE", SQLITE)
         if store["PERSISTENCE_MODULE"] not in (SQLITE, POSTGRES):
             raise ValueError(f"PERSISTENCE_MODULE must be {SQLITE} or {POSTGRES}")

@@ -11,6 +11,8 @@ from psycopg_pool import ConnectionPool
 
 from services.settings import Settings
 
+SETUP_LOCK = 0x4C4143414B  # "LACAK"
+
 
 class Cursor(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
@@ -24,6 +26,9 @@ class ViewDatabase(Protocol):
         """A context manager giving a cursor; commits on exit, rolls back on error."""
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]: ...
+
+    def create(self, statements: Sequence[str]) -> None:
+        """Create tables; safe while another process creates the same ones."""
 
     def close(self) -> None: ...
 
@@ -65,6 +70,11 @@ class SqliteViews:
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         return self._connection().execute(sql, params).fetchall()
 
+    def create(self, statements: Sequence[str]) -> None:
+        with self.transaction() as cursor:  # BEGIN IMMEDIATE already serialises writers
+            for statement in statements:
+                cursor.execute(statement)
+
     def close(self) -> None:
         with self._lock:
             for conn in self._all:
@@ -103,6 +113,13 @@ class PostgresViews:
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._pool.connection() as conn:
             return conn.execute(sql.replace("?", "%s"), params).fetchall()
+
+    def create(self, statements: Sequence[str]) -> None:
+        # Concurrent CREATE ... IF NOT EXISTS can fail in PostgreSQL: take turns.
+        with self.transaction() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(?)", (SETUP_LOCK,))
+            for statement in statements:
+                cursor.execute(statement)
 
     def close(self) -> None:
         self._pool.close()

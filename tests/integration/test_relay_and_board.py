@@ -1,0 +1,167 @@
+"""Event store -> relay -> JetStream -> board projection, on real NATS, SQLite and PostgreSQL."""
+
+import asyncio
+import random
+import uuid
+from datetime import UTC, datetime
+
+import msgspec
+import nats
+import pytest
+from nats.js.errors import NotFoundError
+
+from services.batches import Batches
+from services.board import BoardView
+from services.domain import Scan, UnknownLabelError
+from services.messaging import STREAM, EmbeddedNats
+from services.plan import kotak_suara_plan
+from services.projector import run_projection
+from services.relay import run_relay
+from services.serang import kabupaten_serang
+from services.settings import Settings
+from services.viewdb import open_views
+from tests.integration.counting import count_from_event_store
+
+SERANG = kabupaten_serang()
+
+
+def plans(tps_count: int):
+    return list(kotak_suara_plan(msgspec.structs.replace(SERANG, tps=SERANG.tps[:tps_count])))
+
+
+def scans_for(labels: list[str], count: int, seed: int = 7) -> list[Scan]:
+    rng = random.Random(seed)
+    scans = []
+    for _ in range(count):
+        label = rng.choice(labels)
+        action = rng.choice(["dispatch", "receive"])
+        location = "36.04" if action == "dispatch" else "36.04.05"
+        scans.append(
+            Scan(
+                scan_id=str(uuid.UUID(int=rng.getrandbits(128))),
+                label=label,
+                action=action,
+                location=location,
+                occurred_at=datetime.now(UTC),
+            )
+        )
+    return scans
+
+
+def board_counts(view: BoardView) -> dict[str, tuple[int, int, int]]:
+    return {r.kecamatan: (r.planned, r.dispatched, r.received) for r in view.rows()}
+
+
+async def wait_for(condition, timeout: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await asyncio.to_thread(condition):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.1)
+
+
+async def stream_message_ids(nats_url: str) -> list[str]:
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    try:
+        info = await js.stream_info(STREAM)
+    except NotFoundError:  # the relay has not created it yet
+        await nc.close()
+        return []
+    ids = [
+        (await js.get_msg(STREAM, seq)).headers["Nats-Msg-Id"]
+        for seq in range(info.state.first_seq, info.state.last_seq + 1)
+    ]
+    await nc.close()
+    return ids
+
+
+@pytest.fixture
+def batches(settings: Settings):
+    app = Batches(settings.store, wilayah=SERANG)
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def board(settings: Settings):
+    views = open_views(settings)
+    view = BoardView(views)
+    view.setup()
+    yield view
+    views.close()
+
+
+async def test_the_board_equals_the_event_store_after_relay_and_projection(
+    settings, batches, board
+):
+    labels = [p.label for p in plans(12)]
+    batches.register(plans(12))
+    for scan in scans_for(labels, 150):
+        batches.scan(scan)
+    stop = asyncio.Event()
+    workers = [
+        asyncio.create_task(run_relay(settings.store, settings.nats_url, stop)),
+        asyncio.create_task(run_projection(board, settings.nats_url, stop)),
+    ]
+    expected = count_from_event_store(batches.recorder)
+    await wait_for(lambda: board_counts(board) == expected)
+    stop.set()
+    await asyncio.gather(*workers)
+    assert sum(p for p, _, _ in expected.values()) == 60
+
+
+async def test_a_restarted_relay_publishes_each_notification_exactly_once(settings, batches):
+    batches.register(plans(4))
+    labels = [p.label for p in plans(4)]
+    for round_ in range(3):
+        batches.scan(scans_for(labels, 1, seed=round_)[0])
+        stop = asyncio.Event()
+        relay = asyncio.create_task(run_relay(settings.store, settings.nats_url, stop))
+        max_id = batches.recorder.max_notification_id()
+        while len(await stream_message_ids(settings.nats_url)) < max_id:
+            await asyncio.sleep(0.05)
+        stop.set()
+        await relay
+    ids = await stream_message_ids(settings.nats_url)
+    assert ids == [f"Batches:{n}" for n in range(1, batches.recorder.max_notification_id() + 1)]
+
+
+async def test_scans_are_accepted_while_nats_is_down_and_the_board_catches_up(
+    settings, batches, board, nats_server: EmbeddedNats
+):
+    labels = [p.label for p in plans(3)]
+    batches.register(plans(3))
+    stop = asyncio.Event()
+    workers = [
+        asyncio.create_task(run_relay(settings.store, settings.nats_url, stop)),
+        asyncio.create_task(run_projection(board, settings.nats_url, stop)),
+    ]
+    await wait_for(lambda: board_counts(board) == count_from_event_store(batches.recorder))
+    nats_server.stop()
+    for scan in scans_for(labels, 40):
+        batches.scan(scan)  # the event store is the truth: no NATS needed to accept a scan
+    assert board_counts(board) != count_from_event_store(batches.recorder)
+    nats_server.start()
+    await wait_for(
+        lambda: board_counts(board) == count_from_event_store(batches.recorder), timeout=60
+    )
+    stop.set()
+    await asyncio.gather(*workers)
+
+
+def test_an_unknown_label_is_refused_and_nothing_is_appended(batches):
+    batches.register(plans(1))
+    before = batches.recorder.max_notification_id()
+    with pytest.raises(UnknownLabelError):
+        batches.scan(scans_for(["KS-0000000000000-DPR"], 1)[0])
+    assert batches.recorder.max_notification_id() == before
+
+
+def test_a_retried_scan_gets_the_first_answer_and_appends_nothing(batches):
+    batches.register(plans(1))
+    scan = scans_for([plans(1)[0].label], 1)[0]
+    first = batches.scan(scan)
+    after_first = batches.recorder.max_notification_id()
+    assert batches.scan(scan) == first
+    assert batches.recorder.max_notification_id() == after_first
