@@ -1,14 +1,19 @@
 """Fixtures for real servers: a private nats-server per test, SQLite in tmp_path, PostgreSQL."""
 
+import asyncio
 import os
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 
-from services.messaging import EmbeddedNats
+from services.cli import run_stack
+from services.messaging import EmbeddedNats, free_port
 from services.settings import Settings
 
 POSTGRES = {"host": "127.0.0.1", "port": "5432", "dbname": "test", "user": os.environ.get(
@@ -70,3 +75,53 @@ def store_env(request: pytest.FixtureRequest, tmp_path: Path, nats_server: Embed
 @pytest.fixture
 def settings(store_env: dict[str, str]) -> Settings:
     return Settings.from_env(store_env)
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path: Path, nats_server: EmbeddedNats) -> Settings:
+    """Settings of the embedded default: SQLite files in tmp_path and the test's nats-server."""
+    (tmp_path / "data").mkdir(exist_ok=True)
+    return Settings.from_env(settings_env("sqlite", tmp_path, nats_server.url, None))
+
+
+class LiveLacak:
+    """Web, relay and board projection running in a thread, as `lacak demo` runs them."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings.replace(port=free_port())
+        self.base_url = f"http://127.0.0.1:{self.settings.port}"
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, name="live-lacak", daemon=True)
+
+    def _run(self) -> None:
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            await run_stack(self.settings, self._stop)
+
+        asyncio.run(main())
+
+    def start(self) -> "LiveLacak":
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.base_url + "/api/v1/board", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError("the live Lacak did not answer in 30 s")
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout=30)
+
+
+@pytest.fixture
+def live_lacak(sqlite_settings: Settings) -> Iterator[LiveLacak]:
+    lacak = LiveLacak(sqlite_settings).start()
+    yield lacak
+    lacak.stop()

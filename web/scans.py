@@ -6,6 +6,7 @@ from typing import Annotated
 import msgspec
 from litestar import Response, post
 from litestar.datastructures import State
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from events import ScanAction
@@ -26,7 +27,7 @@ class ScanIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 @post("/api/v1/scans", name="scan", sync_to_thread=True, status_code=HTTP_201_CREATED)
-def post_scan(data: ScanIn, state: State) -> Response[ScanResult]:
+def post_scan(data: JSONBody[ScanIn], state: State) -> Response[ScanResult]:
     """Record a scan. A retried `scan_id` returns the first answer and records nothing more."""
     result = state.batches.scan(Scan(**msgspec.structs.asdict(data)))
     return Response(result, status_code=HTTP_201_CREATED)

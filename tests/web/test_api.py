@@ -1,0 +1,109 @@
+"""The device API and the board's JSON, through the Litestar test client on a real store."""
+
+from collections.abc import Iterator
+
+import msgspec
+import pytest
+from litestar.testing import TestClient
+
+from services.batches import Batches
+from services.plan import kotak_suara_plan
+from services.serang import kabupaten_serang
+from services.settings import Settings
+from web.app import create_app
+
+SERANG = kabupaten_serang()
+ONE_TPS = msgspec.structs.replace(SERANG, tps=SERANG.tps[:1])
+LABEL = f"KS-{SERANG.tps[0].code}-DPR"
+
+
+@pytest.fixture
+def batches(sqlite_settings: Settings) -> Iterator[Batches]:
+    app = Batches(sqlite_settings.store, wilayah=SERANG)
+    app.register(list(kotak_suara_plan(ONE_TPS)))
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def client(sqlite_settings: Settings, batches: Batches) -> Iterator[TestClient]:
+    with TestClient(create_app(sqlite_settings)) as client:
+        yield client
+
+
+def scan(**changes: str) -> dict[str, str]:
+    body = {
+        "scan_id": "3f1c2a9e-0b6d-4d7e-9a51-6c0f1d2e3b4a",
+        "label": LABEL,
+        "action": "dispatch",
+        "location": "36.04",
+        "occurred_at": "2024-02-10T08:15:00+07:00",
+    }
+    return body | changes
+
+
+def test_a_scan_is_recorded_and_answered_in_bahasa_indonesia(client, batches):
+    before = batches.recorder.max_notification_id()
+    response = client.post("/api/v1/scans", json=scan())
+    assert response.status_code == 201
+    assert response.json()["message"] == f"Kotak {LABEL} dicatat keluar dari 36.04."
+    assert response.json()["occurred_at"] == "2024-02-10T08:15:00+07:00"
+    assert batches.recorder.max_notification_id() == before + 1
+
+
+def test_a_retried_scan_id_gets_the_first_answer_and_appends_nothing(client, batches):
+    first = client.post("/api/v1/scans", json=scan())
+    after_first = batches.recorder.max_notification_id()
+    retry = client.post("/api/v1/scans", json=scan())
+    assert (retry.status_code, retry.json()) == (first.status_code, first.json())
+    assert batches.recorder.max_notification_id() == after_first
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "says"),
+    [
+        (scan(label="KS-0000000000000-DPR"), 404, "tidak dikenal"),
+        (scan(location="36.99.01"), 422, "Lokasi '36.99.01' tidak dikenal"),
+        (scan(action="teleport"), 400, "action"),
+        (scan(occurred_at="2024-02-10T08:15:00"), 400, "timezone"),
+        (scan(label=""), 400, "label"),
+        ({"label": LABEL}, 400, "scan_id"),
+    ],
+)
+def test_bad_input_gets_a_4xx_that_says_what_is_wrong_and_appends_nothing(
+    client, batches, body, status, says
+):
+    before = batches.recorder.max_notification_id()
+    response = client.post("/api/v1/scans", json=body)
+    assert response.status_code == status
+    assert says in response.text
+    assert batches.recorder.max_notification_id() == before
+
+
+def test_malformed_json_is_refused_with_a_400(client, batches):
+    before = batches.recorder.max_notification_id()
+    response = client.post(
+        "/api/v1/scans", content=b'{"scan_id": "x",', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert batches.recorder.max_notification_id() == before
+
+
+def test_the_board_json_lists_every_kecamatan_of_the_kabupaten(client):
+    board = client.get("/api/v1/board").json()
+    assert board["kabupaten"]["code"] == "36.04"
+    assert len(board["kecamatan"]) == 29
+
+
+def test_the_board_page_has_a_row_per_kecamatan_listening_to_the_stream(client):
+    page = client.get("/").text
+    assert 'sse-connect="/board/stream"' in page
+    assert page.count('sse-swap="kec-') == 29
+    assert "/static/vendor/htmx/htmx.min.js" in page
+    assert client.get("/static/vendor/htmx/htmx.min.js").status_code == 200
+    assert client.get("/static/vendor/htmx-ext-sse/sse.min.js").status_code == 200
+
+
+def test_the_openapi_document_describes_the_scan_api(client):
+    schema = client.get("/schema/openapi.json").json()
+    assert {"/api/v1/scans", "/api/v1/board"} <= set(schema["paths"])
