@@ -1,0 +1,5 @@
+"""`python -m services` is `lacak`."""
+
+from services.cli import main
+
+main()

@@ -1,0 +1,104 @@
+"""A person watching the board in Chromium while boxes are scanned elsewhere."""
+
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+import msgspec
+from playwright.sync_api import Locator, Page, expect
+
+from services.batches import Batches
+from services.plan import kotak_suara_plan
+from services.serang import kabupaten_serang
+
+SERANG = kabupaten_serang()
+TPS = SERANG.tps[0]
+WIB = timezone(timedelta(hours=7))
+SCAN_TO_BOARD_SECONDS = 1.0
+
+# Set before the page's scripts run, so the test knows when the board's stream is open.
+SSE_OPEN_FLAG = """
+window.__sseOpen = false;
+document.addEventListener("htmx:sseOpen", () => { window.__sseOpen = true; });
+"""
+
+
+def seed_one_tps(live_lacak) -> None:
+    batches = Batches(live_lacak.settings.store, wilayah=SERANG)
+    batches.register(list(kotak_suara_plan(msgspec.structs.replace(SERANG, tps=(TPS,)))))
+    batches.close()
+
+
+def kecamatan_row(page: Page) -> Locator:
+    return page.locator("#kec-" + SERANG.kecamatan_of_tps(TPS.code).replace(".", ""))
+
+
+def open_live_board(page: Page, base_url: str) -> Locator:
+    """The board with its stream open and the seeded TPS's five boxes planned."""
+    page.add_init_script(SSE_OPEN_FLAG)
+    page.goto(base_url + "/")
+    page.wait_for_function("window.__sseOpen === true", timeout=10_000)
+    row = kecamatan_row(page)
+    expect(row.locator("td.planned")).to_have_text("5", timeout=10_000)
+    return row
+
+
+def test_a_scan_posted_to_the_api_shows_on_an_open_board_within_a_second(
+    live_lacak, page: Page, artifacts: Path, browser_console: list[str]
+):
+    seed_one_tps(live_lacak)
+    row = open_live_board(page, live_lacak.base_url)
+    expect(row.locator("td.dispatched")).to_have_text("0")
+    page.evaluate("window.__noReload = true")
+
+    started = time.perf_counter()
+    httpx.post(
+        live_lacak.base_url + "/api/v1/scans",
+        json={
+            "scan_id": "browser-1",
+            "label": f"KS-{TPS.code}-PPWP",
+            "action": "dispatch",
+            "location": "36.04",
+            "occurred_at": datetime.now(WIB).isoformat(),
+        },
+        timeout=5,
+    ).raise_for_status()
+    budget_ms = SCAN_TO_BOARD_SECONDS * 1000 - (time.perf_counter() - started) * 1000
+    expect(row.locator("td.dispatched")).to_have_text("1", timeout=max(budget_ms, 1))
+    delay_ms = (time.perf_counter() - started) * 1000
+    print(f"\nscan to board row: {delay_ms:.0f} ms (POST included)")
+
+    assert delay_ms <= SCAN_TO_BOARD_SECONDS * 1000
+    assert page.evaluate("window.__noReload") is True, "the board reloaded instead of swapping"
+    expect(page.locator("#kab-total td.dispatched")).to_have_text("1")
+    assert not [line for line in browser_console if line.startswith(("error", "pageerror"))]
+    page.screenshot(path=artifacts / "board-desktop-1280x800.png", full_page=True)
+
+
+def test_on_a_phone_the_board_fits_the_screen_or_scrolls_inside_its_frame(
+    live_lacak, phone_page: Page, artifacts: Path
+):
+    seed_one_tps(live_lacak)
+    open_live_board(phone_page, live_lacak.base_url)
+
+    layout = phone_page.evaluate(
+        """() => {
+            const frame = document.querySelector(".scroll");
+            return {
+                pageWidth: document.documentElement.scrollWidth,
+                viewportWidth: window.innerWidth,
+                frameWidth: frame.clientWidth,
+                tableWidth: frame.scrollWidth,
+                frameOverflowX: getComputedStyle(frame).overflowX,
+            };
+        }"""
+    )
+    print(f"\nphone layout: {layout}")
+    phone_page.screenshot(path=artifacts / "board-phone-390x844.png", full_page=True)
+
+    assert layout["viewportWidth"] == 390
+    assert layout["pageWidth"] <= layout["viewportWidth"] + 1, "the page scrolls sideways"
+    if layout["tableWidth"] > layout["frameWidth"] + 1:
+        assert layout["frameOverflowX"] in ("auto", "scroll"), "the table overflows its frame"
+    expect(phone_page.get_by_role("columnheader", name="% diterima")).to_be_visible()
