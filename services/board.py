@@ -122,7 +122,9 @@ SCHEMA = (
         dispatched INTEGER NOT NULL DEFAULT 0,
         received INTEGER NOT NULL DEFAULT 0)""",
     """CREATE TABLE IF NOT EXISTS projection_tracking (
-        projection TEXT PRIMARY KEY, position BIGINT NOT NULL)""",
+        projection TEXT PRIMARY KEY,
+        position BIGINT NOT NULL,
+        stream_sequence BIGINT NOT NULL)""",
 )
 
 
@@ -137,26 +139,28 @@ class BoardView:
     def setup(self) -> None:
         self.db.create(SCHEMA)
 
-    def position(self) -> int:
+    def stream_sequence(self) -> int:
         rows = self.db.query(
-            "SELECT position FROM projection_tracking WHERE projection = ?", (self.name,)
+            "SELECT stream_sequence FROM projection_tracking WHERE projection = ?", (self.name,)
         )
         return rows[0][0] if rows else 0
 
-    def apply(self, notifications: Sequence[tuple[int, Event]]) -> set[str]:
+    def apply(self, notifications: Sequence[tuple[int, Event]], stream_sequence: int) -> set[str]:
         """Apply events past the stored position, in one transaction; the kecamatan changed."""
         with self.db.transaction() as cursor:
             position = _tracked_position(cursor, self.name)
             fresh = [(p, e) for p, e in notifications if p > position]
-            if not fresh:
-                return set()
-            lines = _load_lines(cursor, {str(e.originator_id) for _, e in fresh})
-            changed_lines, counts = fold(lines, (e for _, e in fresh))
-            _store(cursor, changed_lines, counts)
+            counts: Counter[tuple[str, str]] = Counter()
+            if fresh:
+                lines = _load_lines(cursor, {str(e.originator_id) for _, e in fresh})
+                changed_lines, counts = fold(lines, (e for _, e in fresh))
+                _store(cursor, changed_lines, counts)
+                position = fresh[-1][0]
             cursor.execute(
-                "INSERT INTO projection_tracking (projection, position) VALUES (?, ?) "
-                "ON CONFLICT (projection) DO UPDATE SET position = excluded.position",
-                (self.name, fresh[-1][0]),
+                "INSERT INTO projection_tracking (projection, position, stream_sequence) "
+                "VALUES (?, ?, ?) ON CONFLICT (projection) DO UPDATE SET "
+                "position = excluded.position, stream_sequence = excluded.stream_sequence",
+                (self.name, position, stream_sequence),
             )
         return {kecamatan for kecamatan, _ in counts}
 

@@ -54,7 +54,7 @@ def stop_on_signals(stop: asyncio.Event) -> None:
 async def run_board_projection(settings: Settings, stop: asyncio.Event) -> None:
     views = open_views(settings)
     try:
-        await run_projection(BoardView(views), settings.nats_url, stop, notify_board_changed)
+        await run_projection(BoardView(views), settings, stop, notify_board_changed)
     finally:
         views.close()
 
@@ -74,7 +74,7 @@ async def run_stack(
     )
     server = uvicorn.Server(config)
     workers: list[Coroutine[Any, Any, None]] = [
-        run_relay(settings.store, settings.nats_url, stop),
+        run_relay(settings, stop),
         run_board_projection(settings, stop),
     ]
     if simulate_rate:
@@ -129,12 +129,8 @@ def run_until_signal(work: Callable[[Settings, asyncio.Event], Awaitable[None]])
     asyncio.run(until_signal())
 
 
-async def run_relay_process(settings: Settings, stop: asyncio.Event) -> None:
-    await run_relay(settings.store, settings.nats_url, stop)
-
-
 def relay(args: argparse.Namespace) -> None:
-    run_until_signal(run_relay_process)
+    run_until_signal(run_relay)
 
 
 def project(args: argparse.Namespace) -> None:

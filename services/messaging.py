@@ -28,7 +28,7 @@ async def connect(
 ) -> Client:
     """Connect once (fail fast if the server is not there), then reconnect forever."""
     return await nats.connect(
-        url,
+        [server.strip() for server in url.split(",")],
         name=name,
         **callbacks,
         connect_timeout=connect_timeout,
@@ -38,7 +38,8 @@ async def connect(
     )
 
 
-async def ensure_stream(nc: Client) -> None:
+async def ensure_stream(nc: Client, replicas: int = 1) -> None:
+    """Create the `LACAK` stream if it is missing (3 replicas on a production cluster)."""
     js = nc.jetstream()
     try:
         await js.stream_info(STREAM)
@@ -49,6 +50,7 @@ async def ensure_stream(nc: Client) -> None:
                 subjects=[EVENT_SUBJECTS],
                 storage=StorageType.FILE,
                 duplicate_window=DUPLICATE_WINDOW_SECONDS,
+                num_replicas=replicas,
             )
         )
 

@@ -1,10 +1,13 @@
 """Runs a projection from the `LACAK` stream: a durable pull consumer, explicit acks.
 
-The projection writes its rows and its position in one transaction and skips what it has seen,
-so a redelivery after a crash (between commit and ack) changes nothing.
+The projection owns its position: it writes its rows, the last notification id and the last
+stream sequence in one transaction. Each run (re)creates the durable consumer to deliver from the
+stream sequence after the stored one, and refuses to apply past a gap, so messages left unacked
+by a killed run are neither skipped nor counted twice.
 """
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
@@ -13,6 +16,7 @@ import msgspec
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 
 import events
 from events import Event
@@ -25,10 +29,12 @@ from services.messaging import (
     sleep_or_stop,
 )
 from services.relay import MSG_ID, position_of
+from services.settings import Settings
 
 log = logging.getLogger(__name__)
 
 FETCH = 256
+ACK_WAIT_SECONDS = 300.0
 
 
 class Projection(Protocol):
@@ -36,7 +42,15 @@ class Projection(Protocol):
 
     def setup(self) -> None: ...
 
-    def apply(self, notifications: Sequence[tuple[int, Event]]) -> set[str]: ...
+    def stream_sequence(self) -> int:
+        """The last stream sequence applied (0 for none)."""
+
+    def apply(self, notifications: Sequence[tuple[int, Event]], stream_sequence: int) -> set[str]:
+        """Apply in one transaction with the new stream sequence; what changed."""
+
+
+class StreamGapError(Exception):
+    """A message came before ones the projection still needs: start again from its position."""
 
 
 class BoardChanged(msgspec.Struct, frozen=True):
@@ -56,15 +70,19 @@ async def notify_board_changed(nc: Client, changed: set[str], position: int) -> 
 async def project(
     projection: Projection, nc: Client, stop: asyncio.Event, on_applied: OnApplied | None
 ) -> None:
-    await ensure_stream(nc)
     js = nc.jetstream()
+    applied = await asyncio.to_thread(projection.stream_sequence)
+    with contextlib.suppress(NotFoundError):  # a fresh cursor, from the view's own position
+        await js.delete_consumer(STREAM, projection.name)
     subscription = await js.pull_subscribe(
         EVENT_SUBJECTS,
         durable=projection.name,
         stream=STREAM,
         config=ConsumerConfig(
             ack_policy=AckPolicy.EXPLICIT,
-            deliver_policy=DeliverPolicy.ALL,
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=applied + 1,
+            ack_wait=ACK_WAIT_SECONDS,
             max_ack_pending=FETCH * 4,
         ),
     )
@@ -73,19 +91,27 @@ async def project(
             messages = await subscription.fetch(FETCH, timeout=0.5)
         except TimeoutError:
             continue
-        notifications = [
-            (position_of(m.headers[MSG_ID]), events.decode(m.data)) for m in messages if m.headers
-        ]
-        changed = await asyncio.to_thread(projection.apply, notifications)
+        fresh = []
+        for message in messages:
+            sequence = message.metadata.sequence.stream
+            if sequence <= applied:
+                continue  # a redelivery of what is already in the view
+            if sequence != applied + len(fresh) + 1:
+                raise StreamGapError(f"{projection.name}: got {sequence} after {applied}")
+            fresh.append(message)
+        if fresh:
+            notifications = [(position_of(m.headers[MSG_ID]), events.decode(m.data)) for m in fresh]
+            applied = fresh[-1].metadata.sequence.stream
+            changed = await asyncio.to_thread(projection.apply, notifications, applied)
+            if changed and on_applied is not None:
+                await on_applied(nc, changed, notifications[-1][0])
         for message in messages:
             await message.ack()
-        if changed and on_applied is not None:
-            await on_applied(nc, changed, notifications[-1][0])
 
 
 async def run_projection(
     projection: Projection,
-    nats_url: str,
+    settings: Settings,
     stop: asyncio.Event,
     on_applied: OnApplied | None = None,
 ) -> None:
@@ -94,8 +120,11 @@ async def run_projection(
     while not stop.is_set():
         nc = None
         try:
-            nc = await connect(nats_url, name=f"lacak-projection-{projection.name}")
+            nc = await connect(settings.nats_url, name=f"lacak-projection-{projection.name}")
+            await ensure_stream(nc, settings.stream_replicas)
             await project(projection, nc, stop, on_applied)
+        except StreamGapError as error:
+            log.warning("%s; starting again from the view's position", error)
         except (NatsError, TimeoutError, OSError) as error:
             log.warning("%s: NATS unavailable (%s); retrying", projection.name, error)
             await sleep_or_stop(stop, 1.0)

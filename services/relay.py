@@ -18,6 +18,7 @@ from nats.js.errors import NotFoundError
 import events
 from services.batches import Batches, retry_setup
 from services.messaging import STREAM, connect, ensure_stream, sleep_or_stop
+from services.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,6 @@ class Relay:
         return len(notifications)
 
     async def run(self, stop: asyncio.Event) -> None:
-        await ensure_stream(self.nc)
         self.position = await self.resume_position()
         log.info("relay resumes after notification %d", self.position)
         while not stop.is_set():
@@ -120,14 +120,15 @@ class Relay:
                 return
 
 
-async def run_relay(store: Mapping[str, str], nats_url: str, stop: asyncio.Event) -> None:
+async def run_relay(settings: Settings, stop: asyncio.Event) -> None:
     """Run the relay until `stop`, starting again from the stream after any NATS failure."""
-    notification_log = await asyncio.to_thread(NotificationLog, store)
+    notification_log = await asyncio.to_thread(NotificationLog, settings.store)
     try:
         while not stop.is_set():
             nc = None
             try:
-                nc = await connect(nats_url, name="lacak-relay")
+                nc = await connect(settings.nats_url, name="lacak-relay")
+                await ensure_stream(nc, settings.stream_replicas)
                 await Relay(notification_log.recorder, notification_log.mapper, nc).run(stop)
             except (NatsError, TimeoutError, OSError) as error:
                 log.warning("relay: NATS unavailable (%s); retrying", error or type(error).__name__)

@@ -32,6 +32,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     port: int = 8000
     store: dict[str, str]  # eventsourcing settings: PERSISTENCE_MODULE, SQLITE_*, POSTGRES_*
     views_db: Path  # SQLite file of the views, when the store is SQLite
+    stream_replicas: int = 1  # of the LACAK stream: 3 on a production cluster
 
     @property
     def postgres(self) -> bool:
@@ -68,6 +69,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             port=int(environ.get("LACAK_PORT", "8000")),
             store=store,
             views_db=Path(environ.get("LACAK_VIEWS_DB", str(data_dir / "views.sqlite"))),
+            stream_replicas=int(environ.get("LACAK_STREAM_REPLICAS", "1")),
         )
 
     def replace(self, **changes: object) -> "Settings":

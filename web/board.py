@@ -164,10 +164,14 @@ async def board_page(state: State) -> Template:
 @get("/board/stream", name="board-stream")
 async def board_stream(state: State) -> ServerSentEvent:
     broadcaster: BoardBroadcaster = state.broadcaster
+    every_row = {k.code for k in state.wilayah.kecamatan}
 
     async def messages() -> AsyncIterator[ServerSentEventMessage]:
         async with broadcaster.listen() as queue:
             yield ServerSentEventMessage(comment="tersambung")
+            # Listening already: whatever changed since the page was rendered is in these rows.
+            for event, html in await asyncio.to_thread(broadcaster.render, every_row):
+                yield ServerSentEventMessage(event=event, data=html)
             while True:
                 try:
                     swaps = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)

@@ -101,8 +101,8 @@ async def test_the_board_equals_the_event_store_after_relay_and_projection(
         batches.scan(scan)
     stop = asyncio.Event()
     workers = [
-        asyncio.create_task(run_relay(settings.store, settings.nats_url, stop)),
-        asyncio.create_task(run_projection(board, settings.nats_url, stop)),
+        asyncio.create_task(run_relay(settings, stop)),
+        asyncio.create_task(run_projection(board, settings, stop)),
     ]
     expected = count_from_event_store(batches.recorder)
     await wait_for(lambda: board_counts(board) == expected)
@@ -117,7 +117,7 @@ async def test_a_restarted_relay_publishes_each_notification_exactly_once(settin
     for round_ in range(3):
         batches.scan(scans_for(labels, 1, seed=round_)[0])
         stop = asyncio.Event()
-        relay = asyncio.create_task(run_relay(settings.store, settings.nats_url, stop))
+        relay = asyncio.create_task(run_relay(settings, stop))
         max_id = batches.recorder.max_notification_id()
         while len(await stream_message_ids(settings.nats_url)) < max_id:
             await asyncio.sleep(0.05)
@@ -134,8 +134,8 @@ async def test_scans_are_accepted_while_nats_is_down_and_the_board_catches_up(
     batches.register(plans(3))
     stop = asyncio.Event()
     workers = [
-        asyncio.create_task(run_relay(settings.store, settings.nats_url, stop)),
-        asyncio.create_task(run_projection(board, settings.nats_url, stop)),
+        asyncio.create_task(run_relay(settings, stop)),
+        asyncio.create_task(run_projection(board, settings, stop)),
     ]
     await wait_for(lambda: board_counts(board) == count_from_event_store(batches.recorder))
     nats_server.stop()
