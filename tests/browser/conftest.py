@@ -43,7 +43,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     return report
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # Playwright's loop must be gone before asyncio tests run
 def browser() -> Iterator[Browser]:
     chromium_or_skip()
     with sync_playwright() as playwright:
