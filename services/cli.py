@@ -137,8 +137,15 @@ def project(args: argparse.Namespace) -> None:
     run_until_signal(run_board_projection)
 
 
+def bench(args: argparse.Namespace) -> None:
+    from services.bench import bench_scans
+
+    bench_scans(args.count, args.concurrency, args.samples)
+
+
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
     parser = argparse.ArgumentParser(prog="lacak", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -156,6 +163,13 @@ def main(argv: list[str] | None = None) -> None:
     p = commands.add_parser("project", help="run a projection")
     p.add_argument("projection", choices=["board"])
     p.set_defaults(run=project)
+
+    p = commands.add_parser("bench", help="measure speed on a fresh demo")
+    p.add_argument("what", choices=["scans"])
+    p.add_argument("--count", type=int, default=3000, help="scans in the throughput run")
+    p.add_argument("--concurrency", type=int, default=16, help="devices posting at once")
+    p.add_argument("--samples", type=int, default=100, help="receipts timed to the board")
+    p.set_defaults(run=bench)
 
     args = parser.parse_args(argv)
     args.run(args)

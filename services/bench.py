@@ -1,0 +1,136 @@
+"""`lacak bench scans`: scans per second through the device API, and scan-to-board delay.
+
+It starts `lacak demo` in its own process on a fresh data folder (so the load generator does not
+share the server's interpreter), then measures from outside, as a device and a board would.
+"""
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from services.messaging import free_port
+from services.plan import BALLOT_TYPES, kotak_suara_label
+from services.serang import kabupaten_serang
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def scan_body(label: str, action: str, location: str) -> dict[str, str]:
+    return {
+        "scan_id": str(uuid.uuid4()),
+        "label": label,
+        "action": action,
+        "location": location,
+        "occurred_at": datetime.now(UTC).isoformat(),
+    }
+
+
+async def throughput(base_url: str, count: int, concurrency: int) -> tuple[float, list[float]]:
+    """Dispatch scans of distinct boxes from `concurrency` clients; scans/s and latencies."""
+    serang = kabupaten_serang()
+    labels = [kotak_suara_label(t.code, b) for t in serang.tps for b in BALLOT_TYPES][:count]
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for label in labels:
+        queue.put_nowait(label)
+    latencies: list[float] = []
+
+    async def device(client: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            label = queue.get_nowait()
+            started = time.perf_counter()
+            response = await client.post(
+                "/api/v1/scans", json=scan_body(label, "dispatch", "36.04")
+            )
+            response.raise_for_status()
+            latencies.append(time.perf_counter() - started)
+
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(device(client) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return len(labels) / elapsed, latencies
+
+
+async def board_delay(base_url: str, samples: int) -> list[float]:
+    """Post one receipt at a time and time it until its kecamatan row arrives on the stream."""
+    serang = kabupaten_serang()
+    delays: list[float] = []
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        async with client.stream("GET", "/board/stream") as stream:
+            lines = stream.aiter_lines()
+            async for line in lines:  # the stream opens with every row: let that pass
+                if line == "event: kab-total":
+                    break
+            for tps in serang.tps[-samples:]:
+                kecamatan = serang.kecamatan_of_tps(tps.code)
+                event = "event: kec-" + kecamatan.replace(".", "")
+                body = scan_body(kotak_suara_label(tps.code, "PPWP"), "receive", kecamatan)
+                started = time.perf_counter()
+                (await client.post("/api/v1/scans", json=body)).raise_for_status()
+                async for line in lines:
+                    if line == event:
+                        break
+                delays.append(time.perf_counter() - started)
+                async for line in lines:  # the rest of this message, then let the stream settle
+                    if not line:
+                        break
+                await asyncio.sleep(0.05)
+    return delays
+
+
+def start_demo(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    log = open(data_dir / "demo.log", "wb")  # noqa: SIM115 (the child writes to it until stopped)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services", "demo", "--data-dir", str(data_dir / "lacak"),
+         "--port", str(port)],
+        stdout=log, stderr=log, env=os.environ.copy(),
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            board = httpx.get(f"http://127.0.0.1:{port}/api/v1/board", timeout=2).json()
+            if board["kabupaten"]["planned"] == len(kabupaten_serang().tps) * len(BALLOT_TYPES):
+                return process
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None:
+            raise RuntimeError(f"lacak demo exited; see {data_dir / 'demo.log'}")
+        time.sleep(0.5)
+    process.terminate()
+    raise TimeoutError("lacak demo was not ready in 120 s")
+
+
+def bench_scans(count: int, concurrency: int, samples: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="lacak-bench-") as tmp:
+        port = free_port()
+        print("Starting lacak demo (SQLite, private nats-server) ...", file=sys.stderr)
+        demo = start_demo(Path(tmp), port)
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            rate, latencies = asyncio.run(throughput(base_url, count, concurrency))
+            delays = asyncio.run(board_delay(base_url, samples))
+        finally:
+            demo.terminate()
+            demo.wait(timeout=30)
+    ms = 1000
+    print(f"scans through POST /api/v1/scans: {count} from {concurrency} clients")
+    print(f"  throughput       {rate:8.1f} scans/s")
+    print(f"  latency p50      {statistics.median(latencies) * ms:8.1f} ms")
+    print(f"  latency p99      {percentile(latencies, 0.99) * ms:8.1f} ms")
+    print(f"scan to board row (SSE), {samples} receipts one at a time:")
+    print(f"  delay p50        {statistics.median(delays) * ms:8.1f} ms")
+    print(f"  delay p99        {percentile(delays, 0.99) * ms:8.1f} ms")
+    print(f"  delay max        {max(delays) * ms:8.1f} ms")
