@@ -5,9 +5,8 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import uvicorn
 
@@ -73,15 +72,19 @@ async def run_stack(
         timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)
-    workers: list[Coroutine[Any, Any, None]] = [
+    workers = [
         run_relay(settings, stop),
         run_board_projection(settings, stop),
     ]
-    if simulate_rate:
-        base_url = f"http://{settings.host}:{settings.port}"
-        workers.append(simulate(base_url, kabupaten_serang(), simulate_rate, stop))
     tasks = [asyncio.create_task(w) for w in workers]
     serving = asyncio.create_task(server.serve())
+    if simulate_rate:
+        while not server.started and not serving.done():  # scans need the API listening
+            await asyncio.sleep(0.05)
+        base_url = f"http://{settings.host}:{settings.port}"
+        tasks.append(
+            asyncio.create_task(simulate(base_url, kabupaten_serang(), simulate_rate, stop))
+        )
     stopping = asyncio.create_task(stop.wait())
     try:
         await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
