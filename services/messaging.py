@@ -27,6 +27,10 @@ async def connect(
     url: str, name: str, connect_timeout: float = 2.0, **callbacks: Callable[[], Awaitable[None]]
 ) -> Client:
     """Connect once (fail fast if the server is not there), then reconnect forever."""
+
+    async def on_error(error: Exception) -> None:  # one line, not nats-py's traceback
+        log.warning("%s: NATS: %s", name, error or type(error).__name__)
+
     return await nats.connect(
         [server.strip() for server in url.split(",")],
         name=name,
@@ -35,6 +39,7 @@ async def connect(
         allow_reconnect=True,
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,
+        error_cb=on_error,
     )
 
 

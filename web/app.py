@@ -8,6 +8,7 @@ from pathlib import Path
 import jinja2
 from litestar import Litestar, MediaType, Request, Response
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
@@ -97,5 +98,11 @@ def create_app(settings: Settings, wilayah: Wilayah | None = None) -> Litestar:
         lifespan=[lifespan],
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(templates)),
         exception_handlers={DomainError: domain_error},
-        openapi_config=OpenAPIConfig(title="Lacak", version="0.1.0", path="/schema"),
+        # JSON and YAML only: the UI plugins would load their scripts from CDNs at run time.
+        openapi_config=OpenAPIConfig(
+            title="Lacak",
+            version="0.1.0",
+            path="/schema",
+            render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
+        ),
     )
