@@ -20,7 +20,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import get_topic
 
 import events
-from events import BatchRegistered, ScanAction
+from events import ScanAction
 from services.domain import (
     Batch,
     DomainError,
@@ -32,6 +32,7 @@ from services.domain import (
     batch_id,
     evolve,
     record_scan,
+    register,
 )
 from services.wilayah import Wilayah
 
@@ -135,15 +136,12 @@ class Batches(Application[UUID]):
         """Register planned batches in one transaction; a label already taken refuses them all."""
         at = self.clock()
         registered = [
-            BatchRegistered(
-                originator_id=batch_id(plan.label),
-                originator_version=1,
+            register(
                 label=plan.label,
                 destination=plan.destination,
                 item=plan.item,
                 ballot_type=plan.ballot_type,
-                occurred_at=at,
-                recorded_at=at,
+                at=at,
             )
             for plan in plans
         ]
