@@ -148,12 +148,12 @@ class Batches(Application[UUID]):
         try:
             self.save(*registered)
         except IntegrityError:
-            taken = [p.label for p in plans if self._exists(p.label)]
+            taken = [p.label for p in plans if self.exists(p.label)]
             raise LabelTakenError(", ".join(taken[:5])) from None
         return len(registered)
 
-    def _exists(self, label: str) -> bool:
-        return bool(self.events.get(batch_id(label), limit=1))
+    def exists(self, label: str) -> bool:
+        return next(iter(self.events.get(batch_id(label), limit=1)), None) is not None
 
     def batch(self, label: str) -> Batch:
         try:
@@ -176,9 +176,6 @@ class Batches(Application[UUID]):
             assert batch is not None
             return scan_result(batch, scan.scan_id, batch.scans[scan.scan_id])
         raise ConflictError(scan.label)
-
-    def is_empty(self) -> bool:
-        return self.recorder.max_notification_id() is None
 
 
 def scan_result(batch: Batch, scan_id: str, record: ScanRecord) -> ScanResult:

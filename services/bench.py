@@ -11,8 +11,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -20,21 +18,12 @@ import httpx
 from services.messaging import free_port
 from services.plan import BALLOT_TYPES, kotak_suara_label
 from services.serang import kabupaten_serang
+from services.simulation import scan_body
 
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
-def scan_body(label: str, action: str, location: str) -> dict[str, str]:
-    return {
-        "scan_id": str(uuid.uuid4()),
-        "label": label,
-        "action": action,
-        "location": location,
-        "occurred_at": datetime.now(UTC).isoformat(),
-    }
 
 
 async def throughput(base_url: str, count: int, concurrency: int) -> tuple[float, list[float]]:

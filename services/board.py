@@ -124,7 +124,8 @@ SCHEMA = (
     """CREATE TABLE IF NOT EXISTS projection_tracking (
         projection TEXT PRIMARY KEY,
         position BIGINT NOT NULL,
-        stream_sequence BIGINT NOT NULL)""",
+        stream_sequence BIGINT NOT NULL,
+        applied BIGINT NOT NULL)""",
 )
 
 
@@ -138,6 +139,12 @@ class BoardView:
 
     def setup(self) -> None:
         self.db.create(SCHEMA)
+        with self.db.transaction() as cursor:
+            cursor.execute(
+                "INSERT INTO projection_tracking (projection, position, stream_sequence, applied) "
+                "VALUES (?, 0, 0, 0) ON CONFLICT (projection) DO NOTHING",
+                (self.name,),
+            )
 
     def stream_sequence(self) -> int:
         rows = self.db.query(
@@ -148,21 +155,36 @@ class BoardView:
     def apply(self, notifications: Sequence[tuple[int, Event]], stream_sequence: int) -> set[str]:
         """Apply events past the stored position, in one transaction; the kecamatan changed."""
         with self.db.transaction() as cursor:
-            position = _tracked_position(cursor, self.name)
-            fresh = [(p, e) for p, e in notifications if p > position]
+            # Locks the tracking row: a second projector by mistake waits, then sees our position.
+            cursor.execute(
+                "UPDATE projection_tracking SET applied = applied WHERE projection = ? "
+                "RETURNING position",
+                (self.name,),
+            )
+            (position,) = cursor.fetchone()
+            fresh = []
+            for notification_id, event in notifications:
+                if notification_id > position:
+                    fresh.append(event)
+                    position = notification_id
             counts: Counter[tuple[str, str]] = Counter()
             if fresh:
-                lines = _load_lines(cursor, {str(e.originator_id) for _, e in fresh})
-                changed_lines, counts = fold(lines, (e for _, e in fresh))
+                lines = _load_lines(cursor, {str(e.originator_id) for e in fresh})
+                changed_lines, counts = fold(lines, fresh)
                 _store(cursor, changed_lines, counts)
-                position = fresh[-1][0]
             cursor.execute(
-                "INSERT INTO projection_tracking (projection, position, stream_sequence) "
-                "VALUES (?, ?, ?) ON CONFLICT (projection) DO UPDATE SET "
-                "position = excluded.position, stream_sequence = excluded.stream_sequence",
-                (self.name, position, stream_sequence),
+                "UPDATE projection_tracking SET position = ?, stream_sequence = ?, "
+                "applied = applied + ? WHERE projection = ?",
+                (position, stream_sequence, len(fresh), self.name),
             )
         return {kecamatan for kecamatan, _ in counts}
+
+    def applied(self) -> int:
+        """How many events the view has applied: each once, however often it was delivered."""
+        rows = self.db.query(
+            "SELECT applied FROM projection_tracking WHERE projection = ?", (self.name,)
+        )
+        return rows[0][0]
 
     def rows(self, kecamatan: Iterable[str] | None = None) -> list[KecamatanCounts]:
         sql = "SELECT kecamatan, planned, dispatched, received FROM board_kecamatan"
@@ -176,12 +198,6 @@ class BoardView:
         return [
             KecamatanCounts(kecamatan=k, planned=p, dispatched=d, received=r) for k, p, d, r in rows
         ]
-
-
-def _tracked_position(cursor: Cursor, name: str) -> int:
-    cursor.execute("SELECT position FROM projection_tracking WHERE projection = ?", (name,))
-    row = cursor.fetchone()
-    return row[0] if row else 0
 
 
 def _load_lines(cursor: Cursor, batch_ids: set[str]) -> dict[str, BatchLine]:

@@ -7,8 +7,10 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from types import FrameType
 
 import uvicorn
+from litestar import Litestar
 
 from services.batches import Batches
 from services.board import BoardView
@@ -32,16 +34,17 @@ def progress(label: str, done: int, total: int) -> None:
     print(f"\r{label} [{bar}] {done:,}/{total:,}".replace(",", "."), end=end, file=sys.stderr)
 
 
-def seed(batches: Batches) -> int:
-    """Register one batch per kotak suara of every TPS, unless the store already has events."""
-    if not batches.is_empty():
-        return 0
+def seed(batches: Batches, chunk: int = 2500) -> int:
+    """Register one batch per kotak suara of every TPS; chunks already registered are skipped,
+    so a seed that was interrupted finishes on the next start."""
     plans = list(kotak_suara_plan(batches.wilayah))
-    chunk = 2500
+    registered = 0
     for start in range(0, len(plans), chunk):
-        batches.register(plans[start : start + chunk])
-        progress("Mendaftarkan kotak suara", min(start + chunk, len(plans)), len(plans))
-    return len(plans)
+        group = plans[start : start + chunk]
+        if not batches.exists(group[0].label):  # a chunk is one transaction: all or nothing
+            registered += batches.register(group)
+        progress("Mendaftarkan kotak suara", start + len(group), len(plans))
+    return registered
 
 
 def stop_on_signals(stop: asyncio.Event) -> None:
@@ -58,47 +61,95 @@ async def run_board_projection(settings: Settings, stop: asyncio.Event) -> None:
         views.close()
 
 
+class Server(uvicorn.Server):
+    """uvicorn's server that closes open board streams as soon as it is asked to stop.
+
+    Open SSE streams would otherwise hold a graceful shutdown until its timeout, and uvicorn's
+    re-raising of the signal afterwards would skip the caller's clean-up (the embedded
+    nats-server), so the signal is handled here and not re-raised.
+    """
+
+    def __init__(self, app: Litestar, settings: Settings):
+        super().__init__(
+            uvicorn.Config(
+                app,
+                host=settings.host,
+                port=settings.port,
+                log_level="warning",
+                timeout_graceful_shutdown=2,
+            )
+        )
+        self.app = app
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def serve(self, sockets: list | None = None) -> None:
+        self._loop = asyncio.get_running_loop()
+        await super().serve(sockets)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.force_exit = self.should_exit and sig == signal.SIGINT  # a second Ctrl-C
+        self.should_exit = True
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.close_streams)
+
+    def close_streams(self) -> None:
+        from web.app import close_streams
+
+        close_streams(self.app)
+
+
+def create_server(settings: Settings) -> Server:
+    from web.app import create_app  # services/ reaches into web/ only here: to serve it
+
+    return Server(create_app(settings), settings)
+
+
 async def run_stack(
     settings: Settings, stop: asyncio.Event, simulate_rate: float | None = None
 ) -> None:
-    """Web, relay and board projection in one process, until `stop` or the server exits."""
-    from web.app import create_app  # the one place services/ reaches into web/: to serve it
-
-    config = uvicorn.Config(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        timeout_graceful_shutdown=2,
-    )
-    server = uvicorn.Server(config)
-    workers = [
-        run_relay(settings, stop),
-        run_board_projection(settings, stop),
-    ]
-    tasks = [asyncio.create_task(w) for w in workers]
-    serving = asyncio.create_task(server.serve())
+    """Web, relay and board projection in one process, until `stop`, the server exits or a
+    part fails (then the failure is raised, after the others have stopped)."""
+    server = create_server(settings)
+    serving = asyncio.create_task(server.serve(), name="web")
+    parts = {
+        asyncio.create_task(run_relay(settings, stop), name="relay"),
+        asyncio.create_task(run_board_projection(settings, stop), name="board projection"),
+    }
     if simulate_rate:
         while not server.started and not serving.done():  # scans need the API listening
             await asyncio.sleep(0.05)
         base_url = f"http://{settings.host}:{settings.port}"
-        tasks.append(
-            asyncio.create_task(simulate(base_url, kabupaten_serang(), simulate_rate, stop))
+        parts.add(
+            asyncio.create_task(
+                simulate(base_url, kabupaten_serang(), simulate_rate, stop), name="simulation"
+            )
         )
     stopping = asyncio.create_task(stop.wait())
+    failed: asyncio.Task[None] | None = None
+    running = {serving, stopping, *parts}
     try:
-        await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        while failed is None and not (serving.done() or stopping.done()):
+            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            failed = next((t for t in done if t in parts and t.exception()), None)
     finally:
+        server.close_streams()
         server.should_exit = True
         stop.set()
-        await asyncio.gather(serving, stopping, *tasks, return_exceptions=True)
+        await asyncio.gather(serving, stopping, *parts, return_exceptions=True)
+    if failed is not None:
+        log.error("%s failed; Lacak stopped", failed.get_name())
+        raise failed.exception()  # type: ignore[misc]
 
 
 def demo(args: argparse.Namespace) -> None:
     settings = Settings.from_env(
-        {"LACAK_DATA_DIR": str(args.data_dir), "LACAK_PORT": str(args.port)}
+        {
+            "LACAK_DATA_DIR": str(args.data_dir),
+            "LACAK_HOST": args.host,
+            "LACAK_PORT": str(args.port),
+        }
     )
-    args.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.make_folders()
     with EmbeddedNats(args.data_dir / "nats") as nats_server:
         settings = settings.replace(nats_url=nats_server.url)
         batches = Batches(settings.store, wilayah=kabupaten_serang())
@@ -117,17 +168,19 @@ def demo(args: argparse.Namespace) -> None:
 
 
 def web(args: argparse.Namespace) -> None:
-    from web.app import create_app
-
     settings = Settings.from_env()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    settings.make_folders()
+    asyncio.run(create_server(settings).serve())
 
 
 def run_until_signal(work: Callable[[Settings, asyncio.Event], Awaitable[None]]) -> None:
+    settings = Settings.from_env()
+    settings.make_folders()
+
     async def until_signal() -> None:
         stop = asyncio.Event()
         stop_on_signals(stop)
-        await work(Settings.from_env(), stop)
+        await work(settings, stop)
 
     asyncio.run(until_signal())
 
@@ -154,6 +207,7 @@ def main(argv: list[str] | None = None) -> None:
 
     p = commands.add_parser("demo", help="everything on this machine: SQLite, private NATS, board")
     p.add_argument("--data-dir", type=Path, default=Path(".lacak"))
+    p.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to let phones on the LAN in")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--simulate", action="store_true", help="scan boxes so the board moves")
     p.add_argument("--rate", type=float, default=20.0, help="simulated scans per second")

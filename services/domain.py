@@ -1,7 +1,7 @@
 """Pure domain decisions for batches: state + command (+ time) -> events, or a domain error."""
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import msgspec
@@ -9,6 +9,8 @@ import msgspec
 from events import BatchDispatched, BatchReceived, BatchRegistered, Event, ScanAction
 
 LABEL_NAMESPACE = uuid5(NAMESPACE_URL, "https://lacak.id/label")
+EARLIEST_SCAN = datetime(2020, 1, 1, tzinfo=UTC)
+MAX_CLOCK_AHEAD = timedelta(days=1)
 
 
 class DomainError(Exception):
@@ -25,6 +27,14 @@ class UnknownLocationError(DomainError):
     def __init__(self, location: str):
         super().__init__(f"Lokasi {location!r} tidak dikenal: bukan kode wilayah yang terdaftar.")
         self.location = location
+
+
+class ImpossibleTimeError(DomainError):
+    def __init__(self, occurred_at: datetime):
+        super().__init__(
+            f"Waktu pindai {occurred_at.isoformat()} tidak mungkin benar: periksa jam perangkat."
+        )
+        self.occurred_at = occurred_at
 
 
 class LabelTakenError(DomainError):
@@ -123,9 +133,15 @@ def register(
 
 
 def record_scan(batch: Batch, scan: Scan, at: datetime) -> list[Event]:
-    """Record a dispatch or receipt where it happened; a retried scan id records nothing."""
+    """Record a dispatch or receipt where it happened; a retried scan id records nothing.
+
+    A scan sent late from an offline device keeps its true time; a time that cannot be true
+    (before this system's era, or more than a day ahead of the server) is refused.
+    """
     if scan.scan_id in batch.scans:
         return []
+    if not EARLIEST_SCAN <= scan.occurred_at <= at + MAX_CLOCK_AHEAD:
+        raise ImpossibleTimeError(scan.occurred_at)
     event_class = BatchDispatched if scan.action == "dispatch" else BatchReceived
     return [
         event_class(

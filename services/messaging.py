@@ -1,10 +1,14 @@
 """NATS: the connection, the `LACAK` stream, and the embedded nats-server of `lacak demo`."""
 
 import asyncio
+import contextlib
+import ctypes
 import logging
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import sysconfig
 import time
 from collections.abc import Awaitable, Callable
@@ -12,8 +16,11 @@ from pathlib import Path
 
 import nats
 from nats.aio.client import Client
+from nats.errors import Error as NatsError
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import NotFoundError
+
+from services.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -23,24 +30,74 @@ BOARD_CHANGED = "lacak.board.changed"
 DUPLICATE_WINDOW_SECONDS = 120.0
 
 
+class RateLimitedLog:
+    """Log a repeating warning once, then again at most every `interval` seconds."""
+
+    def __init__(self, interval: float = 30.0):
+        self.interval = interval
+        self._last = -interval
+
+    def warning(self, message: str, *args: object) -> None:
+        now = time.monotonic()
+        if now - self._last >= self.interval:
+            self._last = now
+            log.warning(message, *args)
+
+
 async def connect(
-    url: str, name: str, connect_timeout: float = 2.0, **callbacks: Callable[[], Awaitable[None]]
-) -> Client:
-    """Connect once (fail fast if the server is not there), then reconnect forever."""
+    url: str, name: str, stop: asyncio.Event, **callbacks: Callable[[], Awaitable[None]]
+) -> Client | None:
+    """Connect, trying until NATS answers or `stop` is set (then None); reconnect forever after."""
+    quiet = RateLimitedLog()
 
-    async def on_error(error: Exception) -> None:  # one line, not nats-py's traceback
-        log.warning("%s: NATS: %s", name, error or type(error).__name__)
+    async def on_error(error: Exception) -> None:  # one line now and then, not a traceback a try
+        quiet.warning("%s: NATS: %s", name, error or type(error).__name__)
 
-    return await nats.connect(
-        [server.strip() for server in url.split(",")],
-        name=name,
-        **callbacks,
-        connect_timeout=connect_timeout,
-        allow_reconnect=True,
-        max_reconnect_attempts=-1,
-        reconnect_time_wait=0.5,
-        error_cb=on_error,
+    connecting = asyncio.create_task(
+        nats.connect(
+            [server.strip() for server in url.split(",")],
+            name=name,
+            **callbacks,
+            connect_timeout=2,
+            allow_reconnect=True,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.5,
+            error_cb=on_error,
+        )
     )
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if connecting.done():
+        return connecting.result()
+    connecting.cancel()
+    with contextlib.suppress(asyncio.CancelledError, NatsError, OSError):
+        await connecting
+    return None
+
+
+async def run_with_nats(
+    name: str,
+    settings: Settings,
+    stop: asyncio.Event,
+    work: Callable[[Client], Awaitable[None]],
+) -> None:
+    """Run `work` on a connection until `stop`; after a NATS failure, connect and run it again."""
+    while not stop.is_set():
+        nc = await connect(settings.nats_url, name, stop)
+        if nc is None:
+            return
+        try:
+            await ensure_stream(nc, settings.stream_replicas)
+            await work(nc)
+        except (NatsError, TimeoutError, OSError) as error:
+            log.warning(
+                "%s: NATS unavailable (%s); trying again", name, error or type(error).__name__
+            )
+            await sleep_or_stop(stop, 1.0)
+        finally:
+            if not nc.is_closed:
+                await nc.close()
 
 
 async def ensure_stream(nc: Client, replicas: int = 1) -> None:
@@ -77,6 +134,13 @@ def nats_server_binary() -> str:
     return found
 
 
+def die_with_parent() -> None:
+    """In the child: ask Linux to stop it when the process that started it dies, however."""
+    if sys.platform == "linux":
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class EmbeddedNats:
     """A private `nats-server -js` on a loopback port, with its own data folder."""
 
@@ -101,6 +165,7 @@ class EmbeddedNats:
                 "-l", str(self.data_dir / "nats-server.log"),
             ],
             stdin=subprocess.DEVNULL,
+            preexec_fn=die_with_parent,
         )  # fmt: skip
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

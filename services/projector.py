@@ -14,20 +14,12 @@ from typing import Protocol
 
 import msgspec
 from nats.aio.client import Client
-from nats.errors import Error as NatsError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
 import events
 from events import Event
-from services.messaging import (
-    BOARD_CHANGED,
-    EVENT_SUBJECTS,
-    STREAM,
-    connect,
-    ensure_stream,
-    sleep_or_stop,
-)
+from services.messaging import BOARD_CHANGED, EVENT_SUBJECTS, STREAM, run_with_nats, sleep_or_stop
 from services.relay import MSG_ID, position_of
 from services.settings import Settings
 
@@ -35,6 +27,7 @@ log = logging.getLogger(__name__)
 
 FETCH = 256
 ACK_WAIT_SECONDS = 300.0
+GAP_BACKOFF_SECONDS = 5.0
 
 
 class Projection(Protocol):
@@ -57,14 +50,13 @@ class BoardChanged(msgspec.Struct, frozen=True):
     """Core NATS notice after the board view commits: which kecamatan rows changed."""
 
     kecamatan: list[str]
-    position: int
 
 
-OnApplied = Callable[[Client, set[str], int], Awaitable[None]]
+OnApplied = Callable[[Client, set[str]], Awaitable[None]]
 
 
-async def notify_board_changed(nc: Client, changed: set[str], position: int) -> None:
-    await nc.publish(BOARD_CHANGED, msgspec.json.encode(BoardChanged(sorted(changed), position)))
+async def notify_board_changed(nc: Client, changed: set[str]) -> None:
+    await nc.publish(BOARD_CHANGED, msgspec.json.encode(BoardChanged(sorted(changed))))
 
 
 async def project(
@@ -72,6 +64,7 @@ async def project(
 ) -> None:
     js = nc.jetstream()
     applied = await asyncio.to_thread(projection.stream_sequence)
+    log.info("%s resumes after stream sequence %d", projection.name, applied)
     with contextlib.suppress(NotFoundError):  # a fresh cursor, from the view's own position
         await js.delete_consumer(STREAM, projection.name)
     subscription = await js.pull_subscribe(
@@ -91,22 +84,26 @@ async def project(
             messages = await subscription.fetch(FETCH, timeout=0.5)
         except TimeoutError:
             continue
-        fresh = []
+        fresh, gap_at = [], None
         for message in messages:
             sequence = message.metadata.sequence.stream
-            if sequence <= applied:
+            if sequence <= applied + len(fresh):
                 continue  # a redelivery of what is already in the view
             if sequence != applied + len(fresh) + 1:
-                raise StreamGapError(f"{projection.name}: got {sequence} after {applied}")
+                gap_at = sequence
+                break
             fresh.append(message)
         if fresh:
             notifications = [(position_of(m.headers[MSG_ID]), events.decode(m.data)) for m in fresh]
-            applied = fresh[-1].metadata.sequence.stream
-            changed = await asyncio.to_thread(projection.apply, notifications, applied)
+            sequence = fresh[-1].metadata.sequence.stream
+            changed = await asyncio.to_thread(projection.apply, notifications, sequence)
+            applied = sequence
             if changed and on_applied is not None:
-                await on_applied(nc, changed, notifications[-1][0])
-        for message in messages:
+                await on_applied(nc, changed)
+        for message in fresh:
             await message.ack()
+        if gap_at is not None:
+            raise StreamGapError(f"{projection.name}: stream sequence {gap_at} after {applied}")
 
 
 async def run_projection(
@@ -115,19 +112,16 @@ async def run_projection(
     stop: asyncio.Event,
     on_applied: OnApplied | None = None,
 ) -> None:
-    """Run until `stop`; after a NATS failure, connect again and go on from the view."""
+    """Run until `stop`; after a NATS failure or a gap, connect again and go on from the view."""
     await asyncio.to_thread(projection.setup)
-    while not stop.is_set():
-        nc = None
+
+    async def run(nc: Client) -> None:
         try:
-            nc = await connect(settings.nats_url, name=f"lacak-projection-{projection.name}")
-            await ensure_stream(nc, settings.stream_replicas)
             await project(projection, nc, stop, on_applied)
-        except StreamGapError as error:
-            log.warning("%s; starting again from the view's position", error)
-        except (NatsError, TimeoutError, OSError) as error:
-            log.warning("%s: NATS unavailable (%s); retrying", projection.name, error)
-            await sleep_or_stop(stop, 1.0)
-        finally:
-            if nc is not None and not nc.is_closed:
-                await nc.close()
+        except StreamGapError as error:  # messages that went missing do not come back: say so
+            log.error(
+                "%s; if the stream lost messages, rebuild the view from the event store", error
+            )
+            await sleep_or_stop(stop, GAP_BACKOFF_SECONDS)
+
+    await run_with_nats(f"projection {projection.name}", settings, stop, run)

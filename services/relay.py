@@ -12,12 +12,11 @@ from collections.abc import Mapping
 from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory, Mapper
 from eventsourcing.utils import Environment
 from nats.aio.client import Client
-from nats.errors import Error as NatsError
 from nats.js.errors import NotFoundError
 
 import events
 from services.batches import Batches, retry_setup
-from services.messaging import STREAM, connect, ensure_stream, sleep_or_stop
+from services.messaging import STREAM, run_with_nats, sleep_or_stop
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -25,7 +24,7 @@ log = logging.getLogger(__name__)
 MSG_ID = "Nats-Msg-Id"
 BATCH = 500
 IDLE_POLL_SECONDS = 0.05
-ACK_TIMEOUT_SECONDS = 10.0
+ACK_TIMEOUT_SECONDS = 3.0  # acks lost in a reconnect: fail soon, start again from the stream
 
 
 class NotificationLog:
@@ -67,7 +66,6 @@ class Relay:
         self.app_name = app_name
         self.batch = batch
         self.position = 0
-        self.published = 0
 
     async def resume_position(self) -> int:
         """The notification id of the last message in the stream (0 if there is none)."""
@@ -109,7 +107,6 @@ class Relay:
         # All or nothing: a failed ack raises, and the next run starts again from the stream.
         await asyncio.wait_for(asyncio.gather(*acks), ACK_TIMEOUT_SECONDS)
         self.position = notifications[-1].id
-        self.published += len(notifications)
         return len(notifications)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -123,18 +120,11 @@ class Relay:
 async def run_relay(settings: Settings, stop: asyncio.Event) -> None:
     """Run the relay until `stop`, starting again from the stream after any NATS failure."""
     notification_log = await asyncio.to_thread(NotificationLog, settings.store)
+
+    async def relay(nc: Client) -> None:
+        await Relay(notification_log.recorder, notification_log.mapper, nc).run(stop)
+
     try:
-        while not stop.is_set():
-            nc = None
-            try:
-                nc = await connect(settings.nats_url, name="lacak-relay")
-                await ensure_stream(nc, settings.stream_replicas)
-                await Relay(notification_log.recorder, notification_log.mapper, nc).run(stop)
-            except (NatsError, TimeoutError, OSError) as error:
-                log.warning("relay: NATS unavailable (%s); retrying", error or type(error).__name__)
-                await sleep_or_stop(stop, 1.0)
-            finally:
-                if nc is not None and not nc.is_closed:
-                    await nc.close()
+        await run_with_nats("relay", settings, stop, relay)
     finally:
         notification_log.close()

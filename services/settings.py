@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import msgspec
+from psycopg.conninfo import make_conninfo
 
 SQLITE = "eventsourcing.sqlite"
 POSTGRES = "eventsourcing.postgres"
@@ -42,15 +43,23 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def postgres_conninfo(self) -> str:
         """libpq connection string for the views, from the same POSTGRES_* settings."""
         parts = {
-            "dbname": self.store.get("POSTGRES_DBNAME", ""),
-            "host": self.store.get("POSTGRES_HOST", ""),
-            "port": self.store.get("POSTGRES_PORT", ""),
-            "user": self.store.get("POSTGRES_USER", ""),
-            "password": self.store.get("POSTGRES_PASSWORD", ""),
+            "dbname": self.store.get("POSTGRES_DBNAME"),
+            "host": self.store.get("POSTGRES_HOST"),
+            "port": self.store.get("POSTGRES_PORT"),
+            "user": self.store.get("POSTGRES_USER"),
+            "password": self.store.get("POSTGRES_PASSWORD"),
         }
-        conninfo = " ".join(f"{k}={v}" for k, v in parts.items() if v)
         schema = self.store.get("POSTGRES_SCHEMA")
-        return f"{conninfo} options='-c search_path={schema}'" if schema else conninfo
+        if schema:
+            parts["options"] = f"-c search_path={schema}"
+        return make_conninfo(**{key: value for key, value in parts.items() if value})
+
+    def make_folders(self) -> None:
+        """The folders of the SQLite files, so a part can start on a fresh machine."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if not self.postgres:
+            Path(self.store["SQLITE_DBNAME"]).parent.mkdir(parents=True, exist_ok=True)
+            self.views_db.parent.mkdir(parents=True, exist_ok=True)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":

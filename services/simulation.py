@@ -14,6 +14,17 @@ from services.wilayah import Wilayah
 log = logging.getLogger(__name__)
 
 
+def scan_body(label: str, action: str, location: str) -> dict[str, str]:
+    """A device's scan as JSON, made now with a fresh scan id."""
+    return {
+        "scan_id": str(uuid.uuid4()),
+        "label": label,
+        "action": action,
+        "location": location,
+        "occurred_at": datetime.now(UTC).isoformat(),
+    }
+
+
 def scan_script(wilayah: Wilayah, seed: int = 2024) -> list[tuple[str, str, str]]:
     """(label, action, location) as a gudang works: one kecamatan's truck load at a time,
     every box scanned onto the truck at the gudang, then received at the PPK."""
@@ -39,15 +50,10 @@ async def simulate(base_url: str, wilayah: Wilayah, per_second: float, stop: asy
         for n, (label, action, location) in enumerate(script, 1):
             if stop.is_set():
                 return
-            scan = {
-                "scan_id": str(uuid.uuid4()),
-                "label": label,
-                "action": action,
-                "location": location,
-                "occurred_at": datetime.now(UTC).isoformat(),
-            }
             try:
-                response = await client.post("/api/v1/scans", json=scan)
+                response = await client.post(
+                    "/api/v1/scans", json=scan_body(label, action, location)
+                )
                 response.raise_for_status()
             except httpx.HTTPError as error:
                 log.warning("simulated scan %d failed: %s", n, error)

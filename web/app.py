@@ -15,7 +15,12 @@ from litestar.template import TemplateConfig
 
 from services.batches import Batches, ConflictError
 from services.board import BoardView
-from services.domain import DomainError, UnknownLabelError, UnknownLocationError
+from services.domain import (
+    DomainError,
+    ImpossibleTimeError,
+    UnknownLabelError,
+    UnknownLocationError,
+)
 from services.serang import kabupaten_serang
 from services.settings import Settings
 from services.viewdb import open_views
@@ -30,14 +35,27 @@ VENDOR = {
     "htmx-ext-sse": NODE_MODULES / "htmx-ext-sse" / "dist",
 }
 
-STATUS_OF_ERROR = {UnknownLabelError: 404, UnknownLocationError: 422, ConflictError: 409}
+STATUS_OF_ERROR = {
+    UnknownLabelError: 404,
+    UnknownLocationError: 422,
+    ImpossibleTimeError: 422,
+    ConflictError: 409,
+}
+
+
+def error_response(status: int, detail: str) -> Response[dict[str, object]]:
+    return Response(
+        {"status_code": status, "detail": detail}, status_code=status, media_type=MediaType.JSON
+    )
 
 
 def domain_error(request: Request, error: DomainError) -> Response[dict[str, object]]:
-    status = STATUS_OF_ERROR.get(type(error), 400)
-    return Response(
-        {"status_code": status, "detail": str(error)}, status_code=status, media_type=MediaType.JSON
-    )
+    return error_response(STATUS_OF_ERROR.get(type(error), 400), str(error))
+
+
+def malformed_body(request: Request, error: Exception) -> Response[dict[str, object]]:
+    """Bytes that are not UTF-8, or JSON nested too deep to read: the client's fault, a 400."""
+    return error_response(400, f"Isi permintaan bukan JSON yang sah ({type(error).__name__}).")
 
 
 def vendor_routers() -> list:
@@ -52,11 +70,29 @@ def vendor_routers() -> list:
     ]
 
 
+def thousands(n: int) -> str:
+    """Indonesian digit grouping: 22125 -> 22.125."""
+    return f"{n:,}".replace(",", ".")
+
+
+def percent(value: float) -> str:
+    """Indonesian decimal comma: 17.4 -> 17,4%."""
+    return f"{value:.1f}%".replace(".", ",")
+
+
+def close_streams(app: Litestar) -> None:
+    """End every open board stream, so a server can stop without waiting for browsers."""
+    broadcaster = getattr(app.state, "broadcaster", None)
+    if broadcaster is not None:
+        broadcaster.close()
+
+
 def create_app(settings: Settings, wilayah: Wilayah | None = None) -> Litestar:
     wilayah = wilayah or kabupaten_serang()
     templates = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True
     )
+    templates.filters.update(ribuan=thousands, persen=percent)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -97,7 +133,11 @@ def create_app(settings: Settings, wilayah: Wilayah | None = None) -> Litestar:
         ],
         lifespan=[lifespan],
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(templates)),
-        exception_handlers={DomainError: domain_error},
+        exception_handlers={
+            DomainError: domain_error,
+            UnicodeDecodeError: malformed_body,
+            RecursionError: malformed_body,
+        },
         # JSON and YAML only: the UI plugins would load their scripts from CDNs at run time.
         openapi_config=OpenAPIConfig(
             title="Lacak",

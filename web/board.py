@@ -2,18 +2,20 @@
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import jinja2
 import msgspec
+import psycopg
 from litestar import Router, get
 from litestar.datastructures import State
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Template
 from nats.aio.msg import Msg
 
 from services.board import BoardView, KecamatanCounts
-from services.messaging import BOARD_CHANGED, connect, sleep_or_stop
+from services.messaging import BOARD_CHANGED, connect
 from services.projector import BoardChanged
 from services.wilayah import Wilayah
 
@@ -90,17 +92,27 @@ class BoardBroadcaster:
             changed, self._pending = self._pending, set()
             if not self.clients:
                 continue
-            swaps = await asyncio.to_thread(self.render, changed)
-            for queue in self.clients:
-                if queue.full():  # a slow client loses its oldest update, not the server's memory
-                    queue.get_nowait()
-                queue.put_nowait(swaps)
+            try:
+                swaps = await asyncio.to_thread(self.render, changed)
+            except (sqlite3.Error, psycopg.Error):
+                log.exception("board rows could not be read; the next change redraws them")
+                self._pending |= changed
+                continue
+            for queue in list(self.clients):
+                if queue.full():  # this far behind, a browser is better off reconnecting:
+                    self._end(queue)  # its new stream starts with every row
+                else:
+                    queue.put_nowait(swaps)
 
     def close(self) -> None:
-        for queue in self.clients:
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait(None)
+        for queue in list(self.clients):
+            self._end(queue)
+
+    def _end(self, queue: asyncio.Queue[list[Swap] | None]) -> None:
+        while not queue.empty():
+            queue.get_nowait()
+        queue.put_nowait(None)
+        self.clients.discard(queue)
 
     @asynccontextmanager
     async def listen(self) -> AsyncIterator[asyncio.Queue[list[Swap] | None]]:
@@ -142,17 +154,13 @@ async def follow_board_changes(
     async def on_reconnect() -> None:  # notices sent while away are lost: redraw every row
         broadcaster.notice(every_row)
 
-    while not stop.is_set():
-        try:
-            nc = await connect(nats_url, name="lacak-web", reconnected_cb=on_reconnect)
-        except (OSError, TimeoutError) as error:
-            log.warning("web: NATS unavailable (%s); the board will catch up later", error)
-            await sleep_or_stop(stop, 1.0)
-            continue
-        broadcaster.notice(every_row)  # whatever changed before this connection
-        await nc.subscribe(BOARD_CHANGED, cb=on_notice)
-        await stop.wait()
-        await nc.close()
+    nc = await connect(nats_url, "web", stop, reconnected_cb=on_reconnect)
+    if nc is None:
+        return
+    broadcaster.notice(every_row)  # whatever changed before this connection
+    await nc.subscribe(BOARD_CHANGED, cb=on_notice)
+    await stop.wait()
+    await nc.close()
 
 
 @get("/", name="board")

@@ -32,3 +32,11 @@ def count_from_event_store(recorder: ApplicationRecorder) -> dict[str, tuple[int
         totals[(kecamatan, "d")] += batch in dispatched or batch in received
         totals[(kecamatan, "r")] += batch in received
     return {k: (totals[(k, "p")], totals[(k, "d")], totals[(k, "r")]) for k, _ in totals}
+
+
+def count_notifications(recorder: ApplicationRecorder) -> int:
+    count, start = 0, 0
+    while notifications := recorder.select_notifications(start, 1000, inclusive_of_start=False):
+        count += len(notifications)
+        start = notifications[-1].id
+    return count

@@ -2,8 +2,10 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from events import BatchDispatched, BatchReceived
-from services.domain import Scan, batch_id, evolve, record_scan, register
+from services.domain import ImpossibleTimeError, Scan, batch_id, evolve, record_scan, register
 
 LABEL = "KS-3604052001001-DPR"
 TPS = "3604052001001"
@@ -69,3 +71,19 @@ def test_the_state_remembers_each_scan_and_where_the_batch_is():
     assert not batch.in_transit
     assert set(batch.scans) == {"S1", "S2"}
     assert batch.scans["S2"].recorded_at == T2
+
+
+def test_a_scan_sent_late_from_an_offline_device_keeps_its_true_time():
+    batch = evolve(None, [registered()])
+    weeks_later = T1 + timedelta(weeks=3)
+    [event] = record_scan(batch, scan("S1", at=T1), at=weeks_later)
+    assert (event.occurred_at, event.recorded_at) == (T1, weeks_later)
+
+
+@pytest.mark.parametrize(
+    "occurred_at", [datetime(1999, 12, 31, tzinfo=UTC), T2 + timedelta(days=2)]
+)
+def test_a_scan_time_that_cannot_be_true_is_refused(occurred_at):
+    batch = evolve(None, [registered()])
+    with pytest.raises(ImpossibleTimeError):
+        record_scan(batch, scan("S1", at=occurred_at), at=T2)

@@ -66,6 +66,8 @@ def test_a_retried_scan_id_gets_the_first_answer_and_appends_nothing(client, bat
         (scan(location="36.99.01"), 422, "Lokasi '36.99.01' tidak dikenal"),
         (scan(action="teleport"), 400, "action"),
         (scan(occurred_at="2024-02-10T08:15:00"), 400, "timezone"),
+        (scan(occurred_at="9999-12-31T23:59:59-14:00"), 422, "tidak mungkin benar"),
+        (scan(occurred_at="0001-01-01T00:00:00+14:00"), 422, "tidak mungkin benar"),
         (scan(label=""), 400, "label"),
         ({"label": LABEL}, 400, "scan_id"),
     ],
@@ -80,10 +82,15 @@ def test_bad_input_gets_a_4xx_that_says_what_is_wrong_and_appends_nothing(
     assert batches.recorder.max_notification_id() == before
 
 
-def test_malformed_json_is_refused_with_a_400(client, batches):
+@pytest.mark.parametrize(
+    "content",
+    [b'{"scan_id": "x",', b'{"scan_id": "\xff"}', b"[" * 100_000 + b"]" * 100_000, b""],
+    ids=["truncated", "not-utf-8", "nested-too-deep", "empty"],
+)
+def test_a_body_that_is_not_json_is_refused_with_a_400(client, batches, content):
     before = batches.recorder.max_notification_id()
     response = client.post(
-        "/api/v1/scans", content=b'{"scan_id": "x",', headers={"content-type": "application/json"}
+        "/api/v1/scans", content=content, headers={"content-type": "application/json"}
     )
     assert response.status_code == 400
     assert batches.recorder.max_notification_id() == before

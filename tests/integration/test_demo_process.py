@@ -1,0 +1,52 @@
+"""`lacak demo` as a person runs it: it starts, serves the board, and stops cleanly."""
+
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from services.messaging import free_port
+
+
+def children_of(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    return [int(p) for p in out.stdout.split()]
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_the_demo_serves_the_seeded_board_and_stops_its_nats_server_on_a_signal(
+    tmp_path, stop_signal
+):
+    port = free_port()
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "services", "demo", "--data-dir", str(tmp_path / "lacak"),
+         "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        planned = 0
+        while planned != 22_125:
+            assert time.monotonic() < deadline, "the demo board never showed the seeded boxes"
+            assert demo.poll() is None, "the demo exited"
+            try:
+                board = httpx.get(f"http://127.0.0.1:{port}/api/v1/board", timeout=2).json()
+                planned = board["kabupaten"]["planned"]
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        [nats_server] = children_of(demo.pid)
+        with httpx.stream("GET", f"http://127.0.0.1:{port}/board/stream", timeout=10) as stream:
+            next(stream.iter_lines())  # a browser is watching while the demo is stopped
+            started = time.monotonic()
+            demo.send_signal(stop_signal)
+            demo.wait(timeout=15)
+        print(f"\ndemo stopped {time.monotonic() - started:.1f} s after {stop_signal.name}")
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+    time.sleep(0.5)
+    assert subprocess.run(["kill", "-0", str(nats_server)], capture_output=True).returncode != 0
