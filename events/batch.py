@@ -24,8 +24,9 @@ class BatchEvent(msgspec.Struct, frozen=True, tag=True, kw_only=True):
 
 
 class BatchRegistered(BatchEvent, frozen=True, kw_only=True):
-    item: str  # "kotak_suara"
-    ballot_type: str  # PPWP, DPR, DPD, DPRD_PROV, DPRD_KAB
+    item: str  # kotak_suara, bilik_suara, tinta
+    ballot_type: str  # PPWP, DPR, DPD, DPRD_PROV, DPRD_KAB for a kotak suara; "" otherwise
+    quantity: int = 0  # ballot sheets in a kotak suara; pieces in a bundle
 
 
 class BatchDispatched(BatchEvent, frozen=True, kw_only=True):

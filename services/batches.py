@@ -34,6 +34,7 @@ from services.domain import (
     record_scan,
     register,
 )
+from services.labels import parse_label
 from services.wilayah import Wilayah
 
 SAVE_ATTEMPTS = 5
@@ -113,6 +114,7 @@ class BatchPlan(msgspec.Struct, frozen=True, kw_only=True):
     destination: str
     item: str
     ballot_type: str
+    quantity: int
 
 
 class Batches(Application[UUID]):
@@ -141,6 +143,7 @@ class Batches(Application[UUID]):
                 destination=plan.destination,
                 item=plan.item,
                 ballot_type=plan.ballot_type,
+                quantity=plan.quantity,
                 at=at,
             )
             for plan in plans
@@ -157,7 +160,7 @@ class Batches(Application[UUID]):
 
     def batch(self, label: str) -> Batch:
         try:
-            return self.repository.get(batch_id(label), projector_func=evolve)
+            return self.repository.get(batch_id(parse_label(label)), projector_func=evolve)
         except AggregateNotFoundError:
             raise UnknownLabelError(label) from None
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from services.messaging import free_port
-from services.plan import BALLOT_TYPES, kotak_suara_label
+from services.plan import kit_plan
 from services.serang import kabupaten_serang
 from services.simulation import scan_body
 
@@ -29,7 +29,7 @@ def percentile(values: list[float], fraction: float) -> float:
 async def throughput(base_url: str, count: int, concurrency: int) -> tuple[float, list[float]]:
     """Dispatch scans of distinct boxes from `concurrency` clients; scans/s and latencies."""
     serang = kabupaten_serang()
-    labels = [kotak_suara_label(t.code, b) for t in serang.tps for b in BALLOT_TYPES][:count]
+    labels = [plan.label for plan in kit_plan(serang)][:count]
     queue: asyncio.Queue[str] = asyncio.Queue()
     for label in labels:
         queue.put_nowait(label)
@@ -56,6 +56,9 @@ async def throughput(base_url: str, count: int, concurrency: int) -> tuple[float
 async def board_delay(base_url: str, samples: int) -> list[float]:
     """Post one receipt at a time and time it until its kecamatan row arrives on the stream."""
     serang = kabupaten_serang()
+    first_label = {}
+    for plan in kit_plan(serang):
+        first_label.setdefault(plan.destination, plan.label)
     delays: list[float] = []
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
         async with client.stream("GET", "/board/stream") as stream:
@@ -66,7 +69,7 @@ async def board_delay(base_url: str, samples: int) -> list[float]:
             for tps in serang.tps[-samples:]:
                 kecamatan = serang.kecamatan_of_tps(tps.code)
                 event = "event: kec-" + kecamatan.replace(".", "")
-                body = scan_body(kotak_suara_label(tps.code, "PPWP"), "receive", kecamatan)
+                body = scan_body(first_label[tps.code], "receive", kecamatan)
                 started = time.perf_counter()
                 (await client.post("/api/v1/scans", json=body)).raise_for_status()
                 async for line in lines:
@@ -91,7 +94,7 @@ def start_demo(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     while time.monotonic() < deadline:
         try:
             board = httpx.get(f"http://127.0.0.1:{port}/api/v1/board", timeout=2).json()
-            if board["kabupaten"]["planned"] == len(kabupaten_serang().tps) * len(BALLOT_TYPES):
+            if board["kabupaten"]["planned"] == len(kit_plan(kabupaten_serang())):
                 return process
         except httpx.HTTPError:
             pass

@@ -15,7 +15,7 @@ from litestar import Litestar
 from services.batches import Batches
 from services.board import BoardView
 from services.messaging import EmbeddedNats
-from services.plan import kotak_suara_plan
+from services.plan import kit_plan
 from services.projector import notify_board_changed, run_projection
 from services.relay import run_relay
 from services.serang import kabupaten_serang
@@ -35,15 +35,15 @@ def progress(label: str, done: int, total: int) -> None:
 
 
 def seed(batches: Batches, chunk: int = 2500) -> int:
-    """Register one batch per kotak suara of every TPS; chunks already registered are skipped,
+    """Register the kit plan's batches for every TPS; chunks already registered are skipped,
     so a seed that was interrupted finishes on the next start."""
-    plans = list(kotak_suara_plan(batches.wilayah))
+    plans = kit_plan(batches.wilayah)
     registered = 0
     for start in range(0, len(plans), chunk):
         group = plans[start : start + chunk]
         if not batches.exists(group[0].label):  # a chunk is one transaction: all or nothing
             registered += batches.register(group)
-        progress("Mendaftarkan kotak suara", start + len(group), len(plans))
+        progress("Mendaftarkan kiriman", start + len(group), len(plans))
     return registered
 
 
@@ -158,7 +158,8 @@ def demo(args: argparse.Namespace) -> None:
         finally:
             batches.close()
         if seeded:
-            print(f"{seeded:,} kotak suara terdaftar.".replace(",", "."), file=sys.stderr)
+            count = f"{seeded:,}".replace(",", ".")
+            print(f"{count} kiriman terdaftar (kotak suara, bilik, tinta).", file=sys.stderr)
         print(
             f"Lacak demo: papan pantau di http://{settings.host}:{settings.port}  "
             f"(data: {args.data_dir}, NATS: {nats_server.url}). Ctrl-C untuk berhenti.",

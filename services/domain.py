@@ -118,7 +118,7 @@ def _apply(batch: Batch | None, event: Event) -> Batch:
 
 
 def register(
-    *, label: str, destination: str, item: str, ballot_type: str, at: datetime
+    *, label: str, destination: str, item: str, ballot_type: str, quantity: int, at: datetime
 ) -> BatchRegistered:
     return BatchRegistered(
         originator_id=batch_id(label),
@@ -127,6 +127,7 @@ def register(
         destination=destination,
         item=item,
         ballot_type=ballot_type,
+        quantity=quantity,
         occurred_at=at,
         recorded_at=at,
     )

@@ -1,24 +1,60 @@
-"""The kit plan of this first slice: one labelled batch per kotak suara, five per TPS."""
+"""The kit plan: what each TPS gets, as labelled batches (KPU 2024 quantities)."""
 
-from collections.abc import Iterator
+import math
+from typing import Literal
+
+import msgspec
 
 from services.batches import BatchPlan
+from services.labels import make_label
 from services.wilayah import Wilayah
 
-# One kotak suara per ballot type (2024); DKI Jakarta has no DPRD Kab/Kota (issue 3 plans that).
+# One kotak suara per ballot type; where there is no DPRD Kab/Kota (DKI Jakarta), four.
 BALLOT_TYPES = ("PPWP", "DPR", "DPD", "DPRD_PROV", "DPRD_KAB")
+BILIK_PER_TPS = 4
+TINTA_PER_TPS = 2
 
 
-def kotak_suara_label(tps_code: str, ballot_type: str) -> str:
-    return f"KS-{tps_code}-{ballot_type}"
+class KitRules(msgspec.Struct, frozen=True, kw_only=True):
+    reserve_percent: int = 2  # ballots per type: DPT + 2%
+    rounding: Literal["up", "half_up", "down"] = "up"  # of the reserve (up: one PPK's practice)
+    dprd_kab: bool = True  # False in DKI Jakarta: no DPRD Kab/Kota ballot, four kotak
 
 
-def kotak_suara_plan(wilayah: Wilayah) -> Iterator[BatchPlan]:
+KPU_2024 = KitRules()
+
+
+def ballots_for(dpt: int, rules: KitRules = KPU_2024) -> int:
+    """Sheets of one ballot type for a TPS: 300 voters -> 306."""
+    reserve = dpt * rules.reserve_percent / 100
+    if rules.rounding == "up":
+        rounded = math.ceil(reserve)
+    elif rules.rounding == "half_up":
+        rounded = math.floor(reserve + 0.5)
+    else:
+        rounded = math.floor(reserve)
+    return dpt + rounded
+
+
+def kit_plan(wilayah: Wilayah, rules: KitRules = KPU_2024) -> list[BatchPlan]:
+    """Per TPS, in TPS order: a kotak suara per ballot type, a bundle of bilik, one of tinta.
+
+    Labels are numbered in that order, so the same master data always gives the same labels.
+    """
+    ballot_types = BALLOT_TYPES if rules.dprd_kab else BALLOT_TYPES[:-1]
+    plans: list[BatchPlan] = []
     for tps in wilayah.tps:
-        for ballot_type in BALLOT_TYPES:
-            yield BatchPlan(
-                label=kotak_suara_label(tps.code, ballot_type),
-                destination=tps.code,
-                item="kotak_suara",
-                ballot_type=ballot_type,
+        sheets = ballots_for(tps.dpt, rules)
+        items = [("kotak_suara", ballot_type, sheets) for ballot_type in ballot_types]
+        items += [("bilik_suara", "", BILIK_PER_TPS), ("tinta", "", TINTA_PER_TPS)]
+        for item, ballot_type, quantity in items:
+            plans.append(
+                BatchPlan(
+                    label=make_label(wilayah.code, len(plans) + 1),
+                    destination=tps.code,
+                    item=item,
+                    ballot_type=ballot_type,
+                    quantity=quantity,
+                )
             )
+    return plans

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from services.plan import BALLOT_TYPES, kotak_suara_label
+from services.plan import kit_plan
 from services.wilayah import Wilayah
 
 log = logging.getLogger(__name__)
@@ -27,17 +27,15 @@ def scan_body(label: str, action: str, location: str) -> dict[str, str]:
 
 def scan_script(wilayah: Wilayah, seed: int = 2024) -> list[tuple[str, str, str]]:
     """(label, action, location) as a gudang works: one kecamatan's truck load at a time,
-    every box scanned onto the truck at the gudang, then received at the PPK."""
+    every batch scanned onto the truck at the gudang, then received at the PPK."""
+    by_kecamatan: dict[str, list[str]] = {}
+    for plan in kit_plan(wilayah):
+        by_kecamatan.setdefault(wilayah.kecamatan_of_tps(plan.destination), []).append(plan.label)
     kecamatan = list(wilayah.kecamatan)
     random.Random(seed).shuffle(kecamatan)
     script: list[tuple[str, str, str]] = []
     for kec in kecamatan:
-        labels = [
-            kotak_suara_label(tps.code, ballot_type)
-            for tps in wilayah.tps
-            if wilayah.kecamatan_of_tps(tps.code) == kec.code
-            for ballot_type in BALLOT_TYPES
-        ]
+        labels = by_kecamatan.get(kec.code, [])
         script.extend((label, "dispatch", wilayah.code) for label in labels)
         script.extend((label, "receive", kec.code) for label in labels)
     return script

@@ -21,6 +21,7 @@ from services.domain import (
     UnknownLabelError,
     UnknownLocationError,
 )
+from services.labels import LabelMisreadError
 from services.serang import kabupaten_serang
 from services.settings import Settings
 from services.viewdb import open_views
@@ -39,6 +40,7 @@ STATUS_OF_ERROR = {
     UnknownLabelError: 404,
     UnknownLocationError: 422,
     ImpossibleTimeError: 422,
+    LabelMisreadError: 422,
     ConflictError: 409,
 }
 

@@ -9,11 +9,12 @@ import msgspec
 from playwright.sync_api import Locator, Page, Route, expect
 
 from services.batches import Batches
-from services.plan import kotak_suara_plan
+from services.plan import kit_plan
 from services.serang import kabupaten_serang
 
 SERANG = kabupaten_serang()
 TPS = SERANG.tps[0]
+PLANS = kit_plan(msgspec.structs.replace(SERANG, tps=(TPS,)))  # 5 kotak, bilik, tinta
 KECAMATAN = SERANG.kecamatan_of_tps(TPS.code)
 WIB = timezone(timedelta(hours=7))
 
@@ -30,7 +31,7 @@ def is_script_error(console_line: str) -> bool:
 
 def seed_one_tps(live_lacak) -> None:
     batches = Batches(live_lacak.settings.store, wilayah=SERANG)
-    batches.register(list(kotak_suara_plan(msgspec.structs.replace(SERANG, tps=(TPS,)))))
+    batches.register(PLANS)
     batches.close()
 
 
@@ -56,7 +57,7 @@ def open_live_board(page: Page, base_url: str) -> Locator:
     page.goto(base_url + "/")
     page.wait_for_function("window.__sseOpen === true", timeout=10_000)
     row = kecamatan_row(page)
-    expect(row.locator("td.planned")).to_have_text("5", timeout=10_000)
+    expect(row.locator("td.planned")).to_have_text(str(len(PLANS)), timeout=10_000)
     return row
 
 
@@ -73,7 +74,7 @@ def test_a_scan_posted_to_the_api_shows_on_an_open_board_without_a_reload(
         live_lacak.base_url + "/api/v1/scans",
         json={
             "scan_id": "browser-1",
-            "label": f"KS-{TPS.code}-PPWP",
+            "label": PLANS[0].label,
             "action": "dispatch",
             "location": "36.04",
             "occurred_at": datetime.now(WIB).isoformat(),
@@ -96,7 +97,7 @@ def test_on_a_phone_the_board_fits_the_screen_or_scrolls_inside_its_frame(
     live_lacak, phone_page: Page, artifacts: Path
 ):
     seed_one_tps(live_lacak)
-    wait_until_projected(live_lacak, 5)  # the layout, not the stream's catching up, is tested here
+    wait_until_projected(live_lacak, len(PLANS))  # the layout is tested here, not the stream
     open_live_board(phone_page, live_lacak.base_url)
 
     layout = phone_page.evaluate(
@@ -137,9 +138,9 @@ def test_boxes_planned_while_the_board_is_connecting_still_show_once_it_is_live(
         page.wait_for_timeout(20)
 
     seed_one_tps(live_lacak)
-    wait_until_projected(live_lacak, 5)
+    wait_until_projected(live_lacak, len(PLANS))
     time.sleep(0.5)  # the notice of that commit goes by while no board listens
     held_streams[0].continue_()
 
     page.wait_for_function("window.__sseOpen === true", timeout=5_000)
-    expect(row.locator("td.planned")).to_have_text("5", timeout=2_000)
+    expect(row.locator("td.planned")).to_have_text(str(len(PLANS)), timeout=2_000)

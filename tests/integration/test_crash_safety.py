@@ -14,7 +14,7 @@ import pytest
 
 from services.batches import Batches
 from services.board import BoardView
-from services.plan import kotak_suara_plan
+from services.plan import kit_plan
 from services.serang import kabupaten_serang
 from services.settings import Settings
 from services.viewdb import open_views
@@ -71,7 +71,7 @@ def test_sigkilled_relay_and_projector_lose_nothing_and_count_nothing_twice(
     settings: Settings, parts: list[Part]
 ):
     batches = Batches(settings.store, wilayah=SERANG)
-    plans = list(kotak_suara_plan(msgspec.structs.replace(SERANG, tps=SERANG.tps[:TPS])))
+    plans = kit_plan(msgspec.structs.replace(SERANG, tps=SERANG.tps[:TPS]))
     batches.register(plans)
     scans = scans_for([p.label for p in plans], SCANS, seed=11)
     for part in parts:

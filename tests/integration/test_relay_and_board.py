@@ -15,8 +15,9 @@ from nats.js.errors import NotFoundError
 from services.batches import Batches
 from services.board import BoardView
 from services.domain import Scan, UnknownLabelError
+from services.labels import make_label
 from services.messaging import EVENT_SUBJECTS, STREAM, EmbeddedNats
-from services.plan import kotak_suara_plan
+from services.plan import kit_plan
 from services.projector import run_projection
 from services.relay import run_relay
 from services.serang import kabupaten_serang
@@ -28,7 +29,7 @@ SERANG = kabupaten_serang()
 
 
 def plans(tps_count: int):
-    return list(kotak_suara_plan(msgspec.structs.replace(SERANG, tps=SERANG.tps[:tps_count])))
+    return kit_plan(msgspec.structs.replace(SERANG, tps=SERANG.tps[:tps_count]))
 
 
 def scans_for(labels: list[str], count: int, seed: int = 7) -> list[Scan]:
@@ -111,7 +112,7 @@ async def test_the_board_equals_the_event_store_after_relay_and_projection(
     await wait_for(lambda: board_counts(board) == expected)
     stop.set()
     await asyncio.gather(*workers)
-    assert sum(p for p, _, _ in expected.values()) == 60
+    assert sum(p for p, _, _ in expected.values()) == 12 * 7
 
 
 async def test_a_restarted_relay_publishes_each_notification_exactly_once(settings, batches):
@@ -166,7 +167,7 @@ def test_an_unknown_label_is_refused_and_nothing_is_appended(batches):
     batches.register(plans(1))
     before = batches.recorder.max_notification_id()
     with pytest.raises(UnknownLabelError):
-        batches.scan(scans_for(["KS-0000000000000-DPR"], 1)[0])
+        batches.scan(scans_for([make_label("36.04", 99_999)], 1)[0])
     assert batches.recorder.max_notification_id() == before
 
 
@@ -188,7 +189,7 @@ def test_a_batch_of_events_applied_twice_counts_once(settings, batches, board):
     board.apply(notifications, stream_sequence=len(notifications))
     board.apply(notifications, stream_sequence=len(notifications))
     assert board_counts(board) == count_from_event_store(recorder)
-    assert board.applied() == len(notifications) == 10
+    assert board.applied() == len(notifications) == 2 * 7
 
 
 def test_two_projectors_applying_at_once_by_mistake_count_each_event_once(settings, batches):
@@ -212,7 +213,7 @@ def test_two_projectors_applying_at_once_by_mistake_count_each_event_once(settin
     for worker in workers:
         worker.join()
     assert board_counts(boards[0]) == count_from_event_store(batches.recorder)
-    assert boards[0].applied() == 200
+    assert boards[0].applied() == 40 * 7
     for v in views:
         v.close()
 

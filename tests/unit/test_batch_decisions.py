@@ -6,8 +6,9 @@ import pytest
 
 from events import BatchDispatched, BatchReceived
 from services.domain import ImpossibleTimeError, Scan, batch_id, evolve, record_scan, register
+from services.labels import make_label
 
-LABEL = "KS-3604052001001-DPR"
+LABEL = make_label("36.04", 2)
 TPS = "3604052001001"
 T0 = datetime(2024, 2, 1, 8, 0, tzinfo=UTC)
 T1 = T0 + timedelta(hours=1)
@@ -15,7 +16,9 @@ T2 = T0 + timedelta(hours=2)
 
 
 def registered():
-    return register(label=LABEL, destination=TPS, item="kotak_suara", ballot_type="DPR", at=T0)
+    return register(
+        label=LABEL, destination=TPS, item="kotak_suara", ballot_type="DPR", quantity=306, at=T0
+    )
 
 
 def scan(scan_id: str, action="dispatch", location="36.04", at=T1) -> Scan:
@@ -23,7 +26,7 @@ def scan(scan_id: str, action="dispatch", location="36.04", at=T1) -> Scan:
 
 
 def test_a_batch_id_is_derived_from_its_label():
-    assert batch_id(LABEL) == batch_id(LABEL) != batch_id("KS-3604052001001-DPD")
+    assert batch_id(LABEL) == batch_id(LABEL) != batch_id(make_label("36.04", 3))
     assert registered().originator_id == batch_id(LABEL)
 
 

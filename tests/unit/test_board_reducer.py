@@ -9,7 +9,11 @@ T = datetime(2024, 2, 1, tzinfo=UTC)
 
 
 def history(label: str, tps: str, *actions: tuple[str, str]):
-    events = [register(label=label, destination=tps, item="kotak_suara", ballot_type="DPR", at=T)]
+    events = [
+        register(
+            label=label, destination=tps, item="kotak_suara", ballot_type="DPR", quantity=306, at=T
+        )
+    ]
     for n, (action, location) in enumerate(actions):
         batch = evolve(None, events)
         scan = Scan(scan_id=f"{label}-{n}", label=label, action=action, location=location,

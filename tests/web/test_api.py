@@ -7,20 +7,21 @@ import pytest
 from litestar.testing import TestClient
 
 from services.batches import Batches
-from services.plan import kotak_suara_plan
+from services.labels import make_label
+from services.plan import kit_plan
 from services.serang import kabupaten_serang
 from services.settings import Settings
 from web.app import create_app
 
 SERANG = kabupaten_serang()
 ONE_TPS = msgspec.structs.replace(SERANG, tps=SERANG.tps[:1])
-LABEL = f"KS-{SERANG.tps[0].code}-DPR"
+LABEL = kit_plan(ONE_TPS)[1].label  # the DPR kotak suara of the first TPS
 
 
 @pytest.fixture
 def batches(sqlite_settings: Settings) -> Iterator[Batches]:
     app = Batches(sqlite_settings.store, wilayah=SERANG)
-    app.register(list(kotak_suara_plan(ONE_TPS)))
+    app.register(kit_plan(ONE_TPS))
     yield app
     app.close()
 
@@ -62,7 +63,8 @@ def test_a_retried_scan_id_gets_the_first_answer_and_appends_nothing(client, bat
 @pytest.mark.parametrize(
     ("body", "status", "says"),
     [
-        (scan(label="KS-0000000000000-DPR"), 404, "tidak dikenal"),
+        (scan(label=make_label("36.04", 99_999)), 404, "tidak dikenal"),
+        (scan(label=LABEL[:-1] + ("X" if LABEL[-1] != "X" else "Y")), 422, "salah baca"),
         (scan(location="36.99.01"), 422, "Lokasi '36.99.01' tidak dikenal"),
         (scan(action="teleport"), 400, "action"),
         (scan(occurred_at="2024-02-10T08:15:00"), 400, "timezone"),

@@ -6,7 +6,7 @@ import httpx
 import msgspec
 
 from services.batches import Batches
-from services.plan import kotak_suara_plan
+from services.plan import kit_plan
 from services.serang import kabupaten_serang
 
 SERANG = kabupaten_serang()
@@ -29,7 +29,8 @@ def row_events(lines: Iterator[str], event: str) -> Iterator[str]:
 
 def test_a_scan_reaches_an_open_board_stream_as_its_kecamatan_row(live_lacak):
     batches = Batches(live_lacak.settings.store, wilayah=SERANG)
-    batches.register(list(kotak_suara_plan(msgspec.structs.replace(SERANG, tps=(TPS,)))))
+    plans = kit_plan(msgspec.structs.replace(SERANG, tps=(TPS,)))
+    batches.register(plans)
     batches.close()
     kecamatan_event = "kec-" + SERANG.kecamatan_of_tps(TPS.code).replace(".", "")
     with httpx.Client(base_url=live_lacak.base_url, timeout=10) as client:
@@ -41,7 +42,7 @@ def test_a_scan_reaches_an_open_board_stream_as_its_kecamatan_row(live_lacak):
                 "/api/v1/scans",
                 json={
                     "scan_id": "a1",
-                    "label": f"KS-{TPS.code}-PPWP",
+                    "label": plans[0].label,
                     "action": "dispatch",
                     "location": "36.04",
                     "occurred_at": "2024-02-10T08:15:00+07:00",

@@ -1,0 +1,54 @@
+"""The kit plan: ballots DPT + 2% per type, five kotak suara, bilik and tinta bundles per TPS."""
+
+from collections import Counter
+
+import msgspec
+import pytest
+
+from services.labels import parse_label
+from services.plan import KitRules, ballots_for, kit_plan
+from services.serang import kabupaten_serang
+
+SERANG = kabupaten_serang()
+
+
+@pytest.mark.parametrize(
+    ("dpt", "rounding", "sheets"),
+    [(300, "up", 306), (277, "up", 283), (277, "half_up", 283), (277, "down", 282), (0, "up", 0)],
+)
+def test_each_ballot_type_gets_dpt_plus_two_percent_rounded_as_set(dpt, rounding, sheets):
+    assert ballots_for(dpt, KitRules(rounding=rounding)) == sheets
+
+
+def test_a_tps_gets_five_kotak_suara_a_bundle_of_four_bilik_and_one_of_two_tinta():
+    tps = SERANG.tps[0]
+    plans = kit_plan(msgspec.structs.replace(SERANG, tps=(tps,)))
+    assert [(p.item, p.ballot_type) for p in plans] == [
+        ("kotak_suara", "PPWP"),
+        ("kotak_suara", "DPR"),
+        ("kotak_suara", "DPD"),
+        ("kotak_suara", "DPRD_PROV"),
+        ("kotak_suara", "DPRD_KAB"),
+        ("bilik_suara", ""),
+        ("tinta", ""),
+    ]
+    assert [p.quantity for p in plans] == [ballots_for(tps.dpt)] * 5 + [4, 2]
+    assert {p.destination for p in plans} == {tps.code}
+
+
+def test_without_a_dprd_kab_kota_a_tps_gets_four_kotak_suara():
+    plans = kit_plan(msgspec.structs.replace(SERANG, tps=SERANG.tps[:1]), KitRules(dprd_kab=False))
+    assert Counter(p.item for p in plans)["kotak_suara"] == 4
+    assert "DPRD_KAB" not in {p.ballot_type for p in plans}
+
+
+def test_the_kabupaten_plan_labels_every_batch_once_with_a_valid_code():
+    plans = kit_plan(SERANG)
+    assert len(plans) == 4_425 * 7
+    labels = [p.label for p in plans]
+    assert len(set(labels)) == len(labels)
+    assert all(parse_label(label) == label for label in labels[:: len(labels) // 500])
+
+
+def test_the_same_master_data_gives_the_same_labels():
+    assert kit_plan(SERANG)[:50] == kit_plan(SERANG)[:50]
