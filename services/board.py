@@ -30,6 +30,16 @@ class BatchLine(msgspec.Struct, frozen=True):
     stage: Stage
 
 
+class BatchLabel(msgspec.Struct, frozen=True):
+    """What a printed label says of its batch."""
+
+    label: str
+    destination: str
+    item: str
+    ballot_type: str
+    quantity: int
+
+
 class KecamatanCounts(msgspec.Struct, frozen=True, kw_only=True):
     kecamatan: str  # dotted Kemendagri code
     planned: int = 0
@@ -116,6 +126,15 @@ class MemoryBoard:
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS board_batches (
         batch_id TEXT PRIMARY KEY, kecamatan TEXT NOT NULL, stage TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS batch_labels (
+        batch_id TEXT PRIMARY KEY,
+        label TEXT NOT NULL,
+        destination TEXT NOT NULL,
+        kecamatan TEXT NOT NULL,
+        item TEXT NOT NULL,
+        ballot_type TEXT NOT NULL,
+        quantity INTEGER NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS batch_labels_by_kecamatan ON batch_labels (kecamatan, label)",
     """CREATE TABLE IF NOT EXISTS board_kecamatan (
         kecamatan TEXT PRIMARY KEY,
         planned INTEGER NOT NULL DEFAULT 0,
@@ -172,6 +191,7 @@ class BoardView:
                 lines = _load_lines(cursor, {str(e.originator_id) for e in fresh})
                 changed_lines, counts = fold(lines, fresh)
                 _store(cursor, changed_lines, counts)
+                _catalogue(cursor, [e for e in fresh if isinstance(e, BatchRegistered)])
             cursor.execute(
                 "UPDATE projection_tracking SET position = ?, stream_sequence = ?, "
                 "applied = applied + ? WHERE projection = ?",
@@ -185,6 +205,19 @@ class BoardView:
             "SELECT applied FROM projection_tracking WHERE projection = ?", (self.name,)
         )
         return rows[0][0]
+
+    def labels(self, kecamatan: str, desa: str | None = None) -> list[BatchLabel]:
+        """The registered batches bound for a kecamatan (or one desa of it), by label."""
+        sql = (
+            "SELECT label, destination, item, ballot_type, quantity FROM batch_labels "
+            "WHERE kecamatan = ?"
+        )
+        params = [kecamatan]
+        if desa:
+            sql += " AND destination LIKE ?"
+            params.append(desa.replace(".", "") + "%")
+        rows = self.db.query(sql + " ORDER BY label", params)
+        return [BatchLabel(*row) for row in rows]
 
     def rows(self, kecamatan: Iterable[str] | None = None) -> list[KecamatanCounts]:
         sql = "SELECT kecamatan, planned, dispatched, received FROM board_kecamatan"
@@ -213,6 +246,26 @@ def _load_lines(cursor: Cursor, batch_ids: set[str]) -> dict[str, BatchLine]:
         for batch_id, kecamatan, stage in cursor.fetchall():
             lines[batch_id] = BatchLine(kecamatan, stage)
     return lines
+
+
+def _catalogue(cursor: Cursor, registered: list[BatchRegistered]) -> None:
+    if registered:
+        cursor.executemany(
+            "INSERT INTO batch_labels (batch_id, label, destination, kecamatan, item, ballot_type, "
+            "quantity) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (batch_id) DO NOTHING",
+            [
+                (
+                    str(e.originator_id),
+                    e.label,
+                    e.destination,
+                    kecamatan_of(e.destination),
+                    e.item,
+                    e.ballot_type,
+                    e.quantity,
+                )
+                for e in registered
+            ],
+        )
 
 
 def _store(cursor: Cursor, lines: dict[str, BatchLine], counts: Counter[tuple[str, str]]) -> None:

@@ -27,6 +27,7 @@ from services.settings import Settings
 from services.viewdb import open_views
 from services.wilayah import Wilayah
 from web.board import BoardBroadcaster, board_router, follow_board_changes, row_renderer
+from web.labels import label_sheet
 from web.scans import post_scan
 
 HERE = Path(__file__).parent
@@ -130,6 +131,7 @@ def create_app(settings: Settings, wilayah: Wilayah | None = None) -> Litestar:
         route_handlers=[
             board_router,
             post_scan,
+            label_sheet,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
             *vendor_routers(),
         ],

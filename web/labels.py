@@ -1,0 +1,67 @@
+"""Printable label sheets: a QR code and the human-readable code of every batch, per kecamatan."""
+
+import asyncio
+
+import msgspec
+import segno
+from litestar import get
+from litestar.datastructures import State
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Template
+
+from services.board import BatchLabel
+from services.wilayah import Wilayah
+
+ITEM_NAMES = {"kotak_suara": "Kotak suara", "bilik_suara": "Bilik suara (4)", "tinta": "Tinta (2)"}
+
+
+class LabelCard(msgspec.Struct, frozen=True, kw_only=True):
+    code: str
+    qr_svg: str  # from segno: trusted markup
+    item: str
+    ballot_type: str
+    quantity: int
+    tps: str
+    desa: str
+
+
+def label_card(batch: BatchLabel, wilayah: Wilayah) -> LabelCard:
+    tps = wilayah.tps_by_code[batch.destination]
+    return LabelCard(
+        code=batch.label,
+        # A full QR code (never Micro QR), which phone cameras and handheld scanners all read.
+        qr_svg=segno.make_qr(batch.label, error="m").svg_inline(border=2, omitsize=True),
+        item=ITEM_NAMES.get(batch.item, batch.item),
+        ballot_type=batch.ballot_type.replace("_", " "),
+        quantity=batch.quantity,
+        tps=f"TPS {tps.number:03d} · {tps.code}",
+        desa=wilayah.desa_by_code[tps.desa].name,
+    )
+
+
+@get("/labels/{kecamatan:str}", name="labels")
+async def label_sheet(
+    state: State,
+    kecamatan: FromPath[str],
+    desa: FromQuery[str | None] = None,
+) -> Template:
+    """A4 sheets of labels for the batches bound for one kecamatan, or one desa of it."""
+    wilayah: Wilayah = state.wilayah
+    place = wilayah.kecamatan_by_code.get(kecamatan)
+    if place is None or (desa and wilayah.desa_by_code.get(desa, None) is None):
+        raise NotFoundException(f"Wilayah {desa or kecamatan!r} tidak dikenal.")
+
+    def cards() -> list[LabelCard]:
+        batches = state.board_view.labels(kecamatan, desa)
+        return [label_card(batch, wilayah) for batch in batches]
+
+    return Template(
+        template_name="labels.html",
+        context={
+            "kecamatan": place,
+            "desa": wilayah.desa_by_code[desa] if desa else None,
+            "desa_list": [d for d in wilayah.desa if d.kecamatan == kecamatan],
+            "cards": await asyncio.to_thread(cards),
+        },
+    )
