@@ -37,3 +37,28 @@ class BatchDispatched(BatchEvent, frozen=True, kw_only=True):
 class BatchReceived(BatchEvent, frozen=True, kw_only=True):
     scan_id: str
     location: str  # wilayah code where it arrived
+
+
+AnomalyKind = Literal["wrong_destination", "skipped_hop", "receipt_without_dispatch"]
+
+
+class AnomalyRaised(BatchEvent, frozen=True, kw_only=True):
+    """Something is wrong with what a scan recorded; the scan stands, the anomaly is flagged."""
+
+    anomaly_id: str  # `<label>-<version of this event>`
+    kind: AnomalyKind
+    scan_id: str
+    expected: str  # wilayah code where the batch should have been
+    found: str  # wilayah code where it was scanned
+
+
+class AnomalyAcknowledged(BatchEvent, frozen=True, kw_only=True):
+    anomaly_id: str
+    by: str
+    note: str = ""
+
+
+class AnomalyResolved(BatchEvent, frozen=True, kw_only=True):
+    anomaly_id: str
+    by: str
+    note: str = ""

@@ -2,9 +2,23 @@
 
 import msgspec
 
-from events.batch import BatchDispatched, BatchReceived, BatchRegistered
+from events.batch import (
+    AnomalyAcknowledged,
+    AnomalyRaised,
+    AnomalyResolved,
+    BatchDispatched,
+    BatchReceived,
+    BatchRegistered,
+)
 
-Event = BatchRegistered | BatchDispatched | BatchReceived
+Event = (
+    BatchRegistered
+    | BatchDispatched
+    | BatchReceived
+    | AnomalyRaised
+    | AnomalyAcknowledged
+    | AnomalyResolved
+)
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(Event)

@@ -4,7 +4,7 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -20,19 +20,22 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import get_topic
 
 import events
-from events import ScanAction
+from events import Event, ScanAction
 from services.domain import (
+    Anomaly,
     Batch,
     DomainError,
     LabelTakenError,
     Scan,
-    ScanRecord,
+    UnknownAnomalyError,
     UnknownLabelError,
     UnknownLocationError,
+    acknowledge,
     batch_id,
     evolve,
     record_scan,
     register,
+    resolve,
 )
 from services.labels import parse_label
 from services.wilayah import Wilayah
@@ -106,7 +109,16 @@ class ScanResult(msgspec.Struct, frozen=True, kw_only=True):
     destination: str
     occurred_at: datetime
     recorded_at: datetime
+    status: Literal["ok", "warning"]  # warning: recorded, and something is wrong
     message: str
+    warnings: list[str] = []  # one per anomaly raised, in Bahasa Indonesia
+    anomalies: list[str] = []  # their ids, to acknowledge or resolve them
+
+
+class AnomalyState(msgspec.Struct, frozen=True, kw_only=True):
+    anomaly_id: str
+    kind: str
+    status: str
 
 
 class BatchPlan(msgspec.Struct, frozen=True, kw_only=True):
@@ -168,24 +180,60 @@ class Batches(Application[UUID]):
         """Record a scan where it happened; a retry of the same scan id records nothing."""
         if not self.wilayah.is_location(scan.location):
             raise UnknownLocationError(scan.location)
+        batch = self._decide(scan.label, lambda batch, at: record_scan(batch, scan, at))
+        return scan_result(batch, scan.scan_id, self.wilayah)
+
+    def acknowledge(self, anomaly_id: str, by: str, note: str) -> AnomalyState:
+        batch = self._decide(
+            label_of_anomaly(anomaly_id),
+            lambda batch, at: acknowledge(batch, anomaly_id, by, note, at),
+        )
+        return anomaly_state(batch.anomalies[anomaly_id])
+
+    def resolve(self, anomaly_id: str, by: str, note: str) -> AnomalyState:
+        batch = self._decide(
+            label_of_anomaly(anomaly_id),
+            lambda batch, at: resolve(batch, anomaly_id, by, note, at),
+        )
+        return anomaly_state(batch.anomalies[anomaly_id])
+
+    def _decide(self, label: str, decide: Callable[[Batch, datetime], list[Event]]) -> Batch:
+        """Load, decide, save; when another device saved the batch first, decide again."""
         for _ in range(SAVE_ATTEMPTS):
-            batch = self.batch(scan.label)
-            new_events = record_scan(batch, scan, at=self.clock())
+            batch = self.batch(label)
+            new_events = decide(batch, self.clock())
             try:
                 self.save(*new_events)
             except IntegrityError:
-                continue  # another device saved this batch first: decide again
-            batch = evolve(batch, new_events)
-            assert batch is not None
-            return scan_result(batch, scan.scan_id, batch.scans[scan.scan_id])
-        raise ConflictError(scan.label)
+                continue
+            evolved = evolve(batch, new_events)
+            assert evolved is not None
+            return evolved
+        raise ConflictError(label)
 
 
-def scan_result(batch: Batch, scan_id: str, record: ScanRecord) -> ScanResult:
+def anomaly_state(anomaly: Anomaly) -> AnomalyState:
+    return AnomalyState(anomaly_id=anomaly.id, kind=anomaly.kind, status=anomaly.status)
+
+
+def label_of_anomaly(anomaly_id: str) -> str:
+    """`3604-00M7-7-5` -> `3604-00M7-7`."""
+    label, _, version = anomaly_id.rpartition("-")
+    if not label or not version.isdigit():
+        raise UnknownAnomalyError(anomaly_id)
+    return label
+
+
+def scan_result(batch: Batch, scan_id: str, wilayah: Wilayah) -> ScanResult:
+    record = batch.scans[scan_id]
+    place = wilayah.place_name(record.location)
     if record.action == "dispatch":
-        message = f"Kotak {batch.label} dicatat keluar dari {record.location}."
+        message = f"Kotak {batch.label} dicatat keluar dari {place}."
     else:
-        message = f"Kotak {batch.label} dicatat diterima di {record.location}."
+        message = f"Kotak {batch.label} dicatat diterima di {place}."
+    warnings = [
+        anomaly_message(batch.anomalies[anomaly_id], wilayah) for anomaly_id in record.anomalies
+    ]
     return ScanResult(
         scan_id=scan_id,
         label=batch.label,
@@ -194,5 +242,21 @@ def scan_result(batch: Batch, scan_id: str, record: ScanRecord) -> ScanResult:
         destination=batch.destination,
         occurred_at=record.occurred_at,
         recorded_at=record.recorded_at,
+        status="warning" if warnings else "ok",
         message=message,
+        warnings=warnings,
+        anomalies=list(record.anomalies),
+    )
+
+
+ANOMALY_MESSAGES = {
+    "wrong_destination": "SALAH TUJUAN: kotak ini untuk {expected}, bukan {found}.",
+    "skipped_hop": "LOMPAT TAHAP: kotak ini belum pernah diterima di {expected}.",
+    "receipt_without_dispatch": "TANPA PENGIRIMAN: tidak ada pindai keluar dari {expected}.",
+}
+
+
+def anomaly_message(anomaly: Anomaly, wilayah: Wilayah) -> str:
+    return ANOMALY_MESSAGES[anomaly.kind].format(
+        expected=wilayah.place_name(anomaly.expected), found=wilayah.place_name(anomaly.found)
     )

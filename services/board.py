@@ -1,4 +1,4 @@
-"""The board: planned, dispatched and received batches per kecamatan.
+"""The board: planned, dispatched and received batches, and open anomalies, per kecamatan.
 
 The logic is a pure reducer (`advance`, `counter_changes`) so that the SQL view below and an
 in-memory replay produce the same board from the same events.
@@ -10,7 +10,14 @@ from typing import Literal
 
 import msgspec
 
-from events import BatchDispatched, BatchReceived, BatchRegistered, Event
+from events import (
+    AnomalyRaised,
+    AnomalyResolved,
+    BatchDispatched,
+    BatchReceived,
+    BatchRegistered,
+    Event,
+)
 from services.viewdb import Cursor, ViewDatabase
 
 Stage = Literal["planned", "dispatched", "received"]
@@ -23,11 +30,15 @@ COLUMNS_OF_STAGE: dict[Stage, tuple[str, ...]] = {
 }
 
 
+COLUMNS = ("planned", "dispatched", "received", "anomalies")
+
+
 class BatchLine(msgspec.Struct, frozen=True):
     """What the board keeps of one batch."""
 
     kecamatan: str
     stage: Stage
+    open_anomalies: int = 0
 
 
 class BatchLabel(msgspec.Struct, frozen=True):
@@ -45,6 +56,7 @@ class KecamatanCounts(msgspec.Struct, frozen=True, kw_only=True):
     planned: int = 0
     dispatched: int = 0
     received: int = 0
+    anomalies: int = 0  # open: raised, not yet resolved
 
     @property
     def percent_received(self) -> float:
@@ -58,29 +70,28 @@ def kecamatan_of(tps_code: str) -> str:
 
 def advance(line: BatchLine | None, event: Event) -> BatchLine | None:
     """The batch's line after the event; stages only move forward, a late scan never undoes one."""
-    match event:
-        case BatchRegistered():
-            return line or BatchLine(kecamatan_of(event.destination), "planned")
-        case BatchDispatched():
-            stage: Stage = "dispatched"
-        case BatchReceived():
-            stage = "received"
-    if line is None:  # a scan of a batch the board never saw registered: place it anyway
+    if line is None:  # placed by its destination, even if the board never saw it registered
         line = BatchLine(kecamatan_of(event.destination), "planned")
-    if STAGE_ORDER[stage] <= STAGE_ORDER[line.stage]:
-        return line
-    return BatchLine(line.kecamatan, stage)
+    match event:
+        case BatchDispatched() | BatchReceived():
+            stage: Stage = "received" if isinstance(event, BatchReceived) else "dispatched"
+            if STAGE_ORDER[stage] > STAGE_ORDER[line.stage]:
+                return msgspec.structs.replace(line, stage=stage)
+        case AnomalyRaised():
+            return msgspec.structs.replace(line, open_anomalies=line.open_anomalies + 1)
+        case AnomalyResolved():
+            return msgspec.structs.replace(line, open_anomalies=line.open_anomalies - 1)
+    return line
 
 
 def counter_changes(before: BatchLine | None, after: BatchLine | None) -> Counter[tuple[str, str]]:
     """(kecamatan, column) -> +n / -n between two lines of one batch."""
     changes: Counter[tuple[str, str]] = Counter()
-    if before is not None:
-        for column in COLUMNS_OF_STAGE[before.stage]:
-            changes[(before.kecamatan, column)] -= 1
-    if after is not None:
-        for column in COLUMNS_OF_STAGE[after.stage]:
-            changes[(after.kecamatan, column)] += 1
+    for line, sign in ((before, -1), (after, 1)):
+        if line is not None:
+            for column in COLUMNS_OF_STAGE[line.stage]:
+                changes[(line.kecamatan, column)] += sign
+            changes[(line.kecamatan, "anomalies")] += sign * line.open_anomalies
     return changes
 
 
@@ -118,6 +129,7 @@ class MemoryBoard:
                 planned=self.counts[(k, "planned")],
                 dispatched=self.counts[(k, "dispatched")],
                 received=self.counts[(k, "received")],
+                anomalies=self.counts[(k, "anomalies")],
             )
             for k in kecamatan
         ]
@@ -125,7 +137,10 @@ class MemoryBoard:
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS board_batches (
-        batch_id TEXT PRIMARY KEY, kecamatan TEXT NOT NULL, stage TEXT NOT NULL)""",
+        batch_id TEXT PRIMARY KEY,
+        kecamatan TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        open_anomalies INTEGER NOT NULL DEFAULT 0)""",
     """CREATE TABLE IF NOT EXISTS batch_labels (
         batch_id TEXT PRIMARY KEY,
         label TEXT NOT NULL,
@@ -139,7 +154,8 @@ SCHEMA = (
         kecamatan TEXT PRIMARY KEY,
         planned INTEGER NOT NULL DEFAULT 0,
         dispatched INTEGER NOT NULL DEFAULT 0,
-        received INTEGER NOT NULL DEFAULT 0)""",
+        received INTEGER NOT NULL DEFAULT 0,
+        anomalies INTEGER NOT NULL DEFAULT 0)""",
     """CREATE TABLE IF NOT EXISTS projection_tracking (
         projection TEXT PRIMARY KEY,
         position BIGINT NOT NULL,
@@ -220,7 +236,7 @@ class BoardView:
         return [BatchLabel(*row) for row in rows]
 
     def rows(self, kecamatan: Iterable[str] | None = None) -> list[KecamatanCounts]:
-        sql = "SELECT kecamatan, planned, dispatched, received FROM board_kecamatan"
+        sql = "SELECT kecamatan, planned, dispatched, received, anomalies FROM board_kecamatan"
         params: list[str] = []
         if kecamatan is not None:
             params = sorted(kecamatan)
@@ -229,7 +245,8 @@ class BoardView:
             sql += f" WHERE kecamatan IN ({', '.join('?' * len(params))})"
         rows = self.db.query(sql + " ORDER BY kecamatan", params)
         return [
-            KecamatanCounts(kecamatan=k, planned=p, dispatched=d, received=r) for k, p, d, r in rows
+            KecamatanCounts(kecamatan=k, planned=p, dispatched=d, received=r, anomalies=a)
+            for k, p, d, r, a in rows
         ]
 
 
@@ -239,12 +256,12 @@ def _load_lines(cursor: Cursor, batch_ids: set[str]) -> dict[str, BatchLine]:
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         cursor.execute(
-            "SELECT batch_id, kecamatan, stage FROM board_batches "
+            "SELECT batch_id, kecamatan, stage, open_anomalies FROM board_batches "
             f"WHERE batch_id IN ({', '.join('?' * len(chunk))})",
             chunk,
         )
-        for batch_id, kecamatan, stage in cursor.fetchall():
-            lines[batch_id] = BatchLine(kecamatan, stage)
+        for batch_id, kecamatan, stage, open_anomalies in cursor.fetchall():
+            lines[batch_id] = BatchLine(kecamatan, stage, open_anomalies)
     return lines
 
 
@@ -271,20 +288,22 @@ def _catalogue(cursor: Cursor, registered: list[BatchRegistered]) -> None:
 def _store(cursor: Cursor, lines: dict[str, BatchLine], counts: Counter[tuple[str, str]]) -> None:
     if lines:
         cursor.executemany(
-            "INSERT INTO board_batches (batch_id, kecamatan, stage) VALUES (?, ?, ?) "
-            "ON CONFLICT (batch_id) DO UPDATE SET stage = excluded.stage",
-            [(batch_id, line.kecamatan, line.stage) for batch_id, line in lines.items()],
+            "INSERT INTO board_batches (batch_id, kecamatan, stage, open_anomalies) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (batch_id) DO UPDATE SET "
+            "stage = excluded.stage, open_anomalies = excluded.open_anomalies",
+            [
+                (batch_id, line.kecamatan, line.stage, line.open_anomalies)
+                for batch_id, line in lines.items()
+            ],
         )
     per_kecamatan = sorted({kecamatan for kecamatan, _ in counts})
     if per_kecamatan:
         cursor.executemany(
-            "INSERT INTO board_kecamatan (kecamatan, planned, dispatched, received) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT (kecamatan) DO UPDATE SET "
+            "INSERT INTO board_kecamatan (kecamatan, planned, dispatched, received, anomalies) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (kecamatan) DO UPDATE SET "
             "planned = board_kecamatan.planned + excluded.planned, "
             "dispatched = board_kecamatan.dispatched + excluded.dispatched, "
-            "received = board_kecamatan.received + excluded.received",
-            [
-                (k, counts[(k, "planned")], counts[(k, "dispatched")], counts[(k, "received")])
-                for k in per_kecamatan
-            ],
+            "received = board_kecamatan.received + excluded.received, "
+            "anomalies = board_kecamatan.anomalies + excluded.anomalies",
+            [(k, *(counts[(k, column)] for column in COLUMNS)) for k in per_kecamatan],
         )

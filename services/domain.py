@@ -2,11 +2,24 @@
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import msgspec
 
-from events import BatchDispatched, BatchReceived, BatchRegistered, Event, ScanAction
+from events import (
+    AnomalyAcknowledged,
+    AnomalyKind,
+    AnomalyRaised,
+    AnomalyResolved,
+    BatchDispatched,
+    BatchReceived,
+    BatchRegistered,
+    Event,
+    ScanAction,
+)
+
+AnomalyStatus = Literal["open", "acknowledged", "resolved"]
 
 LABEL_NAMESPACE = uuid5(NAMESPACE_URL, "https://lacak.id/label")
 EARLIEST_SCAN = datetime(2020, 1, 1, tzinfo=UTC)
@@ -35,6 +48,12 @@ class ImpossibleTimeError(DomainError):
             f"Waktu pindai {occurred_at.isoformat()} tidak mungkin benar: periksa jam perangkat."
         )
         self.occurred_at = occurred_at
+
+
+class UnknownAnomalyError(DomainError):
+    def __init__(self, anomaly_id: str):
+        super().__init__(f"Anomali {anomaly_id!r} tidak dikenal.")
+        self.anomaly_id = anomaly_id
 
 
 class LabelTakenError(DomainError):
@@ -66,6 +85,15 @@ class ScanRecord(msgspec.Struct, frozen=True, kw_only=True):
     occurred_at: datetime
     recorded_at: datetime
     version: int
+    anomalies: tuple[str, ...] = ()  # ids of the anomalies this scan raised
+
+
+class Anomaly(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    kind: AnomalyKind
+    expected: str
+    found: str
+    status: AnomalyStatus = "open"
 
 
 class Batch(msgspec.Struct, frozen=True, kw_only=True):
@@ -77,7 +105,21 @@ class Batch(msgspec.Struct, frozen=True, kw_only=True):
     ballot_type: str
     location: str | None = None  # last place it was scanned
     in_transit: bool = False
+    received_at: frozenset[str] = frozenset()  # every place that has received it
     scans: dict[str, ScanRecord] = {}
+    anomalies: dict[str, Anomaly] = {}
+
+    @property
+    def route(self) -> tuple[str, str, str, str]:
+        """gudang (kabupaten), PPK (kecamatan), PPS (desa), TPS: the way down the chain."""
+        return route_of(self.destination)
+
+
+def route_of(tps_code: str) -> tuple[str, str, str, str]:
+    """`3604052001001` -> (`36.04`, `36.04.05`, `36.04.05.2001`, `3604052001001`)."""
+    kabupaten = f"{tps_code[0:2]}.{tps_code[2:4]}"
+    kecamatan = f"{kabupaten}.{tps_code[4:6]}"
+    return kabupaten, kecamatan, f"{kecamatan}.{tps_code[6:10]}", tps_code
 
 
 def evolve(batch: Batch | None, events: Iterable[Event]) -> Batch | None:
@@ -88,21 +130,22 @@ def evolve(batch: Batch | None, events: Iterable[Event]) -> Batch | None:
 
 
 def _apply(batch: Batch | None, event: Event) -> Batch:
+    if isinstance(event, BatchRegistered):
+        return Batch(
+            id=event.originator_id,
+            version=event.originator_version,
+            label=event.label,
+            destination=event.destination,
+            item=event.item,
+            ballot_type=event.ballot_type,
+        )
+    assert batch is not None, "an event before its batch was registered"
+    batch = msgspec.structs.replace(batch, version=event.originator_version)
     match event:
-        case BatchRegistered():
-            return Batch(
-                id=event.originator_id,
-                version=event.originator_version,
-                label=event.label,
-                destination=event.destination,
-                item=event.item,
-                ballot_type=event.ballot_type,
-            )
         case BatchDispatched() | BatchReceived():
-            assert batch is not None, "a scan event before its batch was registered"
-            action: ScanAction = "dispatch" if isinstance(event, BatchDispatched) else "receive"
+            received = isinstance(event, BatchReceived)
             record = ScanRecord(
-                action=action,
+                action="receive" if received else "dispatch",
                 location=event.location,
                 occurred_at=event.occurred_at,
                 recorded_at=event.recorded_at,
@@ -110,11 +153,31 @@ def _apply(batch: Batch | None, event: Event) -> Batch:
             )
             return msgspec.structs.replace(
                 batch,
-                version=event.originator_version,
                 location=event.location,
-                in_transit=action == "dispatch",
+                in_transit=not received,
+                received_at=batch.received_at | {event.location} if received else batch.received_at,
                 scans={**batch.scans, event.scan_id: record},
             )
+        case AnomalyRaised():
+            anomaly = Anomaly(
+                id=event.anomaly_id, kind=event.kind, expected=event.expected, found=event.found
+            )
+            record = batch.scans[event.scan_id]
+            record = msgspec.structs.replace(record, anomalies=(*record.anomalies, anomaly.id))
+            return msgspec.structs.replace(
+                batch,
+                scans={**batch.scans, event.scan_id: record},
+                anomalies={**batch.anomalies, anomaly.id: anomaly},
+            )
+        case AnomalyAcknowledged() | AnomalyResolved():
+            status: AnomalyStatus = (
+                "resolved" if isinstance(event, AnomalyResolved) else "acknowledged"
+            )
+            anomaly = msgspec.structs.replace(batch.anomalies[event.anomaly_id], status=status)
+            return msgspec.structs.replace(
+                batch, anomalies={**batch.anomalies, anomaly.id: anomaly}
+            )
+    raise TypeError(f"not a batch event: {type(event).__name__}")
 
 
 def register(
@@ -134,25 +197,107 @@ def register(
 
 
 def record_scan(batch: Batch, scan: Scan, at: datetime) -> list[Event]:
-    """Record a dispatch or receipt where it happened; a retried scan id records nothing.
+    """Record a dispatch or receipt where it happened, and flag what is wrong with it.
 
-    A scan sent late from an offline device keeps its true time; a time that cannot be true
-    (before this system's era, or more than a day ahead of the server) is refused.
+    A retried scan id records nothing. A scan sent late from an offline device keeps its true
+    time; a time that cannot be true (before this system's era, or more than a day ahead of the
+    server) is refused.
     """
     if scan.scan_id in batch.scans:
         return []
     if not EARLIEST_SCAN <= scan.occurred_at <= at + MAX_CLOCK_AHEAD:
         raise ImpossibleTimeError(scan.occurred_at)
     event_class = BatchDispatched if scan.action == "dispatch" else BatchReceived
-    return [
+    common = {
+        "originator_id": batch.id,
+        "label": batch.label,
+        "destination": batch.destination,
+        "occurred_at": scan.occurred_at,
+        "recorded_at": at,
+    }
+    events: list[Event] = [
         event_class(
-            originator_id=batch.id,
+            **common,
             originator_version=batch.version + 1,
-            label=batch.label,
-            destination=batch.destination,
-            occurred_at=scan.occurred_at,
-            recorded_at=at,
             scan_id=scan.scan_id,
             location=scan.location,
         )
     ]
+    if scan.action == "receive":
+        for kind, expected in receipt_anomalies(batch, scan.location):
+            version = batch.version + len(events) + 1
+            events.append(
+                AnomalyRaised(
+                    **common,
+                    originator_version=version,
+                    anomaly_id=f"{batch.label}-{version}",
+                    kind=kind,
+                    scan_id=scan.scan_id,
+                    expected=expected,
+                    found=scan.location,
+                )
+            )
+    return events
+
+
+def receipt_anomalies(batch: Batch, location: str) -> list[tuple[AnomalyKind, str]]:
+    """What is wrong with the batch arriving at `location`: (kind, where it should have been)."""
+    route = batch.route
+    next_stop = next((stop for stop in route[1:] if stop not in batch.received_at), route[-1])
+    if location not in route:
+        return [("wrong_destination", next_stop)]
+    anomalies: list[tuple[AnomalyKind, str]] = []
+    position = route.index(location)
+    if position > 0:  # on the way down: every stop before this one must have received it
+        missed = [stop for stop in route[1:position] if stop not in batch.received_at]
+        if missed:
+            anomalies.append(("skipped_hop", missed[0]))
+    if not batch.in_transit:
+        anomalies.append(("receipt_without_dispatch", batch.location or route[0]))
+    return anomalies
+
+
+def acknowledge(batch: Batch, anomaly_id: str, by: str, note: str, at: datetime) -> list[Event]:
+    """Someone has seen the anomaly and is on it; acknowledging twice records nothing."""
+    anomaly = _anomaly(batch, anomaly_id)
+    if anomaly.status != "open":
+        return []
+    return [
+        AnomalyAcknowledged(
+            originator_id=batch.id,
+            originator_version=batch.version + 1,
+            label=batch.label,
+            destination=batch.destination,
+            occurred_at=at,
+            recorded_at=at,
+            anomaly_id=anomaly_id,
+            by=by,
+            note=note,
+        )
+    ]
+
+
+def resolve(batch: Batch, anomaly_id: str, by: str, note: str, at: datetime) -> list[Event]:
+    """The anomaly is dealt with; resolving twice records nothing."""
+    if _anomaly(batch, anomaly_id).status == "resolved":
+        return []
+    return [
+        AnomalyResolved(
+            originator_id=batch.id,
+            originator_version=batch.version + 1,
+            label=batch.label,
+            destination=batch.destination,
+            occurred_at=at,
+            recorded_at=at,
+            anomaly_id=anomaly_id,
+            by=by,
+            note=note,
+        )
+    ]
+
+
+def _anomaly(batch: Batch, anomaly_id: str) -> Anomaly:
+    try:
+        return batch.anomalies[anomaly_id]
+    except KeyError:
+        raise UnknownAnomalyError(anomaly_id) from None

@@ -53,5 +53,18 @@ class Wilayah(msgspec.Struct, frozen=True, dict=True):
             or code in self.tps_by_code
         )
 
+    def place_name(self, code: str) -> str:
+        """What a person calls the place: `Kec. Ciruas`, `Desa Kaserangan`, `TPS 004 Kaserangan`."""
+        if code == self.code:
+            return f"gudang {self.name}"
+        if code in self.kecamatan_by_code:
+            return f"Kec. {self.kecamatan_by_code[code].name}"
+        if code in self.desa_by_code:
+            return f"Desa {self.desa_by_code[code].name}"
+        if code in self.tps_by_code:
+            tps = self.tps_by_code[code]
+            return f"TPS {tps.number:03d} {self.desa_by_code[tps.desa].name}"
+        return code
+
     def kecamatan_of_tps(self, tps_code: str) -> str:
         return self.desa_by_code[self.tps_by_code[tps_code].desa].kecamatan

@@ -18,6 +18,7 @@ from services.board import BoardView
 from services.domain import (
     DomainError,
     ImpossibleTimeError,
+    UnknownAnomalyError,
     UnknownLabelError,
     UnknownLocationError,
 )
@@ -26,6 +27,7 @@ from services.serang import kabupaten_serang
 from services.settings import Settings
 from services.viewdb import open_views
 from services.wilayah import Wilayah
+from web.anomalies import acknowledge_anomaly, resolve_anomaly
 from web.board import BoardBroadcaster, board_router, follow_board_changes, row_renderer
 from web.labels import label_sheet
 from web.scans import post_scan
@@ -41,6 +43,7 @@ STATUS_OF_ERROR = {
     UnknownLabelError: 404,
     UnknownLocationError: 422,
     ImpossibleTimeError: 422,
+    UnknownAnomalyError: 404,
     LabelMisreadError: 422,
     ConflictError: 409,
 }
@@ -132,6 +135,8 @@ def create_app(settings: Settings, wilayah: Wilayah | None = None) -> Litestar:
             board_router,
             post_scan,
             label_sheet,
+            acknowledge_anomaly,
+            resolve_anomaly,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
             *vendor_routers(),
         ],

@@ -35,6 +35,7 @@ class BoardRow(msgspec.Struct, frozen=True, kw_only=True):
     dispatched: int
     received: int
     percent_received: float
+    anomalies: int  # open
 
     @property
     def event(self) -> str:
@@ -55,6 +56,7 @@ def board_row(code: str, name: str, counts: KecamatanCounts | None) -> BoardRow:
         dispatched=counts.dispatched,
         received=counts.received,
         percent_received=counts.percent_received,
+        anomalies=counts.anomalies,
     )
 
 
@@ -65,6 +67,7 @@ def read_board(view: BoardView, wilayah: Wilayah) -> Board:
         planned=sum(c.planned for c in counts.values()),
         dispatched=sum(c.dispatched for c in counts.values()),
         received=sum(c.received for c in counts.values()),
+        anomalies=sum(c.anomalies for c in counts.values()),
     )
     return Board(
         kabupaten=board_row(wilayah.code, wilayah.name, total),

@@ -7,11 +7,12 @@ from eventsourcing.persistence import ApplicationRecorder
 import events
 
 
-def count_from_event_store(recorder: ApplicationRecorder) -> dict[str, tuple[int, int, int]]:
-    """kecamatan -> (planned, dispatched, received), read from every stored notification."""
+def count_from_event_store(recorder: ApplicationRecorder) -> dict[str, tuple[int, int, int, int]]:
+    """kecamatan -> (planned, dispatched, received, open anomalies), from every stored event."""
     registered: dict[str, str] = {}
     dispatched: set[str] = set()
     received: set[str] = set()
+    open_anomalies: Counter[str] = Counter()
     start = 0
     while notifications := recorder.select_notifications(start, 1000, inclusive_of_start=False):
         for n in notifications:
@@ -24,6 +25,10 @@ def count_from_event_store(recorder: ApplicationRecorder) -> dict[str, tuple[int
                 dispatched.add(batch)
             elif kind == "BatchReceived":
                 received.add(batch)
+            elif kind == "AnomalyRaised":
+                open_anomalies[batch] += 1
+            elif kind == "AnomalyResolved":
+                open_anomalies[batch] -= 1
         start = notifications[-1].id
     totals: Counter[tuple[str, str]] = Counter()
     for batch, tps_prefix in registered.items():
@@ -31,7 +36,8 @@ def count_from_event_store(recorder: ApplicationRecorder) -> dict[str, tuple[int
         totals[(kecamatan, "p")] += 1
         totals[(kecamatan, "d")] += batch in dispatched or batch in received
         totals[(kecamatan, "r")] += batch in received
-    return {k: (totals[(k, "p")], totals[(k, "d")], totals[(k, "r")]) for k, _ in totals}
+        totals[(kecamatan, "a")] += open_anomalies[batch]
+    return {k: tuple(totals[(k, c)] for c in "pdra") for k, _ in totals}  # type: ignore[misc]
 
 
 def count_notifications(recorder: ApplicationRecorder) -> int:

@@ -51,8 +51,8 @@ def scans_for(labels: list[str], count: int, seed: int = 7) -> list[Scan]:
     return scans
 
 
-def board_counts(view: BoardView) -> dict[str, tuple[int, int, int]]:
-    return {r.kecamatan: (r.planned, r.dispatched, r.received) for r in view.rows()}
+def board_counts(view: BoardView) -> dict[str, tuple[int, int, int, int]]:
+    return {r.kecamatan: (r.planned, r.dispatched, r.received, r.anomalies) for r in view.rows()}
 
 
 async def wait_for(condition, timeout: float = 30.0) -> None:
@@ -112,7 +112,8 @@ async def test_the_board_equals_the_event_store_after_relay_and_projection(
     await wait_for(lambda: board_counts(board) == expected)
     stop.set()
     await asyncio.gather(*workers)
-    assert sum(p for p, _, _ in expected.values()) == 12 * 7
+    assert sum(p for p, _, _, _ in expected.values()) == 12 * 7
+    assert sum(a for _, _, _, a in expected.values()) > 0  # the random scans raised some
 
 
 async def test_a_restarted_relay_publishes_each_notification_exactly_once(settings, batches):

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from events import BatchDispatched, BatchReceived
+from events import AnomalyRaised, BatchDispatched, BatchReceived
 from services.domain import ImpossibleTimeError, Scan, batch_id, evolve, record_scan, register
 from services.labels import make_label
 
@@ -48,9 +48,10 @@ def test_a_dispatch_scan_records_the_batch_leaving_with_both_clocks():
 
 def test_a_receipt_records_where_the_batch_arrived():
     batch = evolve(None, [registered()])
+    batch = evolve(batch, record_scan(batch, scan("S1"), at=T1))
     [event] = record_scan(batch, scan("S2", action="receive", location="36.04.05"), at=T2)
     assert isinstance(event, BatchReceived)
-    assert (event.location, event.originator_version) == ("36.04.05", 2)
+    assert (event.location, event.originator_version) == ("36.04.05", 3)
 
 
 def test_a_retried_scan_appends_nothing():
@@ -59,10 +60,23 @@ def test_a_retried_scan_appends_nothing():
     assert record_scan(batch, scan("S1"), at=T2) == []
 
 
-def test_a_receipt_without_a_dispatch_is_recorded_as_it_happened():
+def test_a_receipt_without_a_dispatch_is_recorded_and_flagged():
     batch = evolve(None, [registered()])
-    [event] = record_scan(batch, scan("S9", action="receive", location="36.04.05"), at=T2)
-    assert isinstance(event, BatchReceived)
+    received, anomaly = record_scan(batch, scan("S9", action="receive", location="36.04.05"), at=T2)
+    assert isinstance(received, BatchReceived)
+    assert anomaly == AnomalyRaised(
+        originator_id=batch.id,
+        originator_version=3,
+        label=LABEL,
+        destination=TPS,
+        occurred_at=T1,
+        recorded_at=T2,
+        anomaly_id=f"{LABEL}-3",
+        kind="receipt_without_dispatch",
+        scan_id="S9",
+        expected="36.04",
+        found="36.04.05",
+    )
 
 
 def test_the_state_remembers_each_scan_and_where_the_batch_is():

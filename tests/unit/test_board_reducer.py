@@ -38,6 +38,7 @@ def test_a_received_batch_counts_as_planned_dispatched_and_received():
         ("36.04.05", "planned"): 0,
         ("36.04.05", "dispatched"): 0,
         ("36.04.05", "received"): 1,
+        ("36.04.05", "anomalies"): 0,
     }
 
 

@@ -47,7 +47,10 @@ def test_a_scan_is_recorded_and_answered_in_bahasa_indonesia(client, batches):
     before = batches.recorder.max_notification_id()
     response = client.post("/api/v1/scans", json=scan())
     assert response.status_code == 201
-    assert response.json()["message"] == f"Kotak {LABEL} dicatat keluar dari 36.04."
+    assert (
+        response.json()["message"] == f"Kotak {LABEL} dicatat keluar dari gudang Kabupaten Serang."
+    )
+    assert (response.json()["status"], response.json()["warnings"]) == ("ok", [])
     assert response.json()["occurred_at"] == "2024-02-10T08:15:00+07:00"
     assert batches.recorder.max_notification_id() == before + 1
 
@@ -116,3 +119,35 @@ def test_the_board_page_has_a_row_per_kecamatan_listening_to_the_stream(client):
 def test_the_openapi_document_describes_the_scan_api(client):
     schema = client.get("/schema/openapi.json").json()
     assert {"/api/v1/scans", "/api/v1/board"} <= set(schema["paths"])
+
+
+def test_a_box_received_at_the_wrong_kecamatan_is_recorded_with_a_warning(client, batches):
+    client.post("/api/v1/scans", json=scan()).raise_for_status()
+    before = batches.recorder.max_notification_id()
+    response = client.post("/api/v1/scans", json=scan(scan_id="r1", action="receive",
+                                                      location="36.04.09"))  # fmt: skip
+    answer = response.json()
+    assert response.status_code == 201
+    assert answer["status"] == "warning"
+    assert answer["warnings"] == [
+        "SALAH TUJUAN: kotak ini untuk Kec. Kramatwatu, bukan Kec. Ciruas."
+    ]
+    assert batches.recorder.max_notification_id() == before + 2  # the receipt and the anomaly
+    retry = client.post("/api/v1/scans", json=scan(scan_id="r1", action="receive",
+                                                   location="36.04.09"))  # fmt: skip
+    assert retry.json() == answer
+
+
+def test_an_anomaly_is_acknowledged_then_resolved_through_the_api(client):
+    client.post("/api/v1/scans", json=scan()).raise_for_status()
+    received = client.post(
+        "/api/v1/scans", json=scan(scan_id="r1", action="receive", location="36.04.09")
+    ).json()
+    [anomaly_id] = received["anomalies"]
+    seen = client.post(f"/api/v1/anomalies/{anomaly_id}/acknowledge", json={"by": "Siti"})
+    assert (seen.status_code, seen.json()["status"]) == (200, "acknowledged")
+    done = client.post(f"/api/v1/anomalies/{anomaly_id}/resolve", json={"by": "Siti", "note": "ok"})
+    assert done.json() == {"anomaly_id": anomaly_id, "kind": "wrong_destination",
+                           "status": "resolved"}  # fmt: skip
+    unknown = client.post(f"/api/v1/anomalies/{LABEL}-99/resolve", json={"by": "Siti"})
+    assert unknown.status_code == 404

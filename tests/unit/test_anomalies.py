@@ -1,0 +1,130 @@
+"""Record reality, flag the wrong: a receipt is always recorded, and what is wrong is raised."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from events import AnomalyAcknowledged, AnomalyRaised, AnomalyResolved, BatchReceived
+from services.board import MemoryBoard
+from services.domain import (
+    Batch,
+    Scan,
+    UnknownAnomalyError,
+    acknowledge,
+    evolve,
+    record_scan,
+    register,
+    resolve,
+    route_of,
+)
+from services.labels import make_label
+
+LABEL = make_label("36.04", 8)
+TPS = "3604052001001"  # Kramatwatu (36.04.05), desa 36.04.05.2001
+T = datetime(2024, 2, 10, 8, tzinfo=UTC)
+
+
+def at(minutes: int) -> datetime:
+    return T + timedelta(minutes=minutes)
+
+
+def given(*scans: tuple[str, str]) -> tuple[Batch, list]:
+    """A registered batch, then each (action, location) scanned in turn."""
+    events: list = [
+        register(
+            label=LABEL, destination=TPS, item="kotak_suara", ballot_type="DPR", quantity=306, at=T
+        )
+    ]
+    batch = evolve(None, events)
+    for n, (action, location) in enumerate(scans):
+        new = record_scan(batch, scan(f"S{n}", action, location, n), at=at(n))
+        events += new
+        batch = evolve(batch, new)
+    return batch, events
+
+
+def scan(scan_id: str, action: str, location: str, minute: int = 50) -> Scan:
+    return Scan(scan_id=scan_id, label=LABEL, action=action, location=location,
+                occurred_at=at(minute))  # fmt: skip
+
+
+def raised(events: list) -> list[tuple[str, str, str]]:
+    return [(e.kind, e.expected, e.found) for e in events if isinstance(e, AnomalyRaised)]
+
+
+def test_the_route_of_a_batch_runs_from_the_gudang_down_to_its_tps():
+    assert route_of(TPS) == ("36.04", "36.04.05", "36.04.05.2001", TPS)
+
+
+def test_the_chain_followed_hop_by_hop_raises_nothing():
+    _, events = given(
+        ("dispatch", "36.04"),
+        ("receive", "36.04.05"),
+        ("dispatch", "36.04.05"),
+        ("receive", "36.04.05.2001"),
+        ("dispatch", "36.04.05.2001"),
+        ("receive", TPS),
+    )
+    assert raised(events) == []
+
+
+def test_a_box_received_at_the_wrong_kecamatan_is_recorded_and_flagged():
+    batch, _ = given(("dispatch", "36.04"))
+    events = record_scan(batch, scan("X", "receive", "36.04.09"), at=at(60))
+    assert isinstance(events[0], BatchReceived) and events[0].location == "36.04.09"
+    assert raised(events) == [("wrong_destination", "36.04.05", "36.04.09")]
+
+
+def test_a_box_at_its_tps_that_never_reached_the_pps_is_flagged_as_a_skipped_hop():
+    batch, _ = given(("dispatch", "36.04"), ("receive", "36.04.05"), ("dispatch", "36.04.05"))
+    events = record_scan(batch, scan("X", "receive", TPS), at=at(60))
+    assert raised(events) == [("skipped_hop", "36.04.05.2001", TPS)]
+
+
+def test_a_box_at_its_desa_that_never_left_the_gudang_is_flagged_twice():
+    batch, _ = given()
+    events = record_scan(batch, scan("X", "receive", "36.04.05.2001"), at=at(60))
+    assert raised(events) == [
+        ("skipped_hop", "36.04.05", "36.04.05.2001"),
+        ("receipt_without_dispatch", "36.04", "36.04.05.2001"),
+    ]
+
+
+def test_a_retried_scan_that_raised_an_anomaly_remembers_it():
+    batch, _ = given(("dispatch", "36.04"), ("receive", "36.04.09"))
+    [anomaly_id] = batch.scans["S1"].anomalies
+    assert batch.anomalies[anomaly_id].kind == "wrong_destination"
+    assert record_scan(batch, scan("S1", "receive", "36.04.09"), at=at(90)) == []
+
+
+def test_an_anomaly_is_raised_then_acknowledged_then_resolved_once_each():
+    batch, _ = given(("dispatch", "36.04"), ("receive", "36.04.09"))
+    [anomaly_id] = batch.anomalies
+    [seen] = acknowledge(batch, anomaly_id, by="monitor", note="truk salah", at=at(70))
+    assert isinstance(seen, AnomalyAcknowledged)
+    batch = evolve(batch, [seen])
+    assert acknowledge(batch, anomaly_id, by="monitor", note="", at=at(71)) == []
+    [done] = resolve(batch, anomaly_id, by="monitor", note="dikirim ulang", at=at(80))
+    assert isinstance(done, AnomalyResolved)
+    batch = evolve(batch, [done])
+    assert batch.anomalies[anomaly_id].status == "resolved"
+    assert resolve(batch, anomaly_id, by="monitor", note="", at=at(81)) == []
+
+
+def test_an_unknown_anomaly_cannot_be_acknowledged():
+    batch, _ = given()
+    with pytest.raises(UnknownAnomalyError):
+        acknowledge(batch, "nope", by="monitor", note="", at=at(1))
+
+
+def test_the_board_counts_an_anomaly_as_open_until_it_is_resolved():
+    batch, events = given(("dispatch", "36.04"), ("receive", "36.04.09"))
+    [anomaly_id] = batch.anomalies
+    board = MemoryBoard()
+    board.apply(events)
+    assert board.rows()[0].anomalies == 1
+    seen = acknowledge(batch, anomaly_id, by="m", note="", at=at(70))
+    board.apply(seen)
+    assert board.rows()[0].anomalies == 1
+    board.apply(resolve(evolve(batch, seen), anomaly_id, by="m", note="", at=at(80)))
+    assert board.rows()[0].anomalies == 0
