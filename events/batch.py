@@ -9,7 +9,10 @@ from uuid import UUID
 
 import msgspec
 
-ScanAction = Literal["dispatch", "receive"]
+ScanAction = Literal["pack", "seal", "dispatch", "receive"]
+Condition = Literal["baik", "rusak", "basah"]  # good, damaged, wet
+# Why a receipt differs from what was sent, as the receiving officer states it (DOMAIN.md).
+Reason = Literal["kurang", "rusak", "basah", "tertukar", "segel_rusak", "salah_tujuan"]
 
 
 class BatchEvent(msgspec.Struct, frozen=True, tag=True, kw_only=True):
@@ -29,17 +32,54 @@ class BatchRegistered(BatchEvent, frozen=True, kw_only=True):
     quantity: int = 0  # ballot sheets in a kotak suara; pieces in a bundle
 
 
+class BatchPacked(BatchEvent, frozen=True, kw_only=True):
+    """Ballots counted into the kotak suara at the gudang."""
+
+    scan_id: str
+    location: str
+    quantity: int  # ballot sheets counted in
+    dapil: str = ""  # the dapil printed on those ballots
+    officer: str = ""
+
+
+class BatchSealed(BatchEvent, frozen=True, kw_only=True):
+    scan_id: str
+    location: str
+    seals: list[str]  # numbers of the seals put on
+    officer: str = ""
+
+
 class BatchDispatched(BatchEvent, frozen=True, kw_only=True):
     scan_id: str
     location: str  # wilayah code where it left from
+    to: str = ""  # wilayah code it is sent to
+    surat_jalan: str = ""
+    vehicle: str = ""
+    driver: str = ""
+    officer: str = ""  # who released it
 
 
 class BatchReceived(BatchEvent, frozen=True, kw_only=True):
     scan_id: str
     location: str  # wilayah code where it arrived
+    counted: int | None = None  # ballot sheets or pieces counted on arrival
+    condition: Condition | None = None
+    seals: list[str] | None = None  # seal numbers found; None: not checked
+    reasons: list[Reason] = []
+    officer: str = ""  # who received it
+    witness: str = ""
 
 
-AnomalyKind = Literal["wrong_destination", "skipped_hop", "receipt_without_dispatch"]
+AnomalyKind = Literal[
+    "wrong_destination",
+    "skipped_hop",
+    "receipt_without_dispatch",
+    "seal_missing",
+    "seal_mismatch",
+    "count_short",
+    "count_over",
+    "damaged",
+]
 
 
 class AnomalyRaised(BatchEvent, frozen=True, kw_only=True):

@@ -7,12 +7,16 @@ from events.batch import (
     AnomalyRaised,
     AnomalyResolved,
     BatchDispatched,
+    BatchPacked,
     BatchReceived,
     BatchRegistered,
+    BatchSealed,
 )
 
 Event = (
     BatchRegistered
+    | BatchPacked
+    | BatchSealed
     | BatchDispatched
     | BatchReceived
     | AnomalyRaised

@@ -227,10 +227,7 @@ def label_of_anomaly(anomaly_id: str) -> str:
 def scan_result(batch: Batch, scan_id: str, wilayah: Wilayah) -> ScanResult:
     record = batch.scans[scan_id]
     place = wilayah.place_name(record.location)
-    if record.action == "dispatch":
-        message = f"Kotak {batch.label} dicatat keluar dari {place}."
-    else:
-        message = f"Kotak {batch.label} dicatat diterima di {place}."
+    message = ACTION_MESSAGES[record.action].format(label=batch.label, place=place)
     warnings = [
         anomaly_message(batch.anomalies[anomaly_id], wilayah) for anomaly_id in record.anomalies
     ]
@@ -249,10 +246,21 @@ def scan_result(batch: Batch, scan_id: str, wilayah: Wilayah) -> ScanResult:
     )
 
 
+ACTION_MESSAGES = {
+    "pack": "Kotak {label} dicatat dikemas di {place}.",
+    "seal": "Kotak {label} dicatat disegel di {place}.",
+    "dispatch": "Kotak {label} dicatat keluar dari {place}.",
+    "receive": "Kotak {label} dicatat diterima di {place}.",
+}
 ANOMALY_MESSAGES = {
     "wrong_destination": "SALAH TUJUAN: kotak ini untuk {expected}, bukan {found}.",
     "skipped_hop": "LOMPAT TAHAP: kotak ini belum pernah diterima di {expected}.",
     "receipt_without_dispatch": "TANPA PENGIRIMAN: tidak ada pindai keluar dari {expected}.",
+    "seal_missing": "SEGEL HILANG: kotak seharusnya bersegel {expected}.",
+    "seal_mismatch": "SEGEL TIDAK COCOK: seharusnya {expected}, ditemukan {found}.",
+    "count_short": "JUMLAH KURANG: seharusnya {expected}, terhitung {found}.",
+    "count_over": "JUMLAH LEBIH: seharusnya {expected}, terhitung {found}.",
+    "damaged": "KONDISI {found}: kotak tidak dalam keadaan {expected}.",
 }
 
 

@@ -13,9 +13,13 @@ from events import (
     AnomalyRaised,
     AnomalyResolved,
     BatchDispatched,
+    BatchPacked,
     BatchReceived,
     BatchRegistered,
+    BatchSealed,
+    Condition,
     Event,
+    Reason,
     ScanAction,
 )
 
@@ -56,6 +60,11 @@ class UnknownAnomalyError(DomainError):
         self.anomaly_id = anomaly_id
 
 
+class MissingDetailError(DomainError):
+    def __init__(self, detail: str):
+        super().__init__(f"Data kurang: {detail} wajib diisi untuk tindakan ini.")
+
+
 class LabelTakenError(DomainError):
     def __init__(self, label: str):
         super().__init__(f"Label {label!r} sudah terdaftar.")
@@ -75,6 +84,22 @@ class Scan(msgspec.Struct, frozen=True, kw_only=True):
     action: ScanAction
     location: str
     occurred_at: datetime
+    officer: str = ""
+    # pack
+    quantity: int | None = None
+    dapil: str = ""
+    # seal, and the seals found on receipt (None: not checked)
+    seals: list[str] | None = None
+    # dispatch
+    to: str = ""
+    surat_jalan: str = ""
+    vehicle: str = ""
+    driver: str = ""
+    # receive
+    counted: int | None = None
+    condition: Condition | None = None
+    reasons: list[Reason] = []
+    witness: str = ""
 
 
 class ScanRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -103,6 +128,8 @@ class Batch(msgspec.Struct, frozen=True, kw_only=True):
     destination: str
     item: str
     ballot_type: str
+    quantity: int = 0  # as registered, then as counted in when packed
+    seals: tuple[str, ...] = ()  # as sealed
     location: str | None = None  # last place it was scanned
     in_transit: bool = False
     received_at: frozenset[str] = frozenset()  # every place that has received it
@@ -113,6 +140,14 @@ class Batch(msgspec.Struct, frozen=True, kw_only=True):
     def route(self) -> tuple[str, str, str, str]:
         """gudang (kabupaten), PPK (kecamatan), PPS (desa), TPS: the way down the chain."""
         return route_of(self.destination)
+
+
+ACTION_OF_EVENT: dict[type, ScanAction] = {
+    BatchPacked: "pack",
+    BatchSealed: "seal",
+    BatchDispatched: "dispatch",
+    BatchReceived: "receive",
+}
 
 
 def route_of(tps_code: str) -> tuple[str, str, str, str]:
@@ -138,26 +173,32 @@ def _apply(batch: Batch | None, event: Event) -> Batch:
             destination=event.destination,
             item=event.item,
             ballot_type=event.ballot_type,
+            quantity=event.quantity,
         )
     assert batch is not None, "an event before its batch was registered"
     batch = msgspec.structs.replace(batch, version=event.originator_version)
     match event:
-        case BatchDispatched() | BatchReceived():
+        case BatchPacked() | BatchSealed() | BatchDispatched() | BatchReceived():
             received = isinstance(event, BatchReceived)
             record = ScanRecord(
-                action="receive" if received else "dispatch",
+                action=ACTION_OF_EVENT[type(event)],
                 location=event.location,
                 occurred_at=event.occurred_at,
                 recorded_at=event.recorded_at,
                 version=event.originator_version,
             )
-            return msgspec.structs.replace(
+            batch = msgspec.structs.replace(
                 batch,
                 location=event.location,
-                in_transit=not received,
+                in_transit=isinstance(event, BatchDispatched),
                 received_at=batch.received_at | {event.location} if received else batch.received_at,
                 scans={**batch.scans, event.scan_id: record},
             )
+            if isinstance(event, BatchPacked):
+                return msgspec.structs.replace(batch, quantity=event.quantity)
+            if isinstance(event, BatchSealed):
+                return msgspec.structs.replace(batch, seals=tuple(event.seals))
+            return batch
         case AnomalyRaised():
             anomaly = Anomaly(
                 id=event.anomaly_id, kind=event.kind, expected=event.expected, found=event.found
@@ -197,17 +238,16 @@ def register(
 
 
 def record_scan(batch: Batch, scan: Scan, at: datetime) -> list[Event]:
-    """Record a dispatch or receipt where it happened, and flag what is wrong with it.
+    """Record a pack, seal, dispatch or receipt where it happened, and flag what is wrong.
 
     A retried scan id records nothing. A scan sent late from an offline device keeps its true
     time; a time that cannot be true (before this system's era, or more than a day ahead of the
-    server) is refused.
+    server) is refused, and so is a pack without a count or a seal without seal numbers.
     """
     if scan.scan_id in batch.scans:
         return []
     if not EARLIEST_SCAN <= scan.occurred_at <= at + MAX_CLOCK_AHEAD:
         raise ImpossibleTimeError(scan.occurred_at)
-    event_class = BatchDispatched if scan.action == "dispatch" else BatchReceived
     common = {
         "originator_id": batch.id,
         "label": batch.label,
@@ -215,45 +255,96 @@ def record_scan(batch: Batch, scan: Scan, at: datetime) -> list[Event]:
         "occurred_at": scan.occurred_at,
         "recorded_at": at,
     }
-    events: list[Event] = [
-        event_class(
-            **common,
-            originator_version=batch.version + 1,
-            scan_id=scan.scan_id,
-            location=scan.location,
-        )
-    ]
-    if scan.action == "receive":
-        for kind, expected in receipt_anomalies(batch, scan.location):
-            version = batch.version + len(events) + 1
-            events.append(
-                AnomalyRaised(
-                    **common,
-                    originator_version=version,
-                    anomaly_id=f"{batch.label}-{version}",
-                    kind=kind,
-                    scan_id=scan.scan_id,
-                    expected=expected,
-                    found=scan.location,
-                )
+    scanned = {
+        **common,
+        "originator_version": batch.version + 1,
+        "scan_id": scan.scan_id,
+        "location": scan.location,
+        "officer": scan.officer,
+    }
+    event: Event
+    match scan.action:
+        case "pack":
+            if scan.quantity is None:
+                raise MissingDetailError("jumlah surat suara yang dikemas (quantity)")
+            event = BatchPacked(**scanned, quantity=scan.quantity, dapil=scan.dapil)
+        case "seal":
+            if not scan.seals:
+                raise MissingDetailError("nomor segel (seals)")
+            event = BatchSealed(**scanned, seals=scan.seals)
+        case "dispatch":
+            event = BatchDispatched(
+                **scanned,
+                to=scan.to,
+                surat_jalan=scan.surat_jalan,
+                vehicle=scan.vehicle,
+                driver=scan.driver,
             )
+        case "receive":
+            event = BatchReceived(
+                **scanned,
+                counted=scan.counted,
+                condition=scan.condition,
+                seals=scan.seals,
+                reasons=scan.reasons,
+                witness=scan.witness,
+            )
+    events: list[Event] = [event]
+    found: list[tuple[AnomalyKind, str, str]] = []
+    if scan.action == "pack" and scan.quantity != batch.quantity:  # not what the plan says
+        found.append(count_anomaly(batch.quantity, scan.quantity or 0))
+    if scan.action == "receive":
+        found = [*receipt_anomalies(batch, scan.location), *condition_anomalies(batch, scan)]
+    for kind, expected, seen in found:
+        version = batch.version + len(events) + 1
+        events.append(
+            AnomalyRaised(
+                **common,
+                originator_version=version,
+                anomaly_id=f"{batch.label}-{version}",
+                kind=kind,
+                scan_id=scan.scan_id,
+                expected=expected,
+                found=seen,
+            )
+        )
     return events
 
 
-def receipt_anomalies(batch: Batch, location: str) -> list[tuple[AnomalyKind, str]]:
-    """What is wrong with the batch arriving at `location`: (kind, where it should have been)."""
+def count_anomaly(expected: int, counted: int) -> tuple[AnomalyKind, str, str]:
+    return ("count_short" if counted < expected else "count_over", str(expected), str(counted))
+
+
+def condition_anomalies(batch: Batch, scan: Scan) -> list[tuple[AnomalyKind, str, str]]:
+    """What the receiving officer found wrong with the batch itself: seals, count, condition."""
+    anomalies: list[tuple[AnomalyKind, str, str]] = []
+    if batch.seals and scan.seals is not None:
+        expected = ", ".join(sorted(batch.seals))
+        if not scan.seals:
+            anomalies.append(("seal_missing", expected, "-"))
+        elif sorted(scan.seals) != sorted(batch.seals):
+            anomalies.append(("seal_mismatch", expected, ", ".join(sorted(scan.seals))))
+    if scan.counted is not None and scan.counted != batch.quantity:
+        anomalies.append(count_anomaly(batch.quantity, scan.counted))
+    if scan.condition in ("rusak", "basah"):
+        anomalies.append(("damaged", "baik", scan.condition))
+    return anomalies
+
+
+def receipt_anomalies(batch: Batch, location: str) -> list[tuple[AnomalyKind, str, str]]:
+    """What is wrong with the batch arriving at `location`: (kind, expected, found)."""
     route = batch.route
     next_stop = next((stop for stop in route[1:] if stop not in batch.received_at), route[-1])
     if location not in route:
-        return [("wrong_destination", next_stop)]
-    anomalies: list[tuple[AnomalyKind, str]] = []
+        return [("wrong_destination", next_stop, location)]
+    anomalies: list[tuple[AnomalyKind, str, str]] = []
     position = route.index(location)
     if position > 0:  # on the way down: every stop before this one must have received it
         missed = [stop for stop in route[1:position] if stop not in batch.received_at]
         if missed:
-            anomalies.append(("skipped_hop", missed[0]))
+            anomalies.append(("skipped_hop", missed[0], location))
     if not batch.in_transit:
-        anomalies.append(("receipt_without_dispatch", batch.location or route[0]))
+        anomalies.append(("receipt_without_dispatch", batch.location or route[0], location))
     return anomalies
 
 

@@ -18,6 +18,7 @@ from services.board import BoardView
 from services.domain import (
     DomainError,
     ImpossibleTimeError,
+    MissingDetailError,
     UnknownAnomalyError,
     UnknownLabelError,
     UnknownLocationError,
@@ -43,6 +44,7 @@ STATUS_OF_ERROR = {
     UnknownLabelError: 404,
     UnknownLocationError: 422,
     ImpossibleTimeError: 422,
+    MissingDetailError: 422,
     UnknownAnomalyError: 404,
     LabelMisreadError: 422,
     ConflictError: 409,

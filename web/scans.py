@@ -9,21 +9,43 @@ from litestar.datastructures import State
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
-from events import ScanAction
+from events import Condition, Reason, ScanAction
 from services.batches import ScanResult
 from services.domain import Scan
 
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9.\-_:]+$")]
 
 
+Detail = Annotated[str, msgspec.Meta(max_length=120)]
+Seals = Annotated[list[Code], msgspec.Meta(max_length=20)]
+Count = Annotated[int, msgspec.Meta(ge=0, le=100_000)]
+
+
 class ScanIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """One scan: a client-made `scan_id` makes a retry safe; `occurred_at` is the device's clock."""
+    """One scan: a client-made `scan_id` makes a retry safe; `occurred_at` is the device's clock.
+
+    `pack` needs `quantity` (and may name the `dapil`); `seal` needs `seals`; `dispatch` may
+    carry `to`, `surat_jalan`, `vehicle`, `driver`; `receive` may carry `counted`, `condition`,
+    the `seals` found (an empty list: none), `reasons`, and the `witness`.
+    """
 
     scan_id: Code
     label: Code
     action: ScanAction
     location: Code
     occurred_at: Annotated[datetime, msgspec.Meta(tz=True)]
+    officer: Detail = ""
+    quantity: Count | None = None
+    dapil: Detail = ""
+    seals: Seals | None = None
+    to: Detail = ""
+    surat_jalan: Detail = ""
+    vehicle: Detail = ""
+    driver: Detail = ""
+    counted: Count | None = None
+    condition: Condition | None = None
+    reasons: Annotated[list[Reason], msgspec.Meta(max_length=6)] = []
+    witness: Detail = ""
 
 
 @post("/api/v1/scans", name="scan", sync_to_thread=True, status_code=HTTP_201_CREATED)

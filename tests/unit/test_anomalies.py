@@ -8,6 +8,7 @@ from events import AnomalyAcknowledged, AnomalyRaised, AnomalyResolved, BatchRec
 from services.board import MemoryBoard
 from services.domain import (
     Batch,
+    MissingDetailError,
     Scan,
     UnknownAnomalyError,
     acknowledge,
@@ -128,3 +129,66 @@ def test_the_board_counts_an_anomaly_as_open_until_it_is_resolved():
     assert board.rows()[0].anomalies == 1
     board.apply(resolve(evolve(batch, seen), anomaly_id, by="m", note="", at=at(80)))
     assert board.rows()[0].anomalies == 0
+
+
+def full_scan(scan_id: str, action: str, location: str, **details) -> Scan:
+    return Scan(scan_id=scan_id, label=LABEL, action=action, location=location,
+                occurred_at=at(50), **details)  # fmt: skip
+
+
+def packed_and_sealed() -> Batch:
+    batch, _ = given()
+    for step in (
+        full_scan("P", "pack", "36.04", quantity=306, dapil="BANTEN II"),
+        full_scan("S", "seal", "36.04", seals=["A100", "A101"]),
+        full_scan("D", "dispatch", "36.04", to="36.04.05", surat_jalan="SJ-7", vehicle="A 1234 B"),
+    ):
+        batch = evolve(batch, record_scan(batch, step, at=at(10)))
+    return batch
+
+
+def test_packing_counts_the_sheets_in_and_flags_fewer_than_planned():
+    batch, _ = given()
+    events = record_scan(batch, full_scan("P", "pack", "36.04", quantity=300), at=at(5))
+    assert raised(events) == [("count_short", "306", "300")]
+    assert evolve(batch, events).quantity == 300
+
+
+def test_a_receipt_with_the_seals_intact_and_the_count_right_raises_nothing():
+    batch = packed_and_sealed()
+    receipt = full_scan("R", "receive", "36.04.05", counted=306, condition="baik",
+                        seals=["A101", "A100"], officer="Budi", witness="Ani")  # fmt: skip
+    events = record_scan(batch, receipt, at=at(60))
+    assert raised(events) == []
+    assert (events[0].officer, events[0].witness, events[0].counted) == ("Budi", "Ani", 306)
+
+
+def test_a_box_that_arrives_unsealed_is_recorded_and_flagged():
+    batch = packed_and_sealed()
+    events = record_scan(batch, full_scan("R", "receive", "36.04.05", seals=[]), at=at(60))
+    assert raised(events) == [("seal_missing", "A100, A101", "-")]
+
+
+def test_a_box_whose_seal_numbers_do_not_match_is_flagged():
+    batch = packed_and_sealed()
+    events = record_scan(
+        batch, full_scan("R", "receive", "36.04.05", seals=["A100", "B7"]), at=at(60)
+    )
+    assert raised(events) == [("seal_mismatch", "A100, A101", "A100, B7")]
+
+
+def test_a_short_count_a_damaged_box_and_the_reasons_given_are_all_recorded():
+    batch = packed_and_sealed()
+    receipt = full_scan("R", "receive", "36.04.05", counted=290, condition="basah",
+                        reasons=["kurang", "basah"])  # fmt: skip
+    events = record_scan(batch, receipt, at=at(60))
+    assert raised(events) == [("count_short", "306", "290"), ("damaged", "baik", "basah")]
+    assert events[0].reasons == ["kurang", "basah"]
+
+
+def test_a_pack_without_a_count_or_a_seal_without_numbers_is_refused():
+    batch, _ = given()
+    with pytest.raises(MissingDetailError):
+        record_scan(batch, full_scan("P", "pack", "36.04"), at=at(5))
+    with pytest.raises(MissingDetailError):
+        record_scan(batch, full_scan("S", "seal", "36.04", seals=[]), at=at(5))

@@ -151,3 +151,38 @@ def test_an_anomaly_is_acknowledged_then_resolved_through_the_api(client):
                            "status": "resolved"}  # fmt: skip
     unknown = client.post(f"/api/v1/anomalies/{LABEL}-99/resolve", json={"by": "Siti"})
     assert unknown.status_code == 404
+
+
+def test_a_box_packed_sealed_and_sent_arrives_short_and_resealed_and_both_are_flagged(client):
+    steps = [
+        scan(scan_id="p", action="pack", quantity=kit_plan(ONE_TPS)[1].quantity, dapil="BANTEN 2"),
+        scan(scan_id="s", action="seal", seals=["SG-001", "SG-002"]),
+        scan(scan_id="d", action="dispatch", to="36.04.05", surat_jalan="SJ/12", driver="Asep"),
+    ]
+    for body in steps:
+        answer = client.post("/api/v1/scans", json=body).json()
+        assert answer["status"] == "ok", answer
+    receipt = scan(
+        scan_id="r",
+        action="receive",
+        location="36.04.05",
+        counted=200,
+        condition="baik",
+        seals=["SG-001", "SG-999"],
+        officer="Budi",
+        witness="Ani",
+    )
+    answer = client.post("/api/v1/scans", json=receipt).json()
+    assert answer["status"] == "warning"
+    assert answer["warnings"] == [
+        "SEGEL TIDAK COCOK: seharusnya SG-001, SG-002, ditemukan SG-001, SG-999.",
+        f"JUMLAH KURANG: seharusnya {kit_plan(ONE_TPS)[1].quantity}, terhitung 200.",
+    ]
+
+
+def test_a_seal_scan_without_seal_numbers_is_refused_and_says_what_is_missing(client, batches):
+    before = batches.recorder.max_notification_id()
+    response = client.post("/api/v1/scans", json=scan(action="seal"))
+    assert response.status_code == 422
+    assert "nomor segel" in response.json()["detail"]
+    assert batches.recorder.max_notification_id() == before
