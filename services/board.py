@@ -30,7 +30,11 @@ COLUMNS_OF_STAGE: dict[Stage, tuple[str, ...]] = {
 }
 
 
-COLUMNS = ("planned", "dispatched", "received", "anomalies")
+Place = Literal["gudang", "transit", "ppk", "pps", "tps", "returned"]
+PLACES: tuple[Place, ...] = ("gudang", "transit", "ppk", "pps", "tps", "returned")
+# Where a batch is now, by the shape of the code where it was last received.
+PLACE_OF_LEVEL: dict[int, Place] = {2: "gudang", 3: "ppk", 4: "pps", 1: "tps"}
+COLUMNS = ("planned", "dispatched", "received", "anomalies", *PLACES)
 
 
 class BatchLine(msgspec.Struct, frozen=True):
@@ -39,6 +43,8 @@ class BatchLine(msgspec.Struct, frozen=True):
     kecamatan: str
     stage: Stage
     open_anomalies: int = 0
+    place: Place = "gudang"  # where it is now
+    delivered: bool = False  # has been at its TPS (a later receipt at the gudang is a return)
 
 
 class BatchLabel(msgspec.Struct, frozen=True):
@@ -57,6 +63,13 @@ class KecamatanCounts(msgspec.Struct, frozen=True, kw_only=True):
     dispatched: int = 0
     received: int = 0
     anomalies: int = 0  # open: raised, not yet resolved
+    # Where the batches are now:
+    gudang: int = 0
+    transit: int = 0
+    ppk: int = 0
+    pps: int = 0
+    tps: int = 0
+    returned: int = 0
 
     @property
     def percent_received(self) -> float:
@@ -73,15 +86,28 @@ def advance(line: BatchLine | None, event: Event) -> BatchLine | None:
     if line is None:  # placed by its destination, even if the board never saw it registered
         line = BatchLine(kecamatan_of(event.destination), "planned")
     match event:
-        case BatchDispatched() | BatchReceived():
-            stage: Stage = "received" if isinstance(event, BatchReceived) else "dispatched"
-            if STAGE_ORDER[stage] > STAGE_ORDER[line.stage]:
-                return msgspec.structs.replace(line, stage=stage)
+        case BatchDispatched():
+            return msgspec.structs.replace(line, stage=later(line.stage, "dispatched"),
+                                           place="transit")  # fmt: skip
+        case BatchReceived():
+            place = PLACE_OF_LEVEL[len(event.location.split("."))]
+            if place == "gudang" and line.delivered:
+                place = "returned"
+            return msgspec.structs.replace(
+                line,
+                stage=later(line.stage, "received"),
+                place=place,
+                delivered=line.delivered or place == "tps",
+            )
         case AnomalyRaised():
             return msgspec.structs.replace(line, open_anomalies=line.open_anomalies + 1)
         case AnomalyResolved():
             return msgspec.structs.replace(line, open_anomalies=line.open_anomalies - 1)
     return line
+
+
+def later(stage: Stage, other: Stage) -> Stage:
+    return other if STAGE_ORDER[other] > STAGE_ORDER[stage] else stage
 
 
 def counter_changes(before: BatchLine | None, after: BatchLine | None) -> Counter[tuple[str, str]]:
@@ -92,6 +118,7 @@ def counter_changes(before: BatchLine | None, after: BatchLine | None) -> Counte
             for column in COLUMNS_OF_STAGE[line.stage]:
                 changes[(line.kecamatan, column)] += sign
             changes[(line.kecamatan, "anomalies")] += sign * line.open_anomalies
+            changes[(line.kecamatan, line.place)] += sign
     return changes
 
 
@@ -124,13 +151,7 @@ class MemoryBoard:
     def rows(self) -> list[KecamatanCounts]:
         kecamatan = sorted({k for k, _ in self.counts})
         return [
-            KecamatanCounts(
-                kecamatan=k,
-                planned=self.counts[(k, "planned")],
-                dispatched=self.counts[(k, "dispatched")],
-                received=self.counts[(k, "received")],
-                anomalies=self.counts[(k, "anomalies")],
-            )
+            KecamatanCounts(kecamatan=k, **{c: self.counts[(k, c)] for c in COLUMNS})
             for k in kecamatan
         ]
 
@@ -140,7 +161,9 @@ SCHEMA = (
         batch_id TEXT PRIMARY KEY,
         kecamatan TEXT NOT NULL,
         stage TEXT NOT NULL,
-        open_anomalies INTEGER NOT NULL DEFAULT 0)""",
+        open_anomalies INTEGER NOT NULL DEFAULT 0,
+        place TEXT NOT NULL DEFAULT 'gudang',
+        delivered INTEGER NOT NULL DEFAULT 0)""",
     """CREATE TABLE IF NOT EXISTS batch_labels (
         batch_id TEXT PRIMARY KEY,
         label TEXT NOT NULL,
@@ -155,7 +178,13 @@ SCHEMA = (
         planned INTEGER NOT NULL DEFAULT 0,
         dispatched INTEGER NOT NULL DEFAULT 0,
         received INTEGER NOT NULL DEFAULT 0,
-        anomalies INTEGER NOT NULL DEFAULT 0)""",
+        anomalies INTEGER NOT NULL DEFAULT 0,
+        gudang INTEGER NOT NULL DEFAULT 0,
+        transit INTEGER NOT NULL DEFAULT 0,
+        ppk INTEGER NOT NULL DEFAULT 0,
+        pps INTEGER NOT NULL DEFAULT 0,
+        tps INTEGER NOT NULL DEFAULT 0,
+        returned INTEGER NOT NULL DEFAULT 0)""",
     """CREATE TABLE IF NOT EXISTS projection_tracking (
         projection TEXT PRIMARY KEY,
         position BIGINT NOT NULL,
@@ -236,7 +265,7 @@ class BoardView:
         return [BatchLabel(*row) for row in rows]
 
     def rows(self, kecamatan: Iterable[str] | None = None) -> list[KecamatanCounts]:
-        sql = "SELECT kecamatan, planned, dispatched, received, anomalies FROM board_kecamatan"
+        sql = f"SELECT kecamatan, {', '.join(COLUMNS)} FROM board_kecamatan"
         params: list[str] = []
         if kecamatan is not None:
             params = sorted(kecamatan)
@@ -245,8 +274,8 @@ class BoardView:
             sql += f" WHERE kecamatan IN ({', '.join('?' * len(params))})"
         rows = self.db.query(sql + " ORDER BY kecamatan", params)
         return [
-            KecamatanCounts(kecamatan=k, planned=p, dispatched=d, received=r, anomalies=a)
-            for k, p, d, r, a in rows
+            KecamatanCounts(kecamatan=row[0], **dict(zip(COLUMNS, row[1:], strict=True)))
+            for row in rows
         ]
 
 
@@ -256,12 +285,12 @@ def _load_lines(cursor: Cursor, batch_ids: set[str]) -> dict[str, BatchLine]:
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         cursor.execute(
-            "SELECT batch_id, kecamatan, stage, open_anomalies FROM board_batches "
-            f"WHERE batch_id IN ({', '.join('?' * len(chunk))})",
+            "SELECT batch_id, kecamatan, stage, open_anomalies, place, delivered "
+            f"FROM board_batches WHERE batch_id IN ({', '.join('?' * len(chunk))})",
             chunk,
         )
-        for batch_id, kecamatan, stage, open_anomalies in cursor.fetchall():
-            lines[batch_id] = BatchLine(kecamatan, stage, open_anomalies)
+        for batch_id, kecamatan, stage, open_anomalies, place, delivered in cursor.fetchall():
+            lines[batch_id] = BatchLine(kecamatan, stage, open_anomalies, place, bool(delivered))
     return lines
 
 
@@ -288,22 +317,27 @@ def _catalogue(cursor: Cursor, registered: list[BatchRegistered]) -> None:
 def _store(cursor: Cursor, lines: dict[str, BatchLine], counts: Counter[tuple[str, str]]) -> None:
     if lines:
         cursor.executemany(
-            "INSERT INTO board_batches (batch_id, kecamatan, stage, open_anomalies) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT (batch_id) DO UPDATE SET "
-            "stage = excluded.stage, open_anomalies = excluded.open_anomalies",
+            "INSERT INTO board_batches (batch_id, kecamatan, stage, open_anomalies, place, "
+            "delivered) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (batch_id) DO UPDATE SET "
+            "stage = excluded.stage, open_anomalies = excluded.open_anomalies, "
+            "place = excluded.place, delivered = excluded.delivered",
             [
-                (batch_id, line.kecamatan, line.stage, line.open_anomalies)
-                for batch_id, line in lines.items()
+                (
+                    key,
+                    line.kecamatan,
+                    line.stage,
+                    line.open_anomalies,
+                    line.place,
+                    int(line.delivered),
+                )
+                for key, line in lines.items()
             ],
         )
     per_kecamatan = sorted({kecamatan for kecamatan, _ in counts})
     if per_kecamatan:
         cursor.executemany(
-            "INSERT INTO board_kecamatan (kecamatan, planned, dispatched, received, anomalies) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (kecamatan) DO UPDATE SET "
-            "planned = board_kecamatan.planned + excluded.planned, "
-            "dispatched = board_kecamatan.dispatched + excluded.dispatched, "
-            "received = board_kecamatan.received + excluded.received, "
-            "anomalies = board_kecamatan.anomalies + excluded.anomalies",
+            f"INSERT INTO board_kecamatan (kecamatan, {', '.join(COLUMNS)}) "
+            f"VALUES (?{', ?' * len(COLUMNS)}) ON CONFLICT (kecamatan) DO UPDATE SET "
+            + ", ".join(f"{c} = board_kecamatan.{c} + excluded.{c}" for c in COLUMNS),
             [(k, *(counts[(k, column)] for column in COLUMNS)) for k in per_kecamatan],
         )

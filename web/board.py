@@ -14,7 +14,7 @@ from litestar.datastructures import State
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Template
 from nats.aio.msg import Msg
 
-from services.board import BoardView, KecamatanCounts
+from services.board import COLUMNS, BoardView, KecamatanCounts
 from services.messaging import BOARD_CHANGED, connect
 from services.projector import BoardChanged
 from services.wilayah import Wilayah
@@ -29,13 +29,22 @@ Swap = tuple[str, str]  # (SSE event name, HTML of the row)
 
 
 class BoardRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One row of the board: a kecamatan, or the kabupaten's total."""
+
     code: str
     name: str
     planned: int
-    dispatched: int
-    received: int
+    dispatched: int  # have left the gudang
+    received: int  # have been received somewhere down the chain
     percent_received: float
     anomalies: int  # open
+    # Where the batches are now:
+    gudang: int
+    transit: int
+    ppk: int
+    pps: int
+    tps: int
+    returned: int
 
     @property
     def event(self) -> str:
@@ -52,11 +61,8 @@ def board_row(code: str, name: str, counts: KecamatanCounts | None) -> BoardRow:
     return BoardRow(
         code=code,
         name=name,
-        planned=counts.planned,
-        dispatched=counts.dispatched,
-        received=counts.received,
         percent_received=counts.percent_received,
-        anomalies=counts.anomalies,
+        **{column: getattr(counts, column) for column in COLUMNS},
     )
 
 
@@ -64,10 +70,7 @@ def read_board(view: BoardView, wilayah: Wilayah) -> Board:
     counts = {row.kecamatan: row for row in view.rows()}
     total = KecamatanCounts(
         kecamatan=wilayah.code,
-        planned=sum(c.planned for c in counts.values()),
-        dispatched=sum(c.dispatched for c in counts.values()),
-        received=sum(c.received for c in counts.values()),
-        anomalies=sum(c.anomalies for c in counts.values()),
+        **{column: sum(getattr(c, column) for c in counts.values()) for column in COLUMNS},
     )
     return Board(
         kabupaten=board_row(wilayah.code, wilayah.name, total),

@@ -7,9 +7,12 @@ from eventsourcing.persistence import ApplicationRecorder
 import events
 
 
-def count_from_event_store(recorder: ApplicationRecorder) -> dict[str, tuple[int, int, int, int]]:
-    """kecamatan -> (planned, dispatched, received, open anomalies), from every stored event."""
+def count_from_event_store(recorder: ApplicationRecorder) -> dict[str, tuple[int, ...]]:
+    """kecamatan -> (planned, dispatched, received, open anomalies, then how many are now at
+    the gudang, in transit, at a PPK, at a PPS, at a TPS, returned), from every stored event."""
     registered: dict[str, str] = {}
+    now_at: dict[str, str] = {}
+    been_at_tps: set[str] = set()
     dispatched: set[str] = set()
     received: set[str] = set()
     open_anomalies: Counter[str] = Counter()
@@ -21,10 +24,20 @@ def count_from_event_store(recorder: ApplicationRecorder) -> dict[str, tuple[int
             kind = type(event).__name__
             if kind == "BatchRegistered":
                 registered[batch] = event.destination[:6]
+                now_at[batch] = "g"
             elif kind == "BatchDispatched":
                 dispatched.add(batch)
+                now_at[batch] = "t"
             elif kind == "BatchReceived":
                 received.add(batch)
+                dots = event.location.count(".")
+                if dots == 0:  # a 13-digit TPS code
+                    now_at[batch] = "s"
+                    been_at_tps.add(batch)
+                elif dots == 1:
+                    now_at[batch] = "x" if batch in been_at_tps else "g"
+                else:
+                    now_at[batch] = "k" if dots == 2 else "v"
             elif kind == "AnomalyRaised":
                 open_anomalies[batch] += 1
             elif kind == "AnomalyResolved":
@@ -37,7 +50,8 @@ def count_from_event_store(recorder: ApplicationRecorder) -> dict[str, tuple[int
         totals[(kecamatan, "d")] += batch in dispatched or batch in received
         totals[(kecamatan, "r")] += batch in received
         totals[(kecamatan, "a")] += open_anomalies[batch]
-    return {k: tuple(totals[(k, c)] for c in "pdra") for k, _ in totals}  # type: ignore[misc]
+        totals[(kecamatan, now_at[batch])] += 1
+    return {k: tuple(totals[(k, c)] for c in "pdragtkvsx") for k, _ in totals}
 
 
 def count_notifications(recorder: ApplicationRecorder) -> int:

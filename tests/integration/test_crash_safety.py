@@ -103,7 +103,7 @@ def test_sigkilled_relay_and_projector_lose_nothing_and_count_nothing_twice(
         time.sleep(0.2)
     assert board.applied() == stored  # each event applied once: none lost, none twice
     assert board_counts(board) == expected
-    assert sum(d for _, d, _, _ in expected.values()) > 0
+    assert sum(row[1] for row in expected.values()) > 0
     everything = [f"Batches:{n}" for n in range(1, batches.recorder.max_notification_id() + 1)]
     ids = asyncio.run(stream_message_ids(settings.nats_url))
     while len(ids) < len(everything) and time.monotonic() < deadline:  # late scans that

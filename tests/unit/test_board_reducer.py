@@ -31,15 +31,33 @@ def test_a_registered_batch_is_planned_in_its_destination_kecamatan():
     assert advance(None, event) == BatchLine("36.04.05", "planned")
 
 
-def test_a_received_batch_counts_as_planned_dispatched_and_received():
-    assert counter_changes(
-        BatchLine("36.04.05", "dispatched"), BatchLine("36.04.05", "received")
-    ) == {
-        ("36.04.05", "planned"): 0,
-        ("36.04.05", "dispatched"): 0,
-        ("36.04.05", "received"): 1,
-        ("36.04.05", "anomalies"): 0,
-    }
+def test_a_batch_received_once_dispatched_counts_one_more_received_and_nothing_else():
+    changes = counter_changes(
+        BatchLine("36.04.05", "dispatched", place="transit"),
+        BatchLine("36.04.05", "received", place="ppk"),
+    )
+    assert +changes == {("36.04.05", "received"): 1, ("36.04.05", "ppk"): 1}
+    assert changes[("36.04.05", "transit")] == -1
+
+
+def test_the_board_follows_a_batch_down_the_chain_and_back_to_the_gudang():
+    tps = "3604052001001"
+    steps = [
+        ("dispatch", "36.04", "transit"),
+        ("receive", "36.04.05", "ppk"),
+        ("dispatch", "36.04.05", "transit"),
+        ("receive", "36.04.05.2001", "pps"),
+        ("dispatch", "36.04.05.2001", "transit"),
+        ("receive", tps, "tps"),
+        ("dispatch", tps, "transit"),
+        ("receive", "36.04", "returned"),
+    ]
+    for n in range(len(steps)):
+        board = MemoryBoard()
+        board.apply(history("A", tps, *[(action, place) for action, place, _ in steps[: n + 1]]))
+        [row] = board.rows()
+        where = {p: getattr(row, p) for p in ("gudang", "transit", "ppk", "pps", "tps", "returned")}
+        assert where == {p: int(p == steps[n][2]) for p in where}, steps[n]
 
 
 def test_a_late_dispatch_scan_does_not_undo_a_receipt():
