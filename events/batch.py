@@ -68,6 +68,7 @@ class BatchReceived(BatchEvent, frozen=True, kw_only=True):
     reasons: list[Reason] = []
     officer: str = ""  # who received it
     witness: str = ""
+    surat_jalan: str = ""  # the delivery note it arrived with
 
 
 AnomalyKind = Literal[

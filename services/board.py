@@ -57,6 +57,40 @@ class BatchLabel(msgspec.Struct, frozen=True):
     quantity: int
 
 
+class ShipmentLine(msgspec.Struct, frozen=True, kw_only=True):
+    """One batch of a truck load: as sent under its surat jalan, and as received."""
+
+    label: str
+    destination: str
+    sent_from: str | None = None
+    sent_to: str | None = None
+    sent_at: str | None = None
+    vehicle: str | None = None
+    driver: str | None = None
+    released_by: str | None = None
+    received_at: str | None = None
+    received_location: str | None = None
+    counted: int | None = None
+    condition: str | None = None
+    seals: str | None = None
+    received_by: str | None = None
+    witness: str | None = None
+
+    def status(
+        self, load_arrived: bool
+    ) -> Literal["lengkap", "belum diterima", "lebih", "di jalan"]:
+        """Complete; not (yet) received from a load that has arrived; extra (not on the load);
+        or on the way."""
+        if self.sent_at and self.received_at:
+            return "lengkap"
+        if self.received_at:
+            return "lebih"
+        return "belum diterima" if load_arrived else "di jalan"
+
+
+SHIPMENT_FIELDS = tuple(ShipmentLine.__struct_fields__)
+
+
 class KecamatanCounts(msgspec.Struct, frozen=True, kw_only=True):
     kecamatan: str  # dotted Kemendagri code
     planned: int = 0
@@ -173,6 +207,25 @@ SCHEMA = (
         ballot_type TEXT NOT NULL,
         quantity INTEGER NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS batch_labels_by_kecamatan ON batch_labels (kecamatan, label)",
+    """CREATE TABLE IF NOT EXISTS shipment_lines (
+        surat_jalan TEXT NOT NULL,
+        batch_id TEXT NOT NULL,
+        label TEXT NOT NULL,
+        destination TEXT NOT NULL,
+        sent_from TEXT,
+        sent_to TEXT,
+        sent_at TEXT,
+        vehicle TEXT,
+        driver TEXT,
+        released_by TEXT,
+        received_at TEXT,
+        received_location TEXT,
+        counted INTEGER,
+        condition TEXT,
+        seals TEXT,
+        received_by TEXT,
+        witness TEXT,
+        PRIMARY KEY (surat_jalan, batch_id))""",
     """CREATE TABLE IF NOT EXISTS board_kecamatan (
         kecamatan TEXT PRIMARY KEY,
         planned INTEGER NOT NULL DEFAULT 0,
@@ -237,6 +290,7 @@ class BoardView:
                 changed_lines, counts = fold(lines, fresh)
                 _store(cursor, changed_lines, counts)
                 _catalogue(cursor, [e for e in fresh if isinstance(e, BatchRegistered)])
+                _shipments(cursor, fresh)
             cursor.execute(
                 "UPDATE projection_tracking SET position = ?, stream_sequence = ?, "
                 "applied = applied + ? WHERE projection = ?",
@@ -263,6 +317,15 @@ class BoardView:
             params.append(desa.replace(".", "") + "%")
         rows = self.db.query(sql + " ORDER BY label", params)
         return [BatchLabel(*row) for row in rows]
+
+    def shipment(self, surat_jalan: str) -> list[ShipmentLine]:
+        """Every batch sent or received under one surat jalan, by label."""
+        rows = self.db.query(
+            f"SELECT {', '.join(SHIPMENT_FIELDS)} FROM shipment_lines "
+            "WHERE surat_jalan = ? ORDER BY label",
+            (surat_jalan,),
+        )
+        return [ShipmentLine(**dict(zip(SHIPMENT_FIELDS, row, strict=True))) for row in rows]
 
     def rows(self, kecamatan: Iterable[str] | None = None) -> list[KecamatanCounts]:
         sql = f"SELECT kecamatan, {', '.join(COLUMNS)} FROM board_kecamatan"
@@ -312,6 +375,40 @@ def _catalogue(cursor: Cursor, registered: list[BatchRegistered]) -> None:
                 for e in registered
             ],
         )
+
+
+def _shipments(cursor: Cursor, events: list[Event]) -> None:
+    """A dispatch under a surat jalan puts the batch on that load; a receipt under it ticks it."""
+    for event in events:
+        if isinstance(event, BatchDispatched) and event.surat_jalan:
+            fields = {
+                "sent_from": event.location,
+                "sent_to": event.to,
+                "sent_at": event.occurred_at.isoformat(),
+                "vehicle": event.vehicle,
+                "driver": event.driver,
+                "released_by": event.officer,
+            }
+        elif isinstance(event, BatchReceived) and event.surat_jalan:
+            fields = {
+                "received_at": event.occurred_at.isoformat(),
+                "received_location": event.location,
+                "counted": event.counted,
+                "condition": event.condition,
+                "seals": None if event.seals is None else ", ".join(event.seals),
+                "received_by": event.officer,
+                "witness": event.witness,
+            }
+        else:
+            continue
+        names = ["surat_jalan", "batch_id", "label", "destination", *fields]
+        cursor.execute(
+            f"INSERT INTO shipment_lines ({', '.join(names)}) "
+            f"VALUES ({', '.join('?' * len(names))}) ON CONFLICT (surat_jalan, batch_id) "
+            f"DO UPDATE SET {', '.join(f'{f} = excluded.{f}' for f in fields)}",
+            (event.surat_jalan, str(event.originator_id), event.label, event.destination,
+             *fields.values()),
+        )  # fmt: skip
 
 
 def _store(cursor: Cursor, lines: dict[str, BatchLine], counts: Counter[tuple[str, str]]) -> None:

@@ -90,7 +90,7 @@ class Scan(msgspec.Struct, frozen=True, kw_only=True):
     dapil: str = ""
     # seal, and the seals found on receipt (None: not checked)
     seals: list[str] | None = None
-    # dispatch
+    # dispatch (and the surat jalan a receipt arrived with)
     to: str = ""
     surat_jalan: str = ""
     vehicle: str = ""
@@ -288,6 +288,7 @@ def record_scan(batch: Batch, scan: Scan, at: datetime) -> list[Event]:
                 seals=scan.seals,
                 reasons=scan.reasons,
                 witness=scan.witness,
+                surat_jalan=scan.surat_jalan,
             )
     events: list[Event] = [event]
     found: list[tuple[AnomalyKind, str, str]] = []

@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import jinja2
@@ -32,6 +33,7 @@ from web.anomalies import acknowledge_anomaly, resolve_anomaly
 from web.board import BoardBroadcaster, board_router, follow_board_changes, row_renderer
 from web.labels import label_sheet
 from web.scans import post_scan
+from web.shipments import shipment_page
 
 HERE = Path(__file__).parent
 NODE_MODULES = HERE / "node_modules"
@@ -88,6 +90,14 @@ def percent(value: float) -> str:
     return f"{value:.1f}%".replace(".", ",")
 
 
+WIB = timezone(timedelta(hours=7), "WIB")
+
+
+def local_time(iso: str) -> str:
+    """`2024-02-12T02:00:00+00:00` -> `12-02-2024 09:00 WIB` (Kabupaten Serang's time)."""
+    return datetime.fromisoformat(iso).astimezone(WIB).strftime("%d-%m-%Y %H:%M %Z")
+
+
 def close_streams(app: Litestar) -> None:
     """End every open board stream, so a server can stop without waiting for browsers."""
     broadcaster = getattr(app.state, "broadcaster", None)
@@ -100,7 +110,7 @@ def create_app(settings: Settings, wilayah: Wilayah | None = None) -> Litestar:
     templates = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True
     )
-    templates.filters.update(ribuan=thousands, persen=percent)
+    templates.filters.update(ribuan=thousands, persen=percent, waktu=local_time)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -137,6 +147,7 @@ def create_app(settings: Settings, wilayah: Wilayah | None = None) -> Litestar:
             board_router,
             post_scan,
             label_sheet,
+            shipment_page,
             acknowledge_anomaly,
             resolve_anomaly,
             create_static_files_router(path="/static", directories=[HERE / "static"]),

@@ -12,6 +12,7 @@ from services.plan import kit_plan
 from services.serang import kabupaten_serang
 from services.settings import Settings
 from services.viewdb import open_views
+from tests.web.projection import project_everything
 from web.app import create_app
 
 SERANG = kabupaten_serang()
@@ -26,8 +27,7 @@ def client(sqlite_settings: Settings) -> Iterator[TestClient]:
     views = open_views(sqlite_settings)
     board = BoardView(views)
     board.setup()
-    notifications = batches.recorder.select_notifications(1, 100)
-    board.apply([(n.id, batches.mapper.to_domain_event(n)) for n in notifications], 1)
+    project_everything(batches, board)
     with TestClient(create_app(sqlite_settings)) as client:
         yield client
     views.close()

@@ -1,0 +1,69 @@
+"""A truck load under one surat jalan: what was sent against what arrived, as a Berita Acara."""
+
+from collections.abc import Iterator
+
+import msgspec
+import pytest
+from litestar.testing import TestClient
+
+from services.batches import Batches
+from services.board import BoardView
+from services.plan import kit_plan
+from services.serang import kabupaten_serang
+from services.settings import Settings
+from services.viewdb import open_views
+from tests.web.projection import project_everything
+from web.app import create_app
+
+SERANG = kabupaten_serang()
+ONE_TPS = msgspec.structs.replace(SERANG, tps=SERANG.tps[:1])
+LABELS = [plan.label for plan in kit_plan(ONE_TPS)]
+KECAMATAN = SERANG.kecamatan_of_tps(SERANG.tps[0].code)
+
+
+@pytest.fixture
+def lacak(sqlite_settings: Settings) -> Iterator[tuple[TestClient, Batches, BoardView]]:
+    batches = Batches(sqlite_settings.store, wilayah=SERANG)
+    batches.register(kit_plan(ONE_TPS))
+    views = open_views(sqlite_settings)
+    board = BoardView(views)
+    board.setup()
+    with TestClient(create_app(sqlite_settings)) as client:
+        yield client, batches, board
+    views.close()
+    batches.close()
+
+
+def scan(n: int, label: str, action: str, location: str, **details) -> dict:
+    return {"scan_id": f"s{n}", "label": label, "action": action, "location": location,
+            "occurred_at": "2024-02-12T09:00:00+07:00", **details}  # fmt: skip
+
+
+def test_a_load_that_arrives_one_box_short_and_one_extra_shows_both(lacak):
+    client, batches, board = lacak
+    on_the_truck = LABELS[:3]
+    sent = {"surat_jalan": "SJ-9", "to": KECAMATAN, "vehicle": "A 1 B", "driver": "Asep",
+            "officer": "Rina"}  # fmt: skip
+    for n, label in enumerate(on_the_truck):
+        answer = client.post("/api/v1/scans", json=scan(n, label, "dispatch", "36.04", **sent))
+        answer.raise_for_status()
+    arrived = [*on_the_truck[:2], LABELS[5]]  # the third box is missing; the bilik was not on it
+    received = {"surat_jalan": "SJ-9", "officer": "Budi", "witness": "Ani"}
+    for n, label in enumerate(arrived, 10):
+        answer = client.post("/api/v1/scans", json=scan(n, label, "receive", KECAMATAN, **received))
+        answer.raise_for_status()
+    project_everything(batches, board)
+
+    page = client.get("/shipments/SJ-9")
+    assert page.status_code == 200
+    text = page.text
+    assert "3 lengkap" not in text and "2 lengkap" in text
+    assert "1 belum diterima" in text and "1 lebih" in text
+    assert "12-02-2024 09:00 WIB" in text
+    assert all(label in text for label in [*on_the_truck, LABELS[5]])
+    assert "Rina" in text and "Budi" in text and "Ani" in text  # who handed over, received, saw
+
+
+def test_an_unknown_surat_jalan_is_a_404(lacak):
+    client, _, _ = lacak
+    assert client.get("/shipments/SJ-404").status_code == 404
