@@ -15,6 +15,7 @@ from events.batch import (
     ScanAction,
 )
 from events.codec import Event, decode, encode, subject
+from events.masterdata import MasterDataImported, WilayahListed
 
 __all__ = [
     "AnomalyAcknowledged",
@@ -28,8 +29,10 @@ __all__ = [
     "BatchSealed",
     "Condition",
     "Event",
+    "MasterDataImported",
     "Reason",
     "ScanAction",
+    "WilayahListed",
     "decode",
     "encode",
     "subject",

@@ -12,6 +12,7 @@ from events.batch import (
     BatchRegistered,
     BatchSealed,
 )
+from events.masterdata import MasterDataImported, WilayahListed
 
 Event = (
     BatchRegistered
@@ -22,6 +23,8 @@ Event = (
     | AnomalyRaised
     | AnomalyAcknowledged
     | AnomalyResolved
+    | MasterDataImported
+    | WilayahListed
 )
 
 _encoder = msgspec.json.Encoder()
@@ -37,6 +40,9 @@ def decode(data: bytes) -> Event:
 
 
 def subject(event: Event) -> str:
-    """NATS subject `lacak.events.<kab>.<kec>.<EventName>`, from the destination TPS code."""
+    """NATS subject `lacak.events.<kab>.<kec>.<EventName>`: a batch's by its destination TPS,
+    master data's by its kabupaten (kecamatan `_`)."""
+    if isinstance(event, MasterDataImported | WilayahListed):
+        return f"lacak.events.{event.kabupaten.replace('.', '')}._.{type(event).__name__}"
     tps = event.destination
     return f"lacak.events.{tps[:4]}.{tps[:6]}.{type(event).__name__}"

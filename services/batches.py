@@ -38,6 +38,14 @@ from services.domain import (
     resolve,
 )
 from services.labels import parse_label
+from services.masterdata import (
+    ImportSummary,
+    checksum,
+    import_events,
+    master_data_id,
+    parse_tps_csv,
+    wilayah_from,
+)
 from services.wilayah import Wilayah
 
 SAVE_ATTEMPTS = 5
@@ -57,6 +65,11 @@ def retry_setup(construct: Callable[[], T]) -> T:
         except (InternalError, IntegrityError, ProgrammingError):
             time.sleep(0.1 + random.random() * 0.2)
     return construct()
+
+
+class NoMasterDataError(DomainError):
+    def __init__(self) -> None:
+        super().__init__("Belum ada data wilayah: impor berkas TPS dulu (lacak import).")
 
 
 class ConflictError(DomainError):
@@ -139,7 +152,7 @@ class Batches(Application[UUID]):
         self,
         env: Mapping[str, str] | None = None,
         *,
-        wilayah: Wilayah,
+        wilayah: Wilayah | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ):
         retry_setup(lambda: super(Batches, self).__init__(dict(env) if env is not None else None))
@@ -178,6 +191,8 @@ class Batches(Application[UUID]):
 
     def scan(self, scan: Scan) -> ScanResult:
         """Record a scan where it happened; a retry of the same scan id records nothing."""
+        if self.wilayah is None:
+            raise NoMasterDataError()
         if not self.wilayah.is_location(scan.location):
             raise UnknownLocationError(scan.location)
         batch = self._decide(scan.label, lambda batch, at: record_scan(batch, scan, at))
@@ -196,6 +211,39 @@ class Batches(Application[UUID]):
             lambda batch, at: resolve(batch, anomaly_id, by, note, at),
         )
         return anomaly_state(batch.anomalies[anomaly_id])
+
+    def import_master_data(
+        self, election: str, file_name: str, data: bytes, imported_by: str
+    ) -> ImportSummary:
+        """Check the whole file, then keep it as events in one transaction, or refuse it whole."""
+        wilayah = parse_tps_csv(data)
+        key = master_data_id(election, wilayah.code)
+        last = next(iter(self.events.get(key, desc=True, limit=1)), None)
+        new_events = import_events(
+            wilayah,
+            election=election,
+            file_name=file_name,
+            file_sha256=checksum(data),
+            imported_by=imported_by,
+            last_version=last.originator_version if last else 0,
+            at=self.clock(),
+        )
+        self.save(*new_events)  # a concurrent import of the same kabupaten: IntegrityError
+        summary = new_events[0]
+        return ImportSummary(
+            election=election,
+            kabupaten=wilayah.code,
+            kabupaten_name=wilayah.name,
+            file_sha256=summary.file_sha256,
+            kecamatan=len(wilayah.kecamatan),
+            desa=len(wilayah.desa),
+            tps=len(wilayah.tps),
+            dpt=summary.dpt_total,
+        )
+
+    def master_data(self, election: str, kabupaten: str) -> Wilayah | None:
+        """The kabupaten's tree as last imported for the election, or None."""
+        return wilayah_from(self.events.get(master_data_id(election, kabupaten)))
 
     def _decide(self, label: str, decide: Callable[[Batch, datetime], list[Event]]) -> Batch:
         """Load, decide, save; when another device saved the batch first, decide again."""

@@ -18,6 +18,7 @@ from events import (
     BatchRegistered,
     Event,
 )
+from events.batch import BatchEvent
 from services.viewdb import Cursor, ViewDatabase
 
 Stage = Literal["planned", "dispatched", "received"]
@@ -163,6 +164,8 @@ def fold(
     changed: dict[str, BatchLine] = {}
     counts: Counter[tuple[str, str]] = Counter()
     for event in events:
+        if not isinstance(event, BatchEvent):  # master data is not on the board
+            continue
         key = str(event.originator_id)
         before = lines.get(key)
         after = advance(before, event)
@@ -279,14 +282,16 @@ class BoardView:
                 (self.name,),
             )
             (position,) = cursor.fetchone()
-            fresh = []
+            fresh, applied = [], 0
             for notification_id, event in notifications:
                 if notification_id > position:
-                    fresh.append(event)
+                    applied += 1
                     position = notification_id
+                    fresh.append(event)
             counts: Counter[tuple[str, str]] = Counter()
             if fresh:
-                lines = _load_lines(cursor, {str(e.originator_id) for e in fresh})
+                batches = {str(e.originator_id) for e in fresh if isinstance(e, BatchEvent)}
+                lines = _load_lines(cursor, batches)
                 changed_lines, counts = fold(lines, fresh)
                 _store(cursor, changed_lines, counts)
                 _catalogue(cursor, [e for e in fresh if isinstance(e, BatchRegistered)])
@@ -294,7 +299,7 @@ class BoardView:
             cursor.execute(
                 "UPDATE projection_tracking SET position = ?, stream_sequence = ?, "
                 "applied = applied + ? WHERE projection = ?",
-                (position, stream_sequence, len(fresh), self.name),
+                (position, stream_sequence, applied, self.name),
             )
         return {kecamatan for kecamatan, _ in counts}
 

@@ -14,6 +14,7 @@ from litestar import Litestar
 
 from services.batches import Batches
 from services.board import BoardView
+from services.masterdata import ImportRefusedError, ImportSummary, tps_csv
 from services.messaging import EmbeddedNats
 from services.plan import kit_plan
 from services.projector import notify_board_changed, run_projection
@@ -22,6 +23,7 @@ from services.serang import kabupaten_serang
 from services.settings import Settings
 from services.simulation import simulate
 from services.viewdb import open_views
+from services.wilayah import Wilayah
 
 log = logging.getLogger("lacak")
 
@@ -98,18 +100,18 @@ class Server(uvicorn.Server):
         close_streams(self.app)
 
 
-def create_server(settings: Settings) -> Server:
+def create_server(settings: Settings, wilayah: Wilayah) -> Server:
     from web.app import create_app  # services/ reaches into web/ only here: to serve it
 
-    return Server(create_app(settings), settings)
+    return Server(create_app(settings, wilayah), settings)
 
 
 async def run_stack(
-    settings: Settings, stop: asyncio.Event, simulate_rate: float | None = None
+    settings: Settings, wilayah: Wilayah, stop: asyncio.Event, simulate_rate: float | None = None
 ) -> None:
     """Web, relay and board projection in one process, until `stop`, the server exits or a
     part fails (then the failure is raised, after the others have stopped)."""
-    server = create_server(settings)
+    server = create_server(settings, wilayah)
     serving = asyncio.create_task(server.serve(), name="web")
     parts = {
         asyncio.create_task(run_relay(settings, stop), name="relay"),
@@ -120,9 +122,7 @@ async def run_stack(
             await asyncio.sleep(0.05)
         base_url = f"http://{settings.host}:{settings.port}"
         parts.add(
-            asyncio.create_task(
-                simulate(base_url, kabupaten_serang(), simulate_rate, stop), name="simulation"
-            )
+            asyncio.create_task(simulate(base_url, wilayah, simulate_rate, stop), name="simulation")
         )
     stopping = asyncio.create_task(stop.wait())
     failed: asyncio.Task[None] | None = None
@@ -152,8 +152,19 @@ def demo(args: argparse.Namespace) -> None:
     settings.make_folders()
     with EmbeddedNats(args.data_dir / "nats") as nats_server:
         settings = settings.replace(nats_url=nats_server.url)
-        batches = Batches(settings.store, wilayah=kabupaten_serang())
+        batches = Batches(settings.store)
         try:
+            wilayah = batches.master_data(settings.election, settings.kabupaten)
+            if wilayah is None:  # first start: the demo's master data, as KPU staff would hand it
+                csv_file = args.data_dir / "tps-kabupaten-serang.csv"
+                csv_file.write_bytes(tps_csv(kabupaten_serang()))
+                summary = batches.import_master_data(
+                    settings.election, csv_file.name, csv_file.read_bytes(), "demo"
+                )
+                print(f"Data wilayah diimpor dari {csv_file}: {describe(summary)}", file=sys.stderr)
+                wilayah = batches.master_data(settings.election, settings.kabupaten)
+                assert wilayah is not None
+            batches.wilayah = wilayah
             seeded = seed(batches)
         finally:
             batches.close()
@@ -165,13 +176,50 @@ def demo(args: argparse.Namespace) -> None:
             f"(data: {args.data_dir}, NATS: {nats_server.url}). Ctrl-C untuk berhenti.",
             file=sys.stderr,
         )
-        asyncio.run(run_stack(settings, asyncio.Event(), args.rate if args.simulate else None))
+        rate = args.rate if args.simulate else None
+        asyncio.run(run_stack(settings, wilayah, asyncio.Event(), rate))
+
+
+def describe(summary: ImportSummary) -> str:
+    counts = (summary.kecamatan, summary.desa, summary.tps, summary.dpt)
+    kec, desa, tps, dpt = (f"{n:,}".replace(",", ".") for n in counts)
+    return f"{summary.kabupaten_name}: {kec} kecamatan, {desa} desa, {tps} TPS, DPT {dpt}."
+
+
+def load_wilayah(settings: Settings) -> Wilayah:
+    batches = Batches(settings.store)
+    try:
+        wilayah = batches.master_data(settings.election, settings.kabupaten)
+    finally:
+        batches.close()
+    if wilayah is None:
+        sys.exit(
+            f"Belum ada data wilayah untuk {settings.election} / {settings.kabupaten}: "
+            "impor dulu dengan `lacak import <berkas.csv>`."
+        )
+    return wilayah
 
 
 def web(args: argparse.Namespace) -> None:
     settings = Settings.from_env()
     settings.make_folders()
-    asyncio.run(create_server(settings).serve())
+    asyncio.run(create_server(settings, load_wilayah(settings)).serve())
+
+
+def import_master_data(args: argparse.Namespace) -> None:
+    settings = Settings.from_env()
+    settings.make_folders()
+    batches = Batches(settings.store)
+    try:
+        summary = batches.import_master_data(
+            args.election or settings.election, args.file.name, args.file.read_bytes(), args.by
+        )
+    except ImportRefusedError as refused:
+        print(refused, file=sys.stderr)
+        sys.exit(2)
+    finally:
+        batches.close()
+    print(f"Diimpor: {describe(summary)} (sha256 {summary.file_sha256})")
 
 
 def run_until_signal(work: Callable[[Settings, asyncio.Event], Awaitable[None]]) -> None:
@@ -221,6 +269,12 @@ def main(argv: list[str] | None = None) -> None:
     p = commands.add_parser("project", help="run a projection")
     p.add_argument("projection", choices=["board"])
     p.set_defaults(run=project)
+
+    p = commands.add_parser("import", help="import an election's TPS list (CSV, see README)")
+    p.add_argument("file", type=Path)
+    p.add_argument("--election", help="default: LACAK_ELECTION or pemilu-2024")
+    p.add_argument("--by", required=True, help="who imports it (kept on the record)")
+    p.set_defaults(run=import_master_data)
 
     p = commands.add_parser("bench", help="measure speed on a fresh demo")
     p.add_argument("what", choices=["scans"])

@@ -26,6 +26,9 @@ TPS_TOTAL = 4_425
 DPT_TOTAL = 1_226_201
 DPT_MAX = 300  # the 2024 legal cap on voters per TPS
 DPT_MIN = 150
+# REAL: Kab. Serang votes for the DPR in dapil Banten II (with Kota Serang and Kota Cilegon).
+# SYNTHETIC: the DPRD Provinsi (two dapil) and DPRD Kab. Serang (six dapil) split, by kecamatan.
+DAPIL_DPR = "BANTEN II"
 _SEED = 3604
 
 # (kecamatan number, name, TPS in the Pilkada of 27 Nov 2024, desa as "number name")
@@ -189,8 +192,17 @@ def kabupaten_serang() -> Wilayah:
             desa.append(Desa(code=code, name=desa_name, kecamatan=kecamatan_code))
             tps_per_desa.append(1 + more)
     voters = iter(_voters(rng, TPS_TOTAL))
+    order = {k.code: i for i, k in enumerate(kecamatan)}
     tps = [
-        Tps(code=f"{d.code.replace('.', '')}{n:03d}", number=n, desa=d.code, dpt=next(voters))
+        Tps(
+            code=f"{d.code.replace('.', '')}{n:03d}",
+            number=n,
+            desa=d.code,
+            dpt=next(voters),
+            dapil_dpr=DAPIL_DPR,
+            dapil_dprd_prov=f"BANTEN {3 + order[d.kecamatan] * 2 // len(kecamatan)}",
+            dapil_dprd_kab=f"SERANG {1 + order[d.kecamatan] * 6 // len(kecamatan)}",
+        )
         for d, count in zip(desa, tps_per_desa, strict=True)
         for n in range(1, count + 1)
     ]

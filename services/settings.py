@@ -34,6 +34,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     store: dict[str, str]  # eventsourcing settings: PERSISTENCE_MODULE, SQLITE_*, POSTGRES_*
     views_db: Path  # SQLite file of the views, when the store is SQLite
     stream_replicas: int = 1  # of the LACAK stream: 3 on a production cluster
+    election: str = "pemilu-2024"  # whose master data the web serves
+    kabupaten: str = "36.04"
 
     @property
     def postgres(self) -> bool:
@@ -79,6 +81,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             store=store,
             views_db=Path(environ.get("LACAK_VIEWS_DB", str(data_dir / "views.sqlite"))),
             stream_replicas=int(environ.get("LACAK_STREAM_REPLICAS", "1")),
+            election=environ.get("LACAK_ELECTION", "pemilu-2024"),
+            kabupaten=environ.get("LACAK_KABUPATEN", "36.04"),
         )
 
     def replace(self, **changes: object) -> "Settings":

@@ -4,23 +4,9 @@ from functools import cached_property
 
 import msgspec
 
+from events.masterdata import Desa, Kecamatan, Tps
 
-class Kecamatan(msgspec.Struct, frozen=True):
-    code: str  # Kemendagri, dotted: "36.04.01"
-    name: str
-
-
-class Desa(msgspec.Struct, frozen=True):
-    code: str  # "36.04.01.2001"
-    name: str
-    kecamatan: str  # code of its kecamatan
-
-
-class Tps(msgspec.Struct, frozen=True):
-    code: str  # 13 digits: desa code without dots + 3-digit TPS number
-    number: int
-    desa: str  # code of its desa
-    dpt: int  # voters on the final list
+__all__ = ["Desa", "Kecamatan", "Tps", "Wilayah"]
 
 
 class Wilayah(msgspec.Struct, frozen=True, dict=True):

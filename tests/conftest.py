@@ -14,6 +14,7 @@ import pytest
 
 from services.cli import run_stack
 from services.messaging import EmbeddedNats, free_port
+from services.serang import kabupaten_serang
 from services.settings import Settings
 
 POSTGRES = {"host": "127.0.0.1", "port": "5432", "dbname": "test", "user": os.environ.get(
@@ -98,7 +99,7 @@ class LiveLacak:
         async def main() -> None:
             self._loop = asyncio.get_running_loop()
             self._stop = asyncio.Event()
-            await run_stack(self.settings, self._stop)
+            await run_stack(self.settings, kabupaten_serang(), self._stop)
 
         asyncio.run(main())
 

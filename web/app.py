@@ -1,4 +1,4 @@
-"""The composition root of the web process: `create_app(settings)`."""
+"""The composition root of the web process: `create_app(settings, wilayah)`."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -14,7 +14,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-from services.batches import Batches, ConflictError
+from services.batches import Batches, ConflictError, NoMasterDataError
 from services.board import BoardView
 from services.domain import (
     DomainError,
@@ -25,7 +25,6 @@ from services.domain import (
     UnknownLocationError,
 )
 from services.labels import LabelMisreadError
-from services.serang import kabupaten_serang
 from services.settings import Settings
 from services.viewdb import open_views
 from services.wilayah import Wilayah
@@ -50,6 +49,7 @@ STATUS_OF_ERROR = {
     UnknownAnomalyError: 404,
     LabelMisreadError: 422,
     ConflictError: 409,
+    NoMasterDataError: 503,
 }
 
 
@@ -105,8 +105,7 @@ def close_streams(app: Litestar) -> None:
         broadcaster.close()
 
 
-def create_app(settings: Settings, wilayah: Wilayah | None = None) -> Litestar:
-    wilayah = wilayah or kabupaten_serang()
+def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
     templates = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True
     )

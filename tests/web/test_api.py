@@ -28,7 +28,7 @@ def batches(sqlite_settings: Settings) -> Iterator[Batches]:
 
 @pytest.fixture
 def client(sqlite_settings: Settings, batches: Batches) -> Iterator[TestClient]:
-    with TestClient(create_app(sqlite_settings)) as client:
+    with TestClient(create_app(sqlite_settings, SERANG)) as client:
         yield client
 
 

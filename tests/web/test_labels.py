@@ -28,7 +28,7 @@ def client(sqlite_settings: Settings) -> Iterator[TestClient]:
     board = BoardView(views)
     board.setup()
     project_everything(batches, board)
-    with TestClient(create_app(sqlite_settings)) as client:
+    with TestClient(create_app(sqlite_settings, SERANG)) as client:
         yield client
     views.close()
     batches.close()

@@ -28,7 +28,7 @@ def lacak(sqlite_settings: Settings) -> Iterator[tuple[TestClient, Batches, Boar
     views = open_views(sqlite_settings)
     board = BoardView(views)
     board.setup()
-    with TestClient(create_app(sqlite_settings)) as client:
+    with TestClient(create_app(sqlite_settings, SERANG)) as client:
         yield client, batches, board
     views.close()
     batches.close()

@@ -1,0 +1,264 @@
+"""Master data of an election as KPU staff hand it over: one CSV row per TPS.
+
+Columns (a header row, comma-separated, UTF-8):
+
+| column | example | rule |
+|---|---|---|
+| `kode_kabupaten`, `nama_kabupaten` | `36.04`, `Kabupaten Serang` | one kabupaten per file |
+| `kode_kecamatan`, `nama_kecamatan` | `36.04.05`, `Kramatwatu` | inside the kabupaten |
+| `kode_desa`, `nama_desa` | `36.04.05.2001`, `Kramatwatu` | inside the kecamatan |
+| `nomor_tps` | `1` | 1 to 999 |
+| `kode_tps` | `3604052001001` | the desa code without dots and the TPS number, 13 digits; once |
+| `dpt` | `277` | voters on the final list, 0 to the limit (300 in 2024) |
+| `dapil_dpr`, `dapil_dprd_prov`, `dapil_dprd_kab` | `BANTEN II` | `dapil_dprd_kab` may be empty |
+
+A file with any fault is refused whole, with one line-numbered message per fault.
+"""
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Iterable
+from datetime import datetime
+from uuid import UUID, uuid5
+
+import msgspec
+
+from events import MasterDataImported, WilayahListed
+from services.domain import LABEL_NAMESPACE, DomainError
+from services.wilayah import Desa, Kecamatan, Tps, Wilayah
+
+COLUMNS = (
+    "kode_kabupaten",
+    "nama_kabupaten",
+    "kode_kecamatan",
+    "nama_kecamatan",
+    "kode_desa",
+    "nama_desa",
+    "nomor_tps",
+    "kode_tps",
+    "dpt",
+    "dapil_dpr",
+    "dapil_dprd_prov",
+    "dapil_dprd_kab",
+)
+KABUPATEN = re.compile(r"^\d{2}\.\d{2}$")
+KECAMATAN = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
+DESA = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")
+DPT_LIMIT_2024 = 300
+MAX_FAULTS = 50
+
+
+class ImportRefusedError(DomainError):
+    """The file is refused whole; nothing of it is kept."""
+
+    def __init__(self, faults: list[str]):
+        shown = faults[:MAX_FAULTS]
+        more = (
+            f"\n... dan {len(faults) - MAX_FAULTS} kesalahan lain"
+            if len(faults) > MAX_FAULTS
+            else ""
+        )
+        super().__init__("Berkas ditolak seluruhnya:\n" + "\n".join(shown) + more)
+        self.faults = faults
+
+
+def checksum(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def parse_tps_csv(data: bytes, dpt_limit: int = DPT_LIMIT_2024) -> Wilayah:
+    """The kabupaten the file describes, or ImportRefusedError naming every faulty line."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ImportRefusedError([f"berkas bukan UTF-8 (byte ke-{error.start + 1})"]) from None
+    rows = csv.DictReader(io.StringIO(text))
+    missing = [c for c in COLUMNS if c not in (rows.fieldnames or [])]
+    if missing:
+        raise ImportRefusedError([f"baris 1: kolom tidak ada: {', '.join(missing)}"])
+    faults: list[str] = []
+    kabupaten: dict[str, str] = {}
+    kecamatan: dict[str, str] = {}
+    desa: dict[str, tuple[str, str]] = {}
+    tps: dict[str, Tps] = {}
+    for line, row in enumerate(rows, start=2):
+        if not kabupaten and KABUPATEN.match(row["kode_kabupaten"] or ""):
+            kabupaten[row["kode_kabupaten"]] = row["nama_kabupaten"]  # the file's, from line 2
+        row_faults = _row_faults(row, dpt_limit)
+        if not row_faults:
+            row_faults = _consistency_faults(row, kabupaten, kecamatan, desa, tps)
+        if row_faults:
+            faults += [f"baris {line}: {fault}" for fault in row_faults]
+            continue
+        kecamatan.setdefault(row["kode_kecamatan"], row["nama_kecamatan"])
+        desa.setdefault(row["kode_desa"], (row["nama_desa"], row["kode_kecamatan"]))
+        tps[row["kode_tps"]] = Tps(
+            code=row["kode_tps"],
+            number=int(row["nomor_tps"]),
+            desa=row["kode_desa"],
+            dpt=int(row["dpt"]),
+            dapil_dpr=row["dapil_dpr"],
+            dapil_dprd_prov=row["dapil_dprd_prov"],
+            dapil_dprd_kab=row["dapil_dprd_kab"],
+        )
+    if not faults and not tps:
+        faults.append("baris 2: berkas tidak berisi satu TPS pun")
+    if faults:
+        raise ImportRefusedError(faults)
+    [(code, name)] = kabupaten.items()
+    return Wilayah(
+        code=code,
+        name=name,
+        kecamatan=tuple(Kecamatan(code=c, name=n) for c, n in sorted(kecamatan.items())),
+        desa=tuple(Desa(code=c, name=n, kecamatan=k) for c, (n, k) in sorted(desa.items())),
+        tps=tuple(tps[c] for c in sorted(tps)),
+    )
+
+
+def _row_faults(row: dict[str, str], dpt_limit: int) -> list[str]:
+    faults = []
+    shapes = (
+        ("kode_kabupaten", KABUPATEN, "36.04"),
+        ("kode_kecamatan", KECAMATAN, "36.04.05"),
+        ("kode_desa", DESA, "36.04.05.2001"),
+    )
+    for column, shape, example in shapes:
+        if not shape.match(row[column] or ""):
+            faults.append(f"{column} {row[column]!r} tidak berbentuk {example}")
+    for column in ("nama_kabupaten", "nama_kecamatan", "nama_desa", "dapil_dpr", "dapil_dprd_prov"):
+        if not (row[column] or "").strip():
+            faults.append(f"{column} kosong")
+    if faults:
+        return faults
+    if not row["kode_kecamatan"].startswith(row["kode_kabupaten"] + "."):
+        faults.append(
+            f"kecamatan {row['kode_kecamatan']} bukan di kabupaten {row['kode_kabupaten']}"
+        )
+    if not row["kode_desa"].startswith(row["kode_kecamatan"] + "."):
+        faults.append(f"desa {row['kode_desa']} bukan di kecamatan {row['kode_kecamatan']}")
+    number, dpt = row["nomor_tps"] or "", row["dpt"] or ""
+    if not number.isdigit() or not 1 <= int(number) <= 999:
+        faults.append(f"nomor_tps {number!r} bukan angka 1 sampai 999")
+    elif row["kode_tps"] != f"{row['kode_desa'].replace('.', '')}{int(number):03d}":
+        faults.append(f"kode_tps {row['kode_tps']!r} tidak sesuai kode desa dan nomor TPS")
+    if not dpt.isdigit():
+        faults.append(f"dpt {dpt!r} bukan angka")
+    elif int(dpt) > dpt_limit:
+        faults.append(f"dpt {dpt} melebihi batas {dpt_limit} pemilih per TPS")
+    return faults
+
+
+def _consistency_faults(
+    row: dict[str, str],
+    kabupaten: dict[str, str],
+    kecamatan: dict[str, str],
+    desa: dict[str, tuple[str, str]],
+    tps: dict[str, Tps],
+) -> list[str]:
+    faults = []
+    if kabupaten and row["kode_kabupaten"] not in kabupaten:
+        faults.append(f"kabupaten {row['kode_kabupaten']} lain: satu berkas untuk satu kabupaten")
+    if kecamatan.get(row["kode_kecamatan"], row["nama_kecamatan"]) != row["nama_kecamatan"]:
+        faults.append(f"kecamatan {row['kode_kecamatan']} bernama lain di baris sebelumnya")
+    if desa.get(row["kode_desa"], (row["nama_desa"],))[0] != row["nama_desa"]:
+        faults.append(f"desa {row['kode_desa']} bernama lain di baris sebelumnya")
+    if row["kode_tps"] in tps:
+        faults.append(f"TPS {row['kode_tps']} sudah ada di baris sebelumnya")
+    return faults
+
+
+def tps_csv(wilayah: Wilayah) -> bytes:
+    """The kabupaten in the import format (the demo writes Kabupaten Serang this way)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for t in wilayah.tps:
+        d = wilayah.desa_by_code[t.desa]
+        k = wilayah.kecamatan_by_code[d.kecamatan]
+        writer.writerow(
+            (wilayah.code, wilayah.name, k.code, k.name, d.code, d.name, t.number, t.code, t.dpt,
+             t.dapil_dpr, t.dapil_dprd_prov, t.dapil_dprd_kab)
+        )  # fmt: skip
+    return out.getvalue().encode()
+
+
+TPS_PER_PART = 500
+
+
+class ImportSummary(msgspec.Struct, frozen=True, kw_only=True):
+    election: str
+    kabupaten: str
+    kabupaten_name: str
+    file_sha256: str
+    kecamatan: int
+    desa: int
+    tps: int
+    dpt: int
+
+
+def master_data_id(election: str, kabupaten: str) -> UUID:
+    return uuid5(LABEL_NAMESPACE, f"wilayah/{election}/{kabupaten}")
+
+
+def import_events(
+    wilayah: Wilayah,
+    *,
+    election: str,
+    file_name: str,
+    file_sha256: str,
+    imported_by: str,
+    last_version: int,
+    at: datetime,
+) -> list[MasterDataImported | WilayahListed]:
+    """An accepted file as events: who, when, the checksum and counts, then the tree in parts."""
+    common = {
+        "originator_id": master_data_id(election, wilayah.code),
+        "kabupaten": wilayah.code,
+        "occurred_at": at,
+        "recorded_at": at,
+    }
+    imported = MasterDataImported(
+        **common,
+        originator_version=last_version + 1,
+        election=election,
+        kabupaten_name=wilayah.name,
+        file_name=file_name,
+        file_sha256=file_sha256,
+        imported_by=imported_by,
+        kecamatan_count=len(wilayah.kecamatan),
+        desa_count=len(wilayah.desa),
+        tps_count=len(wilayah.tps),
+        dpt_total=sum(t.dpt for t in wilayah.tps),
+    )
+    parts: list[MasterDataImported | WilayahListed] = [imported]
+    for start in range(0, len(wilayah.tps), TPS_PER_PART):
+        parts.append(
+            WilayahListed(
+                **common,
+                originator_version=last_version + len(parts) + 1,
+                kecamatan=list(wilayah.kecamatan) if start == 0 else [],
+                desa=list(wilayah.desa) if start == 0 else [],
+                tps=list(wilayah.tps[start : start + TPS_PER_PART]),
+            )
+        )
+    return parts
+
+
+def wilayah_from(events: Iterable[object]) -> Wilayah | None:
+    """The kabupaten as its latest import left it (None before any)."""
+    wilayah: Wilayah | None = None
+    for event in events:
+        if isinstance(event, MasterDataImported):
+            wilayah = Wilayah(
+                code=event.kabupaten, name=event.kabupaten_name, kecamatan=(), desa=(), tps=()
+            )
+        elif isinstance(event, WilayahListed) and wilayah is not None:
+            wilayah = msgspec.structs.replace(
+                wilayah,
+                kecamatan=wilayah.kecamatan + tuple(event.kecamatan),
+                desa=wilayah.desa + tuple(event.desa),
+                tps=wilayah.tps + tuple(event.tps),
+            )
+    return wilayah

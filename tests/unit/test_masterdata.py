@@ -1,0 +1,83 @@
+"""The TPS list import: a good file becomes the kabupaten's tree; a bad one is refused whole."""
+
+from datetime import UTC, datetime
+
+import msgspec
+import pytest
+
+from services.masterdata import (
+    COLUMNS,
+    ImportRefusedError,
+    import_events,
+    parse_tps_csv,
+    tps_csv,
+    wilayah_from,
+)
+from services.serang import kabupaten_serang
+
+SERANG = kabupaten_serang()
+SMALL = msgspec.structs.replace(SERANG, tps=SERANG.tps[:3])
+T = datetime(2023, 12, 1, tzinfo=UTC)
+
+
+def lines_of(wilayah=SMALL) -> list[str]:
+    return tps_csv(wilayah).decode().splitlines()
+
+
+def refusal(lines: list[str]) -> list[str]:
+    with pytest.raises(ImportRefusedError) as refused:
+        parse_tps_csv("\n".join(lines).encode())
+    return refused.value.faults
+
+
+def test_the_demo_file_reads_back_as_kabupaten_serang():
+    assert parse_tps_csv(tps_csv(SERANG)) == SERANG
+
+
+def test_a_missing_column_refuses_the_file_at_line_1():
+    _, *rows = lines_of()
+    without_dpt = [",".join(c for c in COLUMNS if c != "dpt"), *rows]
+    assert refusal(without_dpt) == ["baris 1: kolom tidak ada: dpt"]
+
+
+def test_a_duplicate_tps_is_refused_with_its_line_number():
+    lines = lines_of()
+    assert refusal([*lines, lines[1]]) == [
+        f"baris 5: TPS {SMALL.tps[0].code} sudah ada di baris sebelumnya"
+    ]
+
+
+def test_dpt_over_the_limit_is_refused():
+    header, first, *rest = lines_of()
+    over = first.split(",")
+    over[COLUMNS.index("dpt")] = "301"
+    assert refusal([header, ",".join(over), *rest]) == [
+        "baris 2: dpt 301 melebihi batas 300 pemilih per TPS"
+    ]
+
+
+def test_codes_that_do_not_fit_together_are_refused_line_by_line():
+    header, first, second, third = lines_of()
+    bad_code = first.split(",")
+    bad_code[COLUMNS.index("kode_tps")] = "3604052001999"
+    other_kabupaten = second.replace("36.04", "36.03").replace("3604", "3603")
+    assert refusal([header, ",".join(bad_code), other_kabupaten, third]) == [
+        "baris 2: kode_tps '3604052001999' tidak sesuai kode desa dan nomor TPS",
+        "baris 3: kabupaten 36.03 lain: satu berkas untuk satu kabupaten",
+    ]
+
+
+def test_a_file_that_is_not_utf8_is_refused():
+    with pytest.raises(ImportRefusedError, match="bukan UTF-8"):
+        parse_tps_csv(b"\xff\xfe" + tps_csv(SMALL))
+
+
+def test_an_import_is_kept_as_a_summary_and_parts_and_the_latest_import_wins():
+    first = import_events(SERANG, election="pemilu-2024", file_name="a.csv", file_sha256="aa",
+                          imported_by="Rina", last_version=0, at=T)  # fmt: skip
+    assert (first[0].tps_count, first[0].dpt_total) == (4_425, 1_226_201)
+    assert len(first) == 1 + 9  # 4,425 TPS in parts of 500
+    assert wilayah_from(first) == SERANG
+    second = import_events(SMALL, election="pemilu-2024", file_name="b.csv", file_sha256="bb",
+                           imported_by="Rina", last_version=len(first), at=T)  # fmt: skip
+    assert wilayah_from([*first, *second]) == SMALL
