@@ -30,6 +30,7 @@ class BatchRegistered(BatchEvent, frozen=True, kw_only=True):
     item: str  # kotak_suara, bilik_suara, tinta
     ballot_type: str  # PPWP, DPR, DPD, DPRD_PROV, DPRD_KAB for a kotak suara; "" otherwise
     quantity: int = 0  # ballot sheets in a kotak suara; pieces in a bundle
+    dapil: str = ""  # the dapil its ballots must be for (DPR, DPRD); "" for PPWP, DPD, bundles
 
 
 class BatchPacked(BatchEvent, frozen=True, kw_only=True):
@@ -72,6 +73,7 @@ class BatchReceived(BatchEvent, frozen=True, kw_only=True):
 
 
 AnomalyKind = Literal[
+    "wrong_dapil",
     "wrong_destination",
     "skipped_hop",
     "receipt_without_dispatch",

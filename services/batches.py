@@ -140,6 +140,7 @@ class BatchPlan(msgspec.Struct, frozen=True, kw_only=True):
     item: str
     ballot_type: str
     quantity: int
+    dapil: str = ""
 
 
 class Batches(Application[UUID]):
@@ -169,6 +170,7 @@ class Batches(Application[UUID]):
                 item=plan.item,
                 ballot_type=plan.ballot_type,
                 quantity=plan.quantity,
+                dapil=plan.dapil,
                 at=at,
             )
             for plan in plans
@@ -309,6 +311,7 @@ ANOMALY_MESSAGES = {
     "count_short": "JUMLAH KURANG: seharusnya {expected}, terhitung {found}.",
     "count_over": "JUMLAH LEBIH: seharusnya {expected}, terhitung {found}.",
     "damaged": "KONDISI {found}: kotak tidak dalam keadaan {expected}.",
+    "wrong_dapil": "SALAH DAPIL (tertukar): surat suara {found}, seharusnya {expected}.",
 }
 
 

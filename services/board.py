@@ -56,6 +56,7 @@ class BatchLabel(msgspec.Struct, frozen=True):
     item: str
     ballot_type: str
     quantity: int
+    dapil: str
 
 
 class ShipmentLine(msgspec.Struct, frozen=True, kw_only=True):
@@ -208,7 +209,8 @@ SCHEMA = (
         kecamatan TEXT NOT NULL,
         item TEXT NOT NULL,
         ballot_type TEXT NOT NULL,
-        quantity INTEGER NOT NULL)""",
+        quantity INTEGER NOT NULL,
+        dapil TEXT NOT NULL DEFAULT '')""",
     "CREATE INDEX IF NOT EXISTS batch_labels_by_kecamatan ON batch_labels (kecamatan, label)",
     """CREATE TABLE IF NOT EXISTS shipment_lines (
         surat_jalan TEXT NOT NULL,
@@ -313,7 +315,7 @@ class BoardView:
     def labels(self, kecamatan: str, desa: str | None = None) -> list[BatchLabel]:
         """The registered batches bound for a kecamatan (or one desa of it), by label."""
         sql = (
-            "SELECT label, destination, item, ballot_type, quantity FROM batch_labels "
+            "SELECT label, destination, item, ballot_type, quantity, dapil FROM batch_labels "
             "WHERE kecamatan = ?"
         )
         params = [kecamatan]
@@ -366,7 +368,7 @@ def _catalogue(cursor: Cursor, registered: list[BatchRegistered]) -> None:
     if registered:
         cursor.executemany(
             "INSERT INTO batch_labels (batch_id, label, destination, kecamatan, item, ballot_type, "
-            "quantity) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (batch_id) DO NOTHING",
+            "quantity, dapil) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (batch_id) DO NOTHING",
             [
                 (
                     str(e.originator_id),
@@ -376,6 +378,7 @@ def _catalogue(cursor: Cursor, registered: list[BatchRegistered]) -> None:
                     e.item,
                     e.ballot_type,
                     e.quantity,
+                    e.dapil,
                 )
                 for e in registered
             ],

@@ -129,6 +129,7 @@ class Batch(msgspec.Struct, frozen=True, kw_only=True):
     item: str
     ballot_type: str
     quantity: int = 0  # as registered, then as counted in when packed
+    dapil: str = ""  # the dapil its ballots must be for
     seals: tuple[str, ...] = ()  # as sealed
     location: str | None = None  # last place it was scanned
     in_transit: bool = False
@@ -174,6 +175,7 @@ def _apply(batch: Batch | None, event: Event) -> Batch:
             item=event.item,
             ballot_type=event.ballot_type,
             quantity=event.quantity,
+            dapil=event.dapil,
         )
     assert batch is not None, "an event before its batch was registered"
     batch = msgspec.structs.replace(batch, version=event.originator_version)
@@ -222,7 +224,14 @@ def _apply(batch: Batch | None, event: Event) -> Batch:
 
 
 def register(
-    *, label: str, destination: str, item: str, ballot_type: str, quantity: int, at: datetime
+    *,
+    label: str,
+    destination: str,
+    item: str,
+    ballot_type: str,
+    quantity: int,
+    at: datetime,
+    dapil: str = "",
 ) -> BatchRegistered:
     return BatchRegistered(
         originator_id=batch_id(label),
@@ -232,6 +241,7 @@ def register(
         item=item,
         ballot_type=ballot_type,
         quantity=quantity,
+        dapil=dapil,
         occurred_at=at,
         recorded_at=at,
     )
@@ -294,6 +304,8 @@ def record_scan(batch: Batch, scan: Scan, at: datetime) -> list[Event]:
     found: list[tuple[AnomalyKind, str, str]] = []
     if scan.action == "pack" and scan.quantity != batch.quantity:  # not what the plan says
         found.append(count_anomaly(batch.quantity, scan.quantity or 0))
+    if scan.action == "pack" and batch.dapil and scan.dapil and scan.dapil != batch.dapil:
+        found.append(("wrong_dapil", batch.dapil, scan.dapil))  # tertukar: another dapil's
     if scan.action == "receive":
         found = [*receipt_anomalies(batch, scan.location), *condition_anomalies(batch, scan)]
     for kind, expected, seen in found:

@@ -11,6 +11,12 @@ from services.wilayah import Wilayah
 
 # One kotak suara per ballot type; where there is no DPRD Kab/Kota (DKI Jakarta), four.
 BALLOT_TYPES = ("PPWP", "DPR", "DPD", "DPRD_PROV", "DPRD_KAB")
+# Ballots printed per dapil; PPWP (national) and DPD (province) are the same everywhere.
+DAPIL_OF_BALLOT = {
+    "DPR": lambda tps: tps.dapil_dpr,
+    "DPRD_PROV": lambda tps: tps.dapil_dprd_prov,
+    "DPRD_KAB": lambda tps: tps.dapil_dprd_kab,
+}
 BILIK_PER_TPS = 4
 TINTA_PER_TPS = 2
 
@@ -55,6 +61,7 @@ def kit_plan(wilayah: Wilayah, rules: KitRules = KPU_2024) -> list[BatchPlan]:
                     item=item,
                     ballot_type=ballot_type,
                     quantity=quantity,
+                    dapil=DAPIL_OF_BALLOT.get(ballot_type, lambda tps: "")(tps),
                 )
             )
     return plans

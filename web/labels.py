@@ -22,6 +22,7 @@ class LabelCard(msgspec.Struct, frozen=True, kw_only=True):
     item: str
     ballot_type: str
     quantity: int
+    dapil: str
     tps: str
     desa: str
 
@@ -35,6 +36,7 @@ def label_card(batch: BatchLabel, wilayah: Wilayah) -> LabelCard:
         item=ITEM_NAMES.get(batch.item, batch.item),
         ballot_type=batch.ballot_type.replace("_", " "),
         quantity=batch.quantity,
+        dapil=batch.dapil,
         tps=f"TPS {tps.number:03d} · {tps.code}",
         desa=wilayah.desa_by_code[tps.desa].name,
     )

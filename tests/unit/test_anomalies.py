@@ -192,3 +192,15 @@ def test_a_pack_without_a_count_or_a_seal_without_numbers_is_refused():
         record_scan(batch, full_scan("P", "pack", "36.04"), at=at(5))
     with pytest.raises(MissingDetailError):
         record_scan(batch, full_scan("S", "seal", "36.04", seals=[]), at=at(5))
+
+
+def test_ballots_of_another_dapil_packed_for_a_tps_are_flagged_as_tertukar():
+    registered = register(label=LABEL, destination=TPS, item="kotak_suara", ballot_type="DPR",
+                          quantity=306, dapil="BANTEN II", at=T)  # fmt: skip
+    batch = evolve(None, [registered])
+    packing = full_scan("P", "pack", "36.04", quantity=306, dapil="BANTEN III")
+    assert raised(record_scan(batch, packing, at=at(5))) == [
+        ("wrong_dapil", "BANTEN II", "BANTEN III")
+    ]
+    right = full_scan("P", "pack", "36.04", quantity=306, dapil="BANTEN II")
+    assert raised(record_scan(batch, right, at=at(5))) == []

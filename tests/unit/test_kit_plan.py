@@ -52,3 +52,15 @@ def test_the_kabupaten_plan_labels_every_batch_once_with_a_valid_code():
 
 def test_the_same_master_data_gives_the_same_labels():
     assert kit_plan(SERANG)[:50] == kit_plan(SERANG)[:50]
+
+
+def test_each_legislative_kotak_suara_carries_the_dapil_of_its_tps():
+    tps = SERANG.tps[0]
+    plans = kit_plan(msgspec.structs.replace(SERANG, tps=(tps,)))
+    assert {p.ballot_type: p.dapil for p in plans if p.item == "kotak_suara"} == {
+        "PPWP": "",
+        "DPR": tps.dapil_dpr,
+        "DPD": "",
+        "DPRD_PROV": tps.dapil_dprd_prov,
+        "DPRD_KAB": tps.dapil_dprd_kab,
+    }

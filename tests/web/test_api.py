@@ -15,7 +15,8 @@ from web.app import create_app
 
 SERANG = kabupaten_serang()
 ONE_TPS = msgspec.structs.replace(SERANG, tps=SERANG.tps[:1])
-LABEL = kit_plan(ONE_TPS)[1].label  # the DPR kotak suara of the first TPS
+DPR_BOX = kit_plan(ONE_TPS)[1]  # the DPR kotak suara of the first TPS
+LABEL = DPR_BOX.label
 
 
 @pytest.fixture
@@ -155,7 +156,7 @@ def test_an_anomaly_is_acknowledged_then_resolved_through_the_api(client):
 
 def test_a_box_packed_sealed_and_sent_arrives_short_and_resealed_and_both_are_flagged(client):
     steps = [
-        scan(scan_id="p", action="pack", quantity=kit_plan(ONE_TPS)[1].quantity, dapil="BANTEN 2"),
+        scan(scan_id="p", action="pack", quantity=DPR_BOX.quantity, dapil=DPR_BOX.dapil),
         scan(scan_id="s", action="seal", seals=["SG-001", "SG-002"]),
         scan(scan_id="d", action="dispatch", to="36.04.05", surat_jalan="SJ/12", driver="Asep"),
     ]

@@ -42,6 +42,7 @@ def test_the_label_sheet_of_a_kecamatan_shows_every_batch_with_its_qr_code(clien
     assert page.text.count('<article class="label">') == 14
     assert page.text.count("<svg") == 14
     assert f"{kit_plan(TWO_TPS)[0].quantity} lembar" in page.text
+    assert f"Dapil {SERANG.tps[0].dapil_dpr}" in page.text
 
 
 def test_the_label_sheet_can_be_narrowed_to_one_desa(client):
