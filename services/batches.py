@@ -193,12 +193,34 @@ class Batches(Application[UUID]):
 
     def scan(self, scan: Scan) -> ScanResult:
         """Record a scan where it happened; a retry of the same scan id records nothing."""
+        return self.scan_many([scan])[0]
+
+    def scan_many(self, scans: Sequence[Scan]) -> list[ScanResult]:
+        """A queue of scans (a device back online, a truck load) decided in order and kept in one
+        transaction: all of them, or, if one is refused, none."""
         if self.wilayah is None:
             raise NoMasterDataError()
-        if not self.wilayah.is_location(scan.location):
-            raise UnknownLocationError(scan.location)
-        batch = self._decide(scan.label, lambda batch, at: record_scan(batch, scan, at))
-        return scan_result(batch, scan.scan_id, self.wilayah)
+        wilayah = self.wilayah
+        for scan in scans:
+            if not wilayah.is_location(scan.location):
+                raise UnknownLocationError(scan.location)
+        for _ in range(SAVE_ATTEMPTS):
+            batches: dict[str, Batch] = {}
+            new_events: list[Event] = []
+            for scan in scans:
+                label = parse_label(scan.label)
+                batch = batches.get(label) or self.batch(label)
+                decided = record_scan(batch, scan, at=self.clock())
+                evolved = evolve(batch, decided)
+                assert evolved is not None
+                batches[label] = evolved
+                new_events += decided
+            try:
+                self.save(*new_events)
+            except IntegrityError:
+                continue  # another device saved one of these batches first: decide again
+            return [scan_result(batches[parse_label(s.label)], s.scan_id, wilayah) for s in scans]
+        raise ConflictError(", ".join(sorted({s.label for s in scans})[:3]))
 
     def acknowledge(self, anomaly_id: str, by: str, note: str) -> AnomalyState:
         batch = self._decide(

@@ -31,7 +31,7 @@ from services.wilayah import Wilayah
 from web.anomalies import acknowledge_anomaly, resolve_anomaly
 from web.board import BoardBroadcaster, board_router, follow_board_changes, row_renderer
 from web.labels import label_sheet
-from web.scans import post_scan
+from web.scans import post_scan, post_scan_queue
 from web.shipments import shipment_page
 
 HERE = Path(__file__).parent
@@ -145,6 +145,7 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
         route_handlers=[
             board_router,
             post_scan,
+            post_scan_queue,
             label_sheet,
             shipment_page,
             acknowledge_anomaly,

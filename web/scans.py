@@ -53,3 +53,13 @@ def post_scan(data: JSONBody[ScanIn], state: State) -> Response[ScanResult]:
     """Record a scan. A retried `scan_id` returns the first answer and records nothing more."""
     result = state.batches.scan(Scan(**msgspec.structs.asdict(data)))
     return Response(result, status_code=HTTP_201_CREATED)
+
+
+ScanQueue = Annotated[list[ScanIn], msgspec.Meta(min_length=1, max_length=1000)]
+
+
+@post("/api/v1/scans/queue", name="scan-queue", sync_to_thread=True, status_code=HTTP_201_CREATED)
+def post_scan_queue(data: JSONBody[ScanQueue], state: State) -> list[ScanResult]:
+    """A device's queue of scans made offline, in the order made: recorded together, or, if one
+    is refused, none (the answer names it). Retried scan ids get their first answers."""
+    return state.batches.scan_many([Scan(**msgspec.structs.asdict(scan)) for scan in data])

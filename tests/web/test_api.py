@@ -187,3 +187,18 @@ def test_a_seal_scan_without_seal_numbers_is_refused_and_says_what_is_missing(cl
     assert response.status_code == 422
     assert "nomor segel" in response.json()["detail"]
     assert batches.recorder.max_notification_id() == before
+
+
+def test_an_offline_queue_of_scans_is_recorded_in_order_or_not_at_all(client, batches):
+    queue = [
+        scan(scan_id="q1", action="dispatch"),
+        scan(scan_id="q2", action="receive", location="36.04.05"),
+    ]
+    before = batches.recorder.max_notification_id()
+    refused = client.post("/api/v1/scans/queue", json=[*queue, scan(scan_id="q3", location="9")])
+    assert refused.status_code == 422
+    assert batches.recorder.max_notification_id() == before
+    answers = client.post("/api/v1/scans/queue", json=queue)
+    assert answers.status_code == 201
+    assert [a["status"] for a in answers.json()] == ["ok", "ok"]
+    assert batches.recorder.max_notification_id() == before + 2

@@ -1,0 +1,89 @@
+"""The whole Kabupaten Serang distribution through the real stack, failures and all."""
+
+import asyncio
+import time
+from collections import Counter
+
+from services.batches import Batches
+from services.board import BoardView
+from services.masterdata import tps_csv
+from services.plan import kit_plan
+from services.projector import run_projection
+from services.relay import run_relay
+from services.scenario import journeys
+from services.serang import kabupaten_serang
+from services.viewdb import open_views
+from tests.integration.counting import count_from_event_store, count_notifications
+from tests.integration.test_relay_and_board import board_counts
+
+BATCHES_PER_QUEUE = 400  # a queue of scans kept in one transaction
+
+
+async def test_every_batch_to_every_tps_with_the_2024_failures_ends_on_the_board(settings):
+    started = time.perf_counter()
+    batches = Batches(settings.store)
+    batches.import_master_data("pemilu-2024", "tps.csv", tps_csv(kabupaten_serang()), "test")
+    wilayah = batches.master_data("pemilu-2024", "36.04")
+    assert wilayah is not None
+    batches.wilayah = wilayah
+    plans = kit_plan(wilayah)
+    for start in range(0, len(plans), 5000):
+        batches.register(plans[start : start + 5000])
+    trips, injected = journeys(wilayah, plans)
+    for start in range(0, len(trips), BATCHES_PER_QUEUE):
+        batches.scan_many(
+            [scan for trip in trips[start : start + BATCHES_PER_QUEUE] for scan in trip]
+        )
+    recorded = time.perf_counter()
+
+    views = open_views(settings)
+    board = BoardView(views)
+    board.setup()
+    stop = asyncio.Event()
+    workers = [
+        asyncio.create_task(run_relay(settings, stop)),
+        asyncio.create_task(run_projection(board, settings, stop)),
+    ]
+    stored = count_notifications(batches.recorder)
+    deadline = time.monotonic() + 600
+    while await asyncio.to_thread(board.applied) < stored:
+        assert time.monotonic() < deadline, "the board did not catch up in 10 minutes"
+        await asyncio.sleep(0.5)
+    projected = time.perf_counter()
+    stop.set()
+    await asyncio.gather(*workers)
+
+    # The board equals a count made straight from the event store ...
+    assert board_counts(board) == count_from_event_store(batches.recorder)
+    # ... and what the scenario did: every batch at its TPS but the late ones, left at the PPS.
+    columns = ("planned", "gudang", "transit", "ppk", "pps", "tps", "anomalies")
+    total = {column: sum(getattr(row, column) for row in board.rows()) for column in columns}
+    flagged = (injected.misrouted, injected.damaged, injected.short, injected.unsealed)
+    assert total == {
+        "planned": 4_425 * 7,
+        "gudang": 0,
+        "transit": 0,
+        "ppk": 0,
+        "pps": len(injected.late),
+        "tps": 4_425 * 7 - len(injected.late),
+        "anomalies": sum(map(len, flagged)),
+    }
+    kinds = Counter(
+        e.kind
+        for n in batches.recorder.select_notifications(1, stored)
+        if n.topic.endswith(":AnomalyRaised")
+        for e in [batches.mapper.to_domain_event(n)]
+    )
+    assert kinds == {
+        "wrong_destination": len(injected.misrouted),
+        "damaged": len(injected.damaged),
+        "count_short": len(injected.short),
+        "seal_missing": len(injected.unsealed),
+    }
+    print(
+        f"\n{settings.store['PERSISTENCE_MODULE']}: {stored:,} events "
+        f"({sum(map(len, trips)):,} scans) recorded in {recorded - started:.1f} s, "
+        f"relayed and projected in {projected - recorded:.1f} s more"
+    )
+    views.close()
+    batches.close()
