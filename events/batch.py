@@ -82,6 +82,7 @@ AnomalyKind = Literal[
     "count_short",
     "count_over",
     "damaged",
+    "late",
 ]
 
 
@@ -90,7 +91,7 @@ class AnomalyRaised(BatchEvent, frozen=True, kw_only=True):
 
     anomaly_id: str  # `<label>-<version of this event>`
     kind: AnomalyKind
-    scan_id: str
+    scan_id: str  # the scan that showed it; "" when raised by a check (late)
     expected: str  # wilayah code where the batch should have been
     found: str  # wilayah code where it was scanned
 

@@ -33,6 +33,7 @@ from services.domain import (
     acknowledge,
     batch_id,
     evolve,
+    flag_late,
     record_scan,
     register,
     resolve,
@@ -222,6 +223,17 @@ class Batches(Application[UUID]):
             return [scan_result(batches[parse_label(s.label)], s.scan_id, wilayah) for s in scans]
         raise ConflictError(", ".join(sorted({s.label for s in scans})[:3]))
 
+    def flag_late(self, labels: Sequence[str], deadline: datetime, chunk: int = 500) -> int:
+        """Raise `late` on every batch of `labels` not at its TPS by the deadline; how many."""
+        flagged = 0
+        for start in range(0, len(labels), chunk):
+            new_events: list[Event] = []
+            for label in labels[start : start + chunk]:
+                new_events += flag_late(self.batch(label), deadline, at=self.clock())
+            self.save(*new_events)  # a scan saved meanwhile: IntegrityError, run the check again
+            flagged += len(new_events)
+        return flagged
+
     def acknowledge(self, anomaly_id: str, by: str, note: str) -> AnomalyState:
         batch = self._decide(
             label_of_anomaly(anomaly_id),
@@ -334,6 +346,7 @@ ANOMALY_MESSAGES = {
     "count_over": "JUMLAH LEBIH: seharusnya {expected}, terhitung {found}.",
     "damaged": "KONDISI {found}: kotak tidak dalam keadaan {expected}.",
     "wrong_dapil": "SALAH DAPIL (tertukar): surat suara {found}, seharusnya {expected}.",
+    "late": "TERLAMBAT: belum sampai di TPS pada batas {expected}; terakhir di {found}.",
 }
 
 

@@ -6,6 +6,7 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from types import FrameType
 
@@ -206,6 +207,22 @@ def web(args: argparse.Namespace) -> None:
     asyncio.run(create_server(settings, load_wilayah(settings)).serve())
 
 
+WIB = timezone(timedelta(hours=7), "WIB")
+
+
+def check_late(args: argparse.Namespace) -> None:
+    """At the end of H-1, flag every batch that has not reached its TPS."""
+    settings = Settings.from_env()
+    wilayah = load_wilayah(settings)
+    deadline = datetime.combine(args.voting_day, time(0, 0), tzinfo=WIB)  # the end of H-1
+    batches = Batches(settings.store, wilayah=wilayah)
+    try:
+        flagged = batches.flag_late([plan.label for plan in kit_plan(wilayah)], deadline)
+    finally:
+        batches.close()
+    print(f"{flagged} kiriman belum sampai di TPS pada batas {deadline:%d-%m-%Y %H:%M %Z}.")
+
+
 def import_master_data(args: argparse.Namespace) -> None:
     settings = Settings.from_env()
     settings.make_folders()
@@ -275,6 +292,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--election", help="default: LACAK_ELECTION or pemilu-2024")
     p.add_argument("--by", required=True, help="who imports it (kept on the record)")
     p.set_defaults(run=import_master_data)
+
+    p = commands.add_parser("check-late", help="flag batches not at their TPS by H-1")
+    p.add_argument("--voting-day", type=date.fromisoformat, required=True, help="2024-02-14")
+    p.set_defaults(run=check_late)
 
     p = commands.add_parser("bench", help="measure speed on a fresh demo")
     p.add_argument("what", choices=["scans"])

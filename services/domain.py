@@ -205,12 +205,13 @@ def _apply(batch: Batch | None, event: Event) -> Batch:
             anomaly = Anomaly(
                 id=event.anomaly_id, kind=event.kind, expected=event.expected, found=event.found
             )
-            record = batch.scans[event.scan_id]
-            record = msgspec.structs.replace(record, anomalies=(*record.anomalies, anomaly.id))
+            scans = batch.scans
+            if event.scan_id in scans:  # raised by a scan: its retry answers with it too
+                record = scans[event.scan_id]
+                record = msgspec.structs.replace(record, anomalies=(*record.anomalies, anomaly.id))
+                scans = {**scans, event.scan_id: record}
             return msgspec.structs.replace(
-                batch,
-                scans={**batch.scans, event.scan_id: record},
-                anomalies={**batch.anomalies, anomaly.id: anomaly},
+                batch, scans=scans, anomalies={**batch.anomalies, anomaly.id: anomaly}
             )
         case AnomalyAcknowledged() | AnomalyResolved():
             status: AnomalyStatus = (
@@ -359,6 +360,30 @@ def receipt_anomalies(batch: Batch, location: str) -> list[tuple[AnomalyKind, st
     if not batch.in_transit:
         anomalies.append(("receipt_without_dispatch", batch.location or route[0], location))
     return anomalies
+
+
+def flag_late(batch: Batch, deadline: datetime, at: datetime) -> list[Event]:
+    """Past the deadline (H-1), a batch not yet received at its TPS is late; flagged once."""
+    delivered = batch.destination in batch.received_at
+    flagged = any(a.kind == "late" for a in batch.anomalies.values())
+    if at < deadline or delivered or flagged:
+        return []
+    version = batch.version + 1
+    return [
+        AnomalyRaised(
+            originator_id=batch.id,
+            originator_version=version,
+            label=batch.label,
+            destination=batch.destination,
+            occurred_at=deadline,
+            recorded_at=at,
+            anomaly_id=f"{batch.label}-{version}",
+            kind="late",
+            scan_id="",
+            expected=deadline.isoformat(),
+            found=batch.location or batch.route[0],
+        )
+    ]
 
 
 def acknowledge(batch: Batch, anomaly_id: str, by: str, note: str, at: datetime) -> list[Event]:

@@ -3,6 +3,7 @@
 import asyncio
 import time
 from collections import Counter
+from datetime import datetime, timedelta, timezone
 
 from services.batches import Batches
 from services.board import BoardView
@@ -31,9 +32,12 @@ async def test_every_batch_to_every_tps_with_the_2024_failures_ends_on_the_board
         batches.register(plans[start : start + 5000])
     trips, injected = journeys(wilayah, plans)
     for start in range(0, len(trips), BATCHES_PER_QUEUE):
-        batches.scan_many(
-            [scan for trip in trips[start : start + BATCHES_PER_QUEUE] for scan in trip]
-        )
+        queue = trips[start : start + BATCHES_PER_QUEUE]
+        batches.scan_many([scan for trip in queue for scan in trip])
+    voting_day = datetime(2024, 2, 14, tzinfo=timezone(timedelta(hours=7)))
+    labels = [plan.label for plan in plans]
+    assert batches.flag_late(labels, deadline=voting_day) == len(injected.late)
+    assert batches.flag_late(labels, deadline=voting_day) == 0  # flagged once
     recorded = time.perf_counter()
 
     views = open_views(settings)
@@ -58,7 +62,13 @@ async def test_every_batch_to_every_tps_with_the_2024_failures_ends_on_the_board
     # ... and what the scenario did: every batch at its TPS but the late ones, left at the PPS.
     columns = ("planned", "gudang", "transit", "ppk", "pps", "tps", "anomalies")
     total = {column: sum(getattr(row, column) for row in board.rows()) for column in columns}
-    flagged = (injected.misrouted, injected.damaged, injected.short, injected.unsealed)
+    flagged = (
+        injected.misrouted,
+        injected.damaged,
+        injected.short,
+        injected.unsealed,
+        injected.late,
+    )
     assert total == {
         "planned": 4_425 * 7,
         "gudang": 0,
@@ -79,6 +89,7 @@ async def test_every_batch_to_every_tps_with_the_2024_failures_ends_on_the_board
         "damaged": len(injected.damaged),
         "count_short": len(injected.short),
         "seal_missing": len(injected.unsealed),
+        "late": len(injected.late),
     }
     print(
         f"\n{settings.store['PERSISTENCE_MODULE']}: {stored:,} events "

@@ -13,6 +13,7 @@ from services.domain import (
     UnknownAnomalyError,
     acknowledge,
     evolve,
+    flag_late,
     record_scan,
     register,
     resolve,
@@ -204,3 +205,24 @@ def test_ballots_of_another_dapil_packed_for_a_tps_are_flagged_as_tertukar():
     ]
     right = full_scan("P", "pack", "36.04", quantity=306, dapil="BANTEN II")
     assert raised(record_scan(batch, right, at=at(5))) == []
+
+
+def test_a_batch_not_at_its_tps_by_the_deadline_is_flagged_late_once():
+    deadline = at(24 * 60)
+    batch, _ = given(("dispatch", "36.04"), ("receive", "36.04.05"))
+    assert flag_late(batch, deadline, at=deadline - timedelta(seconds=1)) == []
+    [late] = flag_late(batch, deadline, at=deadline)
+    assert (late.kind, late.found, late.scan_id) == ("late", "36.04.05", "")
+    assert flag_late(evolve(batch, [late]), deadline, at=deadline + timedelta(hours=1)) == []
+
+
+def test_a_batch_delivered_to_its_tps_in_time_is_not_late():
+    batch, _ = given(
+        ("dispatch", "36.04"),
+        ("receive", "36.04.05"),
+        ("dispatch", "36.04.05"),
+        ("receive", "36.04.05.2001"),
+        ("dispatch", "36.04.05.2001"),
+        ("receive", TPS),
+    )
+    assert flag_late(batch, at(24 * 60), at=at(24 * 60)) == []
