@@ -3,7 +3,7 @@
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Literal, TypeVar
 from uuid import UUID
 
@@ -229,7 +229,11 @@ class Batches(Application[UUID]):
         for start in range(0, len(labels), chunk):
             new_events: list[Event] = []
             for label in labels[start : start + chunk]:
-                new_events += flag_late(self.batch(label), deadline, at=self.clock())
+                try:
+                    batch = self.batch(label)
+                except UnknownLabelError:  # planned after a re-import, never registered
+                    continue
+                new_events += flag_late(batch, deadline, at=self.clock())
             self.save(*new_events)  # a scan saved meanwhile: IntegrityError, run the check again
             flagged += len(new_events)
         return flagged
@@ -350,7 +354,15 @@ ANOMALY_MESSAGES = {
 }
 
 
+WIB = timezone(timedelta(hours=7), "WIB")
+
+
 def anomaly_message(anomaly: Anomaly, wilayah: Wilayah) -> str:
+    expected = wilayah.place_name(anomaly.expected)
+    if anomaly.kind == "late":  # the deadline, as people in Serang read a time
+        expected = (
+            datetime.fromisoformat(anomaly.expected).astimezone(WIB).strftime("%d-%m-%Y %H:%M %Z")
+        )
     return ANOMALY_MESSAGES[anomaly.kind].format(
-        expected=wilayah.place_name(anomaly.expected), found=wilayah.place_name(anomaly.found)
+        expected=expected, found=wilayah.place_name(anomaly.found)
     )

@@ -128,12 +128,14 @@ class Batch(msgspec.Struct, frozen=True, kw_only=True):
     destination: str
     item: str
     ballot_type: str
-    quantity: int = 0  # as registered, then as counted in when packed
+    planned: int = 0  # sheets (or pieces) the plan gave it
+    quantity: int = 0  # what it should hold now: as planned, then as counted in when packed
     dapil: str = ""  # the dapil its ballots must be for
     seals: tuple[str, ...] = ()  # as sealed
     location: str | None = None  # last place it was scanned
     in_transit: bool = False
     received_at: frozenset[str] = frozenset()  # every place that has received it
+    delivered_at: datetime | None = None  # when its TPS first received it (device clock)
     scans: dict[str, ScanRecord] = {}
     anomalies: dict[str, Anomaly] = {}
 
@@ -174,6 +176,7 @@ def _apply(batch: Batch | None, event: Event) -> Batch:
             destination=event.destination,
             item=event.item,
             ballot_type=event.ballot_type,
+            planned=event.quantity,
             quantity=event.quantity,
             dapil=event.dapil,
         )
@@ -196,6 +199,10 @@ def _apply(batch: Batch | None, event: Event) -> Batch:
                 received_at=batch.received_at | {event.location} if received else batch.received_at,
                 scans={**batch.scans, event.scan_id: record},
             )
+            if received and event.location == batch.destination:
+                first = batch.delivered_at
+                delivered_at = min(first, event.occurred_at) if first else event.occurred_at
+                batch = msgspec.structs.replace(batch, delivered_at=delivered_at)
             if isinstance(event, BatchPacked):
                 return msgspec.structs.replace(batch, quantity=event.quantity)
             if isinstance(event, BatchSealed):
@@ -303,8 +310,8 @@ def record_scan(batch: Batch, scan: Scan, at: datetime) -> list[Event]:
             )
     events: list[Event] = [event]
     found: list[tuple[AnomalyKind, str, str]] = []
-    if scan.action == "pack" and scan.quantity != batch.quantity:  # not what the plan says
-        found.append(count_anomaly(batch.quantity, scan.quantity or 0))
+    if scan.action == "pack" and scan.quantity != batch.planned:  # not what the plan says
+        found.append(count_anomaly(batch.planned, scan.quantity or 0))
     if scan.action == "pack" and batch.dapil and scan.dapil and scan.dapil != batch.dapil:
         found.append(("wrong_dapil", batch.dapil, scan.dapil))  # tertukar: another dapil's
     if scan.action == "receive":
@@ -332,9 +339,9 @@ def count_anomaly(expected: int, counted: int) -> tuple[AnomalyKind, str, str]:
 def condition_anomalies(batch: Batch, scan: Scan) -> list[tuple[AnomalyKind, str, str]]:
     """What the receiving officer found wrong with the batch itself: seals, count, condition."""
     anomalies: list[tuple[AnomalyKind, str, str]] = []
-    if batch.seals and scan.seals is not None:
-        expected = ", ".join(sorted(batch.seals))
-        if not scan.seals:
+    if scan.seals is not None and (batch.seals or batch.item == "kotak_suara"):
+        expected = ", ".join(sorted(batch.seals)) or "-"
+        if not scan.seals:  # a kotak suara must arrive sealed, recorded at the gudang or not
             anomalies.append(("seal_missing", expected, "-"))
         elif sorted(scan.seals) != sorted(batch.seals):
             anomalies.append(("seal_mismatch", expected, ", ".join(sorted(scan.seals))))
@@ -364,7 +371,7 @@ def receipt_anomalies(batch: Batch, location: str) -> list[tuple[AnomalyKind, st
 
 def flag_late(batch: Batch, deadline: datetime, at: datetime) -> list[Event]:
     """Past the deadline (H-1), a batch not yet received at its TPS is late; flagged once."""
-    delivered = batch.destination in batch.received_at
+    delivered = batch.delivered_at is not None and batch.delivered_at < deadline
     flagged = any(a.kind == "late" for a in batch.anomalies.values())
     if at < deadline or delivered or flagged:
         return []

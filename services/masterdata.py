@@ -43,9 +43,11 @@ COLUMNS = (
     "dapil_dprd_prov",
     "dapil_dprd_kab",
 )
-KABUPATEN = re.compile(r"^\d{2}\.\d{2}$")
-KECAMATAN = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
-DESA = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")
+KABUPATEN = re.compile(r"[0-9]{2}\.[0-9]{2}")
+KECAMATAN = re.compile(r"[0-9]{2}\.[0-9]{2}\.[0-9]{2}")
+DESA = re.compile(r"[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}")
+NUMBER = re.compile(r"[0-9]{1,6}")
+MAX_TEXT = 100  # characters of a name or a dapil
 DPT_LIMIT_2024 = 300
 MAX_FAULTS = 50
 
@@ -75,7 +77,10 @@ def parse_tps_csv(data: bytes, dpt_limit: int = DPT_LIMIT_2024) -> Wilayah:
     except UnicodeDecodeError as error:
         raise ImportRefusedError([f"berkas bukan UTF-8 (byte ke-{error.start + 1})"]) from None
     rows = csv.DictReader(io.StringIO(text))
-    missing = [c for c in COLUMNS if c not in (rows.fieldnames or [])]
+    try:
+        missing = [c for c in COLUMNS if c not in (rows.fieldnames or [])]
+    except csv.Error as error:
+        raise ImportRefusedError([f"baris 1: {error}"]) from None
     if missing:
         raise ImportRefusedError([f"baris 1: kolom tidak ada: {', '.join(missing)}"])
     faults: list[str] = []
@@ -83,8 +88,21 @@ def parse_tps_csv(data: bytes, dpt_limit: int = DPT_LIMIT_2024) -> Wilayah:
     kecamatan: dict[str, str] = {}
     desa: dict[str, tuple[str, str]] = {}
     tps: dict[str, Tps] = {}
-    for line, row in enumerate(rows, start=2):
-        if not kabupaten and KABUPATEN.match(row["kode_kabupaten"] or ""):
+    line = 1
+    while True:
+        try:
+            raw = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            faults.append(f"baris {rows.line_num}: {error}")
+            break
+        line = rows.line_num  # the physical line where this record ends
+        if None in raw or any(raw[c] is None for c in COLUMNS):
+            faults.append(f"baris {line}: jumlah kolom tidak sama dengan judul ({len(COLUMNS)})")
+            continue
+        row = {c: raw[c].strip() for c in COLUMNS}
+        if not kabupaten and KABUPATEN.fullmatch(row["kode_kabupaten"]):
             kabupaten[row["kode_kabupaten"]] = row["nama_kabupaten"]  # the file's, from line 2
         row_faults = _row_faults(row, dpt_limit)
         if not row_faults:
@@ -125,11 +143,15 @@ def _row_faults(row: dict[str, str], dpt_limit: int) -> list[str]:
         ("kode_desa", DESA, "36.04.05.2001"),
     )
     for column, shape, example in shapes:
-        if not shape.match(row[column] or ""):
+        if not shape.fullmatch(row[column]):
             faults.append(f"{column} {row[column]!r} tidak berbentuk {example}")
     for column in ("nama_kabupaten", "nama_kecamatan", "nama_desa", "dapil_dpr", "dapil_dprd_prov"):
-        if not (row[column] or "").strip():
+        if not row[column]:
             faults.append(f"{column} kosong")
+    for column in ("nama_kabupaten", "nama_kecamatan", "nama_desa", "dapil_dpr",
+                   "dapil_dprd_prov", "dapil_dprd_kab"):  # fmt: skip
+        if len(row[column]) > MAX_TEXT or not row[column].isprintable():
+            faults.append(f"{column} lebih dari {MAX_TEXT} huruf atau berisi karakter kendali")
     if faults:
         return faults
     if not row["kode_kecamatan"].startswith(row["kode_kabupaten"] + "."):
@@ -138,12 +160,12 @@ def _row_faults(row: dict[str, str], dpt_limit: int) -> list[str]:
         )
     if not row["kode_desa"].startswith(row["kode_kecamatan"] + "."):
         faults.append(f"desa {row['kode_desa']} bukan di kecamatan {row['kode_kecamatan']}")
-    number, dpt = row["nomor_tps"] or "", row["dpt"] or ""
-    if not number.isdigit() or not 1 <= int(number) <= 999:
+    number, dpt = row["nomor_tps"], row["dpt"]
+    if not NUMBER.fullmatch(number) or not 1 <= int(number) <= 999:
         faults.append(f"nomor_tps {number!r} bukan angka 1 sampai 999")
     elif row["kode_tps"] != f"{row['kode_desa'].replace('.', '')}{int(number):03d}":
         faults.append(f"kode_tps {row['kode_tps']!r} tidak sesuai kode desa dan nomor TPS")
-    if not dpt.isdigit():
+    if not NUMBER.fullmatch(dpt):
         faults.append(f"dpt {dpt!r} bukan angka")
     elif int(dpt) > dpt_limit:
         faults.append(f"dpt {dpt} melebihi batas {dpt_limit} pemilih per TPS")
@@ -160,6 +182,8 @@ def _consistency_faults(
     faults = []
     if kabupaten and row["kode_kabupaten"] not in kabupaten:
         faults.append(f"kabupaten {row['kode_kabupaten']} lain: satu berkas untuk satu kabupaten")
+    elif kabupaten.get(row["kode_kabupaten"]) != row["nama_kabupaten"]:
+        faults.append(f"kabupaten {row['kode_kabupaten']} bernama lain di baris sebelumnya")
     if kecamatan.get(row["kode_kecamatan"], row["nama_kecamatan"]) != row["nama_kecamatan"]:
         faults.append(f"kecamatan {row['kode_kecamatan']} bernama lain di baris sebelumnya")
     if desa.get(row["kode_desa"], (row["nama_desa"],))[0] != row["nama_desa"]:

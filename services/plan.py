@@ -47,9 +47,11 @@ def kit_plan(wilayah: Wilayah, rules: KitRules = KPU_2024) -> list[BatchPlan]:
 
     Labels are numbered in that order, so the same master data always gives the same labels.
     """
-    ballot_types = BALLOT_TYPES if rules.dprd_kab else BALLOT_TYPES[:-1]
     plans: list[BatchPlan] = []
     for tps in wilayah.tps:
+        # No DPRD Kab/Kota where the rules say so, or where the TPS has no such dapil (DKI).
+        has_dprd_kab = rules.dprd_kab and bool(tps.dapil_dprd_kab)
+        ballot_types = BALLOT_TYPES if has_dprd_kab else BALLOT_TYPES[:-1]
         sheets = ballots_for(tps.dpt, rules)
         items = [("kotak_suara", ballot_type, sheets) for ballot_type in ballot_types]
         items += [("bilik_suara", "", BILIK_PER_TPS), ("tinta", "", TINTA_PER_TPS)]

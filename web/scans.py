@@ -6,6 +6,7 @@ from typing import Annotated
 import msgspec
 from litestar import Response, post
 from litestar.datastructures import State
+from litestar.exceptions import ValidationException
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -55,11 +56,14 @@ def post_scan(data: JSONBody[ScanIn], state: State) -> Response[ScanResult]:
     return Response(result, status_code=HTTP_201_CREATED)
 
 
-ScanQueue = Annotated[list[ScanIn], msgspec.Meta(min_length=1, max_length=1000)]
+MAX_QUEUE = 1000
+ScanQueue = Annotated[list[ScanIn], msgspec.Meta(min_length=1, max_length=MAX_QUEUE)]
 
 
 @post("/api/v1/scans/queue", name="scan-queue", sync_to_thread=True, status_code=HTTP_201_CREATED)
 def post_scan_queue(data: JSONBody[ScanQueue], state: State) -> list[ScanResult]:
     """A device's queue of scans made offline, in the order made: recorded together, or, if one
     is refused, none (the answer names it). Retried scan ids get their first answers."""
+    if not 1 <= len(data) <= MAX_QUEUE:  # the list's own limits are not checked on a body
+        raise ValidationException(f"Antrean pindai harus berisi 1 sampai {MAX_QUEUE} pindai.")
     return state.batches.scan_many([Scan(**msgspec.structs.asdict(scan)) for scan in data])

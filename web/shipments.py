@@ -12,9 +12,12 @@ from litestar.response import Template
 from services.wilayah import Wilayah
 
 
-@get("/shipments/{surat_jalan:str}", name="shipment")
+@get("/shipments/{surat_jalan:path}", name="shipment")
 async def shipment_page(state: State, surat_jalan: FromPath[str]) -> Template:
-    """The load's reconciliation and its Berita Acara serah terima, from the recorded scans."""
+    """The load's reconciliation and its Berita Acara serah terima, from the recorded scans.
+
+    A path, not a segment: surat jalan numbers carry slashes (`001/SJ/KPU-SRG/II/2024`)."""
+    surat_jalan = surat_jalan.lstrip("/")
     lines = await asyncio.to_thread(state.board_view.shipment, surat_jalan)
     if not lines:
         raise NotFoundException(f"Surat jalan {surat_jalan!r} tidak dikenal.")

@@ -226,3 +226,33 @@ def test_a_batch_delivered_to_its_tps_in_time_is_not_late():
         ("receive", TPS),
     )
     assert flag_late(batch, at(24 * 60), at=at(24 * 60)) == []
+
+
+def test_a_corrected_repack_is_compared_with_the_plan_not_with_the_first_pack():
+    batch, _ = given()
+    batch = evolve(
+        batch, record_scan(batch, full_scan("P1", "pack", "36.04", quantity=300), at=at(5))
+    )
+    assert (
+        raised(record_scan(batch, full_scan("P2", "pack", "36.04", quantity=306), at=at(6))) == []
+    )
+
+
+def test_a_kotak_suara_that_arrives_unsealed_is_flagged_even_if_no_seal_was_recorded():
+    batch, _ = given(("dispatch", "36.04"))
+    events = record_scan(batch, full_scan("R", "receive", "36.04.05", seals=[]), at=at(60))
+    assert raised(events) == [("seal_missing", "-", "-")]
+
+
+def test_a_batch_that_reached_its_tps_after_the_deadline_is_still_late():
+    deadline = at(3)
+    batch, _ = given(
+        ("dispatch", "36.04"),
+        ("receive", "36.04.05"),
+        ("dispatch", "36.04.05"),
+        ("receive", "36.04.05.2001"),
+        ("dispatch", "36.04.05.2001"),
+        ("receive", TPS),  # at minute 5, after the deadline at minute 3
+    )
+    [late] = flag_late(batch, deadline, at=at(60))
+    assert late.kind == "late"

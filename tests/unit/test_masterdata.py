@@ -81,3 +81,25 @@ def test_an_import_is_kept_as_a_summary_and_parts_and_the_latest_import_wins():
     second = import_events(SMALL, election="pemilu-2024", file_name="b.csv", file_sha256="bb",
                            imported_by="Rina", last_version=len(first), at=T)  # fmt: skip
     assert wilayah_from([*first, *second]) == SMALL
+
+
+def test_a_row_with_a_field_missing_or_one_too_many_is_refused_not_stored_broken():
+    header, first, second, third = lines_of()
+    short = first.rsplit(",", 1)[0]  # no dapil_dprd_kab, not even empty
+    assert refusal([header, short, second, third + ",extra"]) == [
+        "baris 2: jumlah kolom tidak sama dengan judul (12)",
+        "baris 4: jumlah kolom tidak sama dengan judul (12)",
+    ]
+
+
+def test_digits_that_are_not_0_to_9_are_refused():
+    header, first, *rest = lines_of()
+    odd = first.split(",")
+    odd[COLUMNS.index("dpt")] = "²"
+    assert refusal([header, ",".join(odd), *rest]) == ["baris 2: dpt '²' bukan angka"]
+
+
+def test_a_fault_is_reported_at_its_physical_line_after_a_blank_one():
+    header, first, second, third = lines_of()
+    broken = second.replace(",BANTEN II,", ",,")
+    assert refusal([header, first, "", broken, third]) == ["baris 4: dapil_dpr kosong"]

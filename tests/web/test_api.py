@@ -198,6 +198,7 @@ def test_an_offline_queue_of_scans_is_recorded_in_order_or_not_at_all(client, ba
     refused = client.post("/api/v1/scans/queue", json=[*queue, scan(scan_id="q3", location="9")])
     assert refused.status_code == 422
     assert batches.recorder.max_notification_id() == before
+    assert client.post("/api/v1/scans/queue", json=[]).status_code == 400
     answers = client.post("/api/v1/scans/queue", json=queue)
     assert answers.status_code == 201
     assert [a["status"] for a in answers.json()] == ["ok", "ok"]

@@ -16,7 +16,9 @@ from tests.web.projection import project_everything
 from web.app import create_app
 
 SERANG = kabupaten_serang()
-TWO_TPS = msgspec.structs.replace(SERANG, tps=SERANG.tps[:2])
+FIRST = SERANG.tps[0]
+NEIGHBOUR = next(t for t in SERANG.tps if t.desa != FIRST.desa)  # the next desa's first TPS
+TWO_TPS = msgspec.structs.replace(SERANG, tps=(FIRST, NEIGHBOUR))
 KECAMATAN = SERANG.kecamatan_of_tps(SERANG.tps[0].code)
 
 
