@@ -6,6 +6,7 @@ in-memory replay produce the same board from the same events.
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from datetime import UTC
 from typing import Literal
 
 import msgspec
@@ -46,6 +47,7 @@ class BatchLine(msgspec.Struct, frozen=True):
     open_anomalies: int = 0
     place: Place = "gudang"  # where it is now
     delivered: bool = False  # has been at its TPS (a later receipt at the gudang is a return)
+    moved_at: str = ""  # device time (UTC, ISO) of the scan that put it where it is
 
 
 class BatchLabel(msgspec.Struct, frozen=True):
@@ -122,19 +124,22 @@ def advance(line: BatchLine | None, event: Event) -> BatchLine | None:
     if line is None:  # placed by its destination, even if the board never saw it registered
         line = BatchLine(kecamatan_of(event.destination), "planned")
     match event:
-        case BatchDispatched():
-            return msgspec.structs.replace(line, stage=later(line.stage, "dispatched"),
-                                           place="transit")  # fmt: skip
-        case BatchReceived():
-            place = PLACE_OF_LEVEL[len(event.location.split("."))]
-            if place == "gudang" and line.delivered:
-                place = "returned"
-            return msgspec.structs.replace(
+        case BatchDispatched() | BatchReceived():
+            received = isinstance(event, BatchReceived)
+            place: Place = "transit"
+            if received:
+                place = PLACE_OF_LEVEL[len(event.location.split("."))]
+                if place == "gudang" and line.delivered:
+                    place = "returned"
+            line = msgspec.structs.replace(
                 line,
-                stage=later(line.stage, "received"),
-                place=place,
+                stage=later(line.stage, "received" if received else "dispatched"),
                 delivered=line.delivered or place == "tps",
             )
+            moved_at = event.occurred_at.astimezone(UTC).isoformat()
+            if moved_at >= line.moved_at:  # a scan synced late does not move it back in time
+                line = msgspec.structs.replace(line, place=place, moved_at=moved_at)
+            return line
         case AnomalyRaised():
             return msgspec.structs.replace(line, open_anomalies=line.open_anomalies + 1)
         case AnomalyResolved():
@@ -201,7 +206,8 @@ SCHEMA = (
         stage TEXT NOT NULL,
         open_anomalies INTEGER NOT NULL DEFAULT 0,
         place TEXT NOT NULL DEFAULT 'gudang',
-        delivered INTEGER NOT NULL DEFAULT 0)""",
+        delivered INTEGER NOT NULL DEFAULT 0,
+        moved_at TEXT NOT NULL DEFAULT '')""",
     """CREATE TABLE IF NOT EXISTS batch_labels (
         batch_id TEXT PRIMARY KEY,
         label TEXT NOT NULL,
@@ -355,12 +361,12 @@ def _load_lines(cursor: Cursor, batch_ids: set[str]) -> dict[str, BatchLine]:
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         cursor.execute(
-            "SELECT batch_id, kecamatan, stage, open_anomalies, place, delivered "
+            "SELECT batch_id, kecamatan, stage, open_anomalies, place, delivered, moved_at "
             f"FROM board_batches WHERE batch_id IN ({', '.join('?' * len(chunk))})",
             chunk,
         )
-        for batch_id, kecamatan, stage, open_anomalies, place, delivered in cursor.fetchall():
-            lines[batch_id] = BatchLine(kecamatan, stage, open_anomalies, place, bool(delivered))
+        for batch_id, kecamatan, stage, anomalies, place, delivered, moved in cursor.fetchall():
+            lines[batch_id] = BatchLine(kecamatan, stage, anomalies, place, bool(delivered), moved)
     return lines
 
 
@@ -423,9 +429,9 @@ def _store(cursor: Cursor, lines: dict[str, BatchLine], counts: Counter[tuple[st
     if lines:
         cursor.executemany(
             "INSERT INTO board_batches (batch_id, kecamatan, stage, open_anomalies, place, "
-            "delivered) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (batch_id) DO UPDATE SET "
-            "stage = excluded.stage, open_anomalies = excluded.open_anomalies, "
-            "place = excluded.place, delivered = excluded.delivered",
+            "delivered, moved_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (batch_id) DO UPDATE "
+            "SET stage = excluded.stage, open_anomalies = excluded.open_anomalies, "
+            "place = excluded.place, delivered = excluded.delivered, moved_at = excluded.moved_at",
             [
                 (
                     key,
@@ -434,6 +440,7 @@ def _store(cursor: Cursor, lines: dict[str, BatchLine], counts: Counter[tuple[st
                     line.open_anomalies,
                     line.place,
                     int(line.delivered),
+                    line.moved_at,
                 )
                 for key, line in lines.items()
             ],

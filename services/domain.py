@@ -134,6 +134,7 @@ class Batch(msgspec.Struct, frozen=True, kw_only=True):
     seals: tuple[str, ...] = ()  # as sealed
     location: str | None = None  # last place it was scanned
     in_transit: bool = False
+    moved_at: datetime | None = None  # device time of the scan that put it where it is
     received_at: frozenset[str] = frozenset()  # every place that has received it
     delivered_at: datetime | None = None  # when its TPS first received it (device clock)
     scans: dict[str, ScanRecord] = {}
@@ -194,11 +195,18 @@ def _apply(batch: Batch | None, event: Event) -> Batch:
             )
             batch = msgspec.structs.replace(
                 batch,
-                location=event.location,
-                in_transit=isinstance(event, BatchDispatched),
                 received_at=batch.received_at | {event.location} if received else batch.received_at,
                 scans={**batch.scans, event.scan_id: record},
             )
+            if batch.moved_at is None or event.occurred_at >= batch.moved_at:
+                # Where it is now follows the device clocks: a scan synced late from an
+                # offline device joins the history without moving the batch back in time.
+                batch = msgspec.structs.replace(
+                    batch,
+                    location=event.location,
+                    in_transit=isinstance(event, BatchDispatched),
+                    moved_at=event.occurred_at,
+                )
             if received and event.location == batch.destination:
                 first = batch.delivered_at
                 delivered_at = min(first, event.occurred_at) if first else event.occurred_at
@@ -315,7 +323,10 @@ def record_scan(batch: Batch, scan: Scan, at: datetime) -> list[Event]:
     if scan.action == "pack" and batch.dapil and scan.dapil and scan.dapil != batch.dapil:
         found.append(("wrong_dapil", batch.dapil, scan.dapil))  # tertukar: another dapil's
     if scan.action == "receive":
-        found = [*receipt_anomalies(batch, scan.location), *condition_anomalies(batch, scan)]
+        found = [
+            *receipt_anomalies(batch, scan.location, scan.occurred_at),
+            *condition_anomalies(batch, scan),
+        ]
     for kind, expected, seen in found:
         version = batch.version + len(events) + 1
         events.append(
@@ -352,7 +363,9 @@ def condition_anomalies(batch: Batch, scan: Scan) -> list[tuple[AnomalyKind, str
     return anomalies
 
 
-def receipt_anomalies(batch: Batch, location: str) -> list[tuple[AnomalyKind, str, str]]:
+def receipt_anomalies(
+    batch: Batch, location: str, occurred_at: datetime
+) -> list[tuple[AnomalyKind, str, str]]:
     """What is wrong with the batch arriving at `location`: (kind, expected, found)."""
     route = batch.route
     next_stop = next((stop for stop in route[1:] if stop not in batch.received_at), route[-1])
@@ -364,8 +377,14 @@ def receipt_anomalies(batch: Batch, location: str) -> list[tuple[AnomalyKind, st
         missed = [stop for stop in route[1:position] if stop not in batch.received_at]
         if missed:
             anomalies.append(("skipped_hop", missed[0], location))
-    if not batch.in_transit:
-        anomalies.append(("receipt_without_dispatch", batch.location or route[0], location))
+    # By the device clocks: was the last movement before this receipt a dispatch?
+    moves = [r for r in batch.scans.values() if r.action in ("dispatch", "receive")]
+    earlier = [r for r in moves if r.occurred_at <= occurred_at]
+    last = max(earlier, key=lambda r: (r.occurred_at, r.version), default=None)
+    if last is None or last.action == "receive":
+        anomalies.append(
+            ("receipt_without_dispatch", last.location if last else route[0], location)
+        )
     return anomalies
 
 

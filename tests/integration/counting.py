@@ -1,6 +1,7 @@
 """Board totals counted straight from the event store, independently of the projection code."""
 
 from collections import Counter
+from datetime import datetime
 
 from eventsourcing.persistence import ApplicationRecorder
 
@@ -13,6 +14,7 @@ def count_from_event_store(recorder: ApplicationRecorder) -> dict[str, tuple[int
     registered: dict[str, str] = {}
     now_at: dict[str, str] = {}
     been_at_tps: set[str] = set()
+    moved_at: dict[str, datetime] = {}
     dispatched: set[str] = set()
     received: set[str] = set()
     open_anomalies: Counter[str] = Counter()
@@ -25,15 +27,18 @@ def count_from_event_store(recorder: ApplicationRecorder) -> dict[str, tuple[int
             if kind == "BatchRegistered":
                 registered[batch] = event.destination[:6]
                 now_at[batch] = "g"
-            elif kind == "BatchDispatched":
-                dispatched.add(batch)
-                now_at[batch] = "t"
-            elif kind == "BatchReceived":
-                received.add(batch)
+            elif kind in ("BatchDispatched", "BatchReceived"):
+                (received if kind == "BatchReceived" else dispatched).add(batch)
                 dots = event.location.count(".")
-                if dots == 0:  # a 13-digit TPS code
-                    now_at[batch] = "s"
+                if kind == "BatchReceived" and dots == 0:  # a 13-digit TPS code
                     been_at_tps.add(batch)
+                if batch in moved_at and event.occurred_at < moved_at[batch]:
+                    continue  # synced late: it was already further along by the device clocks
+                moved_at[batch] = event.occurred_at
+                if kind == "BatchDispatched":
+                    now_at[batch] = "t"
+                elif dots == 0:
+                    now_at[batch] = "s"
                 elif dots == 1:
                     now_at[batch] = "x" if batch in been_at_tps else "g"
                 else:

@@ -256,3 +256,27 @@ def test_a_batch_that_reached_its_tps_after_the_deadline_is_still_late():
     )
     [late] = flag_late(batch, deadline, at=at(60))
     assert late.kind == "late"
+
+
+def test_a_dispatch_synced_late_from_an_offline_device_does_not_move_the_batch_back():
+    batch, _ = given()
+    received = full_scan("R", "receive", "36.04.05")  # at minute 50, recorded first
+    batch = evolve(batch, record_scan(batch, received, at=at(60)))
+    dispatched = Scan(scan_id="D", label=LABEL, action="dispatch", location="36.04",
+                      occurred_at=at(10))  # fmt: skip
+    late_sync = record_scan(batch, dispatched, at=at(120))
+    batch = evolve(batch, late_sync)
+    assert (batch.location, batch.in_transit) == ("36.04.05", False)
+    board = MemoryBoard()
+    _, history = given()
+    board.apply([*history, *record_scan(evolve(None, history), received, at=at(60)), *late_sync])
+    assert (board.rows()[0].ppk, board.rows()[0].transit) == (1, 0)
+
+
+def test_a_receipt_with_no_dispatch_since_the_last_receipt_is_flagged_by_device_time():
+    batch, _ = given(("dispatch", "36.04"), ("receive", "36.04.05"))  # minutes 0 and 1
+    pps = Scan(scan_id="X", label=LABEL, action="receive", location="36.04.05.2001",
+               occurred_at=at(30))  # fmt: skip
+    assert raised(record_scan(batch, pps, at=at(31))) == [
+        ("receipt_without_dispatch", "36.04.05", "36.04.05.2001")
+    ]
