@@ -414,41 +414,37 @@ def flag_late(batch: Batch, deadline: datetime, at: datetime) -> list[Event]:
 
 def acknowledge(batch: Batch, anomaly_id: str, by: str, note: str, at: datetime) -> list[Event]:
     """Someone has seen the anomaly and is on it; acknowledging twice records nothing."""
-    anomaly = _anomaly(batch, anomaly_id)
-    if anomaly.status != "open":
+    if _anomaly(batch, anomaly_id).status != "open":
         return []
-    return [
-        AnomalyAcknowledged(
-            originator_id=batch.id,
-            originator_version=batch.version + 1,
-            label=batch.label,
-            destination=batch.destination,
-            occurred_at=at,
-            recorded_at=at,
-            anomaly_id=anomaly_id,
-            by=by,
-            note=note,
-        )
-    ]
+    return [_anomaly_event(AnomalyAcknowledged, batch, anomaly_id, by, note, at)]
 
 
 def resolve(batch: Batch, anomaly_id: str, by: str, note: str, at: datetime) -> list[Event]:
     """The anomaly is dealt with; resolving twice records nothing."""
     if _anomaly(batch, anomaly_id).status == "resolved":
         return []
-    return [
-        AnomalyResolved(
-            originator_id=batch.id,
-            originator_version=batch.version + 1,
-            label=batch.label,
-            destination=batch.destination,
-            occurred_at=at,
-            recorded_at=at,
-            anomaly_id=anomaly_id,
-            by=by,
-            note=note,
-        )
-    ]
+    return [_anomaly_event(AnomalyResolved, batch, anomaly_id, by, note, at)]
+
+
+def _anomaly_event(
+    kind: type[AnomalyAcknowledged | AnomalyResolved],
+    batch: Batch,
+    anomaly_id: str,
+    by: str,
+    note: str,
+    at: datetime,
+) -> AnomalyAcknowledged | AnomalyResolved:
+    return kind(
+        originator_id=batch.id,
+        originator_version=batch.version + 1,
+        label=batch.label,
+        destination=batch.destination,
+        occurred_at=at,
+        recorded_at=at,
+        anomaly_id=anomaly_id,
+        by=by,
+        note=note,
+    )
 
 
 def _anomaly(batch: Batch, anomaly_id: str) -> Anomaly:
