@@ -9,7 +9,7 @@ from uuid import UUID
 
 import msgspec
 
-ScanAction = Literal["pack", "seal", "dispatch", "receive"]
+ScanAction = Literal["pack", "seal", "dispatch", "receive", "account"]
 Condition = Literal["baik", "rusak", "basah"]  # good, damaged, wet
 # Why a receipt differs from what was sent, as the receiving officer states it (DOMAIN.md).
 Reason = Literal["kurang", "rusak", "basah", "tertukar", "segel_rusak", "salah_tujuan"]
@@ -72,7 +72,20 @@ class BatchReceived(BatchEvent, frozen=True, kw_only=True):
     surat_jalan: str = ""  # the delivery note it arrived with
 
 
+class BallotsAccounted(BatchEvent, frozen=True, kw_only=True):
+    """The KPPS's count at the close of voting: received = used + spoiled + unused."""
+
+    scan_id: str
+    location: str
+    received: int  # the sheets this kotak suara brought to the TPS
+    used: int
+    spoiled: int  # rusak / keliru coblos
+    unused: int
+    officer: str = ""
+
+
 AnomalyKind = Literal[
+    "accounting_mismatch",
     "wrong_dapil",
     "wrong_destination",
     "skipped_hop",

@@ -6,6 +6,7 @@ from events.batch import (
     AnomalyAcknowledged,
     AnomalyRaised,
     AnomalyResolved,
+    BallotsAccounted,
     BatchDispatched,
     BatchPacked,
     BatchReceived,
@@ -20,6 +21,7 @@ Event = (
     | BatchSealed
     | BatchDispatched
     | BatchReceived
+    | BallotsAccounted
     | AnomalyRaised
     | AnomalyAcknowledged
     | AnomalyResolved

@@ -339,6 +339,7 @@ ACTION_MESSAGES = {
     "seal": "Kotak {label} dicatat disegel di {place}.",
     "dispatch": "Kotak {label} dicatat keluar dari {place}.",
     "receive": "Kotak {label} dicatat diterima di {place}.",
+    "account": "Kotak {label}: perhitungan surat suara dicatat di {place}.",
 }
 ANOMALY_MESSAGES = {
     "wrong_destination": "SALAH TUJUAN: kotak ini untuk {expected}, bukan {found}.",
@@ -350,6 +351,8 @@ ANOMALY_MESSAGES = {
     "count_over": "JUMLAH LEBIH: seharusnya {expected}, terhitung {found}.",
     "damaged": "KONDISI {found}: kotak tidak dalam keadaan {expected}.",
     "wrong_dapil": "SALAH DAPIL (tertukar): surat suara {found}, seharusnya {expected}.",
+    "accounting_mismatch": "HITUNGAN TIDAK COCOK: diterima {expected}, "
+    "terpakai + rusak + sisa = {found}.",
     "late": "TERLAMBAT: belum sampai di TPS pada batas {expected}; terakhir di {found}.",
 }
 

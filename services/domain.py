@@ -12,6 +12,7 @@ from events import (
     AnomalyKind,
     AnomalyRaised,
     AnomalyResolved,
+    BallotsAccounted,
     BatchDispatched,
     BatchPacked,
     BatchReceived,
@@ -100,6 +101,10 @@ class Scan(msgspec.Struct, frozen=True, kw_only=True):
     condition: Condition | None = None
     reasons: list[Reason] = []
     witness: str = ""
+    # account (the KPPS's count at the close of voting)
+    used: int | None = None
+    spoiled: int | None = None
+    unused: int | None = None
 
 
 class ScanRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -151,6 +156,7 @@ ACTION_OF_EVENT: dict[type, ScanAction] = {
     BatchSealed: "seal",
     BatchDispatched: "dispatch",
     BatchReceived: "receive",
+    BallotsAccounted: "account",
 }
 
 
@@ -184,7 +190,9 @@ def _apply(batch: Batch | None, event: Event) -> Batch:
     assert batch is not None, "an event before its batch was registered"
     batch = msgspec.structs.replace(batch, version=event.originator_version)
     match event:
-        case BatchPacked() | BatchSealed() | BatchDispatched() | BatchReceived():
+        case (
+            BatchPacked() | BatchSealed() | BatchDispatched() | BatchReceived() | BallotsAccounted()
+        ):
             received = isinstance(event, BatchReceived)
             record = ScanRecord(
                 action=ACTION_OF_EVENT[type(event)],
@@ -213,6 +221,8 @@ def _apply(batch: Batch | None, event: Event) -> Batch:
                 batch = msgspec.structs.replace(batch, delivered_at=delivered_at)
             if isinstance(event, BatchPacked):
                 return msgspec.structs.replace(batch, quantity=event.quantity)
+            if isinstance(event, BatchReceived) and event.counted is not None:
+                return msgspec.structs.replace(batch, quantity=event.counted)  # what it holds now
             if isinstance(event, BatchSealed):
                 return msgspec.structs.replace(batch, seals=tuple(event.seals))
             return batch
@@ -306,6 +316,16 @@ def record_scan(batch: Batch, scan: Scan, at: datetime) -> list[Event]:
                 vehicle=scan.vehicle,
                 driver=scan.driver,
             )
+        case "account":
+            if scan.used is None or scan.spoiled is None or scan.unused is None:
+                raise MissingDetailError("jumlah surat suara terpakai, rusak dan sisa")
+            event = BallotsAccounted(
+                **scanned,
+                received=batch.quantity,
+                used=scan.used,
+                spoiled=scan.spoiled,
+                unused=scan.unused,
+            )
         case "receive":
             event = BatchReceived(
                 **scanned,
@@ -322,6 +342,10 @@ def record_scan(batch: Batch, scan: Scan, at: datetime) -> list[Event]:
         found.append(count_anomaly(batch.planned, scan.quantity or 0))
     if scan.action == "pack" and batch.dapil and scan.dapil and scan.dapil != batch.dapil:
         found.append(("wrong_dapil", batch.dapil, scan.dapil))  # tertukar: another dapil's
+    if isinstance(event, BallotsAccounted):
+        accounted = event.used + event.spoiled + event.unused
+        if accounted != event.received:
+            found.append(("accounting_mismatch", str(event.received), str(accounted)))
     if scan.action == "receive":
         found = [
             *receipt_anomalies(batch, scan.location, scan.occurred_at),

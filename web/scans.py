@@ -47,6 +47,9 @@ class ScanIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     condition: Condition | None = None
     reasons: Annotated[list[Reason], msgspec.Meta(max_length=6)] = []
     witness: Detail = ""
+    used: Count | None = None
+    spoiled: Count | None = None
+    unused: Count | None = None
 
 
 @post("/api/v1/scans", name="scan", sync_to_thread=True, status_code=HTTP_201_CREATED)

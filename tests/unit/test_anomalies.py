@@ -280,3 +280,20 @@ def test_a_receipt_with_no_dispatch_since_the_last_receipt_is_flagged_by_device_
     assert raised(record_scan(batch, pps, at=at(31))) == [
         ("receipt_without_dispatch", "36.04.05", "36.04.05.2001")
     ]
+
+
+def test_the_kpps_count_that_adds_up_is_recorded_and_one_that_does_not_is_flagged():
+    batch = packed_and_sealed()
+    short = full_scan("R", "receive", "36.04.05", counted=300, seals=["A100", "A101"])
+    batch = evolve(batch, record_scan(batch, short, at=at(60)))
+    adds_up = full_scan("C1", "account", TPS, used=250, spoiled=3, unused=47)
+    [accounted] = record_scan(batch, adds_up, at=at(600))
+    assert (accounted.received, accounted.used) == (300, 250)  # what the TPS actually got
+    off = full_scan("C2", "account", TPS, used=250, spoiled=3, unused=40)
+    assert raised(record_scan(batch, off, at=at(600))) == [("accounting_mismatch", "300", "293")]
+
+
+def test_a_count_without_all_three_numbers_is_refused():
+    batch = packed_and_sealed()
+    with pytest.raises(MissingDetailError):
+        record_scan(batch, full_scan("C", "account", TPS, used=250, spoiled=3), at=at(600))

@@ -203,3 +203,13 @@ def test_an_offline_queue_of_scans_is_recorded_in_order_or_not_at_all(client, ba
     assert answers.status_code == 201
     assert [a["status"] for a in answers.json()] == ["ok", "ok"]
     assert batches.recorder.max_notification_id() == before + 2
+
+
+def test_the_kpps_count_at_the_close_is_recorded_and_a_mismatch_warned(client):
+    tps = SERANG.tps[0].code
+    count = scan(scan_id="c", action="account", location=tps, used=200, spoiled=2, unused=10)
+    answer = client.post("/api/v1/scans", json=count).json()
+    assert answer["status"] == "warning"
+    assert answer["warnings"] == [
+        f"HITUNGAN TIDAK COCOK: diterima {DPR_BOX.quantity}, terpakai + rusak + sisa = 212."
+    ]
