@@ -134,6 +134,17 @@ def nats_server_binary() -> str:
     return found
 
 
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """SIGTERM, and SIGKILL if it has not ended within `timeout` seconds."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def die_with_parent() -> None:
     """In the child: ask Linux to stop it when the process that started it dies, however."""
     if sys.platform == "linux":
@@ -183,13 +194,8 @@ class EmbeddedNats:
         raise TimeoutError(f"nats-server did not listen on port {self.port} in {timeout} s")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process)
         self.process = None
 
     def __enter__(self) -> "EmbeddedNats":

@@ -14,6 +14,7 @@ import pytest
 
 from services.batches import Batches
 from services.board import BoardView
+from services.messaging import stop_process
 from services.plan import kit_plan
 from services.serang import kabupaten_serang
 from services.settings import Settings
@@ -46,12 +47,8 @@ class Part:
         self.kills += 1
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        if self.process is not None:
+            stop_process(self.process)
         self.log.close()
 
 
