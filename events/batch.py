@@ -69,7 +69,8 @@ class BatchReceived(BatchEvent, frozen=True, kw_only=True):
     reasons: list[Reason] = []
     officer: str = ""  # who received it
     witness: str = ""
-    surat_jalan: str = ""  # the delivery note it arrived with
+    surat_jalan: str = ""  # the delivery note (or handover document number) it arrived with
+    handed_over_by: str = ""  # a hand-to-hand handover: who gave it, present at the receipt
 
 
 class BallotsAccounted(BatchEvent, frozen=True, kw_only=True):

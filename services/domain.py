@@ -101,6 +101,7 @@ class Scan(msgspec.Struct, frozen=True, kw_only=True):
     condition: Condition | None = None
     reasons: list[Reason] = []
     witness: str = ""
+    handed_over_by: str = ""  # a two-person handover: the one handing over, present
     # account (the KPPS's count at the close of voting)
     used: int | None = None
     spoiled: int | None = None
@@ -335,6 +336,7 @@ def record_scan(batch: Batch, scan: Scan, at: datetime) -> list[Event]:
                 reasons=scan.reasons,
                 witness=scan.witness,
                 surat_jalan=scan.surat_jalan,
+                handed_over_by=scan.handed_over_by,
             )
     events: list[Event] = [event]
     found: list[tuple[AnomalyKind, str, str]] = []
@@ -348,7 +350,7 @@ def record_scan(batch: Batch, scan: Scan, at: datetime) -> list[Event]:
             found.append(("accounting_mismatch", str(event.received), str(accounted)))
     if scan.action == "receive":
         found = [
-            *receipt_anomalies(batch, scan.location, scan.occurred_at),
+            *receipt_anomalies(batch, scan.location, scan.occurred_at, scan.handed_over_by),
             *condition_anomalies(batch, scan),
         ]
     for kind, expected, seen in found:
@@ -388,9 +390,12 @@ def condition_anomalies(batch: Batch, scan: Scan) -> list[tuple[AnomalyKind, str
 
 
 def receipt_anomalies(
-    batch: Batch, location: str, occurred_at: datetime
+    batch: Batch, location: str, occurred_at: datetime, handed_over_by: str = ""
 ) -> list[tuple[AnomalyKind, str, str]]:
-    """What is wrong with the batch arriving at `location`: (kind, expected, found)."""
+    """What is wrong with the batch arriving at `location`: (kind, expected, found).
+
+    A hand-to-hand handover names the one who gave it: that is its release, no dispatch needed.
+    """
     route = batch.route
     next_stop = next((stop for stop in route[1:] if stop not in batch.received_at), route[-1])
     if location not in route:
@@ -405,7 +410,7 @@ def receipt_anomalies(
     moves = [r for r in batch.scans.values() if r.action in ("dispatch", "receive")]
     earlier = [r for r in moves if r.occurred_at <= occurred_at]
     last = max(earlier, key=lambda r: (r.occurred_at, r.version), default=None)
-    if last is None or last.action == "receive":
+    if not handed_over_by and (last is None or last.action == "receive"):
         anomalies.append(
             ("receipt_without_dispatch", last.location if last else route[0], location)
         )

@@ -27,7 +27,8 @@ class ScanIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     `pack` needs `quantity` (and may name the `dapil`); `seal` needs `seals`; `dispatch` may
     carry `to`, `surat_jalan`, `vehicle`, `driver`; `receive` may carry `counted`, `condition`,
-    the `seals` found (an empty list: none), `reasons`, and the `witness`.
+    the `seals` found (an empty list: none), `reasons`, the `witness`, and, for a hand-to-hand
+    handover, who handed it over (`handed_over_by`).
     """
 
     scan_id: Code
@@ -47,6 +48,7 @@ class ScanIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     condition: Condition | None = None
     reasons: Annotated[list[Reason], msgspec.Meta(max_length=6)] = []
     witness: Detail = ""
+    handed_over_by: Detail = ""
     used: Count | None = None
     spoiled: Count | None = None
     unused: Count | None = None

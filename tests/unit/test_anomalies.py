@@ -297,3 +297,14 @@ def test_a_count_without_all_three_numbers_is_refused():
     batch = packed_and_sealed()
     with pytest.raises(MissingDetailError):
         record_scan(batch, full_scan("C", "account", TPS, used=250, spoiled=3), at=at(600))
+
+
+def test_a_hand_to_hand_handover_names_who_gave_it_and_needs_no_dispatch():
+    batch, _ = given(("dispatch", "36.04"), ("receive", "36.04.05"))  # minutes 0 and 1
+    handover = Scan(scan_id="H", label=LABEL, action="receive", location="36.04.05.2001",
+                    occurred_at=at(30), officer="Siti (PPS)", witness="Budi (Panwaslu)",
+                    handed_over_by="Agus (PPK)")  # fmt: skip
+    [received] = record_scan(batch, handover, at=at(31))
+    assert (received.handed_over_by, received.officer, received.witness) == (
+        "Agus (PPK)", "Siti (PPS)", "Budi (Panwaslu)"
+    )  # fmt: skip
