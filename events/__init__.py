@@ -16,7 +16,7 @@ from events.batch import (
     ScanAction,
 )
 from events.codec import Event, decode, encode, subject
-from events.masterdata import MasterDataImported, WilayahListed
+from events.masterdata import ElectionDeclared, MasterDataImported, WilayahListed
 
 __all__ = [
     "AnomalyAcknowledged",
@@ -30,6 +30,7 @@ __all__ = [
     "BatchRegistered",
     "BatchSealed",
     "Condition",
+    "ElectionDeclared",
     "Event",
     "MasterDataImported",
     "Reason",

@@ -13,7 +13,7 @@ from events.batch import (
     BatchRegistered,
     BatchSealed,
 )
-from events.masterdata import MasterDataImported, WilayahListed
+from events.masterdata import ElectionDeclared, MasterDataImported, WilayahListed
 
 Event = (
     BatchRegistered
@@ -27,6 +27,7 @@ Event = (
     | AnomalyResolved
     | MasterDataImported
     | WilayahListed
+    | ElectionDeclared
 )
 
 _encoder = msgspec.json.Encoder()
@@ -43,7 +44,9 @@ def decode(data: bytes) -> Event:
 
 def subject(event: Event) -> str:
     """NATS subject `lacak.events.<kab>.<kec>.<EventName>`: a batch's by its destination TPS,
-    master data's by its kabupaten (kecamatan `_`)."""
+    master data's by its kabupaten (kecamatan `_`), an election's nationally (`_._`)."""
+    if isinstance(event, ElectionDeclared):
+        return "lacak.events._._.ElectionDeclared"
     if isinstance(event, MasterDataImported | WilayahListed):
         return f"lacak.events.{event.kabupaten.replace('.', '')}._.{type(event).__name__}"
     tps = event.destination

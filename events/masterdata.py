@@ -3,7 +3,7 @@
 Module path and class names are stored as topics: never rename, add a new class instead.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 import msgspec
@@ -58,3 +58,16 @@ class WilayahListed(MasterDataEvent, frozen=True, kw_only=True):
     kecamatan: list[Kecamatan]
     desa: list[Desa]
     tps: list[Tps]
+
+
+class ElectionDeclared(msgspec.Struct, frozen=True, tag=True, kw_only=True):
+    """An election as KPU set it; a later declaration (a moved voting day) replaces the earlier."""
+
+    originator_id: UUID
+    originator_version: int
+    election: str  # "pemilu-2024": the key its master data is imported under
+    name: str  # "Pemilihan Umum 2024"
+    voting_day: date  # H-1, the day before, is the deadline for the whole kit at every TPS
+    declared_by: str
+    occurred_at: datetime
+    recorded_at: datetime

@@ -3,7 +3,7 @@
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, Literal, TypeVar
 from uuid import UUID
 
@@ -38,6 +38,7 @@ from services.domain import (
     register,
     resolve,
 )
+from services.election import Election, declare, election_from, election_id
 from services.labels import parse_label
 from services.masterdata import (
     ImportSummary,
@@ -280,6 +281,25 @@ class Batches(Application[UUID]):
             tps=len(wilayah.tps),
             dpt=summary.dpt_total,
         )
+
+    def declare_election(self, election: str, name: str, voting_day: date, by: str) -> Election:
+        """Record the election (or a moved voting day); the latest declaration stands."""
+        key = election_id(election)
+        last = next(iter(self.events.get(key, desc=True, limit=1)), None)
+        declared = declare(
+            election=election,
+            name=name,
+            voting_day=voting_day,
+            by=by,
+            last_version=last.originator_version if last else 0,
+            at=self.clock(),
+        )
+        self.save(declared)  # declared at the same moment elsewhere: IntegrityError, try again
+        return Election(election=election, name=name, voting_day=voting_day)
+
+    def election(self, election: str) -> Election | None:
+        """The election as last declared, or None."""
+        return election_from(self.events.get(election_id(election)))
 
     def master_data(self, election: str, kabupaten: str) -> Wilayah | None:
         """The kabupaten's tree as last imported for the election, or None."""

@@ -6,7 +6,7 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date
 from pathlib import Path
 from types import FrameType
 
@@ -15,6 +15,7 @@ from litestar import Litestar
 
 from services.batches import Batches
 from services.board import BoardView
+from services.election import Election
 from services.masterdata import ImportRefusedError, ImportSummary, tps_csv
 from services.messaging import EmbeddedNats
 from services.plan import kit_plan
@@ -165,6 +166,11 @@ def demo(args: argparse.Namespace) -> None:
                 print(f"Data wilayah diimpor dari {csv_file}: {describe(summary)}", file=sys.stderr)
                 wilayah = batches.master_data(settings.election, settings.kabupaten)
                 assert wilayah is not None
+            if batches.election(settings.election) is None:
+                election = batches.declare_election(
+                    settings.election, "Pemilihan Umum 2024", date(2024, 2, 14), "demo"
+                )
+                print(f"Pemilu dicatat: {describe_election(election, wilayah)}", file=sys.stderr)
             batches.wilayah = wilayah
             seeded = seed(batches)
         finally:
@@ -187,6 +193,14 @@ def describe(summary: ImportSummary) -> str:
     return f"{summary.kabupaten_name}: {kec} kecamatan, {desa} desa, {tps} TPS, DPT {dpt}."
 
 
+def describe_election(election: Election, wilayah: Wilayah) -> str:
+    deadline = election.h1_deadline(wilayah.code)
+    return (
+        f"{election.name}, hari pemungutan suara {election.voting_day:%d-%m-%Y}; "
+        f"logistik harus di TPS sebelum {deadline:%d-%m-%Y %H:%M %Z}."
+    )
+
+
 def load_wilayah(settings: Settings) -> Wilayah:
     batches = Batches(settings.store)
     try:
@@ -207,16 +221,21 @@ def web(args: argparse.Namespace) -> None:
     asyncio.run(create_server(settings, load_wilayah(settings)).serve())
 
 
-WIB = timezone(timedelta(hours=7), "WIB")
-
-
 def check_late(args: argparse.Namespace) -> None:
     """At the end of H-1, flag every batch that has not reached its TPS."""
     settings = Settings.from_env()
     wilayah = load_wilayah(settings)
-    deadline = datetime.combine(args.voting_day, time(0, 0), tzinfo=WIB)  # the end of H-1
     batches = Batches(settings.store, wilayah=wilayah)
     try:
+        election = batches.election(settings.election)
+        if args.voting_day is not None:  # a what-if, or an election not yet declared
+            election = Election(election=settings.election, name="", voting_day=args.voting_day)
+        if election is None:
+            sys.exit(
+                f"Pemilu {settings.election} belum dicatat: `lacak election --name ... "
+                "--voting-day ... --by ...`, atau beri --voting-day."
+            )
+        deadline = election.h1_deadline(wilayah.code)
         flagged = batches.flag_late([plan.label for plan in kit_plan(wilayah)], deadline)
     finally:
         batches.close()
@@ -237,6 +256,23 @@ def import_master_data(args: argparse.Namespace) -> None:
     finally:
         batches.close()
     print(f"Diimpor: {describe(summary)} (sha256 {summary.file_sha256})")
+
+
+def declare_election(args: argparse.Namespace) -> None:
+    settings = Settings.from_env()
+    settings.make_folders()
+    batches = Batches(settings.store)
+    try:
+        election = batches.declare_election(
+            args.election or settings.election, args.name, args.voting_day, args.by
+        )
+        wilayah = batches.master_data(election.election, settings.kabupaten)
+    finally:
+        batches.close()
+    if wilayah is None:
+        print(f"Dicatat: {election.name}, hari pemungutan suara {election.voting_day:%d-%m-%Y}.")
+    else:
+        print(f"Dicatat: {describe_election(election, wilayah)}")
 
 
 def run_until_signal(work: Callable[[Settings, asyncio.Event], Awaitable[None]]) -> None:
@@ -293,8 +329,17 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--by", required=True, help="who imports it (kept on the record)")
     p.set_defaults(run=import_master_data)
 
-    p = commands.add_parser("check-late", help="flag batches not at their TPS by H-1")
+    p = commands.add_parser("election", help="record the election: its name and voting day")
+    p.add_argument("--name", required=True, help='"Pemilihan Umum 2024"')
     p.add_argument("--voting-day", type=date.fromisoformat, required=True, help="2024-02-14")
+    p.add_argument("--election", help="default: LACAK_ELECTION or pemilu-2024")
+    p.add_argument("--by", required=True, help="who records it (kept on the record)")
+    p.set_defaults(run=declare_election)
+
+    p = commands.add_parser("check-late", help="flag batches not at their TPS by H-1")
+    p.add_argument(
+        "--voting-day", type=date.fromisoformat, help="default: the election's recorded day"
+    )
     p.set_defaults(run=check_late)
 
     p = commands.add_parser("bench", help="measure speed on a fresh demo")

@@ -114,12 +114,17 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         batches = await asyncio.to_thread(Batches, settings.store, wilayah=wilayah)
+        election = await asyncio.to_thread(batches.election, settings.election)  # None: undeclared
         views = await asyncio.to_thread(open_views, settings)
         board_view = BoardView(views)
         await asyncio.to_thread(board_view.setup)
         broadcaster = BoardBroadcaster(row_renderer(templates, board_view, wilayah))
         app.state.update(
-            batches=batches, board_view=board_view, wilayah=wilayah, broadcaster=broadcaster
+            batches=batches,
+            board_view=board_view,
+            wilayah=wilayah,
+            election=election,
+            broadcaster=broadcaster,
         )
         stop = asyncio.Event()
         every_row = [k.code for k in wilayah.kecamatan]
