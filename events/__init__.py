@@ -11,9 +11,11 @@ from events.batch import (
     BatchReceived,
     BatchRegistered,
     BatchSealed,
+    BatchVoided,
     Condition,
     Reason,
     ScanAction,
+    ScanVoided,
 )
 from events.codec import Event, decode, encode, subject
 from events.masterdata import ElectionDeclared, MasterDataImported, WilayahListed
@@ -29,12 +31,14 @@ __all__ = [
     "BatchReceived",
     "BatchRegistered",
     "BatchSealed",
+    "BatchVoided",
     "Condition",
     "ElectionDeclared",
     "Event",
     "MasterDataImported",
     "Reason",
     "ScanAction",
+    "ScanVoided",
     "WilayahListed",
     "decode",
     "encode",

@@ -31,6 +31,7 @@ class BatchRegistered(BatchEvent, frozen=True, kw_only=True):
     ballot_type: str  # PPWP, DPR, DPD, DPRD_PROV, DPRD_KAB for a kotak suara; "" otherwise
     quantity: int = 0  # ballot sheets in a kotak suara; pieces in a bundle
     dapil: str = ""  # the dapil its ballots must be for (DPR, DPRD); "" for PPWP, DPD, bundles
+    replaces: str = ""  # the label of the batch this one replaces (a replacement batch)
 
 
 class BatchPacked(BatchEvent, frozen=True, kw_only=True):
@@ -41,6 +42,7 @@ class BatchPacked(BatchEvent, frozen=True, kw_only=True):
     quantity: int  # ballot sheets counted in
     dapil: str = ""  # the dapil printed on those ballots
     officer: str = ""
+    corrects: int = 0  # a correction: the version of the scan event it replaces
 
 
 class BatchSealed(BatchEvent, frozen=True, kw_only=True):
@@ -48,6 +50,7 @@ class BatchSealed(BatchEvent, frozen=True, kw_only=True):
     location: str
     seals: list[str]  # numbers of the seals put on
     officer: str = ""
+    corrects: int = 0  # a correction: the version of the scan event it replaces
 
 
 class BatchDispatched(BatchEvent, frozen=True, kw_only=True):
@@ -58,6 +61,7 @@ class BatchDispatched(BatchEvent, frozen=True, kw_only=True):
     vehicle: str = ""
     driver: str = ""
     officer: str = ""  # who released it
+    corrects: int = 0  # a correction: the version of the scan event it replaces
 
 
 class BatchReceived(BatchEvent, frozen=True, kw_only=True):
@@ -71,6 +75,7 @@ class BatchReceived(BatchEvent, frozen=True, kw_only=True):
     witness: str = ""
     surat_jalan: str = ""  # the delivery note (or handover document number) it arrived with
     handed_over_by: str = ""  # a hand-to-hand handover: who gave it, present at the receipt
+    corrects: int = 0  # a correction: the version of the scan event it replaces
 
 
 class BallotsAccounted(BatchEvent, frozen=True, kw_only=True):
@@ -83,6 +88,7 @@ class BallotsAccounted(BatchEvent, frozen=True, kw_only=True):
     spoiled: int  # rusak / keliru coblos
     unused: int
     officer: str = ""
+    corrects: int = 0  # a correction: the version of the scan event it replaces
 
 
 AnomalyKind = Literal[
@@ -97,6 +103,7 @@ AnomalyKind = Literal[
     "count_over",
     "damaged",
     "late",
+    "void_scanned",
 ]
 
 
@@ -120,3 +127,29 @@ class AnomalyResolved(BatchEvent, frozen=True, kw_only=True):
     anomaly_id: str
     by: str
     note: str = ""
+    replacement: str = ""  # the label of the batch registered to replace this one's contents
+
+
+class ScanVoided(BatchEvent, frozen=True, kw_only=True):
+    """A scan recorded in error (the wrong box, the wrong action) no longer counts; it stays on
+    the record. A correction is a void followed by the right scan, which names it (`corrects`)."""
+
+    voids: int  # the version of the scan event declared wrong
+    scan_id: str  # that scan's id
+    reason: str
+    by: str
+    # Where the batch stands once the scan no longer counts, so views need not keep its history:
+    location: str = ""  # "" when no scan is left
+    in_transit: bool = False
+    moved_at: datetime | None = None
+    dispatched: bool = False  # a dispatch still counts
+    received: bool = False  # a receipt still counts
+    delivered: bool = False  # a receipt at its TPS still counts
+
+
+class BatchVoided(BatchEvent, frozen=True, kw_only=True):
+    """The batch is withdrawn (destroyed, lost, replaced): no longer part of the plan."""
+
+    reason: str
+    by: str
+    replaced_by: str = ""  # the label of its replacement, if any

@@ -12,6 +12,8 @@ from events.batch import (
     BatchReceived,
     BatchRegistered,
     BatchSealed,
+    BatchVoided,
+    ScanVoided,
 )
 from events.masterdata import ElectionDeclared, MasterDataImported, WilayahListed
 
@@ -25,6 +27,8 @@ Event = (
     | AnomalyRaised
     | AnomalyAcknowledged
     | AnomalyResolved
+    | ScanVoided
+    | BatchVoided
     | MasterDataImported
     | WilayahListed
     | ElectionDeclared

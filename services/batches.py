@@ -30,16 +30,21 @@ from services.domain import (
     UnknownAnomalyError,
     UnknownLabelError,
     UnknownLocationError,
+    UnknownScanEventError,
     acknowledge,
     batch_id,
+    correct_scan,
     evolve,
     flag_late,
     record_scan,
     register,
+    replace_batch,
     resolve,
+    void_batch,
+    void_scan,
 )
 from services.election import Election, declare, election_from, election_id
-from services.labels import parse_label
+from services.labels import make_label, parse_label
 from services.masterdata import (
     ImportSummary,
     checksum,
@@ -51,6 +56,9 @@ from services.masterdata import (
 from services.wilayah import Wilayah
 
 SAVE_ATTEMPTS = 5
+# Replacement batches take serials from here up, after the kit plan's (a kabupaten's plan stays far
+# below half of the 32^4 serials a label holds).
+REPLACEMENT_SERIALS = (32**4 // 2, 32**4)
 SETUP_ATTEMPTS = 10
 T = TypeVar("T")
 
@@ -124,16 +132,26 @@ class ScanResult(msgspec.Struct, frozen=True, kw_only=True):
     destination: str
     occurred_at: datetime
     recorded_at: datetime
+    version: int  # of the event that recorded it: what a correction or a void names
     status: Literal["ok", "warning"]  # warning: recorded, and something is wrong
     message: str
     warnings: list[str] = []  # one per anomaly raised, in Bahasa Indonesia
     anomalies: list[str] = []  # their ids, to acknowledge or resolve them
 
 
-class AnomalyState(msgspec.Struct, frozen=True, kw_only=True):
+class AnomalyState(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     anomaly_id: str
     kind: str
     status: str
+    replacement: str = ""  # the label of the batch registered to replace it
+
+
+class Replacement(msgspec.Struct, frozen=True, kw_only=True):
+    """A batch sent to make good what an anomaly lost: its contents, and whether the original is
+    withdrawn (damaged, wet, wrong dapil) or still counts (a short box topped up)."""
+
+    quantity: int | None = None  # default: what the original was planned to hold
+    void_original: bool = False
 
 
 class BatchPlan(msgspec.Struct, frozen=True, kw_only=True):
@@ -225,15 +243,18 @@ class Batches(Application[UUID]):
         raise ConflictError(", ".join(sorted({s.label for s in scans})[:3]))
 
     def flag_late(self, labels: Sequence[str], deadline: datetime, chunk: int = 500) -> int:
-        """Raise `late` on every batch of `labels` not at its TPS by the deadline; how many."""
+        """Raise `late` on every batch of `labels`, and on their replacements, not at its TPS by
+        the deadline; how many."""
         flagged = 0
         for start in range(0, len(labels), chunk):
             new_events: list[Event] = []
-            for label in labels[start : start + chunk]:
+            todo = list(labels[start : start + chunk])
+            while todo:
                 try:
-                    batch = self.batch(label)
+                    batch = self.batch(todo.pop())
                 except UnknownLabelError:  # planned after a re-import, never registered
                     continue
+                todo += batch.replaced_by
                 new_events += flag_late(batch, deadline, at=self.clock())
             self.save(*new_events)  # a scan saved meanwhile: IntegrityError, run the check again
             flagged += len(new_events)
@@ -246,12 +267,72 @@ class Batches(Application[UUID]):
         )
         return anomaly_state(batch.anomalies[anomaly_id])
 
-    def resolve(self, anomaly_id: str, by: str, note: str) -> AnomalyState:
+    def resolve(
+        self, anomaly_id: str, by: str, note: str, replacement: Replacement | None = None
+    ) -> AnomalyState:
+        """Resolve the anomaly; with a replacement, register the new batch in the same
+        transaction (and withdraw the original if asked)."""
+        label = label_of_anomaly(anomaly_id)
+        if replacement is None:
+            batch = self._decide(label, lambda batch, at: resolve(batch, anomaly_id, by, note, at))
+            return anomaly_state(batch.anomalies[anomaly_id])
+        for _ in range(SAVE_ATTEMPTS):
+            batch, at = self.batch(label), self.clock()
+            if batch.anomalies.get(anomaly_id, None) and (
+                batch.anomalies[anomaly_id].status == "resolved"
+            ):  # resolved already: a retry, or someone else was first
+                return anomaly_state(batch.anomalies[anomaly_id])
+            new_label = self.next_replacement_label(batch.label)
+            new_events = resolve(batch, anomaly_id, by, note, at, replacement=new_label)
+            if replacement.void_original:
+                resolved = evolve(batch, new_events)
+                assert resolved is not None
+                reason = f"diganti {new_label}: {note}" if note else f"diganti {new_label}"
+                new_events += void_batch(resolved, reason, by, at, replaced_by=new_label)
+            new_events.append(replace_batch(batch, new_label, replacement.quantity, at))
+            try:
+                self.save(*new_events)
+            except IntegrityError:
+                continue  # the batch moved, or another replacement took the label: again
+            evolved = evolve(batch, new_events[:-1])
+            assert evolved is not None
+            return anomaly_state(evolved.anomalies[anomaly_id])
+        raise ConflictError(label)
+
+    def next_replacement_label(self, label: str) -> str:
+        """The first free replacement serial of the label's kabupaten (they are taken in order)."""
+        kabupaten = f"{label[0:2]}.{label[2:4]}"
+        low, high = REPLACEMENT_SERIALS
+        while low < high:  # the first serial not yet registered
+            middle = (low + high) // 2
+            if self.exists(make_label(kabupaten, middle)):
+                low = middle + 1
+            else:
+                high = middle
+        return make_label(kabupaten, low)
+
+    def void_batch(self, label: str, reason: str, by: str) -> Batch:
+        """Withdraw a batch from the plan (destroyed, lost); its later scans are still recorded."""
+        return self._decide(label, lambda batch, at: void_batch(batch, reason, by, at))
+
+    def void_scan(self, label: str, version: int, reason: str, by: str) -> Batch:
+        """Declare the scan recorded as event `version` of the batch wrong."""
+        return self._decide(label, lambda batch, at: void_scan(batch, version, reason, by, at))
+
+    def correct_scan(
+        self, label: str, version: int, scan: Scan, reason: str, by: str
+    ) -> ScanResult:
+        """Void the scan recorded as event `version` and record `scan` in its place."""
+        if self.wilayah is None:
+            raise NoMasterDataError()
+        if not self.wilayah.is_location(scan.location):
+            raise UnknownLocationError(scan.location)
+        if parse_label(scan.label) != parse_label(label):
+            raise UnknownScanEventError(label, version)  # a correction stays on its own batch
         batch = self._decide(
-            label_of_anomaly(anomaly_id),
-            lambda batch, at: resolve(batch, anomaly_id, by, note, at),
+            label, lambda batch, at: correct_scan(batch, version, scan, reason, by, at)
         )
-        return anomaly_state(batch.anomalies[anomaly_id])
+        return scan_result(batch, scan.scan_id, self.wilayah)
 
     def import_master_data(
         self, election: str, file_name: str, data: bytes, imported_by: str
@@ -321,7 +402,12 @@ class Batches(Application[UUID]):
 
 
 def anomaly_state(anomaly: Anomaly) -> AnomalyState:
-    return AnomalyState(anomaly_id=anomaly.id, kind=anomaly.kind, status=anomaly.status)
+    return AnomalyState(
+        anomaly_id=anomaly.id,
+        kind=anomaly.kind,
+        status=anomaly.status,
+        replacement=anomaly.replacement,
+    )
 
 
 def label_of_anomaly(anomaly_id: str) -> str:
@@ -347,6 +433,7 @@ def scan_result(batch: Batch, scan_id: str, wilayah: Wilayah) -> ScanResult:
         destination=batch.destination,
         occurred_at=record.occurred_at,
         recorded_at=record.recorded_at,
+        version=record.version,
         status="warning" if warnings else "ok",
         message=message,
         warnings=warnings,
@@ -374,6 +461,7 @@ ANOMALY_MESSAGES = {
     "accounting_mismatch": "HITUNGAN TIDAK COCOK: diterima {expected}, "
     "terpakai + rusak + sisa = {found}.",
     "late": "TERLAMBAT: belum sampai di TPS pada batas {expected}; terakhir di {found}.",
+    "void_scanned": "KOTAK DIBATALKAN ({expected}): jangan dipakai; dipindai di {found}.",
 }
 
 

@@ -18,10 +18,12 @@ from events import (
     BatchReceived,
     BatchRegistered,
     BatchSealed,
+    BatchVoided,
     Condition,
     Event,
     Reason,
     ScanAction,
+    ScanVoided,
 )
 
 AnomalyStatus = Literal["open", "acknowledged", "resolved"]
@@ -66,6 +68,13 @@ class MissingDetailError(DomainError):
         super().__init__(f"Data kurang: {detail} wajib diisi untuk tindakan ini.")
 
 
+class UnknownScanEventError(DomainError):
+    def __init__(self, label: str, version: int):
+        super().__init__(f"Kotak {label!r} tidak punya pindai dengan nomor urut {version}.")
+        self.label = label
+        self.version = version
+
+
 class LabelTakenError(DomainError):
     def __init__(self, label: str):
         super().__init__(f"Label {label!r} sudah terdaftar.")
@@ -106,6 +115,7 @@ class Scan(msgspec.Struct, frozen=True, kw_only=True):
     used: int | None = None
     spoiled: int | None = None
     unused: int | None = None
+    corrects: int = 0  # a correction: the version of the scan event it replaces
 
 
 class ScanRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -117,6 +127,9 @@ class ScanRecord(msgspec.Struct, frozen=True, kw_only=True):
     recorded_at: datetime
     version: int
     anomalies: tuple[str, ...] = ()  # ids of the anomalies this scan raised
+    quantity: int | None = None  # sheets or pieces counted in (pack) or on arrival (receive)
+    seals: tuple[str, ...] | None = None  # put on (seal)
+    voided: bool = False  # declared wrong: on the record, no longer counted
 
 
 class Anomaly(msgspec.Struct, frozen=True, kw_only=True):
@@ -125,6 +138,7 @@ class Anomaly(msgspec.Struct, frozen=True, kw_only=True):
     expected: str
     found: str
     status: AnomalyStatus = "open"
+    replacement: str = ""  # the label of the batch sent in its place
 
 
 class Batch(msgspec.Struct, frozen=True, kw_only=True):
@@ -145,6 +159,13 @@ class Batch(msgspec.Struct, frozen=True, kw_only=True):
     delivered_at: datetime | None = None  # when its TPS first received it (device clock)
     scans: dict[str, ScanRecord] = {}
     anomalies: dict[str, Anomaly] = {}
+    voided: str = ""  # the reason it was withdrawn; "" while it is part of the plan
+    replaces: str = ""  # the label of the batch it replaces
+    replaced_by: tuple[str, ...] = ()  # labels of the batches registered to replace it
+
+    def scan_at(self, version: int) -> tuple[str, ScanRecord] | None:
+        """The scan recorded as event `version`, with its scan id."""
+        return next(((i, r) for i, r in self.scans.items() if r.version == version), None)
 
     @property
     def route(self) -> tuple[str, str, str, str]:
@@ -187,6 +208,7 @@ def _apply(batch: Batch | None, event: Event) -> Batch:
             planned=event.quantity,
             quantity=event.quantity,
             dapil=event.dapil,
+            replaces=event.replaces,
         )
     assert batch is not None, "an event before its batch was registered"
     batch = msgspec.structs.replace(batch, version=event.originator_version)
@@ -194,39 +216,31 @@ def _apply(batch: Batch | None, event: Event) -> Batch:
         case (
             BatchPacked() | BatchSealed() | BatchDispatched() | BatchReceived() | BallotsAccounted()
         ):
-            received = isinstance(event, BatchReceived)
+            quantity = event.quantity if isinstance(event, BatchPacked) else None
+            if isinstance(event, BatchReceived):
+                quantity = event.counted
             record = ScanRecord(
                 action=ACTION_OF_EVENT[type(event)],
                 location=event.location,
                 occurred_at=event.occurred_at,
                 recorded_at=event.recorded_at,
                 version=event.originator_version,
+                quantity=quantity,
+                seals=tuple(event.seals) if isinstance(event, BatchSealed) else None,
             )
-            batch = msgspec.structs.replace(
-                batch,
-                received_at=batch.received_at | {event.location} if received else batch.received_at,
-                scans={**batch.scans, event.scan_id: record},
+            return settle(
+                msgspec.structs.replace(batch, scans={**batch.scans, event.scan_id: record})
             )
-            if batch.moved_at is None or event.occurred_at >= batch.moved_at:
-                # Where it is now follows the device clocks: a scan synced late from an
-                # offline device joins the history without moving the batch back in time.
-                batch = msgspec.structs.replace(
-                    batch,
-                    location=event.location,
-                    in_transit=isinstance(event, BatchDispatched),
-                    moved_at=event.occurred_at,
-                )
-            if received and event.location == batch.destination:
-                first = batch.delivered_at
-                delivered_at = min(first, event.occurred_at) if first else event.occurred_at
-                batch = msgspec.structs.replace(batch, delivered_at=delivered_at)
-            if isinstance(event, BatchPacked):
-                return msgspec.structs.replace(batch, quantity=event.quantity)
-            if isinstance(event, BatchReceived) and event.counted is not None:
-                return msgspec.structs.replace(batch, quantity=event.counted)  # what it holds now
-            if isinstance(event, BatchSealed):
-                return msgspec.structs.replace(batch, seals=tuple(event.seals))
-            return batch
+        case ScanVoided():
+            record = msgspec.structs.replace(batch.scans[event.scan_id], voided=True)
+            return settle(
+                msgspec.structs.replace(batch, scans={**batch.scans, event.scan_id: record})
+            )
+        case BatchVoided():
+            replaced_by = batch.replaced_by
+            if event.replaced_by and event.replaced_by not in replaced_by:
+                replaced_by = (*replaced_by, event.replaced_by)
+            return msgspec.structs.replace(batch, voided=event.reason, replaced_by=replaced_by)
         case AnomalyRaised():
             anomaly = Anomaly(
                 id=event.anomaly_id, kind=event.kind, expected=event.expected, found=event.found
@@ -244,10 +258,42 @@ def _apply(batch: Batch | None, event: Event) -> Batch:
                 "resolved" if isinstance(event, AnomalyResolved) else "acknowledged"
             )
             anomaly = msgspec.structs.replace(batch.anomalies[event.anomaly_id], status=status)
+            replaced_by = batch.replaced_by
+            if isinstance(event, AnomalyResolved) and event.replacement:
+                replaced_by = (*replaced_by, event.replacement)
+                anomaly = msgspec.structs.replace(anomaly, replacement=event.replacement)
             return msgspec.structs.replace(
-                batch, anomalies={**batch.anomalies, anomaly.id: anomaly}
+                batch, anomalies={**batch.anomalies, anomaly.id: anomaly}, replaced_by=replaced_by
             )
     raise TypeError(f"not a batch event: {type(event).__name__}")
+
+
+def settle(batch: Batch) -> Batch:
+    """Where the batch is, what it holds and its seals, from the scans that still count.
+
+    Where it is now follows the device clocks: a scan synced late from an offline device joins
+    the history without moving the batch back in time. What it holds follows the order recorded.
+    """
+    live = [r for r in batch.scans.values() if not r.voided]
+    last = max(live, key=lambda r: (r.occurred_at, r.version), default=None)
+    receipts = [r for r in live if r.action == "receive"]
+    at_tps = [r.occurred_at for r in receipts if r.location == batch.destination]
+    quantity, seals = batch.planned, ()
+    for record in sorted(live, key=lambda r: r.version):
+        if record.quantity is not None and record.action in ("pack", "receive"):
+            quantity = record.quantity
+        if record.seals is not None:
+            seals = record.seals
+    return msgspec.structs.replace(
+        batch,
+        location=last.location if last else None,
+        in_transit=last is not None and last.action == "dispatch",
+        moved_at=last.occurred_at if last else None,
+        received_at=frozenset(r.location for r in receipts),
+        delivered_at=min(at_tps, default=None),
+        quantity=quantity,
+        seals=seals,
+    )
 
 
 def register(
@@ -298,6 +344,7 @@ def record_scan(batch: Batch, scan: Scan, at: datetime) -> list[Event]:
         "scan_id": scan.scan_id,
         "location": scan.location,
         "officer": scan.officer,
+        "corrects": scan.corrects,
     }
     event: Event
     match scan.action:
@@ -353,6 +400,8 @@ def record_scan(batch: Batch, scan: Scan, at: datetime) -> list[Event]:
             *receipt_anomalies(batch, scan.location, scan.occurred_at, scan.handed_over_by),
             *condition_anomalies(batch, scan),
         ]
+    if batch.voided:  # the box is there, so record it; but it was withdrawn: say so
+        found.append(("void_scanned", batch.voided, scan.location))
     for kind, expected, seen in found:
         version = batch.version + len(events) + 1
         events.append(
@@ -407,7 +456,9 @@ def receipt_anomalies(
         if missed:
             anomalies.append(("skipped_hop", missed[0], location))
     # By the device clocks: was the last movement before this receipt a dispatch?
-    moves = [r for r in batch.scans.values() if r.action in ("dispatch", "receive")]
+    moves = [
+        r for r in batch.scans.values() if r.action in ("dispatch", "receive") and not r.voided
+    ]
     earlier = [r for r in moves if r.occurred_at <= occurred_at]
     last = max(earlier, key=lambda r: (r.occurred_at, r.version), default=None)
     if not handed_over_by and (last is None or last.action == "receive"):
@@ -421,7 +472,7 @@ def flag_late(batch: Batch, deadline: datetime, at: datetime) -> list[Event]:
     """Past the deadline (H-1), a batch not yet received at its TPS is late; flagged once."""
     delivered = batch.delivered_at is not None and batch.delivered_at < deadline
     flagged = any(a.kind == "late" for a in batch.anomalies.values())
-    if at < deadline or delivered or flagged:
+    if at < deadline or delivered or flagged or batch.voided:
         return []
     version = batch.version + 1
     return [
@@ -448,11 +499,112 @@ def acknowledge(batch: Batch, anomaly_id: str, by: str, note: str, at: datetime)
     return [_anomaly_event(AnomalyAcknowledged, batch, anomaly_id, by, note, at)]
 
 
-def resolve(batch: Batch, anomaly_id: str, by: str, note: str, at: datetime) -> list[Event]:
-    """The anomaly is dealt with; resolving twice records nothing."""
+def resolve(
+    batch: Batch, anomaly_id: str, by: str, note: str, at: datetime, replacement: str = ""
+) -> list[Event]:
+    """The anomaly is dealt with, with a replacement batch where one was sent (its label);
+    resolving twice records nothing."""
     if _anomaly(batch, anomaly_id).status == "resolved":
         return []
-    return [_anomaly_event(AnomalyResolved, batch, anomaly_id, by, note, at)]
+    resolved = _anomaly_event(AnomalyResolved, batch, anomaly_id, by, note, at)
+    return [msgspec.structs.replace(resolved, replacement=replacement)]
+
+
+def replace_batch(batch: Batch, label: str, quantity: int | None, at: datetime) -> BatchRegistered:
+    """A new batch for the same TPS, item, ballot type and dapil, naming the one it replaces."""
+    registered = register(
+        label=label,
+        destination=batch.destination,
+        item=batch.item,
+        ballot_type=batch.ballot_type,
+        quantity=batch.planned if quantity is None else quantity,
+        dapil=batch.dapil,
+        at=at,
+    )
+    return msgspec.structs.replace(registered, replaces=batch.label)
+
+
+def void_batch(
+    batch: Batch, reason: str, by: str, at: datetime, replaced_by: str = ""
+) -> list[Event]:
+    """Withdraw the batch from the plan; voiding twice records nothing."""
+    if batch.voided:
+        return []
+    return [
+        BatchVoided(
+            originator_id=batch.id,
+            originator_version=batch.version + 1,
+            label=batch.label,
+            destination=batch.destination,
+            occurred_at=at,
+            recorded_at=at,
+            reason=reason,
+            by=by,
+            replaced_by=replaced_by,
+        )
+    ]
+
+
+def void_scan(batch: Batch, version: int, reason: str, by: str, at: datetime) -> list[Event]:
+    """Declare the scan recorded as event `version` wrong; the anomalies it raised are resolved.
+
+    The scan stays on the record. Voiding it twice records nothing.
+    """
+    found = batch.scan_at(version)
+    if found is None:
+        raise UnknownScanEventError(batch.label, version)
+    scan_id, record = found
+    if record.voided:
+        return []
+    after = settle(
+        msgspec.structs.replace(
+            batch, scans={**batch.scans, scan_id: msgspec.structs.replace(record, voided=True)}
+        )
+    )
+    live = [r for r in after.scans.values() if not r.voided]
+    events: list[Event] = [
+        ScanVoided(
+            originator_id=batch.id,
+            originator_version=batch.version + 1,
+            label=batch.label,
+            destination=batch.destination,
+            occurred_at=at,
+            recorded_at=at,
+            voids=version,
+            scan_id=scan_id,
+            reason=reason,
+            by=by,
+            location=after.location or "",
+            in_transit=after.in_transit,
+            moved_at=after.moved_at,
+            dispatched=any(r.action == "dispatch" for r in live),
+            received=any(r.action == "receive" for r in live),
+            delivered=after.delivered_at is not None,
+        )
+    ]
+    note = f"pindai dibatalkan: {reason}"
+    for anomaly_id in record.anomalies:
+        if batch.anomalies[anomaly_id].status != "resolved":
+            resolved = _anomaly_event(AnomalyResolved, batch, anomaly_id, by, note, at)
+            events.append(
+                msgspec.structs.replace(
+                    resolved, originator_version=batch.version + len(events) + 1
+                )
+            )
+    return events
+
+
+def correct_scan(
+    batch: Batch, version: int, scan: Scan, reason: str, by: str, at: datetime
+) -> list[Event]:
+    """Void the scan recorded as event `version` and record the right one in its place, naming
+    the event it corrects. A retried correction (same scan id) records nothing."""
+    if scan.scan_id in batch.scans:
+        return []
+    voided = void_scan(batch, version, reason, by, at)
+    after = evolve(batch, voided)
+    assert after is not None
+    return [*voided, *record_scan(after, msgspec.structs.replace(scan, corrects=version), at)]
 
 
 def _anomaly_event(

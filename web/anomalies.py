@@ -7,15 +7,24 @@ from litestar import post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
-from services.batches import AnomalyState
+from services.batches import AnomalyState, Replacement
 
 Officer = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
 Note = Annotated[str, msgspec.Meta(max_length=2000)]
 
 
+class ReplacementIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    quantity: Annotated[int, msgspec.Meta(ge=0, le=100_000)] | None = None  # default: as planned
+    void_original: bool = False  # withdraw the original batch (damaged, wet, wrong dapil)
+
+
 class AnomalyAction(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     by: Officer  # who acknowledges or resolves it
     note: Note = ""
+
+
+class Resolution(AnomalyAction, frozen=True, forbid_unknown_fields=True):
+    replacement: ReplacementIn | None = None  # a new batch sent in its place
 
 
 @post("/api/v1/anomalies/{anomaly_id:str}/acknowledge", name="anomaly-acknowledge",
@@ -30,7 +39,12 @@ def acknowledge_anomaly(
 @post("/api/v1/anomalies/{anomaly_id:str}/resolve", name="anomaly-resolve",
       sync_to_thread=True, status_code=200)  # fmt: skip
 def resolve_anomaly(
-    anomaly_id: FromPath[str], data: JSONBody[AnomalyAction], state: State
+    anomaly_id: FromPath[str], data: JSONBody[Resolution], state: State
 ) -> AnomalyState:
-    """It is dealt with; the board stops counting it as open. Resolving twice changes nothing."""
-    return state.batches.resolve(anomaly_id, data.by, data.note)
+    """It is dealt with; the board stops counting it as open. With `replacement`, a new batch
+    for the same TPS is registered (its label in the answer) and, if asked, the original is
+    withdrawn. Resolving twice changes nothing."""
+    replacement = None
+    if data.replacement is not None:
+        replacement = Replacement(**msgspec.structs.asdict(data.replacement))
+    return state.batches.resolve(anomaly_id, data.by, data.note, replacement)

@@ -23,6 +23,7 @@ from services.domain import (
     UnknownAnomalyError,
     UnknownLabelError,
     UnknownLocationError,
+    UnknownScanEventError,
 )
 from services.labels import LabelMisreadError
 from services.settings import Settings
@@ -30,6 +31,7 @@ from services.viewdb import open_views
 from services.wilayah import Wilayah
 from web.anomalies import acknowledge_anomaly, resolve_anomaly
 from web.board import BoardBroadcaster, board_router, follow_board_changes, row_renderer
+from web.corrections import correct_scan, void_batch, void_scan
 from web.labels import label_sheet
 from web.scans import post_scan, post_scan_queue
 from web.shipments import shipment_page
@@ -47,6 +49,7 @@ STATUS_OF_ERROR = {
     ImpossibleTimeError: 422,
     MissingDetailError: 422,
     UnknownAnomalyError: 404,
+    UnknownScanEventError: 404,
     LabelMisreadError: 422,
     ConflictError: 409,
     NoMasterDataError: 503,
@@ -155,6 +158,9 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
             shipment_page,
             acknowledge_anomaly,
             resolve_anomaly,
+            void_scan,
+            correct_scan,
+            void_batch,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
             *vendor_routers(),
         ],

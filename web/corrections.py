@@ -1,0 +1,80 @@
+"""Corrections: a scan declared wrong (void), or replaced by the right one; a batch withdrawn.
+
+Nothing is updated or deleted: each is a new event naming what it corrects.
+"""
+
+from typing import Annotated
+
+import msgspec
+from litestar import post
+from litestar.datastructures import State
+from litestar.params import FromPath, JSONBody
+
+from services.batches import ScanResult
+from services.domain import Batch, Scan
+from web.scans import ScanIn
+
+Officer = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+Version = Annotated[int, msgspec.Meta(ge=1)]
+
+
+class Void(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    by: Officer  # who declares it wrong
+    reason: Reason  # why, in words an auditor reads
+
+
+class Correction(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    by: Officer
+    reason: Reason
+    scan: ScanIn  # the scan as it should have been recorded (a new scan id)
+
+
+class BatchStanding(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a batch stands after a void."""
+
+    label: str
+    version: int
+    location: str | None
+    in_transit: bool
+    voided: str  # the reason it was withdrawn, "" if it was not
+    replaced_by: list[str]
+
+
+def standing(batch: Batch) -> BatchStanding:
+    return BatchStanding(
+        label=batch.label,
+        version=batch.version,
+        location=batch.location,
+        in_transit=batch.in_transit,
+        voided=batch.voided,
+        replaced_by=list(batch.replaced_by),
+    )
+
+
+@post("/api/v1/batches/{label:str}/events/{version:int}/void", name="scan-void",
+      sync_to_thread=True, status_code=200)  # fmt: skip
+def void_scan(
+    label: FromPath[str], version: FromPath[Version], data: JSONBody[Void], state: State
+) -> BatchStanding:
+    """Declare the scan recorded as event `version` wrong (the answer of a scan gives its
+    version). It stays on the record and no longer counts; the anomalies it raised are resolved."""
+    return standing(state.batches.void_scan(label, version, data.reason, data.by))
+
+
+@post("/api/v1/batches/{label:str}/events/{version:int}/correct", name="scan-correct",
+      sync_to_thread=True, status_code=200)  # fmt: skip
+def correct_scan(
+    label: FromPath[str], version: FromPath[Version], data: JSONBody[Correction], state: State
+) -> ScanResult:
+    """Replace the scan recorded as event `version` with `scan`, which names what it corrects."""
+    scan = Scan(**msgspec.structs.asdict(data.scan))
+    return state.batches.correct_scan(label, version, scan, data.reason, data.by)
+
+
+@post("/api/v1/batches/{label:str}/void", name="batch-void", sync_to_thread=True,
+      status_code=200)  # fmt: skip
+def void_batch(label: FromPath[str], data: JSONBody[Void], state: State) -> BatchStanding:
+    """Withdraw a batch from the plan (destroyed, lost); later scans of it are recorded and
+    flagged."""
+    return standing(state.batches.void_batch(label, data.reason, data.by))
