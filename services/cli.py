@@ -296,6 +296,11 @@ def project(args: argparse.Namespace) -> None:
 
 
 def bench(args: argparse.Namespace) -> None:
+    if args.what == "board":
+        from services.bench_board import bench_board
+
+        bench_board(args.clients, args.rate, args.probes)
+        return
     from services.bench import bench_scans
 
     bench_scans(args.count, args.concurrency, args.samples)
@@ -343,10 +348,13 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(run=check_late)
 
     p = commands.add_parser("bench", help="measure speed on a fresh demo")
-    p.add_argument("what", choices=["scans"])
+    p.add_argument("what", choices=["scans", "board"])
     p.add_argument("--count", type=int, default=3000, help="scans in the throughput run")
     p.add_argument("--concurrency", type=int, default=16, help="devices posting at once")
     p.add_argument("--samples", type=int, default=100, help="receipts timed to the board")
+    p.add_argument("--clients", type=int, default=100, help="board: open boards (SSE)")
+    p.add_argument("--rate", type=float, default=200.0, help="board: scans per second of load")
+    p.add_argument("--probes", type=int, default=60, help="board: receipts timed to every board")
     p.set_defaults(run=bench)
 
     args = parser.parse_args(argv)
