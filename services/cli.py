@@ -5,17 +5,33 @@ import asyncio
 import logging
 import signal
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
 from types import FrameType
 
+import msgspec
+import nats
 import uvicorn
 from litestar import Litestar
 
 from services.batches import Batches
 from services.board import BoardView
 from services.election import Election
+from services.ledger import (
+    CHECKPOINT_STREAM,
+    Checkpoint,
+    CheckpointFile,
+    LedgerView,
+    checkpoint_publisher,
+    count_store,
+    export_lines,
+    read_export,
+    read_store,
+    stream_checkpoints,
+    verify,
+)
 from services.masterdata import ImportRefusedError, ImportSummary, tps_csv
 from services.messaging import EmbeddedNats
 from services.plan import kit_plan
@@ -61,6 +77,16 @@ async def run_board_projection(settings: Settings, stop: asyncio.Event) -> None:
     views = open_views(settings)
     try:
         await run_projection(BoardView(views), settings, stop, notify_board_changed)
+    finally:
+        views.close()
+
+
+async def run_ledger_projection(settings: Settings, stop: asyncio.Event) -> None:
+    views = open_views(settings)
+    try:
+        ledger = LedgerView(views)
+        publish = checkpoint_publisher(ledger, settings.stream_replicas)
+        await run_projection(ledger, settings, stop, publish)
     finally:
         views.close()
 
@@ -118,6 +144,7 @@ async def run_stack(
     parts = {
         asyncio.create_task(run_relay(settings, stop), name="relay"),
         asyncio.create_task(run_board_projection(settings, stop), name="board projection"),
+        asyncio.create_task(run_ledger_projection(settings, stop), name="ledger projection"),
     }
     if simulate_rate:
         while not server.started and not serving.done():  # scans need the API listening
@@ -292,7 +319,78 @@ def relay(args: argparse.Namespace) -> None:
 
 
 def project(args: argparse.Namespace) -> None:
-    run_until_signal(run_board_projection)
+    run_until_signal(run_ledger_projection if args.projection == "ledger" else run_board_projection)
+
+
+def verify_log(args: argparse.Namespace) -> None:
+    """Recompute the hash chain and name the first event that differs; exit 1 if any does."""
+    checkpoints: list[Checkpoint] = []
+    if args.checkpoints:
+        checkpoints = msgspec.json.decode(
+            args.checkpoints.read_bytes(), type=CheckpointFile
+        ).checkpoints
+    if args.export:  # offline: the file alone, no server, no database
+        actual, expected = read_export(args.export)
+        total = len(actual)
+        source = f"berkas {args.export}"
+    else:
+        settings = Settings.from_env()
+        views = open_views(settings)
+        try:
+            ledger = LedgerView(views)
+            ledger.setup()
+            expected = ledger.entries()
+            if not args.checkpoints:
+                checkpoints = ledger.checkpoints()
+        finally:
+            views.close()
+        actual, total = read_store(settings), count_store(settings)
+        source = "penyimpanan peristiwa"
+    started = time.perf_counter()
+    report = verify(actual, expected, checkpoints, lambda n: progress("Memeriksa", n, total))
+    progress("Memeriksa", report.events, report.events)
+    seconds = time.perf_counter() - started
+    print(
+        f"{report.events:,} peristiwa dari {source} diperiksa dalam {seconds:.1f} s; "
+        f"{report.checkpoints_checked} titik periksa; kepala rantai {report.head[:16]}...".replace(
+            ",", "."
+        )
+    )
+    for finding in report.findings:
+        print(f"TIDAK UTUH: {finding.kind} pada posisi {finding.position}: {finding.detail}")
+    if report.intact:
+        print("UTUH: setiap peristiwa cocok dengan buku besar dan titik periksa.")
+    sys.exit(0 if report.intact else 1)
+
+
+def export_log(args: argparse.Namespace) -> None:
+    """Every event with its hash chain, as JSON lines an auditor verifies offline."""
+    settings = Settings.from_env()
+    count = 0
+    with args.out.open("wb") as out:
+        for line in export_lines(read_store(settings)):
+            out.write(line)
+            count += 1
+    print(f"{count:,} peristiwa ditulis ke {args.out}.".replace(",", "."))
+
+
+def save_checkpoints(args: argparse.Namespace) -> None:
+    """The ledger's checkpoints from their JetStream stream, as a file an auditor keeps."""
+    settings = Settings.from_env()
+
+    async def fetch() -> list[Checkpoint]:
+        nc = await nats.connect(settings.nats_url, connect_timeout=5, max_reconnect_attempts=0)
+        try:
+            return await stream_checkpoints(nc)
+        finally:
+            await nc.close()
+
+    checkpoints = asyncio.run(fetch())
+    file = CheckpointFile(
+        source=f"{settings.nats_url} {CHECKPOINT_STREAM}", checkpoints=checkpoints
+    )
+    args.out.write_bytes(msgspec.json.format(msgspec.json.encode(file)))
+    print(f"{len(checkpoints)} titik periksa ditulis ke {args.out}.")
 
 
 def bench(args: argparse.Namespace) -> None:
@@ -325,8 +423,19 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("relay", help="publish the event store's notifications to NATS")
     commands.choices["relay"].set_defaults(run=relay)
     p = commands.add_parser("project", help="run a projection")
-    p.add_argument("projection", choices=["board"])
+    p.add_argument("projection", choices=["board", "ledger"])
     p.set_defaults(run=project)
+
+    p = commands.add_parser("verify", help="recompute the hash chain of every event")
+    p.add_argument("--checkpoints", type=Path, help="a checkpoint file the auditor kept")
+    p.add_argument("--export", type=Path, help="offline: an export file instead of the store")
+    p.set_defaults(run=verify_log)
+    p = commands.add_parser("export", help="every event with its hash chain, as JSON lines")
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(run=export_log)
+    p = commands.add_parser("checkpoints", help="save the ledger's checkpoints from NATS")
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(run=save_checkpoints)
 
     p = commands.add_parser("import", help="import an election's TPS list (CSV, see README)")
     p.add_argument("file", type=Path)

@@ -94,7 +94,8 @@ async def project(
                 break
             fresh.append(message)
         if fresh:
-            notifications = [(position_of(m.headers[MSG_ID]), events.decode(m.data)) for m in fresh]
+            decode = getattr(projection, "decode", events.decode)  # the ledger hashes bytes
+            notifications = [(position_of(m.headers[MSG_ID]), decode(m.data)) for m in fresh]
             sequence = fresh[-1].metadata.sequence.stream
             changed = await asyncio.to_thread(projection.apply, notifications, sequence)
             applied = sequence

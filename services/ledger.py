@@ -1,0 +1,462 @@
+"""The ledger: every event hash-chained in notification order, with checkpoints an auditor keeps.
+
+Each event's hash is SHA-256 over its canonical bytes (the one codec's JSON, as the relay
+publishes it); the chain links them: chain[p] = SHA-256(chain[previous] || p || hash[p]), from 32
+zero bytes. The ledger projection keeps (position, hash, chain) as the events flow through the
+stream, and a checkpoint (position, chain) every `CHECKPOINT_EVERY` events. `verify` recomputes it
+all from the event store, or from an export file, and names the first position that differs.
+"""
+
+import asyncio
+import hashlib
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+import psycopg
+from nats.aio.client import Client
+from nats.js.api import StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+
+import events
+from services.settings import Settings
+from services.viewdb import ViewDatabase
+
+GENESIS = bytes(32)
+CHECKPOINT_EVERY = 10_000
+CHECKPOINT_SUBJECT = "lacak.ledger.checkpoint"
+CHECKPOINT_STREAM = "LACAK_LEDGER"
+
+
+def link(previous: bytes, position: int, event_hash: bytes) -> bytes:
+    return hashlib.sha256(previous + position.to_bytes(8, "big") + event_hash).digest()
+
+
+def chained(
+    entries: Iterable[tuple[int, bytes]], previous: bytes = GENESIS
+) -> Iterator[tuple[int, bytes, bytes]]:
+    """(position, canonical bytes) -> (position, event hash, chain)."""
+    sha256 = hashlib.sha256
+    for position, data in entries:
+        event_hash = sha256(data).digest()
+        previous = sha256(previous + position.to_bytes(8, "big") + event_hash).digest()
+        yield position, event_hash, previous
+
+
+class Checkpoint(msgspec.Struct, frozen=True, kw_only=True):
+    """What an auditor keeps: the chain at a position. Change any event up to it, and it fails."""
+
+    position: int
+    chain: str  # hex
+    recorded_at: datetime
+
+
+class CheckpointFile(msgspec.Struct, frozen=True, kw_only=True):
+    algorithm: str = "sha256-chain-v1"
+    source: str  # where the checkpoints came from
+    checkpoints: list[Checkpoint]
+
+
+FindingKind = Literal["changed", "removed", "inserted", "reordered", "checkpoint", "extra"]
+
+
+class Finding(msgspec.Struct, frozen=True, kw_only=True):
+    kind: FindingKind
+    position: int
+    detail: str
+
+
+def first_difference(
+    expected: Sequence[tuple[int, bytes]], actual: Sequence[tuple[int, bytes]]
+) -> Finding | None:
+    """Compare (position, event hash) as the ledger saw them with what is there now."""
+    for i in range(min(len(expected), len(actual))):
+        (p_exp, h_exp), (p_act, h_act) = expected[i], actual[i]
+        if (p_exp, h_exp) == (p_act, h_act):
+            continue
+        next_exp = expected[i + 1] if i + 1 < len(expected) else None
+        next_act = actual[i + 1] if i + 1 < len(actual) else None
+        if p_exp < p_act:
+            return Finding(kind="removed", position=p_exp, detail="peristiwa ini hilang")
+        if p_act < p_exp:
+            return Finding(kind="inserted", position=p_act, detail="peristiwa ini disisipkan")
+        if next_exp and next_act and (h_act, next_act[1]) == (next_exp[1], h_exp):
+            return Finding(
+                kind="reordered",
+                position=p_exp,
+                detail=f"ditukar dengan posisi {next_exp[0]}",
+            )
+        if next_exp and h_act == next_exp[1]:  # the rest moved up a position
+            return Finding(
+                kind="removed", position=p_exp, detail="peristiwa ini hilang, sisanya digeser"
+            )
+        if next_act and next_act[1] == h_exp:  # the rest moved down a position
+            return Finding(
+                kind="inserted", position=p_act, detail="peristiwa disisipkan, sisanya digeser"
+            )
+        return Finding(kind="changed", position=p_exp, detail="isi peristiwa ini diubah")
+    if len(actual) < len(expected):
+        return Finding(
+            kind="removed", position=expected[len(actual)][0], detail="peristiwa ini hilang"
+        )
+    return None
+
+
+def checkpoint_findings(
+    chains: dict[int, bytes], checkpoints: Iterable[Checkpoint]
+) -> list[Finding]:
+    """Every checkpoint whose chain the recomputed events no longer reach."""
+    findings = []
+    for checkpoint in checkpoints:
+        chain = chains.get(checkpoint.position)
+        if chain is None:
+            findings.append(
+                Finding(
+                    kind="checkpoint",
+                    position=checkpoint.position,
+                    detail="posisi titik periksa tidak ada lagi",
+                )
+            )
+        elif chain.hex() != checkpoint.chain:
+            findings.append(
+                Finding(
+                    kind="checkpoint",
+                    position=checkpoint.position,
+                    detail="rantai hash tidak cocok dengan titik periksa",
+                )
+            )
+    return findings
+
+
+# The event store, read directly: the fastest way through millions of rows, and what an auditor
+# with a copy of the database would do.
+
+
+def read_store(settings: Settings, batch: int = 5000) -> Iterator[tuple[int, bytes]]:
+    """(notification id, stored bytes) in order, straight from the event store's table."""
+    if settings.postgres:
+        with psycopg.connect(settings.postgres_conninfo) as connection:
+            with connection.cursor(name="ledger_read") as cursor:
+                cursor.itersize = batch
+                cursor.execute("SELECT notification_id, state FROM batches_events ORDER BY 1")
+                for position, state in cursor:
+                    yield position, bytes(state)
+        return
+    path = Path(settings.store["SQLITE_DBNAME"])
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        cursor = connection.execute("SELECT rowid, state FROM stored_events ORDER BY rowid")
+        while rows := cursor.fetchmany(batch):
+            yield from rows
+    finally:
+        connection.close()
+
+
+def count_store(settings: Settings) -> int:
+    """How many events the store holds (for a progress bar)."""
+    if settings.postgres:
+        with psycopg.connect(settings.postgres_conninfo) as connection:
+            return connection.execute("SELECT count(*) FROM batches_events").fetchone()[0]
+    path = Path(settings.store["SQLITE_DBNAME"])
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
+        return connection.execute("SELECT count(*) FROM stored_events").fetchone()[0]
+
+
+def canonical(data: bytes) -> bytes:
+    """The codec's own bytes of a stored event (they differ only if written by older code)."""
+    return events.encode(events.decode(data))
+
+
+class LedgerEntry(msgspec.Struct, frozen=True, array_like=True):
+    position: int
+    event_hash: str
+    chain: str
+
+
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS ledger_entries (
+        position BIGINT PRIMARY KEY,
+        event_hash TEXT NOT NULL,
+        chain TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS ledger_checkpoints (
+        position BIGINT PRIMARY KEY,
+        chain TEXT NOT NULL,
+        recorded_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS projection_tracking (
+        projection TEXT PRIMARY KEY,
+        position BIGINT NOT NULL,
+        stream_sequence BIGINT NOT NULL,
+        applied BIGINT NOT NULL)""",
+)
+
+
+class LedgerView:
+    """The ledger projection: hashes the stream's bytes as they come, in notification order."""
+
+    name = "ledger"
+
+    def __init__(
+        self,
+        db: ViewDatabase,
+        checkpoint_every: int = CHECKPOINT_EVERY,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ):
+        self.db = db
+        self.checkpoint_every = checkpoint_every
+        self.clock = clock
+
+    @staticmethod
+    def decode(data: bytes) -> bytes:
+        """The ledger hashes the message's bytes as they are."""
+        return data
+
+    def setup(self) -> None:
+        self.db.create(SCHEMA)
+        with self.db.transaction() as cursor:
+            cursor.execute(
+                "INSERT INTO projection_tracking (projection, position, stream_sequence, applied) "
+                "VALUES (?, 0, 0, 0) ON CONFLICT (projection) DO NOTHING",
+                (self.name,),
+            )
+
+    def stream_sequence(self) -> int:
+        rows = self.db.query(
+            "SELECT stream_sequence FROM projection_tracking WHERE projection = ?", (self.name,)
+        )
+        return rows[0][0] if rows else 0
+
+    def apply(self, notifications: Sequence[tuple[int, bytes]], stream_sequence: int) -> set[str]:
+        """Chain the notifications past the stored position; the checkpoints made (positions)."""
+        with self.db.transaction() as cursor:
+            cursor.execute(
+                "UPDATE projection_tracking SET applied = applied WHERE projection = ? "
+                "RETURNING position",
+                (self.name,),
+            )
+            (position,) = cursor.fetchone()
+            fresh = [(p, data) for p, data in notifications if p > position]
+            made: set[str] = set()
+            if fresh:
+                cursor.execute("SELECT chain FROM ledger_entries WHERE position = ?", (position,))
+                row = cursor.fetchone()
+                previous = bytes.fromhex(row[0]) if row else GENESIS
+                entries = list(chained(fresh, previous))
+                cursor.executemany(
+                    "INSERT INTO ledger_entries (position, event_hash, chain) VALUES (?, ?, ?)",
+                    [(p, h.hex(), c.hex()) for p, h, c in entries],
+                )
+                at = self.clock().isoformat()
+                checkpoints = first_per_block(
+                    [(p, c.hex(), at) for p, _, c in entries], position, self.checkpoint_every
+                )
+                if checkpoints:
+                    cursor.executemany(
+                        "INSERT INTO ledger_checkpoints (position, chain, recorded_at) "
+                        "VALUES (?, ?, ?)",
+                        checkpoints,
+                    )
+                    made = {str(p) for p, _, _ in checkpoints}
+                position = entries[-1][0]
+            cursor.execute(
+                "UPDATE projection_tracking SET position = ?, stream_sequence = ?, "
+                "applied = applied + ? WHERE projection = ?",
+                (position, stream_sequence, len(fresh), self.name),
+            )
+        return made
+
+    def checkpoint(self, position: int) -> Checkpoint:
+        [(chain, at)] = self.db.query(
+            "SELECT chain, recorded_at FROM ledger_checkpoints WHERE position = ?", (position,)
+        )
+        return Checkpoint(position=position, chain=chain, recorded_at=datetime.fromisoformat(at))
+
+    def checkpoints(self) -> list[Checkpoint]:
+        rows = self.db.query(
+            "SELECT position, chain, recorded_at FROM ledger_checkpoints ORDER BY position"
+        )
+        return [
+            Checkpoint(position=p, chain=c, recorded_at=datetime.fromisoformat(at))
+            for p, c, at in rows
+        ]
+
+    def entries(self) -> list[tuple[int, bytes]]:
+        """(position, event hash) as the ledger recorded them."""
+        rows = self.db.query("SELECT position, event_hash FROM ledger_entries ORDER BY position")
+        return [(p, bytes.fromhex(h)) for p, h in rows]
+
+    def applied(self) -> int:
+        rows = self.db.query(
+            "SELECT applied FROM projection_tracking WHERE projection = ?", (self.name,)
+        )
+        return rows[0][0]
+
+
+def first_per_block(
+    candidates: list[tuple[int, str, str]], after: int, every: int
+) -> list[tuple[int, str, str]]:
+    """One checkpoint per block of `every` positions: the first position past `after` in it."""
+    chosen, block = [], after // every
+    for candidate in candidates:
+        if candidate[0] // every > block:
+            block = candidate[0] // every
+            chosen.append(candidate)
+    return chosen
+
+
+class Report(msgspec.Struct, kw_only=True):
+    events: int
+    last_position: int
+    head: str  # the chain at the last position, hex
+    findings: list[Finding]
+    checkpoints_checked: int
+    compared_with_ledger: bool
+
+    @property
+    def intact(self) -> bool:
+        return not self.findings
+
+
+def verify(
+    actual: Iterable[tuple[int, bytes]],
+    expected: Sequence[tuple[int, bytes]] | None,
+    checkpoints: Sequence[Checkpoint],
+    progress: Callable[[int], None] | None = None,
+) -> Report:
+    """Chain `actual` (position, bytes), compare each event's hash with `expected` (the ledger's),
+    and the chain with every checkpoint; name the first difference and every failed checkpoint."""
+    known = dict(expected) if expected is not None else {}
+    wanted = {c.position for c in checkpoints}
+    sha256 = hashlib.sha256
+    hashes: list[tuple[int, bytes]] = []
+    chains: dict[int, bytes] = {}
+    chain = GENESIS
+    for n, (position, data) in enumerate(actual, 1):
+        event_hash = sha256(data).digest()
+        seen = known.get(position)
+        if seen is not None and seen != event_hash and sha256(canonical(data)).digest() == seen:
+            event_hash = seen  # stored by older code: the same event in the codec's bytes
+        chain = sha256(chain + position.to_bytes(8, "big") + event_hash).digest()
+        hashes.append((position, event_hash))
+        if position in wanted:
+            chains[position] = chain
+        if progress is not None and n % 50_000 == 0:
+            progress(n)
+    findings = []
+    if expected is not None:
+        difference = first_difference(expected, hashes)
+        if difference is not None:
+            findings.append(difference)
+        elif len(hashes) > len(expected):
+            findings.append(
+                Finding(
+                    kind="extra",
+                    position=hashes[len(expected)][0],
+                    detail="sesudah posisi terakhir buku besar (belum tercatat, atau disisipkan)",
+                )
+            )
+    findings += checkpoint_findings(chains, checkpoints)
+    return Report(
+        events=len(hashes),
+        last_position=hashes[-1][0] if hashes else 0,
+        head=chain.hex(),
+        findings=findings,
+        checkpoints_checked=len(checkpoints),
+        compared_with_ledger=expected is not None,
+    )
+
+
+class ExportLine(msgspec.Struct, frozen=True, kw_only=True):
+    """One line of an export file: the event in the codec's bytes, with its ledger hashes."""
+
+    position: int
+    event_hash: str
+    chain: str
+    event: msgspec.Raw
+
+
+def export_lines(stored: Iterable[tuple[int, bytes]]) -> Iterator[bytes]:
+    """JSON lines of the event store: each event in canonical bytes, with its hash and chain."""
+    encoder = msgspec.json.Encoder()
+    entries = ((position, canonical(data)) for position, data in stored)
+    previous = GENESIS
+    sha256 = hashlib.sha256
+    for position, data in entries:
+        event_hash = sha256(data).digest()
+        previous = sha256(previous + position.to_bytes(8, "big") + event_hash).digest()
+        line = ExportLine(
+            position=position,
+            event_hash=event_hash.hex(),
+            chain=previous.hex(),
+            event=msgspec.Raw(data),
+        )
+        yield encoder.encode(line) + b"\n"
+
+
+def read_export(path: Path) -> tuple[list[tuple[int, bytes]], list[tuple[int, bytes]]]:
+    """An export file as (position, event bytes) to recompute and (position, hash) it claims."""
+    decoder = msgspec.json.Decoder(ExportLine)
+    actual, claimed = [], []
+    with path.open("rb") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                entry = decoder.decode(line)
+            except msgspec.DecodeError as error:
+                raise ValueError(f"baris {number}: {error}") from None
+            actual.append((entry.position, bytes(entry.event)))
+            claimed.append((entry.position, bytes.fromhex(entry.event_hash)))
+    return actual, claimed
+
+
+async def ensure_checkpoint_stream(nc: Client, replicas: int = 1) -> None:
+    """The checkpoints' own stream: kept apart from the events, so a copy survives either."""
+    js = nc.jetstream()
+    try:
+        await js.stream_info(CHECKPOINT_STREAM)
+    except NotFoundError:
+        await js.add_stream(
+            StreamConfig(
+                name=CHECKPOINT_STREAM,
+                subjects=[CHECKPOINT_SUBJECT],
+                storage=StorageType.FILE,
+                num_replicas=replicas,
+            )
+        )
+
+
+def checkpoint_publisher(
+    view: LedgerView, replicas: int = 1
+) -> Callable[[Client, set[str]], Awaitable[None]]:
+    """After the ledger commits checkpoints, publish each to the checkpoint stream (once)."""
+
+    async def publish(nc: Client, positions: set[str]) -> None:
+        await ensure_checkpoint_stream(nc, replicas)
+        js = nc.jetstream()
+        for position in sorted(positions, key=int):
+            checkpoint = await asyncio.to_thread(view.checkpoint, int(position))
+            await js.publish(
+                CHECKPOINT_SUBJECT,
+                msgspec.json.encode(checkpoint),
+                stream=CHECKPOINT_STREAM,
+                headers={"Nats-Msg-Id": f"ledger:{position}"},
+            )
+
+    return publish
+
+
+async def stream_checkpoints(nc: Client) -> list[Checkpoint]:
+    """Every checkpoint in the checkpoint stream, in order."""
+    js = nc.jetstream()
+    try:
+        info = await js.stream_info(CHECKPOINT_STREAM)
+    except NotFoundError:
+        return []
+    checkpoints = []
+    for sequence in range(info.state.first_seq, info.state.last_seq + 1):
+        message = await js.get_msg(CHECKPOINT_STREAM, sequence)
+        checkpoints.append(msgspec.json.decode(message.data, type=Checkpoint))
+    return sorted(checkpoints, key=lambda c: c.position)

@@ -1,0 +1,175 @@
+"""Tamper evidence: events changed, deleted, inserted or swapped straight in the database are
+named by position, on SQLite and PostgreSQL; offline from an export file too."""
+
+import asyncio
+import sqlite3
+import uuid
+from datetime import UTC, datetime
+
+import msgspec
+import psycopg
+import pytest
+
+import events
+from services.batches import Batches
+from services.cli import main
+from services.domain import Scan
+from services.ledger import LedgerView, checkpoint_publisher, read_store
+from services.plan import kit_plan
+from services.projector import run_projection
+from services.relay import run_relay
+from services.serang import kabupaten_serang
+from services.settings import Settings
+from services.viewdb import open_views
+from tests.integration.test_relay_and_board import wait_for
+
+SERANG = kabupaten_serang()
+TPS = msgspec.structs.replace(SERANG, tps=SERANG.tps[:4])
+CHECKPOINT_EVERY = 20
+
+
+def record_history(settings: Settings) -> int:
+    """Batches of 4 TPS, each dispatched and received at its kecamatan: about 80 events."""
+    batches = Batches(settings.store, wilayah=SERANG)
+    plans = kit_plan(TPS)
+    batches.register(plans)
+    at = datetime(2024, 2, 10, 1, tzinfo=UTC)
+    for plan in plans:
+        kecamatan = SERANG.kecamatan_of_tps(plan.destination)
+        for action, location in (("dispatch", "36.04"), ("receive", kecamatan)):
+            scan_id = str(uuid.uuid4())
+            batches.scan(Scan(scan_id=scan_id, label=plan.label, action=action,
+                              location=location, occurred_at=at))  # fmt: skip
+    last = batches.recorder.max_notification_id()
+    batches.close()
+    return last
+
+
+async def ledger_through_the_stream(settings: Settings, last: int) -> None:
+    """Relay and ledger projection on real NATS, until the ledger has every event."""
+    views = open_views(settings)
+    ledger = LedgerView(views, checkpoint_every=CHECKPOINT_EVERY)
+    ledger.setup()
+    stop = asyncio.Event()
+    parts = [
+        asyncio.create_task(run_relay(settings, stop)),
+        asyncio.create_task(run_projection(ledger, settings, stop, checkpoint_publisher(ledger))),
+    ]
+    try:
+        await wait_for(lambda: ledger.applied() == last)
+    finally:
+        stop.set()
+        await asyncio.gather(*parts)
+        views.close()
+
+
+@pytest.fixture
+def history(settings: Settings, store_env, monkeypatch) -> int:
+    for key, value in store_env.items():
+        monkeypatch.setenv(key, value)
+    last = record_history(settings)
+    asyncio.run(ledger_through_the_stream(settings, last))
+    return last
+
+
+def verify_says(capsys, *args: str) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as exit_:
+        main(["verify", *args])
+    return exit_.value.code, capsys.readouterr().out
+
+
+class Tamper:
+    """Direct SQL on the event store's table, as someone with database access could."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        if settings.postgres:
+            self.table, self.id = "batches_events", "notification_id"
+            self.connection = psycopg.connect(settings.postgres_conninfo, autocommit=True)
+        else:
+            self.table, self.id = "stored_events", "rowid"
+            self.connection = sqlite3.connect(settings.store["SQLITE_DBNAME"], isolation_level=None)
+
+    def run(self, sql: str, params=()) -> None:
+        sql = sql.format(table=self.table, id=self.id)
+        if self.settings.postgres:
+            sql = sql.replace("?", "%s")
+        self.connection.execute(sql, params)
+
+    def state(self, position: int) -> bytes:
+        sql = f"SELECT state FROM {self.table} WHERE {self.id} = {int(position)}"
+        return bytes(self.connection.execute(sql).fetchone()[0])
+
+    def move(self, old: int, new: int) -> None:
+        self.run("UPDATE {table} SET {id} = ? WHERE {id} = ?", (new, old))
+
+
+def test_an_untouched_store_verifies_against_the_ledger_and_its_checkpoints(history, capsys):
+    code, out = verify_says(capsys)
+    assert code == 0, out
+    assert "UTUH" in out and f"{history} peristiwa" in out.replace(".", "")
+
+
+def test_a_changed_event_is_named_by_its_position(settings, history, capsys):
+    tamper = Tamper(settings)
+    event = events.decode(tamper.state(40))
+    forged = msgspec.structs.replace(event, occurred_at=datetime(2024, 2, 1, tzinfo=UTC))
+    tamper.run("UPDATE {table} SET state = ? WHERE {id} = 40", (events.encode(forged),))
+    code, out = verify_says(capsys)
+    assert code == 1
+    assert "TIDAK UTUH: changed pada posisi 40" in out
+    assert f"checkpoint pada posisi {2 * CHECKPOINT_EVERY}" in out  # the checkpoints break too
+
+
+def test_a_deleted_event_is_named_by_its_position(settings, history, capsys):
+    Tamper(settings).run("DELETE FROM {table} WHERE {id} = 33")
+    code, out = verify_says(capsys)
+    assert (code, "TIDAK UTUH: removed pada posisi 33" in out) == (1, True), out
+
+
+def test_an_inserted_event_is_named_by_its_position(settings, history, capsys):
+    tamper = Tamper(settings)
+    for position in range(history, 24, -1):  # make room at 25, as a forger would
+        tamper.move(position, position + 1)
+    forged = events.decode(tamper.state(26))
+    forged = msgspec.structs.replace(forged, originator_id=uuid.uuid4(), originator_version=1)
+    tamper.run(
+        "INSERT INTO {table} ({id}, originator_id, originator_version, topic, state) "
+        "VALUES (25, ?, 1, ?, ?)",
+        (str(forged.originator_id) if not tamper.settings.postgres else forged.originator_id,
+         "events.batch:BatchReceived", events.encode(forged)),
+    )  # fmt: skip
+    code, out = verify_says(capsys)
+    assert (code, "TIDAK UTUH: inserted pada posisi 25" in out) == (1, True), out
+
+
+def test_two_swapped_events_are_named_as_reordered(settings, history, capsys):
+    tamper = Tamper(settings)
+    tamper.move(50, -1)
+    tamper.move(51, 50)
+    tamper.move(-1, 51)
+    code, out = verify_says(capsys)
+    assert (code, "TIDAK UTUH: reordered pada posisi 50" in out) == (1, True), out
+
+
+def test_an_export_verifies_offline_and_a_change_in_it_is_named(
+    settings, history, capsys, tmp_path
+):
+    export, checkpoints = tmp_path / "log.jsonl", tmp_path / "checkpoints.json"
+    main(["export", "--out", str(export)])
+    main(["checkpoints", "--out", str(checkpoints)])
+    assert f"{history // CHECKPOINT_EVERY} titik periksa" in capsys.readouterr().out
+    offline = ["--export", str(export), "--checkpoints", str(checkpoints)]
+    code, out = verify_says(capsys, *offline)
+    assert code == 0, out
+    lines = export.read_bytes().splitlines(keepends=True)
+    lines[29] = lines[29].replace(b'"label":"', b'"label":"X', 1)  # position 30
+    export.write_bytes(b"".join(lines))
+    code, out = verify_says(capsys, *offline)
+    assert (code, "TIDAK UTUH: changed pada posisi 30" in out) == (1, True), out
+    assert f"checkpoint pada posisi {2 * CHECKPOINT_EVERY}" in out
+
+
+def test_the_store_is_read_in_notification_order(settings, history):
+    positions = [position for position, _ in read_store(settings)]
+    assert positions == sorted(positions) and len(positions) == history

@@ -1,0 +1,76 @@
+"""The ledger's comparison: which position changed, went missing, was inserted or reordered."""
+
+import hashlib
+from datetime import UTC, datetime
+
+from services.ledger import Checkpoint, chained, checkpoint_findings, first_difference, verify
+
+EVENTS = [(p, f'{{"n":{p}}}'.encode()) for p in range(1, 11)]
+
+
+def hashes(entries):
+    return [(p, hashlib.sha256(data).digest()) for p, data in entries]
+
+
+LEDGER = hashes(EVENTS)
+
+
+def found(actual_entries):
+    difference = first_difference(LEDGER, hashes(actual_entries))
+    return difference and (difference.kind, difference.position)
+
+
+def test_untouched_events_match_the_ledger():
+    assert found(EVENTS) is None
+
+
+def test_a_changed_event_is_named_by_its_position():
+    tampered = [*EVENTS[:4], (5, b'{"n":500}'), *EVENTS[5:]]
+    assert found(tampered) == ("changed", 5)
+
+
+def test_a_removed_event_is_named_whether_or_not_the_rest_were_renumbered():
+    assert found(EVENTS[:6] + EVENTS[7:]) == ("removed", 7)
+    renumbered = EVENTS[:6] + [(p - 1, data) for p, data in EVENTS[7:]]
+    assert found(renumbered) == ("removed", 7)
+    assert found(EVENTS[:-1]) == ("removed", 10)
+
+
+def test_an_inserted_event_is_named_whether_or_not_the_rest_were_renumbered():
+    forged = (3, b'{"n":"palsu"}')
+    renumbered = [*EVENTS[:2], forged, *[(p + 1, data) for p, data in EVENTS[2:]]]
+    assert found(renumbered) == ("inserted", 3)
+    gap = [e for e in EVENTS if e[0] != 4]
+    ledger_with_gap = hashes(gap)  # PostgreSQL ids may have gaps; a forged row may fill one
+    difference = first_difference(ledger_with_gap, hashes(sorted([*gap, (4, b"{}")])))
+    assert (difference.kind, difference.position) == ("inserted", 4)
+
+
+def test_two_swapped_events_are_named_as_reordered():
+    swapped = [*EVENTS[:3], (4, EVENTS[4][1]), (5, EVENTS[3][1]), *EVENTS[5:]]
+    assert found(swapped) == ("reordered", 4)
+
+
+def test_a_checkpoint_the_recomputed_chain_no_longer_reaches_is_named():
+    chain = {p: c for p, _, c in chained(EVENTS)}
+    at = datetime(2024, 2, 13, tzinfo=UTC)
+    good = Checkpoint(position=5, chain=chain[5].hex(), recorded_at=at)
+    bad = Checkpoint(position=8, chain="00" * 32, recorded_at=at)
+    gone = Checkpoint(position=99, chain=chain[10].hex(), recorded_at=at)
+    assert [(f.kind, f.position) for f in checkpoint_findings(chain, [good, bad, gone])] == [
+        ("checkpoint", 8),
+        ("checkpoint", 99),
+    ]
+
+
+def test_verify_finds_a_rewritten_history_by_its_checkpoints_even_with_a_rewritten_ledger():
+    at = datetime(2024, 2, 13, tzinfo=UTC)
+    chain = {p: c for p, _, c in chained(EVENTS)}
+    kept = [Checkpoint(position=p, chain=chain[p].hex(), recorded_at=at) for p in (3, 6, 10)]
+    rewritten = [*EVENTS[:4], (5, b'{"n":"lain"}'), *EVENTS[5:]]
+    report = verify(rewritten, hashes(rewritten), kept)  # the attacker redid the ledger too
+    assert [(f.kind, f.position) for f in report.findings] == [
+        ("checkpoint", 6),
+        ("checkpoint", 10),
+    ]
+    assert verify(EVENTS, LEDGER, kept).intact
