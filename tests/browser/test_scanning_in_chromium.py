@@ -136,6 +136,62 @@ def test_a_receipt_with_a_shortage_from_the_form_answers_with_a_warning(
     page.screenshot(path=artifacts / "scan-desktop-1280x800.png", full_page=True)
 
 
+def test_at_the_gudang_a_box_is_packed_with_its_planned_count_and_sealed_with_typed_numbers(
+    live_lacak, page: Page
+):
+    seed(live_lacak)
+    box = HOME[0]
+    page.goto(live_lacak.base_url + "/pindai")
+    start_session(page, mode="kemas", location="36.04", officer="Rina")
+    scan_one(page, box.label)  # no count typed: the plan's
+    result = page.locator("#scan-result")
+    expect(result).to_have_attribute("data-status", "ok")
+    expect(result).to_contain_text(f"Kotak {box.label} dicatat dikemas")
+
+    page.locator("#scan-form [name=quantity]").fill(str(box.quantity + 3))
+    page.locator("#scan-input").click()
+    scan_one(page, HOME[1].label)
+    expect(result).to_have_attribute("data-status", "warning")
+    expect(result).to_contain_text("JUMLAH LEBIH")
+
+    page.get_by_role("button", name="Ubah").click()
+    start_session(page, mode="segel")
+    scan_one(page, box.label)  # a seal needs its numbers: the label waits for them
+    expect(page.locator("#scan-form [name=seals]")).to_be_focused()
+    expect(result).to_contain_text(f"Ketik nomor segel untuk {box.label}")
+    page.keyboard.type("SG-0001, SG-0002")
+    page.keyboard.press("Enter")
+    expect(result).to_have_attribute("data-status", "ok")
+    expect(result).to_contain_text(f"Kotak {box.label} dicatat disegel")
+    expect(page.locator("#scan-input")).to_be_focused()
+
+
+def test_a_hand_to_hand_handover_and_a_return_up_the_chain_are_recorded_without_a_truck(
+    live_lacak, page: Page
+):
+    seed(live_lacak)
+    box = HOME[0]
+    desa = HOME_TPS.desa
+    page.goto(live_lacak.base_url + "/pindai")
+    start_session(page, mode="serah", location=desa, officer="Sari (PPS)",
+                  handed_over_by="Dedi (PPK)", witness="Ani")  # fmt: skip
+    scan_one(page, box.label)
+    result = page.locator("#scan-result")
+    expect(result).to_contain_text("dicatat diterima di Desa")
+    expect(result).not_to_contain_text("TANPA PENGIRIMAN")  # the handover is its release
+
+    page.get_by_role("button", name="Ubah").click()
+    page.locator("input[name=mode][value=kembalikan]").check()
+    page.locator("#scan-session [name=location]").fill(HOME_TPS.code)
+    page.locator("#scan-session [name=to]").fill("")
+    page.locator("#scan-session [name=location]").dispatch_event("change")
+    expect(page.locator("#scan-session [name=to]")).to_have_value(desa)  # one level up
+    start_session(page)
+    scan_one(page, box.label)
+    expect(result).to_have_attribute("data-status", "ok")
+    expect(result).to_contain_text(f"Kotak {box.label} dicatat keluar dari TPS 001")
+
+
 def test_a_scan_made_without_a_connection_waits_in_the_queue_and_is_sent_when_back_online(
     live_lacak, page: Page
 ):

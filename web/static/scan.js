@@ -274,6 +274,12 @@
     showModeFields(currentMode());
   }
 
+  // A return goes one level up from where it is scanned, unless the officer says otherwise.
+  function defaultReturn() {
+    field("to").value = parentOf(field("location").value.trim());
+    showPlace(field("to"));
+  }
+
   // ---- one scan -----------------------------------------------------------------------------
   const scanField = (name) => scanForm.elements.namedItem(name);
 
@@ -619,16 +625,16 @@
   sessionForm.addEventListener("change", (event) => {
     if (event.target.name === "mode") {
       showModeFields(event.target.value);
-      if (event.target.value === "kembalikan" && !field("to").value) {
-        field("to").value = parentOf(field("location").value.trim());
-        showPlace(field("to"));
-      }
+      if (event.target.value === "kembalikan" && !field("to").value) defaultReturn();
     }
   });
   for (const name of ["location", "to"]) {
     field(name).addEventListener("input", (event) => suggestPlaces(event.target.value));
     field(name).addEventListener("change", (event) => showPlace(event.target));
   }
+  field("location").addEventListener("change", () => {
+    if (currentMode() === "kembalikan" && !field("to").value) defaultReturn();
+  });
   scanForm.addEventListener("submit", submitScan);
   scanInput.addEventListener("keydown", unlockSound, { once: true });
   scanForm.addEventListener("change", (event) => {
