@@ -216,8 +216,11 @@ def test_on_a_phone_the_scan_and_load_screens_fit_the_screen(
     seed(live_lacak)
     phone_page.goto(live_lacak.base_url + "/pindai")
     phone_page.screenshot(path=artifacts / "scan-session-phone-390x844.png", full_page=True)
-    start_session(phone_page, mode="kirim", location="36.04", officer="Rina", to=KECAMATAN,
-                  surat_jalan=SURAT_JALAN)  # fmt: skip
+    # A place may be typed by its name instead of its code.
+    start_session(phone_page, mode="kirim", location="36.04", officer="Rina",
+                  to="Kec. Kramatwatu", surat_jalan=SURAT_JALAN)  # fmt: skip
+    expect(phone_page.locator("#session-summary")).to_contain_text("ke Kec. Kramatwatu")
+    assert phone_page.locator("#scan-session [name=to]").input_value() == KECAMATAN
     scan_one(phone_page, HOME[0].label)
     expect(phone_page.locator("#scan-result")).to_have_attribute("data-status", "ok")
     scan_one(phone_page, misread(HOME[1].label))

@@ -144,6 +144,17 @@
     }, 200);
   }
 
+  // A name typed instead of a code: the place it names, if it names exactly one.
+  async function codeOfName(text) {
+    const response = await fetch(`/api/v1/places?q=${encodeURIComponent(text)}`);
+    if (!response.ok) return null;
+    const found = await response.json();
+    const exact = found.filter((p) => p.name.toLowerCase() === text.toLowerCase());
+    const only = exact.length === 1 ? exact[0] : found.length === 1 ? found[0] : null;
+    if (only) placeNames.set(only.code, only.name);
+    return only ? only.code : null;
+  }
+
   async function showPlace(input) {
     const output = sessionForm.querySelector(`[data-place-of="${input.name}"]`);
     if (!output) return;
@@ -153,7 +164,11 @@
       return;
     }
     try {
-      const name = await placeName(code);
+      if ((await placeName(code)) === null && /[a-z]/i.test(code)) {
+        const named = await codeOfName(code);
+        if (named) input.value = named;
+      }
+      const name = await placeName(input.value.trim());
       output.textContent = name ? `✓ ${name}` : "✗ kode wilayah tidak dikenal";
       output.className = name ? "place-ok" : "place-unknown";
     } catch {
@@ -215,6 +230,7 @@
 
   async function startSession(event) {
     event.preventDefault();
+    await Promise.all(["location", "to"].map((name) => showPlace(field(name))));
     const values = readSession();
     const problems = [];
     if (!MODES[values.mode]) problems.push("Pilih tindakan.");
