@@ -135,6 +135,11 @@ def test_a_receipt_with_a_shortage_from_the_form_answers_with_a_warning(
     expect(page.locator("#scan-form input[name=reasons][value=kurang]")).not_to_be_checked()
     page.screenshot(path=artifacts / "scan-desktop-1280x800.png", full_page=True)
 
+    page.reload()  # the session and its list are kept on the device
+    expect(page.locator("#scan-panel")).to_be_visible()
+    expect(page.locator("#session-summary")).to_contain_text("Terima · Kec. Kramatwatu")
+    expect(page.locator("#scan-list li.st-warning")).to_contain_text("JUMLAH KURANG")
+
 
 def test_at_the_gudang_a_box_is_packed_with_its_planned_count_and_sealed_with_typed_numbers(
     live_lacak, page: Page

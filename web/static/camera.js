@@ -99,6 +99,7 @@
   function send(code) {
     say(`Terbaca: ${code}`);
     input.value = code;
+    input.dataset.source = "camera"; // the scan screen leaves the phone's keyboard closed
     input.form.requestSubmit();
   }
 

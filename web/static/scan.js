@@ -348,7 +348,10 @@
     pendingLabel = "";
     const body = scanBody(label);
     scanForm.reset(); // the per-box details were for this box only
-    scanInput.focus();
+    // Back to the input for the next scan; but a phone scanning with its camera would pop up
+    // its keyboard over the picture, so there the focus stays where it was.
+    if (scanInput.dataset.source !== "camera") scanInput.focus();
+    delete scanInput.dataset.source;
     if (session.mode === "kemas" && body.quantity === undefined) {
       const planned = await plannedQuantity(body);
       if (planned === null) return;
