@@ -62,6 +62,7 @@ async def load_screen(
             "surat_jalan": sj,
             "stage": tahap,
             "prefill": prefill(tahap, sent),
+            **reconciliation(lines, state.wilayah),
         },
     )
 

@@ -121,6 +121,7 @@ def test_the_arrival_screen_knows_where_the_load_goes_and_shows_what_is_missing(
     lines = client.get("/muatan/rekap", params={"sj": SURAT_JALAN}).text
     assert "1 lengkap" in lines and "1 belum diterima" in lines
     assert PLANS[1].label in lines
+    assert lines.strip() in page.text  # the page starts with the rows it swaps in later
 
 
 def test_the_loading_screen_brings_back_the_truck_of_a_load_already_started(lacak):
