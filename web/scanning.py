@@ -111,12 +111,6 @@ def label_info(state: State, label: FromPath[str]) -> LabelInfo:
     )
 
 
-scanning_router = Router(
-    path="/",
-    route_handlers=[scan_screen, load_screen, load_lines, places, place_by_code, label_info],
-)
-
-
 def screen_context(wilayah: Wilayah) -> dict[str, object]:
     return {"kabupaten": wilayah.code, "kabupaten_name": wilayah.name}
 
@@ -134,3 +128,9 @@ def prefill(stage: Stage, sent: ShipmentLine | None) -> dict[str, str]:
         "driver": sent.driver or "",
         "officer": sent.released_by or "",
     }
+
+
+scanning_router = Router(
+    path="/",
+    route_handlers=[scan_screen, load_screen, load_lines, places, place_by_code, label_info],
+)

@@ -332,7 +332,7 @@
 
   async function submitScan(event) {
     event.preventDefault();
-    const typed = scanInput.value.trim();
+    const typed = scanInput.value.replace(/\s+/g, ""); // "3604 00M7 7" as typed by hand
     scanInput.value = "";
     const label = typed || pendingLabel;
     if (!session || !label) {
