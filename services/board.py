@@ -20,6 +20,7 @@ from events import (
     Event,
 )
 from events.batch import BatchEvent
+from services.domain import batch_id as batch_id_of
 from services.viewdb import Cursor, ViewDatabase
 
 Stage = Literal["planned", "dispatched", "received"]
@@ -330,6 +331,15 @@ class BoardView:
             params.append(desa.replace(".", "") + "%")
         rows = self.db.query(sql + " ORDER BY label", params)
         return [BatchLabel(*row) for row in rows]
+
+    def label(self, label: str) -> BatchLabel | None:
+        """One registered batch by its canonical label, or None."""
+        rows = self.db.query(
+            "SELECT label, destination, item, ballot_type, quantity, dapil FROM batch_labels "
+            "WHERE batch_id = ?",
+            (str(batch_id_of(label)),),  # the primary key: the id is derived from the label
+        )
+        return BatchLabel(*rows[0]) if rows else None
 
     def shipment(self, surat_jalan: str) -> list[ShipmentLine]:
         """Every batch sent or received under one surat jalan, by label."""

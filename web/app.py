@@ -33,6 +33,7 @@ from web.anomalies import acknowledge_anomaly, resolve_anomaly
 from web.board import BoardBroadcaster, board_router, follow_board_changes, row_renderer
 from web.corrections import correct_scan, void_batch, void_scan
 from web.labels import label_sheet
+from web.scanning import scanning_router
 from web.scans import post_scan, post_scan_queue
 from web.shipments import shipment_page
 
@@ -41,6 +42,9 @@ NODE_MODULES = HERE / "node_modules"
 VENDOR = {
     "htmx": NODE_MODULES / "htmx.org" / "dist",
     "htmx-ext-sse": NODE_MODULES / "htmx-ext-sse" / "dist",
+    # Camera scanning where the browser has no BarcodeDetector: the polyfill and its wasm.
+    "barcode-detector": NODE_MODULES / "barcode-detector" / "dist" / "iife",
+    "zxing-wasm": NODE_MODULES / "zxing-wasm" / "dist" / "reader",
 }
 
 STATUS_OF_ERROR = {
@@ -161,6 +165,7 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
             void_scan,
             correct_scan,
             void_batch,
+            scanning_router,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
             *vendor_routers(),
         ],

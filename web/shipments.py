@@ -9,7 +9,19 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
+from services.board import ShipmentLine
 from services.wilayah import Wilayah
+
+
+def reconciliation(lines: list[ShipmentLine], wilayah: Wilayah) -> dict[str, object]:
+    """What `_shipment_lines.html` shows: each line with its status, and the tally."""
+    arrived = any(line.received_at for line in lines)
+    statuses = [line.status(arrived) for line in lines]
+    return {
+        "rows": list(zip(lines, statuses, strict=True)),
+        "tally": Counter(statuses),
+        "place": wilayah.place_name,
+    }
 
 
 @get("/shipments/{surat_jalan:path}", name="shipment")
@@ -21,19 +33,12 @@ async def shipment_page(state: State, surat_jalan: FromPath[str]) -> Template:
     lines = await asyncio.to_thread(state.board_view.shipment, surat_jalan)
     if not lines:
         raise NotFoundException(f"Surat jalan {surat_jalan!r} tidak dikenal.")
-    wilayah: Wilayah = state.wilayah
-    arrived = any(line.received_at for line in lines)
-    statuses = [line.status(arrived) for line in lines]
-    sent = next((line for line in lines if line.sent_at), None)
-    received = next((line for line in lines if line.received_at), None)
     return Template(
         template_name="shipment.html",
         context={
             "surat_jalan": surat_jalan,
-            "rows": list(zip(lines, statuses, strict=True)),
-            "tally": Counter(statuses),
-            "sent": sent,
-            "received": received,
-            "place": wilayah.place_name,
+            "sent": next((line for line in lines if line.sent_at), None),
+            "received": next((line for line in lines if line.received_at), None),
+            **reconciliation(lines, state.wilayah),
         },
     )

@@ -1,0 +1,136 @@
+"""The scanning screens: scan box after box (`/pindai`), load and unload a truck (`/muatan`).
+
+The pages are shells: `static/scan.js` posts each scan to the device API (`POST /api/v1/scans`)
+and keeps a queue of the scans a dropped connection left unsent. The JSON routes here answer what
+the screens need before a scan: is this a place, and what does the plan say of this label.
+"""
+
+import asyncio
+from typing import Annotated, Literal
+
+import msgspec
+from litestar import Router, get
+from litestar.datastructures import State
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Template
+
+from services.board import ShipmentLine
+from services.domain import UnknownLabelError
+from services.labels import parse_label
+from services.places import Place, find_places, place
+from services.wilayah import Wilayah
+from web.shipments import reconciliation
+
+Stage = Literal["muat", "terima"]  # loading at the start, receiving at the end
+Query = Annotated[str, msgspec.Meta(max_length=64)]
+SuratJalan = Annotated[str, msgspec.Meta(max_length=120)]
+
+
+class LabelInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """What the plan says of a labelled batch: the scan screen packs the planned count."""
+
+    label: str
+    destination: str
+    destination_name: str
+    item: str
+    ballot_type: str
+    quantity: int
+    dapil: str
+
+
+@get("/pindai", name="scan-screen")
+async def scan_screen(state: State) -> Template:
+    """Choose the action, the place and the officer once, then scan box after box."""
+    return Template(template_name="scan.html", context=screen_context(state.wilayah))
+
+
+@get("/muatan", name="load-screen")
+async def load_screen(
+    state: State, sj: FromQuery[SuratJalan] = "", tahap: FromQuery[Stage] = "muat"
+) -> Template:
+    """A truck load under one surat jalan: scanned onto the truck, then off it at arrival."""
+    sj = sj.strip()
+    if not sj:
+        return Template(template_name="load_start.html", context={})
+    lines = await asyncio.to_thread(state.board_view.shipment, sj)
+    sent = next((line for line in lines if line.sent_at), None)
+    return Template(
+        template_name="load.html",
+        context={
+            **screen_context(state.wilayah),
+            "surat_jalan": sj,
+            "stage": tahap,
+            "prefill": prefill(tahap, sent),
+            **reconciliation(lines, state.wilayah),
+        },
+    )
+
+
+@get("/muatan/rekap", name="load-lines")
+async def load_lines(state: State, sj: FromQuery[SuratJalan]) -> Template:
+    """The load's lines as the loading screen swaps them in: what is on it, missing or extra."""
+    lines = await asyncio.to_thread(state.board_view.shipment, sj.strip())
+    return Template(
+        template_name="_load_lines.html",
+        context={"surat_jalan": sj.strip(), **reconciliation(lines, state.wilayah)},
+    )
+
+
+@get("/api/v1/places", name="places")
+async def places(state: State, q: FromQuery[Query] = "") -> list[Place]:
+    """Up to 15 places whose code starts with `q` or whose name contains it."""
+    return await asyncio.to_thread(find_places, state.wilayah, q)
+
+
+@get("/api/v1/places/{code:str}", name="place")
+async def place_by_code(state: State, code: FromPath[str]) -> Place:
+    """The place with this wilayah code; 404 when the master data has no such place."""
+    found = place(state.wilayah, code)
+    if found is None:
+        raise NotFoundException(f"Kode wilayah {code!r} tidak dikenal.")
+    return found
+
+
+@get("/api/v1/labels/{label:str}", name="label", sync_to_thread=True)
+def label_info(state: State, label: FromPath[str]) -> LabelInfo:
+    """The plan of a labelled batch; a misread label is a 422, an unknown one a 404."""
+    canonical = parse_label(label)
+    batch = state.board_view.label(canonical)
+    if batch is None:
+        raise UnknownLabelError(label)
+    wilayah: Wilayah = state.wilayah
+    return LabelInfo(
+        label=batch.label,
+        destination=batch.destination,
+        destination_name=wilayah.place_name(batch.destination),
+        item=batch.item,
+        ballot_type=batch.ballot_type,
+        quantity=batch.quantity,
+        dapil=batch.dapil,
+    )
+
+
+def screen_context(wilayah: Wilayah) -> dict[str, object]:
+    return {"kabupaten": wilayah.code, "kabupaten_name": wilayah.name}
+
+
+def prefill(stage: Stage, sent: ShipmentLine | None) -> dict[str, str]:
+    """The load as recorded so far: where it leaves from and goes to, the truck and driver."""
+    if sent is None:
+        return {}
+    if stage == "terima":
+        return {"location": sent.sent_to or ""}
+    return {
+        "location": sent.sent_from or "",
+        "to": sent.sent_to or "",
+        "vehicle": sent.vehicle or "",
+        "driver": sent.driver or "",
+        "officer": sent.released_by or "",
+    }
+
+
+scanning_router = Router(
+    path="/",
+    route_handlers=[scan_screen, load_screen, load_lines, places, place_by_code, label_info],
+)
