@@ -222,8 +222,9 @@ class Batches(Application[UUID]):
             raise NoMasterDataError()
         wilayah = self.wilayah
         for scan in scans:
-            if not wilayah.is_location(scan.location):
-                raise UnknownLocationError(scan.location)
+            for place in (scan.location, scan.to):
+                if place and not wilayah.is_location(place):
+                    raise UnknownLocationError(place)
         for _ in range(SAVE_ATTEMPTS):
             batches: dict[str, Batch] = {}
             new_events: list[Event] = []

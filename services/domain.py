@@ -391,6 +391,8 @@ def record_scan(batch: Batch, scan: Scan, at: datetime) -> list[Event]:
         found.append(count_anomaly(batch.planned, scan.quantity or 0))
     if scan.action == "pack" and batch.dapil and scan.dapil and scan.dapil != batch.dapil:
         found.append(("wrong_dapil", batch.dapil, scan.dapil))  # tertukar: another dapil's
+    if scan.action == "dispatch" and scan.to and scan.to not in batch.route:
+        found.append(("wrong_destination", next_stop(batch), scan.to))  # loaded for elsewhere
     if isinstance(event, BallotsAccounted):
         accounted = event.used + event.spoiled + event.unused
         if accounted != event.received:
@@ -438,6 +440,12 @@ def condition_anomalies(batch: Batch, scan: Scan) -> list[tuple[AnomalyKind, str
     return anomalies
 
 
+def next_stop(batch: Batch) -> str:
+    """The first place down its route that has not received the batch (its TPS at the end)."""
+    route = batch.route
+    return next((stop for stop in route[1:] if stop not in batch.received_at), route[-1])
+
+
 def receipt_anomalies(
     batch: Batch, location: str, occurred_at: datetime, handed_over_by: str = ""
 ) -> list[tuple[AnomalyKind, str, str]]:
@@ -446,9 +454,8 @@ def receipt_anomalies(
     A hand-to-hand handover names the one who gave it: that is its release, no dispatch needed.
     """
     route = batch.route
-    next_stop = next((stop for stop in route[1:] if stop not in batch.received_at), route[-1])
     if location not in route:
-        return [("wrong_destination", next_stop, location)]
+        return [("wrong_destination", next_stop(batch), location)]
     anomalies: list[tuple[AnomalyKind, str, str]] = []
     position = route.index(location)
     if position > 0:  # on the way down: every stop before this one must have received it

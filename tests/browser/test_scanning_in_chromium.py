@@ -83,7 +83,7 @@ def test_a_worker_loads_a_truck_by_keyboard_and_the_arrival_shows_what_is_missin
 
     scan_one(page, ELSEWHERE.label)
     expect(result).to_have_attribute("data-status", "warning")
-    expect(result).to_contain_text("PERIKSA MUATAN")
+    expect(result).to_contain_text("SALAH TUJUAN")
     expect(result).to_have_css("background-color", "rgb(255, 243, 214)")  # amber
     expect(result).to_have_attribute("data-tone", "warning")
 

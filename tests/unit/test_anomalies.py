@@ -308,3 +308,14 @@ def test_a_hand_to_hand_handover_names_who_gave_it_and_needs_no_dispatch():
     assert (received.handed_over_by, received.officer, received.witness) == (
         "Agus (PPK)", "Siti (PPS)", "Budi (Panwaslu)"
     )  # fmt: skip
+
+
+def test_a_box_loaded_for_another_kecamatan_is_recorded_and_flagged_at_the_gudang():
+    batch, _ = given()
+    loaded = Scan(scan_id="D", label=LABEL, action="dispatch", location="36.04",
+                  occurred_at=at(5), to="36.04.09")  # fmt: skip
+    events = record_scan(batch, loaded, at=at(5))
+    assert raised(events) == [("wrong_destination", "36.04.05", "36.04.09")]
+    right = Scan(scan_id="D2", label=LABEL, action="dispatch", location="36.04",
+                 occurred_at=at(5), to="36.04.05")  # fmt: skip
+    assert raised(record_scan(batch, right, at=at(5))) == []

@@ -185,13 +185,6 @@
     return parts.length > 2 ? parts.slice(0, -1).join(".") : "";
   }
 
-  // gudang, kecamatan, desa, TPS: the way down the chain to a TPS (as services/domain.route_of).
-  function routeOf(tps) {
-    const kabupaten = `${tps.slice(0, 2)}.${tps.slice(2, 4)}`;
-    const kecamatan = `${kabupaten}.${tps.slice(4, 6)}`;
-    return [kabupaten, kecamatan, `${kecamatan}.${tps.slice(6, 10)}`, tps];
-  }
-
   // ---- the session --------------------------------------------------------------------------
   const field = (name) => sessionForm.elements.namedItem(name);
   const currentMode = () => {
@@ -471,7 +464,7 @@
       return;
     }
     const entry = read(listKey, []).find((e) => e.scan_id === item.body.scan_id);
-    if (entry) settle(entry, outcome, item.body);
+    if (entry) settle(entry, outcome);
   }
 
   // ---- answers ------------------------------------------------------------------------------
@@ -498,13 +491,12 @@
     return entry;
   }
 
-  function describe(entry, outcome, localWarning) {
+  function describe(entry, outcome) {
     if (outcome.kind === "refused") {
       return { status: "refused", headline: `DITOLAK · ${entry.label}`, message: outcome.detail, warnings: [] };
     }
     const answer = outcome.answer;
     const warnings = [...answer.warnings];
-    if (localWarning) warnings.push(localWarning);
     return {
       status: warnings.length ? "warning" : "ok",
       label: answer.label,
@@ -514,11 +506,10 @@
     };
   }
 
-  async function settle(entry, outcome, body) {
-    const localWarning = outcome.kind === "answered" && body ? await loadCheck(body, outcome.answer) : null;
+  function settle(entry, outcome) {
     const entries = read(listKey, []);
     const stored = entries.find((e) => e.id === entry.id) || entry;
-    Object.assign(stored, describe(stored, outcome, localWarning));
+    Object.assign(stored, describe(stored, outcome));
     if (!entries.includes(stored)) entries.unshift(stored);
     write(listKey, entries);
     renderList();
@@ -527,17 +518,6 @@
       tone(stored.status);
     }
     document.body.dispatchEvent(new CustomEvent("scanned", { detail: stored }));
-  }
-
-  // A box loaded for a place its route does not pass: recorded (it is on the truck), but the
-  // worker should look again before the truck leaves.
-  async function loadCheck(body, answer) {
-    if (body.action !== "dispatch" || !body.to || !/^\d{13}$/.test(answer.destination)) return null;
-    const route = routeOf(answer.destination);
-    if (route.includes(body.to)) return null;
-    const boxFor = await placeLabel(route[1]);
-    const loadTo = await placeLabel(body.to);
-    return `PERIKSA MUATAN: kotak ini untuk ${boxFor} (${await placeLabel(answer.destination)}), bukan untuk ${loadTo}.`;
   }
 
   function show(entry) {
