@@ -211,6 +211,13 @@ class Batches(Application[UUID]):
         except AggregateNotFoundError:
             raise UnknownLabelError(label) from None
 
+    def history(self, label: str) -> list[Event]:
+        """Every event of the batch, oldest first."""
+        found = list(self.events.get(batch_id(parse_label(label))))
+        if not found:
+            raise UnknownLabelError(label)
+        return found
+
     def scan(self, scan: Scan) -> ScanResult:
         """Record a scan where it happened; a retry of the same scan id records nothing."""
         return self.scan_many([scan])[0]

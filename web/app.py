@@ -36,6 +36,7 @@ from web.labels import label_sheet
 from web.scanning import scanning_router
 from web.scans import post_scan, post_scan_queue
 from web.shipments import shipment_page
+from web.timeline import timeline_router
 
 HERE = Path(__file__).parent
 NODE_MODULES = HERE / "node_modules"
@@ -165,6 +166,7 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
             void_scan,
             correct_scan,
             void_batch,
+            timeline_router,
             scanning_router,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
             *vendor_routers(),

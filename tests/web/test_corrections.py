@@ -131,3 +131,29 @@ def test_the_h1_check_flags_a_late_replacement_and_not_the_withdrawn_original(cl
     assert batches.flag_late([LABEL], deadline=voting_day) == 1
     assert [a.kind for a in batches.batch(new_label).anomalies.values()] == ["late"]
     assert "late" not in [a.kind for a in batches.batch(LABEL).anomalies.values()]
+
+
+def test_the_timeline_shows_both_clocks_the_anomaly_and_the_correction(client, batches):
+    post(client, scan("d", "dispatch", "36.04", to=KECAMATAN))
+    wrong = post(client, scan("r1", "receive", KECAMATAN, counted=30))
+    right = scan("r2", "receive", KECAMATAN, counted=batches.batch(LABEL).planned)
+    correction = {"by": "Agus (PPK)", "reason": "salah ketik", "scan": right}
+    client.post(f"/api/v1/batches/{LABEL}/events/{wrong['version']}/correct", json=correction)
+    entries = client.get(f"/api/v1/batches/{LABEL}/timeline").json()["entries"]
+    kinds = [e["event"] for e in entries]
+    assert kinds == ["BatchRegistered", "BatchDispatched", "BatchReceived", "AnomalyRaised",
+                     "ScanVoided", "AnomalyResolved", "BatchReceived"]  # fmt: skip
+    first_receipt, corrective = entries[2], entries[6]
+    assert first_receipt["voided_by"] == 5 and first_receipt["corrected_by"] == 7
+    assert first_receipt["raised"] == [wrong["anomalies"][0]]
+    assert corrective["corrects"] == wrong["version"]
+    assert first_receipt["occurred_at"] == "2024-02-10T08:15:00+07:00"  # the device's clock
+    assert first_receipt["recorded_at"] != first_receipt["occurred_at"]  # and the server's
+    page = client.get(f"/kotak/{LABEL}")
+    assert page.status_code == 200
+    assert "Dibatalkan oleh" in page.text and "Koreksi atas" in page.text
+    found = client.get("/kotak", params={"label": LABEL.lower()}, follow_redirects=False)
+    assert found.headers["location"] == f"/kotak/{LABEL}"
+    misread = client.get("/kotak", params={"label": LABEL[:-1] + "0"})
+    assert "salah baca" in misread.text
+    assert client.get("/kotak/3604-ZZZZ-1").status_code in (404, 422)

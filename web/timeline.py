@@ -1,0 +1,62 @@
+"""The custody timeline of a batch, found by its label code or by scanning its QR."""
+
+import asyncio
+from typing import Annotated
+
+import msgspec
+from litestar import Router, get
+from litestar.datastructures import State
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from services.labels import LabelMisreadError, parse_label
+from services.timeline import TimelineEntry, timeline
+
+LabelQuery = Annotated[str, msgspec.Meta(max_length=64)]
+
+
+class Timeline(msgspec.Struct, frozen=True, kw_only=True):
+    label: str
+    destination: str
+    destination_name: str
+    entries: list[TimelineEntry]
+
+
+def read_timeline(state: State, label: str) -> Timeline:
+    history = state.batches.history(label)
+    first = history[0]
+    return Timeline(
+        label=first.label,
+        destination=first.destination,
+        destination_name=state.wilayah.place_name(first.destination),
+        entries=timeline(history, state.wilayah),
+    )
+
+
+@get("/kotak", name="timeline-find")
+async def find_batch(state: State, label: FromQuery[LabelQuery] = "") -> Template | Redirect:
+    """Type or scan a label; a readable one goes to its timeline."""
+    label = label.strip().replace(" ", "")
+    error = ""
+    if label:
+        try:
+            return Redirect(f"/kotak/{parse_label(label)}")
+        except LabelMisreadError as misread:
+            error = str(misread)
+    return Template(template_name="timeline_find.html", context={"label": label, "error": error})
+
+
+@get("/kotak/{label:str}", name="timeline")
+async def timeline_page(label: FromPath[str], state: State) -> Template:
+    """Every event of the batch with both clocks, who and where, its anomalies and corrections."""
+    found = await asyncio.to_thread(read_timeline, state, label)
+    return Template(template_name="timeline.html", context={"timeline": found})
+
+
+@get("/api/v1/batches/{label:str}/timeline", name="api-timeline")
+async def timeline_json(label: FromPath[str], state: State) -> Timeline:
+    """The batch's custody timeline, oldest event first."""
+    return await asyncio.to_thread(read_timeline, state, label)
+
+
+timeline_router = Router(path="/", route_handlers=[find_batch, timeline_page, timeline_json])
