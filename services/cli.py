@@ -394,6 +394,11 @@ def save_checkpoints(args: argparse.Namespace) -> None:
 
 
 def bench(args: argparse.Namespace) -> None:
+    if args.what == "verify":
+        from services.bench_audit import bench_verify
+
+        bench_verify()
+        return
     if args.what == "board":
         from services.bench_board import bench_board
 
@@ -457,7 +462,7 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(run=check_late)
 
     p = commands.add_parser("bench", help="measure speed on a fresh demo")
-    p.add_argument("what", choices=["scans", "board"])
+    p.add_argument("what", choices=["scans", "board", "verify"])
     p.add_argument("--count", type=int, default=3000, help="scans in the throughput run")
     p.add_argument("--concurrency", type=int, default=16, help="devices posting at once")
     p.add_argument("--samples", type=int, default=100, help="receipts timed to the board")

@@ -1,14 +1,16 @@
 """The ledger: every event hash-chained in notification order, with checkpoints an auditor keeps.
 
-Each event's hash is SHA-256 over its canonical bytes (the one codec's JSON, as the relay
-publishes it); the chain links them: chain[p] = SHA-256(chain[previous] || p || hash[p]), from 32
-zero bytes. The ledger projection keeps (position, hash, chain) as the events flow through the
-stream, and a checkpoint (position, chain) every `CHECKPOINT_EVERY` events. `verify` recomputes it
+Each event's canonical bytes are the one codec's JSON, as the relay publishes it. The chain links
+them: chain[p] = SHA-256(chain[previous] || p as 8 bytes || bytes[p]), from 32 zero bytes; each
+event's own hash, SHA-256(bytes[p]), tells a moved event from a changed one. The ledger
+projection keeps (position, hash, chain) as the events flow through the stream, and a checkpoint
+(position, chain) every `CHECKPOINT_EVERY` events. `verify` recomputes it
 all from the event store, or from an export file, and names the first position that differs.
 """
 
 import asyncio
 import hashlib
+import itertools
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -26,13 +28,10 @@ from services.settings import Settings
 from services.viewdb import ViewDatabase
 
 GENESIS = bytes(32)
+LedgerRow = tuple[int, bytes, bytes]  # position, event hash, chain
 CHECKPOINT_EVERY = 10_000
 CHECKPOINT_SUBJECT = "lacak.ledger.checkpoint"
 CHECKPOINT_STREAM = "LACAK_LEDGER"
-
-
-def link(previous: bytes, position: int, event_hash: bytes) -> bytes:
-    return hashlib.sha256(previous + position.to_bytes(8, "big") + event_hash).digest()
 
 
 def chained(
@@ -41,9 +40,8 @@ def chained(
     """(position, canonical bytes) -> (position, event hash, chain)."""
     sha256 = hashlib.sha256
     for position, data in entries:
-        event_hash = sha256(data).digest()
-        previous = sha256(previous + position.to_bytes(8, "big") + event_hash).digest()
-        yield position, event_hash, previous
+        previous = sha256(previous + position.to_bytes(8, "big") + data).digest()
+        yield position, sha256(data).digest(), previous
 
 
 class Checkpoint(msgspec.Struct, frozen=True, kw_only=True):
@@ -179,8 +177,8 @@ class LedgerEntry(msgspec.Struct, frozen=True, array_like=True):
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS ledger_entries (
         position BIGINT PRIMARY KEY,
-        event_hash TEXT NOT NULL,
-        chain TEXT NOT NULL)""",
+        event_hash BYTEA NOT NULL,
+        chain BYTEA NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS ledger_checkpoints (
         position BIGINT PRIMARY KEY,
         chain TEXT NOT NULL,
@@ -242,11 +240,11 @@ class LedgerView:
             if fresh:
                 cursor.execute("SELECT chain FROM ledger_entries WHERE position = ?", (position,))
                 row = cursor.fetchone()
-                previous = bytes.fromhex(row[0]) if row else GENESIS
+                previous = bytes(row[0]) if row else GENESIS
                 entries = list(chained(fresh, previous))
                 cursor.executemany(
                     "INSERT INTO ledger_entries (position, event_hash, chain) VALUES (?, ?, ?)",
-                    [(p, h.hex(), c.hex()) for p, h, c in entries],
+                    entries,
                 )
                 at = self.clock().isoformat()
                 checkpoints = first_per_block(
@@ -282,10 +280,12 @@ class LedgerView:
             for p, c, at in rows
         ]
 
-    def entries(self) -> list[tuple[int, bytes]]:
-        """(position, event hash) as the ledger recorded them."""
-        rows = self.db.query("SELECT position, event_hash FROM ledger_entries ORDER BY position")
-        return [(p, bytes.fromhex(h)) for p, h in rows]
+    def entries(self) -> list[LedgerRow]:
+        """(position, event hash, chain) as the ledger recorded them."""
+        rows = self.db.query(
+            "SELECT position, event_hash, chain FROM ledger_entries ORDER BY position"
+        )
+        return [(p, bytes(h), bytes(c)) for p, h, c in rows]
 
     def applied(self) -> int:
         rows = self.db.query(
@@ -321,50 +321,79 @@ class Report(msgspec.Struct, kw_only=True):
 
 def verify(
     actual: Iterable[tuple[int, bytes]],
-    expected: Sequence[tuple[int, bytes]] | None,
+    ledger: Sequence[LedgerRow] | None,
     checkpoints: Sequence[Checkpoint],
     progress: Callable[[int], None] | None = None,
 ) -> Report:
-    """Chain `actual` (position, bytes), compare each event's hash with `expected` (the ledger's),
-    and the chain with every checkpoint; name the first difference and every failed checkpoint."""
-    known = dict(expected) if expected is not None else {}
+    """Chain `actual` (position, bytes) and compare it, position by position, with the ledger's
+    chain and every checkpoint; name the first difference and every failed checkpoint."""
     wanted = {c.position for c in checkpoints}
-    sha256 = hashlib.sha256
-    hashes: list[tuple[int, bytes]] = []
     chains: dict[int, bytes] = {}
-    chain = GENESIS
-    for n, (position, data) in enumerate(actual, 1):
-        event_hash = sha256(data).digest()
-        seen = known.get(position)
-        if seen is not None and seen != event_hash and sha256(canonical(data)).digest() == seen:
-            event_hash = seen  # stored by older code: the same event in the codec's bytes
-        chain = sha256(chain + position.to_bytes(8, "big") + event_hash).digest()
-        hashes.append((position, event_hash))
+    expected = ledger or ()
+    sha256 = hashlib.sha256
+    rows = iter(actual)
+    chain, n, position = GENESIS, 0, 0
+    difference: Finding | None = None
+    comparing = ledger is not None
+    for position, data in rows:
+        prefix = chain + position.to_bytes(8, "big")
+        chain = sha256(prefix + data).digest()
+        if comparing:
+            row = expected[n] if n < len(expected) else None
+            if row is not None and row[0] == position and row[2] != chain:
+                again = sha256(prefix + canonical_or_same(data)).digest()
+                if again == row[2]:  # stored by older code: the same event in the codec's bytes
+                    chain = again
+            if row is None or row[0] != position or row[2] != chain:
+                window = [(position, data), *itertools.islice(rows, 3)]
+                difference = classify(expected[n : n + 4], window)
+                rows = itertools.chain(window[1:], rows)
+                comparing = False
         if position in wanted:
             chains[position] = chain
+        n += 1
         if progress is not None and n % 50_000 == 0:
             progress(n)
-    findings = []
-    if expected is not None:
-        difference = first_difference(expected, hashes)
-        if difference is not None:
-            findings.append(difference)
-        elif len(hashes) > len(expected):
-            findings.append(
-                Finding(
-                    kind="extra",
-                    position=hashes[len(expected)][0],
-                    detail="sesudah posisi terakhir buku besar (belum tercatat, atau disisipkan)",
-                )
-            )
+    if comparing and n < len(expected):
+        difference = Finding(kind="removed", position=expected[n][0], detail="peristiwa ini hilang")
+    findings = [difference] if difference else []
     findings += checkpoint_findings(chains, checkpoints)
     return Report(
-        events=len(hashes),
-        last_position=hashes[-1][0] if hashes else 0,
+        events=n,
+        last_position=position,
         head=chain.hex(),
         findings=findings,
         checkpoints_checked=len(checkpoints),
-        compared_with_ledger=expected is not None,
+        compared_with_ledger=ledger is not None,
+    )
+
+
+def canonical_or_same(data: bytes) -> bytes:
+    """The codec's bytes of stored bytes; bytes that are no event at all stay as they are."""
+    try:
+        return canonical(data)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return data
+
+
+def classify(expected: Sequence[LedgerRow], actual: Sequence[tuple[int, bytes]]) -> Finding:
+    """What happened at the first position where the chains part: a few events either side."""
+    if not expected:
+        return Finding(
+            kind="extra",
+            position=actual[0][0],
+            detail="sesudah posisi terakhir buku besar (belum tercatat, atau disisipkan)",
+        )
+    known = {h for _, h, _ in expected}
+    hashes = []
+    for position, data in actual:
+        event_hash = hashlib.sha256(data).digest()
+        if event_hash not in known:
+            event_hash = hashlib.sha256(canonical_or_same(data)).digest()
+        hashes.append((position, event_hash))
+    found = first_difference([(p, h) for p, h, _ in expected], hashes)
+    return found or Finding(
+        kind="changed", position=expected[0][0], detail="isi peristiwa ini diubah"
     )
 
 
@@ -380,23 +409,19 @@ class ExportLine(msgspec.Struct, frozen=True, kw_only=True):
 def export_lines(stored: Iterable[tuple[int, bytes]]) -> Iterator[bytes]:
     """JSON lines of the event store: each event in canonical bytes, with its hash and chain."""
     encoder = msgspec.json.Encoder()
-    entries = ((position, canonical(data)) for position, data in stored)
-    previous = GENESIS
-    sha256 = hashlib.sha256
-    for position, data in entries:
-        event_hash = sha256(data).digest()
-        previous = sha256(previous + position.to_bytes(8, "big") + event_hash).digest()
+    entries = [(position, canonical(data)) for position, data in stored]
+    for (position, data), (_, event_hash, chain) in zip(entries, chained(entries), strict=True):
         line = ExportLine(
             position=position,
             event_hash=event_hash.hex(),
-            chain=previous.hex(),
+            chain=chain.hex(),
             event=msgspec.Raw(data),
         )
         yield encoder.encode(line) + b"\n"
 
 
-def read_export(path: Path) -> tuple[list[tuple[int, bytes]], list[tuple[int, bytes]]]:
-    """An export file as (position, event bytes) to recompute and (position, hash) it claims."""
+def read_export(path: Path) -> tuple[list[tuple[int, bytes]], list[LedgerRow]]:
+    """An export file as (position, event bytes) to recompute and the ledger rows it claims."""
     decoder = msgspec.json.Decoder(ExportLine)
     actual, claimed = [], []
     with path.open("rb") as lines:
@@ -405,10 +430,12 @@ def read_export(path: Path) -> tuple[list[tuple[int, bytes]], list[tuple[int, by
                 continue
             try:
                 entry = decoder.decode(line)
-            except msgspec.DecodeError as error:
+                claimed.append(
+                    (entry.position, bytes.fromhex(entry.event_hash), bytes.fromhex(entry.chain))
+                )
+            except (msgspec.DecodeError, ValueError) as error:
                 raise ValueError(f"baris {number}: {error}") from None
             actual.append((entry.position, bytes(entry.event)))
-            claimed.append((entry.position, bytes.fromhex(entry.event_hash)))
     return actual, claimed
 
 

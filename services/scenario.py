@@ -4,12 +4,16 @@ Deterministic for a seed, so tests and benchmarks can say exactly what went wron
 """
 
 import random
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
 
 import msgspec
 
-from services.batches import BatchPlan
+from services.batches import Batches, BatchPlan
 from services.domain import Scan, route_of
+from services.masterdata import tps_csv
+from services.plan import kit_plan
+from services.serang import kabupaten_serang
 from services.wilayah import Wilayah
 
 START = datetime(2024, 2, 1, 7, 0, tzinfo=UTC)
@@ -86,3 +90,28 @@ def journeys(
             ]
         )
     return all_journeys, injected
+
+
+QUEUE = 400  # batches whose scans are kept in one transaction, as a busy gudang's devices would
+
+
+def record_scenario(
+    batches: Batches, progress: Callable[[int, int], None] | None = None
+) -> tuple[Wilayah, list[BatchPlan], Injected]:
+    """Import Kab. Serang, register its kit plan and record every journey, then the H-1 check;
+    return (wilayah, plans, injected)."""
+    batches.import_master_data("pemilu-2024", "tps.csv", tps_csv(kabupaten_serang()), "scenario")
+    wilayah = batches.master_data("pemilu-2024", "36.04")
+    assert wilayah is not None
+    batches.wilayah = wilayah
+    plans = kit_plan(wilayah)
+    for start in range(0, len(plans), 5000):
+        batches.register(plans[start : start + 5000])
+    trips, injected = journeys(wilayah, plans)
+    for start in range(0, len(trips), QUEUE):
+        batches.scan_many([scan for trip in trips[start : start + QUEUE] for scan in trip])
+        if progress is not None:
+            progress(min(start + QUEUE, len(trips)), len(trips))
+    voting_day = datetime(2024, 2, 14, tzinfo=timezone(timedelta(hours=7)))
+    batches.flag_late([plan.label for plan in plans], deadline=voting_day)
+    return wilayah, plans, injected

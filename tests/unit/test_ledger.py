@@ -68,9 +68,22 @@ def test_verify_finds_a_rewritten_history_by_its_checkpoints_even_with_a_rewritt
     chain = {p: c for p, _, c in chained(EVENTS)}
     kept = [Checkpoint(position=p, chain=chain[p].hex(), recorded_at=at) for p in (3, 6, 10)]
     rewritten = [*EVENTS[:4], (5, b'{"n":"lain"}'), *EVENTS[5:]]
-    report = verify(rewritten, hashes(rewritten), kept)  # the attacker redid the ledger too
-    assert [(f.kind, f.position) for f in report.findings] == [
-        ("checkpoint", 6),
-        ("checkpoint", 10),
-    ]
-    assert verify(EVENTS, LEDGER, kept).intact
+    redone = list(chained(rewritten))  # the attacker redid the ledger too
+    report = verify(rewritten, redone, kept)
+    findings = [(f.kind, f.position) for f in report.findings]
+    assert findings == [("checkpoint", 6), ("checkpoint", 10)]
+    assert verify(EVENTS, list(chained(EVENTS)), kept).intact
+
+
+def test_verify_names_the_first_tampered_position_against_the_ledger():
+    ledger = list(chained(EVENTS))
+    swapped = [*EVENTS[:3], (4, EVENTS[4][1]), (5, EVENTS[3][1]), *EVENTS[5:]]
+    for tampered, finding in [
+        ([*EVENTS[:4], (5, b'{"n":500}'), *EVENTS[5:]], ("changed", 5)),
+        (EVENTS[:6] + EVENTS[7:], ("removed", 7)),
+        (EVENTS[:-1], ("removed", 10)),
+        (swapped, ("reordered", 4)),
+        ([*EVENTS, (11, b"{}")], ("extra", 11)),
+    ]:
+        [found] = verify(tampered, ledger, []).findings
+        assert (found.kind, found.position) == finding
