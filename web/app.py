@@ -30,6 +30,7 @@ from services.viewdb import open_views
 from services.wilayah import Wilayah
 from web.anomalies import acknowledge_anomaly, resolve_anomaly
 from web.board import BoardBroadcaster, board_router, follow_board_changes, row_renderer
+from web.exceptions import exceptions_lifespan, exceptions_router
 from web.labels import label_sheet
 from web.scans import post_scan, post_scan_queue
 from web.shipments import shipment_page
@@ -100,9 +101,10 @@ def local_time(iso: str) -> str:
 
 def close_streams(app: Litestar) -> None:
     """End every open board stream, so a server can stop without waiting for browsers."""
-    broadcaster = getattr(app.state, "broadcaster", None)
-    if broadcaster is not None:
-        broadcaster.close()
+    for name in ("broadcaster", "exceptions_feed"):
+        broadcaster = getattr(app.state, name, None)
+        if broadcaster is not None:
+            broadcaster.close()
 
 
 def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
@@ -144,6 +146,7 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
     return Litestar(
         route_handlers=[
             board_router,
+            exceptions_router,
             post_scan,
             post_scan_queue,
             label_sheet,
@@ -153,7 +156,7 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
             create_static_files_router(path="/static", directories=[HERE / "static"]),
             *vendor_routers(),
         ],
-        lifespan=[lifespan],
+        lifespan=[lifespan, exceptions_lifespan(settings, templates)],
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(templates)),
         exception_handlers={
             DomainError: domain_error,
