@@ -148,12 +148,15 @@ def needed(notifications: Iterable[tuple[int, Event]]) -> tuple[set[str], set[Sc
     """The anomaly rows and scans from earlier that these events change or refer to."""
     anomaly_ids: set[str] = set()
     scans: set[ScanKey] = set()
+    scanned_here: set[ScanKey] = set()  # usually the scan that raised it comes just before it
     for _, event in notifications:
         if isinstance(event, AnomalyAcknowledged | AnomalyResolved):
             anomaly_ids.add(event.anomaly_id)
         elif isinstance(event, AnomalyRaised) and event.scan_id:
             scans.add((str(event.originator_id), event.scan_id))
-    return anomaly_ids, scans
+        elif isinstance(event, ScanEvent):
+            scanned_here.add((str(event.originator_id), event.scan_id))
+    return anomaly_ids, scans - scanned_here
 
 
 def fold_exceptions(

@@ -305,21 +305,21 @@ def live_stream(
     async def stream() -> AsyncIterator[ServerSentEventMessage]:
         async with feed.listen() as queue:
             yield ServerSentEventMessage(comment="tersambung")
-            for change in await asyncio.to_thread(feed.changes_after, after):
-                for message in messages(change, after):
-                    yield message
-            while True:
+            # Listening already: the catch-up and the feed overlap, and ids only ascend, so
+            # whatever is not past the last id sent is sent already, or older than what was.
+            sent = after
+            changes: list[Change] | None = await asyncio.to_thread(feed.changes_after, after)
+            while changes is not None:
+                for change in changes:
+                    if change.row.changed > sent:
+                        sent = change.row.changed
+                        for message in messages(change, after):
+                            yield message
                 try:
                     changes = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
                 except TimeoutError:
                     yield ServerSentEventMessage(comment="ping")
-                    continue
-                if changes is None:
-                    return
-                for change in changes:
-                    if change.row.changed > after:  # already sent while catching up otherwise
-                        for message in messages(change, after):
-                            yield message
+                    changes = []
 
     return ServerSentEvent(stream(), headers={"Cache-Control": "no-cache"})
 
@@ -359,7 +359,7 @@ async def anomaly_queue(
     """Open anomalies, newest first; a filter change swaps the list and the URL says it."""
     queue_filter = parse_filter(kind, kecamatan, status, state.wilayah)
     context = await asyncio.to_thread(queue_context, state, queue_filter, before)
-    if request.htmx:
+    if request.htmx and not request.htmx.history_restore_request:
         return HTMXTemplate(template_name="_anomaly_queue.html", context=context)
     return Template(template_name="anomali.html", context=context)
 

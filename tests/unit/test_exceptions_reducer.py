@@ -59,6 +59,7 @@ def test_a_scan_in_an_earlier_batch_of_events_still_gives_its_anomaly_a_place():
     [item] = activity.values()
     assert item.anomalies == ("receipt_without_dispatch",)
     assert needed(notifications[2:]) == (set(), {(item.batch_id, "s1")})
+    assert needed(notifications) == (set(), set())  # its scan came with it: no look-up
 
 
 def test_acknowledging_then_resolving_moves_the_row_through_its_life():

@@ -61,7 +61,8 @@ def test_an_open_anomaly_is_queued_with_what_is_wrong_where_and_when_in_bahasa(l
     assert page.status_code == 200
     assert "Antrean anomali" in page.text
     assert f'id="anomali-{anomaly_id}"' in page.text
-    assert "JUMLAH KURANG: seharusnya" in page.text and "terhitung 250" in page.text
+    assert ">JUMLAH KURANG</span>" in page.text
+    assert "seharusnya 297, terhitung 250." in page.text  # 291 DPT + 2%, rounded up
     assert "12-02-2024 09:00 WIB" in page.text  # the device's time, as Serang reads it
     assert 'sse-connect="/anomali/stream?' in page.text
     assert 'href="/anomali"' in client.get("/").text  # linked from the board's header
