@@ -103,18 +103,18 @@ def read_action_form(data: dict[str, str]) -> ActionForm:
 
 
 def acted_on(
-    row: AnomalyRow, action: Literal["acknowledge", "resolve"], form: ActionForm, status: str
+    row: AnomalyRow, action: Literal["acknowledge", "resolve"], form: ActionForm, at: datetime
 ) -> AnomalyRow:
     """The row as the command left it, before the projection has caught up with it."""
-    at = datetime.now(UTC).isoformat()
+    if row.status == "resolved" or (action == "acknowledge" and row.status != "open"):
+        return row  # done before: the command recorded nothing
     if action == "resolve":
         return msgspec.structs.replace(
-            row, status="resolved", resolved_by=form.by, resolved_at=at, resolve_note=form.note
-        )
-    if row.status != "open":  # acknowledging again changes nothing
-        return row
+            row, status="resolved", resolved_by=form.by, resolved_at=at.isoformat(),
+            resolve_note=form.note,
+        )  # fmt: skip
     return msgspec.structs.replace(
-        row, status=status, acknowledged_by=form.by, acknowledged_at=at,
+        row, status="acknowledged", acknowledged_by=form.by, acknowledged_at=at.isoformat(),
         acknowledge_note=form.note,
     )  # fmt: skip
 
@@ -399,13 +399,12 @@ def act(
         return Response(render.anomaly(row, form), status_code=422, media_type="text/html")
     command = state.batches.acknowledge if action == "acknowledge" else state.batches.resolve
     try:
-        result = command(anomaly_id, form.by, form.note)
+        command(anomaly_id, form.by, form.note)
     except DomainError as error:  # shown in the row, where the person is looking
         refused = msgspec.structs.replace(form, errors=(str(error),))
         return Response(render.anomaly(row, refused), status_code=409, media_type="text/html")
-    return Response(
-        render.anomaly(acted_on(row, action, form, result.status)), media_type="text/html"
-    )
+    acted = acted_on(row, action, form, datetime.now(UTC))
+    return Response(render.anomaly(acted), media_type="text/html")
 
 
 @post("/anomali/{anomaly_id:str}/tangani", name="anomaly-acknowledge-form", sync_to_thread=True,

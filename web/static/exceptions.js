@@ -1,11 +1,11 @@
 // The exceptions queue and the activity feed: what htmx does not do by itself.
 
-// A refused action form (422, or a 404/409 the domain gave) answers with its row: the errors
+// A refused action form (422, or 409 when the domain refused it) answers with its row: errors
 // and what was typed. htmx leaves 4xx answers unswapped; these are meant to be swapped in.
 document.addEventListener("htmx:beforeSwap", (event) => {
   const status = event.detail.xhr.status;
   const source = event.detail.requestConfig && event.detail.requestConfig.elt;
-  if (status >= 400 && status < 500 && source && source.closest("[data-swap-errors]")) {
+  if ((status === 409 || status === 422) && source && source.closest("[data-swap-errors]")) {
     event.detail.shouldSwap = true;
     event.detail.isError = false;
   }
