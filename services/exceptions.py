@@ -10,6 +10,7 @@ An anomaly belongs to the kecamatan of its batch's destination, as on the board'
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from uuid import UUID
 
 import msgspec
 
@@ -80,6 +81,7 @@ class ActivityItem(msgspec.Struct, frozen=True, kw_only=True):
 
 ANOMALY_FIELDS = tuple(AnomalyRow.__struct_fields__)
 ACTIVITY_FIELDS = tuple(ActivityItem.__struct_fields__)
+assert ACTIVITY_FIELDS[-1] == "anomalies"  # stored last, as a comma-separated text
 ScanKey = tuple[str, str]  # (batch id, scan id): scan ids are unique per batch
 
 
@@ -87,11 +89,11 @@ def utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
-def scan_item(position: int, event: ScanEvent) -> ActivityItem:
+def scan_item(position: int, event: ScanEvent, batch_id: str) -> ActivityItem:
     return ActivityItem(
         position=position,
         changed=position,
-        batch_id=str(event.originator_id),
+        batch_id=batch_id,
         scan_id=event.scan_id,
         label=event.label,
         destination=event.destination,
@@ -147,16 +149,16 @@ def acted_row(
 def needed(notifications: Iterable[tuple[int, Event]]) -> tuple[set[str], set[ScanKey]]:
     """The anomaly rows and scans from earlier that these events change or refer to."""
     anomaly_ids: set[str] = set()
-    scans: set[ScanKey] = set()
-    scanned_here: set[ScanKey] = set()  # usually the scan that raised it comes just before it
+    scans: set[tuple[UUID, str]] = set()
+    scanned_here: set[tuple[UUID, str]] = set()  # the scan that raised it usually comes with it
     for _, event in notifications:
         if isinstance(event, AnomalyAcknowledged | AnomalyResolved):
             anomaly_ids.add(event.anomaly_id)
         elif isinstance(event, AnomalyRaised) and event.scan_id:
-            scans.add((str(event.originator_id), event.scan_id))
+            scans.add((event.originator_id, event.scan_id))
         elif isinstance(event, ScanEvent):
-            scanned_here.add((str(event.originator_id), event.scan_id))
-    return anomaly_ids, scans - scanned_here
+            scanned_here.add((event.originator_id, event.scan_id))
+    return anomaly_ids, {(str(batch), scan) for batch, scan in scans - scanned_here}
 
 
 def fold_exceptions(
@@ -178,7 +180,7 @@ def fold_exceptions(
                 | BallotsAccounted()
             ):
                 key = (str(event.originator_id), event.scan_id)
-                activity[key] = changed_activity[key] = scan_item(position, event)
+                activity[key] = changed_activity[key] = scan_item(position, event, key[0])
             case AnomalyRaised():
                 key = (str(event.originator_id), event.scan_id)
                 scan = activity.get(key)
@@ -307,7 +309,7 @@ def _load_activity(cursor: Cursor, keys: set[ScanKey]) -> dict[ScanKey, Activity
 
 
 def _store_anomalies(cursor: Cursor, rows: Iterable[AnomalyRow]) -> None:
-    values = [tuple(getattr(row, f) for f in ANOMALY_FIELDS) for row in rows]
+    values = [msgspec.structs.astuple(row) for row in rows]
     if values:
         updated = [f for f in ANOMALY_FIELDS if f != "anomaly_id"]
         cursor.executemany(
@@ -319,11 +321,7 @@ def _store_anomalies(cursor: Cursor, rows: Iterable[AnomalyRow]) -> None:
 
 
 def _store_activity(cursor: Cursor, items: Iterable[ActivityItem]) -> None:
-    values = [
-        tuple(",".join(item.anomalies) if f == "anomalies" else getattr(item, f)
-              for f in ACTIVITY_FIELDS)
-        for item in items
-    ]  # fmt: skip
+    values = [(*msgspec.structs.astuple(item)[:-1], ",".join(item.anomalies)) for item in items]
     if values:
         updated = [f for f in ACTIVITY_FIELDS if f != "position"]
         cursor.executemany(
