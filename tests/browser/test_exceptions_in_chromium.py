@@ -106,6 +106,10 @@ def test_a_shortage_appears_on_the_open_queue_and_is_acknowledged_and_resolved_t
     expect(row.locator("form")).to_have_count(0)
     expect(board_anomalies).to_have_text("0", timeout=10_000)
     page.screenshot(path=artifacts / "anomali-resolved-desktop-1280x800.png", full_page=True)
+    page.get_by_role("link", name="Aktivitas").click()
+    expect(page.locator("ol.feed li.scan").first).to_contain_text("Diterima")
+    expect(page.locator("ol.feed li.scan").first.locator(".kind")).to_have_text("Jumlah kurang")
+    page.screenshot(path=artifacts / "aktivitas-desktop-1280x800.png", full_page=True)
     # The refused form's 422 is logged by Chromium as a failed load; nothing else may be.
     errors = [line for line in browser_console if line.startswith(("error", "pageerror"))]
     assert [line for line in errors if "status of 422" not in line] == [], errors
