@@ -21,6 +21,8 @@ from events import (
 )
 from events.batch import BatchEvent
 from services.domain import batch_id as batch_id_of
+from services.exceptions import SCHEMA as EXCEPTIONS_SCHEMA
+from services.exceptions import record_exceptions
 from services.viewdb import Cursor, ViewDatabase
 
 Stage = Literal["planned", "dispatched", "received"]
@@ -267,7 +269,7 @@ class BoardView:
         self.db = db
 
     def setup(self) -> None:
-        self.db.create(SCHEMA)
+        self.db.create(SCHEMA + EXCEPTIONS_SCHEMA)
         with self.db.transaction() as cursor:
             cursor.execute(
                 "INSERT INTO projection_tracking (projection, position, stream_sequence, applied) "
@@ -298,6 +300,8 @@ class BoardView:
                     position = notification_id
                     fresh.append(event)
             counts: Counter[tuple[str, str]] = Counter()
+            # The fresh notifications are the last `applied` ones: ids only ascend.
+            touched = record_exceptions(cursor, notifications[len(notifications) - applied :])
             if fresh:
                 batches = {str(e.originator_id) for e in fresh if isinstance(e, BatchEvent)}
                 lines = _load_lines(cursor, batches)
@@ -310,7 +314,7 @@ class BoardView:
                 "applied = applied + ? WHERE projection = ?",
                 (position, stream_sequence, applied, self.name),
             )
-        return {kecamatan for kecamatan, _ in counts}
+        return {kecamatan for kecamatan, _ in counts} | touched
 
     def applied(self) -> int:
         """How many events the view has applied: each once, however often it was delivered."""

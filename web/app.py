@@ -32,6 +32,7 @@ from services.wilayah import Wilayah
 from web.anomalies import acknowledge_anomaly, resolve_anomaly
 from web.board import BoardBroadcaster, board_router, follow_board_changes, row_renderer
 from web.corrections import correct_scan, void_batch, void_scan
+from web.exceptions import exceptions_lifespan, exceptions_router
 from web.labels import label_sheet
 from web.scanning import scanning_router
 from web.scans import post_scan, post_scan_queue
@@ -108,9 +109,10 @@ def local_time(iso: str) -> str:
 
 def close_streams(app: Litestar) -> None:
     """End every open board stream, so a server can stop without waiting for browsers."""
-    broadcaster = getattr(app.state, "broadcaster", None)
-    if broadcaster is not None:
-        broadcaster.close()
+    for name in ("broadcaster", "exceptions_feed"):
+        broadcaster = getattr(app.state, name, None)
+        if broadcaster is not None:
+            broadcaster.close()
 
 
 def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
@@ -157,6 +159,7 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
     return Litestar(
         route_handlers=[
             board_router,
+            exceptions_router,
             post_scan,
             post_scan_queue,
             label_sheet,
@@ -171,7 +174,7 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
             create_static_files_router(path="/static", directories=[HERE / "static"]),
             *vendor_routers(),
         ],
-        lifespan=[lifespan],
+        lifespan=[lifespan, exceptions_lifespan(settings, templates)],
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(templates)),
         exception_handlers={
             DomainError: domain_error,
