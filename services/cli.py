@@ -19,6 +19,7 @@ from litestar import Litestar
 from services.batches import Batches
 from services.board import BoardView
 from services.election import Election
+from services.eventlog import EventLogView
 from services.ledger import (
     CHECKPOINT_STREAM,
     Checkpoint,
@@ -77,6 +78,19 @@ async def run_board_projection(settings: Settings, stop: asyncio.Event) -> None:
     views = open_views(settings)
     try:
         await run_projection(BoardView(views), settings, stop, notify_board_changed)
+    finally:
+        views.close()
+
+
+async def run_log_projection(
+    settings: Settings, stop: asyncio.Event, wilayah: Wilayah | None = None
+) -> None:
+    """The event log; its summaries name places when the wilayah is known."""
+    views = open_views(settings)
+    try:
+        if wilayah is None:
+            wilayah = await asyncio.to_thread(load_wilayah, settings)
+        await run_projection(EventLogView(views, wilayah), settings, stop)
     finally:
         views.close()
 
@@ -145,6 +159,7 @@ async def run_stack(
         asyncio.create_task(run_relay(settings, stop), name="relay"),
         asyncio.create_task(run_board_projection(settings, stop), name="board projection"),
         asyncio.create_task(run_ledger_projection(settings, stop), name="ledger projection"),
+        asyncio.create_task(run_log_projection(settings, stop, wilayah), name="log projection"),
     }
     if simulate_rate:
         while not server.started and not serving.done():  # scans need the API listening
@@ -319,7 +334,12 @@ def relay(args: argparse.Namespace) -> None:
 
 
 def project(args: argparse.Namespace) -> None:
-    run_until_signal(run_ledger_projection if args.projection == "ledger" else run_board_projection)
+    runs = {
+        "board": run_board_projection,
+        "ledger": run_ledger_projection,
+        "log": run_log_projection,
+    }
+    run_until_signal(runs[args.projection])
 
 
 def verify_log(args: argparse.Namespace) -> None:
@@ -428,7 +448,7 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("relay", help="publish the event store's notifications to NATS")
     commands.choices["relay"].set_defaults(run=relay)
     p = commands.add_parser("project", help="run a projection")
-    p.add_argument("projection", choices=["board", "ledger"])
+    p.add_argument("projection", choices=["board", "ledger", "log"])
     p.set_defaults(run=project)
 
     p = commands.add_parser("verify", help="recompute the hash chain of every event")

@@ -25,6 +25,7 @@ from services.domain import (
     UnknownLocationError,
     UnknownScanEventError,
 )
+from services.eventlog import EventLogView
 from services.labels import LabelMisreadError
 from services.settings import Settings
 from services.viewdb import open_views
@@ -32,6 +33,7 @@ from services.wilayah import Wilayah
 from web.anomalies import acknowledge_anomaly, resolve_anomaly
 from web.board import BoardBroadcaster, board_router, follow_board_changes, row_renderer
 from web.corrections import correct_scan, void_batch, void_scan
+from web.eventlog import log_router
 from web.exceptions import exceptions_lifespan, exceptions_router
 from web.labels import label_sheet
 from web.scanning import scanning_router
@@ -127,6 +129,7 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
         election = await asyncio.to_thread(batches.election, settings.election)  # None: undeclared
         views = await asyncio.to_thread(open_views, settings)
         board_view = BoardView(views)
+        await asyncio.to_thread(EventLogView(views).setup)  # before its projection first runs
         await asyncio.to_thread(board_view.setup)
         broadcaster = BoardBroadcaster(row_renderer(templates, board_view, wilayah))
         app.state.update(
@@ -135,6 +138,7 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
             wilayah=wilayah,
             election=election,
             broadcaster=broadcaster,
+            views=views,
         )
         stop = asyncio.Event()
         every_row = [k.code for k in wilayah.kecamatan]
@@ -170,6 +174,7 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
             correct_scan,
             void_batch,
             timeline_router,
+            log_router,
             scanning_router,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
             *vendor_routers(),
