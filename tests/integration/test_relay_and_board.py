@@ -13,7 +13,7 @@ from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
 
 from services.batches import Batches
-from services.board import COLUMNS, BoardView
+from services.board import BoardView, Level
 from services.domain import Scan, UnknownLabelError
 from services.labels import make_label
 from services.messaging import EVENT_SUBJECTS, STREAM, EmbeddedNats
@@ -23,7 +23,7 @@ from services.relay import run_relay
 from services.serang import kabupaten_serang
 from services.settings import Settings
 from services.viewdb import open_views
-from tests.integration.counting import count_from_event_store
+from tests.integration.counting import COUNTED, count_from_event_store
 
 SERANG = kabupaten_serang()
 
@@ -58,8 +58,9 @@ def scans_for(labels: list[str], count: int, seed: int = 7) -> list[Scan]:
     return scans
 
 
-def board_counts(view: BoardView) -> dict[str, tuple[int, ...]]:
-    return {r.kecamatan: tuple(getattr(r, c) for c in COLUMNS) for r in view.rows()}
+def board_counts(view: BoardView, level: Level = "kecamatan") -> dict[str, tuple[int, ...]]:
+    """Per area of a level, the columns `count_from_event_store` counts, in its order."""
+    return {r.area: tuple(getattr(r, c) for c in COUNTED) for r in view.rows(level)}
 
 
 async def wait_for(condition, timeout: float = 30.0) -> None:
