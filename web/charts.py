@@ -3,11 +3,13 @@
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from services.board import PLACES, WIB
+from services.board import WIB
 
 ARRIVALS_WIDTH, ARRIVALS_HEIGHT = 400, 220
 PLOT = {"left": 44, "right": 390, "top": 12, "bottom": 190}
 DAYS_BEFORE_H1 = 7  # the arrivals chart shows at least the last week before the deadline
+# The bars fill from the left with the batches furthest along.
+PROGRESS_ORDER = ("tps", "returned", "pps", "ppk", "transit", "gudang")
 
 
 class PlacedRow(Protocol):
@@ -29,7 +31,7 @@ def progress_chart(rows: list[PlacedRow]) -> list[dict[str, Any]]:
     bars = []
     for row in rows:
         x, segments = 0.0, []
-        for place in PLACES:
+        for place in PROGRESS_ORDER:
             count = getattr(row, place)
             width = 100 * count / row.planned if row.planned else 0.0
             if count:
