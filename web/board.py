@@ -86,9 +86,14 @@ class AreaTree:
         above: list[tuple[str, str]] = []
         parent = parent_of(code)
         while parent is not None:
-            above.insert(0, (parent, self.names[parent]))
+            above.insert(0, (parent, self.title(parent)))
             parent = parent_of(parent)
         return above
+
+    def title(self, code: str) -> str:
+        """`Kabupaten Serang`, `Kec. Ciruas`, `Desa Kaserangan`, `TPS 004`."""
+        prefix = {"kecamatan": "Kec. ", "desa": "Desa "}.get(level_of(code), "")
+        return prefix + self.names[code]
 
 
 class BoardRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -365,8 +370,9 @@ async def area_template(state: State, code: str) -> Template:
     board = await asyncio.to_thread(read_area, state.board_view, tree, code, h1_deadline_of(state))
     return Template(
         template_name="board.html",
-        context={"board": board, "trail": tree.trail(code), "child_level": CHILD_LEVEL[
-            board.total.level], "stream": f"/board/stream?area={code}"},
+        context={"board": board, "trail": tree.trail(code), "title": tree.title(code),
+                 "child_level": CHILD_LEVEL[board.total.level],
+                 "stream": f"/board/stream?area={code}"},
     )  # fmt: skip
 
 

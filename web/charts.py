@@ -5,8 +5,8 @@ from typing import Any, Protocol
 
 from services.board import WIB
 
-ARRIVALS_WIDTH, ARRIVALS_HEIGHT = 400, 220
-PLOT = {"left": 44, "right": 390, "top": 12, "bottom": 190}
+ARRIVALS_WIDTH, ARRIVALS_HEIGHT = 480, 240
+PLOT = {"left": 44, "right": 460, "top": 14, "bottom": 210}
 DAYS_BEFORE_H1 = 7  # the arrivals chart shows at least the last week before the deadline
 # The bars fill from the left with the batches furthest along.
 PROGRESS_ORDER = ("tps", "returned", "pps", "ppk", "transit", "gudang")

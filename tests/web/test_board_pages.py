@@ -96,7 +96,7 @@ def test_the_desa_page_has_a_row_per_tps_linking_to_the_tps_page(client):
     tps_in_desa = [t for t in SERANG.tps if t.desa == DESA]
     assert page.count('<tr id="tps-') == len(tps_in_desa)
     assert f'<a href="/tps/{TPS.code}">TPS 001</a>' in page
-    assert f'<a href="/wilayah/{KECAMATAN}">Kramatwatu</a>' in page
+    assert f'<a href="/wilayah/{KECAMATAN}">Kec. Kramatwatu</a>' in page
     assert cell(page, f"tps-{TPS.code}", "percent") == "14,3%"  # 1 of 7 delivered
 
 
@@ -107,7 +107,7 @@ def test_the_tps_page_lists_each_batch_where_it_is_and_whether_it_arrived(client
     second = re.search(rf"<th scope=\"row\">{SECOND.label}</th>(.*?)</tr>", page, re.DOTALL)[1]
     assert "TPS 001 Kramatwatu" in first and "<td>sudah</td>" in first
     assert "Kec. Kramatwatu" in second and "<td>belum</td>" in second
-    assert f'<a href="/wilayah/{DESA}">Kramatwatu</a>' in page
+    assert f'<a href="/wilayah/{DESA}">Desa Kramatwatu</a>' in page
     assert f'sse-connect="/board/stream?area={TPS.code}"' in page
 
 

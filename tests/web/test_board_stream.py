@@ -77,5 +77,5 @@ def test_a_desa_stream_carries_its_tps_rows_and_a_tps_stream_its_batches(live_la
         with client.stream("GET", f"/board/stream?area={TPS.code}") as stream:
             messages = row_events(stream.iter_lines(), "papan")
             html = next(m for m in messages if plans[0].label in m)
-        assert '<tbody id="tps-batches" hx-swap-oob="true">' in html
+        assert '<template><tbody id="tps-batches" hx-swap-oob="true">' in html
         assert client.get("/board/stream?area=36.99").status_code == 404
