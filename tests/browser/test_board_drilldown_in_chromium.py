@@ -130,3 +130,16 @@ def test_every_board_page_fits_a_phone_and_a_desktop_and_is_kept_as_a_screenshot
         assert width <= viewport["width"] + 1, f"{name} scrolls sideways on {size}: {width}px"
         page.screenshot(path=artifacts / f"{name}-{size}.png", full_page=True)
     context.close()
+
+
+def test_the_wall_screen_moves_on_to_the_next_kecamatan_by_itself_and_counts_live(
+    live_lacak, page: Page
+):
+    open_live(page, live_lacak.base_url + "/layar")
+    panel = page.locator("#layar-kec")
+    expect(panel).to_have_attribute("data-code", "36.04.05")
+    expect(panel).to_have_attribute("data-code", "36.04.06", timeout=15_000)  # after ~10 s
+    planned = page.locator("#layar-kab dt", has_text="Rencana").locator("xpath=../dd")
+    expect(planned).to_have_text("0")
+    seed_one_tps(live_lacak)
+    expect(planned).to_have_text(str(len(PLANS)), timeout=10_000)

@@ -232,3 +232,30 @@ def test_a_label_exists_once_it_is_registered(batches):
     assert not batches.exists(label)
     batches.register(plans(1))
     assert batches.exists(label)
+
+
+def test_board_tables_of_an_older_shape_are_dropped_and_the_projection_starts_again(
+    settings, batches
+):
+    views = open_views(settings)
+    with views.transaction() as cursor:  # the board as version 1 left it, 99 events applied
+        cursor.execute("CREATE TABLE board_kecamatan (kecamatan TEXT PRIMARY KEY, planned INT)")
+        cursor.execute("CREATE TABLE board_batches (batch_id TEXT PRIMARY KEY, kecamatan TEXT)")
+        cursor.execute(
+            "CREATE TABLE projection_tracking (projection TEXT PRIMARY KEY, position BIGINT "
+            "NOT NULL, stream_sequence BIGINT NOT NULL, applied BIGINT NOT NULL)"
+        )
+        cursor.execute("INSERT INTO projection_tracking VALUES ('board', 99, 99, 99)")
+    board = BoardView(views)
+    board.setup()
+    assert (board.stream_sequence(), board.applied()) == (0, 0)
+    batches.register(plans(1))
+    notifications = [
+        (n.id, batches.mapper.to_domain_event(n))
+        for n in batches.recorder.select_notifications(1, 100)
+    ]
+    board.apply(notifications, stream_sequence=len(notifications))
+    board.setup()  # a second start keeps what it has
+    assert board.stream_sequence() == len(notifications)
+    assert board_counts(board) == count_from_event_store(batches.recorder)
+    views.close()
