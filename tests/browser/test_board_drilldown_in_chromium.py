@@ -126,6 +126,8 @@ def test_every_board_page_fits_a_phone_and_a_desktop_and_is_kept_as_a_screenshot
     for name, path in PAGES.items():
         open_live(page, live_lacak.base_url + path)
         expect(page.locator("#total, #layar-kab, #grafik").first).to_be_visible()
+        if name == "tps":  # every box is listed, at any width
+            expect(page.locator("#tps-batches tr:visible")).to_have_count(len(PLANS))
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= viewport["width"] + 1, f"{name} scrolls sideways on {size}: {width}px"
         page.screenshot(path=artifacts / f"{name}-{size}.png", full_page=True)

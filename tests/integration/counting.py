@@ -112,3 +112,13 @@ def count_notifications(recorder: ApplicationRecorder) -> int:
         count += len(notifications)
         start = notifications[-1].id
     return count
+
+
+def roll_up(per_tps: dict[str, tuple[int, ...]], level: str) -> dict[str, tuple[int, ...]]:
+    """Counts per TPS added up per area of a level above."""
+    totals: dict[str, list[int]] = {}
+    for tps, counts in per_tps.items():
+        area = totals.setdefault(area_code(tps, level), [0] * len(counts))
+        for n, count in enumerate(counts):
+            area[n] += count
+    return {area: tuple(counts) for area, counts in totals.items()}

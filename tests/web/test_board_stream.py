@@ -78,4 +78,9 @@ def test_a_desa_stream_carries_its_tps_rows_and_a_tps_stream_its_batches(live_la
             messages = row_events(stream.iter_lines(), "papan")
             html = next(m for m in messages if plans[0].label in m)
         assert '<template><tbody id="tps-batches" hx-swap-oob="true">' in html
+        for view, swapped in [("charts", '<section id="grafik" hx-swap-oob="true"'),
+                              ("wall", '<section id="layar-kab" class="wall-panel" '
+                                       'hx-swap-oob="true">')]:  # fmt: skip
+            with client.stream("GET", f"/board/stream?area=36.04&view={view}") as stream:
+                assert swapped in next(row_events(stream.iter_lines(), "papan"))
         assert client.get("/board/stream?area=36.99").status_code == 404
