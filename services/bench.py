@@ -64,16 +64,16 @@ async def board_delay(base_url: str, samples: int) -> list[float]:
         async with client.stream("GET", "/board/stream") as stream:
             lines = stream.aiter_lines()
             async for line in lines:  # the stream opens with every row: let that pass
-                if line == "event: kab-total":
+                if line.startswith("data: ") and 'id="total"' in line:
                     break
             for tps in serang.tps[-samples:]:
                 kecamatan = serang.kecamatan_of_tps(tps.code)
-                event = "event: kec-" + kecamatan.replace(".", "")
+                row = 'id="kecamatan-' + kecamatan.replace(".", "") + '"'
                 body = scan_body(first_label[tps.code], "receive", kecamatan)
                 started = time.perf_counter()
                 (await client.post("/api/v1/scans", json=body)).raise_for_status()
                 async for line in lines:
-                    if line == event:
+                    if line.startswith("data: ") and row in line:
                         break
                 delays.append(time.perf_counter() - started)
                 async for line in lines:  # the rest of this message, then let the stream settle

@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 
 from services.batches import Batches
+from services.bench import percentile
 from services.masterdata import tps_csv
 from services.messaging import EmbeddedNats, free_port, stop_process
 from services.plan import kit_plan
@@ -33,14 +34,9 @@ from services.wilayah import Wilayah
 PROBE_TIMEOUT = 10.0  # seconds a probe waits for its row on every board
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
 def row_marker(kecamatan: str) -> str:
     """What a board stream carries when the kecamatan's row changes: the row's element id."""
-    return 'id="kec-' + kecamatan.replace(".", "") + '"'
+    return 'id="kecamatan-' + kecamatan.replace(".", "") + '"'
 
 
 def cpu_seconds(pid: int) -> float:
@@ -148,7 +144,7 @@ class Board:
             async for line in stream.aiter_lines():
                 if stop.is_set():
                     return
-                if not self.ready.is_set() and "kab-total" in line:
+                if not self.ready.is_set() and 'id="total"' in line:
                     self.ready.set()  # the opening rows have passed
                 elif self.armed and self.armed in line and self.armed not in self.seen:
                     self.seen[self.armed] = time.perf_counter()

@@ -1,12 +1,16 @@
-"""The board: planned, dispatched and received batches, and open anomalies, per kecamatan.
+"""The board: per area (kabupaten, kecamatan, desa, TPS) where the batches are and what is wrong.
 
-The logic is a pure reducer (`advance`, `counter_changes`) so that the SQL view below and an
-in-memory replay produce the same board from the same events.
+The logic is a pure reducer (`advance`, `counter_changes`, `arrival_changes`, `fold`) so that the
+SQL view below and an in-memory replay produce the same board from the same events. Every batch
+counts in each area of its destination: its kabupaten, kecamatan, desa and TPS.
+
+Whether a TPS is at risk of missing the H-1 deadline depends on the clock, so it is not stored:
+`tps_at_risk` decides it at read time from the TPS's stored counts (see its docstring).
 """
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import UTC
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Literal
 
 import msgspec
@@ -15,8 +19,10 @@ from events import (
     AnomalyRaised,
     AnomalyResolved,
     BatchDispatched,
+    BatchPacked,
     BatchReceived,
     BatchRegistered,
+    BatchSealed,
     Event,
 )
 from events.batch import BatchEvent
@@ -25,13 +31,15 @@ from services.exceptions import SCHEMA as EXCEPTIONS_SCHEMA
 from services.exceptions import record_exceptions
 from services.viewdb import Cursor, ViewDatabase
 
-Stage = Literal["planned", "dispatched", "received"]
-STAGE_ORDER: dict[Stage, int] = {"planned": 0, "dispatched": 1, "received": 2}
-# A batch counts in its own stage's column and every column before it.
+Stage = Literal["planned", "packed", "dispatched", "received"]
+STAGE_ORDER: dict[Stage, int] = {"planned": 0, "packed": 1, "dispatched": 2, "received": 3}
+# A batch counts in its own stage's column and every column before it: a batch on its way was
+# packed, even when nobody scanned the packing (bundles of bilik and tinta are not counted in).
 COLUMNS_OF_STAGE: dict[Stage, tuple[str, ...]] = {
     "planned": ("planned",),
-    "dispatched": ("planned", "dispatched"),
-    "received": ("planned", "dispatched", "received"),
+    "packed": ("planned", "packed"),
+    "dispatched": ("planned", "packed", "dispatched"),
+    "received": ("planned", "packed", "dispatched", "received"),
 }
 
 
@@ -39,18 +47,42 @@ Place = Literal["gudang", "transit", "ppk", "pps", "tps", "returned"]
 PLACES: tuple[Place, ...] = ("gudang", "transit", "ppk", "pps", "tps", "returned")
 # Where a batch is now, by the shape of the code where it was last received.
 PLACE_OF_LEVEL: dict[int, Place] = {2: "gudang", 3: "ppk", 4: "pps", 1: "tps"}
-COLUMNS = ("planned", "dispatched", "received", "anomalies", *PLACES)
+# Hops still to go to its TPS, by the shape of the code where it was last received.
+HOPS_OF_LEVEL: dict[int, int] = {2: 3, 3: 2, 4: 1, 1: 1}  # at a TPS not its own: back via a PPS
+# Batches not yet delivered, by the hops they still have to go (for the H-1 risk).
+UNDELIVERED: dict[int, str] = {3: "undelivered_gudang", 2: "undelivered_ppk", 1: "undelivered_pps"}
+COLUMNS = (
+    "planned",
+    "packed",
+    "dispatched",
+    "received",
+    "delivered",
+    "anomalies",
+    *PLACES,
+    *UNDELIVERED.values(),
+)
+
+Level = Literal["kabupaten", "kecamatan", "desa", "tps"]
+LEVELS: tuple[Level, ...] = ("kabupaten", "kecamatan", "desa", "tps")
+
+WIB = timezone(timedelta(hours=7), "WIB")
+# The H-1 risk rule (`tps_at_risk`): how close to the deadline a batch may still be where it is.
+RISK_AT_GUDANG = timedelta(days=3)
+RISK_BEFORE_PPS = timedelta(days=1)
 
 
 class BatchLine(msgspec.Struct, frozen=True):
     """What the board keeps of one batch."""
 
-    kecamatan: str
+    destination: str  # its 13-digit TPS code
     stage: Stage
     open_anomalies: int = 0
     place: Place = "gudang"  # where it is now
     delivered: bool = False  # has been at its TPS (a later receipt at the gudang is a return)
     moved_at: str = ""  # device time (UTC, ISO) of the scan that put it where it is
+    hops_left: int = 3  # to its TPS from where it was last received (a truck counts where it left)
+    delivered_at: str = ""  # device time (UTC, ISO) of its first receipt at its TPS
+    location: str = ""  # wilayah code of the scan that put it where it is
 
 
 class BatchLabel(msgspec.Struct, frozen=True):
@@ -98,11 +130,28 @@ class ShipmentLine(msgspec.Struct, frozen=True, kw_only=True):
 SHIPMENT_FIELDS = tuple(ShipmentLine.__struct_fields__)
 
 
-class KecamatanCounts(msgspec.Struct, frozen=True, kw_only=True):
-    kecamatan: str  # dotted Kemendagri code
+class TpsBatch(msgspec.Struct, frozen=True, kw_only=True):
+    """One batch bound for a TPS, as its page lists it."""
+
+    label: str
+    item: str
+    ballot_type: str
+    place: Place
+    location: str  # wilayah code of its last scan ("" before any)
+    moved_at: str
+    delivered: bool
+    open_anomalies: int
+
+
+class AreaCounts(msgspec.Struct, frozen=True, kw_only=True):
+    """The board's numbers for one area: a kabupaten, kecamatan, desa or TPS."""
+
+    area: str  # dotted Kemendagri code, or the 13-digit TPS code
     planned: int = 0
-    dispatched: int = 0
-    received: int = 0
+    packed: int = 0  # packed or sealed, or already on its way
+    dispatched: int = 0  # have left the gudang
+    received: int = 0  # have been received somewhere down the chain
+    delivered: int = 0  # have been received at their own TPS
     anomalies: int = 0  # open: raised, not yet resolved
     # Where the batches are now:
     gudang: int = 0
@@ -111,10 +160,23 @@ class KecamatanCounts(msgspec.Struct, frozen=True, kw_only=True):
     pps: int = 0
     tps: int = 0
     returned: int = 0
+    # Not yet delivered, by the last stop that received them (a truck counts where it left):
+    undelivered_gudang: int = 0
+    undelivered_ppk: int = 0
+    undelivered_pps: int = 0
 
     @property
     def percent_received(self) -> float:
         return round(100 * self.received / self.planned, 1) if self.planned else 0.0
+
+    @property
+    def percent_ready(self) -> float:
+        """Delivered at their TPS, of those planned."""
+        return round(100 * self.delivered / self.planned, 1) if self.planned else 0.0
+
+    @property
+    def undelivered(self) -> int:
+        return self.undelivered_gudang + self.undelivered_ppk + self.undelivered_pps
 
 
 def kecamatan_of(tps_code: str) -> str:
@@ -122,26 +184,59 @@ def kecamatan_of(tps_code: str) -> str:
     return f"{tps_code[0:2]}.{tps_code[2:4]}.{tps_code[4:6]}"
 
 
+def areas_of(tps_code: str) -> tuple[str, str, str, str]:
+    """`3604012001001` -> (`36.04`, `36.04.01`, `36.04.01.2001`, `3604012001001`)."""
+    kabupaten = f"{tps_code[0:2]}.{tps_code[2:4]}"
+    kecamatan = f"{kabupaten}.{tps_code[4:6]}"
+    return kabupaten, kecamatan, f"{kecamatan}.{tps_code[6:10]}", tps_code
+
+
+def level_of(code: str) -> Level:
+    """`36.04` kabupaten, `36.04.01` kecamatan, `36.04.01.2001` desa, `3604012001001` TPS."""
+    return LEVELS[code.count(".") - 1] if "." in code else "tps"
+
+
+def parent_of(code: str) -> str | None:
+    """The area one level up: a TPS's desa, a desa's kecamatan, a kecamatan's kabupaten."""
+    if "." not in code:
+        return areas_of(code)[2]
+    return code.rsplit(".", 1)[0] if code.count(".") > 1 else None
+
+
+def ancestor_at(tps_code: str, level: Level) -> str:
+    return areas_of(tps_code)[LEVELS.index(level)]
+
+
 def advance(line: BatchLine | None, event: Event) -> BatchLine | None:
     """The batch's line after the event; stages only move forward, a late scan never undoes one."""
     if line is None:  # placed by its destination, even if the board never saw it registered
-        line = BatchLine(kecamatan_of(event.destination), "planned")
+        line = BatchLine(event.destination, "planned")
     match event:
+        case BatchPacked() | BatchSealed():
+            return msgspec.structs.replace(line, stage=later(line.stage, "packed"))
         case BatchDispatched() | BatchReceived():
             received = isinstance(event, BatchReceived)
+            at = event.occurred_at.astimezone(UTC).isoformat()
             place: Place = "transit"
+            hops, delivered_at = line.hops_left, line.delivered_at
             if received:
-                place = PLACE_OF_LEVEL[len(event.location.split("."))]
+                level = len(event.location.split("."))
+                place, hops = PLACE_OF_LEVEL[level], HOPS_OF_LEVEL[level]
+                if event.location == line.destination:
+                    hops = 0
+                    delivered_at = min(delivered_at, at) if delivered_at else at
                 if place == "gudang" and line.delivered:
                     place = "returned"
             line = msgspec.structs.replace(
                 line,
                 stage=later(line.stage, "received" if received else "dispatched"),
-                delivered=line.delivered or place == "tps",
+                delivered=bool(delivered_at),
+                delivered_at=delivered_at,
             )
-            moved_at = event.occurred_at.astimezone(UTC).isoformat()
-            if moved_at >= line.moved_at:  # a scan synced late does not move it back in time
-                line = msgspec.structs.replace(line, place=place, moved_at=moved_at)
+            if at >= line.moved_at:  # a scan synced late does not move it back in time
+                line = msgspec.structs.replace(
+                    line, place=place, location=event.location, moved_at=at, hops_left=hops
+                )
             return line
         case AnomalyRaised():
             return msgspec.structs.replace(line, open_anomalies=line.open_anomalies + 1)
@@ -154,24 +249,53 @@ def later(stage: Stage, other: Stage) -> Stage:
     return other if STAGE_ORDER[other] > STAGE_ORDER[stage] else stage
 
 
+def line_columns(line: BatchLine) -> Counter[str]:
+    """The columns one batch counts in, in every area of its TPS."""
+    columns = Counter(COLUMNS_OF_STAGE[line.stage])
+    columns[line.place] += 1
+    columns["anomalies"] += line.open_anomalies
+    columns["delivered" if line.delivered else UNDELIVERED[line.hops_left]] += 1
+    return columns
+
+
 def counter_changes(before: BatchLine | None, after: BatchLine | None) -> Counter[tuple[str, str]]:
-    """(kecamatan, column) -> +n / -n between two lines of one batch."""
+    """(area, column) -> +n / -n between two lines of one batch, for each area of its TPS."""
     changes: Counter[tuple[str, str]] = Counter()
     for line, sign in ((before, -1), (after, 1)):
         if line is not None:
-            for column in COLUMNS_OF_STAGE[line.stage]:
-                changes[(line.kecamatan, column)] += sign
-            changes[(line.kecamatan, "anomalies")] += sign * line.open_anomalies
-            changes[(line.kecamatan, line.place)] += sign
+            columns = line_columns(line)
+            for area in areas_of(line.destination):
+                for column, n in columns.items():
+                    changes[(area, column)] += sign * n
     return changes
 
 
-def fold(
-    lines: dict[str, BatchLine], events: Iterable[Event]
-) -> tuple[dict[str, BatchLine], Counter[tuple[str, str]]]:
-    """Advance `lines` (by batch id) through the events; return the changed lines and counts."""
-    changed: dict[str, BatchLine] = {}
-    counts: Counter[tuple[str, str]] = Counter()
+def arrival_changes(before: BatchLine | None, after: BatchLine | None) -> Counter[tuple[str, str]]:
+    """(area, hour) -> +n / -n of batches first delivered at their TPS in that hour (UTC, by
+    the device's clock), for its kabupaten and kecamatan."""
+    changes: Counter[tuple[str, str]] = Counter()
+    for line, sign in ((before, -1), (after, 1)):
+        if line is not None and line.delivered_at:
+            for area in areas_of(line.destination)[:2]:
+                changes[(area, line.delivered_at[:13])] += sign
+    return changes
+
+
+class BoardChanges(msgspec.Struct, frozen=True):
+    """What a run of events changed: batch lines by id, area counts and arrivals per hour."""
+
+    lines: dict[str, BatchLine]
+    counts: Counter[tuple[str, str]]
+    arrivals: Counter[tuple[str, str]]
+
+    @property
+    def areas(self) -> set[str]:
+        return {area for area, _ in self.counts}
+
+
+def fold(lines: dict[str, BatchLine], events: Iterable[Event]) -> BoardChanges:
+    """Advance `lines` (by batch id) through the events; return what changed."""
+    changes = BoardChanges({}, Counter(), Counter())
     for event in events:
         if not isinstance(event, BatchEvent):  # master data is not on the board
             continue
@@ -179,9 +303,35 @@ def fold(
         before = lines.get(key)
         after = advance(before, event)
         if after != before and after is not None:
-            lines[key] = changed[key] = after
-            counts.update(counter_changes(before, after))
-    return changed, counts
+            lines[key] = changes.lines[key] = after
+            changes.counts.update(counter_changes(before, after))
+            changes.arrivals.update(arrival_changes(before, after))
+    return changes
+
+
+def tps_at_risk(tps: AreaCounts, now: datetime, deadline: datetime) -> bool:
+    """Is this TPS at risk of missing the H-1 deadline? Yes when a batch of it not yet delivered
+    - is anywhere at all, once the deadline has passed;
+    - has not reached its PPS (at the gudang, a PPK, or on a truck from one) within
+      `RISK_BEFORE_PPS` (1 day) of the deadline;
+    - is still at the gudang (or on a truck from it) within `RISK_AT_GUDANG` (3 days) of it."""
+    left = deadline - now
+    if left <= timedelta(0):
+        return tps.undelivered > 0
+    if left <= RISK_BEFORE_PPS:
+        return tps.undelivered_gudang + tps.undelivered_ppk > 0
+    if left <= RISK_AT_GUDANG:
+        return tps.undelivered_gudang > 0
+    return False
+
+
+def count_at_risk(
+    tps_rows: Iterable[AreaCounts], level: Level, now: datetime, deadline: datetime
+) -> Counter[str]:
+    """TPS at risk, counted in their area at `level`."""
+    return Counter(
+        ancestor_at(tps.area, level) for tps in tps_rows if tps_at_risk(tps, now, deadline)
+    )
 
 
 class MemoryBoard:
@@ -190,27 +340,47 @@ class MemoryBoard:
     def __init__(self) -> None:
         self.lines: dict[str, BatchLine] = {}
         self.counts: Counter[tuple[str, str]] = Counter()
+        self.arrivals: Counter[tuple[str, str]] = Counter()
 
     def apply(self, events: Iterable[Event]) -> None:
-        self.counts.update(fold(self.lines, events)[1])
+        changes = fold(self.lines, events)
+        self.counts.update(changes.counts)
+        self.arrivals.update(changes.arrivals)
 
-    def rows(self) -> list[KecamatanCounts]:
-        kecamatan = sorted({k for k, _ in self.counts})
-        return [
-            KecamatanCounts(kecamatan=k, **{c: self.counts[(k, c)] for c in COLUMNS})
-            for k in kecamatan
-        ]
+    def area(self, code: str) -> AreaCounts:
+        return AreaCounts(area=code, **{c: self.counts[(code, c)] for c in COLUMNS})
+
+    def rows(self, level: Level = "kecamatan") -> list[AreaCounts]:
+        areas = sorted({a for a, _ in self.counts if level_of(a) == level})
+        return [self.area(a) for a in areas]
+
+    def arrivals_of(self, area: str) -> list[tuple[str, int]]:
+        return sorted((hour, n) for (a, hour), n in self.arrivals.items() if a == area and n)
 
 
+SCHEMA_VERSION = 2  # of the board's tables: a change rebuilds them from the stream
+BOARD_TABLES = (
+    "board_kecamatan",  # before version 2
+    "board_batches",
+    "board_areas",
+    "board_arrivals",
+    "batch_labels",
+    "shipment_lines",
+    "exception_anomalies",
+    "exception_activity",
+)
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS board_batches (
         batch_id TEXT PRIMARY KEY,
-        kecamatan TEXT NOT NULL,
+        destination TEXT NOT NULL,
         stage TEXT NOT NULL,
         open_anomalies INTEGER NOT NULL DEFAULT 0,
         place TEXT NOT NULL DEFAULT 'gudang',
         delivered INTEGER NOT NULL DEFAULT 0,
-        moved_at TEXT NOT NULL DEFAULT '')""",
+        moved_at TEXT NOT NULL DEFAULT '',
+        hops_left INTEGER NOT NULL DEFAULT 3,
+        delivered_at TEXT NOT NULL DEFAULT '',
+        location TEXT NOT NULL DEFAULT '')""",
     """CREATE TABLE IF NOT EXISTS batch_labels (
         batch_id TEXT PRIMARY KEY,
         label TEXT NOT NULL,
@@ -221,6 +391,7 @@ SCHEMA = (
         quantity INTEGER NOT NULL,
         dapil TEXT NOT NULL DEFAULT '')""",
     "CREATE INDEX IF NOT EXISTS batch_labels_by_kecamatan ON batch_labels (kecamatan, label)",
+    "CREATE INDEX IF NOT EXISTS batch_labels_by_tps ON batch_labels (destination, label)",
     """CREATE TABLE IF NOT EXISTS shipment_lines (
         surat_jalan TEXT NOT NULL,
         batch_id TEXT NOT NULL,
@@ -240,24 +411,25 @@ SCHEMA = (
         received_by TEXT,
         witness TEXT,
         PRIMARY KEY (surat_jalan, batch_id))""",
-    """CREATE TABLE IF NOT EXISTS board_kecamatan (
-        kecamatan TEXT PRIMARY KEY,
-        planned INTEGER NOT NULL DEFAULT 0,
-        dispatched INTEGER NOT NULL DEFAULT 0,
-        received INTEGER NOT NULL DEFAULT 0,
-        anomalies INTEGER NOT NULL DEFAULT 0,
-        gudang INTEGER NOT NULL DEFAULT 0,
-        transit INTEGER NOT NULL DEFAULT 0,
-        ppk INTEGER NOT NULL DEFAULT 0,
-        pps INTEGER NOT NULL DEFAULT 0,
-        tps INTEGER NOT NULL DEFAULT 0,
-        returned INTEGER NOT NULL DEFAULT 0)""",
+    "CREATE TABLE IF NOT EXISTS board_areas (area TEXT PRIMARY KEY, level TEXT NOT NULL, "
+    "parent TEXT, " + ", ".join(f"{c} INTEGER NOT NULL DEFAULT 0" for c in COLUMNS) + ")",
+    "CREATE INDEX IF NOT EXISTS board_areas_by_parent ON board_areas (parent, area)",
+    "CREATE INDEX IF NOT EXISTS board_areas_by_level ON board_areas (level, area)",
+    """CREATE TABLE IF NOT EXISTS board_arrivals (
+        area TEXT NOT NULL,
+        hour TEXT NOT NULL,
+        delivered INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (area, hour))""",
     """CREATE TABLE IF NOT EXISTS projection_tracking (
         projection TEXT PRIMARY KEY,
         position BIGINT NOT NULL,
         stream_sequence BIGINT NOT NULL,
         applied BIGINT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS projection_versions (
+        projection TEXT PRIMARY KEY,
+        version INTEGER NOT NULL)""",
 )
+AREA_FIELDS = ("area", *COLUMNS)
 
 
 class BoardView:
@@ -269,8 +441,30 @@ class BoardView:
         self.db = db
 
     def setup(self) -> None:
+        """Create the tables; tables of an older shape are dropped and rebuilt by replay."""
         self.db.create(SCHEMA + EXCEPTIONS_SCHEMA)
         with self.db.transaction() as cursor:
+            cursor.execute(
+                "INSERT INTO projection_versions (projection, version) VALUES (?, 0) "
+                "ON CONFLICT (projection) DO NOTHING",
+                (self.name,),
+            )
+            cursor.execute(  # locks the row: a second process waits, then sees it done
+                "UPDATE projection_versions SET version = version WHERE projection = ? "
+                "RETURNING version",
+                (self.name,),
+            )
+            (version,) = cursor.fetchone()
+            if version != SCHEMA_VERSION:
+                for table in BOARD_TABLES:
+                    cursor.execute(f"DROP TABLE IF EXISTS {table}")
+                for statement in SCHEMA + EXCEPTIONS_SCHEMA:
+                    cursor.execute(statement)
+                cursor.execute("DELETE FROM projection_tracking WHERE projection = ?", (self.name,))
+                cursor.execute(
+                    "UPDATE projection_versions SET version = ? WHERE projection = ?",
+                    (SCHEMA_VERSION, self.name),
+                )
             cursor.execute(
                 "INSERT INTO projection_tracking (projection, position, stream_sequence, applied) "
                 "VALUES (?, 0, 0, 0) ON CONFLICT (projection) DO NOTHING",
@@ -284,7 +478,7 @@ class BoardView:
         return rows[0][0] if rows else 0
 
     def apply(self, notifications: Sequence[tuple[int, Event]], stream_sequence: int) -> set[str]:
-        """Apply events past the stored position, in one transaction; the kecamatan changed."""
+        """Apply events past the stored position, in one transaction; the areas changed."""
         with self.db.transaction() as cursor:
             # Locks the tracking row: a second projector by mistake waits, then sees our position.
             cursor.execute(
@@ -299,22 +493,22 @@ class BoardView:
                     applied += 1
                     position = notification_id
                     fresh.append(event)
-            counts: Counter[tuple[str, str]] = Counter()
+            changed: set[str] = set()
             # The fresh notifications are the last `applied` ones: ids only ascend.
             touched = record_exceptions(cursor, notifications[len(notifications) - applied :])
             if fresh:
                 batches = {str(e.originator_id) for e in fresh if isinstance(e, BatchEvent)}
-                lines = _load_lines(cursor, batches)
-                changed_lines, counts = fold(lines, fresh)
-                _store(cursor, changed_lines, counts)
+                changes = fold(_load_lines(cursor, batches), fresh)
+                _store(cursor, changes)
                 _catalogue(cursor, [e for e in fresh if isinstance(e, BatchRegistered)])
                 _shipments(cursor, fresh)
+                changed = changes.areas
             cursor.execute(
                 "UPDATE projection_tracking SET position = ?, stream_sequence = ?, "
                 "applied = applied + ? WHERE projection = ?",
                 (position, stream_sequence, applied, self.name),
             )
-        return {kecamatan for kecamatan, _ in counts} | touched
+        return changed | touched
 
     def applied(self) -> int:
         """How many events the view has applied: each once, however often it was delivered."""
@@ -354,19 +548,66 @@ class BoardView:
         )
         return [ShipmentLine(**dict(zip(SHIPMENT_FIELDS, row, strict=True))) for row in rows]
 
-    def rows(self, kecamatan: Iterable[str] | None = None) -> list[KecamatanCounts]:
-        sql = f"SELECT kecamatan, {', '.join(COLUMNS)} FROM board_kecamatan"
-        params: list[str] = []
-        if kecamatan is not None:
-            params = sorted(kecamatan)
-            if not params:
-                return []
-            sql += f" WHERE kecamatan IN ({', '.join('?' * len(params))})"
-        rows = self.db.query(sql + " ORDER BY kecamatan", params)
+    def _areas(self, where: str, params: Sequence[str]) -> list[AreaCounts]:
+        rows = self.db.query(
+            f"SELECT {', '.join(AREA_FIELDS)} FROM board_areas WHERE {where} ORDER BY area", params
+        )
+        return [AreaCounts(**dict(zip(AREA_FIELDS, row, strict=True))) for row in rows]
+
+    def rows(self, level: Level = "kecamatan") -> list[AreaCounts]:
+        """Every area of one level, by code."""
+        return self._areas("level = ?", (level,))
+
+    def areas(self, codes: Iterable[str]) -> list[AreaCounts]:
+        """These areas, by code (those without a batch are left out)."""
+        params = sorted(codes)
+        found: list[AreaCounts] = []
+        for start in range(0, len(params), 500):
+            chunk = params[start : start + 500]
+            found += self._areas(f"area IN ({', '.join('?' * len(chunk))})", chunk)
+        return found
+
+    def children(self, code: str) -> list[AreaCounts]:
+        """The areas one level below `code`, by code."""
+        return self._areas("parent = ?", (code,))
+
+    def tps_behind(self, under: str) -> list[AreaCounts]:
+        """The TPS in an area (or the TPS itself) with a batch not yet delivered."""
+        return self._areas(
+            "level = 'tps' AND area LIKE ? "
+            "AND undelivered_gudang + undelivered_ppk + undelivered_pps > 0",
+            (under.replace(".", "") + "%",),
+        )
+
+    def arrivals(self, area: str) -> list[tuple[str, int]]:
+        """(UTC hour `2024-02-12T02`, batches first delivered at their TPS in it), by hour."""
+        rows = self.db.query(
+            "SELECT hour, delivered FROM board_arrivals WHERE area = ? AND delivered <> 0 "
+            "ORDER BY hour",
+            (area,),
+        )
+        return [(hour, n) for hour, n in rows]
+
+    def tps_batches(self, tps: str) -> list[TpsBatch]:
+        """The batches bound for one TPS, by label: where each is now."""
+        rows = self.db.query(
+            "SELECT l.label, l.item, l.ballot_type, b.place, b.location, b.moved_at, b.delivered, "
+            "b.open_anomalies FROM batch_labels l "
+            "LEFT JOIN board_batches b ON b.batch_id = l.batch_id "
+            "WHERE l.destination = ? ORDER BY l.label",
+            (tps,),
+        )
         return [
-            KecamatanCounts(kecamatan=row[0], **dict(zip(COLUMNS, row[1:], strict=True)))
-            for row in rows
-        ]
+            TpsBatch(
+                label=label, item=item, ballot_type=ballot_type, place=place or "gudang",
+                location=location or "", moved_at=moved_at or "", delivered=bool(delivered),
+                open_anomalies=anomalies or 0,
+            )
+            for label, item, ballot_type, place, location, moved_at, delivered, anomalies in rows
+        ]  # fmt: skip
+
+
+LINE_FIELDS = tuple(BatchLine.__struct_fields__)
 
 
 def _load_lines(cursor: Cursor, batch_ids: set[str]) -> dict[str, BatchLine]:
@@ -375,12 +616,13 @@ def _load_lines(cursor: Cursor, batch_ids: set[str]) -> dict[str, BatchLine]:
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         cursor.execute(
-            "SELECT batch_id, kecamatan, stage, open_anomalies, place, delivered, moved_at "
+            f"SELECT batch_id, {', '.join(LINE_FIELDS)} "
             f"FROM board_batches WHERE batch_id IN ({', '.join('?' * len(chunk))})",
             chunk,
         )
-        for batch_id, kecamatan, stage, anomalies, place, delivered, moved in cursor.fetchall():
-            lines[batch_id] = BatchLine(kecamatan, stage, anomalies, place, bool(delivered), moved)
+        for batch_id, *values in cursor.fetchall():
+            line = dict(zip(LINE_FIELDS, values, strict=True))
+            lines[batch_id] = BatchLine(**line | {"delivered": bool(line["delivered"])})
     return lines
 
 
@@ -439,31 +681,36 @@ def _shipments(cursor: Cursor, events: list[Event]) -> None:
         )  # fmt: skip
 
 
-def _store(cursor: Cursor, lines: dict[str, BatchLine], counts: Counter[tuple[str, str]]) -> None:
-    if lines:
+def _store(cursor: Cursor, changes: BoardChanges) -> None:
+    if changes.lines:
         cursor.executemany(
-            "INSERT INTO board_batches (batch_id, kecamatan, stage, open_anomalies, place, "
-            "delivered, moved_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (batch_id) DO UPDATE "
-            "SET stage = excluded.stage, open_anomalies = excluded.open_anomalies, "
-            "place = excluded.place, delivered = excluded.delivered, moved_at = excluded.moved_at",
+            f"INSERT INTO board_batches (batch_id, {', '.join(LINE_FIELDS)}) "
+            f"VALUES (?{', ?' * len(LINE_FIELDS)}) ON CONFLICT (batch_id) DO UPDATE SET "
+            + ", ".join(f"{f} = excluded.{f}" for f in LINE_FIELDS),
             [
                 (
                     key,
-                    line.kecamatan,
-                    line.stage,
-                    line.open_anomalies,
-                    line.place,
-                    int(line.delivered),
-                    line.moved_at,
+                    *(int(v) if isinstance(v, bool) else v for v in msgspec.structs.astuple(line)),
                 )
-                for key, line in lines.items()
+                for key, line in changes.lines.items()
             ],
         )
-    per_kecamatan = sorted({kecamatan for kecamatan, _ in counts})
-    if per_kecamatan:
+    areas = sorted(changes.areas)
+    if areas:
         cursor.executemany(
-            f"INSERT INTO board_kecamatan (kecamatan, {', '.join(COLUMNS)}) "
-            f"VALUES (?{', ?' * len(COLUMNS)}) ON CONFLICT (kecamatan) DO UPDATE SET "
-            + ", ".join(f"{c} = board_kecamatan.{c} + excluded.{c}" for c in COLUMNS),
-            [(k, *(counts[(k, column)] for column in COLUMNS)) for k in per_kecamatan],
+            f"INSERT INTO board_areas (area, level, parent, {', '.join(COLUMNS)}) "
+            f"VALUES (?, ?, ?{', ?' * len(COLUMNS)}) ON CONFLICT (area) DO UPDATE SET "
+            + ", ".join(f"{c} = board_areas.{c} + excluded.{c}" for c in COLUMNS),
+            [
+                (a, level_of(a), parent_of(a), *(changes.counts[(a, c)] for c in COLUMNS))
+                for a in areas
+            ],
+        )
+    arrivals = sorted(changes.arrivals.items())
+    if arrivals:
+        cursor.executemany(
+            "INSERT INTO board_arrivals (area, hour, delivered) VALUES (?, ?, ?) "
+            "ON CONFLICT (area, hour) DO UPDATE SET delivered = board_arrivals.delivered + "
+            "excluded.delivered",
+            [(area, hour, n) for (area, hour), n in arrivals],
         )

@@ -47,9 +47,10 @@ class StreamGapError(Exception):
 
 
 class BoardChanged(msgspec.Struct, frozen=True):
-    """Core NATS notice after the board view commits: which kecamatan rows changed."""
+    """Core NATS notice after the board view commits: which areas' rows changed (kabupaten,
+    kecamatan, desa, TPS codes)."""
 
-    kecamatan: list[str]
+    areas: list[str]
 
 
 OnApplied = Callable[[Client, set[str]], Awaitable[None]]

@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 
 import msgspec
@@ -36,6 +37,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     stream_replicas: int = 1  # of the LACAK stream: 3 on a production cluster
     election: str = "pemilu-2024"  # whose master data the web serves
     kabupaten: str = "36.04"
+    # Until the election's master data carries it, voting day (H) is this one setting.
+    voting_day: date = date(2024, 2, 14)
 
     @property
     def postgres(self) -> bool:
@@ -83,6 +86,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             stream_replicas=int(environ.get("LACAK_STREAM_REPLICAS", "1")),
             election=environ.get("LACAK_ELECTION", "pemilu-2024"),
             kabupaten=environ.get("LACAK_KABUPATEN", "36.04"),
+            voting_day=date.fromisoformat(environ.get("LACAK_VOTING_DAY", "2024-02-14")),
         )
 
     def replace(self, **changes: object) -> "Settings":

@@ -88,8 +88,8 @@ def sqlite_settings(tmp_path: Path, nats_server: EmbeddedNats) -> Settings:
 class LiveLacak:
     """Web, relay and board projection running in a thread, as `lacak demo` runs them."""
 
-    def __init__(self, settings: Settings):
-        self.settings = settings.replace(port=free_port())
+    def __init__(self, settings: Settings, port: int | None = None):
+        self.settings = settings.replace(port=port or free_port())
         self.base_url = f"http://127.0.0.1:{self.settings.port}"
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -116,6 +116,9 @@ class LiveLacak:
         raise TimeoutError("the live Lacak did not answer in 30 s")
 
     def stop(self) -> None:
+        """Stop web, relay and projection (once: a test may stop it before the fixture does)."""
+        if not self._thread.is_alive():
+            return
         if self._loop is not None and self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(timeout=30)

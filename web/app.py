@@ -31,7 +31,16 @@ from services.settings import Settings
 from services.viewdb import open_views
 from services.wilayah import Wilayah
 from web.anomalies import acknowledge_anomaly, resolve_anomaly
-from web.board import BoardBroadcaster, board_router, follow_board_changes, row_renderer
+from web.board import (
+    REDRAW_SECONDS,
+    AreaTree,
+    BoardBroadcaster,
+    board_renderer,
+    board_router,
+    follow_board_changes,
+    h1_deadline_of,
+    redraw_as_time_passes,
+)
 from web.corrections import correct_scan, void_batch, void_scan
 from web.eventlog import log_router
 from web.exceptions import exceptions_lifespan, exceptions_router
@@ -104,9 +113,11 @@ def percent(value: float) -> str:
 WIB = timezone(timedelta(hours=7), "WIB")
 
 
-def local_time(iso: str) -> str:
+def local_time(at: str | datetime) -> str:
     """`2024-02-12T02:00:00+00:00` -> `12-02-2024 09:00 WIB` (Kabupaten Serang's time)."""
-    return datetime.fromisoformat(iso).astimezone(WIB).strftime("%d-%m-%Y %H:%M %Z")
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    return at.astimezone(WIB).strftime("%d-%m-%Y %H:%M %Z")
 
 
 def close_streams(app: Litestar) -> None:
@@ -122,6 +133,7 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
         loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True
     )
     templates.filters.update(ribuan=thousands, persen=percent, waktu=local_time)
+    templates.globals.update(place_name=wilayah.place_name)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -131,22 +143,28 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
         board_view = BoardView(views)
         await asyncio.to_thread(EventLogView(views).setup)  # before its projection first runs
         await asyncio.to_thread(board_view.setup)
-        broadcaster = BoardBroadcaster(row_renderer(templates, board_view, wilayah))
+        tree = AreaTree(wilayah)
+        broadcaster = BoardBroadcaster(
+            board_renderer(templates, board_view, tree, lambda: h1_deadline_of(app.state))
+        )
         app.state.update(
+            settings=settings,
             batches=batches,
             board_view=board_view,
             wilayah=wilayah,
             election=election,
+            tree=tree,
             broadcaster=broadcaster,
             views=views,
         )
         stop = asyncio.Event()
-        every_row = [k.code for k in wilayah.kecamatan]
         tasks = [
             asyncio.create_task(broadcaster.run(), name="board-broadcaster"),
             asyncio.create_task(
-                follow_board_changes(settings.nats_url, broadcaster, every_row, stop),
-                name="board-notices",
+                follow_board_changes(settings.nats_url, broadcaster, stop), name="board-notices"
+            ),
+            asyncio.create_task(
+                redraw_as_time_passes(broadcaster, REDRAW_SECONDS), name="board-redraw"
             ),
         ]
         try:

@@ -74,7 +74,7 @@ def test_a_shortage_appears_on_the_open_queue_and_is_acknowledged_and_resolved_t
     seed_one_tps(live_lacak)
     board = page.context.new_page()
     open_live(board, live_lacak.base_url + "/")
-    board_anomalies = board.locator(f"#kec-{KECAMATAN.replace('.', '')} td.anomalies")
+    board_anomalies = board.locator(f"#kecamatan-{KECAMATAN.replace('.', '')} td.anomalies")
     expect(board_anomalies).to_have_text("0", timeout=10_000)
     open_live(page, live_lacak.base_url + "/anomali")
     expect(page.locator("tr.empty")).to_be_visible()

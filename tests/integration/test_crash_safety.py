@@ -93,6 +93,7 @@ def test_sigkilled_relay_and_projector_lose_nothing_and_count_nothing_twice(
 
     views = open_views(settings)
     board = BoardView(views)
+    board.setup()  # the projector, just restarted, may not have made its tables yet
     expected = count_from_event_store(batches.recorder)
     stored = count_notifications(batches.recorder)
     deadline = time.monotonic() + 90

@@ -45,7 +45,8 @@ def test_the_queue_and_the_feed_are_kept_once_and_the_feed_keeps_its_newest_scan
         board.apply(notifications[:3], 3)  # the receipt here, its anomaly in the next delivery
         touched = board.apply(notifications, len(notifications))
         board.apply(notifications, len(notifications))  # delivered again: nothing changes
-        assert touched == {"36.04.05"}
+        # every area of the box's route changed: kabupaten, kecamatan, desa and its TPS
+        assert touched == {"36.04", "36.04.05", "36.04.05.2001", "3604052001001"}
         view = ExceptionsView(views)
 
         [row] = view.anomalies(statuses=("open", "acknowledged"), kecamatan="36.04.05")

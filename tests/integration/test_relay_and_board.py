@@ -13,7 +13,7 @@ from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
 
 from services.batches import Batches
-from services.board import COLUMNS, BoardView
+from services.board import BoardView, Level
 from services.domain import Scan, UnknownLabelError
 from services.labels import make_label
 from services.messaging import EVENT_SUBJECTS, STREAM, EmbeddedNats
@@ -23,7 +23,7 @@ from services.relay import run_relay
 from services.serang import kabupaten_serang
 from services.settings import Settings
 from services.viewdb import open_views
-from tests.integration.counting import count_from_event_store
+from tests.integration.counting import COUNTED, count_from_event_store
 
 SERANG = kabupaten_serang()
 
@@ -58,8 +58,9 @@ def scans_for(labels: list[str], count: int, seed: int = 7) -> list[Scan]:
     return scans
 
 
-def board_counts(view: BoardView) -> dict[str, tuple[int, ...]]:
-    return {r.kecamatan: tuple(getattr(r, c) for c in COLUMNS) for r in view.rows()}
+def board_counts(view: BoardView, level: Level = "kecamatan") -> dict[str, tuple[int, ...]]:
+    """Per area of a level, the columns `count_from_event_store` counts, in its order."""
+    return {r.area: tuple(getattr(r, c) for c in COUNTED) for r in view.rows(level)}
 
 
 async def wait_for(condition, timeout: float = 30.0) -> None:
@@ -231,3 +232,30 @@ def test_a_label_exists_once_it_is_registered(batches):
     assert not batches.exists(label)
     batches.register(plans(1))
     assert batches.exists(label)
+
+
+def test_board_tables_of_an_older_shape_are_dropped_and_the_projection_starts_again(
+    settings, batches
+):
+    views = open_views(settings)
+    with views.transaction() as cursor:  # the board as version 1 left it, 99 events applied
+        cursor.execute("CREATE TABLE board_kecamatan (kecamatan TEXT PRIMARY KEY, planned INT)")
+        cursor.execute("CREATE TABLE board_batches (batch_id TEXT PRIMARY KEY, kecamatan TEXT)")
+        cursor.execute(
+            "CREATE TABLE projection_tracking (projection TEXT PRIMARY KEY, position BIGINT "
+            "NOT NULL, stream_sequence BIGINT NOT NULL, applied BIGINT NOT NULL)"
+        )
+        cursor.execute("INSERT INTO projection_tracking VALUES ('board', 99, 99, 99)")
+    board = BoardView(views)
+    board.setup()
+    assert (board.stream_sequence(), board.applied()) == (0, 0)
+    batches.register(plans(1))
+    notifications = [
+        (n.id, batches.mapper.to_domain_event(n))
+        for n in batches.recorder.select_notifications(1, 100)
+    ]
+    board.apply(notifications, stream_sequence=len(notifications))
+    board.setup()  # a second start keeps what it has
+    assert board.stream_sequence() == len(notifications)
+    assert board_counts(board) == count_from_event_store(batches.recorder)
+    views.close()

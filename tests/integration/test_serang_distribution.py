@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 from services.batches import Batches
-from services.board import BoardView
+from services.board import BoardView, count_at_risk
 from services.masterdata import tps_csv
 from services.plan import kit_plan
 from services.projector import run_projection
@@ -14,7 +14,7 @@ from services.relay import run_relay
 from services.scenario import journeys
 from services.serang import kabupaten_serang
 from services.viewdb import open_views
-from tests.integration.counting import count_from_event_store, count_notifications
+from tests.integration.counting import count_from_event_store, count_notifications, roll_up
 from tests.integration.test_relay_and_board import board_counts
 
 BATCHES_PER_QUEUE = 400  # a queue of scans kept in one transaction
@@ -57,10 +57,14 @@ async def test_every_batch_to_every_tps_with_the_2024_failures_ends_on_the_board
     stop.set()
     await asyncio.gather(*workers)
 
-    # The board equals a count made straight from the event store ...
-    assert board_counts(board) == count_from_event_store(batches.recorder)
+    # The board equals a count made straight from the event store, at every level ...
+    per_tps = count_from_event_store(batches.recorder, level="tps")
+    assert board_counts(board, "tps") == per_tps
+    for level in ("desa", "kecamatan", "kabupaten"):
+        assert board_counts(board, level) == roll_up(per_tps, level), level
     # ... and what the scenario did: every batch at its TPS but the late ones, left at the PPS.
-    columns = ("planned", "gudang", "transit", "ppk", "pps", "tps", "anomalies")
+    columns = ("planned", "packed", "gudang", "transit", "ppk", "pps", "tps", "delivered",
+               "anomalies")  # fmt: skip
     total = {column: sum(getattr(row, column) for row in board.rows()) for column in columns}
     flagged = (
         injected.misrouted,
@@ -71,13 +75,21 @@ async def test_every_batch_to_every_tps_with_the_2024_failures_ends_on_the_board
     )
     assert total == {
         "planned": 4_425 * 7,
+        "packed": 4_425 * 7,
         "gudang": 0,
         "transit": 0,
         "ppk": 0,
         "pps": len(injected.late),
         "tps": 4_425 * 7 - len(injected.late),
+        "delivered": 4_425 * 7 - len(injected.late),
         "anomalies": sum(map(len, flagged)),
     }
+    # Every delivery is on the arrivals chart; after H-1 the TPS of the late ones are at risk.
+    assert sum(n for _, n in board.arrivals("36.04")) == total["delivered"]
+    late_tps = {plan.destination for plan in plans if plan.label in injected.late}
+    deadline = voting_day  # midnight WIB at the start of voting day: the end of H-1
+    at_risk = count_at_risk(board.tps_behind("36.04"), "kabupaten", deadline, deadline)
+    assert at_risk == {"36.04": len(late_tps)}
     kinds = Counter(
         e.kind
         for n in batches.recorder.select_notifications(1, stored)

@@ -110,8 +110,9 @@ def test_the_board_json_lists_every_kecamatan_of_the_kabupaten(client):
 
 def test_the_board_page_has_a_row_per_kecamatan_listening_to_the_stream(client):
     page = client.get("/").text
-    assert 'sse-connect="/board/stream"' in page
-    assert page.count('sse-swap="kec-') == 29
+    assert 'sse-connect="/board/stream?area=36.04"' in page
+    assert '<div hidden sse-swap="papan" hx-swap="none"></div>' in page
+    assert page.count('<tr id="kecamatan-') == 29
     assert "/static/vendor/htmx/htmx.min.js" in page
     assert client.get("/static/vendor/htmx/htmx.min.js").status_code == 200
     assert client.get("/static/vendor/htmx-ext-sse/sse.min.js").status_code == 200
