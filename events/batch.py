@@ -142,9 +142,10 @@ class ScanVoided(BatchEvent, frozen=True, kw_only=True):
     location: str = ""  # "" when no scan is left
     in_transit: bool = False
     moved_at: datetime | None = None
+    packed: bool = False  # a pack or seal still counts
     dispatched: bool = False  # a dispatch still counts
     received: bool = False  # a receipt still counts
-    delivered: bool = False  # a receipt at its TPS still counts
+    delivered_at: datetime | None = None  # the first receipt at its TPS that still counts
 
 
 class BatchVoided(BatchEvent, frozen=True, kw_only=True):

@@ -23,7 +23,9 @@ from events import (
     BatchReceived,
     BatchRegistered,
     BatchSealed,
+    BatchVoided,
     Event,
+    ScanVoided,
 )
 from events.batch import BatchEvent
 from services.domain import batch_id as batch_id_of
@@ -83,6 +85,7 @@ class BatchLine(msgspec.Struct, frozen=True):
     hops_left: int = 3  # to its TPS from where it was last received (a truck counts where it left)
     delivered_at: str = ""  # device time (UTC, ISO) of its first receipt at its TPS
     location: str = ""  # wilayah code of the scan that put it where it is
+    voided: bool = False  # withdrawn from the plan: counted nowhere
 
 
 class BatchLabel(msgspec.Struct, frozen=True):
@@ -114,6 +117,7 @@ class ShipmentLine(msgspec.Struct, frozen=True, kw_only=True):
     seals: str | None = None
     received_by: str | None = None
     witness: str | None = None
+    handed_over_by: str | None = None  # a hand-to-hand handover: who gave it at the receipt
 
     def status(
         self, load_arrived: bool
@@ -238,11 +242,46 @@ def advance(line: BatchLine | None, event: Event) -> BatchLine | None:
                     line, place=place, location=event.location, moved_at=at, hops_left=hops
                 )
             return line
+        case ScanVoided():
+            return standing_after_void(line, event)
+        case BatchVoided():
+            return msgspec.structs.replace(line, voided=True)
         case AnomalyRaised():
             return msgspec.structs.replace(line, open_anomalies=line.open_anomalies + 1)
         case AnomalyResolved():
             return msgspec.structs.replace(line, open_anomalies=line.open_anomalies - 1)
     return line
+
+
+def standing_after_void(line: BatchLine, event: ScanVoided) -> BatchLine:
+    """The line as the scans that still count leave it (the void says where that is)."""
+    stage: Stage = "planned"
+    for flag, name in ((event.packed, "packed"), (event.dispatched, "dispatched"),
+                       (event.received, "received")):  # fmt: skip
+        if flag:
+            stage = name  # type: ignore[assignment]
+    delivered_at = event.delivered_at.astimezone(UTC).isoformat() if event.delivered_at else ""
+    place: Place = "gudang"
+    hops = 3
+    if event.location:
+        level = len(event.location.split("."))
+        place, hops = PLACE_OF_LEVEL[level], HOPS_OF_LEVEL[level]
+        if event.location == line.destination:
+            hops = 0
+        if place == "gudang" and delivered_at:
+            place = "returned"
+    if event.in_transit:
+        place = "transit"  # a truck counts where it left
+    return msgspec.structs.replace(
+        line,
+        stage=stage,
+        place=place,
+        hops_left=hops,
+        delivered=bool(delivered_at),
+        delivered_at=delivered_at,
+        location=event.location,
+        moved_at=event.moved_at.astimezone(UTC).isoformat() if event.moved_at else "",
+    )
 
 
 def later(stage: Stage, other: Stage) -> Stage:
@@ -251,6 +290,8 @@ def later(stage: Stage, other: Stage) -> Stage:
 
 def line_columns(line: BatchLine) -> Counter[str]:
     """The columns one batch counts in, in every area of its TPS."""
+    if line.voided:
+        return Counter()
     columns = Counter(COLUMNS_OF_STAGE[line.stage])
     columns[line.place] += 1
     columns["anomalies"] += line.open_anomalies
@@ -275,7 +316,7 @@ def arrival_changes(before: BatchLine | None, after: BatchLine | None) -> Counte
     the device's clock), for its kabupaten and kecamatan."""
     changes: Counter[tuple[str, str]] = Counter()
     for line, sign in ((before, -1), (after, 1)):
-        if line is not None and line.delivered_at:
+        if line is not None and line.delivered_at and not line.voided:
             for area in areas_of(line.destination)[:2]:
                 changes[(area, line.delivered_at[:13])] += sign
     return changes
@@ -358,7 +399,7 @@ class MemoryBoard:
         return sorted((hour, n) for (a, hour), n in self.arrivals.items() if a == area and n)
 
 
-SCHEMA_VERSION = 2  # of the board's tables: a change rebuilds them from the stream
+SCHEMA_VERSION = 3  # of the board's tables: a change rebuilds them from the stream
 BOARD_TABLES = (
     "board_kecamatan",  # before version 2
     "board_batches",
@@ -380,7 +421,8 @@ SCHEMA = (
         moved_at TEXT NOT NULL DEFAULT '',
         hops_left INTEGER NOT NULL DEFAULT 3,
         delivered_at TEXT NOT NULL DEFAULT '',
-        location TEXT NOT NULL DEFAULT '')""",
+        location TEXT NOT NULL DEFAULT '',
+        voided INTEGER NOT NULL DEFAULT 0)""",
     """CREATE TABLE IF NOT EXISTS batch_labels (
         batch_id TEXT PRIMARY KEY,
         label TEXT NOT NULL,
@@ -410,6 +452,7 @@ SCHEMA = (
         seals TEXT,
         received_by TEXT,
         witness TEXT,
+        handed_over_by TEXT,
         PRIMARY KEY (surat_jalan, batch_id))""",
     "CREATE TABLE IF NOT EXISTS board_areas (area TEXT PRIMARY KEY, level TEXT NOT NULL, "
     "parent TEXT, " + ", ".join(f"{c} INTEGER NOT NULL DEFAULT 0" for c in COLUMNS) + ")",
@@ -622,7 +665,8 @@ def _load_lines(cursor: Cursor, batch_ids: set[str]) -> dict[str, BatchLine]:
         )
         for batch_id, *values in cursor.fetchall():
             line = dict(zip(LINE_FIELDS, values, strict=True))
-            lines[batch_id] = BatchLine(**line | {"delivered": bool(line["delivered"])})
+            flags = {"delivered": bool(line["delivered"]), "voided": bool(line["voided"])}
+            lines[batch_id] = BatchLine(**line | flags)
     return lines
 
 
@@ -668,6 +712,7 @@ def _shipments(cursor: Cursor, events: list[Event]) -> None:
                 "seals": None if event.seals is None else ", ".join(event.seals),
                 "received_by": event.officer,
                 "witness": event.witness,
+                "handed_over_by": event.handed_over_by or None,
             }
         else:
             continue

@@ -584,9 +584,10 @@ def void_scan(batch: Batch, version: int, reason: str, by: str, at: datetime) ->
             location=after.location or "",
             in_transit=after.in_transit,
             moved_at=after.moved_at,
+            packed=any(r.action in ("pack", "seal") for r in live),
             dispatched=any(r.action == "dispatch" for r in live),
             received=any(r.action == "receive" for r in live),
-            delivered=after.delivered_at is not None,
+            delivered_at=after.delivered_at,
         )
     ]
     note = f"pindai dibatalkan: {reason}"

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from events import AnomalyResolved, BatchReceived, BatchVoided, ScanVoided
+from services.board import MemoryBoard
 from services.domain import (
     Batch,
     Scan,
@@ -129,3 +130,27 @@ def test_a_replacement_batch_is_for_the_same_tps_and_names_the_one_it_replaces()
     )  # fmt: skip
     assert (replacement.ballot_type, replacement.quantity) == ("DPR", 306)
     assert evolve(batch, [resolved]).replaced_by == (new_label,)
+
+
+def test_the_board_counts_a_voided_scan_no_more_at_any_level():
+    batch, history = scanned(DISPATCH, scan("R", "receive", "36.04.05", 2))
+    voided = void_scan(batch, batch.scans["R"].version, "kotak lain", "Agus", at(3))
+    board = MemoryBoard()
+    board.apply([*history, *voided])
+    for area in ("36.04", "36.04.05", "36.04.05.2001", TPS):
+        row = board.area(area)
+        assert (row.planned, row.dispatched, row.received, row.transit, row.ppk) == (1, 1, 0, 1, 0)
+
+
+def test_a_voided_delivery_leaves_the_arrivals_and_a_withdrawn_batch_leaves_the_board():
+    batch, history = scanned(DISPATCH, scan("R", "receive", TPS, 2))
+    board = MemoryBoard()
+    board.apply(history)
+    assert (board.area(TPS).delivered, len(board.arrivals_of("36.04"))) == (1, 1)
+    voided = void_scan(batch, batch.scans["R"].version, "TPS lain", "Agus", at(3))
+    board.apply(voided)
+    assert (board.area(TPS).delivered, board.arrivals_of("36.04")) == (0, [])
+    batch = evolve(batch, voided)
+    board.apply(void_batch(batch, "hancur", "Rina", at(4)))
+    row = board.area("36.04")
+    assert (row.planned, row.dispatched, row.transit, row.anomalies) == (0, 0, 0, 0)

@@ -68,3 +68,24 @@ def test_a_load_that_arrives_one_box_short_and_one_extra_shows_both(lacak):
 def test_an_unknown_surat_jalan_is_a_404(lacak):
     client, _, _ = lacak
     assert client.get("/shipments/SJ-404").status_code == 404
+
+
+def test_a_hand_to_hand_handover_gets_its_berita_acara_with_all_three_signatures(lacak):
+    client, batches, board = lacak
+    desa = SERANG.tps[0].desa
+    handover = {"surat_jalan": "BA-017/PPS", "officer": "Sari (KPPS)", "witness": "Dodi (PTPS)",
+                "handed_over_by": "Agus (PPS)"}  # fmt: skip
+    client.post("/api/v1/scans", json=scan(1, LABELS[0], "dispatch", "36.04", to=KECAMATAN))
+    client.post("/api/v1/scans", json=scan(2, LABELS[0], "receive", KECAMATAN))
+    client.post("/api/v1/scans", json=scan(3, LABELS[0], "dispatch", KECAMATAN, to=desa))
+    client.post("/api/v1/scans", json=scan(4, LABELS[0], "receive", desa))
+    answer = client.post("/api/v1/scans", json=scan(5, LABELS[0], "receive",
+                                                      SERANG.tps[0].code, **handover))  # fmt: skip
+    assert (answer.status_code, answer.json()["warnings"]) == (201, [])  # no dispatch needed
+    project_everything(batches, board)
+    page = client.get("/shipments/BA-017/PPS")
+    assert page.status_code == 200
+    signatures = page.text[page.text.index('class="signatures"') :]
+    for person in ("Agus (PPS)", "Sari (KPPS)", "Dodi (PTPS)"):
+        assert person in signatures
+    assert "Nomor BA-017/PPS" in page.text
