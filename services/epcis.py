@@ -100,8 +100,7 @@ def event_hash_id(event: dict[str, Any], namespaces: dict[str, str] | None = Non
 def pre_hash(event: dict[str, Any], namespaces: dict[str, str] | None = None) -> str:
     """The canonical pre-hash string: standard fields in the canonical property order, then
     the user extensions, sorted."""
-    prefixes = {**STANDARD_PREFIXES, **(namespaces or {})}
-    value = Canonical(prefixes)
+    value = canonical_for(namespaces or {})
     if "sensorElementList" in event:
         raise UnsupportedEventError("sensorElementList is not hashed by Lacak")
     parts = [f"eventType={event['type']}"]
@@ -188,12 +187,25 @@ def extension_string(fields: dict[str, Any], value: "Canonical") -> str:
 
 
 class Canonical:
-    """Normalises one value for the pre-hash string (rules 5-7 and 14-18)."""
+    """Normalises one value for the pre-hash string (rules 5-7 and 14-18), remembering the
+    values it has seen: places, batches and words recur in event after event."""
+
+    REMEMBERED = 200_000
 
     def __init__(self, prefixes: dict[str, str]):
         self.prefixes = prefixes
+        self.seen: dict[tuple[Any, str], str] = {}
 
     def __call__(self, raw: Any, vocabulary: str = "") -> str:
+        key = (raw, vocabulary)
+        found = self.seen.get(key)
+        if found is None:
+            if len(self.seen) >= self.REMEMBERED:
+                self.seen.clear()
+            found = self.seen[key] = self.normalise(raw, vocabulary)
+        return found
+
+    def normalise(self, raw: Any, vocabulary: str) -> str:
         if isinstance(raw, bool):
             return "true" if raw else "false"
         if isinstance(raw, int | float):
@@ -216,6 +228,17 @@ class Canonical:
         if colon and prefix in self.prefixes:
             return "{" + self.prefixes[prefix] + "}" + local
         return key
+
+
+_canonicals: dict[tuple[tuple[str, str], ...], Canonical] = {}
+
+
+def canonical_for(namespaces: dict[str, str]) -> Canonical:
+    """One normaliser per set of namespaces, kept for the next event."""
+    key = tuple(sorted(namespaces.items()))
+    if key not in _canonicals:
+        _canonicals[key] = Canonical({**STANDARD_PREFIXES, **namespaces})
+    return _canonicals[key]
 
 
 def canonical_number(text: str) -> str:
@@ -396,7 +419,7 @@ ANOMALY_DISPOSITIONS = {
     "seal_mismatch": "non_conformant",
 }
 
-BatchScan = BatchPacked | BatchSealed | BatchDispatched | BatchReceived | BallotsAccounted
+WILAYAH_CODE = re.compile(r"\d\d\.\d\d(\.\d\d(\.\d{4})?)?|\d{13}")
 
 
 def extensions(**fields: Any) -> dict[str, Any]:
@@ -568,7 +591,7 @@ def to_epcis(event: events.Event) -> dict[str, Any] | None:
             }
             if event.kind in ANOMALY_DISPOSITIONS:
                 raised["disposition"] = ANOMALY_DISPOSITIONS[event.kind]
-            if event.found:
+            if WILAYAH_CODE.fullmatch(event.found):  # found at a place (not a count, a dapil)
                 raised["readPoint"] = {"id": place_uri(event.found)}
             return (
                 raised
@@ -577,8 +600,8 @@ def to_epcis(event: events.Event) -> dict[str, Any] | None:
                     anomaly=event.anomaly_id,
                     anomalyKind=event.kind,
                     scanId=event.scan_id,
-                    expected=place_uri(event.expected) if event.expected else "",
-                    found=place_uri(event.found) if event.found else "",
+                    expected=event.expected,  # a place, a count, a dapil, a deadline: by kind
+                    found=event.found,
                 )
             )
         case AnomalyAcknowledged() | AnomalyResolved():
@@ -749,14 +772,14 @@ def document_chunks(
 
 
 def export_document(
-    stored: Callable[[], Iterable[tuple[int, bytes]]],
+    read: Callable[[ExportFilter], Iterable[tuple[int, bytes]]],
     only: ExportFilter,
     created: datetime,
 ) -> Iterator[bytes]:
-    """Two passes over the store (`stored()` starts a new one): the declared errors, then the
-    range as a document."""
-    errors = declared_errors(stored())
-    return document_chunks(exported_events(stored(), only, errors), created)
+    """Two passes over the store, both when the first chunk is asked for: the errors declared
+    anywhere (`read` of everything), then the range (`read(only)` may skip other positions)."""
+    errors = declared_errors(read(ExportFilter()))
+    yield from document_chunks(exported_events(read(only), only, errors), created)
 
 
 def parse_moment(text: str, zone_if_missing: Any = UTC) -> datetime:

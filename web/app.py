@@ -32,6 +32,7 @@ from services.wilayah import Wilayah
 from web.anomalies import acknowledge_anomaly, resolve_anomaly
 from web.board import BoardBroadcaster, board_router, follow_board_changes, row_renderer
 from web.corrections import correct_scan, void_batch, void_scan
+from web.epcis import export_epcis
 from web.labels import label_sheet
 from web.scanning import scanning_router
 from web.scans import post_scan, post_scan_queue
@@ -165,6 +166,7 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
             void_scan,
             correct_scan,
             void_batch,
+            export_epcis,
             scanning_router,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
             *vendor_routers(),
