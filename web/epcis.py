@@ -8,7 +8,7 @@ from eventsourcing.persistence import ApplicationRecorder
 from litestar import get
 from litestar.datastructures import State
 from litestar.exceptions import ClientException
-from litestar.params import FromQuery, Parameter
+from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
 from services.epcis import ExportFilter, export_document, export_filter
@@ -37,7 +37,7 @@ def notifications(
 @get("/api/v1/export/epcis", name="export-epcis", sync_to_thread=False)
 def export_epcis(
     state: State,
-    since: Annotated[str | None, Parameter(query="from")] = None,
+    since: Annotated[str | None, QueryParameter(name="from")] = None,
     until: FromQuery[str | None] = None,
     kecamatan: FromQuery[list[str] | None] = None,
     from_position: FromQuery[int | None] = None,
