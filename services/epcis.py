@@ -598,7 +598,8 @@ def to_epcis(event: events.Event) -> dict[str, Any] | None:
                 | identity
                 | extensions(
                     anomaly=event.anomaly_id,
-                    anomalyKind=event.kind,
+                    # a URI, not the bare word: "damaged" would read as the CBV disposition
+                    anomalyKind=f"urn:lacak:anomaly:{event.kind}",
                     scanId=event.scan_id,
                     expected=event.expected,  # a place, a count, a dapil, a deadline: by kind
                     found=event.found,
