@@ -81,6 +81,8 @@ STANDARD_FIELDS = {
     "destinationList", "sensorElementList", "ilmd",
 }  # fmt: skip
 
+NOT_EXTENSIONS = STANDARD_FIELDS | NOT_HASHED
+
 NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 TIMESTAMP = re.compile(
     r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?", re.IGNORECASE
@@ -146,7 +148,7 @@ def pre_hash(event: dict[str, Any], namespaces: dict[str, str] | None = None) ->
             parts.append(name + "".join(sorted(typed)))
     if ilmd := event.get("ilmd"):
         parts.append("ilmd" + extension_string(ilmd, value))
-    extensions = {k: v for k, v in event.items() if k not in STANDARD_FIELDS | NOT_HASHED}
+    extensions = {k: v for k, v in event.items() if k not in NOT_EXTENSIONS}
     parts.append(extension_string(extensions, value))
     return "".join(parts)
 
@@ -476,7 +478,9 @@ def to_epcis(event: events.Event) -> dict[str, Any] | None:
                 "readPoint": here,
                 "bizLocation": here,
                 **identity,
-                **extensions(scanId=event.scan_id, officer=event.officer, corrects=event.corrects),
+                **extensions(
+                    scanId=event.scan_id, officer=event.officer, corrects=event.corrects or None
+                ),
             }
         case BatchSealed():
             here = {"id": place_uri(event.location)}

@@ -98,6 +98,7 @@ def test_packing_is_an_aggregation_of_the_counted_ballots_of_their_dapil_into_th
         {"epcClass": "urn:lacak:surat-suara:BANTEN%20II", "quantity": 306}
     ]
     assert (mapped["action"], mapped["bizStep"]) == ("ADD", "packing")
+    assert "lacak:corrects" not in mapped  # only a correction names what it corrects
 
 
 def test_a_receipt_says_what_was_found_as_its_disposition():
