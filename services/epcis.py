@@ -83,6 +83,7 @@ STANDARD_FIELDS = {
 
 NOT_EXTENSIONS = STANDARD_FIELDS | NOT_HASHED
 
+BARE_WORD = re.compile(r"[A-Za-z0-9_]+")
 NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 TIMESTAMP = re.compile(
     r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?", re.IGNORECASE
@@ -196,10 +197,10 @@ class Canonical:
 
     def __init__(self, prefixes: dict[str, str]):
         self.prefixes = prefixes
-        self.seen: dict[tuple[Any, str], str] = {}
+        self.seen: dict[tuple[type, Any, str], str] = {}
 
     def __call__(self, raw: Any, vocabulary: str = "") -> str:
-        key = (raw, vocabulary)
+        key = (type(raw), raw, vocabulary)  # True and 1 are equal keys, not equal values
         found = self.seen.get(key)
         if found is None:
             if len(self.seen) >= self.REMEMBERED:
@@ -213,7 +214,7 @@ class Canonical:
         if isinstance(raw, int | float):
             return canonical_number(str(raw))
         text = str(raw).strip()
-        if vocabulary and re.fullmatch(r"[A-Za-z0-9_]+", text):
+        if vocabulary and BARE_WORD.fullmatch(text):
             return vocabulary + text  # a bare CBV word, as the JSON-LD context expands it
         for urn, web in CBV_URNS:
             if text.startswith(urn):

@@ -185,3 +185,14 @@ def test_quantities_are_hashed_without_trailing_zeros():
     assert "quantity=306uom=H87" in pre_hash(event)
     as_integer = [{"epcClass": "urn:lacak:surat-suara", "quantity": 306, "uom": "H87"}]
     assert event_hash_id(event | {"quantityList": as_integer}) == event_hash_id(event)
+
+
+def test_a_boolean_and_a_number_are_told_apart():
+    event = {"type": "ObjectEvent", "eventTime": "2024-02-10T08:15:00Z",
+             "eventTimeZoneOffset": "+00:00", "action": "OBSERVE"}  # fmt: skip
+    assert pre_hash(event | {"lacak:x": 1}, {"lacak": "https://lacak.example/epcis/"}).endswith(
+        "{https://lacak.example/epcis/}x=1"
+    )
+    assert pre_hash(event | {"lacak:x": True}, {"lacak": "https://lacak.example/epcis/"}).endswith(
+        "{https://lacak.example/epcis/}x=true"
+    )
