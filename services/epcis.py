@@ -135,7 +135,7 @@ def pre_hash(event: dict[str, Any], namespaces: dict[str, str] | None = None) ->
         if place := event.get(name):
             extensions = {k: v for k, v in place.items() if k != "id"}
             parts.append(f"{name}id={value(place['id'])}{extension_string(extensions, value)}")
-    for name, key, vocabulary in (
+    for name, key, vocabulary in (  # in the order of the CBV 2.0 canonical property table
         ("bizTransactionList", "bizTransaction", BTT),
         ("sourceList", "source", SDT),
         ("destinationList", "destination", SDT),
@@ -516,7 +516,10 @@ def to_epcis(event: events.Event) -> dict[str, Any] | None:
                 shipped["bizTransactionList"] = [
                     {"type": "desadv", "bizTransaction": delivery_note_uri(event.surat_jalan)}
                 ]
-            shipped["sourceList"] = [{"type": "location", "source": place_uri(event.location)}]
+            # Where it left from is the readPoint, and no sourceList: implementations of the
+            # hash disagree on the order of a sourceList and a destinationList on one event
+            # (CBV 2.0: source first; the Python reference implementation 1.9.3: destination
+            # first), so Lacak never writes both, and either reproduces every eventID.
             if event.to:
                 shipped["destinationList"] = [
                     {"type": "location", "destination": place_uri(event.to)}

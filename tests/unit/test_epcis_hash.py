@@ -196,3 +196,22 @@ def test_a_boolean_and_a_number_are_told_apart():
     assert pre_hash(event | {"lacak:x": True}, {"lacak": "https://lacak.example/epcis/"}).endswith(
         "{https://lacak.example/epcis/}x=true"
     )
+
+
+def test_sources_precede_destinations_as_the_cbv_orders_them():
+    # CBV 2.0's canonical property order (20 bizTransactionList, 21 sourceList, 22
+    # destinationList), as epcis2.js also hashes it; the Python reference implementation 1.9.3
+    # puts destinations first, which is why Lacak's own events never carry both.
+    event = {
+        "type": "ObjectEvent",
+        "eventTime": "2024-02-10T08:15:00+07:00",
+        "eventTimeZoneOffset": "+07:00",
+        "action": "OBSERVE",
+        "destinationList": [{"type": "location", "destination": "urn:lacak:wilayah:36.04.05"}],
+        "sourceList": [{"type": "location", "source": "urn:lacak:wilayah:36.04"}],
+    }
+    assert pre_hash(event).endswith(
+        "sourceListtype=https://ref.gs1.org/cbv/SDT-locationsource=urn:lacak:wilayah:36.04"
+        "destinationListtype=https://ref.gs1.org/cbv/SDT-location"
+        "destination=urn:lacak:wilayah:36.04.05"
+    )

@@ -78,7 +78,6 @@ def test_a_dispatch_is_a_shipping_object_event_in_transit_from_the_gudang_to_the
         "bizTransactionList": [
             {"type": "desadv", "bizTransaction": "urn:lacak:surat-jalan:SJ-360405"}
         ],
-        "sourceList": [{"type": "location", "source": "urn:lacak:wilayah:36.04"}],
         "destinationList": [{"type": "location", "destination": "urn:lacak:wilayah:36.04.05"}],
         "lacak:version": 2,
         "lacak:scanId": "D",
