@@ -378,15 +378,21 @@ def export_log(args: argparse.Namespace) -> None:
 def export_epcis(args: argparse.Namespace) -> None:
     """A filtered range of the event store as an EPCIS 2.0 document, written as it is read."""
     settings = Settings.from_env()
-    only = export_filter(args.since, args.until, args.kecamatan, args.from_pos, args.to_pos)
+    try:
+        only = export_filter(args.since, args.until, args.kecamatan, args.from_pos, args.to_pos)
+    except ValueError:
+        sys.exit("Waktu tidak dikenali: tulis seperti 2024-02-10 atau 2024-02-10T08:00+07:00.")
     total = count_store(settings)
 
+    passes = iter(["Mencari koreksi", "Mengekspor EPCIS"])  # the voids first, then the range
+
     def stored(_: ExportFilter) -> Iterator[tuple[int, bytes]]:  # both passes read it all
+        label = next(passes)
         for n, row in enumerate(read_store(settings), 1):
             if n % 10_000 == 0:
-                progress("Mengekspor EPCIS", n, total)
+                progress(label, n, total)
             yield row
-        progress("Mengekspor EPCIS", total, total)
+        progress(label, total, total)
 
     count = 0
     with args.out.open("wb") as out:
