@@ -42,6 +42,7 @@ from web.board import (
     redraw_as_time_passes,
 )
 from web.corrections import correct_scan, void_batch, void_scan
+from web.epcis import export_epcis
 from web.eventlog import log_router
 from web.exceptions import exceptions_lifespan, exceptions_router
 from web.labels import label_sheet
@@ -193,6 +194,7 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
             void_batch,
             timeline_router,
             log_router,
+            export_epcis,
             scanning_router,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
             *vendor_routers(),

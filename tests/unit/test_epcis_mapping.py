@@ -1,0 +1,230 @@
+"""Lacak's events as EPCIS 2.0 events: what, when, where, why, and the errors declared on them."""
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from uuid import uuid4
+
+from jsonschema import Draft7Validator
+from tests.gs1 import gs1_file
+
+import events
+from events import MasterDataImported
+from services.domain import Batch, Scan, correct_scan, evolve, record_scan, register, void_scan
+from services.epcis import (
+    NAMESPACES,
+    ExportFilter,
+    declared_errors,
+    document_chunks,
+    event_hash_id,
+    export_document,
+    exported_events,
+    to_epcis,
+)
+from services.labels import make_label
+
+SCHEMA = json.loads(gs1_file("EPCIS-JSON-Schema.json").read_text())
+LABEL = make_label("36.04", 8)
+TPS = "3604052001001"  # Kramatwatu (36.04.05), desa 36.04.05.2001
+WIB = timezone(timedelta(hours=7))
+T = datetime(2024, 2, 10, 8, tzinfo=WIB)
+RECORDED = datetime(2024, 2, 10, 1, 0, 5, tzinfo=UTC)
+
+
+def scan(scan_id: str, action: str, location: str, minute: int, **details) -> Scan:
+    return Scan(scan_id=scan_id, label=LABEL, action=action, location=location,
+                occurred_at=T + timedelta(minutes=minute), **details)  # fmt: skip
+
+
+def history(*steps: Scan) -> tuple[Batch, list[events.Event]]:
+    recorded: list[events.Event] = [
+        register(
+            label=LABEL,
+            destination=TPS,
+            item="kotak_suara",
+            ballot_type="DPR",
+            quantity=306,
+            dapil="BANTEN II",
+            at=RECORDED,
+        )
+    ]
+    batch = evolve(None, recorded)
+    for step in steps:
+        new = record_scan(batch, step, at=RECORDED)
+        recorded += new
+        batch = evolve(batch, new)
+    return batch, recorded
+
+
+def stored(recorded: list[events.Event]) -> list[tuple[int, bytes]]:
+    return [(n, events.encode(e)) for n, e in enumerate(recorded, 1)]
+
+
+DISPATCH = scan("D", "dispatch", "36.04", 1, to="36.04.05", surat_jalan="SJ-360405",
+                vehicle="A 1234 BC", driver="Asep", officer="Rina")  # fmt: skip
+
+
+def test_a_dispatch_is_a_shipping_object_event_in_transit_from_the_gudang_to_the_kecamatan():
+    _, [_, dispatched] = history(DISPATCH)
+    assert to_epcis(dispatched) == {
+        "type": "ObjectEvent",
+        "eventTime": "2024-02-10T08:01:00+07:00",
+        "recordTime": "2024-02-10T01:00:05+00:00",
+        "eventTimeZoneOffset": "+07:00",
+        "epcList": [f"urn:lacak:batch:{LABEL}"],
+        "action": "OBSERVE",
+        "bizStep": "shipping",
+        "disposition": "in_transit",
+        "readPoint": {"id": "urn:lacak:wilayah:36.04"},
+        "bizTransactionList": [
+            {"type": "desadv", "bizTransaction": "urn:lacak:surat-jalan:SJ-360405"}
+        ],
+        "destinationList": [{"type": "location", "destination": "urn:lacak:wilayah:36.04.05"}],
+        "lacak:version": 2,
+        "lacak:scanId": "D",
+        "lacak:vehicle": "A 1234 BC",
+        "lacak:driver": "Asep",
+        "lacak:officer": "Rina",
+    }
+
+
+def test_packing_is_an_aggregation_of_the_counted_ballots_of_their_dapil_into_the_box():
+    _, [_, packed] = history(scan("P", "pack", "36.04", 0, quantity=306, dapil="BANTEN II"))
+    mapped = to_epcis(packed)
+    assert mapped is not None
+    assert mapped["type"] == "AggregationEvent"
+    assert mapped["parentID"] == f"urn:lacak:batch:{LABEL}"
+    assert mapped["childQuantityList"] == [
+        {"epcClass": "urn:lacak:surat-suara:BANTEN%20II", "quantity": 306}
+    ]
+    assert (mapped["action"], mapped["bizStep"]) == ("ADD", "packing")
+    assert "lacak:corrects" not in mapped  # only a correction names what it corrects
+
+
+def test_a_receipt_says_what_was_found_as_its_disposition():
+    def disposition(**found) -> str:
+        _, recorded = history(DISPATCH, scan("R", "receive", "36.04.05", 2, **found))
+        receipt = next(e for e in recorded if isinstance(e, events.BatchReceived))
+        mapped = to_epcis(receipt)
+        assert mapped is not None and mapped["bizStep"] == "receiving"
+        return mapped["disposition"]
+
+    assert disposition(condition="baik", counted=306) == "in_progress"
+    assert disposition(condition="basah", reasons=["basah"]) == "damaged"
+    assert disposition(counted=300, reasons=["kurang"]) == "mismatch_quantity"
+    assert disposition(reasons=["tertukar"]) == "mismatch_class"
+    assert disposition(seals=[], reasons=["segel_rusak"]) == "non_conformant"
+
+
+def test_seals_found_none_is_kept_apart_from_seals_not_checked():
+    _, recorded = history(DISPATCH, scan("R", "receive", "36.04.05", 2, seals=[]))
+    receipt = to_epcis(next(e for e in recorded if isinstance(e, events.BatchReceived)))
+    assert receipt is not None and receipt["lacak:sealsFoundCount"] == 0
+    _, recorded = history(DISPATCH, scan("R", "receive", "36.04.05", 2))
+    receipt = to_epcis(next(e for e in recorded if isinstance(e, events.BatchReceived)))
+    assert receipt is not None and "lacak:sealsFoundCount" not in receipt
+
+
+def test_an_anomaly_is_an_inspection_with_what_was_expected_and_what_was_found():
+    _, recorded = history(DISPATCH, scan("R", "receive", "36.04.05", 2, counted=300))
+    [short] = [e for e in recorded if isinstance(e, events.AnomalyRaised)]
+    mapped = to_epcis(short)
+    assert mapped is not None
+    assert (mapped["bizStep"], mapped["disposition"]) == ("inspecting", "mismatch_quantity")
+    assert (mapped["lacak:expected"], mapped["lacak:found"]) == ("306", "300")
+    assert "readPoint" not in mapped  # a count, not a place
+
+
+def test_master_data_and_the_voids_themselves_are_not_custody_events():
+    master = MasterDataImported(
+        originator_id=uuid4(), originator_version=1, kabupaten="36.04", occurred_at=T,
+        recorded_at=T, election="pemilu-2024", kabupaten_name="Kabupaten Serang",
+        file_name="tps.csv", file_sha256="0" * 64, imported_by="Rina", kecamatan_count=29,
+        desa_count=326, tps_count=4425, dpt_total=1226201,
+    )  # fmt: skip
+    batch, _ = history(DISPATCH)
+    [void] = void_scan(batch, 2, "kotak lain", "Agus", RECORDED)
+    assert to_epcis(master) is None
+    assert to_epcis(void) is None
+
+
+def test_a_corrected_scan_carries_an_error_declaration_naming_its_correction():
+    batch, recorded = history(DISPATCH)
+    right = scan("D2", "dispatch", "36.04", 1, to="36.04.06", surat_jalan="SJ-360406")
+    recorded += correct_scan(batch, 2, right, "tujuan salah", "Agus", RECORDED)
+    exported = list(
+        exported_events(stored(recorded), ExportFilter(), declared_errors(stored(recorded)))
+    )
+
+    wrong, corrective = (e for e in exported if e.get("bizStep") == "shipping")
+    assert wrong["errorDeclaration"] == {
+        "declarationTime": "2024-02-10T01:00:05+00:00",
+        "reason": "incorrect_data",
+        "correctiveEventIDs": [corrective["eventID"]],
+        "lacak:reason": "tujuan salah",
+        "lacak:by": "Agus",
+    }
+    assert corrective["lacak:corrects"] == 2
+    assert "errorDeclaration" not in corrective
+    assert len(exported) == len(recorded) - 1  # the void is the declaration, not an event
+
+
+def test_a_declared_error_leaves_the_event_id_as_it_was():
+    batch, recorded = history(DISPATCH)
+    before = next(e for e in exported_events(stored(recorded), ExportFilter(), {}))
+    recorded += void_scan(batch, 2, "kotak lain", "Agus", RECORDED)
+    after = list(
+        exported_events(stored(recorded), ExportFilter(), declared_errors(stored(recorded)))
+    )
+    assert (
+        after[1]["eventID"]
+        == list(exported_events(stored(recorded), ExportFilter(), {}))[1]["eventID"]
+    )
+    assert after[1]["errorDeclaration"]["reason"] == "did_not_occur"
+    assert before["eventID"] == after[0]["eventID"]
+
+
+def test_every_event_id_is_the_hash_of_the_event_as_exported():
+    _, recorded = history(DISPATCH, scan("R", "receive", "36.04.05", 2, counted=306))
+    for exported in exported_events(stored(recorded), ExportFilter(), {}):
+        content = {k: v for k, v in exported.items() if k != "eventID"}
+        assert exported["eventID"] == event_hash_id(content, NAMESPACES)
+
+
+def test_the_filter_takes_a_time_range_a_kecamatan_and_a_position_range():
+    _, recorded = history(
+        DISPATCH,
+        scan("R", "receive", "36.04.05", 2),
+        scan("S", "dispatch", "36.04.05", 3, to="36.04.05.2001"),
+    )
+    rows = stored(recorded)
+
+    def versions(only: ExportFilter) -> list[int]:
+        return [e["lacak:version"] for e in exported_events(rows, only, {})]
+
+    everything = versions(ExportFilter())
+    assert everything == [1, 2, 3, 4]
+    assert versions(ExportFilter(since=T + timedelta(minutes=2))) == [3, 4]
+    assert versions(ExportFilter(until=T + timedelta(minutes=2))) == [1, 2]
+    assert versions(ExportFilter(kecamatan=frozenset({"36.04.05"}))) == everything
+    assert versions(ExportFilter(kecamatan=frozenset({"36.04.06"}))) == []
+    assert versions(ExportFilter(first_position=2, last_position=3)) == [2, 3]
+
+
+def test_the_streamed_document_is_one_epcis_document_that_gs1s_schema_accepts():
+    batch, recorded = history(
+        scan("P", "pack", "36.04", 0, quantity=306, dapil="BANTEN II"),
+        scan("L", "seal", "36.04", 0, seals=["S1", "S2"]),
+        DISPATCH,
+        scan("R", "receive", "36.04.05", 2, counted=300, reasons=["kurang"], seals=["S1"]),
+    )
+    recorded += void_scan(batch, batch.scans["R"].version, "salah hitung", "Agus", RECORDED)
+    created = datetime(2024, 2, 11, tzinfo=UTC)
+    chunks = list(export_document(lambda _: stored(recorded), ExportFilter(), created))
+    document = json.loads(b"".join(chunks))
+
+    assert Draft7Validator(SCHEMA).is_valid(document)
+    assert document["type"] == "EPCISDocument" and document["schemaVersion"] == "2.0"
+    assert document["@context"][1] == {"lacak": "https://lacak.example/epcis/"}
+    assert len(document["epcisBody"]["eventList"]) == len(recorded) - 1
+    small_chunks = list(document_chunks(iter(document["epcisBody"]["eventList"]), created, 2))
+    assert json.loads(b"".join(small_chunks)) == document
