@@ -1,4 +1,4 @@
-"""`lacak bench verify` (and `replay`): auditors' work on a whole kabupaten's history.
+"""`lacak bench verify` and `lacak bench replay`: auditors' work on a whole kabupaten's history.
 
 The history is the full Kab. Serang scenario (about 262,000 events) recorded into a fresh SQLite
 event store; the timings cover only the work measured, not the recording.
@@ -14,6 +14,7 @@ from pathlib import Path
 from services.batches import Batches
 from services.cli import progress
 from services.ledger import LedgerView, canonical, read_store, verify
+from services.replay import decoded, replay_store
 from services.scenario import record_scenario
 from services.settings import Settings
 from services.viewdb import open_views
@@ -61,3 +62,20 @@ def bench_verify() -> None:
           f"({seconds:.2f} s)")  # fmt: skip
     print(f"  reading the store alone:           {raw / read_seconds:10,.0f} events/s "
           f"({read_seconds:.2f} s)")  # fmt: skip
+
+
+def bench_replay() -> None:
+    with recorded_history() as settings:
+        started = time.perf_counter()
+        raw = sum(1 for _ in decoded(read_store(settings)))
+        raw_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        board, moment = replay_store(settings)
+        replay_seconds = time.perf_counter() - started
+        planned = board.area("36.04").planned
+    raw_rate, replay_rate = raw / raw_seconds, moment.events / replay_seconds
+    print(f"replay: {moment.events:,} events from the SQLite event store into the board "
+          f"({planned:,} batches planned)")  # fmt: skip
+    print(f"  read and decode alone:   {raw_rate:10,.0f} events/s ({raw_seconds:.2f} s)")
+    print(f"  replayed into the board: {replay_rate:10,.0f} events/s ({replay_seconds:.2f} s), "
+          f"{100 * replay_rate / raw_rate:.0f}% of the raw rate")  # fmt: skip

@@ -376,17 +376,51 @@ def count_at_risk(
 
 
 class MemoryBoard:
-    """The board held in memory, for replays and tests."""
+    """The board held in memory, for replays and tests.
+
+    Replays only advance each batch's line; the counts are summed from the lines when asked
+    for. That is what the live view's increments add up to (`counter_changes` is the difference
+    of the same `line_columns`), without the per-event bookkeeping a replay does not need.
+    """
 
     def __init__(self) -> None:
-        self.lines: dict[str, BatchLine] = {}
-        self.counts: Counter[tuple[str, str]] = Counter()
-        self.arrivals: Counter[tuple[str, str]] = Counter()
+        self.lines: dict[object, BatchLine] = {}  # by batch id
+        self._counts: Counter[tuple[str, str]] | None = None
+        self._arrivals: Counter[tuple[str, str]] | None = None
 
     def apply(self, events: Iterable[Event]) -> None:
-        changes = fold(self.lines, events)
-        self.counts.update(changes.counts)
-        self.arrivals.update(changes.arrivals)
+        lines = self.lines
+        for event in events:
+            if isinstance(event, BatchEvent):  # master data is not on the board
+                key = event.originator_id
+                after = advance(lines.get(key), event)
+                if after is not None:
+                    lines[key] = after
+        self._counts = self._arrivals = None
+
+    @property
+    def counts(self) -> Counter[tuple[str, str]]:
+        """(area, column) -> batches, in every area of each batch's TPS."""
+        if self._counts is None:
+            per_tps: dict[str, Counter[str]] = {}
+            for line in self.lines.values():
+                per_tps.setdefault(line.destination, Counter()).update(line_columns(line))
+            counts: Counter[tuple[str, str]] = Counter()
+            for tps, columns in per_tps.items():
+                for area in areas_of(tps):
+                    for column, n in columns.items():
+                        counts[(area, column)] += n
+            self._counts = counts
+        return self._counts
+
+    @property
+    def arrival_counts(self) -> Counter[tuple[str, str]]:
+        """(area, hour) -> batches first delivered at their TPS in that hour."""
+        if self._arrivals is None:
+            self._arrivals = Counter()
+            for line in self.lines.values():
+                self._arrivals.update(arrival_changes(None, line))
+        return self._arrivals
 
     def area(self, code: str) -> AreaCounts:
         return AreaCounts(area=code, **{c: self.counts[(code, c)] for c in COLUMNS})
@@ -396,7 +430,21 @@ class MemoryBoard:
         return [self.area(a) for a in areas]
 
     def arrivals_of(self, area: str) -> list[tuple[str, int]]:
-        return sorted((hour, n) for (a, hour), n in self.arrivals.items() if a == area and n)
+        return sorted((hour, n) for (a, hour), n in self.arrival_counts.items() if a == area and n)
+
+    # The queries a board page asks of BoardView, so replayed boards use the same pages.
+
+    def areas(self, codes: Iterable[str]) -> list[AreaCounts]:
+        known = {area for area, _ in self.counts}
+        return [self.area(code) for code in sorted(codes) if code in known]
+
+    def tps_behind(self, under: str) -> list[AreaCounts]:
+        prefix = under.replace(".", "")
+        rows = [r for r in self.rows("tps") if r.area.startswith(prefix)]
+        return [r for r in rows if r.undelivered_gudang + r.undelivered_ppk + r.undelivered_pps]
+
+    def arrivals(self, area: str) -> list[tuple[str, int]]:
+        return self.arrivals_of(area)
 
 
 SCHEMA_VERSION = 3  # of the board's tables: a change rebuilds them from the stream

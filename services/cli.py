@@ -18,7 +18,7 @@ from litestar import Litestar
 
 from services.batches import Batches
 from services.board import BoardView
-from services.election import Election
+from services.election import WIB, Election
 from services.epcis import ExportFilter, export_document, export_filter
 from services.eventlog import EventLogView
 from services.ledger import (
@@ -39,6 +39,7 @@ from services.messaging import EmbeddedNats
 from services.plan import kit_plan
 from services.projector import notify_board_changed, run_projection
 from services.relay import run_relay
+from services.replay import replay_store
 from services.serang import kabupaten_serang
 from services.settings import Settings
 from services.simulation import simulate
@@ -384,6 +385,35 @@ def verify_log(args: argparse.Namespace) -> None:
     sys.exit(0 if report.intact else 1)
 
 
+def moment_arg(value: str) -> datetime:
+    """An ISO time; one without an offset is read as WIB (Kabupaten Serang's time)."""
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=WIB)
+
+
+def replay_board(args: argparse.Namespace) -> None:
+    """The board as it stood at a moment or an event position, replayed from the event store."""
+    settings = Settings.from_env()
+    total = count_store(settings)
+    board, moment = replay_store(
+        settings,
+        until_position=args.position,
+        until_time=args.until,
+        progress=lambda n: progress("Memutar ulang", n, total),
+    )
+    progress("Memutar ulang", moment.events, moment.events)
+    when = f", tercatat {moment.recorded_at:%d-%m-%Y %H:%M:%S %Z}" if moment.recorded_at else ""
+    print(f"{moment.events:,} peristiwa, sampai posisi {moment.position}{when}".replace(",", "."))
+    wilayah = load_wilayah(settings)
+    level = args.level
+    columns = ("planned", "packed", "gudang", "transit", "ppk", "pps", "tps", "delivered",
+               "returned", "anomalies")  # fmt: skip
+    print(f"{level:<28}" + "".join(f"{c:>10}" for c in columns))
+    for row in [*board.rows(level), board.area(wilayah.code)]:
+        name = wilayah.place_name(row.area) if row.area != wilayah.code else "JUMLAH"
+        print(f"{name[:28]:<28}" + "".join(f"{getattr(row, c):>10}" for c in columns))
+
+
 def export_log(args: argparse.Namespace) -> None:
     """Every event with its hash chain, as JSON lines an auditor verifies offline."""
     settings = Settings.from_env()
@@ -442,10 +472,10 @@ def save_checkpoints(args: argparse.Namespace) -> None:
 
 
 def bench(args: argparse.Namespace) -> None:
-    if args.what == "verify":
-        from services.bench_audit import bench_verify
+    if args.what in ("verify", "replay"):
+        from services.bench_audit import bench_replay, bench_verify
 
-        bench_verify()
+        (bench_verify if args.what == "verify" else bench_replay)()
         return
     if args.what == "board":
         from services.bench_board import bench_board
@@ -483,6 +513,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--checkpoints", type=Path, help="a checkpoint file the auditor kept")
     p.add_argument("--export", type=Path, help="offline: an export file instead of the store")
     p.set_defaults(run=verify_log)
+    p = commands.add_parser("replay", help="the board as it stood at a moment or position")
+    p.add_argument("--until", type=moment_arg, help="2024-02-12T10:00 (WIB) or with an offset")
+    p.add_argument("--position", type=int, help="the last event position to apply")
+    p.add_argument("--level", default="kecamatan", choices=["kecamatan", "desa", "tps"])
+    p.set_defaults(run=replay_board)
     p = commands.add_parser("export", help="every event with its hash chain, as JSON lines")
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(run=export_log)
@@ -518,7 +553,7 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(run=check_late)
 
     p = commands.add_parser("bench", help="measure speed on a fresh demo")
-    p.add_argument("what", choices=["scans", "board", "verify"])
+    p.add_argument("what", choices=["scans", "board", "verify", "replay"])
     p.add_argument("--count", type=int, default=3000, help="scans in the throughput run")
     p.add_argument("--concurrency", type=int, default=16, help="devices posting at once")
     p.add_argument("--samples", type=int, default=100, help="receipts timed to the board")

@@ -50,6 +50,7 @@ from web.scanning import scanning_router
 from web.scans import post_scan, post_scan_queue
 from web.shipments import shipment_page
 from web.timeline import timeline_router
+from web.timetravel import Replays, time_travel
 
 HERE = Path(__file__).parent
 NODE_MODULES = HERE / "node_modules"
@@ -157,6 +158,7 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
             tree=tree,
             broadcaster=broadcaster,
             views=views,
+            replays=Replays(),
         )
         stop = asyncio.Event()
         tasks = [
@@ -194,6 +196,7 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
             void_batch,
             timeline_router,
             log_router,
+            time_travel,
             export_epcis,
             scanning_router,
             create_static_files_router(path="/static", directories=[HERE / "static"]),

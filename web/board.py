@@ -28,6 +28,7 @@ from services.board import (
     AreaCounts,
     BoardView,
     Level,
+    MemoryBoard,
     TpsBatch,
     count_at_risk,
     level_of,
@@ -167,20 +168,22 @@ class AreaBoard(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def read_area(
-    view: BoardView,
+    view: BoardView | MemoryBoard,
     tree: AreaTree,
     code: str,
     deadline: datetime,
     only: Iterable[str] | None = None,
+    now: datetime | None = None,
 ) -> AreaBoard:
-    """The board of one area (kabupaten, kecamatan or desa); `only` these of its rows."""
+    """The board of one area (kabupaten, kecamatan or desa); `only` these of its rows; the risk
+    as of `now` (the clock's now by default; a replayed moment for time travel)."""
     children = tree.children[code]
     if only is not None:
         only = set(only)
         children = [c for c in children if c in only]
     counts = {row.area: row for row in view.areas([code, *children])}
     behind = view.tps_behind(code)
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     child_level = CHILD_LEVEL[level_of(code)]
     risk = count_at_risk(behind, child_level, now, deadline)
     total_risk = count_at_risk(behind, level_of(code), now, deadline)[code]

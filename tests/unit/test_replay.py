@@ -1,0 +1,69 @@
+"""Time travel: the board replayed into memory equals the live view's increments, at any point."""
+
+import random
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import msgspec
+
+from services.board import COLUMNS, fold
+from services.domain import Scan, evolve, record_scan, register
+from services.plan import kit_plan
+from services.replay import replay
+from services.serang import kabupaten_serang
+
+SERANG = kabupaten_serang()
+T = datetime(2024, 2, 1, tzinfo=UTC)
+
+
+def a_busy_history(seed: int = 7) -> list:
+    """Three TPS' batches scanned about at random, wrong places and voids included."""
+    rng = random.Random(seed)
+    plans = kit_plan(msgspec.structs.replace(SERANG, tps=SERANG.tps[:3]))
+    history, batches = [], {}
+    for plan in plans:
+        registered = register(
+            label=plan.label, destination=plan.destination, item=plan.item,
+            ballot_type=plan.ballot_type, quantity=plan.quantity, at=T,
+        )  # fmt: skip
+        history.append(registered)
+        batches[plan.label] = evolve(None, [registered])
+    places = ["36.04", "36.04.05", "36.04.05.2001", SERANG.tps[0].code, "36.04.09"]
+    for n in range(600):
+        label = rng.choice(list(batches))
+        action = rng.choice(["pack", "dispatch", "receive", "receive"])
+        counted = rng.choice([None, 306, 250]) if action == "receive" else None
+        scan = Scan(scan_id=f"s{n}", label=label, action=action, location=rng.choice(places),
+                    occurred_at=T + timedelta(minutes=rng.randrange(0, 6000)), quantity=300,
+                    counted=counted)  # fmt: skip
+        new = record_scan(batches[label], scan, at=T + timedelta(minutes=6000 + n))
+        history += new
+        batches[label] = evolve(batches[label], new)
+    return history
+
+
+def live_view_counts(events) -> Counter:
+    """What the SQL view adds up: the incremental changes of `fold`, event by event."""
+    lines, counts = {}, Counter()
+    for event in events:
+        counts.update(fold(lines, [event]).counts)
+    return +counts
+
+
+def test_a_replay_equals_the_live_views_increments_at_every_tenth_position():
+    history = a_busy_history()
+    numbered = list(enumerate(history, 1))
+    for until in range(0, len(history) + 1, len(history) // 10):
+        board, moment = replay(numbered, until_position=until)
+        assert moment.events == until
+        assert +board.counts == live_view_counts(history[:until])
+
+
+def test_a_replay_stops_at_a_moment_by_the_servers_clock():
+    history = a_busy_history()
+    moment_of = history[300].recorded_at
+    board, moment = replay(list(enumerate(history, 1)), until_time=moment_of)
+    recorded_before = [e for e in history if e.recorded_at < moment_of]
+    assert moment.events == len(recorded_before)
+    assert +board.counts == live_view_counts(recorded_before)
+    assert {c for _, c in board.counts} <= set(COLUMNS)

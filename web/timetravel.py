@@ -1,0 +1,96 @@
+"""Time travel: the board as it stood at a moment or event position, beside another moment.
+
+Each board is replayed from the event store into memory with the live view's own reducer and
+shown with the live board's table; the last few replays are kept, so comparing and drilling
+down does not replay again.
+"""
+
+import asyncio
+from collections import OrderedDict
+from datetime import UTC, datetime
+from typing import Annotated
+
+import msgspec
+from litestar import get
+from litestar.datastructures import State
+from litestar.exceptions import NotFoundException
+from litestar.params import FromQuery
+from litestar.response import Template
+
+from services.board import MemoryBoard, level_of
+from services.replay import Moment, replay_store
+from web.board import CHILD_LEVEL, AreaBoard, AreaTree, h1_deadline_of, read_area
+from web.eventlog import moment as parse_moment
+
+Text = Annotated[str, msgspec.Meta(max_length=64)]
+KEPT = 4  # replays kept in memory
+
+
+class Replays:
+    """The last few replayed boards, by what they were replayed to."""
+
+    def __init__(self) -> None:
+        self.kept: OrderedDict[tuple[str, object], tuple[MemoryBoard, Moment]] = OrderedDict()
+        self.lock = asyncio.Lock()
+
+    async def board(self, state: State, at: datetime | None, position: int | None):
+        key = ("position", position) if position is not None else ("time", at)
+        async with self.lock:  # one replay at a time: each reads the whole store
+            if key not in self.kept:
+                self.kept[key] = await asyncio.to_thread(
+                    replay_store, state.settings, until_position=position, until_time=at
+                )
+                while len(self.kept) > KEPT:
+                    self.kept.popitem(last=False)
+            self.kept.move_to_end(key)
+            return self.kept[key]
+
+
+class Side(msgspec.Struct, frozen=True, kw_only=True):
+    label: str  # what the auditor asked for
+    board: AreaBoard
+    moment: Moment
+
+
+async def side_of(state: State, code: str, at: str, position: int | None, name: str) -> Side:
+    when = parse_moment(at, name)
+    board, moment = await state.replays.board(state, when, position)
+    risk_at = when or moment.recorded_at or datetime.now(UTC)
+    area = read_area(board, state.tree, code, h1_deadline_of(state), now=risk_at)
+    label = f"posisi {position}" if position is not None else at or "sekarang"
+    return Side(label=label, board=area, moment=moment)
+
+
+@get("/waktu", name="time-travel")
+async def time_travel(
+    state: State,
+    pada: FromQuery[Text] = "",
+    posisi: FromQuery[int | None] = None,
+    banding: FromQuery[Text] = "",
+    banding_posisi: FromQuery[int | None] = None,
+    area: FromQuery[Text] = "",
+) -> Template:
+    """The board at `pada` (WIB) or event `posisi`; beside it, at `banding` or `banding_posisi`."""
+    tree: AreaTree = state.tree
+    code = area or tree.code
+    if code not in tree or level_of(code) == "tps":
+        raise NotFoundException(f"Wilayah {code!r} tidak ada di papan waktu.")
+    asked = bool(pada or posisi is not None)
+    sides = []
+    if asked:
+        sides.append(await side_of(state, code, pada, posisi, "pada"))
+        if banding or banding_posisi is not None:
+            sides.append(await side_of(state, code, banding, banding_posisi, "banding"))
+    query = {"pada": pada, "posisi": posisi, "banding": banding, "banding_posisi": banding_posisi}
+    query = {k: v for k, v in query.items() if v not in ("", None)}
+    return Template(
+        template_name="timetravel.html",
+        context={
+            "sides": sides,
+            "query": query,
+            "code": code,
+            "trail": tree.trail(code),
+            "title": tree.title(code),
+            "child_level": CHILD_LEVEL[level_of(code)],
+        },
+    )
