@@ -144,9 +144,12 @@ def read_store(settings: Settings, batch: int = 5000) -> Iterator[tuple[int, byt
                     yield position, bytes(state)
         return
     path = Path(settings.store["SQLITE_DBNAME"])
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    # A generator left unfinished is closed wherever it is collected: any thread may close it.
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     try:
-        cursor = connection.execute("SELECT rowid, state FROM stored_events ORDER BY rowid")
+        cursor = connection.execute(
+            "SELECT rowid, CAST(state AS BLOB) FROM stored_events ORDER BY rowid"
+        )
         while rows := cursor.fetchmany(batch):
             yield from rows
     finally:
@@ -335,7 +338,8 @@ def verify(
     chain, n, position = GENESIS, 0, 0
     difference: Finding | None = None
     comparing = ledger is not None
-    for position, data in rows:
+    while (row_read := next(rows, None)) is not None:
+        position, data = row_read
         prefix = chain + position.to_bytes(8, "big")
         chain = sha256(prefix + data).digest()
         if comparing:

@@ -31,6 +31,7 @@ from services.settings import Settings
 from services.viewdb import open_views
 from services.wilayah import Wilayah
 from web.anomalies import acknowledge_anomaly, resolve_anomaly
+from web.audit import audit_handlers
 from web.board import (
     REDRAW_SECONDS,
     AreaTree,
@@ -197,6 +198,7 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
             timeline_router,
             log_router,
             time_travel,
+            *audit_handlers,
             export_epcis,
             scanning_router,
             create_static_files_router(path="/static", directories=[HERE / "static"]),

@@ -45,7 +45,8 @@ def export_epcis(
 ) -> Stream:
     """`?from=2024-02-10&until=...&kecamatan=36.04.05&from_position=1&to_position=500`."""
     try:
-        only = export_filter(since, until, kecamatan or (), from_position, to_position)
+        kecamatan = [k for k in kecamatan or () if k]  # a form's "all" sends an empty one
+        only = export_filter(since or None, until or None, kecamatan, from_position, to_position)
     except ValueError as error:
         raise ClientException(
             "Waktu tidak dikenali: tulis seperti 2024-02-10 atau 2024-02-10T08:00+07:00."

@@ -87,3 +87,14 @@ def test_verify_names_the_first_tampered_position_against_the_ledger():
     ]:
         [found] = verify(tampered, ledger, []).findings
         assert (found.kind, found.position) == finding
+
+
+def test_after_the_first_difference_the_chain_goes_on_to_check_every_checkpoint():
+    at = datetime(2024, 2, 13, tzinfo=UTC)
+    chain = {p: c for p, _, c in chained(EVENTS)}
+    kept = [Checkpoint(position=p, chain=chain[p].hex(), recorded_at=at) for p in (2, 9)]
+    tampered = [*EVENTS[:4], (5, b'{"n":500}'), *EVENTS[5:]]
+    report = verify(iter(tampered), list(chained(EVENTS)), kept)
+    assert report.events == len(EVENTS)
+    assert [(f.kind, f.position) for f in report.findings] == [("changed", 5), ("checkpoint", 9)]
+    assert report.head == list(chained(tampered))[-1][2].hex()  # every event was chained

@@ -1,0 +1,45 @@
+"""The auditors' page on the live stack: verify now, keep the checkpoints, export EPCIS."""
+
+import json
+import sqlite3
+import time
+
+import httpx
+import msgspec
+
+from services.batches import Batches
+from services.ledger import CheckpointFile
+from services.plan import kit_plan
+from services.serang import kabupaten_serang
+
+SERANG = kabupaten_serang()
+ONE_TPS = msgspec.structs.replace(SERANG, tps=SERANG.tps[:1])
+
+
+def test_an_auditor_verifies_from_the_page_and_sees_a_tampered_event_named(live_lacak):
+    batches = Batches(live_lacak.settings.store, wilayah=SERANG)
+    batches.register(kit_plan(ONE_TPS))
+    last = batches.recorder.max_notification_id()
+    batches.close()
+    with httpx.Client(base_url=live_lacak.base_url, timeout=30) as client:
+        deadline = time.monotonic() + 15
+        while f"mencatat {last} peristiwa" not in client.get("/audit").text:
+            assert time.monotonic() < deadline, "the ledger did not catch up"
+            time.sleep(0.2)
+        intact = client.post("/audit/periksa")
+        assert intact.status_code == 200 and "UTUH." in intact.text
+        checkpoints = msgspec.json.decode(
+            client.get("/api/v1/ledger/checkpoints").content, type=CheckpointFile
+        )
+        assert checkpoints.source  # a file, even with no checkpoint yet (one per 10,000 events)
+        epcis = client.get("/api/v1/export/epcis", params={"from": "", "kecamatan": ""})
+        assert epcis.status_code == 200
+        assert len(json.loads(epcis.content)["epcisBody"]["eventList"]) == last
+
+        with sqlite3.connect(live_lacak.settings.store["SQLITE_DBNAME"]) as db:
+            db.execute(
+                "UPDATE stored_events SET state = replace(state, 'kotak_suara', 'kotak_palsu') "
+                "WHERE rowid = 3"
+            )
+        tampered = client.post("/audit/periksa")
+        assert "TIDAK UTUH." in tampered.text and "changed pada posisi 3" in tampered.text

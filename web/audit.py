@@ -1,0 +1,74 @@
+"""The auditors' page: verify the hash chain now, keep the checkpoints, export EPCIS, and the way
+to the event log, the custody timelines and the board at any moment."""
+
+import asyncio
+import time
+
+import msgspec
+from litestar import Response, get, post
+from litestar.datastructures import State
+from litestar.response import Template
+
+from services.ledger import CheckpointFile, LedgerView, Report, read_store, verify
+
+
+class Verification(msgspec.Struct, frozen=True, kw_only=True):
+    report: Report
+    seconds: float
+
+
+def ledger_of(state: State) -> LedgerView:
+    return LedgerView(state.views)
+
+
+def run_verify(state: State) -> Verification:
+    """The chain recomputed from the event store against the ledger and its checkpoints."""
+    ledger = ledger_of(state)
+    started = time.perf_counter()
+    report = verify(read_store(state.settings), ledger.entries(), ledger.checkpoints())
+    return Verification(report=report, seconds=time.perf_counter() - started)
+
+
+def audit_context(state: State, verification: Verification | None) -> dict[str, object]:
+    checkpoints = ledger_of(state).checkpoints()
+    return {
+        "checkpoints": checkpoints[-10:][::-1],
+        "checkpoint_count": len(checkpoints),
+        "ledger_events": ledger_of(state).applied(),
+        "verification": verification,
+        "kecamatan": state.wilayah.kecamatan,
+    }
+
+
+@get("/audit", name="audit")
+async def audit_page(state: State) -> Template:
+    """What an auditor checks and takes home."""
+    context = await asyncio.to_thread(audit_context, state, None)
+    return Template(template_name="audit.html", context=context)
+
+
+@post("/audit/periksa", name="audit-verify", status_code=200)
+async def verify_now(state: State) -> Template:
+    """Recompute the whole chain now and say whether every event is as the ledger saw it."""
+    verification = await asyncio.to_thread(run_verify, state)
+    context = await asyncio.to_thread(audit_context, state, verification)
+    return Template(template_name="audit.html", context=context)
+
+
+@get("/api/v1/ledger/checkpoints", name="ledger-checkpoints")
+async def checkpoints_file(state: State) -> Response[bytes]:
+    """The ledger's checkpoints, the small file an auditor keeps (`lacak verify --checkpoints`)."""
+    checkpoints = await asyncio.to_thread(ledger_of(state).checkpoints)
+    body = msgspec.json.format(
+        msgspec.json.encode(
+            CheckpointFile(source="lacak web, ledger view", checkpoints=checkpoints)
+        )
+    )
+    return Response(
+        body,
+        media_type="application/json",
+        headers={"Content-Disposition": 'attachment; filename="lacak-checkpoints.json"'},
+    )
+
+
+audit_handlers = [audit_page, verify_now, checkpoints_file]
