@@ -86,10 +86,13 @@ def test_a_shortage_appears_on_the_open_queue_and_is_acknowledged_and_resolved_t
     print(
         f"\nreceipt to queue row: {(time.perf_counter() - started) * 1000:.0f} ms (POST included)"
     )
+    # ... and on the other open page, the board, within the same second
+    left_ms = 1_000 - (time.perf_counter() - started) * 1000
+    expect(board_anomalies).to_have_text("1", timeout=max(1, left_ms))
+    print(f"receipt to board row: {(time.perf_counter() - started) * 1000:.0f} ms")
     expect(row.locator(".kind")).to_have_text("JUMLAH KURANG")
     expect(row.locator(".message")).to_contain_text("terhitung 250")
     expect(page.locator("tr.empty")).to_be_hidden()
-    expect(board_anomalies).to_have_text("1", timeout=10_000)
 
     row.locator("summary").click()
     row.get_by_role("button", name="Tandai ditangani").click()  # no name yet: refused, kept open
