@@ -68,8 +68,10 @@ def timeline(history: list[Event], wilayah: Wilayah) -> list[TimelineEntry]:
             raised.setdefault(event.scan_id, []).append(event.anomaly_id)
     entries = []
     for event in history:
-        where = getattr(event, "location", "")
-        scan_id = getattr(event, "scan_id", "") if not isinstance(event, AnomalyRaised) else ""
+        is_scan = not isinstance(event, AnomalyRaised | ScanVoided)
+        # A void's location is where the batch stands after it, not where the void happened.
+        where = getattr(event, "location", "") if is_scan else ""
+        scan_id = getattr(event, "scan_id", "") if is_scan else ""
         entries.append(
             TimelineEntry(
                 version=event.originator_version,
