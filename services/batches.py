@@ -180,6 +180,16 @@ class Batches(Application[UUID]):
         self.wilayah = wilayah
         self.clock = clock
 
+    def record(self, *new_events: Event) -> None:
+        """Append events in one transaction (IntegrityError if a version is taken).
+
+        What `Application.save` does for this application (no snapshots, cache or policies),
+        without its per-event `isinstance` against a runtime protocol, which costs about 80 µs
+        an event on Python 3.11: a fifth of a whole kabupaten's recording.
+        """
+        if new_events:
+            self.recorder.insert_events([self.mapper.to_stored_event(e) for e in new_events])
+
     def register(self, plans: Sequence[BatchPlan]) -> int:
         """Register planned batches in one transaction; a label already taken refuses them all."""
         at = self.clock()
@@ -196,7 +206,7 @@ class Batches(Application[UUID]):
             for plan in plans
         ]
         try:
-            self.save(*registered)
+            self.record(*registered)
         except IntegrityError:
             taken = [p.label for p in plans if self.exists(p.label)]
             raise LabelTakenError(", ".join(taken[:5])) from None
@@ -244,7 +254,7 @@ class Batches(Application[UUID]):
                 batches[label] = evolved
                 new_events += decided
             try:
-                self.save(*new_events)
+                self.record(*new_events)
             except IntegrityError:
                 continue  # another device saved one of these batches first: decide again
             return [scan_result(batches[parse_label(s.label)], s.scan_id, wilayah) for s in scans]
@@ -264,7 +274,7 @@ class Batches(Application[UUID]):
                     continue
                 todo += batch.replaced_by
                 new_events += flag_late(batch, deadline, at=self.clock())
-            self.save(*new_events)  # a scan saved meanwhile: IntegrityError, run the check again
+            self.record(*new_events)  # a scan saved meanwhile: IntegrityError, run the check again
             flagged += len(new_events)
         return flagged
 
@@ -299,7 +309,7 @@ class Batches(Application[UUID]):
                 new_events += void_batch(resolved, reason, by, at, replaced_by=new_label)
             new_events.append(replace_batch(batch, new_label, replacement.quantity, at))
             try:
-                self.save(*new_events)
+                self.record(*new_events)
             except IntegrityError:
                 continue  # the batch moved, or another replacement took the label: again
             evolved = evolve(batch, new_events[:-1])
@@ -358,7 +368,7 @@ class Batches(Application[UUID]):
             last_version=last.originator_version if last else 0,
             at=self.clock(),
         )
-        self.save(*new_events)  # a concurrent import of the same kabupaten: IntegrityError
+        self.record(*new_events)  # a concurrent import of the same kabupaten: IntegrityError
         summary = new_events[0]
         return ImportSummary(
             election=election,
@@ -383,7 +393,7 @@ class Batches(Application[UUID]):
             last_version=last.originator_version if last else 0,
             at=self.clock(),
         )
-        self.save(declared)  # declared at the same moment elsewhere: IntegrityError, try again
+        self.record(declared)  # declared at the same moment elsewhere: IntegrityError, try again
         return Election(election=election, name=name, voting_day=voting_day)
 
     def election(self, election: str) -> Election | None:
@@ -400,7 +410,7 @@ class Batches(Application[UUID]):
             batch = self.batch(label)
             new_events = decide(batch, self.clock())
             try:
-                self.save(*new_events)
+                self.record(*new_events)
             except IntegrityError:
                 continue
             evolved = evolve(batch, new_events)

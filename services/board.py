@@ -301,13 +301,19 @@ def line_columns(line: BatchLine) -> Counter[str]:
 
 def counter_changes(before: BatchLine | None, after: BatchLine | None) -> Counter[tuple[str, str]]:
     """(area, column) -> +n / -n between two lines of one batch, for each area of its TPS."""
+    diff: Counter[str] = Counter()
+    if after is not None:
+        diff.update(line_columns(after))
+    if before is not None:
+        diff.subtract(line_columns(before))
     changes: Counter[tuple[str, str]] = Counter()
-    for line, sign in ((before, -1), (after, 1)):
-        if line is not None:
-            columns = line_columns(line)
-            for area in areas_of(line.destination):
-                for column, n in columns.items():
-                    changes[(area, column)] += sign * n
+    line = after or before
+    if line is not None:
+        areas = areas_of(line.destination)
+        for column, n in diff.items():
+            if n:
+                for area in areas:
+                    changes[(area, column)] += n
     return changes
 
 

@@ -6,6 +6,8 @@ or U, so nothing reads as another), and a Luhn mod 32 check character over both.
 catches every single wrong character and every swap of two neighbours but `0Z` <-> `Z0`.
 """
 
+import functools
+
 from services.domain import DomainError
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -46,6 +48,7 @@ def make_label(kabupaten: str, serial: int) -> str:
     return f"{digits}-{code}-{check_character(digits + code)}"
 
 
+@functools.lru_cache(maxsize=65536)  # pure, and asked several times for every scan
 def parse_label(raw: str) -> str:
     """The canonical label for what was typed or scanned, or LabelMisreadError."""
     compact = raw.strip().upper().replace("-", "").replace(" ", "").translate(READS_AS)

@@ -1,4 +1,4 @@
-"""Runs a projection from the `LACAK` stream: a durable pull consumer, explicit acks.
+"""Runs a projection from the `LACAK` stream: a durable pull consumer, acked in order.
 
 The projection owns its position: it writes its rows, the last notification id and the last
 stream sequence in one transaction. Each run (re)creates the durable consumer to deliver from the
@@ -25,7 +25,7 @@ from services.settings import Settings
 
 log = logging.getLogger(__name__)
 
-FETCH = 256
+FETCH = 1024
 ACK_WAIT_SECONDS = 300.0
 GAP_BACKOFF_SECONDS = 5.0
 
@@ -73,7 +73,7 @@ async def project(
         durable=projection.name,
         stream=STREAM,
         config=ConsumerConfig(
-            ack_policy=AckPolicy.EXPLICIT,
+            ack_policy=AckPolicy.ALL,  # in order: acking the last acks all before it
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
             opt_start_seq=applied + 1,
             ack_wait=ACK_WAIT_SECONDS,
@@ -102,8 +102,8 @@ async def project(
             applied = sequence
             if changed and on_applied is not None:
                 await on_applied(nc, changed)
-        for message in fresh:
-            await message.ack()
+        if fresh:
+            await fresh[-1].ack()
         if gap_at is not None:
             raise StreamGapError(f"{projection.name}: stream sequence {gap_at} after {applied}")
 

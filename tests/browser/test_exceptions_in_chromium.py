@@ -1,32 +1,19 @@
 """A monitor works the exceptions queue in Chromium while boxes are received elsewhere."""
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 
 import httpx
-import msgspec
 from playwright.sync_api import Page, expect
 
-from services.batches import Batches
-from services.plan import kit_plan
-from services.serang import kabupaten_serang
-
-SERANG = kabupaten_serang()
-TPS = SERANG.tps[0]
-PLANS = kit_plan(msgspec.structs.replace(SERANG, tps=(TPS,)))
-KECAMATAN = SERANG.kecamatan_of_tps(TPS.code)
-WIB = timezone(timedelta(hours=7))
-SSE_OPEN_FLAG = """
-window.__sseOpen = false;
-document.addEventListener("htmx:sseOpen", () => { window.__sseOpen = true; });
-"""
-
-
-def seed_one_tps(live_lacak) -> None:
-    batches = Batches(live_lacak.settings.store, wilayah=SERANG)
-    batches.register(PLANS)
-    batches.close()
+from tests.browser.test_board_in_chromium import (
+    KECAMATAN,
+    PLANS,
+    SSE_OPEN_FLAG,
+    WIB,
+    seed_one_tps,
+)
 
 
 def post_scan(live_lacak, scan_id: str, label: str, action: str, location: str, **details):

@@ -16,12 +16,9 @@ from services.cli import main
 from services.domain import Scan, route_of
 from services.epcis import NAMESPACES, event_hash_id
 from services.ledger import read_store
-from services.masterdata import tps_csv
-from services.plan import kit_plan
-from services.scenario import journeys
-from services.serang import kabupaten_serang
 from services.settings import Settings
 from tests.gs1 import gs1_file
+from tests.integration.conftest import RecordedSerang
 
 SCHEMA_FILE = gs1_file("EPCIS-JSON-Schema.json")
 WIB = timezone(timedelta(hours=7))
@@ -36,23 +33,17 @@ def schema_errors(document: dict) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def serang_store(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The whole 2024 scenario recorded in SQLite, plus a corrected dispatch and a voided one
-    (recorded once for the module: it takes half a minute)."""
-    data_dir = tmp_path_factory.mktemp("serang") / "data"
+def serang_store(
+    tmp_path_factory: pytest.TempPathFactory, serang_sqlite: RecordedSerang
+) -> Settings:
+    """A copy of the whole 2024 scenario in SQLite, plus a corrected dispatch and a voided one."""
+    data_dir = tmp_path_factory.mktemp("serang-epcis") / "data"
     settings = Settings.from_env({"LACAK_DATA_DIR": str(data_dir)})
     settings.make_folders()
+    serang_sqlite.copy_to(settings)
     batches = Batches(settings.store)
-    batches.import_master_data("pemilu-2024", "tps.csv", tps_csv(kabupaten_serang()), "test")
-    wilayah = batches.master_data("pemilu-2024", "36.04")
-    assert wilayah is not None
-    batches.wilayah = wilayah
-    plans = kit_plan(wilayah)
-    for start in range(0, len(plans), 5000):
-        batches.register(plans[start : start + 5000])
-    trips, injected = journeys(wilayah, plans)
-    for start in range(0, len(trips), 400):
-        batches.scan_many([scan for trip in trips[start : start + 400] for scan in trip])
+    batches.wilayah = batches.master_data("pemilu-2024", "36.04")
+    injected = serang_sqlite.injected
     # Two of the batches left at the PPS go on to their TPS: one dispatch recorded with the
     # wrong truck and corrected, one recorded for the wrong box and voided.
     corrected, voided = sorted(injected.late)[:2]

@@ -15,10 +15,17 @@ from tests.integration.counting import count_from_event_store, count_notificatio
 from tests.integration.test_relay_and_board import board_counts
 
 
-async def test_every_batch_to_every_tps_with_the_2024_failures_ends_on_the_board(settings):
+async def test_every_batch_to_every_tps_with_the_2024_failures_ends_on_the_board(settings, request):
     started = time.perf_counter()
-    batches = Batches(settings.store)
-    _, plans, injected = record_scenario(batches)  # with the H-1 check at its end
+    if settings.postgres:
+        batches = Batches(settings.store)
+        _, plans, injected = record_scenario(batches)  # with the H-1 check at its end
+        recording = time.perf_counter() - started
+    else:  # recorded once for every SQLite test that needs the whole kabupaten
+        serang = request.getfixturevalue("serang_sqlite")
+        serang.copy_to(settings)
+        batches = Batches(settings.store)
+        plans, injected, recording = serang.plans, serang.injected, serang.seconds
     voting_day = datetime(2024, 2, 14, tzinfo=timezone(timedelta(hours=7)))
     labels = [plan.label for plan in plans]
     assert batches.flag_late(labels, deadline=voting_day) == 0  # flagged once
@@ -89,7 +96,7 @@ async def test_every_batch_to_every_tps_with_the_2024_failures_ends_on_the_board
     }
     print(
         f"\n{settings.store['PERSISTENCE_MODULE']}: {stored:,} events "
-        f"recorded in {recorded - started:.1f} s, "
+        f"recorded in {recording:.1f} s, "
         f"relayed and projected in {projected - recorded:.1f} s more"
     )
     views.close()
