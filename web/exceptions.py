@@ -25,7 +25,7 @@ from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Template
 from nats.aio.msg import Msg
 
-from services.batches import ANOMALY_MESSAGES, anomaly_message
+from services.batches import ANOMALY_MESSAGES, Replacement, anomaly_message
 from services.domain import Anomaly, DomainError, UnknownAnomalyError
 from services.exceptions import PAGE, ActivityItem, AnomalyRow, ExceptionsView
 from services.messaging import BOARD_CHANGED, connect
@@ -87,19 +87,24 @@ class ActionForm(msgspec.Struct, frozen=True, kw_only=True):
 
     by: str = ""
     note: str = ""
+    replacement: Literal["", "tambah", "ganti"] = ""  # none; top up; replace and withdraw
     errors: tuple[str, ...] = ()
 
 
 def read_action_form(data: dict[str, str]) -> ActionForm:
     by, note = data.get("by", "").strip(), data.get("note", "").strip()
+    replacement = data.get("replacement", "")
     errors = []
+    if replacement not in ("", "tambah", "ganti"):
+        errors.append("Pilihan kotak pengganti tidak dikenal.")
+        replacement = ""
     if not by:
         errors.append("Isi nama petugas yang menangani.")
     elif len(by) > MAX_OFFICER:
         errors.append(f"Nama petugas terlalu panjang (paling banyak {MAX_OFFICER} huruf).")
     if len(note) > MAX_NOTE:
         errors.append(f"Catatan terlalu panjang (paling banyak {MAX_NOTE} huruf).")
-    return ActionForm(by=by, note=note, errors=tuple(errors))
+    return ActionForm(by=by, note=note, replacement=replacement, errors=tuple(errors))
 
 
 def acted_on(
@@ -397,9 +402,14 @@ def act(
     form = read_action_form(data)
     if form.errors:
         return Response(render.anomaly(row, form), status_code=422, media_type="text/html")
-    command = state.batches.acknowledge if action == "acknowledge" else state.batches.resolve
     try:
-        command(anomaly_id, form.by, form.note)
+        if action == "acknowledge":
+            state.batches.acknowledge(anomaly_id, form.by, form.note)
+        else:
+            replacement = None
+            if form.replacement:  # a new batch for the same TPS; "ganti" withdraws the original
+                replacement = Replacement(void_original=form.replacement == "ganti")
+            state.batches.resolve(anomaly_id, form.by, form.note, replacement)
     except DomainError as error:  # shown in the row, where the person is looking
         refused = msgspec.structs.replace(form, errors=(str(error),))
         return Response(render.anomaly(row, refused), status_code=409, media_type="text/html")

@@ -164,3 +164,20 @@ def test_a_new_anomaly_reaches_an_open_queue_stream_and_its_resolution_follows(l
             ).raise_for_status()
             swapped = next(row_events(lines, f"anomali-{anomaly_id}"))
     assert "Diselesaikan Sari" in swapped
+
+
+def test_resolving_from_the_row_can_send_a_replacement_and_withdraw_the_original(lacak):
+    client, batches, board = lacak
+    anomaly_id = receive_short(client)
+    project_everything(batches, board)
+    form = {"by": "Sari", "note": "basah", "replacement": "ganti"}
+    resolved = client.post(f"/anomali/{anomaly_id}/selesai", data=form)
+    assert resolved.status_code == 200
+    original = batches.batch(LABELS[1])
+    [new_label] = original.replaced_by
+    assert original.voided.startswith(f"diganti {new_label}")
+    assert batches.batch(new_label).replaces == LABELS[1]
+    other = receive_short(client, 2, LABELS[2])
+    project_everything(batches, board)
+    odd = client.post(f"/anomali/{other}/selesai", data={"by": "Sari", "replacement": "semua"})
+    assert odd.status_code == 422 and "tidak dikenal" in odd.text
