@@ -28,6 +28,7 @@ from events import (
     ScanVoided,
 )
 from events.batch import BatchEvent
+from services import tracking
 from services.domain import batch_id as batch_id_of
 from services.exceptions import SCHEMA as EXCEPTIONS_SCHEMA
 from services.exceptions import record_exceptions
@@ -517,11 +518,6 @@ SCHEMA = (
         hour TEXT NOT NULL,
         delivered INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (area, hour))""",
-    """CREATE TABLE IF NOT EXISTS projection_tracking (
-        projection TEXT PRIMARY KEY,
-        position BIGINT NOT NULL,
-        stream_sequence BIGINT NOT NULL,
-        applied BIGINT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS projection_versions (
         projection TEXT PRIMARY KEY,
         version INTEGER NOT NULL)""",
@@ -539,7 +535,7 @@ class BoardView:
 
     def setup(self) -> None:
         """Create the tables; tables of an older shape are dropped and rebuilt by replay."""
-        self.db.create(SCHEMA + EXCEPTIONS_SCHEMA)
+        self.db.create((tracking.SCHEMA, *SCHEMA, *EXCEPTIONS_SCHEMA))
         with self.db.transaction() as cursor:
             cursor.execute(
                 "INSERT INTO projection_versions (projection, version) VALUES (?, 0) "
@@ -562,28 +558,15 @@ class BoardView:
                     "UPDATE projection_versions SET version = ? WHERE projection = ?",
                     (SCHEMA_VERSION, self.name),
                 )
-            cursor.execute(
-                "INSERT INTO projection_tracking (projection, position, stream_sequence, applied) "
-                "VALUES (?, 0, 0, 0) ON CONFLICT (projection) DO NOTHING",
-                (self.name,),
-            )
+            tracking.start(cursor, self.name)
 
     def stream_sequence(self) -> int:
-        rows = self.db.query(
-            "SELECT stream_sequence FROM projection_tracking WHERE projection = ?", (self.name,)
-        )
-        return rows[0][0] if rows else 0
+        return tracking.stream_sequence(self.db, self.name)
 
     def apply(self, notifications: Sequence[tuple[int, Event]], stream_sequence: int) -> set[str]:
         """Apply events past the stored position, in one transaction; the areas changed."""
         with self.db.transaction() as cursor:
-            # Locks the tracking row: a second projector by mistake waits, then sees our position.
-            cursor.execute(
-                "UPDATE projection_tracking SET applied = applied WHERE projection = ? "
-                "RETURNING position",
-                (self.name,),
-            )
-            (position,) = cursor.fetchone()
+            position = tracking.lock_position(cursor, self.name)
             fresh, applied = [], 0
             for notification_id, event in notifications:
                 if notification_id > position:
@@ -600,19 +583,12 @@ class BoardView:
                 _catalogue(cursor, [e for e in fresh if isinstance(e, BatchRegistered)])
                 _shipments(cursor, fresh)
                 changed = changes.areas
-            cursor.execute(
-                "UPDATE projection_tracking SET position = ?, stream_sequence = ?, "
-                "applied = applied + ? WHERE projection = ?",
-                (position, stream_sequence, applied, self.name),
-            )
+            tracking.save_position(cursor, self.name, position, stream_sequence, applied)
         return changed | touched
 
     def applied(self) -> int:
         """How many events the view has applied: each once, however often it was delivered."""
-        rows = self.db.query(
-            "SELECT applied FROM projection_tracking WHERE projection = ?", (self.name,)
-        )
-        return rows[0][0]
+        return tracking.applied(self.db, self.name)
 
     def labels(self, kecamatan: str, desa: str | None = None) -> list[BatchLabel]:
         """The registered batches bound for a kecamatan (or one desa of it), by label."""

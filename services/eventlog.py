@@ -17,6 +17,7 @@ from events import (
     Event,
 )
 from events.batch import BatchEvent
+from services import tracking
 from services.domain import route_of
 from services.timeline import WHAT, details, who
 from services.viewdb import ViewDatabase
@@ -94,11 +95,6 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS event_log_by_type ON event_log (event, position)",
     "CREATE INDEX IF NOT EXISTS event_log_by_label ON event_log (label, position)",
     "CREATE INDEX IF NOT EXISTS event_log_by_anomaly ON event_log (anomaly_kind, position)",
-    """CREATE TABLE IF NOT EXISTS projection_tracking (
-        projection TEXT PRIMARY KEY,
-        position BIGINT NOT NULL,
-        stream_sequence BIGINT NOT NULL,
-        applied BIGINT NOT NULL)""",
 )
 
 
@@ -112,28 +108,16 @@ class EventLogView:
         self.wilayah = wilayah
 
     def setup(self) -> None:
-        self.db.create(SCHEMA)
+        self.db.create((tracking.SCHEMA, *SCHEMA))
         with self.db.transaction() as cursor:
-            cursor.execute(
-                "INSERT INTO projection_tracking (projection, position, stream_sequence, applied) "
-                "VALUES (?, 0, 0, 0) ON CONFLICT (projection) DO NOTHING",
-                (self.name,),
-            )
+            tracking.start(cursor, self.name)
 
     def stream_sequence(self) -> int:
-        rows = self.db.query(
-            "SELECT stream_sequence FROM projection_tracking WHERE projection = ?", (self.name,)
-        )
-        return rows[0][0] if rows else 0
+        return tracking.stream_sequence(self.db, self.name)
 
     def apply(self, notifications: Sequence[tuple[int, Event]], stream_sequence: int) -> set[str]:
         with self.db.transaction() as cursor:
-            cursor.execute(
-                "UPDATE projection_tracking SET applied = applied WHERE projection = ? "
-                "RETURNING position",
-                (self.name,),
-            )
-            (position,) = cursor.fetchone()
+            position = tracking.lock_position(cursor, self.name)
             fresh = [(p, e) for p, e in notifications if p > position]
             rows = [log_row(p, e, self.wilayah) for p, e in fresh if isinstance(e, BatchEvent)]
             if rows:
@@ -142,18 +126,13 @@ class EventLogView:
                     f"VALUES ({', '.join('?' * len(FIELDS))})",
                     [tuple(getattr(r, f) for f in FIELDS) for r in rows],
                 )
-            cursor.execute(
-                "UPDATE projection_tracking SET position = ?, stream_sequence = ?, "
-                "applied = applied + ? WHERE projection = ?",
-                (fresh[-1][0] if fresh else position, stream_sequence, len(fresh), self.name),
+            tracking.save_position(
+                cursor, self.name, fresh[-1][0] if fresh else position, stream_sequence, len(fresh)
             )
         return set()
 
     def applied(self) -> int:
-        rows = self.db.query(
-            "SELECT applied FROM projection_tracking WHERE projection = ?", (self.name,)
-        )
-        return rows[0][0]
+        return tracking.applied(self.db, self.name)
 
     def page(self, where: LogFilter, before: int | None = None, limit: int = PAGE) -> list[LogRow]:
         """Newest first, `limit` rows older than position `before`."""

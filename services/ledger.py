@@ -24,6 +24,7 @@ from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
 import events
+from services import tracking
 from services.settings import Settings
 from services.viewdb import ViewDatabase
 
@@ -186,11 +187,6 @@ SCHEMA = (
         position BIGINT PRIMARY KEY,
         chain TEXT NOT NULL,
         recorded_at TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS projection_tracking (
-        projection TEXT PRIMARY KEY,
-        position BIGINT NOT NULL,
-        stream_sequence BIGINT NOT NULL,
-        applied BIGINT NOT NULL)""",
 )
 
 
@@ -215,29 +211,17 @@ class LedgerView:
         return data
 
     def setup(self) -> None:
-        self.db.create(SCHEMA)
+        self.db.create((tracking.SCHEMA, *SCHEMA))
         with self.db.transaction() as cursor:
-            cursor.execute(
-                "INSERT INTO projection_tracking (projection, position, stream_sequence, applied) "
-                "VALUES (?, 0, 0, 0) ON CONFLICT (projection) DO NOTHING",
-                (self.name,),
-            )
+            tracking.start(cursor, self.name)
 
     def stream_sequence(self) -> int:
-        rows = self.db.query(
-            "SELECT stream_sequence FROM projection_tracking WHERE projection = ?", (self.name,)
-        )
-        return rows[0][0] if rows else 0
+        return tracking.stream_sequence(self.db, self.name)
 
     def apply(self, notifications: Sequence[tuple[int, bytes]], stream_sequence: int) -> set[str]:
         """Chain the notifications past the stored position; the checkpoints made (positions)."""
         with self.db.transaction() as cursor:
-            cursor.execute(
-                "UPDATE projection_tracking SET applied = applied WHERE projection = ? "
-                "RETURNING position",
-                (self.name,),
-            )
-            (position,) = cursor.fetchone()
+            position = tracking.lock_position(cursor, self.name)
             fresh = [(p, data) for p, data in notifications if p > position]
             made: set[str] = set()
             if fresh:
@@ -261,11 +245,7 @@ class LedgerView:
                     )
                     made = {str(p) for p, _, _ in checkpoints}
                 position = entries[-1][0]
-            cursor.execute(
-                "UPDATE projection_tracking SET position = ?, stream_sequence = ?, "
-                "applied = applied + ? WHERE projection = ?",
-                (position, stream_sequence, len(fresh), self.name),
-            )
+            tracking.save_position(cursor, self.name, position, stream_sequence, len(fresh))
         return made
 
     def checkpoint(self, position: int) -> Checkpoint:
@@ -291,10 +271,7 @@ class LedgerView:
         return [(p, bytes(h), bytes(c)) for p, h, c in rows]
 
     def applied(self) -> int:
-        rows = self.db.query(
-            "SELECT applied FROM projection_tracking WHERE projection = ?", (self.name,)
-        )
-        return rows[0][0]
+        return tracking.applied(self.db, self.name)
 
 
 def first_per_block(
