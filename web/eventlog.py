@@ -17,7 +17,7 @@ from litestar.params import FromQuery
 from litestar.response import Stream, Template
 
 from events import AnomalyKind
-from services.eventlog import EVENT_TYPES, FIELDS, EventLogView, LogFilter, LogRow
+from services.eventlog import EVENT_TYPES, FIELDS, PAGE, EventLogView, LogFilter, LogRow
 from services.timeline import WHAT
 
 WIB = timezone(timedelta(hours=7), "WIB")
@@ -92,7 +92,7 @@ async def log_page(
             "query": query,
             "csv_url": "/log.csv?" + urlencode(query),
             "older_url": "/log?" + urlencode({**query, "before": rows[-1].position})
-            if len(rows) == 50
+            if len(rows) == PAGE
             else "",
             "event_names": EVENT_NAMES,
             "anomaly_kinds": ANOMALY_KINDS,
@@ -154,7 +154,7 @@ async def log_json(
     """The event log, newest first, 50 at a time; pass `before` for the next page."""
     where = log_filter(state, since, until, kecamatan, event, officer, anomaly, label)
     rows = await asyncio.to_thread(view_of(state).page, where, before)
-    return LogPage(events=rows, before=rows[-1].position if len(rows) == 50 else None)
+    return LogPage(events=rows, before=rows[-1].position if len(rows) == PAGE else None)
 
 
 log_router = Router(path="/", route_handlers=[log_page, log_csv, log_json])
