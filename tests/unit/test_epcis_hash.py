@@ -3,9 +3,9 @@
 import json
 
 import pytest
-from tests.gs1 import gs1_file
 
 from services.epcis import canonical_time, digital_link, event_hash_id, pre_hash
+from tests.gs1 import gs1_file
 
 EXAMPLE = gs1_file("example-ObjectEvent.jsonld")
 EXAMPLE_NS = {"example": "http://ns.example.com/epcis/"}

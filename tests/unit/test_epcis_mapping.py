@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta, timezone
 from uuid import uuid4
 
 from jsonschema import Draft7Validator
-from tests.gs1 import gs1_file
 
 import events
 from events import MasterDataImported
@@ -21,6 +20,7 @@ from services.epcis import (
     to_epcis,
 )
 from services.labels import make_label
+from tests.gs1 import gs1_file
 
 SCHEMA = json.loads(gs1_file("EPCIS-JSON-Schema.json").read_text())
 LABEL = make_label("36.04", 8)
