@@ -357,29 +357,38 @@ def fold(lines: dict[str, BatchLine], events: Iterable[Event]) -> BoardChanges:
     return changes
 
 
-def tps_at_risk(tps: AreaCounts, now: datetime, deadline: datetime) -> bool:
-    """Is this TPS at risk of missing the H-1 deadline? Yes when a batch of it not yet delivered
-    - is anywhere at all, once the deadline has passed;
-    - has not reached its PPS (at the gudang, a PPK, or on a truck from one) within
+def risky_columns(now: datetime, deadline: datetime) -> tuple[str, ...]:
+    """The H-1 risk rule, as the columns of which one above zero puts a TPS at risk at `now`:
+    a batch not yet delivered
+    - anywhere at all, once the deadline has passed;
+    - that has not reached its PPS (at the gudang, a PPK, or on a truck from one) within
       `RISK_BEFORE_PPS` (1 day) of the deadline;
-    - is still at the gudang (or on a truck from it) within `RISK_AT_GUDANG` (3 days) of it."""
+    - still at the gudang (or on a truck from it) within `RISK_AT_GUDANG` (3 days) of it."""
     left = deadline - now
     if left <= timedelta(0):
-        return tps.undelivered > 0
+        return ("undelivered_gudang", "undelivered_ppk", "undelivered_pps")
     if left <= RISK_BEFORE_PPS:
-        return tps.undelivered_gudang + tps.undelivered_ppk > 0
+        return ("undelivered_gudang", "undelivered_ppk")
     if left <= RISK_AT_GUDANG:
-        return tps.undelivered_gudang > 0
-    return False
+        return ("undelivered_gudang",)
+    return ()
+
+
+def tps_at_risk(tps: AreaCounts, now: datetime, deadline: datetime) -> bool:
+    """Is this TPS at risk of missing the H-1 deadline? (The rule: `risky_columns`.)"""
+    return any(getattr(tps, column) for column in risky_columns(now, deadline))
+
+
+def count_in(tps_codes: Iterable[str], level: Level) -> Counter[str]:
+    """TPS counted in their area at `level`."""
+    return Counter(ancestor_at(tps, level) for tps in tps_codes)
 
 
 def count_at_risk(
     tps_rows: Iterable[AreaCounts], level: Level, now: datetime, deadline: datetime
 ) -> Counter[str]:
     """TPS at risk, counted in their area at `level`."""
-    return Counter(
-        ancestor_at(tps.area, level) for tps in tps_rows if tps_at_risk(tps, now, deadline)
-    )
+    return count_in((tps.area for tps in tps_rows if tps_at_risk(tps, now, deadline)), level)
 
 
 class MemoryBoard:
@@ -449,6 +458,9 @@ class MemoryBoard:
         prefix = under.replace(".", "")
         rows = [r for r in self.rows("tps") if r.area.startswith(prefix)]
         return [r for r in rows if r.undelivered_gudang + r.undelivered_ppk + r.undelivered_pps]
+
+    def at_risk(self, under: str, now: datetime, deadline: datetime) -> list[str]:
+        return [r.area for r in self.tps_behind(under) if tps_at_risk(r, now, deadline)]
 
     def arrivals(self, area: str) -> list[tuple[str, int]]:
         return self.arrivals_of(area)
@@ -651,6 +663,19 @@ class BoardView:
             "AND undelivered_gudang + undelivered_ppk + undelivered_pps > 0",
             (under.replace(".", "") + "%",),
         )
+
+    def at_risk(self, under: str, now: datetime, deadline: datetime) -> list[str]:
+        """The TPS in an area (or the TPS itself) at risk at `now`, by code: the rule asked of
+        SQL, so that a board page does not read every TPS still waiting for a batch."""
+        columns = risky_columns(now, deadline)
+        if not columns:
+            return []
+        rows = self.db.query(
+            f"SELECT area FROM board_areas WHERE level = 'tps' AND area LIKE ? "
+            f"AND {' + '.join(columns)} > 0",
+            (under.replace(".", "") + "%",),
+        )
+        return [area for (area,) in rows]
 
     def arrivals(self, area: str) -> list[tuple[str, int]]:
         """(UTC hour `2024-02-12T02`, batches first delivered at their TPS in it), by hour."""

@@ -30,7 +30,7 @@ from services.board import (
     Level,
     MemoryBoard,
     TpsBatch,
-    count_at_risk,
+    count_in,
     level_of,
     parent_of,
 )
@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 KEEPALIVE_SECONDS = 15.0
 CLIENT_QUEUE = 64
-COALESCE_SECONDS = 0.25  # at most four messages a second to a browser, however busy the scans
+COALESCE_SECONDS = 0.1  # at most ten messages a second to a browser, however busy the scans
 REDRAW_SECONDS = 60.0  # the H-1 risk moves with the clock: every row is redrawn this often
 SSE_EVENT = "papan"
 
@@ -182,13 +182,10 @@ def read_area(
         only = set(only)
         children = [c for c in children if c in only]
     counts = {row.area: row for row in view.areas([code, *children])}
-    behind = view.tps_behind(code)
-    now = now or datetime.now(UTC)
-    child_level = CHILD_LEVEL[level_of(code)]
-    risk = count_at_risk(behind, child_level, now, deadline)
-    total_risk = count_at_risk(behind, level_of(code), now, deadline)[code]
+    at_risk = view.at_risk(code, now or datetime.now(UTC), deadline)
+    risk = count_in(at_risk, CHILD_LEVEL[level_of(code)])
     return AreaBoard(
-        total=board_row(tree, code, counts.get(code), total_risk),
+        total=board_row(tree, code, counts.get(code), len(at_risk)),
         rows=[board_row(tree, c, counts.get(c), risk[c]) for c in children],
         deadline=deadline,
     )
@@ -206,9 +203,9 @@ class TpsBoard(msgspec.Struct, frozen=True, kw_only=True):
 
 def read_tps(view: BoardView, tree: AreaTree, code: str, deadline: datetime) -> TpsBoard:
     [counts] = view.areas([code]) or [None]
-    risk = count_at_risk(view.tps_behind(code), "tps", datetime.now(UTC), deadline)[code]
+    at_risk = view.at_risk(code, datetime.now(UTC), deadline)
     return TpsBoard(
-        total=board_row(tree, code, counts, risk),
+        total=board_row(tree, code, counts, len(at_risk)),
         batches=view.tps_batches(code),
         deadline=deadline,
     )

@@ -81,6 +81,7 @@ async def test_every_batch_to_every_tps_with_the_2024_failures_ends_on_the_board
     deadline = voting_day  # midnight WIB at the start of voting day: the end of H-1
     at_risk = count_at_risk(board.tps_behind("36.04"), "kabupaten", deadline, deadline)
     assert at_risk == {"36.04": len(late_tps)}
+    assert set(board.at_risk("36.04", deadline, deadline)) == late_tps  # as the pages ask it
     kinds = Counter(
         e.kind
         for n in batches.recorder.select_notifications(1, stored)

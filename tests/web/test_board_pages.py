@@ -10,7 +10,7 @@ import pytest
 from litestar.testing import TestClient
 
 from services.batches import Batches
-from services.board import BoardView
+from services.board import BoardView, tps_at_risk
 from services.domain import Scan
 from services.plan import kit_plan
 from services.serang import kabupaten_serang
@@ -142,6 +142,24 @@ def test_long_before_h1_no_tps_is_at_risk(sqlite_settings: Settings, projected: 
         board = client.get("/api/v1/board").json()
         assert board["kabupaten"]["at_risk"] == 0
         assert board["deadline"] == "2099-04-01T00:00:00+07:00"
+
+
+@pytest.mark.parametrize(
+    ("before_h1", "tps_at_risk_then"),
+    [(timedelta(days=4), 0), (timedelta(days=2), 2), (timedelta(hours=12), 2), (timedelta(0), 2)],
+)
+def test_the_view_asks_sql_for_the_tps_at_risk_by_the_same_rule_as_tps_at_risk(
+    sqlite_settings: Settings, projected: Batches, before_h1: timedelta, tps_at_risk_then: int
+):
+    deadline = datetime(2024, 2, 14, tzinfo=timezone(timedelta(hours=7)))
+    views = open_views(sqlite_settings)
+    board = BoardView(views)
+    now = deadline - before_h1
+    by_rule = [r.area for r in board.tps_behind("36.04") if tps_at_risk(r, now, deadline)]
+    assert board.at_risk("36.04", now, deadline) == by_rule
+    assert len(by_rule) == tps_at_risk_then
+    assert board.at_risk(TPS.code, now, deadline) == by_rule[:1]
+    views.close()
 
 
 def test_the_charts_page_draws_a_bar_per_kecamatan_and_the_arrivals_against_h1(client):
