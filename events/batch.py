@@ -24,6 +24,8 @@ class BatchEvent(msgspec.Struct, frozen=True, tag=True, kw_only=True):
     destination: str  # 13-digit TPS code the batch is packed for
     occurred_at: datetime  # on the device (EPCIS eventTime)
     recorded_at: datetime  # on the server (EPCIS recordTime)
+    user: str = ""  # the account whose scan recorded it ("" before accounts, or by a check)
+    device: str = ""  # the scanner device whose token it came with ("" from a browser session)
 
 
 class BatchRegistered(BatchEvent, frozen=True, kw_only=True):

@@ -116,6 +116,8 @@ class Scan(msgspec.Struct, frozen=True, kw_only=True):
     spoiled: int | None = None
     unused: int | None = None
     corrects: int = 0  # a correction: the version of the scan event it replaces
+    user: str = ""  # the account that sent it
+    device: str = ""  # the scanner device it came from ("" from a browser session)
 
 
 class ScanRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -337,6 +339,8 @@ def record_scan(batch: Batch, scan: Scan, at: datetime) -> list[Event]:
         "destination": batch.destination,
         "occurred_at": scan.occurred_at,
         "recorded_at": at,
+        "user": scan.user,
+        "device": scan.device,
     }
     scanned = {
         **common,

@@ -9,13 +9,13 @@ import asyncio
 import logging
 from collections.abc import Mapping
 
-from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory, Mapper
+from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory
 from eventsourcing.utils import Environment
 from nats.aio.client import Client
 from nats.js.errors import NotFoundError
 
 import events
-from services.batches import Batches, retry_setup
+from services.batches import Batches, MsgspecMapper, retry_setup
 from services.messaging import STREAM, run_with_nats, sleep_or_stop
 from services.settings import Settings
 
@@ -35,7 +35,8 @@ class NotificationLog:
             Environment(app_name, {**Batches.env, **store})
         )
         self.recorder: ApplicationRecorder = retry_setup(self.factory.application_recorder)
-        self.mapper: Mapper = self.factory.mapper()
+        self.mapper = self.factory.mapper()
+        assert isinstance(self.mapper, MsgspecMapper)
 
     def close(self) -> None:
         self.factory.close()
@@ -54,7 +55,7 @@ class Relay:
     def __init__(
         self,
         recorder: ApplicationRecorder,
-        mapper: Mapper,
+        mapper: MsgspecMapper,
         nc: Client,
         app_name: str = Batches.name,
         batch: int = BATCH,
@@ -95,11 +96,13 @@ class Relay:
             return 0
         acks = []
         for notification in notifications:
-            event = self.mapper.to_domain_event(notification)
+            # The bytes as stored, not re-encoded: an event recorded before a field was added
+            # reaches the stream, and the ledger, exactly as the store holds it.
+            data = self.mapper.plain_state(notification)
             acks.append(
                 await self.js.publish_async(
-                    events.subject(event),
-                    events.encode(event),
+                    events.subject(events.decode(data)),
+                    data,
                     stream=STREAM,
                     headers={MSG_ID: message_id(self.app_name, notification.id)},
                 )
