@@ -39,6 +39,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     kabupaten: str = "36.04"
     # Until the election's master data carries it, voting day (H) is this one setting.
     voting_day: date = date(2024, 2, 14)
+    secure_cookies: bool = False  # behind TLS: cookies only over HTTPS (always on an https URL)
 
     @property
     def postgres(self) -> bool:
@@ -87,6 +88,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             election=environ.get("LACAK_ELECTION", "pemilu-2024"),
             kabupaten=environ.get("LACAK_KABUPATEN", "36.04"),
             voting_day=date.fromisoformat(environ.get("LACAK_VOTING_DAY", "2024-02-14")),
+            secure_cookies=environ.get("LACAK_SECURE_COOKIES", "") in ("1", "true", "yes"),
         )
 
     def replace(self, **changes: object) -> "Settings":
