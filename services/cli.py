@@ -2,7 +2,10 @@
 
 import argparse
 import asyncio
+import getpass
 import logging
+import os
+import secrets
 import signal
 import sys
 import time
@@ -16,6 +19,8 @@ import nats
 import uvicorn
 from litestar import Litestar
 
+from events.accounts import Role
+from services.accounts import ROLE_NAMES, ROLES, AccessError, Accounts, open_accounts
 from services.batches import Batches
 from services.board import BoardView
 from services.election import WIB, Election
@@ -151,7 +156,11 @@ def create_server(settings: Settings, wilayah: Wilayah) -> Server:
 
 
 async def run_stack(
-    settings: Settings, wilayah: Wilayah, stop: asyncio.Event, simulate_rate: float | None = None
+    settings: Settings,
+    wilayah: Wilayah,
+    stop: asyncio.Event,
+    simulate_rate: float | None = None,
+    simulate_token: str = "",
 ) -> None:
     """Web, relay and board projection in one process, until `stop`, the server exits or a
     part fails (then the failure is raised, after the others have stopped)."""
@@ -168,7 +177,9 @@ async def run_stack(
             await asyncio.sleep(0.05)
         base_url = f"http://{settings.host}:{settings.port}"
         parts.add(
-            asyncio.create_task(simulate(base_url, wilayah, simulate_rate, stop), name="simulation")
+            asyncio.create_task(
+                simulate(base_url, wilayah, simulate_rate, stop, simulate_token), name="simulation"
+            )
         )
     stopping = asyncio.create_task(stop.wait())
     failed: asyncio.Task[None] | None = None
@@ -222,13 +233,87 @@ def demo(args: argparse.Namespace) -> None:
         if seeded:
             count = f"{seeded:,}".replace(",", ".")
             print(f"{count} kiriman terdaftar (kotak suara, bilik, tinta).", file=sys.stderr)
+        accounts = open_accounts(settings)
+        try:
+            logins = demo_accounts(accounts, wilayah, args.data_dir / DEMO_ACCOUNTS_FILE)
+            token = ""
+            if args.simulate:  # the simulated scanners post with a device token, as real ones do
+                _, token = accounts.issue_device("simulasi", logins[0][1], "", by="demo")
+        finally:
+            accounts.close()
         print(
             f"Lacak demo: papan pantau di http://{settings.host}:{settings.port}  "
-            f"(data: {args.data_dir}, NATS: {nats_server.url}). Ctrl-C untuk berhenti.",
+            f"(data: {args.data_dir}, NATS: {nats_server.url}). Ctrl-C untuk berhenti.\n"
+            f"Akun demo (juga di {args.data_dir / DEMO_ACCOUNTS_FILE}):\n"
+            + "\n".join(f"  {ROLE_NAMES[role]:<17} {name:<14} {password}  {scope or 'nasional'}"
+                        for role, name, password, scope in logins),
             file=sys.stderr,
-        )
+        )  # fmt: skip
         rate = args.rate if args.simulate else None
-        asyncio.run(run_stack(settings, wilayah, asyncio.Event(), rate))
+        asyncio.run(run_stack(settings, wilayah, asyncio.Event(), rate, token))
+
+
+DEMO_ACCOUNTS_FILE = "akun-demo.txt"
+
+
+def demo_accounts(
+    accounts: Accounts, wilayah: Wilayah, path: Path
+) -> list[tuple[Role, str, str, str]]:
+    """One account per role, scoped in the demo's kabupaten: (role, username, password, scope).
+    Made on the first start with random passwords kept in `path` (readable by its owner only),
+    read from it after."""
+    if path.exists():
+        rows = [line.split("\t") for line in path.read_text().splitlines() if line]
+        return [(role, name, password, scope) for role, name, password, scope in rows]  # type: ignore[misc]
+    first = wilayah.tps[0]
+    scopes: dict[Role, str] = {
+        "admin": "", "gudang": wilayah.code, "ppk": wilayah.kecamatan_of_tps(first.code),
+        "pps": first.desa, "kpps": first.code, "monitor": wilayah.code, "auditor": "",
+        "bawaslu": wilayah.code[:2],
+    }  # fmt: skip
+    logins = []
+    for role, scope in scopes.items():
+        name, password = f"demo-{role}", secrets.token_urlsafe(9)
+        if accounts.user(name) is None:
+            accounts.create_user(name, f"Demo {ROLE_NAMES[role]}", role, scope, password, "demo")
+        else:
+            accounts.set_password(name, password, "demo")
+        logins.append((role, name, password, scope))
+    path.touch(mode=0o600)
+    path.write_text("".join("\t".join(login) + "\n" for login in logins))
+    return logins
+
+
+def create_user(args: argparse.Namespace) -> None:
+    """`lacak user create`: the first admin, or anyone, from the server's command line."""
+    password = os.environ.get("LACAK_PASSWORD") or getpass.getpass("Kata sandi: ")
+    if "LACAK_PASSWORD" not in os.environ and getpass.getpass("Ulangi: ") != password:
+        sys.exit("Kata sandi tidak sama.")
+    settings = Settings.from_env()
+    settings.make_folders()
+    accounts = open_accounts(settings)
+    try:
+        user = accounts.create_user(args.username, args.name or "", args.role, args.scope, password)
+    except AccessError as refused:
+        sys.exit(str(refused))
+    finally:
+        accounts.close()
+    print(f"Pengguna {user.username} dibuat: {ROLE_NAMES[user.role]}, "
+          f"wilayah {user.scope or 'nasional'}.")  # fmt: skip
+
+
+def issue_device(args: argparse.Namespace) -> None:
+    """`lacak device issue`: a scanner's token, printed once."""
+    settings = Settings.from_env()
+    accounts = open_accounts(settings)
+    try:
+        device, token = accounts.issue_device(args.name, args.username, args.scope, by="")
+    except AccessError as refused:
+        sys.exit(str(refused))
+    finally:
+        accounts.close()
+    print(f"Perangkat {device.device} untuk {device.username} ({device.scope or 'nasional'}).")
+    print(f"Token (simpan sekarang, tidak ditampilkan lagi): {token}")
 
 
 def describe(summary: ImportSummary) -> str:
@@ -551,6 +636,22 @@ def main(argv: list[str] | None = None) -> None:
         "--voting-day", type=date.fromisoformat, help="default: the election's recorded day"
     )
     p.set_defaults(run=check_late)
+
+    p = commands.add_parser("user", help="accounts: `lacak user create` for the first admin")
+    actions = p.add_subparsers(dest="action", required=True)
+    q = actions.add_parser("create", help="password from LACAK_PASSWORD or asked twice")
+    q.add_argument("--username", required=True)
+    q.add_argument("--role", required=True, choices=ROLES)
+    q.add_argument("--scope", default="", help='wilayah code: "" national, 36, 36.04, 36.04.05')
+    q.add_argument("--name", help="full name")
+    q.set_defaults(run=create_user)
+    p = commands.add_parser("device", help="scanner tokens: `lacak device issue`")
+    actions = p.add_subparsers(dest="action", required=True)
+    q = actions.add_parser("issue", help="a token bound to a user (and a scope within theirs)")
+    q.add_argument("--username", required=True)
+    q.add_argument("--name", default="", help="what the device is called")
+    q.add_argument("--scope", default="", help="default: the user's")
+    q.set_defaults(run=issue_device)
 
     p = commands.add_parser("bench", help="measure speed on a fresh demo")
     p.add_argument("what", choices=["scans", "board", "verify", "replay"])

@@ -48,10 +48,14 @@ def scan_script(wilayah: Wilayah, seed: int = 2024) -> list[Step]:
     return script
 
 
-async def simulate(base_url: str, wilayah: Wilayah, per_second: float, stop: asyncio.Event) -> None:
-    """Post the scan script to the device API until it is done or `stop` is set."""
+async def simulate(
+    base_url: str, wilayah: Wilayah, per_second: float, stop: asyncio.Event, token: str
+) -> None:
+    """Post the scan script to the device API, with a device's token, until it is done or
+    `stop` is set."""
     script = scan_script(wilayah)
-    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+    headers = {"authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=base_url, timeout=10, headers=headers) as client:
         for n, (label, action, location, details) in enumerate(script, 1):
             if stop.is_set():
                 return

@@ -12,10 +12,13 @@ import httpx
 import psycopg
 import pytest
 
+from events.accounts import Role
+from services.accounts import open_accounts
 from services.cli import run_stack
 from services.messaging import EmbeddedNats, free_port
 from services.serang import kabupaten_serang
 from services.settings import Settings
+from tests.web.signin import PASSWORD, add_user, csrf_of
 
 POSTGRES = {"host": "127.0.0.1", "port": "5432", "dbname": "test", "user": os.environ.get(
     "LACAK_TEST_POSTGRES_USER", "postgres")}  # fmt: skip
@@ -86,11 +89,23 @@ def sqlite_settings(tmp_path: Path, nats_server: EmbeddedNats) -> Settings:
 
 
 class LiveLacak:
-    """Web, relay and board projection running in a thread, as `lacak demo` runs them."""
+    """Web, relay and board projection running in a thread, as `lacak demo` runs them.
+
+    `api` is a client with an admin's scanner token, as a device talks to the API; `signed_in`
+    and `session_cookie` give a person's session, as a browser holds one."""
 
     def __init__(self, settings: Settings, port: int | None = None):
         self.settings = settings.replace(port=port or free_port())
         self.base_url = f"http://127.0.0.1:{self.settings.port}"
+        add_user(self.settings, "uji-admin", "admin")
+        accounts = open_accounts(self.settings)
+        try:
+            _, token = accounts.issue_device("alat uji", "uji-admin", "", by="uji")
+        finally:
+            accounts.close()
+        self.api = httpx.Client(
+            base_url=self.base_url, headers={"authorization": f"Bearer {token}"}, timeout=30
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._thread = threading.Thread(target=self._run, name="live-lacak", daemon=True)
@@ -108,15 +123,36 @@ class LiveLacak:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                if httpx.get(self.base_url + "/api/v1/board", timeout=1).status_code == 200:
+                if httpx.get(self.base_url + "/masuk", timeout=1).status_code == 200:
                     return self
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
         raise TimeoutError("the live Lacak did not answer in 30 s")
 
+    def session_cookie(self, role: Role = "admin", scope: str = "") -> dict[str, str]:
+        """A logged-in person's session cookie, for a browser context's `add_cookies`."""
+        username = f"uji-{role}{scope.replace('.', '')}"
+        add_user(self.settings, username, role, scope)
+        accounts = open_accounts(self.settings)
+        try:
+            token, _ = accounts.login(username, PASSWORD, "127.0.0.1")
+        finally:
+            accounts.close()
+        return {"name": "lacak_sesi", "value": token, "url": self.base_url}
+
+    def signed_in(self, role: Role = "admin", scope: str = "", timeout: float = 10) -> httpx.Client:
+        """A client that logged in through the form and sends its CSRF token."""
+        cookie = self.session_cookie(role, scope)
+        client = httpx.Client(base_url=self.base_url, timeout=timeout,
+                              cookies={cookie["name"]: cookie["value"]})  # fmt: skip
+        page = httpx.get(self.base_url + "/masuk", cookies=client.cookies, timeout=timeout)
+        client.headers["x-csrf-token"] = csrf_of(page.text)
+        return client
+
     def stop(self) -> None:
         """Stop web, relay and projection (once: a test may stop it before the fixture does)."""
+        self.api.close()
         if not self._thread.is_alive():
             return
         if self._loop is not None and self._stop is not None:

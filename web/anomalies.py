@@ -3,11 +3,12 @@
 from typing import Annotated
 
 import msgspec
-from litestar import post
+from litestar import Request, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
 from services.batches import AnomalyState, Replacement
+from web.auth import actor_of
 
 Officer = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
 Note = Annotated[str, msgspec.Meta(max_length=2000)]
@@ -27,19 +28,29 @@ class Resolution(AnomalyAction, frozen=True, forbid_unknown_fields=True):
     replacement: ReplacementIn | None = None  # a new batch sent in its place
 
 
-@post("/api/v1/anomalies/{anomaly_id:str}/acknowledge", name="anomaly-acknowledge",
-      sync_to_thread=True, status_code=200)  # fmt: skip
+@post(
+    "/api/v1/anomalies/{anomaly_id:str}/acknowledge",
+    name="anomaly-acknowledge",
+    opt={"need": "handle"},
+    sync_to_thread=True,
+    status_code=200,
+)
 def acknowledge_anomaly(
-    anomaly_id: FromPath[str], data: JSONBody[AnomalyAction], state: State
+    anomaly_id: FromPath[str], data: JSONBody[AnomalyAction], state: State, request: Request
 ) -> AnomalyState:
     """Someone is on it. Acknowledging twice changes nothing."""
-    return state.batches.acknowledge(anomaly_id, data.by, data.note)
+    return state.batches.acknowledge(anomaly_id, data.by, data.note, actor_of(request))
 
 
-@post("/api/v1/anomalies/{anomaly_id:str}/resolve", name="anomaly-resolve",
-      sync_to_thread=True, status_code=200)  # fmt: skip
+@post(
+    "/api/v1/anomalies/{anomaly_id:str}/resolve",
+    name="anomaly-resolve",
+    opt={"need": "handle"},
+    sync_to_thread=True,
+    status_code=200,
+)
 def resolve_anomaly(
-    anomaly_id: FromPath[str], data: JSONBody[Resolution], state: State
+    anomaly_id: FromPath[str], data: JSONBody[Resolution], state: State, request: Request
 ) -> AnomalyState:
     """It is dealt with; the board stops counting it as open. With `replacement`, a new batch
     for the same TPS is registered (its label in the answer) and, if asked, the original is
@@ -47,4 +58,4 @@ def resolve_anomaly(
     replacement = None
     if data.replacement is not None:
         replacement = Replacement(**msgspec.structs.asdict(data.replacement))
-    return state.batches.resolve(anomaly_id, data.by, data.note, replacement)
+    return state.batches.resolve(anomaly_id, data.by, data.note, replacement, actor_of(request))

@@ -8,12 +8,21 @@ from pathlib import Path
 
 import jinja2
 from litestar import Litestar, MediaType, Request, Response
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
+from services.accounts import (
+    AccessError,
+    LoginRefused,
+    UnknownDeviceError,
+    UnknownUserError,
+    UserExistsError,
+    open_accounts,
+)
 from services.batches import Batches, ConflictError, NoMasterDataError
 from services.board import BoardView
 from services.domain import (
@@ -30,8 +39,16 @@ from services.labels import LabelMisreadError
 from services.settings import Settings
 from services.viewdb import open_views
 from services.wilayah import Wilayah
+from web.admin import admin_handlers
 from web.anomalies import acknowledge_anomaly, resolve_anomaly
 from web.audit import audit_handlers
+from web.auth import (
+    auth_handlers,
+    authorize,
+    not_authorized,
+    permission_denied,
+    security_headers,
+)
 from web.board import (
     REDRAW_SECONDS,
     AreaTree,
@@ -73,6 +90,11 @@ STATUS_OF_ERROR = {
     LabelMisreadError: 422,
     ConflictError: 409,
     NoMasterDataError: 503,
+    AccessError: 400,
+    LoginRefused: 401,
+    UserExistsError: 409,
+    UnknownUserError: 404,
+    UnknownDeviceError: 404,
 }
 
 
@@ -98,7 +120,9 @@ def vendor_routers() -> list:
             f"browser libraries missing ({', '.join(missing)}): run `npm ci --prefix web`"
         )
     return [
-        create_static_files_router(path=f"/static/vendor/{name}", directories=[directory])
+        create_static_files_router(
+            path=f"/static/vendor/{name}", directories=[directory], opt={"public": True}
+        )
         for name, directory in VENDOR.items()
     ]
 
@@ -141,6 +165,7 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         batches = await asyncio.to_thread(Batches, settings.store, wilayah=wilayah)
+        accounts = await asyncio.to_thread(open_accounts, settings)
         election = await asyncio.to_thread(batches.election, settings.election)  # None: undeclared
         views = await asyncio.to_thread(open_views, settings)
         board_view = BoardView(views)
@@ -153,6 +178,7 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
         app.state.update(
             settings=settings,
             batches=batches,
+            accounts=accounts,
             board_view=board_view,
             wilayah=wilayah,
             election=election,
@@ -181,9 +207,12 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
             await asyncio.gather(*tasks, return_exceptions=True)
             views.close()
             batches.close()
+            accounts.close()
 
     return Litestar(
         route_handlers=[
+            *auth_handlers,
+            *admin_handlers,
             board_router,
             exceptions_router,
             post_scan,
@@ -201,12 +230,18 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
             *audit_handlers,
             export_epcis,
             scanning_router,
-            create_static_files_router(path="/static", directories=[HERE / "static"]),
+            create_static_files_router(
+                path="/static", directories=[HERE / "static"], opt={"public": True}
+            ),
             *vendor_routers(),
         ],
         lifespan=[lifespan, exceptions_lifespan(settings, templates)],
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(templates)),
+        guards=[authorize],  # every route says who may use it (web/auth.py)
+        middleware=[security_headers],
         exception_handlers={
+            NotAuthorizedException: not_authorized,
+            PermissionDeniedException: permission_denied,
             DomainError: domain_error,
             UnicodeDecodeError: malformed_body,
             RecursionError: malformed_body,

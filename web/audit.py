@@ -40,14 +40,14 @@ def audit_context(state: State, verification: Verification | None) -> dict[str, 
     }
 
 
-@get("/audit", name="audit")
+@get("/audit", name="audit", opt={"need": "audit"})
 async def audit_page(state: State) -> Template:
     """What an auditor checks and takes home."""
     context = await asyncio.to_thread(audit_context, state, None)
     return Template(template_name="audit.html", context=context)
 
 
-@post("/audit/periksa", name="audit-verify", status_code=200)
+@post("/audit/periksa", name="audit-verify", opt={"need": "audit"}, status_code=200)
 async def verify_now(state: State) -> Template:
     """Recompute the whole chain now and say whether every event is as the ledger saw it."""
     verification = await asyncio.to_thread(run_verify, state)
@@ -55,7 +55,7 @@ async def verify_now(state: State) -> Template:
     return Template(template_name="audit.html", context=context)
 
 
-@get("/api/v1/ledger/checkpoints", name="ledger-checkpoints")
+@get("/api/v1/ledger/checkpoints", name="ledger-checkpoints", opt={"need": "audit"})
 async def checkpoints_file(state: State) -> Response[bytes]:
     """The ledger's checkpoints, the small file an auditor keeps (`lacak verify --checkpoints`)."""
     checkpoints = await asyncio.to_thread(ledger_of(state).checkpoints)

@@ -354,13 +354,13 @@ def area_or_404(state: State, code: str) -> str:
     return code
 
 
-@get("/", name="board")
+@get("/", name="board", opt={"need": "view"})
 async def board_page(state: State) -> Template:
     """The kabupaten: a row per kecamatan."""
     return await area_template(state, state.tree.code)
 
 
-@get("/wilayah/{code:str}", name="area")
+@get("/wilayah/{code:str}", name="area", opt={"need": "view", "area": "path"})
 async def area_page(state: State, code: FromPath[str]) -> Template:
     """A kecamatan (a row per desa) or a desa (a row per TPS)."""
     area_or_404(state, code)
@@ -380,7 +380,7 @@ async def area_template(state: State, code: str) -> Template:
     )  # fmt: skip
 
 
-@get("/tps/{code:str}", name="tps")
+@get("/tps/{code:str}", name="tps", opt={"need": "view", "area": "path"})
 async def tps_page(state: State, code: FromPath[str]) -> Template:
     tree: AreaTree = state.tree
     area_or_404(state, code)
@@ -394,7 +394,7 @@ async def tps_page(state: State, code: FromPath[str]) -> Template:
     )  # fmt: skip
 
 
-@get("/grafik", name="charts")
+@get("/grafik", name="charts", opt={"need": "view"})
 async def charts_page(state: State) -> Template:
     tree: AreaTree = state.tree
     charts = await asyncio.to_thread(read_charts, state.board_view, tree, h1_deadline_of(state))
@@ -404,7 +404,7 @@ async def charts_page(state: State) -> Template:
     )
 
 
-@get("/layar", name="wall")
+@get("/layar", name="wall", opt={"need": "view"})
 async def wall_page(state: State) -> Template:
     tree: AreaTree = state.tree
     total = (
@@ -429,14 +429,14 @@ async def wall_panel_of(state: State, number: int) -> dict[str, Any]:
             "next": (number + 1) % len(kecamatan)}  # fmt: skip
 
 
-@get("/layar/kecamatan/{number:int}", name="wall-kecamatan")
+@get("/layar/kecamatan/{number:int}", name="wall-kecamatan", opt={"need": "view"})
 async def wall_kecamatan(state: State, number: FromPath[int]) -> Template:
     """The wall screen's kecamatan panel; it asks for the next one itself after a while."""
     return Template(template_name="_wall_kecamatan.html", context={
         "panel": await wall_panel_of(state, number)})  # fmt: skip
 
 
-@get("/board/stream", name="board-stream")
+@get("/board/stream", name="board-stream", opt={"need": "view", "area": "query"})
 async def board_stream(
     state: State,
     area: FromQuery[str | None] = None,
@@ -465,7 +465,7 @@ async def board_stream(
     return ServerSentEvent(messages(), headers={"Cache-Control": "no-cache"})
 
 
-@get("/api/v1/board", name="api-board")
+@get("/api/v1/board", name="api-board", opt={"need": "view", "area": "query"})
 async def board_json(state: State, area: FromQuery[str | None] = None) -> dict[str, Any]:
     """The board's numbers for an area (default the kabupaten): its total, keyed by its level,
     and its rows one level down, keyed by theirs; for a TPS, its batches."""

@@ -6,13 +6,14 @@ Nothing is updated or deleted: each is a new event naming what it corrects.
 from typing import Annotated
 
 import msgspec
-from litestar import post
+from litestar import Request, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
 from services.batches import ScanResult
-from services.domain import Batch, Scan
-from web.scans import ScanIn
+from services.domain import Batch
+from web.auth import actor_of
+from web.scans import ScanIn, scan_command
 
 Officer = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
@@ -52,29 +53,56 @@ def standing(batch: Batch) -> BatchStanding:
     )
 
 
-@post("/api/v1/batches/{label:str}/events/{version:int}/void", name="scan-void",
-      sync_to_thread=True, status_code=200)  # fmt: skip
+@post(
+    "/api/v1/batches/{label:str}/events/{version:int}/void",
+    name="scan-void",
+    opt={"need": "correct"},
+    sync_to_thread=True,
+    status_code=200,
+)
 def void_scan(
-    label: FromPath[str], version: FromPath[Version], data: JSONBody[Void], state: State
+    label: FromPath[str],
+    version: FromPath[Version],
+    data: JSONBody[Void],
+    state: State,
+    request: Request,
 ) -> BatchStanding:
     """Declare the scan recorded as event `version` wrong (the answer of a scan gives its
     version). It stays on the record and no longer counts; the anomalies it raised are resolved."""
-    return standing(state.batches.void_scan(label, version, data.reason, data.by))
+    return standing(
+        state.batches.void_scan(label, version, data.reason, data.by, actor_of(request))
+    )
 
 
-@post("/api/v1/batches/{label:str}/events/{version:int}/correct", name="scan-correct",
-      sync_to_thread=True, status_code=200)  # fmt: skip
+@post(
+    "/api/v1/batches/{label:str}/events/{version:int}/correct",
+    name="scan-correct",
+    opt={"need": "correct"},
+    sync_to_thread=True,
+    status_code=200,
+)
 def correct_scan(
-    label: FromPath[str], version: FromPath[Version], data: JSONBody[Correction], state: State
+    label: FromPath[str],
+    version: FromPath[Version],
+    data: JSONBody[Correction],
+    state: State,
+    request: Request,
 ) -> ScanResult:
     """Replace the scan recorded as event `version` with `scan`, which names what it corrects."""
-    scan = Scan(**msgspec.structs.asdict(data.scan))
-    return state.batches.correct_scan(label, version, scan, data.reason, data.by)
+    scan = scan_command(data.scan, request)
+    return state.batches.correct_scan(label, version, scan, data.reason, data.by, actor_of(request))
 
 
-@post("/api/v1/batches/{label:str}/void", name="batch-void", sync_to_thread=True,
-      status_code=200)  # fmt: skip
-def void_batch(label: FromPath[str], data: JSONBody[Void], state: State) -> BatchStanding:
+@post(
+    "/api/v1/batches/{label:str}/void",
+    name="batch-void",
+    opt={"need": "correct"},
+    sync_to_thread=True,
+    status_code=200,
+)
+def void_batch(
+    label: FromPath[str], data: JSONBody[Void], state: State, request: Request
+) -> BatchStanding:
     """Withdraw a batch from the plan (destroyed, lost); later scans of it are recorded and
     flagged."""
-    return standing(state.batches.void_batch(label, data.reason, data.by))
+    return standing(state.batches.void_batch(label, data.reason, data.by, actor_of(request)))

@@ -34,7 +34,7 @@ def notifications(
     return read
 
 
-@get("/api/v1/export/epcis", name="export-epcis", sync_to_thread=False)
+@get("/api/v1/export/epcis", name="export-epcis", opt={"need": "audit"}, sync_to_thread=False)
 def export_epcis(
     state: State,
     since: Annotated[str | None, QueryParameter(name="from")] = None,

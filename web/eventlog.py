@@ -67,7 +67,7 @@ def view_of(state: State) -> EventLogView:
     return EventLogView(state.views)
 
 
-@get("/log", name="event-log")
+@get("/log", name="event-log", opt={"need": "audit"})
 async def log_page(
     state: State,
     dari: FromQuery[Text] = "",
@@ -102,7 +102,7 @@ async def log_page(
     )
 
 
-@get("/log.csv", name="event-log-csv")
+@get("/log.csv", name="event-log-csv", opt={"need": "audit"})
 async def log_csv(
     state: State,
     dari: FromQuery[Text] = "",
@@ -139,7 +139,7 @@ async def log_csv(
     )
 
 
-@get("/api/v1/events", name="api-event-log")
+@get("/api/v1/events", name="api-event-log", opt={"need": "audit"})
 async def log_json(
     state: State,
     since: FromQuery[Text] = "",

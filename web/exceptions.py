@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 import jinja2
 import msgspec
 import psycopg
-from litestar import Litestar, Response, Router, get, post
+from litestar import Litestar, Request, Response, Router, get, post
 from litestar.datastructures import State
 from litestar.exceptions import ValidationException
 from litestar.params import FromPath, FromQuery, URLEncodedBody
@@ -31,6 +31,7 @@ from services.exceptions import PAGE, ActivityItem, AnomalyRow, ExceptionsView
 from services.messaging import BOARD_CHANGED, connect
 from services.settings import Settings
 from services.wilayah import Wilayah
+from web.auth import actor_of
 
 log = logging.getLogger(__name__)
 
@@ -352,7 +353,7 @@ def queue_context(state: State, queue_filter: QueueFilter, before: int | None) -
     }
 
 
-@get("/anomali", name="anomaly-queue")
+@get("/anomali", name="anomaly-queue", opt={"need": "view"})
 async def anomaly_queue(
     request: HTMXRequest,
     state: State,
@@ -369,7 +370,7 @@ async def anomaly_queue(
     return Template(template_name="anomali.html", context=context)
 
 
-@get("/anomali/stream", name="anomaly-stream")
+@get("/anomali/stream", name="anomaly-stream", opt={"need": "view"})
 async def anomaly_stream(
     request: HTMXRequest,
     state: State,
@@ -389,12 +390,16 @@ async def anomaly_stream(
 
 
 def act(
-    state: State, anomaly_id: str, action: Literal["acknowledge", "resolve"], data: dict[str, str]
+    request: Request,
+    anomaly_id: str,
+    action: Literal["acknowledge", "resolve"],
+    data: dict[str, str],
 ) -> Response[str]:
     """Run the command from a row's form; the answer is the row, with the errors if any.
 
     A refused form answers 422 with what was typed kept (web/static/exceptions.js lets htmx
     swap it in); a domain refusal answers its own status with its Bahasa message."""
+    state, actor = request.app.state, actor_of(request)
     render = state.exceptions_feed.render
     row = state.exceptions_view.anomaly(anomaly_id)
     if row is None:
@@ -404,12 +409,12 @@ def act(
         return Response(render.anomaly(row, form), status_code=422, media_type="text/html")
     try:
         if action == "acknowledge":
-            state.batches.acknowledge(anomaly_id, form.by, form.note)
+            state.batches.acknowledge(anomaly_id, form.by, form.note, actor)
         else:
             replacement = None
             if form.replacement:  # a new batch for the same TPS; "ganti" withdraws the original
                 replacement = Replacement(void_original=form.replacement == "ganti")
-            state.batches.resolve(anomaly_id, form.by, form.note, replacement)
+            state.batches.resolve(anomaly_id, form.by, form.note, replacement, actor)
     except DomainError as error:  # shown in the row, where the person is looking
         refused = msgspec.structs.replace(form, errors=(str(error),))
         return Response(render.anomaly(row, refused), status_code=409, media_type="text/html")
@@ -417,22 +422,32 @@ def act(
     return Response(render.anomaly(acted), media_type="text/html")
 
 
-@post("/anomali/{anomaly_id:str}/tangani", name="anomaly-acknowledge-form", sync_to_thread=True,
-      status_code=200)  # fmt: skip
+@post(
+    "/anomali/{anomaly_id:str}/tangani",
+    name="anomaly-acknowledge-form",
+    opt={"need": "handle"},
+    sync_to_thread=True,
+    status_code=200,
+)
 def acknowledge_from_row(
-    anomaly_id: FromPath[str], data: URLEncodedBody[dict[str, str]], state: State
+    anomaly_id: FromPath[str], data: URLEncodedBody[dict[str, str]], request: Request
 ) -> Response[str]:
     """Someone is on it: from the queue's row."""
-    return act(state, anomaly_id, "acknowledge", data)
+    return act(request, anomaly_id, "acknowledge", data)
 
 
-@post("/anomali/{anomaly_id:str}/selesai", name="anomaly-resolve-form", sync_to_thread=True,
-      status_code=200)  # fmt: skip
+@post(
+    "/anomali/{anomaly_id:str}/selesai",
+    name="anomaly-resolve-form",
+    opt={"need": "handle"},
+    sync_to_thread=True,
+    status_code=200,
+)
 def resolve_from_row(
-    anomaly_id: FromPath[str], data: URLEncodedBody[dict[str, str]], state: State
+    anomaly_id: FromPath[str], data: URLEncodedBody[dict[str, str]], request: Request
 ) -> Response[str]:
     """It is dealt with: from the queue's row."""
-    return act(state, anomaly_id, "resolve", data)
+    return act(request, anomaly_id, "resolve", data)
 
 
 def activity_context(state: State, label: str) -> dict[str, object]:
@@ -448,14 +463,14 @@ def activity_context(state: State, label: str) -> dict[str, object]:
     }
 
 
-@get("/aktivitas", name="activity")
+@get("/aktivitas", name="activity", opt={"need": "view"})
 async def activity_page(state: State, label: FromQuery[str] = "") -> Template:
     """The latest scans, newest first, live; `label` narrows it to one batch."""
     context = await asyncio.to_thread(activity_context, state, label)
     return Template(template_name="aktivitas.html", context=context)
 
 
-@get("/aktivitas/stream", name="activity-stream")
+@get("/aktivitas/stream", name="activity-stream", opt={"need": "view"})
 async def activity_stream(
     request: HTMXRequest, state: State, label: FromQuery[str] = "", after: FromQuery[int] = 0
 ) -> ServerSentEvent:
@@ -478,7 +493,7 @@ class ActivityPage(msgspec.Struct, frozen=True, kw_only=True):
     before: int | None
 
 
-@get("/api/v1/anomalies", name="api-anomalies", sync_to_thread=True)
+@get("/api/v1/anomalies", name="api-anomalies", opt={"need": "view"}, sync_to_thread=True)
 def anomalies_json(
     state: State,
     kind: FromQuery[str] = "",
@@ -502,7 +517,7 @@ def anomalies_json(
     )
 
 
-@get("/api/v1/activity", name="api-activity", sync_to_thread=True)
+@get("/api/v1/activity", name="api-activity", opt={"need": "view"}, sync_to_thread=True)
 def activity_json(
     state: State,
     label: FromQuery[str] = "",

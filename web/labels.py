@@ -42,7 +42,7 @@ def label_card(batch: BatchLabel, wilayah: Wilayah) -> LabelCard:
     )
 
 
-@get("/labels/{kecamatan:str}", name="labels")
+@get("/labels/{kecamatan:str}", name="labels", opt={"need": "scan", "area": "path"})
 async def label_sheet(
     state: State,
     kecamatan: FromPath[str],

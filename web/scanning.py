@@ -39,13 +39,13 @@ class LabelInfo(msgspec.Struct, frozen=True, kw_only=True):
     dapil: str
 
 
-@get("/pindai", name="scan-screen")
+@get("/pindai", name="scan-screen", opt={"need": "scan", "area": None})
 async def scan_screen(state: State) -> Template:
     """Choose the action, the place and the officer once, then scan box after box."""
     return Template(template_name="scan.html", context=screen_context(state.wilayah))
 
 
-@get("/muatan", name="load-screen")
+@get("/muatan", name="load-screen", opt={"need": "scan", "area": None})
 async def load_screen(
     state: State, sj: FromQuery[SuratJalan] = "", tahap: FromQuery[Stage] = "muat"
 ) -> Template:
@@ -67,7 +67,7 @@ async def load_screen(
     )
 
 
-@get("/muatan/rekap", name="load-lines")
+@get("/muatan/rekap", name="load-lines", opt={"need": "scan", "area": None})
 async def load_lines(state: State, sj: FromQuery[SuratJalan]) -> Template:
     """The load's lines as the loading screen swaps them in: what is on it, missing or extra."""
     lines = await asyncio.to_thread(state.board_view.shipment, sj.strip())
@@ -77,13 +77,13 @@ async def load_lines(state: State, sj: FromQuery[SuratJalan]) -> Template:
     )
 
 
-@get("/api/v1/places", name="places")
+@get("/api/v1/places", name="places", opt={"need": "scan", "area": None})
 async def places(state: State, q: FromQuery[Query] = "") -> list[Place]:
     """Up to 15 places whose code starts with `q` or whose name contains it."""
     return await asyncio.to_thread(find_places, state.wilayah, q)
 
 
-@get("/api/v1/places/{code:str}", name="place")
+@get("/api/v1/places/{code:str}", name="place", opt={"need": "scan", "area": None})
 async def place_by_code(state: State, code: FromPath[str]) -> Place:
     """The place with this wilayah code; 404 when the master data has no such place."""
     found = place(state.wilayah, code)
@@ -92,7 +92,12 @@ async def place_by_code(state: State, code: FromPath[str]) -> Place:
     return found
 
 
-@get("/api/v1/labels/{label:str}", name="label", sync_to_thread=True)
+@get(
+    "/api/v1/labels/{label:str}",
+    name="label",
+    opt={"need": "scan", "area": None},
+    sync_to_thread=True,
+)
 def label_info(state: State, label: FromPath[str]) -> LabelInfo:
     """The plan of a labelled batch; a misread label is a 422, an unknown one a 404."""
     canonical = parse_label(label)

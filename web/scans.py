@@ -4,15 +4,21 @@ from datetime import datetime
 from typing import Annotated
 
 import msgspec
-from litestar import Response, post
+from litestar import Request, Response, post
 from litestar.datastructures import State
-from litestar.exceptions import ValidationException
+from litestar.exceptions import (
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from events import Condition, Reason, ScanAction
+from services.accounts import scan_refusal
 from services.batches import ScanResult
 from services.domain import Scan
+from web.auth import principal_of
 
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9.\-_:]+$")]
 
@@ -54,10 +60,28 @@ class ScanIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     unused: Count | None = None
 
 
-@post("/api/v1/scans", name="scan", sync_to_thread=True, status_code=HTTP_201_CREATED)
-def post_scan(data: JSONBody[ScanIn], state: State) -> Response[ScanResult]:
+def scan_command(scan: ScanIn, request: Request) -> Scan:
+    """The command for a scan the principal sent: refused (403, and why) outside their scope or
+    away from the level their role scans at; stamped with their account and device."""
+    principal = principal_of(request)
+    if principal is None:
+        raise NotAuthorizedException("Silakan masuk dulu.")
+    refusal = scan_refusal(principal.role, principal.scope, scan.location)
+    if refusal is not None:
+        raise PermissionDeniedException(refusal)
+    return Scan(**msgspec.structs.asdict(scan), user=principal.username, device=principal.device)
+
+
+@post(
+    "/api/v1/scans",
+    name="scan",
+    opt={"need": "scan", "area": None},
+    sync_to_thread=True,
+    status_code=HTTP_201_CREATED,
+)
+def post_scan(data: JSONBody[ScanIn], state: State, request: Request) -> Response[ScanResult]:
     """Record a scan. A retried `scan_id` returns the first answer and records nothing more."""
-    result = state.batches.scan(Scan(**msgspec.structs.asdict(data)))
+    result = state.batches.scan(scan_command(data, request))
     return Response(result, status_code=HTTP_201_CREATED)
 
 
@@ -65,10 +89,16 @@ MAX_QUEUE = 1000
 ScanQueue = Annotated[list[ScanIn], msgspec.Meta(min_length=1, max_length=MAX_QUEUE)]
 
 
-@post("/api/v1/scans/queue", name="scan-queue", sync_to_thread=True, status_code=HTTP_201_CREATED)
-def post_scan_queue(data: JSONBody[ScanQueue], state: State) -> list[ScanResult]:
+@post(
+    "/api/v1/scans/queue",
+    name="scan-queue",
+    opt={"need": "scan", "area": None},
+    sync_to_thread=True,
+    status_code=HTTP_201_CREATED,
+)
+def post_scan_queue(data: JSONBody[ScanQueue], state: State, request: Request) -> list[ScanResult]:
     """A device's queue of scans made offline, in the order made: recorded together, or, if one
     is refused, none (the answer names it). Retried scan ids get their first answers."""
     if not 1 <= len(data) <= MAX_QUEUE:  # the list's own limits are not checked on a body
         raise ValidationException(f"Antrean pindai harus berisi 1 sampai {MAX_QUEUE} pindai.")
-    return state.batches.scan_many([Scan(**msgspec.structs.asdict(scan)) for scan in data])
+    return state.batches.scan_many([scan_command(scan, request) for scan in data])

@@ -24,7 +24,7 @@ def reconciliation(lines: list[ShipmentLine], wilayah: Wilayah) -> dict[str, obj
     }
 
 
-@get("/shipments/{surat_jalan:path}", name="shipment")
+@get("/shipments/{surat_jalan:path}", name="shipment", opt={"need": "view"})
 async def shipment_page(state: State, surat_jalan: FromPath[str]) -> Template:
     """The load's reconciliation and its Berita Acara serah terima, from the recorded scans.
 

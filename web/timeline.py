@@ -33,7 +33,7 @@ def read_timeline(state: State, label: str) -> Timeline:
     )
 
 
-@get("/kotak", name="timeline-find")
+@get("/kotak", name="timeline-find", opt={"need": "view", "area": None})
 async def find_batch(state: State, label: FromQuery[LabelQuery] = "") -> Template | Redirect:
     """Type or scan a label; a readable one goes to its timeline."""
     label = label.strip().replace(" ", "")
@@ -46,14 +46,18 @@ async def find_batch(state: State, label: FromQuery[LabelQuery] = "") -> Templat
     return Template(template_name="timeline_find.html", context={"label": label, "error": error})
 
 
-@get("/kotak/{label:str}", name="timeline")
+@get("/kotak/{label:str}", name="timeline", opt={"need": "view", "area": "label"})
 async def timeline_page(label: FromPath[str], state: State) -> Template:
     """Every event of the batch with both clocks, who and where, its anomalies and corrections."""
     found = await asyncio.to_thread(read_timeline, state, label)
     return Template(template_name="timeline.html", context={"timeline": found})
 
 
-@get("/api/v1/batches/{label:str}/timeline", name="api-timeline")
+@get(
+    "/api/v1/batches/{label:str}/timeline",
+    name="api-timeline",
+    opt={"need": "view", "area": "label"},
+)
 async def timeline_json(label: FromPath[str], state: State) -> Timeline:
     """The batch's custody timeline, oldest event first."""
     return await asyncio.to_thread(read_timeline, state, label)

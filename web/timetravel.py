@@ -61,7 +61,7 @@ async def side_of(state: State, code: str, at: str, position: int | None, name: 
     return Side(label=label, board=area, moment=moment)
 
 
-@get("/waktu", name="time-travel")
+@get("/waktu", name="time-travel", opt={"need": "audit"})
 async def time_travel(
     state: State,
     pada: FromQuery[Text] = "",

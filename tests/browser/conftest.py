@@ -59,6 +59,8 @@ def open_page(
 ) -> Iterator[Page]:
     """A page in its own context; a failed test keeps its screenshot and prints its console."""
     context = browser.new_context(**context_options)
+    if "live_lacak" in request.fixturenames:  # signed in, as an admin
+        context.add_cookies([request.getfixturevalue("live_lacak").session_cookie()])
     page = context.new_page()
     page.on("console", lambda message: console.append(describe(message)))
     page.on("pageerror", lambda error: console.append(f"pageerror: {error}"))

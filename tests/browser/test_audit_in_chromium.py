@@ -3,7 +3,6 @@ position beside now, and the chain verified from the page; every page fits a pho
 
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -14,7 +13,7 @@ KECAMATAN = ".".join(TPS.desa.split(".")[:3])
 
 
 def post(live_lacak, body: dict) -> dict:
-    answer = httpx.post(live_lacak.base_url + "/api/v1/scans", json=body, timeout=10)
+    answer = live_lacak.api.post(live_lacak.base_url + "/api/v1/scans", json=body, timeout=10)
     answer.raise_for_status()
     return answer.json()
 
@@ -26,7 +25,7 @@ def a_corrected_receipt(live_lacak) -> str:
     wrong = post(live_lacak, scan | {"scan_id": "a2", "action": "receive", "location": KECAMATAN,
                                      "counted": 30, "officer": "Budi"})  # fmt: skip
     right = scan | {"scan_id": "a3", "action": "receive", "location": KECAMATAN, "counted": 297}
-    httpx.post(
+    live_lacak.api.post(
         f"{live_lacak.base_url}/api/v1/batches/{label}/events/{wrong['version']}/correct",
         json={"by": "Budi", "reason": "salah ketik", "scan": right},
         timeout=10,
@@ -43,6 +42,7 @@ def test_an_auditor_follows_a_box_the_log_the_past_board_and_the_chain(
     label = a_corrected_receipt(live_lacak)
     phone = viewport == PHONE
     context = browser.new_context(viewport=viewport, is_mobile=phone, has_touch=phone)
+    context.add_cookies([live_lacak.session_cookie()])  # signed in
     page: Page = context.new_page()
     size = f"{'phone' if phone else 'desktop'}-{viewport['width']}x{viewport['height']}"
 

@@ -3,7 +3,6 @@
 import re
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -26,7 +25,7 @@ DESA = TPS.desa
 def open_live(page: Page, url: str) -> None:
     page.add_init_script(SSE_OPEN_FLAG)
     page.goto(url)
-    page.wait_for_function("window.__sseOpen === true", timeout=10_000)
+    page.wait_for_function("() => window.__sseOpen === true", timeout=10_000)
 
 
 def test_a_monitor_clicks_from_the_board_down_to_a_tps_and_sees_its_boxes_move(
@@ -43,7 +42,7 @@ def test_a_monitor_clicks_from_the_board_down_to_a_tps_and_sees_its_boxes_move(
     expect(page).to_have_url(re.compile(rf"/wilayah/{re.escape(DESA)}$"))
     tps_row = page.locator(f"#tps-{TPS.code}")
     expect(tps_row.locator("td.planned")).to_have_text(str(len(PLANS)))
-    page.wait_for_function("window.__sseOpen === true", timeout=10_000)
+    page.wait_for_function("() => window.__sseOpen === true", timeout=10_000)
     page.screenshot(path=artifacts / "board-desa-desktop-1280x800.png", full_page=True)
     tps_row.get_by_role("link").click()
 
@@ -55,8 +54,8 @@ def test_a_monitor_clicks_from_the_board_down_to_a_tps_and_sees_its_boxes_move(
     expect(page.get_by_role("navigation", name="Jejak wilayah")).to_contain_text(
         "Kabupaten Serang \u203a Kec. Kramatwatu \u203a Desa Kramatwatu"
     )
-    page.wait_for_function("window.__sseOpen === true", timeout=10_000)
-    httpx.post(
+    page.wait_for_function("() => window.__sseOpen === true", timeout=10_000)
+    live_lacak.api.post(
         live_lacak.base_url + "/api/v1/scans",
         json={
             "scan_id": "drill-1",
@@ -111,7 +110,7 @@ def test_every_board_page_fits_a_phone_and_a_desktop_and_is_kept_as_a_screenshot
 ):
     seed_one_tps(live_lacak)
     wait_until_projected(live_lacak, len(PLANS))
-    httpx.post(
+    live_lacak.api.post(
         live_lacak.base_url + "/api/v1/scans",
         json={"scan_id": "shot-1", "label": PLANS[0].label, "action": "receive",
               "location": TPS.code, "occurred_at": "2024-02-12T10:00:00+07:00"},
@@ -121,6 +120,7 @@ def test_every_board_page_fits_a_phone_and_a_desktop_and_is_kept_as_a_screenshot
     context = browser.new_context(
         viewport=viewport, device_scale_factor=3 if phone else 1, is_mobile=phone, has_touch=phone
     )
+    context.add_cookies([live_lacak.session_cookie()])  # signed in
     page = context.new_page()
     size = f"{'phone' if phone else 'desktop'}-{viewport['width']}x{viewport['height']}"
     for name, path in PAGES.items():

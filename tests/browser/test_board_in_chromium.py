@@ -4,7 +4,6 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import httpx
 import msgspec
 from playwright.sync_api import Locator, Page, Route, expect
 
@@ -36,7 +35,7 @@ def seed_one_tps(live_lacak) -> None:
 
 
 def planned_on_the_api(live_lacak) -> int:
-    rows = httpx.get(live_lacak.base_url + "/api/v1/board", timeout=5).json()["kecamatan"]
+    rows = live_lacak.api.get(live_lacak.base_url + "/api/v1/board", timeout=5).json()["kecamatan"]
     return next(row["planned"] for row in rows if row["code"] == KECAMATAN)
 
 
@@ -55,7 +54,7 @@ def open_live_board(page: Page, base_url: str) -> Locator:
     """The board with its stream open and the seeded TPS's five boxes planned."""
     page.add_init_script(SSE_OPEN_FLAG)
     page.goto(base_url + "/")
-    page.wait_for_function("window.__sseOpen === true", timeout=10_000)
+    page.wait_for_function("() => window.__sseOpen === true", timeout=10_000)
     row = kecamatan_row(page)
     expect(row.locator("td.planned")).to_have_text(str(len(PLANS)), timeout=10_000)
     return row
@@ -70,7 +69,7 @@ def test_a_scan_posted_to_the_api_shows_on_an_open_board_without_a_reload(
     page.evaluate("window.__noReload = true")
 
     started = time.perf_counter()
-    httpx.post(
+    live_lacak.api.post(
         live_lacak.base_url + "/api/v1/scans",
         json={
             "scan_id": "browser-1",
@@ -143,5 +142,5 @@ def test_boxes_planned_while_the_board_is_connecting_still_show_once_it_is_live(
     time.sleep(0.5)  # the notice of that commit goes by while no board listens
     held_streams[0].continue_()
 
-    page.wait_for_function("window.__sseOpen === true", timeout=5_000)
+    page.wait_for_function("() => window.__sseOpen === true", timeout=5_000)
     expect(row.locator("td.planned")).to_have_text(str(len(PLANS)), timeout=2_000)

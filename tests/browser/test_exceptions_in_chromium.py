@@ -4,7 +4,6 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-import httpx
 from playwright.sync_api import Page, expect
 
 from tests.browser.test_board_in_chromium import (
@@ -17,7 +16,7 @@ from tests.browser.test_board_in_chromium import (
 
 
 def post_scan(live_lacak, scan_id: str, label: str, action: str, location: str, **details):
-    answer = httpx.post(
+    answer = live_lacak.api.post(
         live_lacak.base_url + "/api/v1/scans",
         json={"scan_id": scan_id, "label": label, "action": action, "location": location,
               "occurred_at": datetime.now(WIB).isoformat(), "officer": "Rina", **details},
@@ -37,7 +36,7 @@ def receive_short(live_lacak, label: str = PLANS[1].label) -> str:
 def wait_until_queued(live_lacak, count: int) -> None:
     deadline = time.monotonic() + 10
     url = live_lacak.base_url + "/api/v1/anomalies"
-    while len(httpx.get(url, timeout=5).json()["anomalies"]) != count:
+    while len(live_lacak.api.get(url, timeout=5).json()["anomalies"]) != count:
         assert time.monotonic() < deadline, f"the queue never reached {count} anomalies"
         time.sleep(0.02)
 
@@ -45,7 +44,7 @@ def wait_until_queued(live_lacak, count: int) -> None:
 def open_live(page: Page, url: str) -> None:
     page.add_init_script(SSE_OPEN_FLAG)
     page.goto(url)
-    page.wait_for_function("window.__sseOpen === true", timeout=10_000)
+    page.wait_for_function("() => window.__sseOpen === true", timeout=10_000)
 
 
 def act_on(row, officer: str, note: str, button: str) -> None:
@@ -141,7 +140,7 @@ def test_on_a_phone_the_queue_and_the_feed_fit_the_screen(
     assert page_width <= viewport + 1, "the queue scrolls sideways on a phone"
 
     phone_page.goto(live_lacak.base_url + "/aktivitas")
-    phone_page.wait_for_function("window.__sseOpen === true", timeout=10_000)
+    phone_page.wait_for_function("() => window.__sseOpen === true", timeout=10_000)
     items = phone_page.locator("ol.feed li.scan")
     expect(items).to_have_count(4)
     post_scan(live_lacak, "seal-1", PLANS[0].label, "seal", "36.04", seals=["S-1", "S-2"])

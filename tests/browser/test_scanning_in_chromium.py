@@ -3,7 +3,6 @@
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import msgspec
 import pytest
 import segno
@@ -119,7 +118,7 @@ def test_a_receipt_with_a_shortage_from_the_form_answers_with_a_warning(
     dispatched = {"scan_id": "sj-1", "label": box.label, "action": "dispatch",
                   "location": "36.04", "occurred_at": "2024-02-10T08:00:00+07:00",
                   "to": KECAMATAN}  # fmt: skip
-    httpx.post(live_lacak.base_url + "/api/v1/scans", json=dispatched, timeout=5)
+    live_lacak.api.post(live_lacak.base_url + "/api/v1/scans", json=dispatched, timeout=5)
     page.goto(live_lacak.base_url + "/pindai")
     start_session(page, mode="terima", location=KECAMATAN, officer="Budi", witness="Ani")
 
@@ -211,7 +210,7 @@ def test_a_scan_made_without_a_connection_waits_in_the_queue_and_is_sent_when_ba
     page.context.set_offline(False)
     expect(page.locator("[data-count=pending]")).to_have_text("0", timeout=40_000)
     expect(page.locator("#scan-list li.st-ok")).to_have_count(1)
-    board = httpx.get(live_lacak.base_url + "/api/v1/board", timeout=5).json()
+    board = live_lacak.api.get(live_lacak.base_url + "/api/v1/board", timeout=5).json()
     assert board["kabupaten"]["planned"] == len(PLANS)
 
 

@@ -4,11 +4,23 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 
 from services.messaging import free_port
+
+
+def monitor_session(port: int, accounts_file: Path) -> httpx.Cookies:
+    """Log in as the demo's monitor, with the password the demo wrote (and printed)."""
+    logins = {row.split("\t")[0]: row.split("\t") for row in accounts_file.read_text().split("\n")
+              if row}  # fmt: skip
+    _, username, password, _ = logins["monitor"]
+    answer = httpx.post(f"http://127.0.0.1:{port}/masuk", timeout=5,
+                        data={"username": username, "password": password})  # fmt: skip
+    assert answer.status_code == 303, answer.text
+    return answer.cookies
 
 
 def children_of(pid: int) -> list[int]:
@@ -32,17 +44,21 @@ def test_the_demo_serves_the_seeded_board_and_stops_its_nats_server_on_a_signal(
         # 5 kotak suara, a bundle of bilik and one of tinta a TPS; the SIGINT run stops as soon as
         # the board answers (the seeded board is the SIGTERM run's to wait for)
         seeded = 4_425 * 7 if stop_signal == signal.SIGTERM else None
+        cookies = None
         while planned != seeded and not (seeded is None and planned >= 0):
             assert time.monotonic() < deadline, "the demo board never showed the seeded boxes"
             assert demo.poll() is None, "the demo exited"
             try:
-                board = httpx.get(f"http://127.0.0.1:{port}/api/v1/board", timeout=2).json()
+                cookies = cookies or monitor_session(port, tmp_path / "lacak" / "akun-demo.txt")
+                board = httpx.get(f"http://127.0.0.1:{port}/api/v1/board", timeout=2,
+                                  cookies=cookies).json()  # fmt: skip
                 planned = board["kabupaten"]["planned"]
-            except httpx.HTTPError:
+            except (httpx.HTTPError, FileNotFoundError):
                 pass
             time.sleep(0.5)
         [nats_server] = children_of(demo.pid)
-        with httpx.stream("GET", f"http://127.0.0.1:{port}/board/stream", timeout=10) as stream:
+        with httpx.stream("GET", f"http://127.0.0.1:{port}/board/stream", timeout=10,
+                          cookies=cookies) as stream:  # fmt: skip
             next(stream.iter_lines())  # a browser is watching while the demo is stopped
             started = time.monotonic()
             demo.send_signal(stop_signal)

@@ -16,6 +16,7 @@ from services.serang import kabupaten_serang
 from services.settings import Settings
 from services.viewdb import open_views
 from tests.integration.test_ledger import record_history
+from tests.web.signin import sign_in
 from web.app import create_app
 
 SERANG = kabupaten_serang()
@@ -55,6 +56,7 @@ def test_a_replay_to_a_position_equals_the_live_view_at_that_position(
     assert f"sampai posisi {position}" in out and "JUMLAH" in out
 
     with TestClient(create_app(settings, SERANG)) as client:
+        sign_in(client, settings, role="auditor")
         page = client.get("/waktu", params={"posisi": position, "banding_posisi": last})
         assert page.status_code == 200
         assert f"sampai posisi {position}" in page.text and f"sampai posisi {last}" in page.text

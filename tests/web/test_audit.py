@@ -4,7 +4,6 @@ import json
 import sqlite3
 import time
 
-import httpx
 import msgspec
 
 from services.batches import Batches
@@ -21,7 +20,7 @@ def test_an_auditor_verifies_from_the_page_and_sees_a_tampered_event_named(live_
     batches.register(kit_plan(ONE_TPS))
     last = batches.recorder.max_notification_id()
     batches.close()
-    with httpx.Client(base_url=live_lacak.base_url, timeout=30) as client:
+    with live_lacak.signed_in(timeout=30) as client:
         deadline = time.monotonic() + 15
         while f"mencatat {last} peristiwa" not in client.get("/audit").text:
             assert time.monotonic() < deadline, "the ledger did not catch up"

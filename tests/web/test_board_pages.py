@@ -17,6 +17,7 @@ from services.serang import kabupaten_serang
 from services.settings import Settings
 from services.viewdb import open_views
 from tests.web.projection import project_everything
+from tests.web.signin import sign_in
 from web.app import create_app
 from web.board import BoardBroadcaster, Channel
 
@@ -63,7 +64,7 @@ def client_for(settings: Settings) -> TestClient:
 @pytest.fixture
 def client(sqlite_settings: Settings, projected: Batches) -> Iterator[TestClient]:
     with client_for(sqlite_settings) as client:
-        yield client
+        yield sign_in(client, sqlite_settings)
 
 
 def row(html: str, row_id: str) -> str:
@@ -139,6 +140,7 @@ def test_after_h1_every_tps_with_a_box_not_delivered_is_at_risk_up_to_the_kabupa
 
 def test_long_before_h1_no_tps_is_at_risk(sqlite_settings: Settings, projected: Batches):
     with client_for(sqlite_settings.replace(voting_day=date(2099, 4, 1))) as client:
+        sign_in(client, sqlite_settings)
         board = client.get("/api/v1/board").json()
         assert board["kabupaten"]["at_risk"] == 0
         assert board["deadline"] == "2099-04-01T00:00:00+07:00"

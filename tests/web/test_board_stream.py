@@ -3,7 +3,6 @@
 import re
 from collections.abc import Iterator
 
-import httpx
 import msgspec
 
 from services.batches import Batches
@@ -39,7 +38,7 @@ def test_a_scan_reaches_an_open_board_stream_as_its_kecamatan_row_alone(live_lac
     batches.register(plans)
     batches.close()
     row_id = "kecamatan-" + SERANG.kecamatan_of_tps(TPS.code).replace(".", "")
-    with httpx.Client(base_url=live_lacak.base_url, timeout=10) as client:
+    with live_lacak.signed_in(timeout=10) as client:
         with client.stream("GET", "/board/stream") as stream:
             assert stream.headers["content-type"].startswith("text/event-stream")
             lines = stream.iter_lines()
@@ -68,7 +67,7 @@ def test_a_desa_stream_carries_its_tps_rows_and_a_tps_stream_its_batches(live_la
     plans = kit_plan(msgspec.structs.replace(SERANG, tps=(TPS,)))
     batches.register(plans)
     batches.close()
-    with httpx.Client(base_url=live_lacak.base_url, timeout=10) as client:
+    with live_lacak.signed_in(timeout=10) as client:
         with client.stream("GET", f"/board/stream?area={TPS.desa}") as stream:
             messages = row_events(stream.iter_lines(), "papan")
             rows = rows_in(next(m for m in messages if '<td class="n planned">7</td>' in m))

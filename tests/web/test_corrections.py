@@ -12,6 +12,7 @@ from services.labels import make_label
 from services.plan import kit_plan
 from services.serang import kabupaten_serang
 from services.settings import Settings
+from tests.web.signin import sign_in
 from web.app import create_app
 
 SERANG = kabupaten_serang()
@@ -32,6 +33,7 @@ def batches(sqlite_settings: Settings) -> Iterator[Batches]:
 @pytest.fixture
 def client(sqlite_settings: Settings, batches: Batches) -> Iterator[TestClient]:
     with TestClient(create_app(sqlite_settings, SERANG)) as client:
+        sign_in(client, sqlite_settings)
         yield client
 
 

@@ -13,6 +13,7 @@ from services.plan import kit_plan
 from services.serang import kabupaten_serang
 from services.settings import Settings
 from tests.gs1 import gs1_file
+from tests.web.signin import sign_in
 from web.app import create_app
 
 SERANG = kabupaten_serang()
@@ -29,6 +30,7 @@ def client(sqlite_settings: Settings) -> Iterator[TestClient]:
     batches.register(kit_plan(ONE_TPS))
     batches.close()
     with TestClient(create_app(sqlite_settings, SERANG)) as client:
+        sign_in(client, sqlite_settings)
         yield client
 
 

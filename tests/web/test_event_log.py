@@ -5,7 +5,6 @@ import io
 import time
 from datetime import UTC, datetime
 
-import httpx
 import msgspec
 
 from services.batches import Batches
@@ -44,7 +43,7 @@ def test_the_log_filters_by_type_kecamatan_officer_anomaly_and_time_and_download
     )
     batches.close()  # fmt: skip
     total = len(plans) + 3  # registrations, the dispatch, the receipt and the anomaly it raised
-    with httpx.Client(base_url=live_lacak.base_url, timeout=10) as client:
+    with live_lacak.signed_in(timeout=10) as client:
 
         def events(**query) -> list[dict]:
             answer = client.get("/api/v1/events", params=query)

@@ -2,7 +2,6 @@
 
 from collections.abc import Iterator
 
-import httpx
 import msgspec
 import pytest
 from litestar.testing import TestClient
@@ -14,6 +13,7 @@ from services.serang import kabupaten_serang
 from services.settings import Settings
 from services.viewdb import open_views
 from tests.web.projection import project_everything
+from tests.web.signin import sign_in
 from tests.web.test_board_stream import row_events
 from web.app import create_app
 
@@ -33,6 +33,7 @@ def lacak(sqlite_settings: Settings) -> Iterator[tuple[TestClient, Batches, Boar
     board = BoardView(views)
     board.setup()
     with TestClient(create_app(sqlite_settings, SERANG)) as client:
+        sign_in(client, sqlite_settings)
         yield client, batches, board
     views.close()
     batches.close()
@@ -151,7 +152,7 @@ def test_a_new_anomaly_reaches_an_open_queue_stream_and_its_resolution_follows(l
     batches = Batches(live_lacak.settings.store, wilayah=SERANG)
     batches.register(PLANS)
     batches.close()
-    with httpx.Client(base_url=live_lacak.base_url, timeout=10) as client:
+    with live_lacak.signed_in(timeout=10) as client:
         with client.stream("GET", "/anomali/stream") as stream:
             assert stream.headers["content-type"].startswith("text/event-stream")
             lines = stream.iter_lines()

@@ -13,6 +13,7 @@ from services.serang import kabupaten_serang
 from services.settings import Settings
 from services.viewdb import open_views
 from tests.web.projection import project_everything
+from tests.web.signin import sign_in
 from web.app import create_app
 
 SERANG = kabupaten_serang()
@@ -31,6 +32,7 @@ def client(sqlite_settings: Settings) -> Iterator[TestClient]:
     board.setup()
     project_everything(batches, board)
     with TestClient(create_app(sqlite_settings, SERANG)) as client:
+        sign_in(client, sqlite_settings)
         yield client
     views.close()
     batches.close()

@@ -13,6 +13,7 @@ from services.serang import kabupaten_serang
 from services.settings import Settings
 from services.viewdb import open_views
 from tests.web.projection import project_everything
+from tests.web.signin import sign_in
 from web.app import create_app
 
 SERANG = kabupaten_serang()
@@ -30,6 +31,7 @@ def lacak(sqlite_settings: Settings) -> Iterator[tuple[TestClient, Batches, Boar
     board = BoardView(views)
     board.setup()
     with TestClient(create_app(sqlite_settings, SERANG)) as client:
+        sign_in(client, sqlite_settings)
         yield client, batches, board
     views.close()
     batches.close()

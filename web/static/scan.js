@@ -40,7 +40,8 @@
     ok: "Tercatat", warning: "Tercatat, dengan peringatan", refused: "Ditolak",
     pending: "Menunggu kirim", sending: "Mengirim…",
   };
-  const RETRY_STATUSES = new Set([408, 409, 425, 429]);
+  // 401: the session ran out; the scan stays queued until the worker logs in again.
+  const RETRY_STATUSES = new Set([401, 408, 409, 425, 429]);
   const QUEUE_KEY = "lacak.antrean";
   const OFFICER_KEY = "lacak.petugas"; // who and where, carried from one session to the next
   const MAX_LIST = 500;
@@ -399,7 +400,11 @@
     try {
       const response = await fetch("/api/v1/scans", {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: {
+          "content-type": "application/json",
+          // the session's CSRF token, from the page (web/auth.py)
+          "x-csrf-token": document.querySelector('meta[name="csrf-token"]')?.content ?? "",
+        },
         body: JSON.stringify(body),
         signal: abort.signal,
       });

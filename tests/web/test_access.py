@@ -1,0 +1,383 @@
+"""Who may do what, on every route, on SQLite and PostgreSQL: roles, scopes, sessions, devices,
+CSRF, and the record of it all."""
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import msgspec
+import pytest
+from litestar.testing import TestClient
+
+from services.accounts import MAX_FAILURES, open_accounts
+from services.batches import Batches
+from services.plan import kit_plan
+from services.serang import kabupaten_serang
+from services.settings import Settings
+from tests.web.signin import PASSWORD, add_user, csrf_of, sign_in
+from web.app import create_app
+
+SERANG = kabupaten_serang()
+KRAMATWATU_TPS = SERANG.tps[0]  # 3604052001001, Kec. Kramatwatu 36.04.05
+CIRUAS_TPS = next(t for t in SERANG.tps if t.code.startswith("360409"))  # Kec. Ciruas 36.04.09
+PLANS = kit_plan(msgspec.structs.replace(SERANG, tps=(KRAMATWATU_TPS, CIRUAS_TPS)))
+LABEL = PLANS[1].label  # a kotak suara of the Kramatwatu TPS
+CIRUAS_LABEL = next(p.label for p in PLANS if p.destination == CIRUAS_TPS.code)
+
+EVERYONE = frozenset(("admin", "gudang", "ppk", "pps", "kpps", "monitor", "auditor", "bawaslu"))
+SCANNERS = frozenset(("admin", "gudang", "ppk", "pps", "kpps"))
+HANDLERS = frozenset(("admin", "monitor"))  # acknowledge, resolve; void and correct
+AUDITORS = frozenset(("admin", "monitor", "auditor", "bawaslu"))
+ADMINS = frozenset(("admin",))
+
+# Every route of the app and who may use it, written from the issue, not from the code's table.
+# Path parameters are real where the handler needs them, harmless otherwise: the question is
+# only whether the request gets past the guard (any answer but 401/403) or not (403).
+MATRIX: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", "/"): EVERYONE,
+    ("GET", "/wilayah/36.04.05"): EVERYONE,
+    ("GET", f"/tps/{KRAMATWATU_TPS.code}"): EVERYONE,
+    ("GET", "/grafik"): EVERYONE,
+    ("GET", "/layar"): EVERYONE,
+    ("GET", "/layar/kecamatan/1"): EVERYONE,
+    ("GET", "/api/v1/board"): EVERYONE,
+    ("GET", "/anomali"): EVERYONE,
+    ("GET", "/aktivitas"): EVERYONE,
+    ("GET", "/api/v1/anomalies"): EVERYONE,
+    ("GET", "/api/v1/activity"): EVERYONE,
+    ("GET", "/shipments/SJ-1"): EVERYONE,
+    ("GET", "/kotak"): EVERYONE,
+    ("GET", f"/kotak/{LABEL}"): EVERYONE,
+    ("GET", f"/api/v1/batches/{LABEL}/timeline"): EVERYONE,
+    ("POST", "/api/v1/scans"): SCANNERS,
+    ("POST", "/api/v1/scans/queue"): SCANNERS,
+    ("GET", "/labels/36.04.05"): SCANNERS,
+    ("GET", "/pindai"): SCANNERS,
+    ("GET", "/muatan"): SCANNERS,
+    ("GET", "/muatan/rekap"): SCANNERS,
+    ("GET", "/api/v1/places"): SCANNERS,
+    ("GET", "/api/v1/places/36.04.05"): SCANNERS,
+    ("GET", f"/api/v1/labels/{LABEL}"): SCANNERS,
+    ("POST", "/anomali/x/tangani"): HANDLERS,
+    ("POST", "/anomali/x/selesai"): HANDLERS,
+    ("POST", "/api/v1/anomalies/x/acknowledge"): HANDLERS,
+    ("POST", "/api/v1/anomalies/x/resolve"): HANDLERS,
+    ("POST", f"/api/v1/batches/{LABEL}/events/1/void"): HANDLERS,
+    ("POST", f"/api/v1/batches/{LABEL}/events/1/correct"): HANDLERS,
+    ("POST", f"/api/v1/batches/{LABEL}/void"): HANDLERS,
+    ("GET", "/log"): AUDITORS,
+    ("GET", "/log.csv"): AUDITORS,
+    ("GET", "/api/v1/events"): AUDITORS,
+    ("GET", "/waktu"): AUDITORS,
+    ("GET", "/audit"): AUDITORS,
+    ("POST", "/audit/periksa"): AUDITORS,
+    ("GET", "/api/v1/ledger/checkpoints"): AUDITORS,
+    ("GET", "/api/v1/export/epcis"): AUDITORS,
+    ("GET", "/akses"): AUDITORS,
+    ("GET", "/api/v1/access-log"): AUDITORS,
+    ("GET", "/admin/pengguna"): ADMINS,
+    ("POST", "/admin/pengguna"): ADMINS,
+    ("POST", "/admin/pengguna/tidak-ada/ubah"): ADMINS,
+    ("GET", "/admin/perangkat"): ADMINS,
+    ("POST", "/admin/perangkat"): ADMINS,
+    ("POST", "/admin/perangkat/00000000/cabut"): ADMINS,
+    ("GET", "/api/v1/users"): ADMINS,
+    ("POST", "/api/v1/users"): ADMINS,
+    ("GET", "/api/v1/devices"): ADMINS,
+    ("POST", "/api/v1/devices"): ADMINS,
+    ("POST", "/api/v1/devices/00000000/revoke"): ADMINS,
+    ("GET", "/schema/openapi.json"): ADMINS,
+    ("GET", "/schema/openapi.yaml"): ADMINS,
+    ("GET", "/schema/openapi.yml"): ADMINS,
+    ("GET", "/schema"): ADMINS,
+    ("GET", "/schema/x"): ADMINS,  # the schema router's catch-all
+}
+STREAMS = ("/board/stream", "/anomali/stream", "/aktivitas/stream")  # every role: tested live
+NOT_IN_MATRIX = {("POST", "/keluar")}  # everyone; it ends the session: tested on its own
+PUBLIC = {("GET", "/masuk"), ("POST", "/masuk")}
+
+
+def route_pattern(path: str) -> str:
+    return "^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$"
+
+
+@pytest.fixture
+def batches(settings: Settings) -> Iterator[Batches]:
+    app = Batches(settings.store, wilayah=SERANG)
+    app.register(PLANS)
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def app(settings: Settings, batches: Batches):
+    return create_app(settings, SERANG)
+
+
+def body_for(method: str, path: str) -> dict:
+    """An empty body: a request that passes the guard is then refused as incomplete, and
+    changes nothing."""
+    if method == "GET":
+        return {}
+    if path.startswith(("/anomali/", "/admin/", "/audit/")):
+        return {"data": {}}
+    return {"json": [] if path.endswith("/queue") else {}}
+
+
+def test_every_route_of_the_app_is_in_the_matrix(app):
+    routes = {(m, r.path) for r in app.routes for h in getattr(r, "route_handlers", [])
+              for m in h.http_methods if m != "OPTIONS"}  # fmt: skip
+    covered = [*MATRIX, *NOT_IN_MATRIX, *PUBLIC, *(("GET", s) for s in STREAMS)]
+    static = {route for route in routes if route[1].startswith("/static")}
+    missing = [
+        route
+        for route in routes - static
+        if not any(m == route[0] and re.match(route_pattern(route[1]), p) for m, p in covered)
+    ]
+    assert not missing, f"routes with no row in the matrix: {sorted(missing)}"
+
+
+def test_each_role_gets_past_the_guard_exactly_on_its_routes(settings: Settings, app):
+    """8 roles x 57 routes, each a session with its CSRF token, scoped to the kabupaten."""
+    wrong: list[str] = []
+    with TestClient(app) as client:
+        for role in sorted(EVERYONE):
+            client.cookies.clear()
+            sign_in(client, settings, role=role, scope="36.04")
+            for (method, path), allowed in MATRIX.items():
+                status = client.request(method, path, **body_for(method, path)).status_code
+                if role in allowed and status in (401, 403):
+                    wrong.append(f"{role} refused {status}: {method} {path}")
+                elif role not in allowed and status != 403:
+                    wrong.append(f"{role} let through ({status}): {method} {path}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_without_a_session_a_browser_is_sent_to_login_and_an_api_client_gets_401(app):
+    with TestClient(app) as client:
+        for method, path in [*MATRIX, *(("GET", s) for s in STREAMS)]:
+            answer = client.request(method, path, headers={"accept": "text/html"},
+                                    follow_redirects=False, **body_for(method, path))  # fmt: skip
+            if method == "GET" and not path.startswith("/api/"):
+                assert answer.status_code == 303, path
+                assert answer.headers["location"].startswith("/masuk?lanjut=")
+            else:
+                assert answer.status_code == 401, f"{method} {path}: {answer.status_code}"
+        page = client.get("/masuk")
+        assert page.status_code == 200 and 'name="password"' in page.text
+
+
+def scan(label: str, action: str, location: str, n: int = 1) -> dict:
+    return {"scan_id": f"{label}-{action}-{location}-{n}", "label": label, "action": action,
+            "location": location, "occurred_at": "2024-02-10T08:00:00+07:00"}  # fmt: skip
+
+
+def test_a_ppk_officer_of_ciruas_cannot_receive_at_kramatwatu_and_is_told_why(
+    settings: Settings, app
+):
+    with TestClient(app) as client:
+        sign_in(client, settings, role="ppk", scope="36.04.09")
+        refused = client.post("/api/v1/scans", json=scan(LABEL, "receive", "36.04.05"))
+        assert refused.status_code == 403
+        assert "36.04.05 di luar wilayah tugas Anda (36.04.09)" in refused.json()["detail"]
+        at_the_gudang = client.post("/api/v1/scans", json=scan(LABEL, "receive", "36.04"))
+        assert at_the_gudang.status_code == 403  # in scope? no: and not a PPK's level either
+        own = client.post("/api/v1/scans", json=scan(CIRUAS_LABEL, "receive", "36.04.09"))
+        assert own.status_code == 201, own.text
+        assert client.get("/wilayah/36.04.09").status_code == 200
+        other = client.get("/wilayah/36.04.05", headers={"accept": "text/html"})
+        assert other.status_code == 403 and "di luar wilayah Anda" in other.text
+        assert client.get("/").status_code == 403  # the whole kabupaten is beyond a PPK
+        assert client.get(f"/tps/{CIRUAS_TPS.code}").status_code == 200
+
+
+def test_an_officer_scans_only_at_the_level_of_their_role(settings: Settings, app):
+    desa = KRAMATWATU_TPS.desa
+    with TestClient(app) as client:
+        sign_in(client, settings, role="pps", scope=desa)
+        at_a_tps = client.post("/api/v1/scans", json=scan(LABEL, "receive", KRAMATWATU_TPS.code))
+        assert at_a_tps.status_code == 403  # in the desa, but a TPS is the KPPS's to scan at
+        assert "PPS memindai di tingkat desa" in at_a_tps.json()["detail"]
+        assert client.post("/api/v1/scans", json=scan(LABEL, "receive", desa)).status_code == 201
+        client.cookies.clear()
+        sign_in(client, settings, role="kpps", scope=KRAMATWATU_TPS.code)
+        here = scan(LABEL, "receive", KRAMATWATU_TPS.code)
+        queue = [here, scan(CIRUAS_LABEL, "receive", CIRUAS_TPS.code)]
+        assert client.post("/api/v1/scans/queue", json=queue).status_code == 403  # all or none
+        assert client.post("/api/v1/scans", json=here).status_code == 201
+
+
+def test_a_monitor_of_the_province_sees_the_kabupaten_but_cannot_scan_or_administer(
+    settings: Settings, app
+):
+    with TestClient(app) as client:
+        sign_in(client, settings, role="monitor", scope="36")
+        assert client.get("/api/v1/board").status_code == 200
+        refused = client.post("/api/v1/scans", json=scan(LABEL, "dispatch", "36.04"))
+        assert refused.status_code == 403 and "tidak boleh memindai" in refused.json()["detail"]
+        assert client.get("/admin/pengguna").status_code == 403
+
+
+def test_a_session_must_send_its_csrf_token_and_a_device_token_needs_none(settings: Settings, app):
+    with TestClient(app) as client:
+        sign_in(client, settings)
+        token = client.headers.pop("x-csrf-token")
+        missing = client.post("/api/v1/scans", json=scan(LABEL, "dispatch", "36.04"))
+        assert missing.status_code == 403 and "CSRF" in missing.json()["detail"]
+        forged = client.post("/api/v1/scans", json=scan(LABEL, "dispatch", "36.04"),
+                             headers={"x-csrf-token": token[:-2] + "xx"})  # fmt: skip
+        assert forged.status_code == 403
+        form = client.post("/audit/periksa", data={"csrf_token": token})
+        assert form.status_code == 200  # the form field does as well as the header
+        assert client.post("/audit/periksa", data={"csrf_token": "palsu"}).status_code == 403
+        sent = client.post("/api/v1/scans", json=scan(LABEL, "dispatch", "36.04"),
+                           headers={"x-csrf-token": token})  # fmt: skip
+        assert sent.status_code == 201
+        issued = client.post("/api/v1/devices", json={"username": "uji-admin", "name": "hp"},
+                             headers={"x-csrf-token": token})  # fmt: skip
+        assert issued.status_code == 201
+    with TestClient(app) as device:
+        device.headers["authorization"] = f"Bearer {issued.json()['token']}"
+        answer = device.post("/api/v1/scans", json=scan(LABEL, "receive", "36.04.05"))
+        assert answer.status_code == 201, answer.text
+
+
+def test_a_revoked_device_token_is_refused_and_every_event_names_user_and_device(
+    settings: Settings, app, batches: Batches
+):
+    add_user(settings, "petugas-gudang", "gudang", "36.04")
+    accounts = open_accounts(settings)
+    device, token = accounts.issue_device("pemindai 1", "petugas-gudang", "", by="uji")
+    accounts.close()
+    assert device.scope == "36.04"  # the user's, unless narrower
+    with TestClient(app) as client:
+        client.headers["authorization"] = f"Bearer {token}"
+        assert client.post("/api/v1/scans", json=scan(LABEL, "pack", "36.04") | {
+            "quantity": 500}).status_code == 201  # fmt: skip
+        [*_, packed] = batches.history(LABEL)
+        assert (packed.user, packed.device) == ("petugas-gudang", device.device)
+        accounts = open_accounts(settings)
+        accounts.revoke_device(device.device, by="uji-admin", reason="hilang")
+        accounts.close()
+        again = client.post("/api/v1/scans", json=scan(LABEL, "dispatch", "36.04"))
+        assert again.status_code == 401
+        client.headers.pop("authorization")
+        sign_in(client, settings, role="gudang", scope="36.04", username="petugas-gudang")
+        assert (
+            client.post("/api/v1/scans", json=scan(LABEL, "dispatch", "36.04")).status_code == 201
+        )
+        [*_, dispatched] = batches.history(LABEL)
+        assert (dispatched.user, dispatched.device) == ("petugas-gudang", "")
+
+
+def test_an_expired_session_is_over_and_logout_ends_one(settings: Settings, app):
+    with TestClient(app) as client:
+        sign_in(client, settings, role="auditor")
+        assert client.get("/api/v1/board").status_code == 200
+        accounts = open_accounts(settings)
+        with accounts.sessions.transaction() as cursor:
+            past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+            cursor.execute("UPDATE lacak_sessions SET expires_at = ?", (past,))
+        assert client.get("/api/v1/board").status_code == 401
+        assert any(e.expired for e in accounts.access_log() if type(e).__name__ == "LoggedOut")
+        accounts.close()
+        sign_in(client, settings, role="auditor")
+        out = client.post("/keluar", follow_redirects=False)
+        assert out.status_code == 303 and out.headers["location"] == "/masuk"
+        assert client.get("/api/v1/board").status_code == 401
+
+
+def test_repeated_failed_logins_lock_the_name_and_all_of_it_is_on_the_access_log(
+    settings: Settings, app
+):
+    add_user(settings, "pps-ciruas", "pps", "36.04.09.2001")
+    with TestClient(app) as client:
+        for _ in range(MAX_FAILURES):
+            wrong = client.post("/masuk", data={"username": "pps-ciruas", "password": "salah"})
+            assert wrong.status_code == 401 and "salah" in wrong.text
+        locked = client.post("/masuk", data={"username": "pps-ciruas", "password": PASSWORD})
+        assert locked.status_code == 429 and "Terlalu banyak" in locked.text
+        sign_in(client, settings, role="auditor")
+        log = client.get("/api/v1/access-log").json()
+        failures = [e for e in log if e["kind"] == "LoginFailed" and e["username"] == "pps-ciruas"]
+        assert [e["detail"].split(",")[0] for e in failures] == [
+            "terkunci setelah gagal berulang",
+            *["kata sandi salah"] * MAX_FAILURES,
+        ]
+        assert "password_hash" not in str(log) and "$argon2" not in str(log)
+        page = client.get("/akses").text
+        assert "LoginFailed" in page and "pps-ciruas" in page
+
+
+def test_an_admin_creates_a_user_and_a_device_from_the_pages(settings: Settings, app):
+    with TestClient(app) as client:
+        sign_in(client, settings)
+        token = client.headers["x-csrf-token"]
+        made = client.post("/admin/pengguna", data={
+            "csrf_token": token, "username": "kpps-01", "name": "Siti", "role": "kpps",
+            "scope": KRAMATWATU_TPS.code, "password": "kata-sandi-siti-1"})  # fmt: skip
+        assert made.status_code == 200 and "Pengguna kpps-01 dibuat." in made.text
+        short = client.post("/admin/pengguna", data={
+            "csrf_token": token, "username": "kpps-02", "role": "kpps",
+            "password": "pendek"})  # fmt: skip
+        assert short.status_code == 400 and "paling sedikit 10" in short.text
+        issued = client.post("/admin/perangkat", data={
+            "csrf_token": token, "username": "kpps-01", "name": "HP Siti"})  # fmt: skip
+        token_shown = re.search(r'<pre class="token-value">([^<]+)</pre>', issued.text)[1]
+        assert "tidak akan ditampilkan lagi" in issued.text
+        assert token_shown not in client.get("/admin/perangkat").text
+        device = token_shown.partition(".")[0]
+        revoked = client.post(f"/admin/perangkat/{device}/cabut",
+                              data={"csrf_token": token, "reason": "rusak"})  # fmt: skip
+        assert f"Perangkat {device} dicabut." in revoked.text
+        changed = client.post("/admin/pengguna/kpps-01/ubah", data={
+            "csrf_token": token, "role": "kpps", "scope": KRAMATWATU_TPS.code,
+            "active": "tidak"})  # fmt: skip
+        assert changed.status_code == 200
+    with TestClient(app) as siti:
+        refused = siti.post("/masuk", data={"username": "kpps-01", "password": "kata-sandi-siti-1"})
+        assert refused.status_code == 401 and "dinonaktifkan" in refused.text
+
+
+def test_every_answer_carries_the_security_headers_and_a_csp_without_inline_script(app):
+    with TestClient(app) as client:
+        for path in ("/masuk", "/static/lacak.css", "/api/v1/board"):
+            headers = client.get(path).headers
+            csp = headers["content-security-policy"]
+            assert "script-src 'self' 'wasm-unsafe-eval'" in csp and "unsafe-inline" not in csp
+            assert "frame-ancestors 'none'" in csp
+            assert headers["x-content-type-options"] == "nosniff"
+        login = client.get("/masuk").text
+        assert not re.search(r"<script(?![^>]*\bsrc=)", login)  # no inline script
+
+
+def test_the_session_cookie_is_httponly_samesite_and_secure_behind_tls(settings: Settings):
+    add_user(settings, "uji-admin", "admin")
+    form = {"username": "uji-admin", "password": PASSWORD}
+    with TestClient(create_app(settings, SERANG)) as client:
+        cookie = client.post("/masuk", data=form, follow_redirects=False).headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie
+    behind_tls = settings.replace(secure_cookies=True)
+    with TestClient(create_app(behind_tls, SERANG)) as client:
+        cookie = client.post("/masuk", data=form, follow_redirects=False).headers["set-cookie"]
+        assert "Secure" in cookie
+
+
+def test_a_session_survives_a_restart_of_the_web_process(settings: Settings, batches: Batches):
+    with TestClient(create_app(settings, SERANG)) as client:
+        sign_in(client, settings, role="bawaslu", scope="36")
+        cookies, csrf = dict(client.cookies), client.headers["x-csrf-token"]
+    with TestClient(create_app(settings, SERANG), cookies=cookies) as restarted:
+        assert restarted.get("/api/v1/board").status_code == 200
+        assert csrf_of(restarted.get("/masuk").text) == csrf
+
+
+def test_every_role_opens_the_live_streams(live_lacak):
+    for role in sorted(EVERYONE):
+        with live_lacak.signed_in(role=role, scope="36.04") as client:
+            for path in STREAMS:
+                with client.stream("GET", path, timeout=10) as stream:
+                    assert stream.status_code == 200, f"{role} {path}"
+    with httpx.stream("GET", live_lacak.base_url + STREAMS[0], timeout=10) as anonymous:
+        assert anonymous.status_code == 401

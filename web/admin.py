@@ -1,0 +1,297 @@
+"""Admin pages for users and scanner devices, and the access log auditors read.
+
+Forms post back to their page, which answers with the page again and what happened: an error
+in words, or, once only, a new device's token.
+"""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
+from litestar.response import Template
+
+from events.accounts import (
+    AccessEvent,
+    DeviceIssued,
+    DeviceRevoked,
+    LoggedOut,
+    LoginFailed,
+    LoginSucceeded,
+    PasswordChanged,
+    Role,
+    UserChanged,
+    UserCreated,
+)
+from services.accounts import ROLE_NAMES, ROLES, AccessError, Accounts, Device, User
+from web.auth import actor_of
+
+ADMIN = {"need": "admin"}
+FAILURE_WORDS = {
+    "unknown_user": "nama tidak dikenal",
+    "wrong_password": "kata sandi salah",
+    "inactive": "akun nonaktif",
+    "locked": "terkunci setelah gagal berulang",
+}
+
+
+class AccessEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One access event as auditors see it: no credential's hash."""
+
+    at: datetime
+    kind: str
+    username: str
+    by: str
+    detail: str
+
+
+def entry(event: AccessEvent) -> AccessEntry:
+    kind, username, detail = type(event).__name__, "", ""
+    match event:
+        case UserCreated():
+            username, detail = event.username, f"{ROLE_NAMES[event.role]} {event.scope}".strip()
+        case UserChanged():
+            username = event.username
+            detail = f"{ROLE_NAMES[event.role]} {event.scope}".strip() + (
+                "" if event.active else ", nonaktif"
+            )
+        case PasswordChanged():
+            username = event.username
+        case DeviceIssued():
+            username, detail = (
+                event.username,
+                f"perangkat {event.device} ({event.name}) {event.scope}",
+            )
+        case DeviceRevoked():
+            detail = f"perangkat {event.device}" + (f": {event.reason}" if event.reason else "")
+        case LoginSucceeded():
+            username, detail = event.username, event.address
+        case LoginFailed():
+            username, detail = event.username, f"{FAILURE_WORDS[event.reason]}, {event.address}"
+        case LoggedOut():
+            username, detail = event.username, "sesi habis" if event.expired else ""
+    return AccessEntry(at=event.recorded_at, kind=kind, username=username, by=event.by,
+                       detail=detail)  # fmt: skip
+
+
+def users_context(accounts: Accounts, **extra: Any) -> dict[str, Any]:
+    return {"users": accounts.users(), "roles": ROLES, "role_names": ROLE_NAMES, **extra}
+
+
+def devices_context(accounts: Accounts, **extra: Any) -> dict[str, Any]:
+    return {"devices": accounts.devices(), "users": accounts.users(), **extra}
+
+
+def field(data: dict[str, str], name: str, limit: int = 200) -> str:
+    return str(data.get(name, "")).strip()[:limit]
+
+
+def role_of(value: str) -> Role:
+    if value not in ROLES:
+        raise AccessError(f"Peran {value!r} tidak dikenal.")
+    return value  # type: ignore[return-value]
+
+
+@get("/admin/pengguna", name="admin-users", opt=ADMIN, sync_to_thread=True)
+def users_page(state: State) -> Template:
+    return Template(template_name="admin_users.html", context=users_context(state.accounts))
+
+
+@post("/admin/pengguna", name="admin-user-create", opt=ADMIN, sync_to_thread=True,
+      status_code=200)  # fmt: skip
+def create_user_form(
+    data: URLEncodedBody[dict[str, str]], state: State, request: Request
+) -> Template:
+    accounts: Accounts = state.accounts
+    try:
+        user = accounts.create_user(field(data, "username", 40), field(data, "name"),
+                                    role_of(field(data, "role")), field(data, "scope", 20),
+                                    str(data.get("password", ""))[:300],
+                                    by=actor_of(request).user)  # fmt: skip
+    except AccessError as error:
+        context = users_context(accounts, error=str(error), form=data)
+        return Template(template_name="admin_users.html", context=context, status_code=400)
+    context = users_context(accounts, done=f"Pengguna {user.username} dibuat.")
+    return Template(template_name="admin_users.html", context=context)
+
+
+@post("/admin/pengguna/{username:str}/ubah", name="admin-user-change", opt=ADMIN,
+      sync_to_thread=True, status_code=200)  # fmt: skip
+def change_user_form(
+    username: FromPath[str], data: URLEncodedBody[dict[str, str]], state: State, request: Request
+) -> Template:
+    accounts: Accounts = state.accounts
+    try:
+        accounts.change_user(username, role_of(field(data, "role")), field(data, "scope", 20),
+                             active=data.get("active") == "ya",
+                             by=actor_of(request).user)  # fmt: skip
+        password = str(data.get("password", ""))[:300]
+        if password:
+            accounts.set_password(username, password, by=actor_of(request).user)
+    except AccessError as error:
+        context = users_context(accounts, error=str(error))
+        return Template(template_name="admin_users.html", context=context, status_code=400)
+    context = users_context(accounts, done=f"Pengguna {username} diubah.")
+    return Template(template_name="admin_users.html", context=context)
+
+
+@get("/admin/perangkat", name="admin-devices", opt=ADMIN, sync_to_thread=True)
+def devices_page(state: State) -> Template:
+    return Template(template_name="admin_devices.html", context=devices_context(state.accounts))
+
+
+@post("/admin/perangkat", name="admin-device-issue", opt=ADMIN, sync_to_thread=True,
+      status_code=200)  # fmt: skip
+def issue_device_form(
+    data: URLEncodedBody[dict[str, str]], state: State, request: Request
+) -> Template:
+    accounts: Accounts = state.accounts
+    try:
+        device, token = accounts.issue_device(field(data, "name", 80), field(data, "username", 40),
+                                              field(data, "scope", 20),
+                                              by=actor_of(request).user)  # fmt: skip
+    except AccessError as error:
+        context = devices_context(accounts, error=str(error))
+        return Template(template_name="admin_devices.html", context=context, status_code=400)
+    context = devices_context(accounts, issued=device, token=token)
+    return Template(template_name="admin_devices.html", context=context)
+
+
+@post("/admin/perangkat/{device:str}/cabut", name="admin-device-revoke", opt=ADMIN,
+      sync_to_thread=True, status_code=200)  # fmt: skip
+def revoke_device_form(
+    device: FromPath[str], data: URLEncodedBody[dict[str, str]], state: State, request: Request
+) -> Template:
+    accounts: Accounts = state.accounts
+    try:
+        accounts.revoke_device(device, actor_of(request).user, field(data, "reason"))
+    except AccessError as error:
+        context = devices_context(accounts, error=str(error))
+        return Template(template_name="admin_devices.html", context=context, status_code=404)
+    context = devices_context(accounts, done=f"Perangkat {device} dicabut.")
+    return Template(template_name="admin_devices.html", context=context)
+
+
+# The same, for scripts: JSON in and out.
+
+Username = Annotated[str, msgspec.Meta(min_length=3, max_length=40)]
+Scope = Annotated[str, msgspec.Meta(max_length=20)]
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+Text = Annotated[str, msgspec.Meta(max_length=200)]
+
+
+class UserIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    username: Username
+    role: Role
+    password: Password
+    name: Text = ""
+    scope: Scope = ""
+
+
+class UserOut(msgspec.Struct, frozen=True, kw_only=True):
+    username: str
+    name: str
+    role: Role
+    scope: str
+    active: bool
+
+
+class DeviceIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    username: Username
+    name: Text = ""
+    scope: Scope = ""  # default: the user's
+
+
+class DeviceOut(msgspec.Struct, frozen=True, kw_only=True):
+    device: str
+    name: str
+    username: str
+    scope: str
+    revoked: bool
+    token: str | None = None  # only in the answer that issues it
+
+
+class Revocation(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    reason: Text = ""
+
+
+def user_out(user: User) -> UserOut:
+    return UserOut(username=user.username, name=user.name, role=user.role, scope=user.scope,
+                   active=user.active)  # fmt: skip
+
+
+def device_out(device: Device, token: str | None = None) -> DeviceOut:
+    return DeviceOut(device=device.device, name=device.name, username=device.username,
+                     scope=device.scope, revoked=device.revoked, token=token)  # fmt: skip
+
+
+@get("/api/v1/users", name="api-users", opt=ADMIN, sync_to_thread=True)
+def list_users(state: State) -> list[UserOut]:
+    return [user_out(u) for u in state.accounts.users()]
+
+
+@post("/api/v1/users", name="api-user-create", opt=ADMIN, sync_to_thread=True, status_code=201)
+def create_user(data: JSONBody[UserIn], state: State, request: Request) -> UserOut:
+    user = state.accounts.create_user(data.username, data.name, data.role, data.scope,
+                                      data.password, by=actor_of(request).user)  # fmt: skip
+    return user_out(user)
+
+
+@get("/api/v1/devices", name="api-devices", opt=ADMIN, sync_to_thread=True)
+def list_devices(state: State) -> list[DeviceOut]:
+    return [device_out(d) for d in state.accounts.devices()]
+
+
+@post("/api/v1/devices", name="api-device-issue", opt=ADMIN, sync_to_thread=True, status_code=201)
+def issue_device(data: JSONBody[DeviceIn], state: State, request: Request) -> DeviceOut:
+    """A scanner's token for a user; the answer is the only place the token is ever shown."""
+    device, token = state.accounts.issue_device(data.name, data.username, data.scope,
+                                                by=actor_of(request).user)  # fmt: skip
+    return device_out(device, token)
+
+
+@post("/api/v1/devices/{device:str}/revoke", name="api-device-revoke", opt=ADMIN,
+      sync_to_thread=True, status_code=200)  # fmt: skip
+def revoke_device(
+    device: FromPath[str], data: JSONBody[Revocation], state: State, request: Request
+) -> DeviceOut:
+    return device_out(state.accounts.revoke_device(device, actor_of(request).user, data.reason))
+
+
+# The access log.
+
+AUDIT = {"need": "audit"}
+LOG_SHOWN = 200
+
+
+@get("/akses", name="access-log", opt=AUDIT, sync_to_thread=True)
+def access_log_page(state: State) -> Template:
+    """Logins, failed logins, accounts and devices, newest first: what auditors check."""
+    entries = [entry(e) for e in state.accounts.access_log(LOG_SHOWN)]
+    return Template(template_name="access_log.html", context={"entries": entries})
+
+
+@get("/api/v1/access-log", name="api-access-log", opt=AUDIT, sync_to_thread=True)
+def access_log(
+    state: State, limit: FromQuery[Annotated[int, msgspec.Meta(ge=1, le=1000)]] = LOG_SHOWN
+) -> list[AccessEntry]:
+    return [entry(e) for e in state.accounts.access_log(limit)]
+
+
+admin_handlers = [
+    users_page,
+    create_user_form,
+    change_user_form,
+    devices_page,
+    issue_device_form,
+    revoke_device_form,
+    list_users,
+    create_user,
+    list_devices,
+    issue_device,
+    revoke_device,
+    access_log_page,
+    access_log,
+]

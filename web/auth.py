@@ -1,0 +1,300 @@
+"""Who is asking, and may they: a session for a person, a token for a scanner, on every route.
+
+One guard runs before every handler. It finds the principal (an `Authorization: Bearer` device
+token, or the session cookie), then checks what the handler declares in its `opt`:
+- `public=True`: anyone (the login page, static files);
+- `need`: the capability the role must have (`services.accounts.CAPABILITIES`); a handler that
+  declares nothing needs `admin`, so a route added without thought is closed, not open;
+- `area`: which wilayah the request is about, that the principal's scope must reach:
+  `"served"` (the kabupaten this server serves: the default), `"path"` (the `code` in the path),
+  `"query"` (the `area` query parameter, the served kabupaten when absent), `"label"` (the
+  kabupaten of the `label` in the path), or `None` (checked by the handler, as a scan's place).
+A browser session must send its CSRF token with every unsafe request: the `X-CSRF-Token` header
+(htmx sends it from the page's `hx-headers`, scripts from the `csrf-token` meta tag) or a
+`csrf_token` form field. A device token is no ambient credential, so it needs none.
+"""
+
+import asyncio
+import hmac
+from typing import Any, Literal
+from urllib.parse import quote
+
+import msgspec
+from litestar import MediaType, Request, Response, get, post
+from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie, State
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.params import FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from events.accounts import Role
+from services.accounts import (
+    CAPABILITIES,
+    CAPABILITY_NAMES,
+    ROLE_NAMES,
+    Accounts,
+    LoginRefused,
+    within,
+)
+from services.batches import Actor
+
+SESSION_COOKIE = "lacak_sesi"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
+PRINCIPAL = "lacak_principal"  # where the guard leaves it in the ASGI scope
+
+# Scripts only from this origin (and the camera's wasm); no inline script or style anywhere.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self' 'wasm-unsafe-eval'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "media-src 'self' blob:",
+        "connect-src 'self'",
+        "worker-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+SECURITY_HEADERS = (
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(self), microphone=(), geolocation=()"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+)
+
+
+class Principal(msgspec.Struct, frozen=True, kw_only=True):
+    """Who a request comes from."""
+
+    username: str
+    name: str
+    role: Role
+    scope: str  # a device's own scope (within its user's) for a token
+    via: Literal["session", "token"]
+    device: str = ""
+    csrf: str = ""  # the session's CSRF token
+
+    @property
+    def role_name(self) -> str:
+        return ROLE_NAMES[self.role]
+
+    def may(self, capability: str) -> bool:
+        return capability in CAPABILITIES[self.role]
+
+
+def principal_of(connection: ASGIConnection) -> Principal | None:
+    return connection.scope.get(PRINCIPAL)  # type: ignore[return-value]
+
+
+def actor_of(connection: ASGIConnection) -> Actor:
+    """Who sent a command, as its events record it (the guard has let only principals in)."""
+    principal = principal_of(connection)
+    if principal is None:
+        raise NotAuthorizedException("Silakan masuk dulu.")
+    return Actor(user=principal.username, device=principal.device)
+
+
+def identify(accounts: Accounts, authorization: str, cookie: str | None) -> Principal | None:
+    """The principal of a bearer token or a session cookie; None for neither, or a dead one."""
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() == "bearer" and token:
+        device = accounts.device_for_token(token.strip())
+        user = accounts.user(device.username) if device else None
+        if device is None or user is None or not user.active:
+            return None
+        return Principal(username=user.username, name=user.name, role=user.role,
+                         scope=device.scope, via="token", device=device.device)  # fmt: skip
+    if cookie:
+        session = accounts.session(cookie)
+        user = accounts.user(session.username) if session else None
+        if session is None or user is None or not user.active:
+            return None
+        return Principal(username=user.username, name=user.name, role=user.role,
+                         scope=user.scope, via="session", csrf=session.csrf)  # fmt: skip
+    return None
+
+
+def area_of(connection: ASGIConnection, handler: BaseRouteHandler) -> str | None:
+    """The wilayah a request is about, as its handler declares (see the module's docstring)."""
+    served: str = connection.app.state.settings.kabupaten
+    match handler.opt.get("area", "served"):
+        case "served":
+            return served
+        case "path":
+            params = connection.path_params
+            return str(params.get("code") or params.get("kecamatan") or served)
+        case "query":
+            return connection.query_params.get("area") or served
+        case "label":
+            label = str(connection.path_params.get("label", ""))
+            digits = label[:4]
+            return f"{digits[:2]}.{digits[2:]}" if digits.isdigit() else served
+    return None
+
+
+async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """The one guard: principal, capability, scope, and CSRF for a session's unsafe request."""
+    accounts: Accounts = connection.app.state.accounts
+    principal = await asyncio.to_thread(
+        identify,
+        accounts,
+        connection.headers.get("authorization", ""),
+        connection.cookies.get(SESSION_COOKIE),
+    )
+    connection.scope[PRINCIPAL] = principal  # type: ignore[literal-required]
+    if handler.opt.get("public"):
+        return
+    if principal is None:
+        raise NotAuthorizedException("Silakan masuk dulu (sesi tidak ada atau sudah habis).")
+    need = handler.opt.get("need", "admin")
+    if not principal.may(need):
+        raise PermissionDeniedException(
+            f"Peran {principal.role_name} tidak boleh {CAPABILITY_NAMES[need]}."
+        )
+    area = area_of(connection, handler)
+    if area is not None and not within(principal.scope, area):
+        raise PermissionDeniedException(
+            f"Wilayah {area} di luar wilayah Anda ({principal.scope or 'nasional'})."
+        )
+    if connection.method not in SAFE_METHODS and principal.via == "session":
+        await check_csrf(connection, principal)
+
+
+async def check_csrf(connection: ASGIConnection, principal: Principal) -> None:
+    sent = connection.headers.get(CSRF_HEADER, "")
+    content_type = connection.headers.get("content-type", "")
+    if (
+        not sent
+        and isinstance(connection, Request)
+        and content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
+    ):
+        sent = str((await connection.form()).get(CSRF_FIELD, ""))
+    if not sent or not hmac.compare_digest(sent.encode(), principal.csrf.encode()):
+        raise PermissionDeniedException(
+            "Token CSRF tidak ada atau tidak cocok: muat ulang halaman lalu coba lagi."
+        )
+
+
+def wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
+        "accept", ""
+    )
+
+
+def not_authorized(request: Request, error: NotAuthorizedException) -> Response[Any]:
+    """A browser goes to the login page and comes back; htmx is told to go there; an API
+    client gets a 401."""
+    login = "/masuk?lanjut=" + quote(request.url.path + (f"?{request.url.query}" if
+                                                            request.url.query else ""))  # fmt: skip
+    if request.headers.get("hx-request"):
+        return Response("", status_code=401, headers={"HX-Redirect": login})
+    if request.method == "GET" and wants_html(request):
+        return Redirect(login, status_code=303)
+    return Response({"status_code": 401, "detail": error.detail}, status_code=401,
+                    media_type=MediaType.JSON,
+                    headers={"WWW-Authenticate": 'Bearer realm="lacak"'})  # fmt: skip
+
+
+def permission_denied(request: Request, error: PermissionDeniedException) -> Response[Any]:
+    if wants_html(request) and not request.headers.get("hx-request"):
+        return Template(template_name="forbidden.html", context={"detail": error.detail},
+                        status_code=403)  # fmt: skip
+    return Response({"status_code": 403, "detail": error.detail}, status_code=403,
+                    media_type=MediaType.JSON)  # fmt: skip
+
+
+def security_headers(app: ASGIApp) -> ASGIApp:
+    """Every HTTP response carries the security headers and the CSP (as raw ASGI middleware,
+    so static files and streams get them too)."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(n, v) for n, v in SECURITY_HEADERS if n not in present]
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await app(scope, receive, send_with_headers)
+
+    return middleware
+
+
+# --- Login and logout ---------------------------------------------------------------------------
+
+
+class LoginForm(msgspec.Struct, frozen=True):
+    username: str = ""
+    password: str = ""
+    lanjut: str = "/"
+
+
+def safe_next(target: str) -> str:
+    """Only a path of this site: never another host (`//evil`, `https://...`)."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def session_cookie(request: Request, token: str, max_age: int) -> Cookie:
+    secure = request.app.state.settings.secure_cookies or request.url.scheme == "https"
+    return Cookie(key=SESSION_COOKIE, value=token, max_age=max_age, httponly=True,
+                  samesite="lax", secure=secure, path="/")  # fmt: skip
+
+
+@get("/masuk", name="login", opt={"public": True})
+async def login_page(lanjut: FromQuery[str] = "/") -> Template:
+    return Template(template_name="login.html", context={"lanjut": safe_next(lanjut)})
+
+
+@post("/masuk", name="login-submit", opt={"public": True}, status_code=303)
+async def login(
+    request: Request,
+    state: State,
+    data: URLEncodedBody[dict[str, str]],
+) -> Response[Any]:
+    form = LoginForm(
+        username=str(data.get("username", ""))[:64],
+        password=str(data.get("password", ""))[:256],
+        lanjut=str(data.get("lanjut", "/")),
+    )
+    address = request.client.host if request.client else ""
+    accounts: Accounts = state.accounts
+    try:
+        token, session = await asyncio.to_thread(
+            accounts.login, form.username, form.password, address
+        )
+    except LoginRefused as refused:
+        return Template(template_name="login.html",
+                        context={"lanjut": safe_next(form.lanjut), "error": str(refused),
+                                 "username": form.username},
+                        status_code=429 if refused.locked else 401)  # fmt: skip
+    max_age = int((session.expires_at - accounts.clock()).total_seconds())
+    return Redirect(safe_next(form.lanjut), status_code=303,
+                    cookies=[session_cookie(request, token, max_age)])  # fmt: skip
+
+
+@post("/keluar", name="logout", opt={"need": "view", "area": None}, status_code=303)
+async def logout(request: Request, state: State) -> Redirect:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        await asyncio.to_thread(state.accounts.logout, token)
+    return Redirect("/masuk", status_code=303,
+                    cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, httponly=True,
+                                    samesite="lax", path="/")])  # fmt: skip
+
+
+auth_handlers = [login_page, login, logout]
