@@ -136,7 +136,8 @@ def checkpoint_findings(
 
 
 def read_store(settings: Settings, batch: int = 5000) -> Iterator[tuple[int, bytes]]:
-    """(notification id, stored bytes) in order, straight from the event store's table."""
+    """(notification id, stored bytes) in order, straight from the event store's table (PostgreSQL
+    sends `batch` rows at a time)."""
     if settings.postgres:
         with psycopg.connect(settings.postgres_conninfo) as connection:
             with connection.cursor(name="ledger_read") as cursor:
@@ -149,11 +150,10 @@ def read_store(settings: Settings, batch: int = 5000) -> Iterator[tuple[int, byt
     # A generator left unfinished is closed wherever it is collected: any thread may close it.
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     try:
-        cursor = connection.execute(
+        # Row by row: as fast as fetchmany of a thousand here, and faster than of five thousand.
+        yield from connection.execute(
             "SELECT rowid, CAST(state AS BLOB) FROM stored_events ORDER BY rowid"
         )
-        while rows := cursor.fetchmany(batch):
-            yield from rows
     finally:
         connection.close()
 
