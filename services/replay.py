@@ -5,8 +5,11 @@ replaying the event store through the same reducer the live view uses, into memo
 had recorded by that moment (`recorded_at`), in notification order.
 """
 
+import bisect
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from operator import itemgetter
 
 import msgspec
 
@@ -16,7 +19,7 @@ from services.board import MemoryBoard
 from services.ledger import read_store
 from services.settings import Settings
 
-CHUNK = 5000
+CHUNK = 200
 
 
 class Moment(msgspec.Struct, frozen=True, kw_only=True):
@@ -42,22 +45,34 @@ def replay(
 ) -> tuple[MemoryBoard, Moment]:
     """The board after every event up to the position (inclusive) and recorded before the time."""
     board = MemoryBoard()
-    chunk: list[Event] = []
+    rows = iter(stored)
     last = Moment(position=0, recorded_at=None, events=0)
-    for count, (position, event) in enumerate(stored, 1):
-        if until_position is not None and position > until_position:
+    while chunk := list(itertools.islice(rows, CHUNK)):
+        taken = chunk[: first_past(chunk, until_position, until_time)]
+        board.apply([event for _, event in taken])
+        if taken:
+            position, event = taken[-1]
+            last = Moment(position=position, recorded_at=event.recorded_at,
+                          events=last.events + len(taken))  # fmt: skip
+        if progress is not None:
+            progress(last.events)
+        if len(taken) < len(chunk):
             break
-        if until_time is not None and event.recorded_at >= until_time:
-            break
-        chunk.append(event)
-        last = Moment(position=position, recorded_at=event.recorded_at, events=count)
-        if len(chunk) == CHUNK:
-            board.apply(chunk)
-            chunk = []
-            if progress is not None:
-                progress(last.events)
-    board.apply(chunk)
     return board, last
+
+
+def first_past(
+    chunk: list[tuple[int, Event]], until_position: int | None, until_time: datetime | None
+) -> int:
+    """Where in the chunk the first event past the position or recorded at or after the time
+    is; its length if none is. Positions ascend, so only the time is looked for event by event."""
+    stop = len(chunk)
+    if until_position is not None and chunk[-1][0] > until_position:
+        stop = bisect.bisect_right(chunk, until_position, key=itemgetter(0))
+    if until_time is not None:
+        late = (i for i, (_, event) in enumerate(chunk[:stop]) if event.recorded_at >= until_time)
+        stop = next(late, stop)
+    return stop
 
 
 def replay_store(
