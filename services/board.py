@@ -74,17 +74,20 @@ RISK_AT_GUDANG = timedelta(days=3)
 RISK_BEFORE_PPS = timedelta(days=1)
 
 
-class BatchLine(msgspec.Struct, frozen=True):
-    """What the board keeps of one batch."""
+class BatchLine(msgspec.Struct, frozen=True, gc=False):
+    """What the board keeps of one batch (no containers, so the garbage collector can skip it).
+
+    Its times are the events' own datetimes: the SQL view stores them as UTC ISO text
+    (`_store`, `_load_lines`), and a replay does not format a time per scan."""
 
     destination: str  # its 13-digit TPS code
     stage: Stage
     open_anomalies: int = 0
     place: Place = "gudang"  # where it is now
     delivered: bool = False  # has been at its TPS (a later receipt at the gudang is a return)
-    moved_at: str = ""  # device time (UTC, ISO) of the scan that put it where it is
+    moved_at: datetime | None = None  # device time of the scan that put it where it is
     hops_left: int = 3  # to its TPS from where it was last received (a truck counts where it left)
-    delivered_at: str = ""  # device time (UTC, ISO) of its first receipt at its TPS
+    delivered_at: datetime | None = None  # device time of its first receipt at its TPS
     location: str = ""  # wilayah code of the scan that put it where it is
     voided: bool = False  # withdrawn from the plan: counted nowhere
 
@@ -216,32 +219,16 @@ def advance(line: BatchLine | None, event: Event) -> BatchLine | None:
     """The batch's line after the event; stages only move forward, a late scan never undoes one."""
     if line is None:  # placed by its destination, even if the board never saw it registered
         line = BatchLine(event.destination, "planned")
-    match event:
+    match event:  # most events are scans: they come first
+        case BatchReceived():
+            return received(line, event)
+        case BatchDispatched():
+            return dispatched(line, event)
         case BatchPacked() | BatchSealed():
-            return msgspec.structs.replace(line, stage=later(line.stage, "packed"))
-        case BatchDispatched() | BatchReceived():
-            received = isinstance(event, BatchReceived)
-            at = event.occurred_at.astimezone(UTC).isoformat()
-            place: Place = "transit"
-            hops, delivered_at = line.hops_left, line.delivered_at
-            if received:
-                level = len(event.location.split("."))
-                place, hops = PLACE_OF_LEVEL[level], HOPS_OF_LEVEL[level]
-                if event.location == line.destination:
-                    hops = 0
-                    delivered_at = min(delivered_at, at) if delivered_at else at
-                if place == "gudang" and line.delivered:
-                    place = "returned"
-            line = msgspec.structs.replace(
-                line,
-                stage=later(line.stage, "received" if received else "dispatched"),
-                delivered=bool(delivered_at),
-                delivered_at=delivered_at,
-            )
-            if at >= line.moved_at:  # a scan synced late does not move it back in time
-                line = msgspec.structs.replace(
-                    line, place=place, location=event.location, moved_at=at, hops_left=hops
-                )
+            if STAGE_ORDER[line.stage] >= STAGE_ORDER["packed"]:
+                return line  # sealed after packing, or a late scan
+            return msgspec.structs.replace(line, stage="packed")
+        case BatchRegistered():
             return line
         case ScanVoided():
             return standing_after_void(line, event)
@@ -254,6 +241,46 @@ def advance(line: BatchLine | None, event: Event) -> BatchLine | None:
     return line
 
 
+# `received` and `dispatched` run for most events, so each builds its one new line directly.
+
+
+def received(line: BatchLine, event: BatchReceived) -> BatchLine:
+    """Where the receipt was says where the batch is and how many hops it still has to go."""
+    at, location = event.occurred_at, event.location
+    level = location.count(".") + 1  # see `level_of_location`
+    place, hops = PLACE_OF_LEVEL[level], HOPS_OF_LEVEL[level]
+    delivered_at = line.delivered_at
+    if location == line.destination:
+        hops = 0
+        if delivered_at is None or at < delivered_at:
+            delivered_at = at
+    if place == "gudang" and line.delivered:
+        place = "returned"
+    if line.moved_at is not None and at < line.moved_at:  # a scan synced late does not move it
+        place, location, at, hops = line.place, line.location, line.moved_at, line.hops_left
+    return BatchLine(
+        line.destination, "received", line.open_anomalies, place, delivered_at is not None, at,
+        hops, delivered_at, location, line.voided,
+    )  # fmt: skip
+
+
+def dispatched(line: BatchLine, event: BatchDispatched) -> BatchLine:
+    """On a truck from where it was dispatched; a truck counts where it left for the hops."""
+    at = event.occurred_at
+    stage: Stage = "received" if line.stage == "received" else "dispatched"
+    if line.moved_at is not None and at < line.moved_at:  # a scan synced late does not move it
+        return line if stage == line.stage else msgspec.structs.replace(line, stage=stage)
+    return BatchLine(
+        line.destination, stage, line.open_anomalies, "transit", line.delivered, at,
+        line.hops_left, line.delivered_at, event.location, line.voided,
+    )  # fmt: skip
+
+
+def level_of_location(location: str) -> int:
+    """Parts of a wilayah code (`36.04.01` -> 3; a TPS's `3604012001001` -> 1)."""
+    return location.count(".") + 1
+
+
 def standing_after_void(line: BatchLine, event: ScanVoided) -> BatchLine:
     """The line as the scans that still count leave it (the void says where that is)."""
     stage: Stage = "planned"
@@ -261,15 +288,14 @@ def standing_after_void(line: BatchLine, event: ScanVoided) -> BatchLine:
                        (event.received, "received")):  # fmt: skip
         if flag:
             stage = name  # type: ignore[assignment]
-    delivered_at = event.delivered_at.astimezone(UTC).isoformat() if event.delivered_at else ""
     place: Place = "gudang"
     hops = 3
     if event.location:
-        level = len(event.location.split("."))
+        level = level_of_location(event.location)
         place, hops = PLACE_OF_LEVEL[level], HOPS_OF_LEVEL[level]
         if event.location == line.destination:
             hops = 0
-        if place == "gudang" and delivered_at:
+        if place == "gudang" and event.delivered_at:
             place = "returned"
     if event.in_transit:
         place = "transit"  # a truck counts where it left
@@ -278,10 +304,10 @@ def standing_after_void(line: BatchLine, event: ScanVoided) -> BatchLine:
         stage=stage,
         place=place,
         hops_left=hops,
-        delivered=bool(delivered_at),
-        delivered_at=delivered_at,
+        delivered=event.delivered_at is not None,
+        delivered_at=event.delivered_at,
         location=event.location,
-        moved_at=event.moved_at.astimezone(UTC).isoformat() if event.moved_at else "",
+        moved_at=event.moved_at,
     )
 
 
@@ -323,9 +349,10 @@ def arrival_changes(before: BatchLine | None, after: BatchLine | None) -> Counte
     the device's clock), for its kabupaten and kecamatan."""
     changes: Counter[tuple[str, str]] = Counter()
     for line, sign in ((before, -1), (after, 1)):
-        if line is not None and line.delivered_at and not line.voided:
+        if line is not None and line.delivered_at is not None and not line.voided:
+            hour = line.delivered_at.astimezone(UTC).strftime("%Y-%m-%dT%H")
             for area in areas_of(line.destination)[:2]:
-                changes[(area, line.delivered_at[:13])] += sign
+                changes[(area, hour)] += sign
     return changes
 
 
@@ -400,16 +427,16 @@ class MemoryBoard:
     """
 
     def __init__(self) -> None:
-        self.lines: dict[object, BatchLine] = {}  # by batch id
+        self.lines: dict[int, BatchLine] = {}  # by batch id (as an int)
         self._counts: Counter[tuple[str, str]] | None = None
         self._arrivals: Counter[tuple[str, str]] | None = None
 
     def apply(self, events: Iterable[Event]) -> None:
-        lines = self.lines
+        lines, line_of = self.lines, self.lines.get
         for event in events:
             if isinstance(event, BatchEvent):  # master data is not on the board
-                key = event.originator_id
-                after = advance(lines.get(key), event)
+                key = event.originator_id.int  # a UUID's own hash and == run in Python
+                after = advance(line_of(key), event)
                 if after is not None:
                     lines[key] = after
         self._counts = self._arrivals = None
@@ -706,6 +733,7 @@ class BoardView:
 
 
 LINE_FIELDS = tuple(BatchLine.__struct_fields__)
+LINE_TIMES = ("moved_at", "delivered_at")
 
 
 def _load_lines(cursor: Cursor, batch_ids: set[str]) -> dict[str, BatchLine]:
@@ -721,8 +749,18 @@ def _load_lines(cursor: Cursor, batch_ids: set[str]) -> dict[str, BatchLine]:
         for batch_id, *values in cursor.fetchall():
             line = dict(zip(LINE_FIELDS, values, strict=True))
             flags = {"delivered": bool(line["delivered"]), "voided": bool(line["voided"])}
-            lines[batch_id] = BatchLine(**line | flags)
+            times = {f: datetime.fromisoformat(line[f]) if line[f] else None for f in LINE_TIMES}
+            lines[batch_id] = BatchLine(**line | flags | times)
     return lines
+
+
+def _stored(value: object) -> object:
+    """A line's field as its column holds it: flags as 0/1, times as UTC ISO text ("" if none)."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return "" if value is None else value
 
 
 def _catalogue(cursor: Cursor, registered: list[BatchRegistered]) -> None:
@@ -788,10 +826,7 @@ def _store(cursor: Cursor, changes: BoardChanges) -> None:
             f"VALUES (?{', ?' * len(LINE_FIELDS)}) ON CONFLICT (batch_id) DO UPDATE SET "
             + ", ".join(f"{f} = excluded.{f}" for f in LINE_FIELDS),
             [
-                (
-                    key,
-                    *(int(v) if isinstance(v, bool) else v for v in msgspec.structs.astuple(line)),
-                )
+                (key, *(_stored(v) for v in msgspec.structs.astuple(line)))
                 for key, line in changes.lines.items()
             ],
         )

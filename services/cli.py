@@ -9,7 +9,8 @@ import secrets
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import FrameType
@@ -30,6 +31,8 @@ from services.ledger import (
     CHECKPOINT_STREAM,
     Checkpoint,
     CheckpointFile,
+    Ledger,
+    LedgerRow,
     LedgerView,
     checkpoint_publisher,
     count_store,
@@ -436,25 +439,25 @@ def verify_log(args: argparse.Namespace) -> None:
         checkpoints = msgspec.json.decode(
             args.checkpoints.read_bytes(), type=CheckpointFile
         ).checkpoints
-    if args.export:  # offline: the file alone, no server, no database
-        actual, expected = read_export(args.export)
-        total = len(actual)
-        source = f"berkas {args.export}"
-    else:
-        settings = Settings.from_env()
-        views = open_views(settings)
-        try:
+    with ExitStack() as open_:
+        ledger: Ledger | Sequence[LedgerRow]
+        actual: Iterable[tuple[int, bytes]]
+        if args.export:  # offline: the file alone, no server, no database
+            actual, ledger = read_export(args.export)
+            total = len(actual)
+            source = f"berkas {args.export}"
+        else:
+            settings = Settings.from_env()
+            views = open_views(settings)
+            open_.callback(views.close)  # verify reads the ledger's rows where the chains part
             ledger = LedgerView(views)
             ledger.setup()
-            expected = ledger.entries()
             if not args.checkpoints:
                 checkpoints = ledger.checkpoints()
-        finally:
-            views.close()
-        actual, total = read_store(settings), count_store(settings)
-        source = "penyimpanan peristiwa"
-    started = time.perf_counter()
-    report = verify(actual, expected, checkpoints, lambda n: progress("Memeriksa", n, total))
+            actual, total = read_store(settings), count_store(settings)
+            source = "penyimpanan peristiwa"
+        started = time.perf_counter()
+        report = verify(actual, ledger, checkpoints, lambda n: progress("Memeriksa", n, total))
     progress("Memeriksa", report.events, report.events)
     seconds = time.perf_counter() - started
     print(

@@ -25,7 +25,7 @@ def run_verify(state: State) -> Verification:
     """The chain recomputed from the event store against the ledger and its checkpoints."""
     ledger = ledger_of(state)
     started = time.perf_counter()
-    report = verify(read_store(state.settings), ledger.entries(), ledger.checkpoints())
+    report = verify(read_store(state.settings), ledger, ledger.checkpoints())
     return Verification(report=report, seconds=time.perf_counter() - started)
 
 

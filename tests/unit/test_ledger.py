@@ -3,7 +3,18 @@
 import hashlib
 from datetime import UTC, datetime
 
-from services.ledger import Checkpoint, chained, checkpoint_findings, first_difference, verify
+import msgspec
+
+import events
+from services.domain import register
+from services.ledger import (
+    BLOCK,
+    Checkpoint,
+    chained,
+    checkpoint_findings,
+    first_difference,
+    verify,
+)
 
 EVENTS = [(p, f'{{"n":{p}}}'.encode()) for p in range(1, 11)]
 
@@ -75,18 +86,51 @@ def test_verify_finds_a_rewritten_history_by_its_checkpoints_even_with_a_rewritt
     assert verify(EVENTS, list(chained(EVENTS)), kept).intact
 
 
+TAMPERED = [
+    ([*EVENTS[:4], (5, b'{"n":500}'), *EVENTS[5:]], ("changed", 5)),
+    (EVENTS[:6] + EVENTS[7:], ("removed", 7)),
+    (EVENTS[:6] + [(p - 1, data) for p, data in EVENTS[7:]], ("removed", 7)),
+    (EVENTS[:3] + EVENTS[8:], ("removed", 4)),
+    (EVENTS[:-1], ("removed", 10)),
+    (EVENTS[:-3], ("removed", 8)),
+    ([], ("removed", 1)),
+    ([*EVENTS[:3], (4, EVENTS[4][1]), (5, EVENTS[3][1]), *EVENTS[5:]], ("reordered", 4)),
+    ([*EVENTS[:2], (3, b"{}"), *[(p + 1, data) for p, data in EVENTS[2:]]], ("inserted", 3)),
+    ([*EVENTS, (11, b"{}")], ("extra", 11)),
+    ([*EVENTS, (40, b"{}")], ("extra", 40)),
+]
+
+
 def test_verify_names_the_first_tampered_position_against_the_ledger():
     ledger = list(chained(EVENTS))
-    swapped = [*EVENTS[:3], (4, EVENTS[4][1]), (5, EVENTS[3][1]), *EVENTS[5:]]
-    for tampered, finding in [
-        ([*EVENTS[:4], (5, b'{"n":500}'), *EVENTS[5:]], ("changed", 5)),
-        (EVENTS[:6] + EVENTS[7:], ("removed", 7)),
-        (EVENTS[:-1], ("removed", 10)),
-        (swapped, ("reordered", 4)),
-        ([*EVENTS, (11, b"{}")], ("extra", 11)),
-    ]:
+    for tampered, finding in TAMPERED:
         [found] = verify(tampered, ledger, []).findings
         assert (found.kind, found.position) == finding
+
+
+def test_verify_names_the_same_position_wherever_its_blocks_of_positions_end():
+    ledger = list(chained(EVENTS))
+    for block in (1, 2, 3, 4, 5, 7, 64):
+        assert verify(EVENTS, ledger, [], block=block).intact, block
+        for tampered, finding in TAMPERED:
+            [found] = verify(iter(tampered), ledger, [], block=block).findings
+            assert (found.kind, found.position) == finding, (block, tampered)
+
+
+def test_an_event_stored_by_older_code_in_other_bytes_verifies_as_the_codecs_bytes():
+    registered = [
+        events.encode(register(label=f"L{n}", destination="3604052001001", item="tinta",
+                               ballot_type="", quantity=n, at=datetime(2024, 2, 1, tzinfo=UTC)))
+        for n in range(1, 9)
+    ]  # fmt: skip
+    ledger = list(chained(enumerate(registered, 1)))
+    stored = list(enumerate(registered, 1))
+    stored[2] = (3, msgspec.json.format(registered[2], indent=2))  # as older code wrote it
+    stored[6] = (7, msgspec.json.format(registered[6], indent=2))
+    for block in (2, 3, BLOCK):
+        report = verify(stored, ledger, [], block=block)
+        assert report.intact and report.head == ledger[-1][2].hex(), block
+        assert report.events == len(registered)
 
 
 def test_after_the_first_difference_the_chain_goes_on_to_check_every_checkpoint():
@@ -94,7 +138,9 @@ def test_after_the_first_difference_the_chain_goes_on_to_check_every_checkpoint(
     chain = {p: c for p, _, c in chained(EVENTS)}
     kept = [Checkpoint(position=p, chain=chain[p].hex(), recorded_at=at) for p in (2, 9)]
     tampered = [*EVENTS[:4], (5, b'{"n":500}'), *EVENTS[5:]]
-    report = verify(iter(tampered), list(chained(EVENTS)), kept)
-    assert report.events == len(EVENTS)
-    assert [(f.kind, f.position) for f in report.findings] == [("changed", 5), ("checkpoint", 9)]
-    assert report.head == list(chained(tampered))[-1][2].hex()  # every event was chained
+    for block in (3, BLOCK):
+        report = verify(iter(tampered), list(chained(EVENTS)), kept, block=block)
+        assert report.events == len(EVENTS)
+        findings = [(f.kind, f.position) for f in report.findings]
+        assert findings == [("changed", 5), ("checkpoint", 9)]
+        assert report.head == list(chained(tampered))[-1][2].hex()  # every event was chained
