@@ -8,6 +8,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
 from services.batches import AnomalyState, Replacement
+from web.errors import error_responses
 
 Officer = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
 Note = Annotated[str, msgspec.Meta(max_length=2000)]
@@ -28,7 +29,7 @@ class Resolution(AnomalyAction, frozen=True, forbid_unknown_fields=True):
 
 
 @post("/api/v1/anomalies/{anomaly_id:str}/acknowledge", name="anomaly-acknowledge",
-      sync_to_thread=True, status_code=200)  # fmt: skip
+      sync_to_thread=True, status_code=200, responses=error_responses(404, 409))  # fmt: skip
 def acknowledge_anomaly(
     anomaly_id: FromPath[str], data: JSONBody[AnomalyAction], state: State
 ) -> AnomalyState:
@@ -37,7 +38,7 @@ def acknowledge_anomaly(
 
 
 @post("/api/v1/anomalies/{anomaly_id:str}/resolve", name="anomaly-resolve",
-      sync_to_thread=True, status_code=200)  # fmt: skip
+      sync_to_thread=True, status_code=200, responses=error_responses(404, 409))  # fmt: skip
 def resolve_anomaly(
     anomaly_id: FromPath[str], data: JSONBody[Resolution], state: State
 ) -> AnomalyState:

@@ -8,15 +8,16 @@ from typing import Annotated
 import msgspec
 from litestar import post
 from litestar.datastructures import State
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, PathParameter
 
 from services.batches import ScanResult
 from services.domain import Batch, Scan
-from web.scans import ScanIn
+from web.errors import error_responses
+from web.scans import SCAN_ERRORS, ScanIn
 
 Officer = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
-Version = Annotated[int, msgspec.Meta(ge=1)]
+Version = Annotated[int, PathParameter(ge=1)]  # a msgspec.Meta on a path parameter goes unchecked
 
 
 class Void(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -53,7 +54,7 @@ def standing(batch: Batch) -> BatchStanding:
 
 
 @post("/api/v1/batches/{label:str}/events/{version:int}/void", name="scan-void",
-      sync_to_thread=True, status_code=200)  # fmt: skip
+      sync_to_thread=True, status_code=200, responses=error_responses(404, 409, 422))  # fmt: skip
 def void_scan(
     label: FromPath[str], version: FromPath[Version], data: JSONBody[Void], state: State
 ) -> BatchStanding:
@@ -63,7 +64,7 @@ def void_scan(
 
 
 @post("/api/v1/batches/{label:str}/events/{version:int}/correct", name="scan-correct",
-      sync_to_thread=True, status_code=200)  # fmt: skip
+      sync_to_thread=True, status_code=200, responses=SCAN_ERRORS)  # fmt: skip
 def correct_scan(
     label: FromPath[str], version: FromPath[Version], data: JSONBody[Correction], state: State
 ) -> ScanResult:
@@ -73,7 +74,7 @@ def correct_scan(
 
 
 @post("/api/v1/batches/{label:str}/void", name="batch-void", sync_to_thread=True,
-      status_code=200)  # fmt: skip
+      status_code=200, responses=error_responses(404, 409, 422))  # fmt: skip
 def void_batch(label: FromPath[str], data: JSONBody[Void], state: State) -> BatchStanding:
     """Withdraw a batch from the plan (destroyed, lost); later scans of it are recorded and
     flagged."""

@@ -6,13 +6,15 @@ from typing import Annotated
 import msgspec
 from litestar import Response, post
 from litestar.datastructures import State
+from litestar.enums import RequestEncodingType
 from litestar.exceptions import ValidationException
-from litestar.params import JSONBody
+from litestar.params import Body, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from events import Condition, Reason, ScanAction
 from services.batches import ScanResult
 from services.domain import Scan
+from web.errors import error_responses
 
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9.\-_:]+$")]
 
@@ -54,7 +56,11 @@ class ScanIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     unused: Count | None = None
 
 
-@post("/api/v1/scans", name="scan", sync_to_thread=True, status_code=HTTP_201_CREATED)
+SCAN_ERRORS = error_responses(404, 409, 422, 503)
+
+
+@post("/api/v1/scans", name="scan", sync_to_thread=True, status_code=HTTP_201_CREATED,
+      responses=SCAN_ERRORS)  # fmt: skip
 def post_scan(data: JSONBody[ScanIn], state: State) -> Response[ScanResult]:
     """Record a scan. A retried `scan_id` returns the first answer and records nothing more."""
     result = state.batches.scan(Scan(**msgspec.structs.asdict(data)))
@@ -62,11 +68,16 @@ def post_scan(data: JSONBody[ScanIn], state: State) -> Response[ScanResult]:
 
 
 MAX_QUEUE = 1000
-ScanQueue = Annotated[list[ScanIn], msgspec.Meta(min_length=1, max_length=MAX_QUEUE)]
+# The limits in the OpenAPI document; the handler checks them, to say so in Bahasa Indonesia.
+ScanQueue = Annotated[
+    list[ScanIn],
+    Body(media_type=RequestEncodingType.JSON, schema_extra={"minItems": 1, "maxItems": MAX_QUEUE}),
+]
 
 
-@post("/api/v1/scans/queue", name="scan-queue", sync_to_thread=True, status_code=HTTP_201_CREATED)
-def post_scan_queue(data: JSONBody[ScanQueue], state: State) -> list[ScanResult]:
+@post("/api/v1/scans/queue", name="scan-queue", sync_to_thread=True, status_code=HTTP_201_CREATED,
+      responses=SCAN_ERRORS)  # fmt: skip
+def post_scan_queue(data: ScanQueue, state: State) -> list[ScanResult]:
     """A device's queue of scans made offline, in the order made: recorded together, or, if one
     is refused, none (the answer names it). Retried scan ids get their first answers."""
     if not 1 <= len(data) <= MAX_QUEUE:  # the list's own limits are not checked on a body

@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 
 from services.labels import LabelMisreadError, parse_label
 from services.timeline import TimelineEntry, timeline
+from web.errors import error_responses
 
 LabelQuery = Annotated[str, msgspec.Meta(max_length=64)]
 
@@ -53,7 +54,8 @@ async def timeline_page(label: FromPath[str], state: State) -> Template:
     return Template(template_name="timeline.html", context={"timeline": found})
 
 
-@get("/api/v1/batches/{label:str}/timeline", name="api-timeline")
+@get("/api/v1/batches/{label:str}/timeline", name="api-timeline",
+     responses=error_responses(404, 422))  # fmt: skip
 async def timeline_json(label: FromPath[str], state: State) -> Timeline:
     """The batch's custody timeline, oldest event first."""
     return await asyncio.to_thread(read_timeline, state, label)
