@@ -40,7 +40,7 @@ class SqliteViews:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._all: list[tuple[sqlite3.Connection, threading.Lock]] = []
         self._lock = threading.Lock()
 
     def _connection(self) -> sqlite3.Connection:
@@ -51,8 +51,9 @@ class SqliteViews:
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=10000")
             self._local.conn = conn
+            self._local.in_use = threading.Lock()
             with self._lock:
-                self._all.append(conn)
+                self._all.append((conn, self._local.in_use))
         return conn
 
     @contextmanager
@@ -68,7 +69,12 @@ class SqliteViews:
         conn.commit()
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        return self._connection().execute(sql, params).fetchall()
+        conn = self._connection()
+        # A query left running in a worker thread when the app stops (its awaiting task was
+        # cancelled, the thread was not) must end before `close()` closes its connection:
+        # sqlite3 closing a connection another thread is reading crashes the process.
+        with self._local.in_use:
+            return conn.execute(sql, params).fetchall()
 
     def create(self, statements: Sequence[str]) -> None:
         with self.transaction() as cursor:  # BEGIN IMMEDIATE already serialises writers
@@ -77,8 +83,9 @@ class SqliteViews:
 
     def close(self) -> None:
         with self._lock:
-            for conn in self._all:
-                conn.close()
+            for conn, in_use in self._all:
+                with in_use:
+                    conn.close()
             self._all.clear()
 
 

@@ -8,9 +8,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, get, post
+from litestar import HttpMethod, Request, Response, Router, get, post, route
 from litestar.datastructures import State
-from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath, JSONBody, QueryParameter, URLEncodedBody
 from litestar.response import Template
 
 from events.accounts import (
@@ -25,8 +26,19 @@ from events.accounts import (
     UserChanged,
     UserCreated,
 )
-from services.accounts import ROLE_NAMES, ROLES, AccessError, Accounts, Device, User
+from services.accounts import (
+    MIN_PASSWORD,
+    ROLE_NAMES,
+    ROLES,
+    SCOPE_PATTERN,
+    USERNAME_PATTERN,
+    AccessError,
+    Accounts,
+    Device,
+    User,
+)
 from web.auth import actor_of
+from web.errors import error_responses
 
 ADMIN = {"need": "admin"}
 FAILURE_WORDS = {
@@ -176,9 +188,9 @@ def revoke_device_form(
 
 # The same, for scripts: JSON in and out.
 
-Username = Annotated[str, msgspec.Meta(min_length=3, max_length=40)]
-Scope = Annotated[str, msgspec.Meta(max_length=20)]
-Password = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+Username = Annotated[str, msgspec.Meta(pattern=USERNAME_PATTERN.pattern)]
+Scope = Annotated[str, msgspec.Meta(pattern=SCOPE_PATTERN.pattern)]
+Password = Annotated[str, msgspec.Meta(min_length=MIN_PASSWORD, max_length=256)]
 Text = Annotated[str, msgspec.Meta(max_length=200)]
 
 
@@ -227,24 +239,26 @@ def device_out(device: Device, token: str | None = None) -> DeviceOut:
                      scope=device.scope, revoked=device.revoked, token=token)  # fmt: skip
 
 
-@get("/api/v1/users", name="api-users", opt=ADMIN, sync_to_thread=True)
+@get("/", name="api-users", opt=ADMIN, sync_to_thread=True)
 def list_users(state: State) -> list[UserOut]:
     return [user_out(u) for u in state.accounts.users()]
 
 
-@post("/api/v1/users", name="api-user-create", opt=ADMIN, sync_to_thread=True, status_code=201)
+@post("/", name="api-user-create", opt=ADMIN, sync_to_thread=True, status_code=201,
+      responses=error_responses(409))  # fmt: skip
 def create_user(data: JSONBody[UserIn], state: State, request: Request) -> UserOut:
     user = state.accounts.create_user(data.username, data.name, data.role, data.scope,
                                       data.password, by=actor_of(request).user)  # fmt: skip
     return user_out(user)
 
 
-@get("/api/v1/devices", name="api-devices", opt=ADMIN, sync_to_thread=True)
+@get("/", name="api-devices", opt=ADMIN, sync_to_thread=True)
 def list_devices(state: State) -> list[DeviceOut]:
     return [device_out(d) for d in state.accounts.devices()]
 
 
-@post("/api/v1/devices", name="api-device-issue", opt=ADMIN, sync_to_thread=True, status_code=201)
+@post("/", name="api-device-issue", opt=ADMIN, sync_to_thread=True, status_code=201,
+      responses=error_responses(404))  # fmt: skip
 def issue_device(data: JSONBody[DeviceIn], state: State, request: Request) -> DeviceOut:
     """A scanner's token for a user; the answer is the only place the token is ever shown."""
     device, token = state.accounts.issue_device(data.name, data.username, data.scope,
@@ -252,12 +266,25 @@ def issue_device(data: JSONBody[DeviceIn], state: State, request: Request) -> De
     return device_out(device, token)
 
 
-@post("/api/v1/devices/{device:str}/revoke", name="api-device-revoke", opt=ADMIN,
-      sync_to_thread=True, status_code=200)  # fmt: skip
+@post("/{device:str}/revoke", name="api-device-revoke", opt=ADMIN, sync_to_thread=True,
+      status_code=200, responses=error_responses(404))  # fmt: skip
 def revoke_device(
     device: FromPath[str], data: JSONBody[Revocation], state: State, request: Request
 ) -> DeviceOut:
     return device_out(state.accounts.revoke_device(device, actor_of(request).user, data.reason))
+
+
+def options_allowing(*methods: str) -> HTTPRouteHandler:
+    """An OPTIONS answer naming every method of a path. Litestar 2.25's own names only the
+    first handler's when a path has a GET and a POST (checked: `Allow: GET, OPTIONS`)."""
+
+    @route("/", http_method=[HttpMethod.OPTIONS], opt={"public": True}, include_in_schema=False,
+           sync_to_thread=False)  # fmt: skip
+    def options() -> Response[None]:
+        return Response(None, status_code=204,
+                        headers={"Allow": ", ".join(sorted({*methods, "OPTIONS"}))})  # fmt: skip
+
+    return options
 
 
 # The access log.
@@ -275,7 +302,7 @@ def access_log_page(state: State) -> Template:
 
 @get("/api/v1/access-log", name="api-access-log", opt=AUDIT, sync_to_thread=True)
 def access_log(
-    state: State, limit: FromQuery[Annotated[int, msgspec.Meta(ge=1, le=1000)]] = LOG_SHOWN
+    state: State, limit: Annotated[int, QueryParameter(ge=1, le=1000)] = LOG_SHOWN
 ) -> list[AccessEntry]:
     return [entry(e) for e in state.accounts.access_log(limit)]
 
@@ -287,11 +314,14 @@ admin_handlers = [
     devices_page,
     issue_device_form,
     revoke_device_form,
-    list_users,
-    create_user,
-    list_devices,
-    issue_device,
-    revoke_device,
+    # each OPTIONS first, so Litestar does not make its own (see `options_allowing`)
+    Router(
+        "/api/v1/users", route_handlers=[options_allowing("GET", "POST"), list_users, create_user]
+    ),
+    Router(
+        "/api/v1/devices",
+        route_handlers=[options_allowing("GET", "POST"), list_devices, issue_device, revoke_device],
+    ),
     access_log_page,
     access_log,
 ]

@@ -9,6 +9,7 @@ from litestar.params import FromPath, JSONBody
 
 from services.batches import AnomalyState, Replacement
 from web.auth import actor_of
+from web.errors import error_responses
 
 Officer = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
 Note = Annotated[str, msgspec.Meta(max_length=2000)]
@@ -34,6 +35,7 @@ class Resolution(AnomalyAction, frozen=True, forbid_unknown_fields=True):
     opt={"need": "handle"},
     sync_to_thread=True,
     status_code=200,
+    responses=error_responses(404, 409),
 )
 def acknowledge_anomaly(
     anomaly_id: FromPath[str], data: JSONBody[AnomalyAction], state: State, request: Request
@@ -48,6 +50,7 @@ def acknowledge_anomaly(
     opt={"need": "handle"},
     sync_to_thread=True,
     status_code=200,
+    responses=error_responses(404, 409),
 )
 def resolve_anomaly(
     anomaly_id: FromPath[str], data: JSONBody[Resolution], state: State, request: Request

@@ -36,6 +36,7 @@ from services.domain import (
 )
 from services.eventlog import EventLogView
 from services.labels import LabelMisreadError
+from services.ledger import LedgerView
 from services.settings import Settings
 from services.viewdb import open_views
 from services.wilayah import Wilayah
@@ -64,6 +65,7 @@ from web.epcis import export_epcis
 from web.eventlog import log_router
 from web.exceptions import exceptions_lifespan, exceptions_router
 from web.labels import label_sheet
+from web.openapi import RequestStructSchemaPlugin
 from web.scanning import scanning_router
 from web.scans import post_scan, post_scan_queue
 from web.shipments import shipment_page
@@ -170,6 +172,7 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
         views = await asyncio.to_thread(open_views, settings)
         board_view = BoardView(views)
         await asyncio.to_thread(EventLogView(views).setup)  # before its projection first runs
+        await asyncio.to_thread(LedgerView(views).setup)  # the audit pages read it, as that one
         await asyncio.to_thread(board_view.setup)
         tree = AreaTree(wilayah)
         broadcaster = BoardBroadcaster(
@@ -253,4 +256,5 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
             path="/schema",
             render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
         ),
+        plugins=[RequestStructSchemaPlugin()],  # request bodies documented as msgspec checks them
     )

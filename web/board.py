@@ -39,6 +39,7 @@ from services.messaging import BOARD_CHANGED, connect
 from services.projector import BoardChanged
 from services.wilayah import Wilayah
 from web.charts import arrivals_chart, progress_chart
+from web.errors import error_responses
 
 log = logging.getLogger(__name__)
 
@@ -465,7 +466,12 @@ async def board_stream(
     return ServerSentEvent(messages(), headers={"Cache-Control": "no-cache"})
 
 
-@get("/api/v1/board", name="api-board", opt={"need": "view", "area": "query"})
+@get(
+    "/api/v1/board",
+    name="api-board",
+    opt={"need": "view", "area": "query"},
+    responses=error_responses(404),
+)
 async def board_json(state: State, area: FromQuery[str | None] = None) -> dict[str, Any]:
     """The board's numbers for an area (default the kabupaten): its total, keyed by its level,
     and its rows one level down, keyed by theirs; for a TPS, its batches."""

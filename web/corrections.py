@@ -8,16 +8,17 @@ from typing import Annotated
 import msgspec
 from litestar import Request, post
 from litestar.datastructures import State
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, PathParameter
 
 from services.batches import ScanResult
 from services.domain import Batch
 from web.auth import actor_of
-from web.scans import ScanIn, scan_command
+from web.errors import error_responses
+from web.scans import SCAN_ERRORS, ScanIn, scan_command
 
 Officer = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
-Version = Annotated[int, msgspec.Meta(ge=1)]
+Version = Annotated[int, PathParameter(ge=1)]  # a msgspec.Meta on a path parameter goes unchecked
 
 
 class Void(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -59,6 +60,7 @@ def standing(batch: Batch) -> BatchStanding:
     opt={"need": "correct"},
     sync_to_thread=True,
     status_code=200,
+    responses=error_responses(404, 409, 422),
 )
 def void_scan(
     label: FromPath[str],
@@ -80,6 +82,7 @@ def void_scan(
     opt={"need": "correct"},
     sync_to_thread=True,
     status_code=200,
+    responses=SCAN_ERRORS,
 )
 def correct_scan(
     label: FromPath[str],
@@ -99,6 +102,7 @@ def correct_scan(
     opt={"need": "correct"},
     sync_to_thread=True,
     status_code=200,
+    responses=error_responses(404, 409, 422),
 )
 def void_batch(
     label: FromPath[str], data: JSONBody[Void], state: State, request: Request

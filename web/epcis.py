@@ -2,18 +2,31 @@
 
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from eventsourcing.persistence import ApplicationRecorder
 from litestar import get
 from litestar.datastructures import State
-from litestar.exceptions import ClientException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
-from services.epcis import ExportFilter, export_document, export_filter
+from services.epcis import ExportFilter, export_document, export_filter, parse_moment
+from web.errors import error_responses
+from web.params import TIME, Position, Time, unreadable_time
+
+TIME_EXTRA = {"pattern": TIME}
 
 PAGE = 2000  # notifications read per query
+EPCIS_JSON_LD = "application/ld+json"
+
+
+def readable(text: str) -> bool:
+    try:
+        parse_moment(text)
+    except ValueError:
+        return False
+    return True
 
 
 def notifications(
@@ -34,28 +47,43 @@ def notifications(
     return read
 
 
-@get("/api/v1/export/epcis", name="export-epcis", opt={"need": "audit"}, sync_to_thread=False)
+@get(
+    "/api/v1/export/epcis",
+    name="export-epcis",
+    opt={"need": "audit"},
+    sync_to_thread=False,
+    responses={
+        200: ResponseSpec(
+            dict[str, Any],
+            description="EPCIS 2.0 JSON-LD document",
+            media_type=EPCIS_JSON_LD,
+            generate_examples=False,
+        ),
+        **error_responses(422),
+    },
+)
 def export_epcis(
     state: State,
-    since: Annotated[str | None, QueryParameter(name="from")] = None,
-    until: FromQuery[str | None] = None,
+    since: Annotated[str, QueryParameter(name="from", max_length=64, schema_extra=TIME_EXTRA)] = "",
+    until: Time = "",
     kecamatan: FromQuery[list[str] | None] = None,
-    from_position: FromQuery[int | None] = None,
-    to_position: FromQuery[int | None] = None,
+    from_position: Position = None,
+    to_position: Position = None,
 ) -> Stream:
     """`?from=2024-02-10&until=...&kecamatan=36.04.05&from_position=1&to_position=500`."""
     try:
         kecamatan = [k for k in kecamatan or () if k]  # a form's "all" sends an empty one
         only = export_filter(since or None, until or None, kecamatan, from_position, to_position)
     except ValueError as error:
-        raise ClientException(
-            "Waktu tidak dikenali: tulis seperti 2024-02-10 atau 2024-02-10T08:00+07:00."
+        refused = next(t for t in (since, until) if t and not readable(t))
+        raise unreadable_time(
+            refused, "Waktu tidak dikenali: tulis seperti 2024-02-10 atau 2024-02-10T08:00+07:00."
         ) from error
     # The store is read in a worker thread as the response asks for chunks (Stream wraps the
     # iterator so), never on the event loop.
     chunks = export_document(notifications(state.batches.recorder), only, datetime.now(UTC))
     return Stream(
         chunks,
-        media_type="application/ld+json",
+        media_type=EPCIS_JSON_LD,
         headers={"Content-Disposition": 'attachment; filename="lacak-epcis.jsonld"'},
     )

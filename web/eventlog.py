@@ -12,16 +12,18 @@ from urllib.parse import urlencode
 import msgspec
 from litestar import Router, get
 from litestar.datastructures import State
-from litestar.exceptions import ValidationException
-from litestar.params import FromQuery
+from litestar.exceptions import ClientException, ValidationException
+from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream, Template
 
 from events import AnomalyKind
 from services.eventlog import EVENT_TYPES, FIELDS, PAGE, EventLogView, LogFilter, LogRow
 from services.timeline import WHAT
+from web.errors import error_responses
+from web.params import Position, Time, one_of, unreadable_time
 
 WIB = timezone(timedelta(hours=7), "WIB")
-Text = Annotated[str, msgspec.Meta(max_length=64)]
+Text = Annotated[str, QueryParameter(max_length=64)]
 ANOMALY_KINDS = AnomalyKind.__args__  # type: ignore[attr-defined]
 EVENT_NAMES = {cls.__name__: what for cls, what in WHAT.items()}
 
@@ -38,7 +40,7 @@ def moment(value: str, name: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise ValidationException(f"{name}: waktu {value!r} tidak bisa dibaca.") from None
+        raise unreadable_time(value, f"{name}: waktu {value!r} tidak bisa dibaca.") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=WIB)
 
 
@@ -47,7 +49,7 @@ def log_filter(
     label: str,
 ) -> LogFilter:  # fmt: skip
     if kecamatan and kecamatan not in state.wilayah.kecamatan_by_code:
-        raise ValidationException(f"Kecamatan {kecamatan!r} tidak dikenal.")
+        raise ClientException(f"Kecamatan {kecamatan!r} tidak dikenal.", status_code=422)
     if event and event not in EVENT_TYPES:
         raise ValidationException(f"Jenis peristiwa {event!r} tidak dikenal.")
     if anomaly and anomaly not in ANOMALY_KINDS:
@@ -77,7 +79,7 @@ async def log_page(
     petugas: FromQuery[Text] = "",
     anomali: FromQuery[Text] = "",
     label: FromQuery[Text] = "",
-    before: FromQuery[int | None] = None,
+    before: Position = None,
 ) -> Template:
     """Every event, newest first, as filtered; a page at a time; the same as CSV."""
     where = log_filter(state, dari, sampai, kecamatan, jenis, petugas, anomali, label)
@@ -139,17 +141,17 @@ async def log_csv(
     )
 
 
-@get("/api/v1/events", name="api-event-log", opt={"need": "audit"})
+@get("/api/v1/events", name="api-event-log", opt={"need": "audit"}, responses=error_responses(422))
 async def log_json(
     state: State,
-    since: FromQuery[Text] = "",
-    until: FromQuery[Text] = "",
+    since: Time = "",
+    until: Time = "",
     kecamatan: FromQuery[Text] = "",
-    event: FromQuery[Text] = "",
+    event: Annotated[str, QueryParameter(max_length=64, schema_extra=one_of(EVENT_TYPES))] = "",
     officer: FromQuery[Text] = "",
-    anomaly: FromQuery[Text] = "",
+    anomaly: Annotated[str, QueryParameter(max_length=64, schema_extra=one_of(ANOMALY_KINDS))] = "",
     label: FromQuery[Text] = "",
-    before: FromQuery[int | None] = None,
+    before: Position = None,
 ) -> LogPage:
     """The event log, newest first, 50 at a time; pass `before` for the next page."""
     where = log_filter(state, since, until, kecamatan, event, officer, anomaly, label)

@@ -19,8 +19,8 @@ import msgspec
 import psycopg
 from litestar import Litestar, Request, Response, Router, get, post
 from litestar.datastructures import State
-from litestar.exceptions import ValidationException
-from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.exceptions import ClientException, ValidationException
+from litestar.params import FromPath, FromQuery, QueryParameter, URLEncodedBody
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Template
 from nats.aio.msg import Msg
@@ -32,6 +32,8 @@ from services.messaging import BOARD_CHANGED, connect
 from services.settings import Settings
 from services.wilayah import Wilayah
 from web.auth import actor_of
+from web.errors import error_responses
+from web.params import Position, list_of
 
 log = logging.getLogger(__name__)
 
@@ -72,14 +74,15 @@ class QueueFilter(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def parse_filter(kind: str, kecamatan: str, status: str, wilayah: Wilayah) -> QueueFilter:
-    """The query's filter, or a 400 that says in Bahasa what is not known."""
+    """The query's filter, or a 4xx that says in Bahasa what is not known: a word outside the
+    vocabulary is a 400, a well-formed kecamatan code the master data lacks a 422."""
     kinds = tuple(k for k in kind.split(",") if k)
     statuses = tuple(s for s in status.split(",") if s) or ("open",)
     unknown = [k for k in kinds if k not in KINDS] + [s for s in statuses if s not in STATUSES]
     if unknown:
         raise ValidationException(f"Jenis atau status anomali tidak dikenal: {', '.join(unknown)}.")
     if kecamatan and kecamatan not in wilayah.kecamatan_by_code:
-        raise ValidationException(f"Kecamatan {kecamatan!r} tidak dikenal.")
+        raise ClientException(f"Kecamatan {kecamatan!r} tidak dikenal.", status_code=422)
     return QueueFilter(kinds=kinds, kecamatan=kecamatan, statuses=statuses)
 
 
@@ -493,14 +496,20 @@ class ActivityPage(msgspec.Struct, frozen=True, kw_only=True):
     before: int | None
 
 
-@get("/api/v1/anomalies", name="api-anomalies", opt={"need": "view"}, sync_to_thread=True)
+@get(
+    "/api/v1/anomalies",
+    name="api-anomalies",
+    opt={"need": "view"},
+    sync_to_thread=True,
+    responses=error_responses(422),
+)
 def anomalies_json(
     state: State,
-    kind: FromQuery[str] = "",
+    kind: Annotated[str, QueryParameter(schema_extra=list_of(KINDS))] = "",
     kecamatan: FromQuery[str] = "",
-    status: FromQuery[str] = "open",
-    before: FromQuery[int | None] = None,
-    limit: FromQuery[Annotated[int, msgspec.Meta(ge=1, le=500)]] = PAGE,
+    status: Annotated[str, QueryParameter(schema_extra=list_of(STATUSES))] = "open",
+    before: Position = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=500)] = PAGE,
 ) -> AnomalyPage:
     """The exceptions queue, newest first; `kind` and `status` take comma-separated values
     (`open`, `acknowledged`, `resolved`)."""
@@ -521,8 +530,8 @@ def anomalies_json(
 def activity_json(
     state: State,
     label: FromQuery[str] = "",
-    before: FromQuery[int | None] = None,
-    limit: FromQuery[Annotated[int, msgspec.Meta(ge=1, le=1000)]] = ACTIVITY_SHOWN,
+    before: Position = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=1000)] = ACTIVITY_SHOWN,
 ) -> ActivityPage:
     """The latest custody scans (the newest 1,000 are kept), newest first."""
     items = state.exceptions_view.activity(before=before, limit=limit + 1, label=label)

@@ -12,7 +12,7 @@ import msgspec
 from litestar import Router, get
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 
 from services.board import ShipmentLine
@@ -20,11 +20,12 @@ from services.domain import UnknownLabelError
 from services.labels import parse_label
 from services.places import Place, find_places, place
 from services.wilayah import Wilayah
+from web.errors import error_responses
 from web.shipments import reconciliation
 
 Stage = Literal["muat", "terima"]  # loading at the start, receiving at the end
-Query = Annotated[str, msgspec.Meta(max_length=64)]
-SuratJalan = Annotated[str, msgspec.Meta(max_length=120)]
+Query = Annotated[str, QueryParameter(max_length=64)]
+SuratJalan = Annotated[str, QueryParameter(max_length=120)]
 
 
 class LabelInfo(msgspec.Struct, frozen=True, kw_only=True):
@@ -83,7 +84,12 @@ async def places(state: State, q: FromQuery[Query] = "") -> list[Place]:
     return await asyncio.to_thread(find_places, state.wilayah, q)
 
 
-@get("/api/v1/places/{code:str}", name="place", opt={"need": "scan", "area": None})
+@get(
+    "/api/v1/places/{code:str}",
+    name="place",
+    opt={"need": "scan", "area": None},
+    responses=error_responses(404),
+)
 async def place_by_code(state: State, code: FromPath[str]) -> Place:
     """The place with this wilayah code; 404 when the master data has no such place."""
     found = place(state.wilayah, code)
@@ -97,6 +103,7 @@ async def place_by_code(state: State, code: FromPath[str]) -> Place:
     name="label",
     opt={"need": "scan", "area": None},
     sync_to_thread=True,
+    responses=error_responses(404, 422),
 )
 def label_info(state: State, label: FromPath[str]) -> LabelInfo:
     """The plan of a labelled batch; a misread label is a 422, an unknown one a 404."""

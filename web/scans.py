@@ -6,12 +6,13 @@ from typing import Annotated
 import msgspec
 from litestar import Request, Response, post
 from litestar.datastructures import State
+from litestar.enums import RequestEncodingType
 from litestar.exceptions import (
     NotAuthorizedException,
     PermissionDeniedException,
     ValidationException,
 )
-from litestar.params import JSONBody
+from litestar.params import Body, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from events import Condition, Reason, ScanAction
@@ -19,6 +20,7 @@ from services.accounts import scan_refusal
 from services.batches import ScanResult
 from services.domain import Scan
 from web.auth import principal_of
+from web.errors import error_responses
 
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9.\-_:]+$")]
 
@@ -60,6 +62,9 @@ class ScanIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     unused: Count | None = None
 
 
+SCAN_ERRORS = error_responses(404, 409, 422, 503)
+
+
 def scan_command(scan: ScanIn, request: Request) -> Scan:
     """The command for a scan the principal sent: refused (403, and why) outside their scope or
     away from the level their role scans at; stamped with their account and device."""
@@ -78,6 +83,7 @@ def scan_command(scan: ScanIn, request: Request) -> Scan:
     opt={"need": "scan", "area": None},
     sync_to_thread=True,
     status_code=HTTP_201_CREATED,
+    responses=SCAN_ERRORS,
 )
 def post_scan(data: JSONBody[ScanIn], state: State, request: Request) -> Response[ScanResult]:
     """Record a scan. A retried `scan_id` returns the first answer and records nothing more."""
@@ -86,7 +92,11 @@ def post_scan(data: JSONBody[ScanIn], state: State, request: Request) -> Respons
 
 
 MAX_QUEUE = 1000
-ScanQueue = Annotated[list[ScanIn], msgspec.Meta(min_length=1, max_length=MAX_QUEUE)]
+# The limits in the OpenAPI document; the handler checks them, to say so in Bahasa Indonesia.
+ScanQueue = Annotated[
+    list[ScanIn],
+    Body(media_type=RequestEncodingType.JSON, schema_extra={"minItems": 1, "maxItems": MAX_QUEUE}),
+]
 
 
 @post(
@@ -95,8 +105,9 @@ ScanQueue = Annotated[list[ScanIn], msgspec.Meta(min_length=1, max_length=MAX_QU
     opt={"need": "scan", "area": None},
     sync_to_thread=True,
     status_code=HTTP_201_CREATED,
+    responses=SCAN_ERRORS,
 )
-def post_scan_queue(data: JSONBody[ScanQueue], state: State, request: Request) -> list[ScanResult]:
+def post_scan_queue(data: ScanQueue, state: State, request: Request) -> list[ScanResult]:
     """A device's queue of scans made offline, in the order made: recorded together, or, if one
     is refused, none (the answer names it). Retried scan ids get their first answers."""
     if not 1 <= len(data) <= MAX_QUEUE:  # the list's own limits are not checked on a body

@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 
 from services.labels import LabelMisreadError, parse_label
 from services.timeline import TimelineEntry, timeline
+from web.errors import error_responses
 
 LabelQuery = Annotated[str, msgspec.Meta(max_length=64)]
 
@@ -57,6 +58,7 @@ async def timeline_page(label: FromPath[str], state: State) -> Template:
     "/api/v1/batches/{label:str}/timeline",
     name="api-timeline",
     opt={"need": "view", "area": "label"},
+    responses=error_responses(404, 422),
 )
 async def timeline_json(label: FromPath[str], state: State) -> Timeline:
     """The batch's custody timeline, oldest event first."""
