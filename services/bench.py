@@ -6,6 +6,7 @@ share the server's interpreter), then measures from outside, as a device and a b
 
 import asyncio
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -15,9 +16,11 @@ from pathlib import Path
 
 import httpx
 
+from services.accounts import open_accounts
 from services.messaging import free_port
 from services.plan import kit_plan
 from services.serang import kabupaten_serang
+from services.settings import Settings
 from services.simulation import scan_body
 
 
@@ -26,7 +29,21 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-async def throughput(base_url: str, count: int, concurrency: int) -> tuple[float, list[float]]:
+def bench_token(settings: Settings) -> dict[str, str]:
+    """Headers with a scanner token of a `bench` admin: the benchmarks post as devices do."""
+    accounts = open_accounts(settings)
+    try:
+        if accounts.user("bench") is None:
+            accounts.create_user("bench", "Benchmark", "admin", "", secrets.token_urlsafe(16))
+        _, token = accounts.issue_device("bench", "bench", "", by="bench")
+    finally:
+        accounts.close()
+    return {"authorization": f"Bearer {token}"}
+
+
+async def throughput(
+    base_url: str, count: int, concurrency: int, headers: dict[str, str]
+) -> tuple[float, list[float]]:
     """Dispatch scans of distinct boxes from `concurrency` clients; scans/s and latencies."""
     serang = kabupaten_serang()
     labels = [plan.label for plan in kit_plan(serang)][:count]
@@ -46,21 +63,23 @@ async def throughput(base_url: str, count: int, concurrency: int) -> tuple[float
             latencies.append(time.perf_counter() - started)
 
     limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as client:
+    async with httpx.AsyncClient(
+        base_url=base_url, timeout=30, limits=limits, headers=headers
+    ) as client:
         started = time.perf_counter()
         await asyncio.gather(*(device(client) for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
     return len(labels) / elapsed, latencies
 
 
-async def board_delay(base_url: str, samples: int) -> list[float]:
+async def board_delay(base_url: str, samples: int, headers: dict[str, str]) -> list[float]:
     """Post one receipt at a time and time it until its kecamatan row arrives on the stream."""
     serang = kabupaten_serang()
     first_label = {}
     for plan in kit_plan(serang):
         first_label.setdefault(plan.destination, plan.label)
     delays: list[float] = []
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30, headers=headers) as client:
         async with client.stream("GET", "/board/stream") as stream:
             lines = stream.aiter_lines()
             async for line in lines:  # the stream opens with every row: let that pass
@@ -83,7 +102,8 @@ async def board_delay(base_url: str, samples: int) -> list[float]:
     return delays
 
 
-def start_demo(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def start_demo(data_dir: Path, port: int) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+    """`lacak demo` once its board shows every batch; and headers to use its API with."""
     log = open(data_dir / "demo.log", "wb")  # noqa: SIM115 (the child writes to it until stopped)
     process = subprocess.Popen(
         [sys.executable, "-m", "services", "demo", "--data-dir", str(data_dir / "lacak"),
@@ -91,11 +111,18 @@ def start_demo(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
         stdout=log, stderr=log, env=os.environ.copy(),
     )  # fmt: skip
     deadline = time.monotonic() + 120
+    headers: dict[str, str] = {}
     while time.monotonic() < deadline:
         try:
-            board = httpx.get(f"http://127.0.0.1:{port}/api/v1/board", timeout=2).json()
+            if not headers and (data_dir / "lacak" / "akun-demo.txt").exists():  # accounts made
+                headers = bench_token(
+                    Settings.from_env({"LACAK_DATA_DIR": str(data_dir / "lacak")})
+                )
+            board = httpx.get(
+                f"http://127.0.0.1:{port}/api/v1/board", timeout=2, headers=headers
+            ).json()
             if board["kabupaten"]["planned"] == len(kit_plan(kabupaten_serang())):
-                return process
+                return process, headers
         except httpx.HTTPError:
             pass
         if process.poll() is not None:
@@ -109,11 +136,11 @@ def bench_scans(count: int, concurrency: int, samples: int) -> None:
     with tempfile.TemporaryDirectory(prefix="lacak-bench-") as tmp:
         port = free_port()
         print("Starting lacak demo (SQLite, private nats-server) ...", file=sys.stderr)
-        demo = start_demo(Path(tmp), port)
+        demo, headers = start_demo(Path(tmp), port)
         base_url = f"http://127.0.0.1:{port}"
         try:
-            rate, latencies = asyncio.run(throughput(base_url, count, concurrency))
-            delays = asyncio.run(board_delay(base_url, samples))
+            rate, latencies = asyncio.run(throughput(base_url, count, concurrency, headers))
+            delays = asyncio.run(board_delay(base_url, samples, headers))
         finally:
             demo.terminate()
             demo.wait(timeout=30)

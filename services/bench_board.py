@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 from services.batches import Batches
-from services.bench import percentile
+from services.bench import bench_token, percentile
 from services.masterdata import tps_csv
 from services.messaging import EmbeddedNats, free_port, stop_process
 from services.plan import kit_plan
@@ -61,7 +61,7 @@ def prepare(settings: Settings, serang: Wilayah) -> None:
 
 @contextmanager
 def stack(
-    settings: Settings, env: dict[str, str], log_dir: Path, planned: int
+    settings: Settings, env: dict[str, str], log_dir: Path, planned: int, headers: dict[str, str]
 ) -> Iterator[subprocess.Popen]:
     """`lacak web`, `lacak relay` and `lacak project board`, each its own process, once the
     board shows all `planned` batches; yields the web's."""
@@ -82,7 +82,9 @@ def stack(
         deadline = time.monotonic() + 180
         while True:  # until the board shows every batch: the relay and projection caught up
             try:
-                board = httpx.get(f"http://127.0.0.1:{settings.port}/api/v1/board", timeout=2)
+                board = httpx.get(
+                    f"http://127.0.0.1:{settings.port}/api/v1/board", timeout=2, headers=headers
+                )
                 if board.json()["kabupaten"]["planned"] == planned:
                     break
             except httpx.HTTPError:
@@ -96,7 +98,9 @@ def stack(
             stop_process(process)
 
 
-def load(base_url: str, labels: list[str], rate: float, seconds: float, done) -> None:
+def load(
+    base_url: str, labels: list[str], rate: float, seconds: float, done, headers: dict[str, str]
+) -> None:
     """Dispatch scans at a steady `rate` per second for `seconds` (run in its own process);
     `done[0]` counts the scans accepted, `done[1]` those that failed."""
 
@@ -115,7 +119,9 @@ def load(base_url: str, labels: list[str], rate: float, seconds: float, done) ->
 
     async def run() -> None:
         limits = httpx.Limits(max_connections=32)
-        async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as client:
+        async with httpx.AsyncClient(
+            base_url=base_url, timeout=30, limits=limits, headers=headers
+        ) as client:
             start = time.perf_counter()
             pending: set[asyncio.Task] = set()
             for n, label in enumerate(labels):
@@ -151,7 +157,7 @@ class Board:
 
 
 async def measure(
-    base_url: str, clients: int, probes: list[tuple[str, str]]
+    base_url: str, clients: int, probes: list[tuple[str, str]], headers: dict[str, str]
 ) -> tuple[list[float], list[float], int]:
     """Open `clients` boards, then post each probe receipt and time its row on every board."""
     boards = [Board() for _ in range(clients)]
@@ -160,7 +166,9 @@ async def measure(
     every: list[float] = []  # delay to each board
     slowest: list[float] = []  # delay to the last board, per probe
     missed = 0
-    async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as client:
+    async with httpx.AsyncClient(
+        base_url=base_url, timeout=30, limits=limits, headers=headers
+    ) as client:
         watchers = [asyncio.create_task(board.watch(client, stop)) for board in boards]
         await asyncio.wait_for(asyncio.gather(*(b.ready.wait() for b in boards)), 60)
         for label, kecamatan in probes:
@@ -207,14 +215,17 @@ def bench_board(clients: int, rate: float, probes: int) -> None:
             settings.make_folders()
             print("Registering Kabupaten Serang's batches ...", file=sys.stderr)
             prepare(settings, serang)
+            headers = bench_token(settings)
             base_url = f"http://127.0.0.1:{port}"
             print("Starting web, relay and projection; the board catches up ...", file=sys.stderr)
-            with stack(settings, env, root, len(plans)) as web:
+            with stack(settings, env, root, len(plans), headers) as web:
                 seconds = probes * 0.35 + 30  # long enough to outlast the probes
                 spawn = multiprocessing.get_context("spawn")
                 done = spawn.Array("l", 2)
                 generator = spawn.Process(
-                    target=load, args=(base_url, load_labels, rate, seconds, done), daemon=True
+                    target=load,
+                    args=(base_url, load_labels, rate, seconds, done, headers),
+                    daemon=True,
                 )
                 print(
                     f"{clients} boards open, {rate:.0f} scans/s of load, {probes} probes ...",
@@ -225,7 +236,9 @@ def bench_board(clients: int, rate: float, probes: int) -> None:
                 cpu_before, wall_before = cpu_seconds(web.pid), time.perf_counter()
                 accepted_before = done[0]
                 probe_list = [(p.label, probe_kecamatan) for p in probe_plans[:probes]]
-                every, slowest, missed = asyncio.run(measure(base_url, clients, probe_list))
+                every, slowest, missed = asyncio.run(
+                    measure(base_url, clients, probe_list, headers)
+                )
                 wall = time.perf_counter() - wall_before
                 cpu = (cpu_seconds(web.pid) - cpu_before) / wall
                 load_rate = (done[0] - accepted_before) / wall
