@@ -1,11 +1,11 @@
 """The ledger: every event hash-chained in notification order, with checkpoints an auditor keeps.
 
-Each event's canonical bytes are the one codec's JSON, as the relay publishes it. The chain links
-them: chain[p] = SHA-256(chain[previous] || p as 8 bytes || bytes[p]), from 32 zero bytes; each
-event's own hash, SHA-256(bytes[p]), tells a moved event from a changed one. The ledger
-projection keeps (position, hash, chain) as the events flow through the stream, and a checkpoint
-(position, chain) every `CHECKPOINT_EVERY` events. `verify` recomputes it
-all from the event store, or from an export file, and names the first position that differs.
+Each event's bytes are those the event store holds (the one codec's JSON), as the relay publishes
+them. The chain links them: chain[p] = SHA-256(chain[previous] || p as 8 bytes || bytes[p]), from
+32 zero bytes; each event's own hash, SHA-256(bytes[p]), tells a moved event from a changed one.
+The ledger projection keeps (position, hash, chain) as the events flow through the stream, and a
+checkpoint (position, chain) every `CHECKPOINT_EVERY` events. `verify` recomputes it all from the
+event store, or from an export file, and names the first position that differs.
 """
 
 import asyncio
@@ -169,7 +169,9 @@ def count_store(settings: Settings) -> int:
 
 
 def canonical(data: bytes) -> bytes:
-    """The codec's own bytes of a stored event (they differ only if written by older code)."""
+    """The codec's bytes of a stored event today (they differ from the stored ones for an event
+    written before a field was added). A ledger made while the relay re-encoded events hashed
+    these: `verify` tries them where the stored bytes do not match."""
     return events.encode(events.decode(data))
 
 
@@ -510,7 +512,7 @@ def classify(expected: Sequence[LedgerRow], actual: Sequence[tuple[int, bytes]])
 
 
 class ExportLine(msgspec.Struct, frozen=True, kw_only=True):
-    """One line of an export file: the event in the codec's bytes, with its ledger hashes."""
+    """One line of an export file: the event's bytes as stored, with its ledger hashes."""
 
     position: int
     event_hash: str
@@ -519,9 +521,11 @@ class ExportLine(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def export_lines(stored: Iterable[tuple[int, bytes]]) -> Iterator[bytes]:
-    """JSON lines of the event store: each event in canonical bytes, with its hash and chain."""
+    """JSON lines of the event store: each event's bytes as stored (and as the ledger hashed
+    them), with its hash and chain. Bytes that are no JSON at all (a row overwritten by hand)
+    go in as a JSON string, which no longer matches: `verify` names the position."""
     encoder = msgspec.json.Encoder()
-    entries = [(position, canonical(data)) for position, data in stored]
+    entries = [(position, as_json(data)) for position, data in stored]
     for (position, data), (_, event_hash, chain) in zip(entries, chained(entries), strict=True):
         line = ExportLine(
             position=position,
@@ -530,6 +534,14 @@ def export_lines(stored: Iterable[tuple[int, bytes]]) -> Iterator[bytes]:
             event=msgspec.Raw(data),
         )
         yield encoder.encode(line) + b"\n"
+
+
+def as_json(data: bytes) -> bytes:
+    try:
+        msgspec.json.decode(data)
+    except msgspec.DecodeError:
+        return msgspec.json.encode(data.decode("utf-8", errors="replace"))
+    return data
 
 
 def read_export(path: Path) -> tuple[list[tuple[int, bytes]], list[LedgerRow]]:

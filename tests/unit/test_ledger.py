@@ -12,7 +12,9 @@ from services.ledger import (
     Checkpoint,
     chained,
     checkpoint_findings,
+    export_lines,
     first_difference,
+    read_export,
     verify,
 )
 
@@ -144,3 +146,30 @@ def test_after_the_first_difference_the_chain_goes_on_to_check_every_checkpoint(
         findings = [(f.kind, f.position) for f in report.findings]
         assert findings == [("changed", 5), ("checkpoint", 9)]
         assert report.head == list(chained(tampered))[-1][2].hex()  # every event was chained
+
+
+def test_an_export_carries_each_event_as_stored_so_events_older_than_a_field_verify_offline(
+    tmp_path,
+):
+    """Events recorded before `user` and `device` existed are stored without them; the relay
+    publishes the stored bytes, the ledger hashes those, and the export must carry the same."""
+    at = datetime(2024, 2, 1, tzinfo=UTC)
+    stored = []
+    for n in range(1, 6):
+        event = register(label=f"L{n}", destination="3604052001001", item="tinta",
+                         ballot_type="", quantity=n, at=at)  # fmt: skip
+        fields = msgspec.json.decode(events.encode(event))
+        del fields["user"], fields["device"]  # as the store holds an event of older code
+        stored.append((n, msgspec.json.encode(fields)))
+    assert events.encode(events.decode(stored[0][1])) != stored[0][1]  # today's codec differs
+    ledger = list(chained(stored))  # what the ledger projection made of the published bytes
+    export = tmp_path / "log.jsonl"
+    export.write_bytes(b"".join(export_lines(stored)))
+    actual, claimed = read_export(export)
+    assert actual == stored and claimed == ledger
+    assert verify(actual, claimed, []).intact
+    garbage = [*stored[:2], (3, b"\x00 not json"), *stored[3:]]
+    export.write_bytes(b"".join(export_lines(garbage)))
+    actual, _ = read_export(export)
+    [finding] = verify(actual, ledger, []).findings
+    assert (finding.kind, finding.position) == ("changed", 3)
