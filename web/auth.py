@@ -7,8 +7,9 @@ token, or the session cookie), then checks what the handler declares in its `opt
   declares nothing needs `admin`, so a route added without thought is closed, not open;
 - `area`: which wilayah the request is about, that the principal's scope must reach:
   `"served"` (the kabupaten this server serves: the default), `"path"` (the `code` in the path),
-  `"query"` (the `area` query parameter, the served kabupaten when absent), `"label"` (the
-  kabupaten of the `label` in the path), or `None` (checked by the handler, as a scan's place).
+  `"query"` (the `area` query parameter, the served kabupaten when absent), `"label"` (the TPS
+  the batch of the `label` in the path is bound for), or `None` (the handler checks it, as a
+  scan's place).
 A browser session must send its CSRF token with every unsafe request: the `X-CSRF-Token` header
 (htmx sends it from the page's `hx-headers`, scripts from the `csrf-token` meta tag) or a
 `csrf_token` form field. A device token is no ambient credential, so it needs none.
@@ -39,6 +40,7 @@ from services.accounts import (
     within,
 )
 from services.batches import Actor
+from services.domain import DomainError
 
 SESSION_COOKIE = "lacak_sesi"
 CSRF_HEADER = "x-csrf-token"
@@ -82,10 +84,23 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     via: Literal["session", "token"]
     device: str = ""
     csrf: str = ""  # the session's CSRF token
+    served: str = ""  # the kabupaten this server serves
 
     @property
     def role_name(self) -> str:
         return ROLE_NAMES[self.role]
+
+    @property
+    def wide(self) -> bool:
+        """Does their scope reach the whole kabupaten (the board, the queue, the logs)?"""
+        return within(self.scope, self.served)
+
+    @property
+    def home(self) -> str:
+        """Their board: the kabupaten's, or that of the area their scope is."""
+        if self.wide or not within(self.served, self.scope):
+            return "/"
+        return f"/tps/{self.scope}" if "." not in self.scope else f"/wilayah/{self.scope}"
 
     def may(self, capability: str) -> bool:
         return capability in CAPABILITIES[self.role]
@@ -103,7 +118,9 @@ def actor_of(connection: ASGIConnection) -> Actor:
     return Actor(user=principal.username, device=principal.device)
 
 
-def identify(accounts: Accounts, authorization: str, cookie: str | None) -> Principal | None:
+def identify(
+    accounts: Accounts, authorization: str, cookie: str | None, served: str
+) -> Principal | None:
     """The principal of a bearer token or a session cookie; None for neither, or a dead one."""
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() == "bearer" and token:
@@ -112,14 +129,16 @@ def identify(accounts: Accounts, authorization: str, cookie: str | None) -> Prin
         if device is None or user is None or not user.active:
             return None
         return Principal(username=user.username, name=user.name, role=user.role,
-                         scope=device.scope, via="token", device=device.device)  # fmt: skip
+                         scope=device.scope, via="token", device=device.device,
+                         served=served)  # fmt: skip
     if cookie:
         session = accounts.session(cookie)
         user = accounts.user(session.username) if session else None
         if session is None or user is None or not user.active:
             return None
         return Principal(username=user.username, name=user.name, role=user.role,
-                         scope=user.scope, via="session", csrf=session.csrf)  # fmt: skip
+                         scope=user.scope, via="session", csrf=session.csrf,
+                         served=served)  # fmt: skip
     return None
 
 
@@ -134,10 +153,12 @@ def area_of(connection: ASGIConnection, handler: BaseRouteHandler) -> str | None
             return str(params.get("code") or params.get("kecamatan") or served)
         case "query":
             return connection.query_params.get("area") or served
-        case "label":
-            label = str(connection.path_params.get("label", ""))
-            digits = label[:4]
-            return f"{digits[:2]}.{digits[2:]}" if digits.isdigit() else served
+        case "label":  # the TPS the batch is bound for (a read of the store)
+            try:
+                batch = connection.app.state.batches.batch(connection.path_params["label"])
+            except DomainError:  # misread or unknown: only a scope over the kabupaten learns so
+                return served
+            return batch.destination
     return None
 
 
@@ -149,6 +170,7 @@ async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> No
         accounts,
         connection.headers.get("authorization", ""),
         connection.cookies.get(SESSION_COOKIE),
+        connection.app.state.settings.kabupaten,
     )
     connection.scope[PRINCIPAL] = principal  # type: ignore[literal-required]
     if handler.opt.get("public"):
@@ -160,7 +182,7 @@ async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> No
         raise PermissionDeniedException(
             f"Peran {principal.role_name} tidak boleh {CAPABILITY_NAMES[need]}."
         )
-    area = area_of(connection, handler)
+    area = await asyncio.to_thread(area_of, connection, handler)
     if area is not None and not within(principal.scope, area):
         raise PermissionDeniedException(
             f"Wilayah {area} di luar wilayah Anda ({principal.scope or 'nasional'})."
@@ -205,6 +227,9 @@ def not_authorized(request: Request, error: NotAuthorizedException) -> Response[
 
 
 def permission_denied(request: Request, error: PermissionDeniedException) -> Response[Any]:
+    principal = principal_of(request)
+    if request.url.path == "/" and principal is not None and principal.home != "/":
+        return Redirect(principal.home, status_code=303)  # an officer's board is their area's
     if wants_html(request) and not request.headers.get("hx-request"):
         return Template(template_name="forbidden.html", context={"detail": error.detail},
                         status_code=403)  # fmt: skip

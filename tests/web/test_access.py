@@ -188,8 +188,12 @@ def test_a_ppk_officer_of_ciruas_cannot_receive_at_kramatwatu_and_is_told_why(
         assert client.get("/wilayah/36.04.09").status_code == 200
         other = client.get("/wilayah/36.04.05", headers={"accept": "text/html"})
         assert other.status_code == 403 and "di luar wilayah Anda" in other.text
-        assert client.get("/").status_code == 403  # the whole kabupaten is beyond a PPK
+        assert client.get("/api/v1/board").status_code == 403  # the kabupaten is beyond a PPK
         assert client.get(f"/tps/{CIRUAS_TPS.code}").status_code == 200
+        assert client.get(f"/kotak/{CIRUAS_LABEL}").status_code == 200  # a box bound for Ciruas
+        assert client.get(f"/kotak/{LABEL}").status_code == 403  # one bound for Kramatwatu
+        home = client.get("/", headers={"accept": "text/html"}, follow_redirects=False)
+        assert (home.status_code, home.headers["location"]) == (303, "/wilayah/36.04.09")
 
 
 def test_an_officer_scans_only_at_the_level_of_their_role(settings: Settings, app):
