@@ -9,9 +9,9 @@ Whether a TPS is at risk of missing the H-1 deadline depends on the clock, so it
 """
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -215,30 +215,30 @@ def ancestor_at(tps_code: str, level: Level) -> str:
     return areas_of(tps_code)[LEVELS.index(level)]
 
 
-def advance(line: BatchLine | None, event: Event) -> BatchLine | None:
+def advance(line: BatchLine | None, event: Event) -> BatchLine:
     """The batch's line after the event; stages only move forward, a late scan never undoes one."""
     if line is None:  # placed by its destination, even if the board never saw it registered
         line = BatchLine(event.destination, "planned")
-    match event:  # most events are scans: they come first
-        case BatchReceived():
-            return received(line, event)
-        case BatchDispatched():
-            return dispatched(line, event)
-        case BatchPacked() | BatchSealed():
-            if STAGE_ORDER[line.stage] >= STAGE_ORDER["packed"]:
-                return line  # sealed after packing, or a late scan
-            return msgspec.structs.replace(line, stage="packed")
-        case BatchRegistered():
-            return line
-        case ScanVoided():
-            return standing_after_void(line, event)
-        case BatchVoided():
-            return msgspec.structs.replace(line, voided=True)
-        case AnomalyRaised():
-            return msgspec.structs.replace(line, open_anomalies=line.open_anomalies + 1)
-        case AnomalyResolved():
-            return msgspec.structs.replace(line, open_anomalies=line.open_anomalies - 1)
-    return line
+    step = STEPS.get(type(event))  # one lookup, not a match over every event class in turn
+    return line if step is None else step(line, event)
+
+
+def packed(line: BatchLine, event: BatchPacked | BatchSealed) -> BatchLine:
+    if STAGE_ORDER[line.stage] >= STAGE_ORDER["packed"]:
+        return line  # sealed after packing, or a late scan
+    return msgspec.structs.replace(line, stage="packed")
+
+
+def voided(line: BatchLine, event: BatchVoided) -> BatchLine:
+    return msgspec.structs.replace(line, voided=True)
+
+
+def raised(line: BatchLine, event: AnomalyRaised) -> BatchLine:
+    return msgspec.structs.replace(line, open_anomalies=line.open_anomalies + 1)
+
+
+def resolved(line: BatchLine, event: AnomalyResolved) -> BatchLine:
+    return msgspec.structs.replace(line, open_anomalies=line.open_anomalies - 1)
 
 
 # `received` and `dispatched` run for most events, so each builds its one new line directly.
@@ -309,6 +309,20 @@ def standing_after_void(line: BatchLine, event: ScanVoided) -> BatchLine:
         location=event.location,
         moved_at=event.moved_at,
     )
+
+
+# What each kind of event does to a line; the others (a registration, an acknowledgement, a
+# count at the close of voting) leave it as it is.
+STEPS: dict[type, Callable[[BatchLine, Any], BatchLine]] = {
+    BatchReceived: received,
+    BatchDispatched: dispatched,
+    BatchPacked: packed,
+    BatchSealed: packed,
+    ScanVoided: standing_after_void,
+    BatchVoided: voided,
+    AnomalyRaised: raised,
+    AnomalyResolved: resolved,
+}
 
 
 def later(stage: Stage, other: Stage) -> Stage:
@@ -432,13 +446,11 @@ class MemoryBoard:
         self._arrivals: Counter[tuple[str, str]] | None = None
 
     def apply(self, events: Iterable[Event]) -> None:
-        lines, line_of = self.lines, self.lines.get
+        lines, line_of, step, batch_event = self.lines, self.lines.get, advance, BatchEvent
         for event in events:
-            if isinstance(event, BatchEvent):  # master data is not on the board
+            if isinstance(event, batch_event):  # master data is not on the board
                 key = event.originator_id.int  # a UUID's own hash and == run in Python
-                after = advance(line_of(key), event)
-                if after is not None:
-                    lines[key] = after
+                lines[key] = step(line_of(key), event)
         self._counts = self._arrivals = None
 
     @property

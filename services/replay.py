@@ -22,7 +22,7 @@ from services.settings import Settings
 # Events applied at a time. Each decoded event and its UUID are tracked by the garbage collector:
 # with 5,000 of them alive at once, a replay of Kab. Serang set off ~1,000 young and 9 full
 # collections (a third of its time); under the collector's threshold of 700 new objects, hardly any.
-CHUNK = 200
+CHUNK = 100
 PROGRESS_EVERY = 25  # chunks: 5,000 events
 
 
@@ -54,7 +54,7 @@ def replay(
     for number in itertools.count(1):
         chunk = list(itertools.islice(rows, CHUNK))
         taken = chunk[: first_past(chunk, until_position, until_time)] if chunk else chunk
-        board.apply([event for _, event in taken])
+        board.apply(map(itemgetter(1), taken))  # the events, without a list of them
         if taken:
             position, event = taken[-1]
             last = Moment(position=position, recorded_at=event.recorded_at,
