@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from eventsourcing.persistence import ApplicationRecorder
 from litestar import get
 from litestar.datastructures import State
+from litestar.exceptions import ClientException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
@@ -73,6 +74,9 @@ def export_epcis(
     """`?from=2024-02-10&until=...&kecamatan=36.04.05&from_position=1&to_position=500`."""
     try:
         kecamatan = [k for k in kecamatan or () if k]  # a form's "all" sends an empty one
+        unknown = [k for k in kecamatan if k not in state.wilayah.kecamatan_by_code]
+        if unknown:  # no filter that could only ever be empty: say which is not a kecamatan
+            raise ClientException(f"Kecamatan {unknown[0]!r} tidak dikenal.", status_code=422)
         only = export_filter(since or None, until or None, kecamatan, from_position, to_position)
     except ValueError as error:
         refused = next(t for t in (since, until) if t and not readable(t))

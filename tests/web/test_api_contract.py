@@ -69,7 +69,12 @@ def test_the_checkpoint_file_is_there_before_the_ledger_projection_first_ran(cli
 
 
 @pytest.mark.parametrize(
-    "url", ["/api/v1/events?kecamatan=36.04.99", "/api/v1/anomalies?kecamatan=36.04.99"]
+    "url",
+    [
+        "/api/v1/events?kecamatan=36.04.99",
+        "/api/v1/anomalies?kecamatan=36.04.99",
+        "/api/v1/export/epcis?kecamatan=36.04.05&kecamatan=36.04.99",  # found fuzzing PostgreSQL
+    ],
 )
 def test_a_well_formed_kecamatan_the_master_data_lacks_is_a_422_that_names_it(client, url):
     response = client.get(url)

@@ -2,13 +2,14 @@
 
 Schemathesis reads `/schema/openapi.json` from the app, then sends every operation under
 `/api/v1` valid and invalid requests (positive and negative generation) through ASGI, against a
-real SQLite store seeded with Kabupaten Serang's master data and the kit of a few TPS, so that
-labels, places and anomalies exist. Every default check runs on every answer.
+real store, SQLite and then PostgreSQL, seeded with Kabupaten Serang's master data and the kit of
+a few TPS, so that labels, places and anomalies exist. Every default check runs on every answer.
 
 The run is derandomized (the same cases on every machine); `-rP` shows how many ran.
 """
 
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import hypothesis
 import msgspec
+import psycopg
 import pytest
 import schemathesis
 from litestar import Litestar
@@ -31,7 +33,7 @@ from services.plan import kit_plan
 from services.serang import kabupaten_serang
 from services.settings import Settings
 from services.viewdb import open_views
-from tests.conftest import settings_env
+from tests.conftest import POSTGRES, postgres_or_skip, settings_env
 from tests.web.projection import project_everything
 from tests.web.signin import add_user
 from web.app import create_app
@@ -78,23 +80,38 @@ def seed(settings: Settings) -> None:
     batches.close()
 
 
-@pytest.fixture(scope="module")
-def fuzzed_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Litestar]:
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def fuzzed_app(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Litestar]:
     tmp_path: Path = tmp_path_factory.mktemp("fuzz")
-    with EmbeddedNats(tmp_path / "nats") as nats:
-        (tmp_path / "data").mkdir()
-        settings = Settings.from_env(settings_env("sqlite", tmp_path, nats.url, None))
-        seed(settings)
-        started = time.monotonic()
-        yield create_app(settings, SERANG)
-        asgi.shutdown_lifespans()  # schemathesis started the app's lifespan: end it before NATS
-        seconds = time.monotonic() - started
-        print(
-            f"\nfuzzed {len(RAN)} operations, {sum(RAN.values())} cases in {seconds:.0f} s "
-            f"(up to {EXAMPLES} generated examples each, plus schemathesis' coverage cases):"
-        )
-        for operation, count in sorted(RAN.items()):
-            print(f"  {count:5d}  {operation}")
+    schema = None
+    if request.param == "postgres":
+        postgres_or_skip()
+        schema = f"lacak_fuzz_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(**POSTGRES, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        with EmbeddedNats(tmp_path / "nats") as nats:
+            (tmp_path / "data").mkdir()
+            settings = Settings.from_env(settings_env(request.param, tmp_path, nats.url, schema))
+            seed(settings)
+            RAN.clear()
+            started = time.monotonic()
+            yield create_app(settings, SERANG)
+            asgi.shutdown_lifespans()  # schemathesis started the app's lifespan: end it first
+            seconds = time.monotonic() - started
+            print(
+                f"\n{request.param}: fuzzed {len(RAN)} operations, {sum(RAN.values())} cases in "
+                f"{seconds:.0f} s (up to {EXAMPLES} generated examples each, plus schemathesis' "
+                "coverage cases):"
+            )
+            for operation, count in sorted(RAN.items()):
+                print(f"  {count:5d}  {operation}")
+    finally:
+        if schema is not None:
+            with psycopg.connect(**POSTGRES, autocommit=True) as conn:
+                conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 # Every check on; one told what "accepted" means here. A schema says a label, a place or a time is
