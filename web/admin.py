@@ -5,7 +5,9 @@ in words, or, once only, a new device's token.
 """
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 import msgspec
@@ -36,6 +38,8 @@ from services.accounts import (
     AccessError,
     Accounts,
     Device,
+    UnknownDeviceError,
+    UnknownUserError,
     User,
 )
 from web.auth import actor_of
@@ -117,22 +121,38 @@ async def users_page(state: State) -> Template:
     return Template(template_name="admin_users.html", context=context)
 
 
+def form_answer(
+    template: str, context: Callable[..., dict[str, Any]], act: Callable[[], dict[str, Any]]
+) -> Template:
+    """Do what an admin form asks; its page again, with what came of it or why not (a 404 for
+    a user or device that is not there, a 400 for the rest)."""
+    try:
+        done = act()
+    except AccessError as error:
+        missing = isinstance(error, UnknownUserError | UnknownDeviceError)
+        return Template(template_name=template, context=context(error=str(error)),
+                        status_code=404 if missing else 400)  # fmt: skip
+    return Template(template_name=template, context=context(**done))
+
+
 @post("/admin/pengguna", name="admin-user-create", opt=ADMIN, sync_to_thread=True,
       status_code=200)  # fmt: skip
 def create_user_form(
     data: URLEncodedBody[dict[str, str]], state: State, request: Request
 ) -> Template:
     accounts: Accounts = state.accounts
-    try:
+
+    def create() -> dict[str, Any]:
         user = accounts.create_user(field(data, "username", 40), field(data, "name"),
                                     role_of(field(data, "role")), field(data, "scope", 20),
                                     str(data.get("password", ""))[:300],
                                     by=actor_of(request).user)  # fmt: skip
-    except AccessError as error:
-        context = users_context(accounts, error=str(error), form=data)
-        return Template(template_name="admin_users.html", context=context, status_code=400)
-    context = users_context(accounts, done=f"Pengguna {user.username} dibuat.")
-    return Template(template_name="admin_users.html", context=context)
+        return {"done": f"Pengguna {user.username} dibuat."}
+
+    def context(**extra: Any) -> dict[str, Any]:  # a refused form keeps what was typed
+        return users_context(accounts, **{"form": data, **extra} if "error" in extra else extra)
+
+    return form_answer("admin_users.html", context, create)
 
 
 @post("/admin/pengguna/{username:str}/ubah", name="admin-user-change", opt=ADMIN,
@@ -141,18 +161,16 @@ def change_user_form(
     username: FromPath[str], data: URLEncodedBody[dict[str, str]], state: State, request: Request
 ) -> Template:
     accounts: Accounts = state.accounts
-    try:
+
+    def change() -> dict[str, Any]:
+        by = actor_of(request).user
         accounts.change_user(username, role_of(field(data, "role")), field(data, "scope", 20),
-                             active=data.get("active") == "ya",
-                             by=actor_of(request).user)  # fmt: skip
-        password = str(data.get("password", ""))[:300]
-        if password:
-            accounts.set_password(username, password, by=actor_of(request).user)
-    except AccessError as error:
-        context = users_context(accounts, error=str(error))
-        return Template(template_name="admin_users.html", context=context, status_code=400)
-    context = users_context(accounts, done=f"Pengguna {username} diubah.")
-    return Template(template_name="admin_users.html", context=context)
+                             active=data.get("active") == "ya", by=by)  # fmt: skip
+        if password := str(data.get("password", ""))[:300]:
+            accounts.set_password(username, password, by=by)
+        return {"done": f"Pengguna {username} diubah."}
+
+    return form_answer("admin_users.html", partial(users_context, accounts), change)
 
 
 @get("/admin/perangkat", name="admin-devices", opt=ADMIN)
@@ -167,15 +185,14 @@ def issue_device_form(
     data: URLEncodedBody[dict[str, str]], state: State, request: Request
 ) -> Template:
     accounts: Accounts = state.accounts
-    try:
+
+    def issue() -> dict[str, Any]:
         device, token = accounts.issue_device(field(data, "name", 80), field(data, "username", 40),
                                               field(data, "scope", 20),
                                               by=actor_of(request).user)  # fmt: skip
-    except AccessError as error:
-        context = devices_context(accounts, error=str(error))
-        return Template(template_name="admin_devices.html", context=context, status_code=400)
-    context = devices_context(accounts, issued=device, token=token)
-    return Template(template_name="admin_devices.html", context=context)
+        return {"issued": device, "token": token}  # the token: shown this once
+
+    return form_answer("admin_devices.html", partial(devices_context, accounts), issue)
 
 
 @post("/admin/perangkat/{device:str}/cabut", name="admin-device-revoke", opt=ADMIN,
@@ -184,13 +201,12 @@ def revoke_device_form(
     device: FromPath[str], data: URLEncodedBody[dict[str, str]], state: State, request: Request
 ) -> Template:
     accounts: Accounts = state.accounts
-    try:
+
+    def revoke() -> dict[str, Any]:
         accounts.revoke_device(device, actor_of(request).user, field(data, "reason"))
-    except AccessError as error:
-        context = devices_context(accounts, error=str(error))
-        return Template(template_name="admin_devices.html", context=context, status_code=404)
-    context = devices_context(accounts, done=f"Perangkat {device} dicabut.")
-    return Template(template_name="admin_devices.html", context=context)
+        return {"done": f"Perangkat {device} dicabut."}
+
+    return form_answer("admin_devices.html", partial(devices_context, accounts), revoke)
 
 
 # The same, for scripts: JSON in and out.

@@ -131,15 +131,12 @@ def identify(
         return Principal(username=user.username, name=user.name, role=user.role,
                          scope=device.scope, via="token", device=device.device,
                          served=served)  # fmt: skip
-    if cookie:
-        session = accounts.session(cookie)
-        user = accounts.user(session.username) if session else None
-        if session is None or user is None or not user.active:
-            return None
-        return Principal(username=user.username, name=user.name, role=user.role,
-                         scope=user.scope, via="session", csrf=session.csrf,
-                         served=served)  # fmt: skip
-    return None
+    session = accounts.session(cookie) if cookie else None
+    user = accounts.user(session.username) if session else None
+    if session is None or user is None or not user.active:
+        return None
+    return Principal(username=user.username, name=user.name, role=user.role, scope=user.scope,
+                     via="session", csrf=session.csrf, served=served)  # fmt: skip
 
 
 def area_of(connection: ASGIConnection, handler: BaseRouteHandler) -> str | None:
