@@ -32,6 +32,7 @@ from services.ledger import (
     Checkpoint,
     CheckpointFile,
     Ledger,
+    LedgerAsOf,
     LedgerRow,
     LedgerView,
     checkpoint_publisher,
@@ -450,11 +451,13 @@ def verify_log(args: argparse.Namespace) -> None:
             settings = Settings.from_env()
             views = open_views(settings)
             open_.callback(views.close)  # verify reads the ledger's rows where the chains part
-            ledger = LedgerView(views)
-            ledger.setup()
+            live = LedgerView(views)
+            live.setup()
             if not args.checkpoints:
-                checkpoints = ledger.checkpoints()
-            actual, total = read_store(settings), count_store(settings)
+                checkpoints = live.checkpoints()
+            upto = live.last_position()  # what is recorded while this runs is for the next check
+            ledger, actual = LedgerAsOf(live, upto), read_store(settings, upto=upto)
+            total = count_store(settings)
             source = "penyimpanan peristiwa"
         started = time.perf_counter()
         report = verify(actual, ledger, checkpoints, lambda n: progress("Memeriksa", n, total))

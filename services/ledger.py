@@ -34,6 +34,7 @@ LedgerRow = tuple[int, bytes, bytes]  # position, event hash, chain
 CHECKPOINT_EVERY = 10_000
 CHECKPOINT_SUBJECT = "lacak.ledger.checkpoint"
 CHECKPOINT_STREAM = "LACAK_LEDGER"
+MAX_POSITION = 2**63 - 1  # a notification id: a signed 64-bit integer in SQLite and PostgreSQL
 
 
 def chained(
@@ -135,14 +136,21 @@ def checkpoint_findings(
 # with a copy of the database would do.
 
 
-def read_store(settings: Settings, batch: int = 5000) -> Iterator[tuple[int, bytes]]:
+def read_store(
+    settings: Settings, batch: int = 5000, upto: int | None = None
+) -> Iterator[tuple[int, bytes]]:
     """(notification id, stored bytes) in order, straight from the event store's table (PostgreSQL
-    sends `batch` rows at a time)."""
+    sends `batch` rows at a time); only up to position `upto`, if given."""
+    last = MAX_POSITION if upto is None else upto
     if settings.postgres:
         with psycopg.connect(settings.postgres_conninfo) as connection:
             with connection.cursor(name="ledger_read") as cursor:
                 cursor.itersize = batch
-                cursor.execute("SELECT notification_id, state FROM batches_events ORDER BY 1")
+                cursor.execute(
+                    "SELECT notification_id, state FROM batches_events "
+                    "WHERE notification_id <= %s ORDER BY 1",
+                    (last,),
+                )
                 for position, state in cursor:
                     yield position, bytes(state)
         return
@@ -152,7 +160,8 @@ def read_store(settings: Settings, batch: int = 5000) -> Iterator[tuple[int, byt
     try:
         # Row by row: as fast as fetchmany of a thousand here, and faster than of five thousand.
         yield from connection.execute(
-            "SELECT rowid, CAST(state AS BLOB) FROM stored_events ORDER BY rowid"
+            "SELECT rowid, CAST(state AS BLOB) FROM stored_events WHERE rowid <= ? ORDER BY rowid",
+            (last,),
         )
     finally:
         connection.close()
@@ -293,6 +302,11 @@ class LedgerView:
 
     def applied(self) -> int:
         return tracking.applied(self.db, self.name)
+
+    def last_position(self) -> int:
+        """The last position chained (0: none yet)."""
+        [(last,)] = self.db.query("SELECT COALESCE(MAX(position), 0) FROM ledger_entries")
+        return last
 
 
 def first_per_block(
@@ -480,6 +494,38 @@ def verify(
         checkpoints_checked=len(checkpoints),
         compared_with_ledger=ledger is not None,
     )
+
+
+class LedgerAsOf:
+    """A live ledger as it stood at `position`: the rows it chains while a check runs are not
+    asked for. With the store read up to the same position (`verify_live`), both sides hold
+    the same events however many scans arrive meanwhile."""
+
+    def __init__(self, ledger: Ledger, position: int):
+        self.ledger = ledger
+        self.position = position
+
+    def last_in(self, start: int, stop: int) -> tuple[int, bytes] | None:
+        stop = min(stop, self.position + 1)
+        return self.ledger.last_in(start, stop) if start < stop else None
+
+    def rows_after(self, position: int, limit: int) -> list[LedgerRow]:
+        return [row for row in self.ledger.rows_after(position, limit) if row[0] <= self.position]
+
+
+def verify_live(
+    settings: Settings,
+    ledger: LedgerView,
+    checkpoints: Sequence[Checkpoint] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Report:
+    """`verify` the event store against the ledger as it stands now (its own checkpoints unless
+    some are given): events recorded since are left for the next check, not taken for
+    removed or inserted ones."""
+    if checkpoints is None:
+        checkpoints = ledger.checkpoints()  # before the position: none of them lies past it
+    upto = ledger.last_position()
+    return verify(read_store(settings, upto=upto), LedgerAsOf(ledger, upto), checkpoints, progress)
 
 
 def canonical_or_same(data: bytes) -> bytes:

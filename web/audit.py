@@ -10,7 +10,7 @@ from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Template
 
-from services.ledger import CheckpointFile, LedgerView, Report, read_store, verify
+from services.ledger import CheckpointFile, LedgerView, Report, verify_live
 
 
 class Verification(msgspec.Struct, frozen=True, kw_only=True):
@@ -24,9 +24,8 @@ def ledger_of(state: State) -> LedgerView:
 
 def run_verify(state: State) -> Verification:
     """The chain recomputed from the event store against the ledger and its checkpoints."""
-    ledger = ledger_of(state)
     started = time.perf_counter()
-    report = verify(read_store(state.settings), ledger, ledger.checkpoints())
+    report = verify_live(state.settings, ledger_of(state))
     return Verification(report=report, seconds=time.perf_counter() - started)
 
 

@@ -173,3 +173,20 @@ def test_an_export_verifies_offline_and_a_change_in_it_is_named(
 def test_the_store_is_read_in_notification_order(settings, history):
     positions = [position for position, _ in read_store(settings)]
     assert positions == sorted(positions) and len(positions) == history
+
+
+def test_events_recorded_after_the_ledger_are_left_for_the_next_check(settings, history, capsys):
+    """A check while scans come in: the store is read as far as the ledger has chained, so the
+    events it has not reached yet are neither `extra` nor, once it has, taken for `removed`."""
+    batches = Batches(settings.store, wilayah=SERANG)
+    label = kit_plan(TPS)[0].label
+    batches.scan(Scan(scan_id="late-1", label=label, action="dispatch", location="36.04",
+                      occurred_at=datetime(2024, 2, 11, tzinfo=UTC)))  # fmt: skip
+    assert batches.recorder.max_notification_id() > history
+    batches.close()
+    code, out = verify_says(capsys)
+    assert code == 0, out
+    assert f"{history} peristiwa" in out.replace(".", "")
+    Tamper(settings).run(f"DELETE FROM {{table}} WHERE {{id}} = {history}")
+    code, out = verify_says(capsys)
+    assert (code, f"TIDAK UTUH: removed pada posisi {history}" in out) == (1, True), out
