@@ -13,11 +13,12 @@ from typing import Annotated
 import msgspec
 from litestar import get
 from litestar.datastructures import State
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromQuery
 from litestar.response import Template
 
 from services.board import MemoryBoard, level_of
+from services.ledger import MAX_POSITION
 from services.replay import Moment, replay_store
 from web.board import CHILD_LEVEL, AreaBoard, AreaTree, h1_deadline_of, read_area
 from web.eventlog import moment as parse_moment
@@ -61,27 +62,43 @@ async def side_of(state: State, code: str, at: str, position: int | None, name: 
     return Side(label=label, board=area, moment=moment)
 
 
+def position_of(value: str, name: str) -> int | None:
+    """An event position typed in a box: empty for none."""
+    value = value.strip()
+    if not value:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= MAX_POSITION:
+        raise ValidationException(f"{name}: posisi peristiwa adalah bilangan bulat positif.")
+    return int(value)
+
+
 @get("/waktu", name="time-travel", opt={"need": "audit"})
 async def time_travel(
     state: State,
     pada: FromQuery[Text] = "",
-    posisi: FromQuery[int | None] = None,
+    posisi: FromQuery[Text] = "",
     banding: FromQuery[Text] = "",
-    banding_posisi: FromQuery[int | None] = None,
+    banding_posisi: FromQuery[Text] = "",
     area: FromQuery[Text] = "",
 ) -> Template:
-    """The board at `pada` (WIB) or event `posisi`; beside it, at `banding` or `banding_posisi`."""
+    """The board at `pada` (WIB) or event `posisi`; beside it, at `banding` or `banding_posisi`.
+    The form sends every box, the empty ones as empty: those ask for nothing."""
     tree: AreaTree = state.tree
+    position, compared_position = (
+        position_of(posisi, "posisi"),
+        position_of(banding_posisi, "banding_posisi"),
+    )
     code = area or tree.code
     if code not in tree or level_of(code) == "tps":
         raise NotFoundException(f"Wilayah {code!r} tidak ada di papan waktu.")
-    asked = bool(pada or posisi is not None)
+    asked = bool(pada or position is not None)
     sides = []
     if asked:
-        sides.append(await side_of(state, code, pada, posisi, "pada"))
-        if banding or banding_posisi is not None:
-            sides.append(await side_of(state, code, banding, banding_posisi, "banding"))
-    query = {"pada": pada, "posisi": posisi, "banding": banding, "banding_posisi": banding_posisi}
+        sides.append(await side_of(state, code, pada, position, "pada"))
+        if banding or compared_position is not None:
+            sides.append(await side_of(state, code, banding, compared_position, "banding"))
+    query = {"pada": pada, "posisi": position, "banding": banding,
+             "banding_posisi": compared_position}  # fmt: skip
     query = {k: v for k, v in query.items() if v not in ("", None)}
     return Template(
         template_name="timetravel.html",

@@ -64,6 +64,14 @@ def test_a_replay_to_a_position_equals_the_live_view_at_that_position(
         deeper = client.get("/waktu", params={"posisi": position, "area": kecamatan})
         assert deeper.status_code == 200 and "Jumlah" in deeper.text
         assert client.get("/waktu", params={"area": "36.99"}).status_code == 404
+        # the form as a browser sends it: a time, and the position boxes left empty
+        form = {"area": "36.04", "pada": "2099-01-01T00:00", "posisi": "", "banding": "",
+                "banding_posisi": ""}  # fmt: skip
+        by_time = client.get("/waktu", params=form)
+        assert by_time.status_code == 200 and "<h2>2099-01-01T00:00</h2>" in by_time.text
+        assert "peristiwa, sampai posisi" in by_time.text  # replayed to that moment
+        typo = client.get("/waktu", params={"posisi": "12a"})
+        assert typo.status_code == 400 and "bilangan bulat positif" in typo.json()["detail"]
 
 
 @pytest.mark.parametrize("level", ["kecamatan"])
