@@ -54,11 +54,24 @@ FAILURE_WORDS = {
 }
 
 
+KIND_WORDS = {
+    "UserCreated": "akun dibuat",
+    "UserChanged": "akun diubah",
+    "PasswordChanged": "kata sandi diganti",
+    "DeviceIssued": "perangkat diterbitkan",
+    "DeviceRevoked": "perangkat dicabut",
+    "LoginSucceeded": "masuk",
+    "LoginFailed": "gagal masuk",
+    "LoggedOut": "keluar",
+}
+
+
 class AccessEntry(msgspec.Struct, frozen=True, kw_only=True):
     """One access event as auditors see it: no credential's hash."""
 
     at: datetime
-    kind: str
+    kind: str  # the event's class, as the API gives it
+    what: str  # the same in words
     username: str
     by: str
     detail: str
@@ -89,8 +102,8 @@ def entry(event: AccessEvent) -> AccessEntry:
             username, detail = event.username, f"{FAILURE_WORDS[event.reason]}, {event.address}"
         case LoggedOut():
             username, detail = event.username, "sesi habis" if event.expired else ""
-    return AccessEntry(at=event.recorded_at, kind=kind, username=username, by=event.by,
-                       detail=detail)  # fmt: skip
+    return AccessEntry(at=event.recorded_at, kind=kind, what=KIND_WORDS[kind], username=username,
+                       by=event.by, detail=detail)  # fmt: skip
 
 
 def users_context(accounts: Accounts, **extra: Any) -> dict[str, Any]:
@@ -98,7 +111,8 @@ def users_context(accounts: Accounts, **extra: Any) -> dict[str, Any]:
 
 
 def devices_context(accounts: Accounts, **extra: Any) -> dict[str, Any]:
-    return {"devices": accounts.devices(), "users": accounts.users(), **extra}
+    return {"devices": accounts.devices(), "users": accounts.users(), "role_names": ROLE_NAMES,
+            **extra}  # fmt: skip
 
 
 def field(data: dict[str, str], name: str, limit: int = 200) -> str:

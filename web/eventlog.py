@@ -136,7 +136,7 @@ async def log_csv(
 
     return Stream(
         lines(),
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",  # Litestar adds the charset
         headers={"Content-Disposition": 'attachment; filename="lacak-log.csv"'},
     )
 

@@ -311,7 +311,7 @@ def test_repeated_failed_logins_lock_the_name_and_all_of_it_is_on_the_access_log
         ]
         assert "password_hash" not in str(log) and "$argon2" not in str(log)
         page = client.get("/akses").text
-        assert "LoginFailed" in page and "pps-ciruas" in page
+        assert "gagal masuk" in page and "pps-ciruas" in page
 
 
 def test_an_admin_creates_a_user_and_a_device_from_the_pages(settings: Settings, app):
