@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -87,6 +88,7 @@ USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
 MIN_PASSWORD = 10
 SESSION_LIFETIME = timedelta(hours=12)
 MAX_FAILURES = 5  # failed logins of one username within `LOCK_WINDOW` lock it for that long
+MAX_ADDRESS_FAILURES = 20  # failed logins from one address within `LOCK_WINDOW` lock the address
 LOCK_WINDOW = timedelta(minutes=15)
 NAMESPACE = uuid5(NAMESPACE_URL, "https://lacak.example/accounts")
 
@@ -270,6 +272,9 @@ SESSION_SCHEMA = (
     """CREATE TABLE IF NOT EXISTS lacak_login_failures (
         username TEXT NOT NULL,
         failed_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS lacak_address_failures (
+        address TEXT NOT NULL,
+        failed_at TEXT NOT NULL)""",
 )
 
 
@@ -302,6 +307,9 @@ class Accounts(Application[UUID]):
         self.hasher = hasher or password_hasher()
         sessions.create(SESSION_SCHEMA)
         self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
+        # One login at a time in a process: a count of failures and the failure it adds stay
+        # together, and argon2's 19 MiB is spent once, however many attempts arrive at once.
+        self._login = threading.Lock()
 
     def close(self) -> None:
         super().close()
@@ -373,9 +381,19 @@ class Accounts(Application[UUID]):
     # Logins and sessions
 
     def login(self, username: str, password: str, address: str) -> tuple[str, Session]:
-        """A new session's token and the session, or LoginRefused; either way, on the record."""
-        username = username.strip().lower()[:64]
+        """A new session's token and the session, or LoginRefused; either way, on the record
+        (except from an address locked for its failures: one client cannot flood the record)."""
+        with self._login:
+            return self._login_now(username.strip().lower()[:64], password, address)
+
+    def _login_now(self, username: str, password: str, address: str) -> tuple[str, Session]:
         now = self.clock()
+        if self.recent_failures(username, now, address=address) >= MAX_ADDRESS_FAILURES:
+            raise LoginRefused(
+                "Terlalu banyak percobaan gagal dari alamat ini. Coba lagi dalam "
+                f"{int(LOCK_WINDOW.total_seconds() // 60)} menit.",
+                locked=True,
+            )
         if self.recent_failures(username, now) >= MAX_FAILURES:
             self._failed(username, address, "locked", now)
             raise LoginRefused(
@@ -400,6 +418,10 @@ class Accounts(Application[UUID]):
         session = Session(username=username, csrf=csrf, expires_at=now + SESSION_LIFETIME)
         with self.sessions.transaction() as cursor:
             cursor.execute("DELETE FROM lacak_login_failures WHERE username = ?", (username,))
+            cursor.execute(
+                "DELETE FROM lacak_address_failures WHERE failed_at < ?",
+                ((now - LOCK_WINDOW).isoformat(),),
+            )
             cursor.execute("DELETE FROM lacak_sessions WHERE expires_at < ?", (now.isoformat(),))
             cursor.execute(
                 "INSERT INTO lacak_sessions (token_hash, username, csrf, created_at, expires_at) "
@@ -418,17 +440,29 @@ class Accounts(Application[UUID]):
     def _failed(self, username: str, address: str, reason: Any, now: datetime) -> None:
         self._record(LoginFailed(originator_id=uuid4(), originator_version=1, recorded_at=now,
                                  username=username, address=address, reason=reason))  # fmt: skip
-        if reason != "locked":
-            with self.sessions.transaction() as cursor:
+        with self.sessions.transaction() as cursor:
+            cursor.execute(
+                "INSERT INTO lacak_address_failures (address, failed_at) VALUES (?, ?)",
+                (address, now.isoformat()),
+            )
+            if reason != "locked":
                 cursor.execute(
                     "INSERT INTO lacak_login_failures (username, failed_at) VALUES (?, ?)",
                     (username, now.isoformat()),
                 )
 
-    def recent_failures(self, username: str, now: datetime) -> int:
+    def recent_failures(self, username: str, now: datetime, address: str | None = None) -> int:
+        """Failed logins of the username (or, given one, from the address) within the window."""
+        since = (now - LOCK_WINDOW).isoformat()
+        if address is not None:
+            [(n,)] = self.sessions.query(
+                "SELECT count(*) FROM lacak_address_failures WHERE address = ? AND failed_at > ?",
+                (address, since),
+            )
+            return n
         [(n,)] = self.sessions.query(
             "SELECT count(*) FROM lacak_login_failures WHERE username = ? AND failed_at > ?",
-            (username, (now - LOCK_WINDOW).isoformat()),
+            (username, since),
         )
         return n
 

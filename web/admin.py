@@ -41,6 +41,7 @@ from services.accounts import (
     UnknownDeviceError,
     UnknownUserError,
     User,
+    check_password,
 )
 from web.auth import actor_of
 from web.errors import error_responses
@@ -135,6 +136,9 @@ async def users_page(state: State) -> Template:
     return Template(template_name="admin_users.html", context=context)
 
 
+NO_STORE = {"Cache-Control": "no-store"}  # an answer may hold a token shown once: keep no copy
+
+
 def form_answer(
     template: str, context: Callable[..., dict[str, Any]], act: Callable[[], dict[str, Any]]
 ) -> Template:
@@ -145,8 +149,8 @@ def form_answer(
     except AccessError as error:
         missing = isinstance(error, UnknownUserError | UnknownDeviceError)
         return Template(template_name=template, context=context(error=str(error)),
-                        status_code=404 if missing else 400)  # fmt: skip
-    return Template(template_name=template, context=context(**done))
+                        status_code=404 if missing else 400, headers=NO_STORE)  # fmt: skip
+    return Template(template_name=template, context=context(**done), headers=NO_STORE)
 
 
 @post("/admin/pengguna", name="admin-user-create", opt=ADMIN, sync_to_thread=True,
@@ -178,9 +182,12 @@ def change_user_form(
 
     def change() -> dict[str, Any]:
         by = actor_of(request).user
+        password = str(data.get("password", ""))[:300]
+        if password:
+            check_password(password)  # before anything is recorded: all of the change or none
         accounts.change_user(username, role_of(field(data, "role")), field(data, "scope", 20),
                              active=data.get("active") == "ya", by=by)  # fmt: skip
-        if password := str(data.get("password", ""))[:300]:
+        if password:
             accounts.set_password(username, password, by=by)
         return {"done": f"Pengguna {username} diubah."}
 
@@ -296,11 +303,11 @@ def list_devices(state: State) -> list[DeviceOut]:
 
 @post("/", name="api-device-issue", opt=ADMIN, sync_to_thread=True, status_code=201,
       responses=error_responses(404))  # fmt: skip
-def issue_device(data: JSONBody[DeviceIn], state: State, request: Request) -> DeviceOut:
+def issue_device(data: JSONBody[DeviceIn], state: State, request: Request) -> Response[DeviceOut]:
     """A scanner's token for a user; the answer is the only place the token is ever shown."""
     device, token = state.accounts.issue_device(data.name, data.username, data.scope,
                                                 by=actor_of(request).user)  # fmt: skip
-    return device_out(device, token)
+    return Response(device_out(device, token), status_code=201, headers=NO_STORE)
 
 
 @post("/{device:str}/revoke", name="api-device-revoke", opt=ADMIN, sync_to_thread=True,

@@ -24,7 +24,11 @@ import msgspec
 from litestar import MediaType, Request, Response, get, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, State
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import (
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
@@ -128,6 +132,8 @@ def identify(
         user = accounts.user(device.username) if device else None
         if device is None or user is None or not user.active:
             return None
+        if not within(user.scope, device.scope):  # the user's scope was narrowed since
+            return None
         return Principal(username=user.username, name=user.name, role=user.role,
                          scope=device.scope, via="token", device=device.device,
                          served=served)  # fmt: skip
@@ -149,7 +155,10 @@ def area_of(connection: ASGIConnection, handler: BaseRouteHandler) -> str | None
             params = connection.path_params
             return str(params.get("code") or params.get("kecamatan") or served)
         case "query":
-            return connection.query_params.get("area") or served
+            asked = connection.query_params.getall("area", [])
+            if len(asked) > 1:  # the handler reads one: let it be the one checked
+                raise ValidationException("Parameter area hanya boleh satu.")
+            return (asked[0] if asked else "") or served
         case "label":  # the TPS the batch is bound for (a read of the store)
             try:
                 batch = connection.app.state.batches.batch(connection.path_params["label"])

@@ -18,7 +18,7 @@ import msgspec
 import psycopg
 from litestar import Router, get
 from litestar.datastructures import State
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, FromQuery
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Template
 from nats.aio.msg import Msg
@@ -445,6 +445,8 @@ async def board_stream(
 ) -> ServerSentEvent:
     """A page's live rows: every row it shows at once, then the changed ones as they change."""
     broadcaster: BoardBroadcaster = state.broadcaster
+    if view != "rows" and area not in (None, state.tree.code):  # they show the whole kabupaten
+        raise ValidationException("Grafik dan layar dinding hanya untuk seluruh kabupaten.")
     channel: Channel = (view, area_or_404(state, area or state.tree.code))
 
     async def messages() -> AsyncIterator[ServerSentEventMessage]:

@@ -9,17 +9,19 @@ import asyncio
 from typing import Annotated, Literal
 
 import msgspec
-from litestar import Router, get
+from litestar import Request, Router, get
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 
+from services.accounts import within
 from services.board import ShipmentLine
 from services.domain import UnknownLabelError
 from services.labels import parse_label
 from services.places import Place, find_places, place
 from services.wilayah import Wilayah
+from web.auth import principal_of
 from web.errors import error_responses
 from web.shipments import reconciliation
 
@@ -48,13 +50,13 @@ async def scan_screen(state: State) -> Template:
 
 @get("/muatan", name="load-screen", opt={"need": "scan", "area": None})
 async def load_screen(
-    state: State, sj: FromQuery[SuratJalan] = "", tahap: FromQuery[Stage] = "muat"
+    state: State, request: Request, sj: FromQuery[SuratJalan] = "", tahap: FromQuery[Stage] = "muat"
 ) -> Template:
     """A truck load under one surat jalan: scanned onto the truck, then off it at arrival."""
     sj = sj.strip()
     if not sj:
         return Template(template_name="load_start.html", context={})
-    lines = await asyncio.to_thread(state.board_view.shipment, sj)
+    lines = in_scope(await asyncio.to_thread(state.board_view.shipment, sj), request)
     sent = next((line for line in lines if line.sent_at), None)
     return Template(
         template_name="load.html",
@@ -68,10 +70,22 @@ async def load_screen(
     )
 
 
+def in_scope(lines: list[ShipmentLine], request: Request) -> list[ShipmentLine]:
+    """The lines of a load an officer may see: boxes bound for, sent from or to, or received in
+    their scope (a surat jalan number alone shows nothing of other areas' loads)."""
+    principal = principal_of(request)
+    scope = principal.scope if principal is not None else None
+    if scope is None:
+        return []
+    return [line for line in lines if any(
+        code and within(scope, code) for code in
+        (line.destination, line.sent_from, line.sent_to, line.received_location))]  # fmt: skip
+
+
 @get("/muatan/rekap", name="load-lines", opt={"need": "scan", "area": None})
-async def load_lines(state: State, sj: FromQuery[SuratJalan]) -> Template:
+async def load_lines(state: State, request: Request, sj: FromQuery[SuratJalan]) -> Template:
     """The load's lines as the loading screen swaps them in: what is on it, missing or extra."""
-    lines = await asyncio.to_thread(state.board_view.shipment, sj.strip())
+    lines = in_scope(await asyncio.to_thread(state.board_view.shipment, sj.strip()), request)
     return Template(
         template_name="_load_lines.html",
         context={"surat_jalan": sj.strip(), **reconciliation(lines, state.wilayah)},

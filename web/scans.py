@@ -16,9 +16,9 @@ from litestar.params import Body, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from events import Condition, Reason, ScanAction
-from services.accounts import scan_refusal
+from services.accounts import SCOPE_PATTERN, scan_refusal
 from services.batches import ScanResult
-from services.domain import Scan
+from services.domain import Scan, UnknownLocationError
 from web.auth import principal_of
 from web.errors import error_responses
 
@@ -71,6 +71,8 @@ def scan_command(scan: ScanIn, request: Request) -> Scan:
     principal = principal_of(request)
     if principal is None:
         raise NotAuthorizedException("Silakan masuk dulu.")
+    if not scan.location or not SCOPE_PATTERN.match(scan.location):
+        raise UnknownLocationError(scan.location)  # no wilayah's shape: 422 before any scope
     refusal = scan_refusal(principal.role, principal.scope, scan.location)
     if refusal is not None:
         raise PermissionDeniedException(refusal)

@@ -10,7 +10,7 @@ import msgspec
 import pytest
 from litestar.testing import TestClient
 
-from services.accounts import MAX_FAILURES, open_accounts
+from services.accounts import MAX_ADDRESS_FAILURES, MAX_FAILURES, open_accounts
 from services.batches import Batches
 from services.plan import kit_plan
 from services.serang import kabupaten_serang
@@ -196,7 +196,9 @@ def test_a_ppk_officer_of_ciruas_cannot_receive_at_kramatwatu_and_is_told_why(
         assert (home.status_code, home.headers["location"]) == (303, "/wilayah/36.04.09")
 
 
-def test_an_officer_scans_only_at_the_level_of_their_role(settings: Settings, app):
+def test_an_officer_scans_only_at_the_level_of_their_role(
+    settings: Settings, app, batches: Batches
+):
     desa = KRAMATWATU_TPS.desa
     with TestClient(app) as client:
         sign_in(client, settings, role="pps", scope=desa)
@@ -208,8 +210,11 @@ def test_an_officer_scans_only_at_the_level_of_their_role(settings: Settings, ap
         sign_in(client, settings, role="kpps", scope=KRAMATWATU_TPS.code)
         here = scan(LABEL, "receive", KRAMATWATU_TPS.code)
         queue = [here, scan(CIRUAS_LABEL, "receive", CIRUAS_TPS.code)]
+        before = len(batches.history(LABEL))
         assert client.post("/api/v1/scans/queue", json=queue).status_code == 403  # all or none
+        assert len(batches.history(LABEL)) == before  # the scan inside the scope was not kept
         assert client.post("/api/v1/scans", json=here).status_code == 201
+        assert len(batches.history(LABEL)) > before  # the receipt, with the anomalies it raised
 
 
 def test_a_monitor_of_the_province_sees_the_kabupaten_but_cannot_scan_or_administer(
@@ -330,6 +335,7 @@ def test_an_admin_creates_a_user_and_a_device_from_the_pages(settings: Settings,
             "csrf_token": token, "username": "kpps-01", "name": "HP Siti"})  # fmt: skip
         token_shown = re.search(r'<pre class="token-value">([^<]+)</pre>', issued.text)[1]
         assert "tidak akan ditampilkan lagi" in issued.text
+        assert issued.headers["cache-control"] == "no-store"
         listed = client.get("/admin/perangkat")
         assert (
             listed.status_code == 200
@@ -392,3 +398,59 @@ def test_every_role_opens_the_live_streams(live_lacak):
                     assert stream.status_code == 200, f"{role} {path}"
     with httpx.stream("GET", live_lacak.base_url + STREAMS[0], timeout=10) as anonymous:
         assert anonymous.status_code == 401
+
+
+def test_a_scoped_officer_cannot_reach_beyond_the_scope_by_the_back_doors(settings: Settings, app):
+    """Found in review: a second `area`, the kabupaten-wide stream views, a malformed place."""
+    with TestClient(app) as client:
+        sign_in(client, settings, role="ppk", scope="36.04.09")
+        twice = client.get("/api/v1/board", params=[("area", "36.04.09"), ("area", "36.04.05")])
+        assert twice.status_code == 400 and "hanya boleh satu" in twice.json()["detail"]
+        charts = client.get("/board/stream", params={"area": "36.04.09", "view": "charts"})
+        assert charts.status_code == 400  # the charts show the whole kabupaten
+        odd = client.post("/api/v1/scans", json=scan(CIRUAS_LABEL, "receive", "36.04.09.2001.1"))
+        assert odd.status_code == 422 and "36.04.09.2001.1" in odd.json()["detail"]
+
+
+def test_a_device_stops_working_when_its_users_scope_no_longer_holds_its_own(
+    settings: Settings, app
+):
+    add_user(settings, "gudang-2", "gudang", "36.04")
+    accounts = open_accounts(settings)
+    _, token = accounts.issue_device("pemindai 2", "gudang-2", "", by="uji")
+    with TestClient(app) as client:
+        client.headers["authorization"] = f"Bearer {token}"
+        assert client.get("/api/v1/board").status_code == 200
+        accounts.change_user("gudang-2", "kpps", KRAMATWATU_TPS.code, True, by="uji-admin")
+        accounts.close()
+        assert client.get("/api/v1/board").status_code == 401
+        refused = client.post("/api/v1/scans", json=scan(CIRUAS_LABEL, "receive", CIRUAS_TPS.code))
+        assert refused.status_code == 401
+
+
+def test_a_refused_change_of_a_user_changes_nothing(settings: Settings, app):
+    add_user(settings, "ppk-ciruas", "ppk", "36.04.09")
+    with TestClient(app) as client:
+        sign_in(client, settings)
+        answer = client.post("/admin/pengguna/ppk-ciruas/ubah", data={
+            "role": "admin", "scope": "", "active": "ya", "password": "pendek"})  # fmt: skip
+        assert answer.status_code == 400 and "paling sedikit 10" in answer.text
+    accounts = open_accounts(settings)
+    user = accounts.user("ppk-ciruas")
+    accounts.close()
+    assert (user.role, user.scope) == ("ppk", "36.04.09")
+
+
+def test_an_address_with_many_failed_logins_is_locked_and_stops_filling_the_record(
+    settings: Settings, app
+):
+    with TestClient(app) as client:
+        for n in range(MAX_ADDRESS_FAILURES):  # a different name each time: each its own count
+            answer = client.post("/masuk", data={"username": f"tebak-{n}", "password": "x"})
+            assert answer.status_code == 401
+        accounts = open_accounts(settings)
+        recorded = len(accounts.access_log(1000))
+        locked = client.post("/masuk", data={"username": "tebak-lagi", "password": "x"})
+        assert locked.status_code == 429 and "dari alamat ini" in locked.text
+        assert len(accounts.access_log(1000)) == recorded
+        accounts.close()
