@@ -41,7 +41,7 @@ from events.accounts import (
     encode_access,
 )
 from services.batches import NullTranscoder, retry_setup
-from services.board import Level, areas_of
+from services.board import Level, areas_of, level_of
 from services.domain import DomainError
 from services.settings import Settings
 from services.viewdb import PostgresViews, SqliteViews, ViewDatabase
@@ -136,9 +136,8 @@ def within(scope: str, code: str) -> bool:
 
 
 def level_of_code(code: str) -> Level | Literal["provinsi"]:
-    if "." not in code:
-        return "tps" if len(code) == 13 else "provinsi"
-    return ("kabupaten", "kecamatan", "desa")[code.count(".") - 1]
+    """The board's `level_of`, and a province's two digits (a scope) as a level of its own."""
+    return "provinsi" if "." not in code and len(code) != 13 else level_of(code)
 
 
 def scan_refusal(role: Role, scope: str, location: str) -> str | None:

@@ -32,7 +32,7 @@ from services import tracking
 from services.domain import batch_id as batch_id_of
 from services.exceptions import SCHEMA as EXCEPTIONS_SCHEMA
 from services.exceptions import record_exceptions
-from services.viewdb import Cursor, ViewDatabase
+from services.viewdb import Cursor, ViewDatabase, chunked_in
 
 Stage = Literal["planned", "packed", "dispatched", "received"]
 STAGE_ORDER: dict[Stage, int] = {"planned": 0, "packed": 1, "dispatched": 2, "received": 3}
@@ -684,11 +684,9 @@ class BoardView:
 
     def areas(self, codes: Iterable[str]) -> list[AreaCounts]:
         """These areas, by code (those without a batch are left out)."""
-        params = sorted(codes)
         found: list[AreaCounts] = []
-        for start in range(0, len(params), 500):
-            chunk = params[start : start + 500]
-            found += self._areas(f"area IN ({', '.join('?' * len(chunk))})", chunk)
+        for marks, chunk in chunked_in(codes):
+            found += self._areas(f"area IN ({marks})", chunk)
         return found
 
     def children(self, code: str) -> list[AreaCounts]:
@@ -750,12 +748,10 @@ LINE_TIMES = ("moved_at", "delivered_at")
 
 def _load_lines(cursor: Cursor, batch_ids: set[str]) -> dict[str, BatchLine]:
     lines: dict[str, BatchLine] = {}
-    ids = sorted(batch_ids)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for marks, chunk in chunked_in(batch_ids):
         cursor.execute(
-            f"SELECT batch_id, {', '.join(LINE_FIELDS)} "
-            f"FROM board_batches WHERE batch_id IN ({', '.join('?' * len(chunk))})",
+            f"SELECT batch_id, {', '.join(LINE_FIELDS)} FROM board_batches "
+            f"WHERE batch_id IN ({marks})",
             chunk,
         )
         for batch_id, *values in cursor.fetchall():

@@ -28,7 +28,7 @@ from events import (
     ScanAction,
 )
 from services.domain import ACTION_OF_EVENT, AnomalyStatus, route_of
-from services.viewdb import Cursor, ViewDatabase
+from services.viewdb import Cursor, ViewDatabase, chunked_in
 
 ACTIVITY_KEPT = 1000  # the feed keeps the newest scans only; the event store keeps them all
 PAGE = 25
@@ -280,12 +280,10 @@ def _activity_item(row: Sequence[object]) -> ActivityItem:
 
 def _load_anomalies(cursor: Cursor, anomaly_ids: set[str]) -> dict[str, AnomalyRow]:
     rows: dict[str, AnomalyRow] = {}
-    ids = sorted(anomaly_ids)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for marks, chunk in chunked_in(anomaly_ids):
         cursor.execute(
             f"SELECT {', '.join(ANOMALY_FIELDS)} FROM exception_anomalies "
-            f"WHERE anomaly_id IN ({', '.join('?' * len(chunk))})",
+            f"WHERE anomaly_id IN ({marks})",
             chunk,
         )
         for found in cursor.fetchall():

@@ -2,7 +2,7 @@
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -12,6 +12,15 @@ from psycopg_pool import ConnectionPool
 from services.settings import Settings
 
 SETUP_LOCK = 0x4C4143414B  # "LACAK"
+IN_CHUNK = 500  # values an `IN (...)` takes at once: well under any database's parameter limit
+
+
+def chunked_in(values: Iterable[str]) -> Iterator[tuple[str, list[str]]]:
+    """The values, sorted, as (`?, ?, ...`, the values) for one `IN (...)` query each."""
+    ordered = sorted(values)
+    for start in range(0, len(ordered), IN_CHUNK):
+        chunk = ordered[start : start + IN_CHUNK]
+        yield ", ".join("?" * len(chunk)), chunk
 
 
 class Cursor(Protocol):

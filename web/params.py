@@ -11,7 +11,7 @@ from typing import Annotated
 from litestar.exceptions import ClientException
 from litestar.params import QueryParameter
 
-MAX_POSITION = 2**63 - 1  # a notification id: a signed 64-bit integer in SQLite and PostgreSQL
+from services.ledger import MAX_POSITION
 
 Position = Annotated[int | None, QueryParameter(ge=1, le=MAX_POSITION)]
 
