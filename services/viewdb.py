@@ -2,6 +2,7 @@
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,6 +43,23 @@ class ViewDatabase(Protocol):
     def close(self) -> None: ...
 
 
+WAL_ATTEMPTS = 100
+
+
+def wal(conn: sqlite3.Connection) -> None:
+    """Put the file in WAL mode. On a new file, processes starting together (web, projections)
+    race to convert it, and SQLite answers the loser "database is locked" at once, without its
+    busy timeout: try again a little later."""
+    for attempt in range(WAL_ATTEMPTS):
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == WAL_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05)
+
+
 class SqliteViews:
     """One connection per thread on a WAL file: readers never block the projector."""
 
@@ -56,9 +74,9 @@ class SqliteViews:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=10000")
+            wal(conn)
+            conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn
             self._local.in_use = threading.Lock()
             with self._lock:
