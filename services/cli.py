@@ -5,12 +5,10 @@ import asyncio
 import getpass
 import logging
 import os
-import secrets
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
-from contextlib import ExitStack
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import FrameType
@@ -20,63 +18,37 @@ import nats
 import uvicorn
 from litestar import Litestar
 
-from events.accounts import Role
-from services.accounts import ROLE_NAMES, ROLES, AccessError, Accounts, open_accounts
-from services.batches import Batches
-from services.board import BoardView
-from services.election import WIB, Election
-from services.epcis import ExportFilter, export_document, export_filter
-from services.eventlog import EventLogView
-from services.ledger import (
+from services.accounts.application import open_accounts
+from services.accounts.roles import ROLE_NAMES, ROLES, AccessError
+from services.audit.chain import Checkpoint, CheckpointFile, Report, verify
+from services.audit.epcis import ExportFilter, export_document, export_filter
+from services.audit.export import export_lines, read_export
+from services.audit.replay import replay_store
+from services.audit.verify import verify_live
+from services.bahasa import WIB, thousands
+from services.console import progress
+from services.custody.batches import Batches
+from services.custody.election import Election, Elections
+from services.custody.masterdata import ImportRefusedError, ImportSummary, MasterData, tps_csv
+from services.custody.plan import kit_plan, register_plan
+from services.messaging.projector import run_projection
+from services.messaging.relay import run_relay
+from services.messaging.server import EmbeddedNats
+from services.settings import Settings
+from services.store.notifications import count_store, read_store
+from services.views.anomalies.view import AnomalyView
+from services.views.board.view import BoardView
+from services.views.database import open_views
+from services.views.eventlog import EventLogView
+from services.views.ledger import (
     CHECKPOINT_STREAM,
-    Checkpoint,
-    CheckpointFile,
-    Ledger,
-    LedgerAsOf,
-    LedgerRow,
     LedgerView,
     checkpoint_publisher,
-    count_store,
-    export_lines,
-    read_export,
-    read_store,
     stream_checkpoints,
-    verify,
 )
-from services.masterdata import ImportRefusedError, ImportSummary, tps_csv
-from services.messaging import EmbeddedNats
-from services.plan import kit_plan
-from services.projector import notify_board_changed, run_projection
-from services.relay import run_relay
-from services.replay import replay_store
-from services.serang import kabupaten_serang
-from services.settings import Settings
-from services.simulation import simulate
-from services.viewdb import open_views
 from services.wilayah import Wilayah
 
 log = logging.getLogger("lacak")
-
-
-def progress(label: str, done: int, total: int) -> None:
-    width = 30
-    filled = width * done // total if total else width
-    end = "\n" if done >= total else ""
-    bar = "#" * filled + "." * (width - filled)
-    print(f"\r{label} [{bar}] {done:,}/{total:,}".replace(",", "."), end=end, file=sys.stderr)
-
-
-def seed(batches: Batches, chunk: int = 2500) -> int:
-    """Register the kit plan's batches for every TPS; chunks already registered are skipped,
-    so a seed that was interrupted finishes on the next start."""
-    plans = kit_plan(batches.wilayah)
-    registered = 0
-    for start in range(0, len(plans), chunk):
-        group = plans[start : start + chunk]
-        if not batches.exists(group[0].label):  # a chunk is one transaction: all or nothing
-            registered += batches.register(group)
-        progress("Mendaftarkan kiriman", start + len(group), len(plans))
-    return registered
 
 
 def stop_on_signals(stop: asyncio.Event) -> None:
@@ -88,7 +60,15 @@ def stop_on_signals(stop: asyncio.Event) -> None:
 async def run_board_projection(settings: Settings, stop: asyncio.Event) -> None:
     views = open_views(settings)
     try:
-        await run_projection(BoardView(views), settings, stop, notify_board_changed)
+        await run_projection(BoardView(views), settings, stop)
+    finally:
+        views.close()
+
+
+async def run_anomaly_projection(settings: Settings, stop: asyncio.Event) -> None:
+    views = open_views(settings)
+    try:
+        await run_projection(AnomalyView(views), settings, stop)
     finally:
         views.close()
 
@@ -114,6 +94,14 @@ async def run_ledger_projection(settings: Settings, stop: asyncio.Event) -> None
         await run_projection(ledger, settings, stop, publish)
     finally:
         views.close()
+
+
+PROJECTIONS: dict[str, Callable[[Settings, asyncio.Event], Awaitable[None]]] = {
+    "board": run_board_projection,
+    "anomalies": run_anomaly_projection,
+    "ledger": run_ledger_projection,
+    "log": run_log_projection,
+}
 
 
 class Server(uvicorn.Server):
@@ -172,11 +160,16 @@ async def run_stack(
     serving = asyncio.create_task(server.serve(), name="web")
     parts = {
         asyncio.create_task(run_relay(settings, stop), name="relay"),
-        asyncio.create_task(run_board_projection(settings, stop), name="board projection"),
-        asyncio.create_task(run_ledger_projection(settings, stop), name="ledger projection"),
         asyncio.create_task(run_log_projection(settings, stop, wilayah), name="log projection"),
+        *(
+            asyncio.create_task(run(settings, stop), name=f"{name} projection")
+            for name, run in PROJECTIONS.items()
+            if name != "log"
+        ),
     }
     if simulate_rate:
+        from services.demo.simulation import simulate
+
         while not server.started and not serving.done():  # scans need the API listening
             await asyncio.sleep(0.05)
         base_url = f"http://{settings.host}:{settings.port}"
@@ -203,6 +196,9 @@ async def run_stack(
 
 
 def demo(args: argparse.Namespace) -> None:
+    from services.demo.accounts import DEMO_ACCOUNTS_FILE, demo_accounts
+    from services.demo.serang import kabupaten_serang
+
     settings = Settings.from_env(
         {
             "LACAK_DATA_DIR": str(args.data_dir),
@@ -215,28 +211,32 @@ def demo(args: argparse.Namespace) -> None:
         settings = settings.replace(nats_url=nats_server.url)
         batches = Batches(settings.store)
         try:
-            wilayah = batches.master_data(settings.election, settings.kabupaten)
+            master_data, elections = MasterData(batches), Elections(batches)
+            wilayah = master_data.wilayah(settings.election, settings.kabupaten)
             if wilayah is None:  # first start: the demo's master data, as KPU staff would hand it
                 csv_file = args.data_dir / "tps-kabupaten-serang.csv"
                 csv_file.write_bytes(tps_csv(kabupaten_serang()))
-                summary = batches.import_master_data(
+                summary = master_data.import_file(
                     settings.election, csv_file.name, csv_file.read_bytes(), "demo"
                 )
                 print(f"Data wilayah diimpor dari {csv_file}: {describe(summary)}", file=sys.stderr)
-                wilayah = batches.master_data(settings.election, settings.kabupaten)
+                wilayah = master_data.wilayah(settings.election, settings.kabupaten)
                 assert wilayah is not None
-            if batches.election(settings.election) is None:
-                election = batches.declare_election(
+            if elections.get(settings.election) is None:
+                election = elections.declare(
                     settings.election, "Pemilihan Umum 2024", date(2024, 2, 14), "demo"
                 )
                 print(f"Pemilu dicatat: {describe_election(election, wilayah)}", file=sys.stderr)
-            batches.wilayah = wilayah
-            seeded = seed(batches)
+            seeded = register_plan(
+                batches, wilayah, lambda done, total: progress("Mendaftarkan kiriman", done, total)
+            )
         finally:
             batches.close()
         if seeded:
-            count = f"{seeded:,}".replace(",", ".")
-            print(f"{count} kiriman terdaftar (kotak suara, bilik, tinta).", file=sys.stderr)
+            print(
+                f"{thousands(seeded)} kiriman terdaftar (kotak suara, bilik, tinta).",
+                file=sys.stderr,
+            )
         accounts = open_accounts(settings)
         try:
             logins = demo_accounts(accounts, wilayah, args.data_dir / DEMO_ACCOUNTS_FILE)
@@ -249,43 +249,14 @@ def demo(args: argparse.Namespace) -> None:
             f"Lacak demo: papan pantau di http://{settings.host}:{settings.port}  "
             f"(data: {args.data_dir}, NATS: {nats_server.url}). Ctrl-C untuk berhenti.\n"
             f"Akun demo (juga di {args.data_dir / DEMO_ACCOUNTS_FILE}):\n"
-            + "\n".join(f"  {ROLE_NAMES[role]:<17} {name:<14} {password}  {scope or 'nasional'}"
-                        for role, name, password, scope in logins),
+            + "\n".join(
+                f"  {ROLE_NAMES[role]:<17} {name:<14} {password}  {scope or 'nasional'}"
+                for role, name, password, scope in logins
+            ),
             file=sys.stderr,
-        )  # fmt: skip
+        )
         rate = args.rate if args.simulate else None
         asyncio.run(run_stack(settings, wilayah, asyncio.Event(), rate, token))
-
-
-DEMO_ACCOUNTS_FILE = "akun-demo.txt"
-
-
-def demo_accounts(
-    accounts: Accounts, wilayah: Wilayah, path: Path
-) -> list[tuple[Role, str, str, str]]:
-    """One account per role, scoped in the demo's kabupaten: (role, username, password, scope).
-    Made on the first start with random passwords kept in `path` (readable by its owner only),
-    read from it after."""
-    if path.exists():
-        rows = [line.split("\t") for line in path.read_text().splitlines() if line]
-        return [(role, name, password, scope) for role, name, password, scope in rows]  # type: ignore[misc]
-    first = wilayah.tps[0]
-    scopes: dict[Role, str] = {
-        "admin": "", "gudang": wilayah.code, "ppk": wilayah.kecamatan_of_tps(first.code),
-        "pps": first.desa, "kpps": first.code, "monitor": wilayah.code, "auditor": "",
-        "bawaslu": wilayah.code[:2],
-    }  # fmt: skip
-    logins = []
-    for role, scope in scopes.items():
-        name, password = f"demo-{role}", secrets.token_urlsafe(9)
-        if accounts.user(name) is None:
-            accounts.create_user(name, f"Demo {ROLE_NAMES[role]}", role, scope, password, "demo")
-        else:
-            accounts.set_password(name, password, "demo")
-        logins.append((role, name, password, scope))
-    path.touch(mode=0o600)
-    path.write_text("".join("\t".join(login) + "\n" for login in logins))
-    return logins
 
 
 def create_user(args: argparse.Namespace) -> None:
@@ -302,8 +273,10 @@ def create_user(args: argparse.Namespace) -> None:
         sys.exit(str(refused))
     finally:
         accounts.close()
-    print(f"Pengguna {user.username} dibuat: {ROLE_NAMES[user.role]}, "
-          f"wilayah {user.scope or 'nasional'}.")  # fmt: skip
+    print(
+        f"Pengguna {user.username} dibuat: {ROLE_NAMES[user.role]}, "
+        f"wilayah {user.scope or 'nasional'}."
+    )
 
 
 def issue_device(args: argparse.Namespace) -> None:
@@ -322,7 +295,7 @@ def issue_device(args: argparse.Namespace) -> None:
 
 def describe(summary: ImportSummary) -> str:
     counts = (summary.kecamatan, summary.desa, summary.tps, summary.dpt)
-    kec, desa, tps, dpt = (f"{n:,}".replace(",", ".") for n in counts)
+    kec, desa, tps, dpt = (thousands(n) for n in counts)
     return f"{summary.kabupaten_name}: {kec} kecamatan, {desa} desa, {tps} TPS, DPT {dpt}."
 
 
@@ -337,7 +310,7 @@ def describe_election(election: Election, wilayah: Wilayah) -> str:
 def load_wilayah(settings: Settings) -> Wilayah:
     batches = Batches(settings.store)
     try:
-        wilayah = batches.master_data(settings.election, settings.kabupaten)
+        wilayah = MasterData(batches).wilayah(settings.election, settings.kabupaten)
     finally:
         batches.close()
     if wilayah is None:
@@ -360,7 +333,7 @@ def check_late(args: argparse.Namespace) -> None:
     wilayah = load_wilayah(settings)
     batches = Batches(settings.store, wilayah=wilayah)
     try:
-        election = batches.election(settings.election)
+        election = Elections(batches).get(settings.election)
         if args.voting_day is not None:  # a what-if, or an election not yet declared
             election = Election(election=settings.election, name="", voting_day=args.voting_day)
         if election is None:
@@ -380,7 +353,7 @@ def import_master_data(args: argparse.Namespace) -> None:
     settings.make_folders()
     batches = Batches(settings.store)
     try:
-        summary = batches.import_master_data(
+        summary = MasterData(batches).import_file(
             args.election or settings.election, args.file.name, args.file.read_bytes(), args.by
         )
     except ImportRefusedError as refused:
@@ -396,10 +369,10 @@ def declare_election(args: argparse.Namespace) -> None:
     settings.make_folders()
     batches = Batches(settings.store)
     try:
-        election = batches.declare_election(
+        election = Elections(batches).declare(
             args.election or settings.election, args.name, args.voting_day, args.by
         )
-        wilayah = batches.master_data(election.election, settings.kabupaten)
+        wilayah = MasterData(batches).wilayah(election.election, settings.kabupaten)
     finally:
         batches.close()
     if wilayah is None:
@@ -425,55 +398,50 @@ def relay(args: argparse.Namespace) -> None:
 
 
 def project(args: argparse.Namespace) -> None:
-    runs = {
-        "board": run_board_projection,
-        "ledger": run_ledger_projection,
-        "log": run_log_projection,
-    }
-    run_until_signal(runs[args.projection])
+    run_until_signal(PROJECTIONS[args.projection])
 
 
 def verify_log(args: argparse.Namespace) -> None:
     """Recompute the hash chain and name the first event that differs; exit 1 if any does."""
-    checkpoints: list[Checkpoint] = []
+    checkpoints: list[Checkpoint] | None = None
     if args.checkpoints:
-        checkpoints = msgspec.json.decode(
-            args.checkpoints.read_bytes(), type=CheckpointFile
-        ).checkpoints
-    with ExitStack() as open_:
-        ledger: Ledger | Sequence[LedgerRow]
-        actual: Iterable[tuple[int, bytes]]
-        if args.export:  # offline: the file alone, no server, no database
-            actual, ledger = read_export(args.export)
-            total = len(actual)
-            source = f"berkas {args.export}"
-        else:
-            settings = Settings.from_env()
-            views = open_views(settings)
-            open_.callback(views.close)  # verify reads the ledger's rows where the chains part
+        kept = msgspec.json.decode(args.checkpoints.read_bytes(), type=CheckpointFile)
+        checkpoints = kept.checkpoints
+    started = time.perf_counter()
+    if args.export:  # offline: the file alone, no server, no database
+        actual, ledger = read_export(args.export)
+        source = f"berkas {args.export}"
+        total = len(actual)
+        report = verify(
+            actual, ledger, checkpoints or [], lambda n: progress("Memeriksa", n, total)
+        )
+    else:
+        settings = Settings.from_env()
+        source = "penyimpanan peristiwa"
+        total = count_store(settings)
+        views = open_views(settings)
+        try:  # verify reads the ledger's rows where the chains part
             live = LedgerView(views)
             live.setup()
-            if not args.checkpoints:
-                checkpoints = live.checkpoints()
-            upto = live.last_position()  # what is recorded while this runs is for the next check
-            ledger, actual = LedgerAsOf(live, upto), read_store(settings, upto=upto)
-            total = count_store(settings)
-            source = "penyimpanan peristiwa"
-        started = time.perf_counter()
-        report = verify(actual, ledger, checkpoints, lambda n: progress("Memeriksa", n, total))
+            report = verify_live(
+                settings, live, checkpoints, lambda n: progress("Memeriksa", n, total)
+            )
+        finally:
+            views.close()
     progress("Memeriksa", report.events, report.events)
-    seconds = time.perf_counter() - started
+    print_report(report, source, time.perf_counter() - started)
+    sys.exit(0 if report.intact else 1)
+
+
+def print_report(report: Report, source: str, seconds: float) -> None:
     print(
-        f"{report.events:,} peristiwa dari {source} diperiksa dalam {seconds:.1f} s; "
-        f"{report.checkpoints_checked} titik periksa; kepala rantai {report.head[:16]}...".replace(
-            ",", "."
-        )
+        f"{thousands(report.events)} peristiwa dari {source} diperiksa dalam {seconds:.1f} s; "
+        f"{report.checkpoints_checked} titik periksa; kepala rantai {report.head[:16]}..."
     )
     for finding in report.findings:
         print(f"TIDAK UTUH: {finding.kind} pada posisi {finding.position}: {finding.detail}")
     if report.intact:
         print("UTUH: setiap peristiwa cocok dengan buku besar dan titik periksa.")
-    sys.exit(0 if report.intact else 1)
 
 
 def moment_arg(value: str) -> datetime:
@@ -497,8 +465,18 @@ def replay_board(args: argparse.Namespace) -> None:
     print(f"{moment.events:,} peristiwa, sampai posisi {moment.position}{when}".replace(",", "."))
     wilayah = load_wilayah(settings)
     level = args.level
-    columns = ("planned", "packed", "gudang", "transit", "ppk", "pps", "tps", "delivered",
-               "returned", "anomalies")  # fmt: skip
+    columns = (
+        "planned",
+        "packed",
+        "gudang",
+        "transit",
+        "ppk",
+        "pps",
+        "tps",
+        "delivered",
+        "returned",
+        "anomalies",
+    )
     print(f"{level:<28}" + "".join(f"{c:>10}" for c in columns))
     for row in [*board.rows(level), board.area(wilayah.code)]:
         name = wilayah.place_name(row.area) if row.area != wilayah.code else "JUMLAH"
@@ -564,16 +542,16 @@ def save_checkpoints(args: argparse.Namespace) -> None:
 
 def bench(args: argparse.Namespace) -> None:
     if args.what in ("verify", "replay"):
-        from services.bench_audit import bench_replay, bench_verify
+        from services.demo.bench.audit import bench_replay, bench_verify
 
         (bench_verify if args.what == "verify" else bench_replay)()
         return
     if args.what == "board":
-        from services.bench_board import bench_board
+        from services.demo.bench.board import bench_board
 
         bench_board(args.clients, args.rate, args.probes)
         return
-    from services.bench import bench_scans
+    from services.demo.bench.scans import bench_scans
 
     bench_scans(args.count, args.concurrency, args.samples)
 
@@ -597,7 +575,7 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("relay", help="publish the event store's notifications to NATS")
     commands.choices["relay"].set_defaults(run=relay)
     p = commands.add_parser("project", help="run a projection")
-    p.add_argument("projection", choices=["board", "ledger", "log"])
+    p.add_argument("projection", choices=list(PROJECTIONS))
     p.set_defaults(run=project)
 
     p = commands.add_parser("verify", help="recompute the hash chain of every event")

@@ -1,16 +1,103 @@
-"""The wilayah tree (kabupaten, kecamatan, desa, TPS) that batches are planned for."""
+"""Wilayah: the Kemendagri codes from the nation down to a TPS, and one kabupaten's tree.
+
+A province is `36`, a kabupaten/kota `36.04`, a kecamatan `36.04.05`, a desa `36.04.05.2001`,
+and a TPS the desa's digits with its number, 13 digits: `3604052001001`. The nation is the empty
+code. Every piece of arithmetic on codes lives here: a code's level, its parent, the areas it lies
+in, and the route of a batch from the gudang (its kabupaten) down to its TPS.
+"""
 
 from functools import cached_property
+from typing import Literal
 
 import msgspec
 
 from events.masterdata import Desa, Kecamatan, Tps
 
-__all__ = ["Desa", "Kecamatan", "Tps", "Wilayah"]
+__all__ = [
+    "LEVELS",
+    "NATIONAL",
+    "Desa",
+    "Kecamatan",
+    "Level",
+    "Tps",
+    "Wilayah",
+    "ancestry",
+    "is_tps",
+    "kabupaten_of",
+    "kecamatan_of",
+    "level_of",
+    "parent_of",
+    "route_of",
+    "within",
+]
+
+Level = Literal["nasional", "provinsi", "kabupaten", "kecamatan", "desa", "tps"]
+LEVELS: tuple[Level, ...] = ("nasional", "provinsi", "kabupaten", "kecamatan", "desa", "tps")
+NATIONAL = ""  # the code of the whole country (and the scope that reaches everything)
+TPS_DIGITS = 13
+
+
+def is_tps(code: str) -> bool:
+    return len(code) == TPS_DIGITS and "." not in code
+
+
+def level_of(code: str) -> Level:
+    """`""` nasional, `36` provinsi, `36.04` kabupaten, `36.04.05` kecamatan, `36.04.05.2001`
+    desa, `3604052001001` TPS."""
+    dots = code.count(".")  # first: the board asks this of every receipt
+    if dots:
+        return LEVELS[dots + 1]
+    if not code:
+        return "nasional"
+    return "tps" if len(code) == TPS_DIGITS else "provinsi"
+
+
+def route_of(tps: str) -> tuple[str, str, str, str]:
+    """The way down to a TPS, and every area a batch for it counts in:
+    `3604052001001` -> (`36.04`, `36.04.05`, `36.04.05.2001`, `3604052001001`)."""
+    kabupaten = f"{tps[0:2]}.{tps[2:4]}"
+    kecamatan = f"{kabupaten}.{tps[4:6]}"
+    return kabupaten, kecamatan, f"{kecamatan}.{tps[6:10]}", tps
+
+
+def ancestry(code: str) -> tuple[str, ...]:
+    """Every area a code lies in, itself included, from its province down:
+    `36.04.05` -> (`36`, `36.04`, `36.04.05`); a TPS -> (`36`, `36.04`, ..., the TPS)."""
+    if not code:
+        return ()
+    if is_tps(code):
+        return (code[:2], *route_of(code))
+    parts = code.split(".")
+    return tuple(".".join(parts[: n + 1]) for n in range(len(parts)))
+
+
+def parent_of(code: str) -> str | None:
+    """The area one level up: a TPS's desa, ..., a kabupaten's province, a province's nation;
+    None for the nation."""
+    if not code:
+        return None
+    if is_tps(code):
+        return route_of(code)[2]
+    return code.rpartition(".")[0] if "." in code else NATIONAL
+
+
+def kabupaten_of(code: str) -> str:
+    """The kabupaten of a kabupaten, kecamatan, desa or TPS code."""
+    return ancestry(code)[1]
+
+
+def kecamatan_of(code: str) -> str:
+    """The kecamatan of a kecamatan, desa or TPS code: `3604012001001` -> `36.04.01`."""
+    return ancestry(code)[2]
+
+
+def within(scope: str, code: str) -> bool:
+    """Does `scope` (the nation, a province, kabupaten, kecamatan, desa or TPS) reach `code`?"""
+    return not scope or scope in ancestry(code)
 
 
 class Wilayah(msgspec.Struct, frozen=True, dict=True):
-    """One kabupaten's tree; the gudang is the kabupaten itself."""
+    """One kabupaten's tree, as its master data lists it; the gudang is the kabupaten itself."""
 
     code: str  # "36.04"
     name: str
@@ -51,6 +138,3 @@ class Wilayah(msgspec.Struct, frozen=True, dict=True):
             tps = self.tps_by_code[code]
             return f"TPS {tps.number:03d} {self.desa_by_code[tps.desa].name}"
         return code
-
-    def kecamatan_of_tps(self, tps_code: str) -> str:
-        return self.desa_by_code[self.tps_by_code[tps_code].desa].kecamatan

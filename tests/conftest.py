@@ -13,15 +13,19 @@ import psycopg
 import pytest
 
 from events.accounts import Role
-from services.accounts import open_accounts
+from services.accounts.application import open_accounts
 from services.cli import run_stack
-from services.messaging import EmbeddedNats, free_port
-from services.serang import kabupaten_serang
+from services.demo.serang import kabupaten_serang
+from services.messaging.server import EmbeddedNats, free_port
 from services.settings import Settings
 from tests.web.signin import PASSWORD, add_user, csrf_of
 
-POSTGRES = {"host": "127.0.0.1", "port": "5432", "dbname": "test", "user": os.environ.get(
-    "LACAK_TEST_POSTGRES_USER", "postgres")}  # fmt: skip
+POSTGRES = {
+    "host": "127.0.0.1",
+    "port": "5432",
+    "dbname": "test",
+    "user": os.environ.get("LACAK_TEST_POSTGRES_USER", "postgres"),
+}
 
 
 def postgres_or_skip() -> None:
@@ -144,8 +148,9 @@ class LiveLacak:
     def signed_in(self, role: Role = "admin", scope: str = "", timeout: float = 10) -> httpx.Client:
         """A client that logged in through the form and sends its CSRF token."""
         cookie = self.session_cookie(role, scope)
-        client = httpx.Client(base_url=self.base_url, timeout=timeout,
-                              cookies={cookie["name"]: cookie["value"]})  # fmt: skip
+        client = httpx.Client(
+            base_url=self.base_url, timeout=timeout, cookies={cookie["name"]: cookie["value"]}
+        )
         page = httpx.get(self.base_url + "/masuk", cookies=client.cookies, timeout=timeout)
         client.headers["x-csrf-token"] = csrf_of(page.text)
         return client
@@ -161,7 +166,10 @@ class LiveLacak:
 
 
 @pytest.fixture
-def live_lacak(sqlite_settings: Settings) -> Iterator[LiveLacak]:
-    lacak = LiveLacak(sqlite_settings).start()
+def live_lacak(tmp_path: Path, nats_server: EmbeddedNats) -> Iterator[LiveLacak]:
+    """Web, relay and projections on SQLite and the test's own nats-server."""
+    (tmp_path / "data").mkdir(exist_ok=True)
+    settings = Settings.from_env(settings_env("sqlite", tmp_path, nats_server.url, None))
+    lacak = LiveLacak(settings).start()
     yield lacak
     lacak.stop()

@@ -11,8 +11,8 @@ from functools import partial
 from typing import Annotated, Any
 
 import msgspec
-from litestar import HttpMethod, Request, Response, Router, get, post, route
-from litestar.datastructures import State
+from litestar import HttpMethod, Response, Router, get, post, route
+from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, JSONBody, QueryParameter, URLEncodedBody
 from litestar.response import Template
@@ -29,21 +29,23 @@ from events.accounts import (
     UserChanged,
     UserCreated,
 )
-from services.accounts import (
+from services.accounts.application import Accounts
+from services.accounts.roles import (
+    MAX_PASSWORD,
     MIN_PASSWORD,
     ROLE_NAMES,
     ROLES,
     SCOPE_PATTERN,
     USERNAME_PATTERN,
     AccessError,
-    Accounts,
     Device,
     UnknownDeviceError,
     UnknownUserError,
     User,
     check_password,
+    check_role,
 )
-from web.auth import actor_of
+from services.custody.batches import Actor
 from web.errors import error_responses
 
 ADMIN = {"need": "admin"}
@@ -103,8 +105,14 @@ def entry(event: AccessEvent) -> AccessEntry:
             username, detail = event.username, f"{FAILURE_WORDS[event.reason]}, {event.address}"
         case LoggedOut():
             username, detail = event.username, "sesi habis" if event.expired else ""
-    return AccessEntry(at=event.recorded_at, kind=kind, what=KIND_WORDS[kind], username=username,
-                       by=event.by, detail=detail)  # fmt: skip
+    return AccessEntry(
+        at=event.recorded_at,
+        kind=kind,
+        what=KIND_WORDS[kind],
+        username=username,
+        by=event.by,
+        detail=detail,
+    )
 
 
 def users_context(accounts: Accounts, **extra: Any) -> dict[str, Any]:
@@ -112,18 +120,43 @@ def users_context(accounts: Accounts, **extra: Any) -> dict[str, Any]:
 
 
 def devices_context(accounts: Accounts, **extra: Any) -> dict[str, Any]:
-    return {"devices": accounts.devices(), "users": accounts.users(), "role_names": ROLE_NAMES,
-            **extra}  # fmt: skip
+    return {
+        "devices": accounts.devices(),
+        "users": accounts.users(),
+        "role_names": ROLE_NAMES,
+        **extra,
+    }
 
 
-def field(data: dict[str, str], name: str, limit: int = 200) -> str:
-    return str(data.get(name, "")).strip()[:limit]
+# The forms as browsers send them; each limit is its field's `maxlength`.
+FormText = Annotated[str, msgspec.Meta(max_length=200)]
+FormCode = Annotated[str, msgspec.Meta(max_length=40)]
+FormPassword = Annotated[str, msgspec.Meta(max_length=MAX_PASSWORD)]
 
 
-def role_of(value: str) -> Role:
-    if value not in ROLES:
-        raise AccessError(f"Peran {value!r} tidak dikenal.")
-    return value  # type: ignore[return-value]
+class UserForm(msgspec.Struct, frozen=True):
+    username: FormCode = ""
+    name: FormText = ""
+    role: FormCode = ""
+    scope: FormCode = ""
+    password: FormPassword = ""
+
+
+class UserChangeForm(msgspec.Struct, frozen=True):
+    role: FormCode = ""
+    scope: FormCode = ""
+    active: FormCode = ""  # "ya" when the box is ticked
+    password: FormPassword = ""  # empty: unchanged
+
+
+class DeviceForm(msgspec.Struct, frozen=True):
+    name: FormText = ""
+    username: FormCode = ""
+    scope: FormCode = ""
+
+
+class RevokeForm(msgspec.Struct, frozen=True):
+    reason: FormText = ""
 
 
 # The two pages are async: Litestar 2.25 runs a sync GET that shares its path with a sync POST
@@ -131,8 +164,8 @@ def role_of(value: str) -> Role:
 
 
 @get("/admin/pengguna", name="admin-users", opt=ADMIN)
-async def users_page(state: State) -> Template:
-    context = await asyncio.to_thread(users_context, state.accounts)
+async def users_page(accounts: NamedDependency[Accounts]) -> Template:
+    context = await asyncio.to_thread(users_context, accounts)
     return Template(template_name="admin_users.html", context=context)
 
 
@@ -148,23 +181,30 @@ def form_answer(
         done = act()
     except AccessError as error:
         missing = isinstance(error, UnknownUserError | UnknownDeviceError)
-        return Template(template_name=template, context=context(error=str(error)),
-                        status_code=404 if missing else 400, headers=NO_STORE)  # fmt: skip
+        return Template(
+            template_name=template,
+            context=context(error=str(error)),
+            status_code=404 if missing else 400,
+            headers=NO_STORE,
+        )
     return Template(template_name=template, context=context(**done), headers=NO_STORE)
 
 
-@post("/admin/pengguna", name="admin-user-create", opt=ADMIN, sync_to_thread=True,
-      status_code=200)  # fmt: skip
+@post("/admin/pengguna", name="admin-user-create", opt=ADMIN, sync_to_thread=True, status_code=200)
 def create_user_form(
-    data: URLEncodedBody[dict[str, str]], state: State, request: Request
+    data: URLEncodedBody[UserForm],
+    accounts: NamedDependency[Accounts],
+    actor: NamedDependency[Actor],
 ) -> Template:
-    accounts: Accounts = state.accounts
-
     def create() -> dict[str, Any]:
-        user = accounts.create_user(field(data, "username", 40), field(data, "name"),
-                                    role_of(field(data, "role")), field(data, "scope", 20),
-                                    str(data.get("password", ""))[:300],
-                                    by=actor_of(request).user)  # fmt: skip
+        user = accounts.create_user(
+            data.username.strip(),
+            data.name.strip(),
+            check_role(data.role),
+            data.scope.strip(),
+            data.password,
+            by=actor.user,
+        )
         return {"done": f"Pengguna {user.username} dibuat."}
 
     def context(**extra: Any) -> dict[str, Any]:  # a refused form keeps what was typed
@@ -173,58 +213,74 @@ def create_user_form(
     return form_answer("admin_users.html", context, create)
 
 
-@post("/admin/pengguna/{username:str}/ubah", name="admin-user-change", opt=ADMIN,
-      sync_to_thread=True, status_code=200)  # fmt: skip
+@post(
+    "/admin/pengguna/{username:str}/ubah",
+    name="admin-user-change",
+    opt=ADMIN,
+    sync_to_thread=True,
+    status_code=200,
+)
 def change_user_form(
-    username: FromPath[str], data: URLEncodedBody[dict[str, str]], state: State, request: Request
+    username: FromPath[str],
+    data: URLEncodedBody[UserChangeForm],
+    accounts: NamedDependency[Accounts],
+    actor: NamedDependency[Actor],
 ) -> Template:
-    accounts: Accounts = state.accounts
-
     def change() -> dict[str, Any]:
-        by = actor_of(request).user
-        password = str(data.get("password", ""))[:300]
-        if password:
-            check_password(password)  # before anything is recorded: all of the change or none
-        accounts.change_user(username, role_of(field(data, "role")), field(data, "scope", 20),
-                             active=data.get("active") == "ya", by=by)  # fmt: skip
-        if password:
-            accounts.set_password(username, password, by=by)
+        if data.password:
+            check_password(data.password)  # before anything is recorded: all of the change or none
+        accounts.change_user(
+            username,
+            check_role(data.role),
+            data.scope.strip(),
+            active=data.active == "ya",
+            by=actor.user,
+        )
+        if data.password:
+            accounts.set_password(username, data.password, by=actor.user)
         return {"done": f"Pengguna {username} diubah."}
 
     return form_answer("admin_users.html", partial(users_context, accounts), change)
 
 
 @get("/admin/perangkat", name="admin-devices", opt=ADMIN)
-async def devices_page(state: State) -> Template:
-    context = await asyncio.to_thread(devices_context, state.accounts)
+async def devices_page(accounts: NamedDependency[Accounts]) -> Template:
+    context = await asyncio.to_thread(devices_context, accounts)
     return Template(template_name="admin_devices.html", context=context)
 
 
-@post("/admin/perangkat", name="admin-device-issue", opt=ADMIN, sync_to_thread=True,
-      status_code=200)  # fmt: skip
+@post(
+    "/admin/perangkat", name="admin-device-issue", opt=ADMIN, sync_to_thread=True, status_code=200
+)
 def issue_device_form(
-    data: URLEncodedBody[dict[str, str]], state: State, request: Request
+    data: URLEncodedBody[DeviceForm],
+    accounts: NamedDependency[Accounts],
+    actor: NamedDependency[Actor],
 ) -> Template:
-    accounts: Accounts = state.accounts
-
     def issue() -> dict[str, Any]:
-        device, token = accounts.issue_device(field(data, "name", 80), field(data, "username", 40),
-                                              field(data, "scope", 20),
-                                              by=actor_of(request).user)  # fmt: skip
+        device, token = accounts.issue_device(
+            data.name, data.username.strip(), data.scope.strip(), by=actor.user
+        )
         return {"issued": device, "token": token}  # the token: shown this once
 
     return form_answer("admin_devices.html", partial(devices_context, accounts), issue)
 
 
-@post("/admin/perangkat/{device:str}/cabut", name="admin-device-revoke", opt=ADMIN,
-      sync_to_thread=True, status_code=200)  # fmt: skip
+@post(
+    "/admin/perangkat/{device:str}/cabut",
+    name="admin-device-revoke",
+    opt=ADMIN,
+    sync_to_thread=True,
+    status_code=200,
+)
 def revoke_device_form(
-    device: FromPath[str], data: URLEncodedBody[dict[str, str]], state: State, request: Request
+    device: FromPath[str],
+    data: URLEncodedBody[RevokeForm],
+    accounts: NamedDependency[Accounts],
+    actor: NamedDependency[Actor],
 ) -> Template:
-    accounts: Accounts = state.accounts
-
     def revoke() -> dict[str, Any]:
-        accounts.revoke_device(device, actor_of(request).user, field(data, "reason"))
+        accounts.revoke_device(device, actor.user, data.reason)
         return {"done": f"Perangkat {device} dicabut."}
 
     return form_answer("admin_devices.html", partial(devices_context, accounts), revoke)
@@ -274,59 +330,97 @@ class Revocation(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 def user_out(user: User) -> UserOut:
-    return UserOut(username=user.username, name=user.name, role=user.role, scope=user.scope,
-                   active=user.active)  # fmt: skip
+    return UserOut(
+        username=user.username, name=user.name, role=user.role, scope=user.scope, active=user.active
+    )
 
 
 def device_out(device: Device, token: str | None = None) -> DeviceOut:
-    return DeviceOut(device=device.device, name=device.name, username=device.username,
-                     scope=device.scope, revoked=device.revoked, token=token)  # fmt: skip
+    return DeviceOut(
+        device=device.device,
+        name=device.name,
+        username=device.username,
+        scope=device.scope,
+        revoked=device.revoked,
+        token=token,
+    )
 
 
 @get("/", name="api-users", opt=ADMIN, sync_to_thread=True)
-def list_users(state: State) -> list[UserOut]:
-    return [user_out(u) for u in state.accounts.users()]
+def list_users(accounts: NamedDependency[Accounts]) -> list[UserOut]:
+    return [user_out(u) for u in accounts.users()]
 
 
-@post("/", name="api-user-create", opt=ADMIN, sync_to_thread=True, status_code=201,
-      responses=error_responses(409))  # fmt: skip
-def create_user(data: JSONBody[UserIn], state: State, request: Request) -> UserOut:
-    user = state.accounts.create_user(data.username, data.name, data.role, data.scope,
-                                      data.password, by=actor_of(request).user)  # fmt: skip
+@post(
+    "/",
+    name="api-user-create",
+    opt=ADMIN,
+    sync_to_thread=True,
+    status_code=201,
+    responses=error_responses(409),
+)
+def create_user(
+    data: JSONBody[UserIn], accounts: NamedDependency[Accounts], actor: NamedDependency[Actor]
+) -> UserOut:
+    user = accounts.create_user(
+        data.username, data.name, data.role, data.scope, data.password, by=actor.user
+    )
     return user_out(user)
 
 
 @get("/", name="api-devices", opt=ADMIN, sync_to_thread=True)
-def list_devices(state: State) -> list[DeviceOut]:
-    return [device_out(d) for d in state.accounts.devices()]
+def list_devices(accounts: NamedDependency[Accounts]) -> list[DeviceOut]:
+    return [device_out(d) for d in accounts.devices()]
 
 
-@post("/", name="api-device-issue", opt=ADMIN, sync_to_thread=True, status_code=201,
-      responses=error_responses(404))  # fmt: skip
-def issue_device(data: JSONBody[DeviceIn], state: State, request: Request) -> Response[DeviceOut]:
+@post(
+    "/",
+    name="api-device-issue",
+    opt=ADMIN,
+    sync_to_thread=True,
+    status_code=201,
+    responses=error_responses(404),
+)
+def issue_device(
+    data: JSONBody[DeviceIn], accounts: NamedDependency[Accounts], actor: NamedDependency[Actor]
+) -> Response[DeviceOut]:
     """A scanner's token for a user; the answer is the only place the token is ever shown."""
-    device, token = state.accounts.issue_device(data.name, data.username, data.scope,
-                                                by=actor_of(request).user)  # fmt: skip
+    device, token = accounts.issue_device(data.name, data.username, data.scope, by=actor.user)
     return Response(device_out(device, token), status_code=201, headers=NO_STORE)
 
 
-@post("/{device:str}/revoke", name="api-device-revoke", opt=ADMIN, sync_to_thread=True,
-      status_code=200, responses=error_responses(404))  # fmt: skip
+@post(
+    "/{device:str}/revoke",
+    name="api-device-revoke",
+    opt=ADMIN,
+    sync_to_thread=True,
+    status_code=200,
+    responses=error_responses(404),
+)
 def revoke_device(
-    device: FromPath[str], data: JSONBody[Revocation], state: State, request: Request
+    device: FromPath[str],
+    data: JSONBody[Revocation],
+    accounts: NamedDependency[Accounts],
+    actor: NamedDependency[Actor],
 ) -> DeviceOut:
-    return device_out(state.accounts.revoke_device(device, actor_of(request).user, data.reason))
+    return device_out(accounts.revoke_device(device, actor.user, data.reason))
 
 
 def options_allowing(*methods: str) -> HTTPRouteHandler:
     """An OPTIONS answer naming every method of a path. Litestar 2.25's own names only the
     first handler's when a path has a GET and a POST (checked: `Allow: GET, OPTIONS`)."""
 
-    @route("/", http_method=[HttpMethod.OPTIONS], opt={"public": True}, include_in_schema=False,
-           sync_to_thread=False)  # fmt: skip
+    @route(
+        "/",
+        http_method=[HttpMethod.OPTIONS],
+        opt={"public": True},
+        include_in_schema=False,
+        sync_to_thread=False,
+    )
     def options() -> Response[None]:
-        return Response(None, status_code=204,
-                        headers={"Allow": ", ".join(sorted({*methods, "OPTIONS"}))})  # fmt: skip
+        return Response(
+            None, status_code=204, headers={"Allow": ", ".join(sorted({*methods, "OPTIONS"}))}
+        )
 
     return options
 
@@ -338,17 +432,18 @@ LOG_SHOWN = 200
 
 
 @get("/akses", name="access-log", opt=AUDIT, sync_to_thread=True)
-def access_log_page(state: State) -> Template:
+def access_log_page(accounts: NamedDependency[Accounts]) -> Template:
     """Logins, failed logins, accounts and devices, newest first: what auditors check."""
-    entries = [entry(e) for e in state.accounts.access_log(LOG_SHOWN)]
+    entries = [entry(e) for e in accounts.access_log(LOG_SHOWN)]
     return Template(template_name="access_log.html", context={"entries": entries})
 
 
 @get("/api/v1/access-log", name="api-access-log", opt=AUDIT, sync_to_thread=True)
 def access_log(
-    state: State, limit: Annotated[int, QueryParameter(ge=1, le=1000)] = LOG_SHOWN
+    accounts: NamedDependency[Accounts],
+    limit: Annotated[int, QueryParameter(ge=1, le=1000)] = LOG_SHOWN,
 ) -> list[AccessEntry]:
-    return [entry(e) for e in state.accounts.access_log(limit)]
+    return [entry(e) for e in accounts.access_log(limit)]
 
 
 admin_handlers = [

@@ -1,13 +1,20 @@
-"""The composition root of the web process: `create_app(settings, wilayah)`."""
+"""The composition root of the web process: `create_app(settings, wilayah)`.
+
+One lifespan opens what the handlers need (the custody application, the accounts, the views, the
+live pipeline) and keeps it on the app's state; handlers receive it as dependencies, by name.
+"""
 
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from litestar import Litestar, MediaType, Request, Response
+from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
@@ -15,56 +22,55 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-from services.accounts import (
+from services.accounts.application import open_accounts
+from services.accounts.roles import (
     AccessError,
     LoginRefused,
     UnknownDeviceError,
     UnknownUserError,
     UserExistsError,
-    open_accounts,
 )
-from services.batches import Batches, ConflictError, NoMasterDataError
-from services.board import BoardView
-from services.domain import (
-    DomainError,
+from services.bahasa import local_time, percent, thousands
+from services.custody.batches import Batches
+from services.custody.election import Election, Elections
+from services.custody.errors import (
+    ConflictError,
     ImpossibleTimeError,
+    LabelMisreadError,
     MissingDetailError,
+    NoMasterDataError,
     UnknownAnomalyError,
     UnknownLabelError,
     UnknownLocationError,
     UnknownScanEventError,
 )
-from services.eventlog import EventLogView
-from services.labels import LabelMisreadError
-from services.ledger import LedgerView
+from services.errors import DomainError
 from services.settings import Settings
-from services.viewdb import open_views
+from services.views.anomalies.view import AnomalyView
+from services.views.board.view import BoardView
+from services.views.database import open_views
+from services.views.eventlog import EventLogView
+from services.views.ledger import LedgerView
 from services.wilayah import Wilayah
+from web.activity import activity_router
 from web.admin import admin_handlers
-from web.anomalies import acknowledge_anomaly, resolve_anomaly
+from web.anomalies import Feed, anomaly_router, renderers
 from web.audit import audit_handlers
 from web.auth import (
+    actor_of,
     auth_handlers,
     authorize,
     not_authorized,
     permission_denied,
+    principal_of,
     security_headers,
 )
-from web.board import (
-    REDRAW_SECONDS,
-    AreaTree,
-    BoardBroadcaster,
-    board_renderer,
-    board_router,
-    follow_board_changes,
-    h1_deadline_of,
-    redraw_as_time_passes,
-)
+from web.board import AreaTree, board_channels, board_router
 from web.corrections import correct_scan, void_batch, void_scan
 from web.epcis import export_epcis
 from web.eventlog import log_router
-from web.exceptions import exceptions_lifespan, exceptions_router
 from web.labels import label_sheet
+from web.live import REDRAW_SECONDS, Broadcaster, follow_notices, redraw_as_time_passes
 from web.openapi import RequestStructSchemaPlugin
 from web.scanning import scanning_router
 from web.scans import post_scan, post_scan_queue
@@ -129,75 +135,106 @@ def vendor_routers() -> list:
     ]
 
 
-def thousands(n: int) -> str:
-    """Indonesian digit grouping: 22125 -> 22.125."""
-    return f"{n:,}".replace(",", ".")
-
-
-def percent(value: float) -> str:
-    """Indonesian decimal comma: 17.4 -> 17,4%."""
-    return f"{value:.1f}%".replace(".", ",")
-
-
-WIB = timezone(timedelta(hours=7), "WIB")
-
-
-def local_time(at: str | datetime) -> str:
-    """`2024-02-12T02:00:00+00:00` -> `12-02-2024 09:00 WIB` (Kabupaten Serang's time)."""
-    if isinstance(at, str):
-        at = datetime.fromisoformat(at)
-    return at.astimezone(WIB).strftime("%d-%m-%Y %H:%M %Z")
-
-
 def close_streams(app: Litestar) -> None:
-    """End every open board stream, so a server can stop without waiting for browsers."""
-    for name in ("broadcaster", "exceptions_feed"):
-        broadcaster = getattr(app.state, name, None)
-        if broadcaster is not None:
-            broadcaster.close()
+    """End every open live stream, so a server can stop without waiting for browsers."""
+    broadcaster = getattr(app.state, "broadcaster", None)
+    if broadcaster is not None:
+        broadcaster.close()
 
 
-def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
+def h1_deadline(state: State) -> datetime:
+    """The H-1 deadline of the election the web serves: the one place pages take it from. It is
+    the election record's; until one is declared, that of the voting day in the settings."""
+    settings: Settings = state.settings
+    election = state.election or Election(
+        election=settings.election, name="", voting_day=settings.voting_day
+    )
+    return election.h1_deadline(state.wilayah.code)
+
+
+def kept(name: str) -> Provide:
+    """A dependency the lifespan keeps on the app's state."""
+
+    def provide(state: State) -> Any:
+        return state[name]
+
+    return Provide(provide, sync_to_thread=False)
+
+
+KEPT = (
+    "settings",
+    "wilayah",
+    "batches",
+    "accounts",
+    "board",
+    "anomalies",
+    "event_log",
+    "ledger",
+    "tree",
+    "broadcaster",
+    "feed",
+    "replays",
+)
+DEPENDENCIES = {
+    **{name: kept(name) for name in KEPT},
+    "deadline": Provide(h1_deadline, sync_to_thread=False),
+    "actor": Provide(actor_of, sync_to_thread=False),
+    "principal": Provide(principal_of, sync_to_thread=False),
+}
+
+
+def templates_for(wilayah: Wilayah) -> jinja2.Environment:
     templates = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True
     )
     templates.filters.update(ribuan=thousands, persen=percent, waktu=local_time)
     templates.globals.update(place_name=wilayah.place_name)
+    return templates
+
+
+def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
+    templates = templates_for(wilayah)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         batches = await asyncio.to_thread(Batches, settings.store, wilayah=wilayah)
         accounts = await asyncio.to_thread(open_accounts, settings)
-        election = await asyncio.to_thread(batches.election, settings.election)  # None: undeclared
+        election = await asyncio.to_thread(Elections(batches).get, settings.election)
         views = await asyncio.to_thread(open_views, settings)
-        board_view = BoardView(views)
-        await asyncio.to_thread(EventLogView(views).setup)  # before its projection first runs
-        await asyncio.to_thread(LedgerView(views).setup)  # the audit pages read it, as that one
-        await asyncio.to_thread(board_view.setup)
+        board, anomalies = BoardView(views), AnomalyView(views)
+        event_log, ledger = EventLogView(views), LedgerView(views)
+        for view in (board, anomalies, event_log, ledger):  # before their projections first run
+            await asyncio.to_thread(view.setup)
         tree = AreaTree(wilayah)
-        broadcaster = BoardBroadcaster(
-            board_renderer(templates, board_view, tree, lambda: h1_deadline_of(app.state))
+        feed = Feed(anomalies, renderers(templates, wilayah))
+        deadline = lambda: h1_deadline(app.state)  # noqa: E731
+        broadcaster = Broadcaster(
+            {**board_channels(templates, board, tree, deadline), "feed": feed.follows()}
         )
         app.state.update(
             settings=settings,
+            wilayah=wilayah,
+            election=election,  # None: not declared yet
             batches=batches,
             accounts=accounts,
-            board_view=board_view,
-            wilayah=wilayah,
-            election=election,
+            board=board,
+            anomalies=anomalies,
+            event_log=event_log,
+            ledger=ledger,
             tree=tree,
             broadcaster=broadcaster,
-            views=views,
+            feed=feed,
             replays=Replays(),
         )
         stop = asyncio.Event()
         tasks = [
-            asyncio.create_task(broadcaster.run(), name="board-broadcaster"),
+            asyncio.create_task(broadcaster.run(), name="live"),
             asyncio.create_task(
-                follow_board_changes(settings.nats_url, broadcaster, stop), name="board-notices"
+                follow_notices(settings.nats_url, broadcaster, stop), name="live-notices"
             ),
             asyncio.create_task(
-                redraw_as_time_passes(broadcaster, REDRAW_SECONDS), name="board-redraw"
+                redraw_as_time_passes(broadcaster, BoardView.name, REDRAW_SECONDS),
+                name="live-redraw",
             ),
         ]
         try:
@@ -217,13 +254,12 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
             *auth_handlers,
             *admin_handlers,
             board_router,
-            exceptions_router,
+            anomaly_router,
+            activity_router,
             post_scan,
             post_scan_queue,
             label_sheet,
             shipment_page,
-            acknowledge_anomaly,
-            resolve_anomaly,
             void_scan,
             correct_scan,
             void_batch,
@@ -238,7 +274,8 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
             ),
             *vendor_routers(),
         ],
-        lifespan=[lifespan, exceptions_lifespan(settings, templates)],
+        lifespan=[lifespan],
+        dependencies=DEPENDENCIES,
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(templates)),
         guards=[authorize],  # every route says who may use it (web/auth.py)
         middleware=[security_headers],

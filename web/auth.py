@@ -17,13 +17,14 @@ A browser session must send its CSRF token with every unsafe request: the `X-CSR
 
 import asyncio
 import hmac
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 import msgspec
 from litestar import MediaType, Request, Response, get, post
 from litestar.connection import ASGIConnection
-from litestar.datastructures import Cookie, State
+from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
 from litestar.exceptions import (
     NotAuthorizedException,
     PermissionDeniedException,
@@ -35,16 +36,12 @@ from litestar.response import Redirect, Template
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from events.accounts import Role
-from services.accounts import (
-    CAPABILITIES,
-    CAPABILITY_NAMES,
-    ROLE_NAMES,
-    Accounts,
-    LoginRefused,
-    within,
-)
-from services.batches import Actor
-from services.domain import DomainError
+from services.accounts.application import Accounts
+from services.accounts.roles import CAPABILITIES, CAPABILITY_NAMES, ROLE_NAMES, LoginRefused
+from services.custody.batches import Actor
+from services.errors import DomainError
+from services.settings import Settings
+from services.wilayah import within
 
 SESSION_COOKIE = "lacak_sesi"
 CSRF_HEADER = "x-csrf-token"
@@ -110,13 +107,14 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
         return capability in CAPABILITIES[self.role]
 
 
-def principal_of(connection: ASGIConnection) -> Principal | None:
-    return connection.scope.get(PRINCIPAL)  # type: ignore[return-value]
+def principal_of(request: Request) -> Principal | None:
+    """Who the request comes from, as the guard found them (None on a public route)."""
+    return request.scope.get(PRINCIPAL)  # type: ignore[return-value]
 
 
-def actor_of(connection: ASGIConnection) -> Actor:
+def actor_of(request: Request) -> Actor:
     """Who sent a command, as its events record it (the guard has let only principals in)."""
-    principal = principal_of(connection)
+    principal = principal_of(request)
     if principal is None:
         raise NotAuthorizedException("Silakan masuk dulu.")
     return Actor(user=principal.username, device=principal.device)
@@ -134,15 +132,28 @@ def identify(
             return None
         if not within(user.scope, device.scope):  # the user's scope was narrowed since
             return None
-        return Principal(username=user.username, name=user.name, role=user.role,
-                         scope=device.scope, via="token", device=device.device,
-                         served=served)  # fmt: skip
+        return Principal(
+            username=user.username,
+            name=user.name,
+            role=user.role,
+            scope=device.scope,
+            via="token",
+            device=device.device,
+            served=served,
+        )
     session = accounts.session(cookie) if cookie else None
     user = accounts.user(session.username) if session else None
     if session is None or user is None or not user.active:
         return None
-    return Principal(username=user.username, name=user.name, role=user.role, scope=user.scope,
-                     via="session", csrf=session.csrf, served=served)  # fmt: skip
+    return Principal(
+        username=user.username,
+        name=user.name,
+        role=user.role,
+        scope=user.scope,
+        via="session",
+        csrf=session.csrf,
+        served=served,
+    )
 
 
 def area_of(connection: ASGIConnection, handler: BaseRouteHandler) -> str | None:
@@ -221,15 +232,19 @@ def wants_html(request: Request) -> bool:
 def not_authorized(request: Request, error: NotAuthorizedException) -> Response[Any]:
     """A browser goes to the login page and comes back; htmx is told to go there; an API
     client gets a 401."""
-    login = "/masuk?lanjut=" + quote(request.url.path + (f"?{request.url.query}" if
-                                                            request.url.query else ""))  # fmt: skip
+    login = "/masuk?lanjut=" + quote(
+        request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    )
     if request.headers.get("hx-request"):
         return Response("", status_code=401, headers={"HX-Redirect": login})
     if request.method == "GET" and wants_html(request):
         return Redirect(login, status_code=303)
-    return Response({"status_code": 401, "detail": error.detail}, status_code=401,
-                    media_type=MediaType.JSON,
-                    headers={"WWW-Authenticate": 'Bearer realm="lacak"'})  # fmt: skip
+    return Response(
+        {"status_code": 401, "detail": error.detail},
+        status_code=401,
+        media_type=MediaType.JSON,
+        headers={"WWW-Authenticate": 'Bearer realm="lacak"'},
+    )
 
 
 def permission_denied(request: Request, error: PermissionDeniedException) -> Response[Any]:
@@ -237,10 +252,12 @@ def permission_denied(request: Request, error: PermissionDeniedException) -> Res
     if request.url.path == "/" and principal is not None and principal.home != "/":
         return Redirect(principal.home, status_code=303)  # an officer's board is their area's
     if wants_html(request) and not request.headers.get("hx-request"):
-        return Template(template_name="forbidden.html", context={"detail": error.detail},
-                        status_code=403)  # fmt: skip
-    return Response({"status_code": 403, "detail": error.detail}, status_code=403,
-                    media_type=MediaType.JSON)  # fmt: skip
+        return Template(
+            template_name="forbidden.html", context={"detail": error.detail}, status_code=403
+        )
+    return Response(
+        {"status_code": 403, "detail": error.detail}, status_code=403, media_type=MediaType.JSON
+    )
 
 
 def security_headers(app: ASGIApp) -> ASGIApp:
@@ -268,9 +285,11 @@ def security_headers(app: ASGIApp) -> ASGIApp:
 
 
 class LoginForm(msgspec.Struct, frozen=True):
-    username: str = ""
-    password: str = ""
-    lanjut: str = "/"
+    """The login form as the browser sends it (its fields' `maxlength` say the same)."""
+
+    username: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    password: Annotated[str, msgspec.Meta(max_length=256)] = ""
+    lanjut: Annotated[str, msgspec.Meta(max_length=2000)] = "/"
 
 
 def safe_next(target: str) -> str:
@@ -280,10 +299,17 @@ def safe_next(target: str) -> str:
     return target
 
 
-def session_cookie(request: Request, token: str, max_age: int) -> Cookie:
-    secure = request.app.state.settings.secure_cookies or request.url.scheme == "https"
-    return Cookie(key=SESSION_COOKIE, value=token, max_age=max_age, httponly=True,
-                  samesite="lax", secure=secure, path="/")  # fmt: skip
+def session_cookie(request: Request, settings: Settings, token: str, max_age: int) -> Cookie:
+    secure = settings.secure_cookies or request.url.scheme == "https"
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=token,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+        path="/",
+    )
 
 
 @get("/masuk", name="login", opt={"public": True})
@@ -294,38 +320,45 @@ async def login_page(lanjut: FromQuery[str] = "/") -> Template:
 @post("/masuk", name="login-submit", opt={"public": True}, status_code=303)
 async def login(
     request: Request,
-    state: State,
-    data: URLEncodedBody[dict[str, str]],
+    settings: NamedDependency[Settings],
+    accounts: NamedDependency[Accounts],
+    data: URLEncodedBody[LoginForm],
 ) -> Response[Any]:
-    form = LoginForm(
-        username=str(data.get("username", ""))[:64],
-        password=str(data.get("password", ""))[:256],
-        lanjut=str(data.get("lanjut", "/")),
-    )
     address = request.client.host if request.client else ""
-    accounts: Accounts = state.accounts
     try:
         token, session = await asyncio.to_thread(
-            accounts.login, form.username, form.password, address
+            accounts.login, data.username, data.password, address
         )
     except LoginRefused as refused:
-        return Template(template_name="login.html",
-                        context={"lanjut": safe_next(form.lanjut), "error": str(refused),
-                                 "username": form.username},
-                        status_code=429 if refused.locked else 401)  # fmt: skip
+        return Template(
+            template_name="login.html",
+            context={
+                "lanjut": safe_next(data.lanjut),
+                "error": str(refused),
+                "username": data.username,
+            },
+            status_code=429 if refused.locked else 401,
+        )
     max_age = int((session.expires_at - accounts.clock()).total_seconds())
-    return Redirect(safe_next(form.lanjut), status_code=303,
-                    cookies=[session_cookie(request, token, max_age)])  # fmt: skip
+    return Redirect(
+        safe_next(data.lanjut),
+        status_code=303,
+        cookies=[session_cookie(request, settings, token, max_age)],
+    )
 
 
 @post("/keluar", name="logout", opt={"need": "view", "area": None}, status_code=303)
-async def logout(request: Request, state: State) -> Redirect:
+async def logout(request: Request, accounts: NamedDependency[Accounts]) -> Redirect:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        await asyncio.to_thread(state.accounts.logout, token)
-    return Redirect("/masuk", status_code=303,
-                    cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, httponly=True,
-                                    samesite="lax", path="/")])  # fmt: skip
+        await asyncio.to_thread(accounts.logout, token)
+    return Redirect(
+        "/masuk",
+        status_code=303,
+        cookies=[
+            Cookie(key=SESSION_COOKIE, value="", max_age=0, httponly=True, samesite="lax", path="/")
+        ],
+    )
 
 
 auth_handlers = [login_page, login, logout]

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from services.board import WIB
+from services.bahasa import WIB
 
 ARRIVALS_WIDTH, ARRIVALS_HEIGHT = 480, 240
 PLOT = {"left": 44, "right": 460, "top": 14, "bottom": 210}
@@ -35,8 +35,9 @@ def progress_chart(rows: list[PlacedRow]) -> list[dict[str, Any]]:
             count = getattr(row, place)
             width = 100 * count / row.planned if row.planned else 0.0
             if count:
-                segments.append({"place": place, "x": round(x, 3), "width": round(width, 3),
-                                 "count": count})  # fmt: skip
+                segments.append(
+                    {"place": place, "x": round(x, 3), "width": round(width, 3), "count": count}
+                )
             x += width
         bars.append({"row": row, "segments": segments})
     return bars
@@ -57,8 +58,9 @@ def arrivals_chart(
     span = (end - start).total_seconds()
 
     def x(at: datetime) -> float:
-        return round(PLOT["left"] + (PLOT["right"] - PLOT["left"]) * (at - start).total_seconds()
-                     / span, 1)  # fmt: skip
+        return round(
+            PLOT["left"] + (PLOT["right"] - PLOT["left"]) * (at - start).total_seconds() / span, 1
+        )
 
     def y(n: int) -> float:
         return round(PLOT["bottom"] - (PLOT["bottom"] - PLOT["top"]) * n / top, 1)

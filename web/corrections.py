@@ -6,13 +6,13 @@ Nothing is updated or deleted: each is a new event naming what it corrects.
 from typing import Annotated
 
 import msgspec
-from litestar import Request, post
-from litestar.datastructures import State
+from litestar import post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, PathParameter
 
-from services.batches import ScanResult
-from services.domain import Batch
-from web.auth import actor_of
+from services.custody.batch import Batch
+from services.custody.batches import Actor, Batches, ScanResult
+from web.auth import Principal
 from web.errors import error_responses
 from web.scans import SCAN_ERRORS, ScanIn, scan_command
 
@@ -66,14 +66,12 @@ def void_scan(
     label: FromPath[str],
     version: FromPath[Version],
     data: JSONBody[Void],
-    state: State,
-    request: Request,
+    batches: NamedDependency[Batches],
+    actor: NamedDependency[Actor],
 ) -> BatchStanding:
     """Declare the scan recorded as event `version` wrong (the answer of a scan gives its
     version). It stays on the record and no longer counts; the anomalies it raised are resolved."""
-    return standing(
-        state.batches.void_scan(label, version, data.reason, data.by, actor_of(request))
-    )
+    return standing(batches.void_scan(label, version, data.reason, data.by, actor))
 
 
 @post(
@@ -88,12 +86,13 @@ def correct_scan(
     label: FromPath[str],
     version: FromPath[Version],
     data: JSONBody[Correction],
-    state: State,
-    request: Request,
+    batches: NamedDependency[Batches],
+    actor: NamedDependency[Actor],
+    principal: NamedDependency[Principal | None],
 ) -> ScanResult:
     """Replace the scan recorded as event `version` with `scan`, which names what it corrects."""
-    scan = scan_command(data.scan, request)
-    return state.batches.correct_scan(label, version, scan, data.reason, data.by, actor_of(request))
+    scan = scan_command(data.scan, principal)
+    return batches.correct_scan(label, version, scan, data.reason, data.by, actor)
 
 
 @post(
@@ -105,8 +104,11 @@ def correct_scan(
     responses=error_responses(404, 409, 422),
 )
 def void_batch(
-    label: FromPath[str], data: JSONBody[Void], state: State, request: Request
+    label: FromPath[str],
+    data: JSONBody[Void],
+    batches: NamedDependency[Batches],
+    actor: NamedDependency[Actor],
 ) -> BatchStanding:
     """Withdraw a batch from the plan (destroyed, lost); later scans of it are recorded and
     flagged."""
-    return standing(state.batches.void_batch(label, data.reason, data.by, actor_of(request)))
+    return standing(batches.void_batch(label, data.reason, data.by, actor))

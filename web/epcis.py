@@ -6,13 +6,15 @@ from typing import Annotated, Any
 
 from eventsourcing.persistence import ApplicationRecorder
 from litestar import get
-from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.exceptions import ClientException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
-from services.epcis import ExportFilter, export_document, export_filter, parse_moment
+from services.audit.epcis import ExportFilter, export_document, export_filter, parse_moment
+from services.custody.batches import Batches
+from services.wilayah import Wilayah
 from web.errors import error_responses
 from web.params import TIME, Position, Time, unreadable_time
 
@@ -64,7 +66,8 @@ def notifications(
     },
 )
 def export_epcis(
-    state: State,
+    batches: NamedDependency[Batches],
+    wilayah: NamedDependency[Wilayah],
     since: Annotated[str, QueryParameter(name="from", max_length=64, schema_extra=TIME_EXTRA)] = "",
     until: Time = "",
     kecamatan: FromQuery[list[str] | None] = None,
@@ -74,7 +77,7 @@ def export_epcis(
     """`?from=2024-02-10&until=...&kecamatan=36.04.05&from_position=1&to_position=500`."""
     try:
         kecamatan = [k for k in kecamatan or () if k]  # a form's "all" sends an empty one
-        unknown = [k for k in kecamatan if k not in state.wilayah.kecamatan_by_code]
+        unknown = [k for k in kecamatan if k not in wilayah.kecamatan_by_code]
         if unknown:  # no filter that could only ever be empty: say which is not a kecamatan
             raise ClientException(f"Kecamatan {unknown[0]!r} tidak dikenal.", status_code=422)
         only = export_filter(since or None, until or None, kecamatan, from_position, to_position)
@@ -85,7 +88,7 @@ def export_epcis(
         ) from error
     # The store is read in a worker thread as the response asks for chunks (Stream wraps the
     # iterator so), never on the event loop.
-    chunks = export_document(notifications(state.batches.recorder), only, datetime.now(UTC))
+    chunks = export_document(notifications(batches.recorder), only, datetime.now(UTC))
     return Stream(
         chunks,
         media_type=EPCIS_JSON_LD,

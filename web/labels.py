@@ -5,12 +5,12 @@ import asyncio
 import msgspec
 import segno
 from litestar import get
-from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from services.board import BatchLabel
+from services.views.board.view import BatchLabel, BoardView
 from services.wilayah import Wilayah
 
 ITEM_NAMES = {"kotak_suara": "Kotak suara", "bilik_suara": "Bilik suara (4)", "tinta": "Tinta (2)"}
@@ -44,18 +44,18 @@ def label_card(batch: BatchLabel, wilayah: Wilayah) -> LabelCard:
 
 @get("/labels/{kecamatan:str}", name="labels", opt={"need": "scan", "area": "path"})
 async def label_sheet(
-    state: State,
+    board: NamedDependency[BoardView],
+    wilayah: NamedDependency[Wilayah],
     kecamatan: FromPath[str],
     desa: FromQuery[str | None] = None,
 ) -> Template:
     """A4 sheets of labels for the batches bound for one kecamatan, or one desa of it."""
-    wilayah: Wilayah = state.wilayah
     place = wilayah.kecamatan_by_code.get(kecamatan)
     if place is None or (desa and wilayah.desa_by_code.get(desa, None) is None):
         raise NotFoundException(f"Wilayah {desa or kecamatan!r} tidak dikenal.")
 
     def cards() -> list[LabelCard]:
-        batches = state.board_view.labels(kecamatan, desa)
+        batches = board.labels(kecamatan, desa)
         return [label_card(batch, wilayah) for batch in batches]
 
     return Template(

@@ -9,19 +9,18 @@ import asyncio
 from typing import Annotated, Literal
 
 import msgspec
-from litestar import Request, Router, get
-from litestar.datastructures import State
+from litestar import Router, get
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 
-from services.accounts import within
-from services.board import ShipmentLine
-from services.domain import UnknownLabelError
-from services.labels import parse_label
-from services.places import Place, find_places, place
-from services.wilayah import Wilayah
-from web.auth import principal_of
+from services.custody.errors import UnknownLabelError
+from services.custody.labels import parse_label
+from services.custody.places import Place, find_places, place
+from services.views.board.view import BoardView, ShipmentLine
+from services.wilayah import Wilayah, within
+from web.auth import Principal
 from web.errors import error_responses
 from web.shipments import reconciliation
 
@@ -43,59 +42,72 @@ class LabelInfo(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @get("/pindai", name="scan-screen", opt={"need": "scan", "area": None})
-async def scan_screen(state: State) -> Template:
+async def scan_screen(wilayah: NamedDependency[Wilayah]) -> Template:
     """Choose the action, the place and the officer once, then scan box after box."""
-    return Template(template_name="scan.html", context=screen_context(state.wilayah))
+    return Template(template_name="scan.html", context=screen_context(wilayah))
 
 
 @get("/muatan", name="load-screen", opt={"need": "scan", "area": None})
 async def load_screen(
-    state: State, request: Request, sj: FromQuery[SuratJalan] = "", tahap: FromQuery[Stage] = "muat"
+    board: NamedDependency[BoardView],
+    wilayah: NamedDependency[Wilayah],
+    principal: NamedDependency[Principal | None],
+    sj: FromQuery[SuratJalan] = "",
+    tahap: FromQuery[Stage] = "muat",
 ) -> Template:
     """A truck load under one surat jalan: scanned onto the truck, then off it at arrival."""
     sj = sj.strip()
     if not sj:
         return Template(template_name="load_start.html", context={})
-    lines = in_scope(await asyncio.to_thread(state.board_view.shipment, sj), request)
+    lines = in_scope(await asyncio.to_thread(board.shipment, sj), principal)
     sent = next((line for line in lines if line.sent_at), None)
     return Template(
         template_name="load.html",
         context={
-            **screen_context(state.wilayah),
+            **screen_context(wilayah),
             "surat_jalan": sj,
             "stage": tahap,
             "prefill": prefill(tahap, sent),
-            **reconciliation(lines, state.wilayah),
+            **reconciliation(lines, wilayah),
         },
     )
 
 
-def in_scope(lines: list[ShipmentLine], request: Request) -> list[ShipmentLine]:
+def in_scope(lines: list[ShipmentLine], principal: Principal | None) -> list[ShipmentLine]:
     """The lines of a load an officer may see: boxes bound for, sent from or to, or received in
     their scope (a surat jalan number alone shows nothing of other areas' loads)."""
-    principal = principal_of(request)
     scope = principal.scope if principal is not None else None
     if scope is None:
         return []
-    return [line for line in lines if any(
-        code and within(scope, code) for code in
-        (line.destination, line.sent_from, line.sent_to, line.received_location))]  # fmt: skip
+    return [
+        line
+        for line in lines
+        if any(
+            code and within(scope, code)
+            for code in (line.destination, line.sent_from, line.sent_to, line.received_location)
+        )
+    ]
 
 
 @get("/muatan/rekap", name="load-lines", opt={"need": "scan", "area": None})
-async def load_lines(state: State, request: Request, sj: FromQuery[SuratJalan]) -> Template:
+async def load_lines(
+    board: NamedDependency[BoardView],
+    wilayah: NamedDependency[Wilayah],
+    principal: NamedDependency[Principal | None],
+    sj: FromQuery[SuratJalan],
+) -> Template:
     """The load's lines as the loading screen swaps them in: what is on it, missing or extra."""
-    lines = in_scope(await asyncio.to_thread(state.board_view.shipment, sj.strip()), request)
+    lines = in_scope(await asyncio.to_thread(board.shipment, sj.strip()), principal)
     return Template(
         template_name="_load_lines.html",
-        context={"surat_jalan": sj.strip(), **reconciliation(lines, state.wilayah)},
+        context={"surat_jalan": sj.strip(), **reconciliation(lines, wilayah)},
     )
 
 
 @get("/api/v1/places", name="places", opt={"need": "scan", "area": None})
-async def places(state: State, q: FromQuery[Query] = "") -> list[Place]:
+async def places(wilayah: NamedDependency[Wilayah], q: FromQuery[Query] = "") -> list[Place]:
     """Up to 15 places whose code starts with `q` or whose name contains it."""
-    return await asyncio.to_thread(find_places, state.wilayah, q)
+    return await asyncio.to_thread(find_places, wilayah, q)
 
 
 @get(
@@ -104,9 +116,9 @@ async def places(state: State, q: FromQuery[Query] = "") -> list[Place]:
     opt={"need": "scan", "area": None},
     responses=error_responses(404),
 )
-async def place_by_code(state: State, code: FromPath[str]) -> Place:
+async def place_by_code(wilayah: NamedDependency[Wilayah], code: FromPath[str]) -> Place:
     """The place with this wilayah code; 404 when the master data has no such place."""
-    found = place(state.wilayah, code)
+    found = place(wilayah, code)
     if found is None:
         raise NotFoundException(f"Kode wilayah {code!r} tidak dikenal.")
     return found
@@ -119,13 +131,14 @@ async def place_by_code(state: State, code: FromPath[str]) -> Place:
     sync_to_thread=True,
     responses=error_responses(404, 422),
 )
-def label_info(state: State, label: FromPath[str]) -> LabelInfo:
+def label_info(
+    board: NamedDependency[BoardView], wilayah: NamedDependency[Wilayah], label: FromPath[str]
+) -> LabelInfo:
     """The plan of a labelled batch; a misread label is a 422, an unknown one a 404."""
     canonical = parse_label(label)
-    batch = state.board_view.label(canonical)
+    batch = board.label(canonical)
     if batch is None:
         raise UnknownLabelError(label)
-    wilayah: Wilayah = state.wilayah
     return LabelInfo(
         label=batch.label,
         destination=batch.destination,

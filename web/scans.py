@@ -4,8 +4,8 @@ from datetime import datetime
 from typing import Annotated
 
 import msgspec
-from litestar import Request, Response, post
-from litestar.datastructures import State
+from litestar import Response, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import (
     NotAuthorizedException,
@@ -16,10 +16,11 @@ from litestar.params import Body, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from events import Condition, Reason, ScanAction
-from services.accounts import SCOPE_PATTERN, scan_refusal
-from services.batches import ScanResult
-from services.domain import Scan, UnknownLocationError
-from web.auth import principal_of
+from services.accounts.roles import SCOPE_PATTERN, scan_refusal
+from services.custody.batch import Scan
+from services.custody.batches import Batches, ScanResult
+from services.custody.errors import UnknownLocationError
+from web.auth import Principal
 from web.errors import error_responses
 
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9.\-_:]+$")]
@@ -65,10 +66,9 @@ class ScanIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 SCAN_ERRORS = error_responses(404, 409, 422, 503)
 
 
-def scan_command(scan: ScanIn, request: Request) -> Scan:
+def scan_command(scan: ScanIn, principal: Principal | None) -> Scan:
     """The command for a scan the principal sent: refused (403, and why) outside their scope or
     away from the level their role scans at; stamped with their account and device."""
-    principal = principal_of(request)
     if principal is None:
         raise NotAuthorizedException("Silakan masuk dulu.")
     if not scan.location or not SCOPE_PATTERN.match(scan.location):
@@ -87,9 +87,13 @@ def scan_command(scan: ScanIn, request: Request) -> Scan:
     status_code=HTTP_201_CREATED,
     responses=SCAN_ERRORS,
 )
-def post_scan(data: JSONBody[ScanIn], state: State, request: Request) -> Response[ScanResult]:
+def post_scan(
+    data: JSONBody[ScanIn],
+    batches: NamedDependency[Batches],
+    principal: NamedDependency[Principal | None],
+) -> Response[ScanResult]:
     """Record a scan. A retried `scan_id` returns the first answer and records nothing more."""
-    result = state.batches.scan(scan_command(data, request))
+    result = batches.scan(scan_command(data, principal))
     return Response(result, status_code=HTTP_201_CREATED)
 
 
@@ -109,9 +113,11 @@ ScanQueue = Annotated[
     status_code=HTTP_201_CREATED,
     responses=SCAN_ERRORS,
 )
-def post_scan_queue(data: ScanQueue, state: State, request: Request) -> list[ScanResult]:
+def post_scan_queue(
+    data: ScanQueue, batches: NamedDependency[Batches], principal: NamedDependency[Principal | None]
+) -> list[ScanResult]:
     """A device's queue of scans made offline, in the order made: recorded together, or, if one
     is refused, none (the answer names it). Retried scan ids get their first answers."""
     if not 1 <= len(data) <= MAX_QUEUE:  # the list's own limits are not checked on a body
         raise ValidationException(f"Antrean pindai harus berisi 1 sampai {MAX_QUEUE} pindai.")
-    return state.batches.scan_many([scan_command(scan, request) for scan in data])
+    return batches.scan_many([scan_command(scan, principal) for scan in data])

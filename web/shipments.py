@@ -4,12 +4,12 @@ import asyncio
 from collections import Counter
 
 from litestar import get
-from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
-from services.board import ShipmentLine
+from services.views.board.view import BoardView, ShipmentLine
 from services.wilayah import Wilayah
 
 
@@ -25,12 +25,14 @@ def reconciliation(lines: list[ShipmentLine], wilayah: Wilayah) -> dict[str, obj
 
 
 @get("/shipments/{surat_jalan:path}", name="shipment", opt={"need": "view"})
-async def shipment_page(state: State, surat_jalan: FromPath[str]) -> Template:
+async def shipment_page(
+    board: NamedDependency[BoardView], wilayah: NamedDependency[Wilayah], surat_jalan: FromPath[str]
+) -> Template:
     """The load's reconciliation and its Berita Acara serah terima, from the recorded scans.
 
     A path, not a segment: surat jalan numbers carry slashes (`001/SJ/KPU-SRG/II/2024`)."""
     surat_jalan = surat_jalan.lstrip("/")
-    lines = await asyncio.to_thread(state.board_view.shipment, surat_jalan)
+    lines = await asyncio.to_thread(board.shipment, surat_jalan)
     if not lines:
         raise NotFoundException(f"Surat jalan {surat_jalan!r} tidak dikenal.")
     return Template(
@@ -39,6 +41,6 @@ async def shipment_page(state: State, surat_jalan: FromPath[str]) -> Template:
             "surat_jalan": surat_jalan,
             "sent": next((line for line in lines if line.sent_at), None),
             "received": next((line for line in lines if line.received_at), None),
-            **reconciliation(lines, state.wilayah),
+            **reconciliation(lines, wilayah),
         },
     )

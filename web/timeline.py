@@ -5,12 +5,15 @@ from typing import Annotated
 
 import msgspec
 from litestar import Router, get
-from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from services.labels import LabelMisreadError, parse_label
-from services.timeline import TimelineEntry, timeline
+from services.audit.timeline import TimelineEntry, timeline
+from services.custody.batches import Batches
+from services.custody.errors import LabelMisreadError
+from services.custody.labels import parse_label
+from services.wilayah import Wilayah
 from web.errors import error_responses
 
 LabelQuery = Annotated[str, msgspec.Meta(max_length=64)]
@@ -23,19 +26,19 @@ class Timeline(msgspec.Struct, frozen=True, kw_only=True):
     entries: list[TimelineEntry]
 
 
-def read_timeline(state: State, label: str) -> Timeline:
-    history = state.batches.history(label)
+def read_timeline(batches: Batches, wilayah: Wilayah, label: str) -> Timeline:
+    history = batches.history(label)
     first = history[0]
     return Timeline(
         label=first.label,
         destination=first.destination,
-        destination_name=state.wilayah.place_name(first.destination),
-        entries=timeline(history, state.wilayah),
+        destination_name=wilayah.place_name(first.destination),
+        entries=timeline(history, wilayah),
     )
 
 
 @get("/kotak", name="timeline-find", opt={"need": "view", "area": None})
-async def find_batch(state: State, label: FromQuery[LabelQuery] = "") -> Template | Redirect:
+async def find_batch(label: FromQuery[LabelQuery] = "") -> Template | Redirect:
     """Type or scan a label; a readable one goes to its timeline."""
     label = label.strip().replace(" ", "")
     error = ""
@@ -48,9 +51,11 @@ async def find_batch(state: State, label: FromQuery[LabelQuery] = "") -> Templat
 
 
 @get("/kotak/{label:str}", name="timeline", opt={"need": "view", "area": "label"})
-async def timeline_page(label: FromPath[str], state: State) -> Template:
+async def timeline_page(
+    label: FromPath[str], batches: NamedDependency[Batches], wilayah: NamedDependency[Wilayah]
+) -> Template:
     """Every event of the batch with both clocks, who and where, its anomalies and corrections."""
-    found = await asyncio.to_thread(read_timeline, state, label)
+    found = await asyncio.to_thread(read_timeline, batches, wilayah, label)
     return Template(template_name="timeline.html", context={"timeline": found})
 
 
@@ -60,9 +65,11 @@ async def timeline_page(label: FromPath[str], state: State) -> Template:
     opt={"need": "view", "area": "label"},
     responses=error_responses(404, 422),
 )
-async def timeline_json(label: FromPath[str], state: State) -> Timeline:
+async def timeline_json(
+    label: FromPath[str], batches: NamedDependency[Batches], wilayah: NamedDependency[Wilayah]
+) -> Timeline:
     """The batch's custody timeline, oldest event first."""
-    return await asyncio.to_thread(read_timeline, state, label)
+    return await asyncio.to_thread(read_timeline, batches, wilayah, label)
 
 
 timeline_router = Router(path="/", route_handlers=[find_batch, timeline_page, timeline_json])

@@ -12,16 +12,18 @@ from typing import Annotated
 
 import msgspec
 from litestar import get
-from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromQuery
 from litestar.response import Template
 
-from services.board import MemoryBoard, level_of
-from services.ledger import MAX_POSITION
-from services.replay import Moment, replay_store
-from web.board import CHILD_LEVEL, AreaBoard, AreaTree, h1_deadline_of, read_area
-from web.eventlog import moment as parse_moment
+from services.audit.replay import Moment, replay_store
+from services.settings import Settings
+from services.store.notifications import MAX_POSITION
+from services.views.board.reducer import MemoryBoard
+from services.wilayah import level_of
+from web.board import CHILD_LEVEL, AreaBoard, AreaTree, read_area
+from web.params import moment
 
 Text = Annotated[str, msgspec.Meta(max_length=64)]
 KEPT = 4  # replays kept in memory
@@ -34,12 +36,14 @@ class Replays:
         self.kept: OrderedDict[tuple[str, object], tuple[MemoryBoard, Moment]] = OrderedDict()
         self.lock = asyncio.Lock()
 
-    async def board(self, state: State, at: datetime | None, position: int | None):
+    async def board(
+        self, settings: Settings, at: datetime | None, position: int | None
+    ) -> tuple[MemoryBoard, Moment]:
         key = ("position", position) if position is not None else ("time", at)
         async with self.lock:  # one replay at a time: each reads the whole store
             if key not in self.kept:
                 self.kept[key] = await asyncio.to_thread(
-                    replay_store, state.settings, until_position=position, until_time=at
+                    replay_store, settings, until_position=position, until_time=at
                 )
                 while len(self.kept) > KEPT:
                     self.kept.popitem(last=False)
@@ -53,13 +57,22 @@ class Side(msgspec.Struct, frozen=True, kw_only=True):
     moment: Moment
 
 
-async def side_of(state: State, code: str, at: str, position: int | None, name: str) -> Side:
-    when = parse_moment(at, name)
-    board, moment = await state.replays.board(state, when, position)
-    risk_at = when or moment.recorded_at or datetime.now(UTC)
-    area = read_area(board, state.tree, code, h1_deadline_of(state), now=risk_at)
+class Sides(msgspec.Struct, frozen=True):
+    """What a side of the page is read with."""
+
+    settings: Settings
+    replays: Replays
+    tree: AreaTree
+    deadline: datetime
+
+
+async def side_of(sides: Sides, code: str, at: str, position: int | None, name: str) -> Side:
+    when = moment(at, name)
+    board, replayed = await sides.replays.board(sides.settings, when, position)
+    risk_at = when or replayed.recorded_at or datetime.now(UTC)
+    area = read_area(board, sides.tree, code, sides.deadline, now=risk_at)
     label = f"posisi {position}" if position is not None else at or "sekarang"
-    return Side(label=label, board=area, moment=moment)
+    return Side(label=label, board=area, moment=replayed)
 
 
 def position_of(value: str, name: str) -> int | None:
@@ -74,7 +87,10 @@ def position_of(value: str, name: str) -> int | None:
 
 @get("/waktu", name="time-travel", opt={"need": "audit"})
 async def time_travel(
-    state: State,
+    settings: NamedDependency[Settings],
+    replays: NamedDependency[Replays],
+    tree: NamedDependency[AreaTree],
+    deadline: NamedDependency[datetime],
     pada: FromQuery[Text] = "",
     posisi: FromQuery[Text] = "",
     banding: FromQuery[Text] = "",
@@ -83,7 +99,6 @@ async def time_travel(
 ) -> Template:
     """The board at `pada` (WIB) or event `posisi`; beside it, at `banding` or `banding_posisi`.
     The form sends every box, the empty ones as empty: those ask for nothing."""
-    tree: AreaTree = state.tree
     position, compared_position = (
         position_of(posisi, "posisi"),
         position_of(banding_posisi, "banding_posisi"),
@@ -92,13 +107,17 @@ async def time_travel(
     if code not in tree or level_of(code) == "tps":
         raise NotFoundException(f"Wilayah {code!r} tidak ada di papan waktu.")
     asked = bool(pada or position is not None)
-    sides = []
+    sides, reading = [], Sides(settings, replays, tree, deadline)
     if asked:
-        sides.append(await side_of(state, code, pada, position, "pada"))
+        sides.append(await side_of(reading, code, pada, position, "pada"))
         if banding or compared_position is not None:
-            sides.append(await side_of(state, code, banding, compared_position, "banding"))
-    query = {"pada": pada, "posisi": position, "banding": banding,
-             "banding_posisi": compared_position}  # fmt: skip
+            sides.append(await side_of(reading, code, banding, compared_position, "banding"))
+    query = {
+        "pada": pada,
+        "posisi": position,
+        "banding": banding,
+        "banding_posisi": compared_position,
+    }
     query = {k: v for k, v in query.items() if v not in ("", None)}
     return Template(
         template_name="timetravel.html",

@@ -22,8 +22,17 @@ def a_corrected_receipt(live_lacak) -> str:
     label = PLANS[1].label
     scan = {"label": label, "occurred_at": "2024-02-12T10:00:00+07:00"}
     post(live_lacak, scan | {"scan_id": "a1", "action": "dispatch", "location": "36.04"})
-    wrong = post(live_lacak, scan | {"scan_id": "a2", "action": "receive", "location": KECAMATAN,
-                                     "counted": 30, "officer": "Budi"})  # fmt: skip
+    wrong = post(
+        live_lacak,
+        scan
+        | {
+            "scan_id": "a2",
+            "action": "receive",
+            "location": KECAMATAN,
+            "counted": 30,
+            "officer": "Budi",
+        },
+    )
     right = scan | {"scan_id": "a3", "action": "receive", "location": KECAMATAN, "counted": 297}
     live_lacak.api.post(
         f"{live_lacak.base_url}/api/v1/batches/{label}/events/{wrong['version']}/correct",
@@ -60,8 +69,9 @@ def test_an_auditor_follows_a_box_the_log_the_past_board_and_the_chain(
     fits("riwayat-kotak")
 
     page.goto(live_lacak.base_url + f"/log?label={label}")
-    expect(page.locator("table.log tbody tr")).to_have_count(len(["reg", "d", "r", "a", "void",
-                                                                  "resolve", "r2"]))  # fmt: skip
+    expect(page.locator("table.log tbody tr")).to_have_count(
+        len(["reg", "d", "r", "a", "void", "resolve", "r2"])
+    )
     fits("log")
 
     page.goto(live_lacak.base_url + f"/waktu?posisi={len(PLANS)}&banding_posisi=999999")

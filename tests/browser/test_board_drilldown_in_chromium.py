@@ -112,10 +112,15 @@ def test_every_board_page_fits_a_phone_and_a_desktop_and_is_kept_as_a_screenshot
     wait_until_projected(live_lacak, len(PLANS))
     live_lacak.api.post(
         live_lacak.base_url + "/api/v1/scans",
-        json={"scan_id": "shot-1", "label": PLANS[0].label, "action": "receive",
-              "location": TPS.code, "occurred_at": "2024-02-12T10:00:00+07:00"},
+        json={
+            "scan_id": "shot-1",
+            "label": PLANS[0].label,
+            "action": "receive",
+            "location": TPS.code,
+            "occurred_at": "2024-02-12T10:00:00+07:00",
+        },
         timeout=5,
-    ).raise_for_status()  # fmt: skip
+    ).raise_for_status()
     phone = viewport == PHONE
     context = browser.new_context(
         viewport=viewport, device_scale_factor=3 if phone else 1, is_mobile=phone, has_touch=phone

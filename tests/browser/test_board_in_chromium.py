@@ -7,14 +7,14 @@ from pathlib import Path
 import msgspec
 from playwright.sync_api import Locator, Page, Route, expect
 
-from services.batches import Batches
-from services.plan import kit_plan
-from services.serang import kabupaten_serang
+from services.custody.batches import Batches
+from services.custody.plan import kit_plan
+from services.wilayah import kecamatan_of
+from tests.data import SERANG
 
-SERANG = kabupaten_serang()
 TPS = SERANG.tps[0]
 PLANS = kit_plan(msgspec.structs.replace(SERANG, tps=(TPS,)))  # 5 kotak, bilik, tinta
-KECAMATAN = SERANG.kecamatan_of_tps(TPS.code)
+KECAMATAN = kecamatan_of(TPS.code)
 WIB = timezone(timedelta(hours=7))
 
 # Set before the page's scripts run, so the test knows when the board's stream is open.

@@ -8,9 +8,9 @@ import pytest
 import segno
 from playwright.sync_api import Browser, Page, expect
 
-from services.batches import Batches
-from services.plan import kit_plan
-from services.serang import kabupaten_serang
+from services.custody.batches import Batches
+from services.custody.plan import kit_plan
+from services.wilayah import kecamatan_of
 from tests.browser.conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -18,11 +18,11 @@ from tests.browser.conftest import (
     PHONE,
     open_page,
 )
+from tests.data import SERANG
 
-SERANG = kabupaten_serang()
 HOME_TPS = SERANG.tps[0]  # Kramatwatu
-KECAMATAN = SERANG.kecamatan_of_tps(HOME_TPS.code)
-OTHER_TPS = next(t for t in SERANG.tps if SERANG.kecamatan_of_tps(t.code) != KECAMATAN)
+KECAMATAN = kecamatan_of(HOME_TPS.code)
+OTHER_TPS = next(t for t in SERANG.tps if kecamatan_of(t.code) != KECAMATAN)
 PLANS = kit_plan(msgspec.structs.replace(SERANG, tps=(HOME_TPS, OTHER_TPS)))
 HOME = [p for p in PLANS if p.destination == HOME_TPS.code and p.item == "kotak_suara"]
 ELSEWHERE = next(p for p in PLANS if p.destination == OTHER_TPS.code)
@@ -63,8 +63,9 @@ def test_a_worker_loads_a_truck_by_keyboard_and_the_arrival_shows_what_is_missin
 ):
     seed(live_lacak)
     page.goto(f"{live_lacak.base_url}/muatan?sj={SURAT_JALAN}&tahap=muat")
-    start_session(page, location="36.04", officer="Rina", to=KECAMATAN, vehicle="A 1234 BC",
-                  driver="Asep")  # fmt: skip
+    start_session(
+        page, location="36.04", officer="Rina", to=KECAMATAN, vehicle="A 1234 BC", driver="Asep"
+    )
     result = page.locator("#scan-result")
 
     # A handheld scanner types fast and ends with Enter: two boxes in a row, no pause.
@@ -115,9 +116,14 @@ def test_a_receipt_with_a_shortage_from_the_form_answers_with_a_warning(
 ):
     seed(live_lacak)
     box = HOME[0]
-    dispatched = {"scan_id": "sj-1", "label": box.label, "action": "dispatch",
-                  "location": "36.04", "occurred_at": "2024-02-10T08:00:00+07:00",
-                  "to": KECAMATAN}  # fmt: skip
+    dispatched = {
+        "scan_id": "sj-1",
+        "label": box.label,
+        "action": "dispatch",
+        "location": "36.04",
+        "occurred_at": "2024-02-10T08:00:00+07:00",
+        "to": KECAMATAN,
+    }
     live_lacak.api.post(live_lacak.base_url + "/api/v1/scans", json=dispatched, timeout=5)
     page.goto(live_lacak.base_url + "/pindai")
     start_session(page, mode="terima", location=KECAMATAN, officer="Budi", witness="Ani")
@@ -177,8 +183,14 @@ def test_a_hand_to_hand_handover_and_a_return_up_the_chain_are_recorded_without_
     box = HOME[0]
     desa = HOME_TPS.desa
     page.goto(live_lacak.base_url + "/pindai")
-    start_session(page, mode="serah", location=desa, officer="Sari (PPS)",
-                  handed_over_by="Dedi (PPK)", witness="Ani")  # fmt: skip
+    start_session(
+        page,
+        mode="serah",
+        location=desa,
+        officer="Sari (PPS)",
+        handed_over_by="Dedi (PPK)",
+        witness="Ani",
+    )
     scan_one(page, box.label)
     result = page.locator("#scan-result")
     expect(result).to_contain_text("dicatat diterima di Desa")
@@ -221,8 +233,14 @@ def test_on_a_phone_the_scan_and_load_screens_fit_the_screen(
     phone_page.goto(live_lacak.base_url + "/pindai")
     phone_page.screenshot(path=artifacts / "scan-session-phone-390x844.png", full_page=True)
     # A place may be typed by its name instead of its code.
-    start_session(phone_page, mode="kirim", location="36.04", officer="Rina",
-                  to="Kec. Kramatwatu", surat_jalan=SURAT_JALAN)  # fmt: skip
+    start_session(
+        phone_page,
+        mode="kirim",
+        location="36.04",
+        officer="Rina",
+        to="Kec. Kramatwatu",
+        surat_jalan=SURAT_JALAN,
+    )
     expect(phone_page.locator("#session-summary")).to_contain_text("ke Kec. Kramatwatu")
     assert phone_page.locator("#scan-session [name=to]").input_value() == KECAMATAN
     scan_one(phone_page, HOME[0].label)

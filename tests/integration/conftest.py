@@ -7,8 +7,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from services.batches import Batches, BatchPlan
-from services.scenario import Injected, record_scenario
+from services.custody.batches import Batches, BatchPlan
+from services.demo.scenario import Injected, record_scenario
 from services.settings import Settings
 
 

@@ -12,17 +12,16 @@ import time
 import msgspec
 import pytest
 
-from services.batches import Batches
-from services.board import BoardView
-from services.messaging import stop_process
-from services.plan import kit_plan
-from services.serang import kabupaten_serang
+from services.custody.batches import Batches
+from services.custody.plan import kit_plan
+from services.messaging.server import stop_process
 from services.settings import Settings
-from services.viewdb import open_views
+from services.views.board.view import BoardView
+from services.views.database import open_views
+from tests.data import SERANG
 from tests.integration.counting import count_from_event_store, count_notifications
 from tests.integration.test_relay_and_board import board_counts, scans_for, stream_message_ids
 
-SERANG = kabupaten_serang()
 SCANS = 1200
 TPS = 60
 

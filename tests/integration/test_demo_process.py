@@ -9,16 +9,20 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.messaging import free_port
+from services.messaging.server import free_port
 
 
 def monitor_session(port: int, accounts_file: Path) -> httpx.Cookies:
     """Log in as the demo's monitor, with the password the demo wrote (and printed)."""
-    logins = {row.split("\t")[0]: row.split("\t") for row in accounts_file.read_text().split("\n")
-              if row}  # fmt: skip
+    logins = {
+        row.split("\t")[0]: row.split("\t") for row in accounts_file.read_text().split("\n") if row
+    }
     _, username, password, _ = logins["monitor"]
-    answer = httpx.post(f"http://127.0.0.1:{port}/masuk", timeout=5,
-                        data={"username": username, "password": password})  # fmt: skip
+    answer = httpx.post(
+        f"http://127.0.0.1:{port}/masuk",
+        timeout=5,
+        data={"username": username, "password": password},
+    )
     assert answer.status_code == 303, answer.text
     return answer.cookies
 
@@ -34,10 +38,19 @@ def test_the_demo_serves_the_seeded_board_and_stops_its_nats_server_on_a_signal(
 ):
     port = free_port()
     demo = subprocess.Popen(
-        [sys.executable, "-m", "services", "demo", "--data-dir", str(tmp_path / "lacak"),
-         "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "services",
+            "demo",
+            "--data-dir",
+            str(tmp_path / "lacak"),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 120
         planned = -1
@@ -50,15 +63,17 @@ def test_the_demo_serves_the_seeded_board_and_stops_its_nats_server_on_a_signal(
             assert demo.poll() is None, "the demo exited"
             try:
                 cookies = cookies or monitor_session(port, tmp_path / "lacak" / "akun-demo.txt")
-                board = httpx.get(f"http://127.0.0.1:{port}/api/v1/board", timeout=2,
-                                  cookies=cookies).json()  # fmt: skip
+                board = httpx.get(
+                    f"http://127.0.0.1:{port}/api/v1/board", timeout=2, cookies=cookies
+                ).json()
                 planned = board["kabupaten"]["planned"]
             except (httpx.HTTPError, FileNotFoundError):
                 pass
             time.sleep(0.5)
         [nats_server] = children_of(demo.pid)
-        with httpx.stream("GET", f"http://127.0.0.1:{port}/board/stream", timeout=10,
-                          cookies=cookies) as stream:  # fmt: skip
+        with httpx.stream(
+            "GET", f"http://127.0.0.1:{port}/board/stream", timeout=10, cookies=cookies
+        ) as stream:
             next(stream.iter_lines())  # a browser is watching while the demo is stopped
             started = time.monotonic()
             demo.send_signal(stop_signal)

@@ -4,23 +4,23 @@ from datetime import date
 
 import pytest
 
-from services.batches import Batches
 from services.cli import main
-from services.election import Election
-from services.masterdata import tps_csv
-from services.plan import kit_plan
-from services.serang import kabupaten_serang
+from services.custody.batches import Batches
+from services.custody.election import Election, Elections
+from services.custody.masterdata import MasterData, tps_csv
+from services.custody.plan import kit_plan
+from services.demo.serang import kabupaten_serang
 
 
 def test_the_latest_declaration_of_an_election_stands(settings):
     batches = Batches(settings.store)
-    assert batches.election("pemilu-2024") is None
-    batches.declare_election("pemilu-2024", "Pemilihan Umum 2024", date(2024, 2, 14), "Rina")
-    batches.declare_election("pemilu-2024", "Pemilihan Umum 2024", date(2024, 2, 15), "Rina")
-    assert batches.election("pemilu-2024") == Election(
+    assert Elections(batches).get("pemilu-2024") is None
+    Elections(batches).declare("pemilu-2024", "Pemilihan Umum 2024", date(2024, 2, 14), "Rina")
+    Elections(batches).declare("pemilu-2024", "Pemilihan Umum 2024", date(2024, 2, 15), "Rina")
+    assert Elections(batches).get("pemilu-2024") == Election(
         election="pemilu-2024", name="Pemilihan Umum 2024", voting_day=date(2024, 2, 15)
     )
-    assert batches.election("pilkada-2024") is None
+    assert Elections(batches).get("pilkada-2024") is None
     batches.close()
 
 
@@ -31,7 +31,7 @@ def test_check_late_takes_the_deadline_from_the_election_record(
         monkeypatch.setenv(key, value)
     serang = kabupaten_serang()
     batches = Batches(settings.store, wilayah=serang)
-    batches.import_master_data("pemilu-2024", "tps.csv", tps_csv(serang), "Rina")
+    MasterData(batches).import_file("pemilu-2024", "tps.csv", tps_csv(serang), "Rina")
     plans = [p for p in kit_plan(serang) if p.destination.startswith("3604012001")]  # one desa
     batches.register(plans)
     batches.close()

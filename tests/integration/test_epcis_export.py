@@ -11,12 +11,14 @@ from jsonschema_rs import Draft7Validator
 
 from events import ScanVoided, decode
 from events.batch import BatchEvent
-from services.batches import Batches
+from services.audit.epcis import NAMESPACES, event_hash_id
 from services.cli import main
-from services.domain import Scan, route_of
-from services.epcis import NAMESPACES, event_hash_id
-from services.ledger import read_store
+from services.custody.batch import Scan
+from services.custody.batches import Batches
+from services.custody.masterdata import MasterData
 from services.settings import Settings
+from services.store.notifications import read_store
+from services.wilayah import route_of
 from tests.gs1 import gs1_file
 from tests.integration.conftest import RecordedSerang
 
@@ -42,7 +44,7 @@ def serang_store(
     settings.make_folders()
     serang_sqlite.copy_to(settings)
     batches = Batches(settings.store)
-    batches.wilayah = batches.master_data("pemilu-2024", "36.04")
+    batches.wilayah = MasterData(batches).wilayah("pemilu-2024", "36.04")
     injected = serang_sqlite.injected
     # Two of the batches left at the PPS go on to their TPS: one dispatch recorded with the
     # wrong truck and corrected, one recorded for the wrong box and voided.
@@ -51,8 +53,15 @@ def serang_store(
 
     def dispatch(label: str, scan_id: str, vehicle: str) -> Scan:
         _, _, desa, tps = route_of(batches.batch(label).destination)
-        return Scan(scan_id=scan_id, label=label, action="dispatch", location=desa, to=tps,
-                    occurred_at=next(moments), vehicle=vehicle)  # fmt: skip
+        return Scan(
+            scan_id=scan_id,
+            label=label,
+            action="dispatch",
+            location=desa,
+            to=tps,
+            occurred_at=next(moments),
+            vehicle=vehicle,
+        )
 
     wrong = batches.scan(dispatch(corrected, "fix-1", "A 1 XX"))
     right = dispatch(corrected, "fix-2", "A 2 YY")
@@ -125,8 +134,19 @@ def test_the_export_of_the_whole_kabupaten_serang_is_a_valid_epcis_document(laca
 
 def test_a_filtered_export_holds_only_the_kecamatan_and_time_asked_for(lacak_env, tmp_path):
     out = tmp_path / "kramatwatu.jsonld"
-    main(["export-epcis", "--out", str(out), "--kecamatan", "36.04.05",
-          "--from", "2024-02-01T19:00+07:00", "--until", "2024-02-01T14:00"])  # fmt: skip
+    main(
+        [
+            "export-epcis",
+            "--out",
+            str(out),
+            "--kecamatan",
+            "36.04.05",
+            "--from",
+            "2024-02-01T19:00+07:00",
+            "--until",
+            "2024-02-01T14:00",
+        ]
+    )
     document = msgspec.json.decode(out.read_bytes())
     events = document["epcisBody"]["eventList"]
 

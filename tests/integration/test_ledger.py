@@ -11,19 +11,20 @@ import psycopg
 import pytest
 
 import events
-from services.batches import Batches
 from services.cli import main
-from services.domain import Scan
-from services.ledger import LedgerView, checkpoint_publisher, read_store
-from services.plan import kit_plan
-from services.projector import run_projection
-from services.relay import run_relay
-from services.serang import kabupaten_serang
+from services.custody.batch import Scan
+from services.custody.batches import Batches
+from services.custody.plan import kit_plan
+from services.messaging.projector import run_projection
+from services.messaging.relay import run_relay
 from services.settings import Settings
-from services.viewdb import open_views
+from services.store.notifications import read_store
+from services.views.database import open_views
+from services.views.ledger import LedgerView, checkpoint_publisher
+from services.wilayah import kecamatan_of
+from tests.data import SERANG
 from tests.integration.test_relay_and_board import wait_for
 
-SERANG = kabupaten_serang()
 TPS = msgspec.structs.replace(SERANG, tps=SERANG.tps[:4])
 CHECKPOINT_EVERY = 20
 
@@ -35,11 +36,18 @@ def record_history(settings: Settings) -> int:
     batches.register(plans)
     at = datetime(2024, 2, 10, 1, tzinfo=UTC)
     for plan in plans:
-        kecamatan = SERANG.kecamatan_of_tps(plan.destination)
+        kecamatan = kecamatan_of(plan.destination)
         for action, location in (("dispatch", "36.04"), ("receive", kecamatan)):
             scan_id = str(uuid.uuid4())
-            batches.scan(Scan(scan_id=scan_id, label=plan.label, action=action,
-                              location=location, occurred_at=at))  # fmt: skip
+            batches.scan(
+                Scan(
+                    scan_id=scan_id,
+                    label=plan.label,
+                    action=action,
+                    location=location,
+                    occurred_at=at,
+                )
+            )
     last = batches.recorder.max_notification_id()
     batches.close()
     return last
@@ -136,9 +144,12 @@ def test_an_inserted_event_is_named_by_its_position(settings, history, capsys):
     tamper.run(
         "INSERT INTO {table} ({id}, originator_id, originator_version, topic, state) "
         "VALUES (25, ?, 1, ?, ?)",
-        (str(forged.originator_id) if not tamper.settings.postgres else forged.originator_id,
-         "events.batch:BatchReceived", events.encode(forged)),
-    )  # fmt: skip
+        (
+            str(forged.originator_id) if not tamper.settings.postgres else forged.originator_id,
+            "events.batch:BatchReceived",
+            events.encode(forged),
+        ),
+    )
     code, out = verify_says(capsys)
     assert (code, "TIDAK UTUH: inserted pada posisi 25" in out) == (1, True), out
 
@@ -180,8 +191,15 @@ def test_events_recorded_after_the_ledger_are_left_for_the_next_check(settings, 
     events it has not reached yet are neither `extra` nor, once it has, taken for `removed`."""
     batches = Batches(settings.store, wilayah=SERANG)
     label = kit_plan(TPS)[0].label
-    batches.scan(Scan(scan_id="late-1", label=label, action="dispatch", location="36.04",
-                      occurred_at=datetime(2024, 2, 11, tzinfo=UTC)))  # fmt: skip
+    batches.scan(
+        Scan(
+            scan_id="late-1",
+            label=label,
+            action="dispatch",
+            location="36.04",
+            occurred_at=datetime(2024, 2, 11, tzinfo=UTC),
+        )
+    )
     assert batches.recorder.max_notification_id() > history
     batches.close()
     code, out = verify_says(capsys)

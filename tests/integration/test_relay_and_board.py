@@ -12,20 +12,21 @@ import pytest
 from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
 
-from services.batches import Batches
-from services.board import BoardView, Level
-from services.domain import Scan, UnknownLabelError
-from services.labels import make_label
-from services.messaging import EVENT_SUBJECTS, STREAM, EmbeddedNats
-from services.plan import kit_plan
-from services.projector import run_projection
-from services.relay import run_relay
-from services.serang import kabupaten_serang
+from services.custody.batch import Scan
+from services.custody.batches import Batches
+from services.custody.errors import UnknownLabelError
+from services.custody.labels import make_label
+from services.custody.plan import kit_plan
+from services.messaging.nats import EVENT_SUBJECTS, STREAM
+from services.messaging.projector import run_projection
+from services.messaging.relay import run_relay
+from services.messaging.server import EmbeddedNats
 from services.settings import Settings
-from services.viewdb import open_views
+from services.views.board.view import BoardView
+from services.views.database import open_views
+from services.wilayah import Level
+from tests.data import SERANG
 from tests.integration.counting import COUNTED, count_from_event_store
-
-SERANG = kabupaten_serang()
 
 
 def plans(tps_count: int):

@@ -5,12 +5,13 @@ import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
-from services.batches import Batches
-from services.board import BoardView, count_at_risk
-from services.projector import run_projection
-from services.relay import run_relay
-from services.scenario import record_scenario
-from services.viewdb import open_views
+from services.custody.batches import Batches
+from services.demo.scenario import record_scenario
+from services.messaging.projector import run_projection
+from services.messaging.relay import run_relay
+from services.views.board.reducer import count_at_risk
+from services.views.board.view import BoardView
+from services.views.database import open_views
 from tests.integration.counting import count_from_event_store, count_notifications, roll_up
 from tests.integration.test_relay_and_board import board_counts
 
@@ -54,8 +55,17 @@ async def test_every_batch_to_every_tps_with_the_2024_failures_ends_on_the_board
     for level in ("desa", "kecamatan", "kabupaten"):
         assert board_counts(board, level) == roll_up(per_tps, level), level
     # ... and what the scenario did: every batch at its TPS but the late ones, left at the PPS.
-    columns = ("planned", "packed", "gudang", "transit", "ppk", "pps", "tps", "delivered",
-               "anomalies")  # fmt: skip
+    columns = (
+        "planned",
+        "packed",
+        "gudang",
+        "transit",
+        "ppk",
+        "pps",
+        "tps",
+        "delivered",
+        "anomalies",
+    )
     total = {column: sum(getattr(row, column) for row in board.rows()) for column in columns}
     flagged = (
         injected.misrouted,

@@ -6,20 +6,19 @@ import pytest
 from litestar.testing import TestClient
 
 import events
-from services.batches import Batches
-from services.board import LEVELS, BoardView
+from services.audit.replay import replay_store
 from services.cli import main
-from services.ledger import read_store
-from services.masterdata import tps_csv
-from services.replay import replay_store
-from services.serang import kabupaten_serang
+from services.custody.batches import Batches
+from services.custody.masterdata import MasterData, tps_csv
 from services.settings import Settings
-from services.viewdb import open_views
+from services.store.notifications import read_store
+from services.views.board.view import BoardView
+from services.views.database import open_views
+from services.wilayah import LEVELS
+from tests.data import SERANG
 from tests.integration.test_ledger import record_history
 from tests.web.signin import sign_in
 from web.app import create_app
-
-SERANG = kabupaten_serang()
 
 
 def sql_board_at(settings: Settings, position: int) -> dict:
@@ -47,7 +46,7 @@ def test_a_replay_to_a_position_equals_the_live_view_at_that_position(
         assert replayed == [msgspec.structs.asdict(r) for r in live[level]], level
 
     batches = Batches(settings.store)  # the CLI names places from the imported master data
-    batches.import_master_data("pemilu-2024", "tps.csv", tps_csv(SERANG), "test")
+    MasterData(batches).import_file("pemilu-2024", "tps.csv", tps_csv(SERANG), "test")
     batches.close()
     for key, value in store_env.items():
         monkeypatch.setenv(key, value)
@@ -65,8 +64,13 @@ def test_a_replay_to_a_position_equals_the_live_view_at_that_position(
         assert deeper.status_code == 200 and "Jumlah" in deeper.text
         assert client.get("/waktu", params={"area": "36.99"}).status_code == 404
         # the form as a browser sends it: a time, and the position boxes left empty
-        form = {"area": "36.04", "pada": "2099-01-01T00:00", "posisi": "", "banding": "",
-                "banding_posisi": ""}  # fmt: skip
+        form = {
+            "area": "36.04",
+            "pada": "2099-01-01T00:00",
+            "posisi": "",
+            "banding": "",
+            "banding_posisi": "",
+        }
         by_time = client.get("/waktu", params=form)
         assert by_time.status_code == 200 and "<h2>2099-01-01T00:00</h2>" in by_time.text
         assert "peristiwa, sampai posisi" in by_time.text  # replayed to that moment

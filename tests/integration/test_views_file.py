@@ -4,7 +4,7 @@ production node start their web and projections together."""
 import multiprocessing
 from pathlib import Path
 
-from services.viewdb import SqliteViews
+from services.views.database import SqliteViews
 
 
 def open_views_file(path: str, start) -> None:

@@ -5,21 +5,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from events import AnomalyAcknowledged, AnomalyRaised, AnomalyResolved, BatchReceived
-from services.board import MemoryBoard
-from services.domain import (
-    Batch,
-    MissingDetailError,
-    Scan,
-    UnknownAnomalyError,
-    acknowledge,
-    evolve,
-    flag_late,
-    record_scan,
-    register,
-    resolve,
-    route_of,
-)
-from services.labels import make_label
+from services.custody.batch import Batch, Scan, evolve
+from services.custody.decisions import acknowledge, flag_late, record_scan, register, resolve
+from services.custody.errors import MissingDetailError, UnknownAnomalyError
+from services.custody.labels import make_label
+from services.views.board.reducer import MemoryBoard
+from services.wilayah import route_of
 
 LABEL = make_label("36.04", 8)
 TPS = "3604052001001"  # Kramatwatu (36.04.05), desa 36.04.05.2001
@@ -46,8 +37,9 @@ def given(*scans: tuple[str, str]) -> tuple[Batch, list]:
 
 
 def scan(scan_id: str, action: str, location: str, minute: int = 50) -> Scan:
-    return Scan(scan_id=scan_id, label=LABEL, action=action, location=location,
-                occurred_at=at(minute))  # fmt: skip
+    return Scan(
+        scan_id=scan_id, label=LABEL, action=action, location=location, occurred_at=at(minute)
+    )
 
 
 def raised(events: list) -> list[tuple[str, str, str]]:
@@ -133,8 +125,14 @@ def test_the_board_counts_an_anomaly_as_open_until_it_is_resolved():
 
 
 def full_scan(scan_id: str, action: str, location: str, **details) -> Scan:
-    return Scan(scan_id=scan_id, label=LABEL, action=action, location=location,
-                occurred_at=at(50), **details)  # fmt: skip
+    return Scan(
+        scan_id=scan_id,
+        label=LABEL,
+        action=action,
+        location=location,
+        occurred_at=at(50),
+        **details,
+    )
 
 
 def packed_and_sealed() -> Batch:
@@ -157,8 +155,16 @@ def test_packing_counts_the_sheets_in_and_flags_fewer_than_planned():
 
 def test_a_receipt_with_the_seals_intact_and_the_count_right_raises_nothing():
     batch = packed_and_sealed()
-    receipt = full_scan("R", "receive", "36.04.05", counted=306, condition="baik",
-                        seals=["A101", "A100"], officer="Budi", witness="Ani")  # fmt: skip
+    receipt = full_scan(
+        "R",
+        "receive",
+        "36.04.05",
+        counted=306,
+        condition="baik",
+        seals=["A101", "A100"],
+        officer="Budi",
+        witness="Ani",
+    )
     events = record_scan(batch, receipt, at=at(60))
     assert raised(events) == []
     assert (events[0].officer, events[0].witness, events[0].counted) == ("Budi", "Ani", 306)
@@ -180,8 +186,9 @@ def test_a_box_whose_seal_numbers_do_not_match_is_flagged():
 
 def test_a_short_count_a_damaged_box_and_the_reasons_given_are_all_recorded():
     batch = packed_and_sealed()
-    receipt = full_scan("R", "receive", "36.04.05", counted=290, condition="basah",
-                        reasons=["kurang", "basah"])  # fmt: skip
+    receipt = full_scan(
+        "R", "receive", "36.04.05", counted=290, condition="basah", reasons=["kurang", "basah"]
+    )
     events = record_scan(batch, receipt, at=at(60))
     assert raised(events) == [("count_short", "306", "290"), ("damaged", "baik", "basah")]
     assert events[0].reasons == ["kurang", "basah"]
@@ -196,8 +203,15 @@ def test_a_pack_without_a_count_or_a_seal_without_numbers_is_refused():
 
 
 def test_ballots_of_another_dapil_packed_for_a_tps_are_flagged_as_tertukar():
-    registered = register(label=LABEL, destination=TPS, item="kotak_suara", ballot_type="DPR",
-                          quantity=306, dapil="BANTEN II", at=T)  # fmt: skip
+    registered = register(
+        label=LABEL,
+        destination=TPS,
+        item="kotak_suara",
+        ballot_type="DPR",
+        quantity=306,
+        dapil="BANTEN II",
+        at=T,
+    )
     batch = evolve(None, [registered])
     packing = full_scan("P", "pack", "36.04", quantity=306, dapil="BANTEN III")
     assert raised(record_scan(batch, packing, at=at(5))) == [
@@ -262,8 +276,9 @@ def test_a_dispatch_synced_late_from_an_offline_device_does_not_move_the_batch_b
     batch, _ = given()
     received = full_scan("R", "receive", "36.04.05")  # at minute 50, recorded first
     batch = evolve(batch, record_scan(batch, received, at=at(60)))
-    dispatched = Scan(scan_id="D", label=LABEL, action="dispatch", location="36.04",
-                      occurred_at=at(10))  # fmt: skip
+    dispatched = Scan(
+        scan_id="D", label=LABEL, action="dispatch", location="36.04", occurred_at=at(10)
+    )
     late_sync = record_scan(batch, dispatched, at=at(120))
     batch = evolve(batch, late_sync)
     assert (batch.location, batch.in_transit) == ("36.04.05", False)
@@ -275,8 +290,9 @@ def test_a_dispatch_synced_late_from_an_offline_device_does_not_move_the_batch_b
 
 def test_a_receipt_with_no_dispatch_since_the_last_receipt_is_flagged_by_device_time():
     batch, _ = given(("dispatch", "36.04"), ("receive", "36.04.05"))  # minutes 0 and 1
-    pps = Scan(scan_id="X", label=LABEL, action="receive", location="36.04.05.2001",
-               occurred_at=at(30))  # fmt: skip
+    pps = Scan(
+        scan_id="X", label=LABEL, action="receive", location="36.04.05.2001", occurred_at=at(30)
+    )
     assert raised(record_scan(batch, pps, at=at(31))) == [
         ("receipt_without_dispatch", "36.04.05", "36.04.05.2001")
     ]
@@ -301,21 +317,42 @@ def test_a_count_without_all_three_numbers_is_refused():
 
 def test_a_hand_to_hand_handover_names_who_gave_it_and_needs_no_dispatch():
     batch, _ = given(("dispatch", "36.04"), ("receive", "36.04.05"))  # minutes 0 and 1
-    handover = Scan(scan_id="H", label=LABEL, action="receive", location="36.04.05.2001",
-                    occurred_at=at(30), officer="Siti (PPS)", witness="Budi (Panwaslu)",
-                    handed_over_by="Agus (PPK)")  # fmt: skip
+    handover = Scan(
+        scan_id="H",
+        label=LABEL,
+        action="receive",
+        location="36.04.05.2001",
+        occurred_at=at(30),
+        officer="Siti (PPS)",
+        witness="Budi (Panwaslu)",
+        handed_over_by="Agus (PPK)",
+    )
     [received] = record_scan(batch, handover, at=at(31))
     assert (received.handed_over_by, received.officer, received.witness) == (
-        "Agus (PPK)", "Siti (PPS)", "Budi (Panwaslu)"
-    )  # fmt: skip
+        "Agus (PPK)",
+        "Siti (PPS)",
+        "Budi (Panwaslu)",
+    )
 
 
 def test_a_box_loaded_for_another_kecamatan_is_recorded_and_flagged_at_the_gudang():
     batch, _ = given()
-    loaded = Scan(scan_id="D", label=LABEL, action="dispatch", location="36.04",
-                  occurred_at=at(5), to="36.04.09")  # fmt: skip
+    loaded = Scan(
+        scan_id="D",
+        label=LABEL,
+        action="dispatch",
+        location="36.04",
+        occurred_at=at(5),
+        to="36.04.09",
+    )
     events = record_scan(batch, loaded, at=at(5))
     assert raised(events) == [("wrong_destination", "36.04.05", "36.04.09")]
-    right = Scan(scan_id="D2", label=LABEL, action="dispatch", location="36.04",
-                 occurred_at=at(5), to="36.04.05")  # fmt: skip
+    right = Scan(
+        scan_id="D2",
+        label=LABEL,
+        action="dispatch",
+        location="36.04",
+        occurred_at=at(5),
+        to="36.04.05",
+    )
     assert raised(record_scan(batch, right, at=at(5))) == []

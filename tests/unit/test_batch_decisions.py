@@ -5,8 +5,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from events import AnomalyRaised, BatchDispatched, BatchReceived
-from services.domain import ImpossibleTimeError, Scan, batch_id, evolve, record_scan, register
-from services.labels import make_label
+from services.custody.batch import Scan, batch_id, evolve
+from services.custody.decisions import record_scan, register
+from services.custody.errors import ImpossibleTimeError
+from services.custody.labels import make_label
 
 LABEL = make_label("36.04", 2)
 TPS = "3604052001001"

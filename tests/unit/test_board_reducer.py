@@ -4,21 +4,19 @@ from datetime import UTC, date, datetime, timedelta
 
 import msgspec
 
-from services.board import (
+from services.custody.batch import Scan, evolve
+from services.custody.decisions import record_scan, register
+from services.custody.election import Election
+from services.views.board.reducer import (
     AreaCounts,
     BatchLine,
     MemoryBoard,
     advance,
-    areas_of,
     count_at_risk,
     counter_changes,
-    kecamatan_of,
-    level_of,
-    parent_of,
     tps_at_risk,
 )
-from services.domain import Scan, evolve, record_scan, register
-from services.election import Election
+from services.wilayah import route_of
 
 T = datetime(2024, 2, 1, tzinfo=UTC)
 TPS = "3604052001001"
@@ -43,17 +41,16 @@ def history(label: str, tps: str, *actions: tuple[str, str], start: datetime = T
         batch = evolve(None, events)
         details = {"quantity": 306} if action == "pack" else {}
         details |= {"seals": ["S1"]} if action == "seal" else {}
-        scan = Scan(scan_id=f"{label}-{n}", label=label, action=action, location=location,
-                    occurred_at=start + timedelta(hours=n), **details)  # fmt: skip
+        scan = Scan(
+            scan_id=f"{label}-{n}",
+            label=label,
+            action=action,
+            location=location,
+            occurred_at=start + timedelta(hours=n),
+            **details,
+        )
         events += record_scan(batch, scan, at=start + timedelta(hours=n))
     return events
-
-
-def test_a_tps_code_names_its_kecamatan_and_every_area_above_it():
-    assert kecamatan_of(TPS) == KEC
-    assert areas_of(TPS) == (KAB, KEC, DESA, TPS)
-    assert [level_of(a) for a in areas_of(TPS)] == ["kabupaten", "kecamatan", "desa", "tps"]
-    assert [parent_of(a) for a in areas_of(TPS)] == [None, KAB, KEC, DESA]
 
 
 def test_a_registered_batch_is_planned_and_still_to_leave_the_gudang():
@@ -64,9 +61,10 @@ def test_a_registered_batch_is_planned_and_still_to_leave_the_gudang():
 def test_a_batch_counts_alike_in_its_kabupaten_kecamatan_desa_and_tps():
     board = MemoryBoard()
     board.apply(history("A", TPS, ("pack", KAB), ("dispatch", KAB), ("receive", KEC)))
-    rows = {area: board.area(area) for area in areas_of(TPS)}
-    expected = AreaCounts(area=KAB, planned=1, packed=1, dispatched=1, received=1, ppk=1,
-                          undelivered_ppk=1)  # fmt: skip
+    rows = {area: board.area(area) for area in route_of(TPS)}
+    expected = AreaCounts(
+        area=KAB, planned=1, packed=1, dispatched=1, received=1, ppk=1, undelivered_ppk=1
+    )
     for area, row in rows.items():
         assert row == AreaCounts(**{**msgspec.structs.asdict(expected), "area": area}), area
     assert [r.area for r in board.rows("desa")] == [DESA]
@@ -78,7 +76,7 @@ def test_a_batch_received_once_dispatched_moves_from_on_the_way_to_the_ppk_in_ev
         BatchLine(TPS, "dispatched", place="transit", hops_left=3),
         BatchLine(TPS, "received", place="ppk", hops_left=2),
     )
-    for area in areas_of(TPS):
+    for area in route_of(TPS):
         assert {c: n for (a, c), n in changes.items() if a == area and n} == {
             "received": 1,
             "ppk": 1,
@@ -119,8 +117,14 @@ def test_the_board_follows_a_batch_down_the_chain_and_back_to_the_gudang():
 
 
 def test_a_batch_counts_as_not_delivered_at_the_last_stop_that_received_it():
-    expected = ["undelivered_gudang", "undelivered_ppk", "undelivered_ppk", "undelivered_pps",
-                "undelivered_pps", "delivered"]  # fmt: skip
+    expected = [
+        "undelivered_gudang",
+        "undelivered_ppk",
+        "undelivered_ppk",
+        "undelivered_pps",
+        "undelivered_pps",
+        "delivered",
+    ]
     for n, column in enumerate(expected):
         board = MemoryBoard()
         board.apply(history("A", TPS, *DOWN[: n + 1]))
@@ -153,14 +157,17 @@ def test_the_memory_board_counts_each_area_apart():
     assert (rows[KEC].planned, rows[KEC].dispatched) == (2, 1)
     assert (rows["36.04.09"].received, rows["36.04.09"].percent_received) == (1, 100.0)
     assert [(r.area, r.planned) for r in board.rows("desa")] == [
-        (DESA, 1), ("36.04.05.2002", 1), ("36.04.09.2001", 1)]  # fmt: skip
+        (DESA, 1),
+        ("36.04.05.2002", 1),
+        ("36.04.09.2001", 1),
+    ]
     assert board.area(KAB).planned == 3
 
 
 def test_open_anomalies_count_in_every_area_of_the_batch():
     board = MemoryBoard()
     board.apply(history("A", TPS, ("dispatch", KAB), ("receive", "36.04.09")))  # wrong kecamatan
-    assert {board.area(a).anomalies for a in areas_of(TPS)} == {1}
+    assert {board.area(a).anomalies for a in route_of(TPS)} == {1}
     assert board.area("36.04.09").planned == 0
 
 
@@ -191,8 +198,7 @@ DEADLINE = Election(election="pemilu-2024", name="", voting_day=date(2024, 2, 14
 
 
 def tps_row(gudang: int = 0, ppk: int = 0, pps: int = 0) -> AreaCounts:
-    return AreaCounts(area=TPS, undelivered_gudang=gudang, undelivered_ppk=ppk,
-                      undelivered_pps=pps)  # fmt: skip
+    return AreaCounts(area=TPS, undelivered_gudang=gudang, undelivered_ppk=ppk, undelivered_pps=pps)
 
 
 def test_the_h1_deadline_is_midnight_in_serang_at_the_start_of_voting_day():
@@ -224,5 +230,8 @@ def test_tps_at_risk_are_counted_in_their_desa_or_kecamatan():
     ]
     now = DEADLINE - timedelta(hours=12)
     assert count_at_risk(rows, "kecamatan", now, DEADLINE) == {KEC: 2, "36.04.09": 1}
-    assert count_at_risk(rows, "desa", now, DEADLINE) == {DESA: 1, "36.04.05.2002": 1,
-                                                           "36.04.09.2001": 1}  # fmt: skip
+    assert count_at_risk(rows, "desa", now, DEADLINE) == {
+        DESA: 1,
+        "36.04.05.2002": 1,
+        "36.04.09.2001": 1,
+    }

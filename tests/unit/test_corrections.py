@@ -5,13 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from events import AnomalyResolved, BatchReceived, BatchVoided, ScanVoided
-from services.board import MemoryBoard
-from services.domain import (
-    Batch,
-    Scan,
-    UnknownScanEventError,
+from services.custody.batch import Batch, Scan, evolve
+from services.custody.decisions import (
     correct_scan,
-    evolve,
     flag_late,
     record_scan,
     register,
@@ -20,7 +16,9 @@ from services.domain import (
     void_batch,
     void_scan,
 )
-from services.labels import make_label
+from services.custody.errors import UnknownScanEventError
+from services.custody.labels import make_label
+from services.views.board.reducer import MemoryBoard
 
 LABEL = make_label("36.04", 8)
 TPS = "3604052001001"  # Kramatwatu (36.04.05), desa 36.04.05.2001
@@ -46,8 +44,14 @@ def scanned(*steps: Scan) -> tuple[Batch, list]:
 
 
 def scan(scan_id: str, action: str, location: str, minute: int, **details) -> Scan:
-    return Scan(scan_id=scan_id, label=LABEL, action=action, location=location,
-                occurred_at=at(minute), **details)  # fmt: skip
+    return Scan(
+        scan_id=scan_id,
+        label=LABEL,
+        action=action,
+        location=location,
+        occurred_at=at(minute),
+        **details,
+    )
 
 
 DISPATCH = scan("D", "dispatch", "36.04", 1, to="36.04.05")
@@ -60,8 +64,11 @@ def test_a_scan_declared_wrong_stays_on_the_record_and_the_batch_goes_back_to_wh
     [voided] = void_scan(batch, version, "kotak lain yang terpindai", "Agus", at(3))
     assert isinstance(voided, ScanVoided)
     assert (voided.voids, voided.scan_id, voided.location, voided.in_transit) == (
-        version, "R", "36.04", True
-    )  # fmt: skip
+        version,
+        "R",
+        "36.04",
+        True,
+    )
     after = evolve(batch, [voided])
     assert (after.location, after.in_transit, after.received_at) == ("36.04", True, frozenset())
     assert after.scans["R"].voided  # still there
@@ -126,8 +133,10 @@ def test_a_replacement_batch_is_for_the_same_tps_and_names_the_one_it_replaces()
     assert isinstance(resolved, AnomalyResolved) and resolved.replacement == new_label
     replacement = replace_batch(batch, new_label, None, at(9))
     assert (replacement.label, replacement.replaces, replacement.destination) == (
-        new_label, LABEL, TPS
-    )  # fmt: skip
+        new_label,
+        LABEL,
+        TPS,
+    )
     assert (replacement.ballot_type, replacement.quantity) == ("DPR", 306)
     assert evolve(batch, [resolved]).replaced_by == (new_label,)
 

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from services.election import Election
+from services.custody.election import Election
 
 
 def test_the_h1_deadline_is_midnight_before_voting_day_in_the_kabupatens_own_time():

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from services.epcis import canonical_time, digital_link, event_hash_id, pre_hash
+from services.audit.epcis import canonical_time, digital_link, event_hash_id, pre_hash
 from tests.gs1 import gs1_file
 
 EXAMPLE = gs1_file("example-ObjectEvent.jsonld")
@@ -188,8 +188,12 @@ def test_quantities_are_hashed_without_trailing_zeros():
 
 
 def test_a_boolean_and_a_number_are_told_apart():
-    event = {"type": "ObjectEvent", "eventTime": "2024-02-10T08:15:00Z",
-             "eventTimeZoneOffset": "+00:00", "action": "OBSERVE"}  # fmt: skip
+    event = {
+        "type": "ObjectEvent",
+        "eventTime": "2024-02-10T08:15:00Z",
+        "eventTimeZoneOffset": "+00:00",
+        "action": "OBSERVE",
+    }
     assert pre_hash(event | {"lacak:x": 1}, {"lacak": "https://lacak.example/epcis/"}).endswith(
         "{https://lacak.example/epcis/}x=1"
     )

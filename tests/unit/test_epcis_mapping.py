@@ -8,8 +8,7 @@ from jsonschema import Draft7Validator
 
 import events
 from events import MasterDataImported
-from services.domain import Batch, Scan, correct_scan, evolve, record_scan, register, void_scan
-from services.epcis import (
+from services.audit.epcis import (
     NAMESPACES,
     ExportFilter,
     declared_errors,
@@ -19,7 +18,9 @@ from services.epcis import (
     exported_events,
     to_epcis,
 )
-from services.labels import make_label
+from services.custody.batch import Batch, Scan, evolve
+from services.custody.decisions import correct_scan, record_scan, register, void_scan
+from services.custody.labels import make_label
 from tests.gs1 import gs1_file
 
 SCHEMA = json.loads(gs1_file("EPCIS-JSON-Schema.json").read_text())
@@ -31,8 +32,14 @@ RECORDED = datetime(2024, 2, 10, 1, 0, 5, tzinfo=UTC)
 
 
 def scan(scan_id: str, action: str, location: str, minute: int, **details) -> Scan:
-    return Scan(scan_id=scan_id, label=LABEL, action=action, location=location,
-                occurred_at=T + timedelta(minutes=minute), **details)  # fmt: skip
+    return Scan(
+        scan_id=scan_id,
+        label=LABEL,
+        action=action,
+        location=location,
+        occurred_at=T + timedelta(minutes=minute),
+        **details,
+    )
 
 
 def history(*steps: Scan) -> tuple[Batch, list[events.Event]]:
@@ -59,8 +66,17 @@ def stored(recorded: list[events.Event]) -> list[tuple[int, bytes]]:
     return [(n, events.encode(e)) for n, e in enumerate(recorded, 1)]
 
 
-DISPATCH = scan("D", "dispatch", "36.04", 1, to="36.04.05", surat_jalan="SJ-360405",
-                vehicle="A 1234 BC", driver="Asep", officer="Rina")  # fmt: skip
+DISPATCH = scan(
+    "D",
+    "dispatch",
+    "36.04",
+    1,
+    to="36.04.05",
+    surat_jalan="SJ-360405",
+    vehicle="A 1234 BC",
+    driver="Asep",
+    officer="Rina",
+)
 
 
 def test_a_dispatch_is_a_shipping_object_event_in_transit_from_the_gudang_to_the_kecamatan():
@@ -136,11 +152,21 @@ def test_an_anomaly_is_an_inspection_with_what_was_expected_and_what_was_found()
 
 def test_master_data_and_the_voids_themselves_are_not_custody_events():
     master = MasterDataImported(
-        originator_id=uuid4(), originator_version=1, kabupaten="36.04", occurred_at=T,
-        recorded_at=T, election="pemilu-2024", kabupaten_name="Kabupaten Serang",
-        file_name="tps.csv", file_sha256="0" * 64, imported_by="Rina", kecamatan_count=29,
-        desa_count=326, tps_count=4425, dpt_total=1226201,
-    )  # fmt: skip
+        originator_id=uuid4(),
+        originator_version=1,
+        kabupaten="36.04",
+        occurred_at=T,
+        recorded_at=T,
+        election="pemilu-2024",
+        kabupaten_name="Kabupaten Serang",
+        file_name="tps.csv",
+        file_sha256="0" * 64,
+        imported_by="Rina",
+        kecamatan_count=29,
+        desa_count=326,
+        tps_count=4425,
+        dpt_total=1226201,
+    )
     batch, _ = history(DISPATCH)
     [void] = void_scan(batch, 2, "kotak lain", "Agus", RECORDED)
     assert to_epcis(master) is None

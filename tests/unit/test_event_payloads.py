@@ -32,8 +32,11 @@ def test_a_dispatch_and_a_receipt_from_the_first_slice_decode_with_empty_details
         assert event.occurred_at == datetime(2024, 2, 10, 1, tzinfo=UTC)
         if isinstance(event, BatchReceived):
             assert (event.counted, event.seals, event.reasons, event.surat_jalan) == (
-                None, None, [], ""
-            )  # fmt: skip
+                None,
+                None,
+                [],
+                "",
+            )
         else:
             assert isinstance(event, BatchDispatched)
             assert (event.to, event.surat_jalan, event.officer) == ("", "", "")

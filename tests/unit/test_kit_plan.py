@@ -5,11 +5,9 @@ from collections import Counter
 import msgspec
 import pytest
 
-from services.labels import parse_label
-from services.plan import KitRules, ballots_for, kit_plan
-from services.serang import kabupaten_serang
-
-SERANG = kabupaten_serang()
+from services.custody.labels import parse_label
+from services.custody.plan import KitRules, ballots_for, kit_plan
+from tests.data import SERANG
 
 
 @pytest.mark.parametrize(
@@ -66,8 +64,11 @@ def test_a_tps_without_a_dprd_kab_kota_dapil_gets_four_kotak_suara():
     tps = msgspec.structs.replace(SERANG.tps[0], dapil_dprd_kab="")
     plans = kit_plan(msgspec.structs.replace(SERANG, tps=(tps,)))
     assert [p.ballot_type for p in plans if p.item == "kotak_suara"] == [
-        "PPWP", "DPR", "DPD", "DPRD_PROV"
-    ]  # fmt: skip
+        "PPWP",
+        "DPR",
+        "DPD",
+        "DPRD_PROV",
+    ]
 
 
 def test_the_first_labels_of_kabupaten_serang_are_pinned():

@@ -2,7 +2,8 @@
 
 import pytest
 
-from services.labels import ALPHABET, LabelMisreadError, make_label, parse_label
+from services.custody.errors import LabelMisreadError
+from services.custody.labels import ALPHABET, make_label, parse_label
 
 LABELS = [make_label("36.04", serial) for serial in range(0, 40_000, 97)]
 

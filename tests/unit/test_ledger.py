@@ -6,17 +6,16 @@ from datetime import UTC, datetime
 import msgspec
 
 import events
-from services.domain import register
-from services.ledger import (
+from services.audit.chain import (
     BLOCK,
     Checkpoint,
     chained,
     checkpoint_findings,
-    export_lines,
     first_difference,
-    read_export,
     verify,
 )
+from services.audit.export import export_lines, read_export
+from services.custody.decisions import register
 
 EVENTS = [(p, f'{{"n":{p}}}'.encode()) for p in range(1, 11)]
 
@@ -121,10 +120,18 @@ def test_verify_names_the_same_position_wherever_its_blocks_of_positions_end():
 
 def test_an_event_stored_by_older_code_in_other_bytes_verifies_as_the_codecs_bytes():
     registered = [
-        events.encode(register(label=f"L{n}", destination="3604052001001", item="tinta",
-                               ballot_type="", quantity=n, at=datetime(2024, 2, 1, tzinfo=UTC)))
+        events.encode(
+            register(
+                label=f"L{n}",
+                destination="3604052001001",
+                item="tinta",
+                ballot_type="",
+                quantity=n,
+                at=datetime(2024, 2, 1, tzinfo=UTC),
+            )
+        )
         for n in range(1, 9)
-    ]  # fmt: skip
+    ]
     ledger = list(chained(enumerate(registered, 1)))
     stored = list(enumerate(registered, 1))
     stored[2] = (3, msgspec.json.format(registered[2], indent=2))  # as older code wrote it
@@ -156,8 +163,14 @@ def test_an_export_carries_each_event_as_stored_so_events_older_than_a_field_ver
     at = datetime(2024, 2, 1, tzinfo=UTC)
     stored = []
     for n in range(1, 6):
-        event = register(label=f"L{n}", destination="3604052001001", item="tinta",
-                         ballot_type="", quantity=n, at=at)  # fmt: skip
+        event = register(
+            label=f"L{n}",
+            destination="3604052001001",
+            item="tinta",
+            ballot_type="",
+            quantity=n,
+            at=at,
+        )
         fields = msgspec.json.decode(events.encode(event))
         del fields["user"], fields["device"]  # as the store holds an event of older code
         stored.append((n, msgspec.json.encode(fields)))

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import msgspec
 import pytest
 
-from services.masterdata import (
+from services.custody.masterdata import (
     COLUMNS,
     ImportRefusedError,
     import_events,
@@ -13,9 +13,8 @@ from services.masterdata import (
     tps_csv,
     wilayah_from,
 )
-from services.serang import kabupaten_serang
+from tests.data import SERANG
 
-SERANG = kabupaten_serang()
 SMALL = msgspec.structs.replace(SERANG, tps=SERANG.tps[:3])
 T = datetime(2023, 12, 1, tzinfo=UTC)
 
@@ -73,13 +72,27 @@ def test_a_file_that_is_not_utf8_is_refused():
 
 
 def test_an_import_is_kept_as_a_summary_and_parts_and_the_latest_import_wins():
-    first = import_events(SERANG, election="pemilu-2024", file_name="a.csv", file_sha256="aa",
-                          imported_by="Rina", last_version=0, at=T)  # fmt: skip
+    first = import_events(
+        SERANG,
+        election="pemilu-2024",
+        file_name="a.csv",
+        file_sha256="aa",
+        imported_by="Rina",
+        last_version=0,
+        at=T,
+    )
     assert (first[0].tps_count, first[0].dpt_total) == (4_425, 1_226_201)
     assert len(first) == 1 + 9  # 4,425 TPS in parts of 500
     assert wilayah_from(first) == SERANG
-    second = import_events(SMALL, election="pemilu-2024", file_name="b.csv", file_sha256="bb",
-                           imported_by="Rina", last_version=len(first), at=T)  # fmt: skip
+    second = import_events(
+        SMALL,
+        election="pemilu-2024",
+        file_name="b.csv",
+        file_sha256="bb",
+        imported_by="Rina",
+        last_version=len(first),
+        at=T,
+    )
     assert wilayah_from([*first, *second]) == SMALL
 
 

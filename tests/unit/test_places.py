@@ -1,9 +1,7 @@
 """The scanning screens' location picker finds places by code or by name."""
 
-from services.places import Place, find_places, place
-from services.serang import kabupaten_serang
-
-SERANG = kabupaten_serang()
+from services.custody.places import Place, find_places, place
+from tests.data import SERANG
 
 
 def test_an_exact_code_names_its_place_at_every_level():

@@ -6,13 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import msgspec
 
-from services.board import COLUMNS, fold
-from services.domain import Scan, evolve, record_scan, register
-from services.plan import kit_plan
-from services.replay import replay
-from services.serang import kabupaten_serang
+from services.audit.replay import replay
+from services.custody.batch import Scan, evolve
+from services.custody.decisions import record_scan, register
+from services.custody.plan import kit_plan
+from services.views.board.reducer import COLUMNS, fold
+from tests.data import SERANG
 
-SERANG = kabupaten_serang()
 T = datetime(2024, 2, 1, tzinfo=UTC)
 
 
@@ -23,9 +23,13 @@ def a_busy_history(seed: int = 7) -> list:
     history, batches = [], {}
     for plan in plans:
         registered = register(
-            label=plan.label, destination=plan.destination, item=plan.item,
-            ballot_type=plan.ballot_type, quantity=plan.quantity, at=T,
-        )  # fmt: skip
+            label=plan.label,
+            destination=plan.destination,
+            item=plan.item,
+            ballot_type=plan.ballot_type,
+            quantity=plan.quantity,
+            at=T,
+        )
         history.append(registered)
         batches[plan.label] = evolve(None, [registered])
     places = ["36.04", "36.04.05", "36.04.05.2001", SERANG.tps[0].code, "36.04.09"]
@@ -33,9 +37,15 @@ def a_busy_history(seed: int = 7) -> list:
         label = rng.choice(list(batches))
         action = rng.choice(["pack", "dispatch", "receive", "receive"])
         counted = rng.choice([None, 306, 250]) if action == "receive" else None
-        scan = Scan(scan_id=f"s{n}", label=label, action=action, location=rng.choice(places),
-                    occurred_at=T + timedelta(minutes=rng.randrange(0, 6000)), quantity=300,
-                    counted=counted)  # fmt: skip
+        scan = Scan(
+            scan_id=f"s{n}",
+            label=label,
+            action=action,
+            location=rng.choice(places),
+            occurred_at=T + timedelta(minutes=rng.randrange(0, 6000)),
+            quantity=300,
+            counted=counted,
+        )
         new = record_scan(batches[label], scan, at=T + timedelta(minutes=6000 + n))
         history += new
         batches[label] = evolve(batches[label], new)

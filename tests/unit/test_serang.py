@@ -1,14 +1,39 @@
 import re
 from collections import Counter
 
-from services.serang import kabupaten_serang
+from services.demo.serang import kabupaten_serang
 
 KPU_KECAMATAN = {
-    "Anyar", "Bandung", "Baros", "Binuang", "Bojonegara", "Carenang", "Cikande", "Cikeusal",
-    "Cinangka", "Ciomas", "Ciruas", "Gunungsari", "Jawilan", "Kibin", "Kopo", "Kragilan",
-    "Kramatwatu", "Lebakwangi", "Mancak", "Pabuaran", "Padarincang", "Pamarayan", "Petir",
-    "Pontang", "Pulo Ampel", "Tanara", "Tirtayasa", "Tunjung Teja", "Waringin Kurung",
-}  # fmt: skip
+    "Anyar",
+    "Bandung",
+    "Baros",
+    "Binuang",
+    "Bojonegara",
+    "Carenang",
+    "Cikande",
+    "Cikeusal",
+    "Cinangka",
+    "Ciomas",
+    "Ciruas",
+    "Gunungsari",
+    "Jawilan",
+    "Kibin",
+    "Kopo",
+    "Kragilan",
+    "Kramatwatu",
+    "Lebakwangi",
+    "Mancak",
+    "Pabuaran",
+    "Padarincang",
+    "Pamarayan",
+    "Petir",
+    "Pontang",
+    "Pulo Ampel",
+    "Tanara",
+    "Tirtayasa",
+    "Tunjung Teja",
+    "Waringin Kurung",
+}
 
 
 def test_kabupaten_serang_has_29_kecamatan_326_desa_and_4425_tps():

@@ -1,14 +1,17 @@
-"""Bring the views up to date with the event store, with the real projection code, no NATS."""
+"""Bring views up to date with the event store, with the real projection code, no NATS."""
 
-from services.batches import Batches
-from services.board import BoardView
+from services.custody.batches import Batches
+from services.views.projection import Projection
 
 
-def project_everything(batches: Batches, board: BoardView) -> None:
-    notifications = batches.recorder.select_notifications(
-        board.stream_sequence() + 1, 10_000
-    )  # in these tests the stream sequence and the notification id go together
-    if notifications:
-        board.apply(
-            [(n.id, batches.mapper.to_domain_event(n)) for n in notifications], notifications[-1].id
-        )
+def project_everything(batches: Batches, *projections: Projection) -> None:
+    """Apply every stored event past each projection's position, as its runner would."""
+    for projection in projections:
+        notifications = batches.recorder.select_notifications(
+            projection.stream_sequence() + 1, 10_000
+        )  # in these tests the stream sequence and the notification id go together
+        if notifications:
+            projection.apply(
+                [(n.id, projection.decode(batches.mapper.plain_state(n))) for n in notifications],
+                notifications[-1].id,
+            )

@@ -5,7 +5,7 @@ import re
 from litestar.testing import TestClient
 
 from events.accounts import Role
-from services.accounts import open_accounts
+from services.accounts.application import open_accounts
 from services.settings import Settings
 
 PASSWORD = "kata-sandi-uji-123"
@@ -26,14 +26,20 @@ def csrf_of(page: str) -> str:
 
 
 def sign_in(
-    client: TestClient, settings: Settings, role: Role = "admin", scope: str = "",
+    client: TestClient,
+    settings: Settings,
+    role: Role = "admin",
+    scope: str = "",
     username: str | None = None,
-) -> TestClient:  # fmt: skip
+) -> TestClient:
     """Log the client in through the login form; its requests then send the session's token."""
     username = username or f"uji-{role}{scope.replace('.', '')}"
     add_user(settings, username, role, scope)
-    answer = client.post("/masuk", data={"username": username, "password": PASSWORD,
-                                         "lanjut": "/masuk"}, follow_redirects=False)  # fmt: skip
+    answer = client.post(
+        "/masuk",
+        data={"username": username, "password": PASSWORD, "lanjut": "/masuk"},
+        follow_redirects=False,
+    )
     assert answer.status_code == 303, answer.text
     client.headers["x-csrf-token"] = csrf_of(client.get("/masuk").text)
     return client

@@ -10,15 +10,14 @@ import msgspec
 import pytest
 from litestar.testing import TestClient
 
-from services.accounts import MAX_ADDRESS_FAILURES, MAX_FAILURES, open_accounts
-from services.batches import Batches
-from services.plan import kit_plan
-from services.serang import kabupaten_serang
+from services.accounts.application import MAX_ADDRESS_FAILURES, MAX_FAILURES, open_accounts
+from services.custody.batches import Batches
+from services.custody.plan import kit_plan
 from services.settings import Settings
+from tests.data import SERANG
 from tests.web.signin import PASSWORD, add_user, csrf_of, sign_in
 from web.app import create_app
 
-SERANG = kabupaten_serang()
 KRAMATWATU_TPS = SERANG.tps[0]  # 3604052001001, Kec. Kramatwatu 36.04.05
 CIRUAS_TPS = next(t for t in SERANG.tps if t.code.startswith("360409"))  # Kec. Ciruas 36.04.09
 PLANS = kit_plan(msgspec.structs.replace(SERANG, tps=(KRAMATWATU_TPS, CIRUAS_TPS)))
@@ -126,8 +125,13 @@ def body_for(method: str, path: str) -> dict:
 
 
 def test_every_route_of_the_app_is_in_the_matrix(app):
-    routes = {(m, r.path) for r in app.routes for h in getattr(r, "route_handlers", [])
-              for m in h.http_methods if m != "OPTIONS"}  # fmt: skip
+    routes = {
+        (m, r.path)
+        for r in app.routes
+        for h in getattr(r, "route_handlers", [])
+        for m in h.http_methods
+        if m != "OPTIONS"
+    }
     covered = [*MATRIX, *NOT_IN_MATRIX, *PUBLIC, *(("GET", s) for s in STREAMS)]
     static = {route for route in routes if route[1].startswith("/static")}
     missing = [
@@ -157,8 +161,13 @@ def test_each_role_gets_past_the_guard_exactly_on_its_routes(settings: Settings,
 def test_without_a_session_a_browser_is_sent_to_login_and_an_api_client_gets_401(app):
     with TestClient(app) as client:
         for method, path in [*MATRIX, *(("GET", s) for s in STREAMS)]:
-            answer = client.request(method, path, headers={"accept": "text/html"},
-                                    follow_redirects=False, **body_for(method, path))  # fmt: skip
+            answer = client.request(
+                method,
+                path,
+                headers={"accept": "text/html"},
+                follow_redirects=False,
+                **body_for(method, path),
+            )
             if method == "GET" and not path.startswith("/api/"):
                 assert answer.status_code == 303, path
                 assert answer.headers["location"].startswith("/masuk?lanjut=")
@@ -169,8 +178,13 @@ def test_without_a_session_a_browser_is_sent_to_login_and_an_api_client_gets_401
 
 
 def scan(label: str, action: str, location: str, n: int = 1) -> dict:
-    return {"scan_id": f"{label}-{action}-{location}-{n}", "label": label, "action": action,
-            "location": location, "occurred_at": "2024-02-10T08:00:00+07:00"}  # fmt: skip
+    return {
+        "scan_id": f"{label}-{action}-{location}-{n}",
+        "label": label,
+        "action": action,
+        "location": location,
+        "occurred_at": "2024-02-10T08:00:00+07:00",
+    }
 
 
 def test_a_ppk_officer_of_ciruas_cannot_receive_at_kramatwatu_and_is_told_why(
@@ -234,17 +248,24 @@ def test_a_session_must_send_its_csrf_token_and_a_device_token_needs_none(settin
         token = client.headers.pop("x-csrf-token")
         missing = client.post("/api/v1/scans", json=scan(LABEL, "dispatch", "36.04"))
         assert missing.status_code == 403 and "CSRF" in missing.json()["detail"]
-        forged = client.post("/api/v1/scans", json=scan(LABEL, "dispatch", "36.04"),
-                             headers={"x-csrf-token": token[:-2] + "xx"})  # fmt: skip
+        forged = client.post(
+            "/api/v1/scans",
+            json=scan(LABEL, "dispatch", "36.04"),
+            headers={"x-csrf-token": token[:-2] + "xx"},
+        )
         assert forged.status_code == 403
         form = client.post("/audit/periksa", data={"csrf_token": token})
         assert form.status_code == 200  # the form field does as well as the header
         assert client.post("/audit/periksa", data={"csrf_token": "palsu"}).status_code == 403
-        sent = client.post("/api/v1/scans", json=scan(LABEL, "dispatch", "36.04"),
-                           headers={"x-csrf-token": token})  # fmt: skip
+        sent = client.post(
+            "/api/v1/scans", json=scan(LABEL, "dispatch", "36.04"), headers={"x-csrf-token": token}
+        )
         assert sent.status_code == 201
-        issued = client.post("/api/v1/devices", json={"username": "uji-admin", "name": "hp"},
-                             headers={"x-csrf-token": token})  # fmt: skip
+        issued = client.post(
+            "/api/v1/devices",
+            json={"username": "uji-admin", "name": "hp"},
+            headers={"x-csrf-token": token},
+        )
         assert issued.status_code == 201
     with TestClient(app) as device:
         device.headers["authorization"] = f"Bearer {issued.json()['token']}"
@@ -262,8 +283,12 @@ def test_a_revoked_device_token_is_refused_and_every_event_names_user_and_device
     assert device.scope == "36.04"  # the user's, unless narrower
     with TestClient(app) as client:
         client.headers["authorization"] = f"Bearer {token}"
-        assert client.post("/api/v1/scans", json=scan(LABEL, "pack", "36.04") | {
-            "quantity": 500}).status_code == 201  # fmt: skip
+        assert (
+            client.post(
+                "/api/v1/scans", json=scan(LABEL, "pack", "36.04") | {"quantity": 500}
+            ).status_code
+            == 201
+        )
         [*_, packed] = batches.history(LABEL)
         assert (packed.user, packed.device) == ("petugas-gudang", device.device)
         accounts = open_accounts(settings)
@@ -285,7 +310,7 @@ def test_an_expired_session_is_over_and_logout_ends_one(settings: Settings, app)
         sign_in(client, settings, role="auditor")
         assert client.get("/api/v1/board").status_code == 200
         accounts = open_accounts(settings)
-        with accounts.sessions.transaction() as cursor:
+        with accounts.sessions.db.transaction() as cursor:
             past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
             cursor.execute("UPDATE lacak_sessions SET expires_at = ?", (past,))
         assert client.get("/api/v1/board").status_code == 401
@@ -323,16 +348,26 @@ def test_an_admin_creates_a_user_and_a_device_from_the_pages(settings: Settings,
     with TestClient(app) as client:
         sign_in(client, settings)
         token = client.headers["x-csrf-token"]
-        made = client.post("/admin/pengguna", data={
-            "csrf_token": token, "username": "kpps-01", "name": "Siti", "role": "kpps",
-            "scope": KRAMATWATU_TPS.code, "password": "kata-sandi-siti-1"})  # fmt: skip
+        made = client.post(
+            "/admin/pengguna",
+            data={
+                "csrf_token": token,
+                "username": "kpps-01",
+                "name": "Siti",
+                "role": "kpps",
+                "scope": KRAMATWATU_TPS.code,
+                "password": "kata-sandi-siti-1",
+            },
+        )
         assert made.status_code == 200 and "Pengguna kpps-01 dibuat." in made.text
-        short = client.post("/admin/pengguna", data={
-            "csrf_token": token, "username": "kpps-02", "role": "kpps",
-            "password": "pendek"})  # fmt: skip
+        short = client.post(
+            "/admin/pengguna",
+            data={"csrf_token": token, "username": "kpps-02", "role": "kpps", "password": "pendek"},
+        )
         assert short.status_code == 400 and "paling sedikit 10" in short.text
-        issued = client.post("/admin/perangkat", data={
-            "csrf_token": token, "username": "kpps-01", "name": "HP Siti"})  # fmt: skip
+        issued = client.post(
+            "/admin/perangkat", data={"csrf_token": token, "username": "kpps-01", "name": "HP Siti"}
+        )
         token_shown = re.search(r'<pre class="token-value">([^<]+)</pre>', issued.text)[1]
         assert "tidak akan ditampilkan lagi" in issued.text
         assert issued.headers["cache-control"] == "no-store"
@@ -343,12 +378,19 @@ def test_an_admin_creates_a_user_and_a_device_from_the_pages(settings: Settings,
         )
         assert token_shown not in listed.text
         device = token_shown.partition(".")[0]
-        revoked = client.post(f"/admin/perangkat/{device}/cabut",
-                              data={"csrf_token": token, "reason": "rusak"})  # fmt: skip
+        revoked = client.post(
+            f"/admin/perangkat/{device}/cabut", data={"csrf_token": token, "reason": "rusak"}
+        )
         assert f"Perangkat {device} dicabut." in revoked.text
-        changed = client.post("/admin/pengguna/kpps-01/ubah", data={
-            "csrf_token": token, "role": "kpps", "scope": KRAMATWATU_TPS.code,
-            "active": "tidak"})  # fmt: skip
+        changed = client.post(
+            "/admin/pengguna/kpps-01/ubah",
+            data={
+                "csrf_token": token,
+                "role": "kpps",
+                "scope": KRAMATWATU_TPS.code,
+                "active": "tidak",
+            },
+        )
         assert changed.status_code == 200
         users = client.get("/admin/pengguna")
         assert users.status_code == 200 and 'id="user-kpps-01"' in users.text
@@ -432,8 +474,10 @@ def test_a_refused_change_of_a_user_changes_nothing(settings: Settings, app):
     add_user(settings, "ppk-ciruas", "ppk", "36.04.09")
     with TestClient(app) as client:
         sign_in(client, settings)
-        answer = client.post("/admin/pengguna/ppk-ciruas/ubah", data={
-            "role": "admin", "scope": "", "active": "ya", "password": "pendek"})  # fmt: skip
+        answer = client.post(
+            "/admin/pengguna/ppk-ciruas/ubah",
+            data={"role": "admin", "scope": "", "active": "ya", "password": "pendek"},
+        )
         assert answer.status_code == 400 and "paling sedikit 10" in answer.text
     accounts = open_accounts(settings)
     user = accounts.user("ppk-ciruas")

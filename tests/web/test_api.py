@@ -1,38 +1,13 @@
 """The device API and the board's JSON, through the Litestar test client on a real store."""
 
-from collections.abc import Iterator
-
-import msgspec
 import pytest
-from litestar.testing import TestClient
 
-from services.batches import Batches
-from services.labels import make_label
-from services.plan import kit_plan
-from services.serang import kabupaten_serang
-from services.settings import Settings
-from tests.web.signin import sign_in
-from web.app import create_app
+from services.custody.labels import make_label
+from services.custody.plan import kit_plan
+from tests.data import ONE_TPS, SERANG
 
-SERANG = kabupaten_serang()
-ONE_TPS = msgspec.structs.replace(SERANG, tps=SERANG.tps[:1])
 DPR_BOX = kit_plan(ONE_TPS)[1]  # the DPR kotak suara of the first TPS
 LABEL = DPR_BOX.label
-
-
-@pytest.fixture
-def batches(sqlite_settings: Settings) -> Iterator[Batches]:
-    app = Batches(sqlite_settings.store, wilayah=SERANG)
-    app.register(kit_plan(ONE_TPS))
-    yield app
-    app.close()
-
-
-@pytest.fixture
-def client(sqlite_settings: Settings, batches: Batches) -> Iterator[TestClient]:
-    with TestClient(create_app(sqlite_settings, SERANG)) as client:
-        sign_in(client, sqlite_settings)
-        yield client
 
 
 def scan(**changes: str) -> dict[str, str]:
@@ -128,8 +103,9 @@ def test_the_openapi_document_describes_the_scan_api(client):
 def test_a_box_received_at_the_wrong_kecamatan_is_recorded_with_a_warning(client, batches):
     client.post("/api/v1/scans", json=scan()).raise_for_status()
     before = batches.recorder.max_notification_id()
-    response = client.post("/api/v1/scans", json=scan(scan_id="r1", action="receive",
-                                                      location="36.04.09"))  # fmt: skip
+    response = client.post(
+        "/api/v1/scans", json=scan(scan_id="r1", action="receive", location="36.04.09")
+    )
     answer = response.json()
     assert response.status_code == 201
     assert answer["status"] == "warning"
@@ -137,8 +113,9 @@ def test_a_box_received_at_the_wrong_kecamatan_is_recorded_with_a_warning(client
         "SALAH TUJUAN: kotak ini untuk Kec. Kramatwatu, bukan Kec. Ciruas."
     ]
     assert batches.recorder.max_notification_id() == before + 2  # the receipt and the anomaly
-    retry = client.post("/api/v1/scans", json=scan(scan_id="r1", action="receive",
-                                                   location="36.04.09"))  # fmt: skip
+    retry = client.post(
+        "/api/v1/scans", json=scan(scan_id="r1", action="receive", location="36.04.09")
+    )
     assert retry.json() == answer
 
 
@@ -151,8 +128,11 @@ def test_an_anomaly_is_acknowledged_then_resolved_through_the_api(client):
     seen = client.post(f"/api/v1/anomalies/{anomaly_id}/acknowledge", json={"by": "Siti"})
     assert (seen.status_code, seen.json()["status"]) == (200, "acknowledged")
     done = client.post(f"/api/v1/anomalies/{anomaly_id}/resolve", json={"by": "Siti", "note": "ok"})
-    assert done.json() == {"anomaly_id": anomaly_id, "kind": "wrong_destination",
-                           "status": "resolved"}  # fmt: skip
+    assert done.json() == {
+        "anomaly_id": anomaly_id,
+        "kind": "wrong_destination",
+        "status": "resolved",
+    }
     unknown = client.post(f"/api/v1/anomalies/{LABEL}-99/resolve", json={"by": "Siti"})
     assert unknown.status_code == 404
 

@@ -1,32 +1,14 @@
 """What the fuzzer (test_api_fuzz.py) found, each pinned by a plain test: limits that were declared
 but not checked, a 500, and an OpenAPI document that did not say what the API answers."""
 
-from collections.abc import Iterator
-
-import msgspec
 import pytest
 from litestar.testing import TestClient
 
-from services.batches import Batches
-from services.plan import kit_plan
-from services.serang import kabupaten_serang
-from services.settings import Settings
-from tests.web.signin import sign_in
-from web.app import create_app
+from services.custody.plan import kit_plan
+from tests.data import ONE_TPS
 
-SERANG = kabupaten_serang()
-ONE_TPS = msgspec.structs.replace(SERANG, tps=SERANG.tps[:1])
 LABEL = kit_plan(ONE_TPS)[1].label
 TOO_BIG = str(2**70)  # past a 64-bit notification id
-
-
-@pytest.fixture
-def client(sqlite_settings: Settings) -> Iterator[TestClient]:
-    batches = Batches(sqlite_settings.store, wilayah=SERANG)
-    batches.register(kit_plan(ONE_TPS))
-    batches.close()
-    with TestClient(create_app(sqlite_settings, SERANG)) as client:
-        yield sign_in(client, sqlite_settings)
 
 
 @pytest.fixture
@@ -122,8 +104,10 @@ def test_the_openapi_document_says_of_a_scan_what_msgspec_checks(openapi):
     [quantity, _null] = scan["properties"]["quantity"]["anyOf"]
     assert quantity["minimum"] == 0  # Litestar dropped a ge=0
     queue = openapi["paths"]["/api/v1/scans/queue"]["post"]["requestBody"]["content"]
-    assert (queue["application/json"]["schema"]["minItems"], queue["application/json"]["schema"][
-        "maxItems"]) == (1, 1000)  # fmt: skip
+    assert (
+        queue["application/json"]["schema"]["minItems"],
+        queue["application/json"]["schema"]["maxItems"],
+    ) == (1, 1000)
 
 
 def test_the_openapi_document_gives_the_true_shape_of_the_downloads(openapi):

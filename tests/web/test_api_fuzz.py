@@ -24,25 +24,26 @@ from litestar import Litestar
 from schemathesis.config import SchemathesisConfig
 from schemathesis.python import asgi
 
-from services.accounts import open_accounts
-from services.batches import Batches
-from services.board import BoardView
-from services.domain import Scan
-from services.messaging import EmbeddedNats
-from services.plan import kit_plan
-from services.serang import kabupaten_serang
+from services.accounts.application import open_accounts
+from services.custody.batch import Scan
+from services.custody.batches import Batches
+from services.custody.plan import kit_plan
 from services.settings import Settings
-from services.viewdb import open_views
+from services.views.anomalies.view import AnomalyView
+from services.views.board.view import BoardView
+from services.views.database import open_views
+from services.wilayah import kecamatan_of
 from tests.conftest import POSTGRES, postgres_or_skip, settings_env
+from tests.data import SERANG
+from tests.web.conftest import no_nats
 from tests.web.projection import project_everything
 from tests.web.signin import add_user
 from web.app import create_app
 
-SERANG = kabupaten_serang()
 THREE_TPS = msgspec.structs.replace(SERANG, tps=SERANG.tps[:3])
 PLANS = kit_plan(THREE_TPS)
 TPS = SERANG.tps[0]
-KECAMATAN = SERANG.kecamatan_of_tps(TPS.code)
+KECAMATAN = kecamatan_of(TPS.code)
 EXAMPLES = 100  # per operation: the module runs in about half a minute on two shared cores
 
 RAN: Counter[str] = Counter()  # cases sent, per operation
@@ -68,14 +69,23 @@ def seed(settings: Settings) -> None:
     box = PLANS[1].label
     wrong = next(k.code for k in SERANG.kecamatan if k.code != KECAMATAN)
     t = datetime(2024, 2, 10, 8, tzinfo=timezone(timedelta(hours=7)))
-    batches.scan(Scan(scan_id="seed-1", label=box, action="dispatch", location="36.04",
-                      occurred_at=t))  # fmt: skip
-    batches.scan(Scan(scan_id="seed-2", label=box, action="receive", location=wrong,
-                      occurred_at=t + timedelta(hours=2)))  # fmt: skip
+    batches.scan(
+        Scan(scan_id="seed-1", label=box, action="dispatch", location="36.04", occurred_at=t)
+    )
+    batches.scan(
+        Scan(
+            scan_id="seed-2",
+            label=box,
+            action="receive",
+            location=wrong,
+            occurred_at=t + timedelta(hours=2),
+        )
+    )
     views = open_views(settings)
-    board = BoardView(views)
+    board, anomalies = BoardView(views), AnomalyView(views)
     board.setup()
-    project_everything(batches, board)
+    anomalies.setup()
+    project_everything(batches, board, anomalies)
     views.close()
     batches.close()
 
@@ -92,22 +102,21 @@ def fuzzed_app(
         with psycopg.connect(**POSTGRES, autocommit=True) as conn:
             conn.execute(f"CREATE SCHEMA {schema}")
     try:
-        with EmbeddedNats(tmp_path / "nats") as nats:
-            (tmp_path / "data").mkdir()
-            settings = Settings.from_env(settings_env(request.param, tmp_path, nats.url, schema))
-            seed(settings)
-            RAN.clear()
-            started = time.monotonic()
-            yield create_app(settings, SERANG)
-            asgi.shutdown_lifespans()  # schemathesis started the app's lifespan: end it first
-            seconds = time.monotonic() - started
-            print(
-                f"\n{request.param}: fuzzed {len(RAN)} operations, {sum(RAN.values())} cases in "
-                f"{seconds:.0f} s (up to {EXAMPLES} generated examples each, plus schemathesis' "
-                "coverage cases):"
-            )
-            for operation, count in sorted(RAN.items()):
-                print(f"  {count:5d}  {operation}")
+        (tmp_path / "data").mkdir()
+        settings = Settings.from_env(settings_env(request.param, tmp_path, no_nats(), schema))
+        seed(settings)
+        RAN.clear()
+        started = time.monotonic()
+        yield create_app(settings, SERANG)
+        asgi.shutdown_lifespans()  # schemathesis started the app's lifespan: end it first
+        seconds = time.monotonic() - started
+        print(
+            f"\n{request.param}: fuzzed {len(RAN)} operations, {sum(RAN.values())} cases in "
+            f"{seconds:.0f} s (up to {EXAMPLES} generated examples each, plus schemathesis' "
+            "coverage cases):"
+        )
+        for operation, count in sorted(RAN.items()):
+            print(f"  {count:5d}  {operation}")
     finally:
         if schema is not None:
             with psycopg.connect(**POSTGRES, autocommit=True) as conn:

@@ -6,13 +6,10 @@ import time
 
 import msgspec
 
-from services.batches import Batches
-from services.ledger import CheckpointFile
-from services.plan import kit_plan
-from services.serang import kabupaten_serang
-
-SERANG = kabupaten_serang()
-ONE_TPS = msgspec.structs.replace(SERANG, tps=SERANG.tps[:1])
+from services.audit.chain import CheckpointFile
+from services.custody.batches import Batches
+from services.custody.plan import kit_plan
+from tests.data import ONE_TPS, SERANG
 
 
 def test_an_auditor_verifies_from_the_page_and_sees_a_tampered_event_named(live_lacak):

@@ -2,69 +2,70 @@
 
 import asyncio
 import re
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 
 import msgspec
 import pytest
 from litestar.testing import TestClient
 
-from services.batches import Batches
-from services.board import BoardView, tps_at_risk
-from services.domain import Scan
-from services.plan import kit_plan
-from services.serang import kabupaten_serang
-from services.settings import Settings
-from services.viewdb import open_views
-from tests.web.projection import project_everything
+from services.custody.batch import Scan
+from services.custody.batches import BatchPlan
+from services.custody.plan import kit_plan
+from services.views.board.reducer import tps_at_risk
+from services.wilayah import kecamatan_of
+from tests.data import SERANG
+from tests.web.conftest import Lacak
 from tests.web.signin import sign_in
 from web.app import create_app
-from web.board import BoardBroadcaster, Channel
+from web.live import Broadcaster, Channel, Follows
 
-SERANG = kabupaten_serang()
 TPS = SERANG.tps[0]  # 3604052001001, Desa Kramatwatu, Kec. Kramatwatu
 OTHER_TPS = SERANG.tps[1]
 PLANS = kit_plan(msgspec.structs.replace(SERANG, tps=(TPS, OTHER_TPS)))
 FIRST, SECOND = (p for p in PLANS if p.destination == TPS.code and p.ballot_type in ("PPWP", "DPR"))
-DESA, KECAMATAN = TPS.desa, SERANG.kecamatan_of_tps(TPS.code)
+DESA, KECAMATAN = TPS.desa, kecamatan_of(TPS.code)
 
 
 T = datetime(2024, 2, 10, 8, tzinfo=timezone(timedelta(hours=7)))
 
 
 def scan(label: str, action: str, location: str, n: int) -> Scan:
-    return Scan(scan_id=f"{label}/{n}", label=label, action=action, location=location,
-                occurred_at=T + timedelta(hours=n))  # fmt: skip
+    return Scan(
+        scan_id=f"{label}/{n}",
+        label=label,
+        action=action,
+        location=location,
+        occurred_at=T + timedelta(hours=n),
+    )
 
 
 @pytest.fixture
-def projected(sqlite_settings: Settings) -> Iterator[Batches]:
+def plans() -> list[BatchPlan]:
+    return PLANS
+
+
+@pytest.fixture
+def projected(lacak: Lacak) -> Lacak:
     """Two TPS planned; one box of the first delivered to its TPS, one at its PPK."""
-    batches = Batches(sqlite_settings.store, wilayah=SERANG)
-    batches.register(PLANS)
-    route = [("dispatch", "36.04"), ("receive", KECAMATAN), ("dispatch", KECAMATAN),
-             ("receive", DESA), ("dispatch", DESA), ("receive", TPS.code)]  # fmt: skip
+    route = [
+        ("dispatch", "36.04"),
+        ("receive", KECAMATAN),
+        ("dispatch", KECAMATAN),
+        ("receive", DESA),
+        ("dispatch", DESA),
+        ("receive", TPS.code),
+    ]
     for n, (action, location) in enumerate(route):
-        batches.scan(scan(FIRST.label, action, location, n))
+        lacak.batches.scan(scan(FIRST.label, action, location, n))
     for n, (action, location) in enumerate(route[:2]):
-        batches.scan(scan(SECOND.label, action, location, n))
-    views = open_views(sqlite_settings)
-    board = BoardView(views)
-    board.setup()
-    project_everything(batches, board)
-    views.close()
-    yield batches
-    batches.close()
-
-
-def client_for(settings: Settings) -> TestClient:
-    return TestClient(create_app(settings, SERANG))
+        lacak.batches.scan(scan(SECOND.label, action, location, n))
+    lacak.project()
+    return lacak
 
 
 @pytest.fixture
-def client(sqlite_settings: Settings, projected: Batches) -> Iterator[TestClient]:
-    with client_for(sqlite_settings) as client:
-        yield sign_in(client, sqlite_settings)
+def client(projected: Lacak) -> TestClient:
+    return projected.client
 
 
 def row(html: str, row_id: str) -> str:
@@ -138,9 +139,10 @@ def test_after_h1_every_tps_with_a_box_not_delivered_is_at_risk_up_to_the_kabupa
     assert next(k for k in board["kecamatan"] if k["code"] != KECAMATAN)["at_risk"] == 0
 
 
-def test_long_before_h1_no_tps_is_at_risk(sqlite_settings: Settings, projected: Batches):
-    with client_for(sqlite_settings.replace(voting_day=date(2099, 4, 1))) as client:
-        sign_in(client, sqlite_settings)
+def test_long_before_h1_no_tps_is_at_risk(projected: Lacak):
+    settings = projected.settings.replace(voting_day=date(2099, 4, 1))
+    with TestClient(create_app(settings, SERANG)) as client:
+        sign_in(client, settings)
         board = client.get("/api/v1/board").json()
         assert board["kabupaten"]["at_risk"] == 0
         assert board["deadline"] == "2099-04-01T00:00:00+07:00"
@@ -151,17 +153,15 @@ def test_long_before_h1_no_tps_is_at_risk(sqlite_settings: Settings, projected: 
     [(timedelta(days=4), 0), (timedelta(days=2), 2), (timedelta(hours=12), 2), (timedelta(0), 2)],
 )
 def test_the_view_asks_sql_for_the_tps_at_risk_by_the_same_rule_as_tps_at_risk(
-    sqlite_settings: Settings, projected: Batches, before_h1: timedelta, tps_at_risk_then: int
+    projected: Lacak, before_h1: timedelta, tps_at_risk_then: int
 ):
     deadline = datetime(2024, 2, 14, tzinfo=timezone(timedelta(hours=7)))
-    views = open_views(sqlite_settings)
-    board = BoardView(views)
+    board = projected.board
     now = deadline - before_h1
     by_rule = [r.area for r in board.tps_behind("36.04") if tps_at_risk(r, now, deadline)]
     assert board.at_risk("36.04", now, deadline) == by_rule
     assert len(by_rule) == tps_at_risk_then
     assert board.at_risk(TPS.code, now, deadline) == by_rule[:1]
-    views.close()
 
 
 def test_the_charts_page_draws_a_bar_per_kecamatan_and_the_arrivals_against_h1(client):
@@ -189,12 +189,12 @@ def test_the_wall_screen_shows_the_kabupaten_and_asks_for_the_next_kecamatan_its
 async def test_a_burst_of_changes_reaches_each_page_as_few_messages_rendered_once():
     rendered: list[tuple[Channel, frozenset[str] | None]] = []
 
-    def render(channel: Channel, changed: set[str] | None) -> str:
+    def render(channel: Channel, changed: set[str] | None, listening: bool) -> str:
         """As the board renders: nothing for a page whose area did not change."""
         rendered.append((channel, None if changed is None else frozenset(changed)))
         return f"{channel[1]}:{len(changed or ())}" if channel[1] in (changed or ()) else ""
 
-    broadcaster = BoardBroadcaster(render, pause=0.25)
+    broadcaster = Broadcaster({"rows": Follows("board", render)}, pause=0.25)
     runner = asyncio.create_task(broadcaster.run())
     desa = [f"36.04.05.{2001 + n}" for n in range(100)]
     async with (
@@ -203,7 +203,7 @@ async def test_a_burst_of_changes_reaches_each_page_as_few_messages_rendered_onc
         broadcaster.listen(("rows", "36.04.09")) as elsewhere,
     ):
         for code in desa:  # a busy moment: a hundred notices at once
-            broadcaster.notice(["36.04", "36.04.05", code])
+            broadcaster.notice("board", ["36.04", "36.04.05", code])
         message = await first.get()
         assert message == "36.04.05:102"  # one message for the whole burst ...
         assert first.empty()
@@ -212,7 +212,7 @@ async def test_a_burst_of_changes_reaches_each_page_as_few_messages_rendered_onc
             (("rows", "36.04.05"), frozenset(["36.04", "36.04.05", *desa]))
         ]
         for code in ("36.04.09", "36.04.09.2001", "36.04.05"):  # more while it pauses:
-            broadcaster.notice(["36.04", code])  # together, in the next message
+            broadcaster.notice("board", ["36.04", code])  # together, in the next message
         assert await first.get() == "36.04.05:4"
         assert await elsewhere.get() == "36.04.09:4"  # its first: nothing before was its own
         assert first.empty() and elsewhere.empty()

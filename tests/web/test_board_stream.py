@@ -5,11 +5,11 @@ from collections.abc import Iterator
 
 import msgspec
 
-from services.batches import Batches
-from services.plan import kit_plan
-from services.serang import kabupaten_serang
+from services.custody.batches import Batches
+from services.custody.plan import kit_plan
+from services.wilayah import kecamatan_of
+from tests.data import SERANG
 
-SERANG = kabupaten_serang()
 TPS = SERANG.tps[0]
 
 
@@ -37,7 +37,7 @@ def test_a_scan_reaches_an_open_board_stream_as_its_kecamatan_row_alone(live_lac
     plans = kit_plan(msgspec.structs.replace(SERANG, tps=(TPS,)))
     batches.register(plans)
     batches.close()
-    row_id = "kecamatan-" + SERANG.kecamatan_of_tps(TPS.code).replace(".", "")
+    row_id = "kecamatan-" + kecamatan_of(TPS.code).replace(".", "")
     with live_lacak.signed_in(timeout=10) as client:
         with client.stream("GET", "/board/stream") as stream:
             assert stream.headers["content-type"].startswith("text/event-stream")
@@ -77,9 +77,10 @@ def test_a_desa_stream_carries_its_tps_rows_and_a_tps_stream_its_batches(live_la
             messages = row_events(stream.iter_lines(), "papan")
             html = next(m for m in messages if plans[0].label in m)
         assert '<template><tbody id="tps-batches" hx-swap-oob="true">' in html
-        for view, swapped in [("charts", '<section id="grafik" hx-swap-oob="true"'),
-                              ("wall", '<section id="layar-kab" class="wall-panel" '
-                                       'hx-swap-oob="true">')]:  # fmt: skip
+        for view, swapped in [
+            ("charts", '<section id="grafik" hx-swap-oob="true"'),
+            ("wall", '<section id="layar-kab" class="wall-panel" hx-swap-oob="true">'),
+        ]:
             with client.stream("GET", f"/board/stream?area=36.04&view={view}") as stream:
                 assert swapped in next(row_events(stream.iter_lines(), "papan"))
         assert client.get("/board/stream?area=36.99").status_code == 404

@@ -1,45 +1,27 @@
 """Corrections, voids and replacement batches through the device API, on a real store."""
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
-import msgspec
-import pytest
 from litestar.testing import TestClient
 
-from services.batches import Batches
-from services.labels import make_label
-from services.plan import kit_plan
-from services.serang import kabupaten_serang
-from services.settings import Settings
-from tests.web.signin import sign_in
-from web.app import create_app
+from services.custody.labels import make_label
+from services.custody.plan import kit_plan
+from tests.data import ONE_TPS
 
-SERANG = kabupaten_serang()
-ONE_TPS = msgspec.structs.replace(SERANG, tps=SERANG.tps[:1])
 LABEL = kit_plan(ONE_TPS)[1].label  # the DPR kotak suara of the first TPS
 TPS = ONE_TPS.tps[0].code
 KECAMATAN = f"{TPS[0:2]}.{TPS[2:4]}.{TPS[4:6]}"
 
 
-@pytest.fixture
-def batches(sqlite_settings: Settings) -> Iterator[Batches]:
-    app = Batches(sqlite_settings.store, wilayah=SERANG)
-    app.register(kit_plan(ONE_TPS))
-    yield app
-    app.close()
-
-
-@pytest.fixture
-def client(sqlite_settings: Settings, batches: Batches) -> Iterator[TestClient]:
-    with TestClient(create_app(sqlite_settings, SERANG)) as client:
-        sign_in(client, sqlite_settings)
-        yield client
-
-
 def scan(scan_id: str, action: str, location: str, **details) -> dict:
-    return {"scan_id": scan_id, "label": LABEL, "action": action, "location": location,
-            "occurred_at": "2024-02-10T08:15:00+07:00", **details}  # fmt: skip
+    return {
+        "scan_id": scan_id,
+        "label": LABEL,
+        "action": action,
+        "location": location,
+        "occurred_at": "2024-02-10T08:15:00+07:00",
+        **details,
+    }
 
 
 def post(client: TestClient, body: dict) -> dict:
@@ -96,8 +78,10 @@ def test_resolving_with_a_replacement_registers_a_new_batch_and_withdraws_the_we
     assert original.voided.startswith(f"diganti {new_label}")
     assert original.replaced_by == (new_label,)
     assert (replacement.replaces, replacement.destination, replacement.planned) == (
-        LABEL, TPS, original.planned
-    )  # fmt: skip
+        LABEL,
+        TPS,
+        original.planned,
+    )
     assert client.post(f"/api/v1/anomalies/{anomaly_id}/resolve", json=body).json() == {
         "anomaly_id": anomaly_id,
         "kind": "damaged",
@@ -143,8 +127,15 @@ def test_the_timeline_shows_both_clocks_the_anomaly_and_the_correction(client, b
     client.post(f"/api/v1/batches/{LABEL}/events/{wrong['version']}/correct", json=correction)
     entries = client.get(f"/api/v1/batches/{LABEL}/timeline").json()["entries"]
     kinds = [e["event"] for e in entries]
-    assert kinds == ["BatchRegistered", "BatchDispatched", "BatchReceived", "AnomalyRaised",
-                     "ScanVoided", "AnomalyResolved", "BatchReceived"]  # fmt: skip
+    assert kinds == [
+        "BatchRegistered",
+        "BatchDispatched",
+        "BatchReceived",
+        "AnomalyRaised",
+        "ScanVoided",
+        "AnomalyResolved",
+        "BatchReceived",
+    ]
     first_receipt, corrective = entries[2], entries[6]
     assert first_receipt["voided_by"] == 5 and first_receipt["corrected_by"] == 7
     assert first_receipt["raised"] == [wrong["anomalies"][0]]

@@ -1,42 +1,29 @@
 """The EPCIS 2.0 download of a filtered range, through the web app on a real store."""
 
 import json
-from collections.abc import Iterator
 
-import msgspec
-import pytest
 from jsonschema import Draft7Validator
 from litestar.testing import TestClient
 
-from services.batches import Batches
-from services.plan import kit_plan
-from services.serang import kabupaten_serang
-from services.settings import Settings
+from services.custody.plan import kit_plan
+from tests.data import ONE_TPS
 from tests.gs1 import gs1_file
-from tests.web.signin import sign_in
-from web.app import create_app
 
-SERANG = kabupaten_serang()
-ONE_TPS = msgspec.structs.replace(SERANG, tps=SERANG.tps[:1])
 LABEL = kit_plan(ONE_TPS)[1].label  # the DPR kotak suara of the first TPS
 TPS = ONE_TPS.tps[0].code
 KECAMATAN = f"{TPS[0:2]}.{TPS[2:4]}.{TPS[4:6]}"
 SCHEMA = json.loads(gs1_file("EPCIS-JSON-Schema.json").read_text())
 
 
-@pytest.fixture
-def client(sqlite_settings: Settings) -> Iterator[TestClient]:
-    batches = Batches(sqlite_settings.store, wilayah=SERANG)
-    batches.register(kit_plan(ONE_TPS))
-    batches.close()
-    with TestClient(create_app(sqlite_settings, SERANG)) as client:
-        sign_in(client, sqlite_settings)
-        yield client
-
-
 def scan(scan_id: str, action: str, location: str, at: str, **details) -> dict:
-    return {"scan_id": scan_id, "label": LABEL, "action": action, "location": location,
-            "occurred_at": at, **details}  # fmt: skip
+    return {
+        "scan_id": scan_id,
+        "label": LABEL,
+        "action": action,
+        "location": location,
+        "occurred_at": at,
+        **details,
+    }
 
 
 def post(client: TestClient, body: dict) -> dict:
@@ -46,8 +33,12 @@ def post(client: TestClient, body: dict) -> dict:
 
 
 def test_the_download_is_an_epcis_document_of_the_range_asked_for(client):
-    post(client, scan("d", "dispatch", "36.04", "2024-02-10T08:00:00+07:00", to=KECAMATAN,
-                      surat_jalan="SJ-1"))  # fmt: skip
+    post(
+        client,
+        scan(
+            "d", "dispatch", "36.04", "2024-02-10T08:00:00+07:00", to=KECAMATAN, surat_jalan="SJ-1"
+        ),
+    )
     wrong = post(client, scan("r1", "receive", KECAMATAN, "2024-02-10T10:00:00+07:00", counted=3))
     right = scan("r2", "receive", KECAMATAN, "2024-02-10T10:00:00+07:00", counted=306)
     fixed = client.post(

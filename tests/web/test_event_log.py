@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from services.batches import Batches
-from services.domain import Scan
-from services.plan import kit_plan
-from services.serang import kabupaten_serang
+from services.custody.batch import Scan
+from services.custody.batches import Batches
+from services.custody.plan import kit_plan
+from services.wilayah import kecamatan_of
+from tests.data import SERANG
 
-SERANG = kabupaten_serang()
 TWO_TPS = msgspec.structs.replace(SERANG, tps=SERANG.tps[:2])
 
 
@@ -20,7 +20,7 @@ def test_the_log_filters_by_type_kecamatan_officer_anomaly_and_time_and_download
     plans = kit_plan(TWO_TPS)
     batches = Batches(live_lacak.settings.store, wilayah=SERANG)
     batches.register(plans)
-    kecamatan = SERANG.kecamatan_of_tps(plans[0].destination)
+    kecamatan = kecamatan_of(plans[0].destination)
     batches.scan(
         Scan(
             scan_id="d1",
@@ -41,7 +41,7 @@ def test_the_log_filters_by_type_kecamatan_officer_anomaly_and_time_and_download
             officer="Agus PPK",
         )
     )
-    batches.close()  # fmt: skip
+    batches.close()
     total = len(plans) + 3  # registrations, the dispatch, the receipt and the anomaly it raised
     with live_lacak.signed_in(timeout=10) as client:
 

@@ -1,41 +1,30 @@
 """Label sheets: every batch bound for a kecamatan, with a QR code that carries its label."""
 
-from collections.abc import Iterator
-
 import msgspec
 import pytest
 from litestar.testing import TestClient
 
-from services.batches import Batches
-from services.board import BoardView
-from services.plan import kit_plan
-from services.serang import kabupaten_serang
-from services.settings import Settings
-from services.viewdb import open_views
-from tests.web.projection import project_everything
-from tests.web.signin import sign_in
-from web.app import create_app
+from services.custody.batches import BatchPlan
+from services.custody.plan import kit_plan
+from services.wilayah import kecamatan_of
+from tests.data import SERANG
+from tests.web.conftest import Lacak
 
-SERANG = kabupaten_serang()
 FIRST = SERANG.tps[0]
 NEIGHBOUR = next(t for t in SERANG.tps if t.desa != FIRST.desa)  # the next desa's first TPS
 TWO_TPS = msgspec.structs.replace(SERANG, tps=(FIRST, NEIGHBOUR))
-KECAMATAN = SERANG.kecamatan_of_tps(SERANG.tps[0].code)
+KECAMATAN = kecamatan_of(SERANG.tps[0].code)
 
 
 @pytest.fixture
-def client(sqlite_settings: Settings) -> Iterator[TestClient]:
-    batches = Batches(sqlite_settings.store, wilayah=SERANG)
-    batches.register(kit_plan(TWO_TPS))
-    views = open_views(sqlite_settings)
-    board = BoardView(views)
-    board.setup()
-    project_everything(batches, board)
-    with TestClient(create_app(sqlite_settings, SERANG)) as client:
-        sign_in(client, sqlite_settings)
-        yield client
-    views.close()
-    batches.close()
+def plans() -> list[BatchPlan]:
+    return kit_plan(TWO_TPS)
+
+
+@pytest.fixture
+def client(lacak: Lacak) -> TestClient:
+    lacak.project()
+    return lacak.client
 
 
 def test_the_label_sheet_of_a_kecamatan_shows_every_batch_with_its_qr_code(client):

@@ -1,46 +1,26 @@
 """The scanning screens and the JSON they read before a scan, through the test client."""
 
-from collections.abc import Iterator
-
-import msgspec
 import pytest
-from litestar.testing import TestClient
 
-from services.batches import Batches
-from services.board import BoardView
-from services.labels import make_label
-from services.plan import kit_plan
-from services.serang import kabupaten_serang
-from services.settings import Settings
-from services.viewdb import open_views
-from tests.web.projection import project_everything
-from tests.web.signin import sign_in
-from web.app import create_app
+from services.custody.labels import make_label
+from services.custody.plan import kit_plan
+from services.wilayah import kecamatan_of
+from tests.data import ONE_TPS, SERANG
+from tests.web.conftest import Lacak
 
-SERANG = kabupaten_serang()
-ONE_TPS = msgspec.structs.replace(SERANG, tps=SERANG.tps[:1])
 PLANS = kit_plan(ONE_TPS)
-KECAMATAN = SERANG.kecamatan_of_tps(SERANG.tps[0].code)
+KECAMATAN = kecamatan_of(SERANG.tps[0].code)
 SURAT_JALAN = "007/SJ/KPU-SRG/II/2024"
 
 
 @pytest.fixture
-def lacak(sqlite_settings: Settings) -> Iterator[tuple[TestClient, Batches, BoardView]]:
-    batches = Batches(sqlite_settings.store, wilayah=SERANG)
-    batches.register(PLANS)
-    views = open_views(sqlite_settings)
-    board = BoardView(views)
-    board.setup()
-    project_everything(batches, board)
-    with TestClient(create_app(sqlite_settings, SERANG)) as client:
-        sign_in(client, sqlite_settings)
-        yield client, batches, board
-    views.close()
-    batches.close()
+def lacak(lacak: Lacak) -> Lacak:
+    lacak.project()  # the labels are in the catalogue before the screens ask
+    return lacak
 
 
 def test_the_scan_screen_offers_every_action_and_loads_its_scripts_from_lacak(lacak):
-    client, _, _ = lacak
+    client = lacak.client
     page = client.get("/pindai")
     assert page.status_code == 200
     for action in ("kemas", "segel", "kirim", "terima", "serah", "kembalikan"):
@@ -52,7 +32,7 @@ def test_the_scan_screen_offers_every_action_and_loads_its_scripts_from_lacak(la
 
 
 def test_the_camera_polyfill_and_its_wasm_are_served_by_lacak_itself(lacak):
-    client, _, _ = lacak
+    client = lacak.client
     script = client.get("/static/vendor/barcode-detector/ponyfill.js")
     assert script.status_code == 200 and "prepareZXingModule" in script.text
     wasm = client.get("/static/vendor/zxing-wasm/zxing_reader.wasm")
@@ -61,7 +41,7 @@ def test_the_camera_polyfill_and_its_wasm_are_served_by_lacak_itself(lacak):
 
 
 def test_a_place_is_found_by_its_exact_code_and_an_unknown_code_is_a_404(lacak):
-    client, _, _ = lacak
+    client = lacak.client
     answer = client.get(f"/api/v1/places/{KECAMATAN}")
     assert answer.json() == {"code": KECAMATAN, "name": "Kec. Kramatwatu", "level": "kecamatan"}
     missing = client.get("/api/v1/places/36.04.99")
@@ -70,14 +50,14 @@ def test_a_place_is_found_by_its_exact_code_and_an_unknown_code_is_a_404(lacak):
 
 
 def test_places_are_searched_by_name_for_the_location_picker(lacak):
-    client, _, _ = lacak
+    client = lacak.client
     found = client.get("/api/v1/places", params={"q": "kramat"}).json()
     assert found[0] == {"code": KECAMATAN, "name": "Kec. Kramatwatu", "level": "kecamatan"}
     assert len(found) <= 15
 
 
 def test_a_label_answers_with_its_planned_count_as_typed_in_any_case(lacak):
-    client, _, _ = lacak
+    client = lacak.client
     box = PLANS[0]
     answer = client.get(f"/api/v1/labels/{box.label.lower()}")
     assert answer.status_code == 200
@@ -87,7 +67,7 @@ def test_a_label_answers_with_its_planned_count_as_typed_in_any_case(lacak):
 
 
 def test_a_misread_label_is_a_422_and_an_unknown_one_a_404_as_on_the_scan_api(lacak):
-    client, _, _ = lacak
+    client = lacak.client
     misread = client.get("/api/v1/labels/3604-00M7-8")
     assert misread.status_code == 422 and "salah baca" in misread.json()["detail"]
     unknown = client.get(f"/api/v1/labels/{make_label('36.04', 30_000)}")
@@ -95,7 +75,7 @@ def test_a_misread_label_is_a_422_and_an_unknown_one_a_404_as_on_the_scan_api(la
 
 
 def test_a_new_load_screen_starts_empty_and_its_lines_say_so(lacak):
-    client, _, _ = lacak
+    client = lacak.client
     page = client.get("/muatan", params={"sj": SURAT_JALAN, "tahap": "muat"})
     assert page.status_code == 200
     assert 'name="mode" value="kirim"' in page.text
@@ -105,16 +85,21 @@ def test_a_new_load_screen_starts_empty_and_its_lines_say_so(lacak):
 
 
 def test_the_arrival_screen_knows_where_the_load_goes_and_shows_what_is_missing(lacak):
-    client, batches, board = lacak
-    sent = {"surat_jalan": SURAT_JALAN, "to": KECAMATAN, "vehicle": "A 1234 BC",
-            "driver": "Asep", "officer": "Rina"}  # fmt: skip
+    client = lacak.client
+    sent = {
+        "surat_jalan": SURAT_JALAN,
+        "to": KECAMATAN,
+        "vehicle": "A 1234 BC",
+        "driver": "Asep",
+        "officer": "Rina",
+    }
     for n, plan in enumerate(PLANS[:2]):
         client.post("/api/v1/scans", json=scan(f"d{n}", plan.label, "dispatch", "36.04", **sent))
     client.post(
         "/api/v1/scans",
         json=scan("r0", PLANS[0].label, "receive", KECAMATAN, surat_jalan=SURAT_JALAN),
     )
-    project_everything(batches, board)
+    lacak.project()
 
     page = client.get("/muatan", params={"sj": SURAT_JALAN, "tahap": "terima"})
     location = page.text.split('name="location"')[1].split(">")[0]
@@ -127,21 +112,32 @@ def test_the_arrival_screen_knows_where_the_load_goes_and_shows_what_is_missing(
 
 
 def test_the_loading_screen_brings_back_the_truck_of_a_load_already_started(lacak):
-    client, batches, board = lacak
-    sent = {"surat_jalan": SURAT_JALAN, "to": KECAMATAN, "vehicle": "A 1234 BC",
-            "driver": "Asep", "officer": "Rina"}  # fmt: skip
+    client = lacak.client
+    sent = {
+        "surat_jalan": SURAT_JALAN,
+        "to": KECAMATAN,
+        "vehicle": "A 1234 BC",
+        "driver": "Asep",
+        "officer": "Rina",
+    }
     client.post("/api/v1/scans", json=scan("d0", PLANS[0].label, "dispatch", "36.04", **sent))
-    project_everything(batches, board)
+    lacak.project()
     page = client.get("/muatan", params={"sj": SURAT_JALAN}).text
     assert 'value="A 1234 BC"' in page and 'value="Asep"' in page and 'value="Rina"' in page
 
 
 def test_without_a_surat_jalan_the_load_screen_asks_for_one(lacak):
-    client, _, _ = lacak
+    client = lacak.client
     page = client.get("/muatan")
     assert page.status_code == 200 and 'name="sj"' in page.text
 
 
 def scan(scan_id: str, label: str, action: str, location: str, **details) -> dict:
-    return {"scan_id": scan_id, "label": label, "action": action, "location": location,
-            "occurred_at": "2024-02-12T09:00:00+07:00", **details}  # fmt: skip
+    return {
+        "scan_id": scan_id,
+        "label": label,
+        "action": action,
+        "location": location,
+        "occurred_at": "2024-02-12T09:00:00+07:00",
+        **details,
+    }

@@ -1,52 +1,35 @@
 """A truck load under one surat jalan: what was sent against what arrived, as a Berita Acara."""
 
-from collections.abc import Iterator
+from services.custody.plan import kit_plan
+from services.wilayah import kecamatan_of
+from tests.data import ONE_TPS, SERANG
 
-import msgspec
-import pytest
-from litestar.testing import TestClient
-
-from services.batches import Batches
-from services.board import BoardView
-from services.plan import kit_plan
-from services.serang import kabupaten_serang
-from services.settings import Settings
-from services.viewdb import open_views
-from tests.web.projection import project_everything
-from tests.web.signin import sign_in
-from web.app import create_app
-
-SERANG = kabupaten_serang()
-ONE_TPS = msgspec.structs.replace(SERANG, tps=SERANG.tps[:1])
 LABELS = [plan.label for plan in kit_plan(ONE_TPS)]
-KECAMATAN = SERANG.kecamatan_of_tps(SERANG.tps[0].code)
+KECAMATAN = kecamatan_of(SERANG.tps[0].code)
 SURAT_JALAN = "001/SJ/KPU-SRG/II/2024"  # as KPU numbers them: with slashes
 
 
-@pytest.fixture
-def lacak(sqlite_settings: Settings) -> Iterator[tuple[TestClient, Batches, BoardView]]:
-    batches = Batches(sqlite_settings.store, wilayah=SERANG)
-    batches.register(kit_plan(ONE_TPS))
-    views = open_views(sqlite_settings)
-    board = BoardView(views)
-    board.setup()
-    with TestClient(create_app(sqlite_settings, SERANG)) as client:
-        sign_in(client, sqlite_settings)
-        yield client, batches, board
-    views.close()
-    batches.close()
-
-
 def scan(n: int, label: str, action: str, location: str, **details) -> dict:
-    return {"scan_id": f"s{n}", "label": label, "action": action, "location": location,
-            "occurred_at": "2024-02-12T09:00:00+07:00", **details}  # fmt: skip
+    return {
+        "scan_id": f"s{n}",
+        "label": label,
+        "action": action,
+        "location": location,
+        "occurred_at": "2024-02-12T09:00:00+07:00",
+        **details,
+    }
 
 
 def test_a_load_that_arrives_one_box_short_and_one_extra_shows_both(lacak):
-    client, batches, board = lacak
+    client = lacak.client
     on_the_truck = LABELS[:3]
-    sent = {"surat_jalan": SURAT_JALAN, "to": KECAMATAN, "vehicle": "A 1 B", "driver": "Asep",
-            "officer": "Rina"}  # fmt: skip
+    sent = {
+        "surat_jalan": SURAT_JALAN,
+        "to": KECAMATAN,
+        "vehicle": "A 1 B",
+        "driver": "Asep",
+        "officer": "Rina",
+    }
     for n, label in enumerate(on_the_truck):
         answer = client.post("/api/v1/scans", json=scan(n, label, "dispatch", "36.04", **sent))
         answer.raise_for_status()
@@ -55,7 +38,7 @@ def test_a_load_that_arrives_one_box_short_and_one_extra_shows_both(lacak):
     for n, label in enumerate(arrived, 10):
         answer = client.post("/api/v1/scans", json=scan(n, label, "receive", KECAMATAN, **received))
         answer.raise_for_status()
-    project_everything(batches, board)
+    lacak.project()
 
     page = client.get(f"/shipments/{SURAT_JALAN}")
     assert page.status_code == 200
@@ -68,23 +51,28 @@ def test_a_load_that_arrives_one_box_short_and_one_extra_shows_both(lacak):
 
 
 def test_an_unknown_surat_jalan_is_a_404(lacak):
-    client, _, _ = lacak
+    client = lacak.client
     assert client.get("/shipments/SJ-404").status_code == 404
 
 
 def test_a_hand_to_hand_handover_gets_its_berita_acara_with_all_three_signatures(lacak):
-    client, batches, board = lacak
+    client = lacak.client
     desa = SERANG.tps[0].desa
-    handover = {"surat_jalan": "BA-017/PPS", "officer": "Sari (KPPS)", "witness": "Dodi (PTPS)",
-                "handed_over_by": "Agus (PPS)"}  # fmt: skip
+    handover = {
+        "surat_jalan": "BA-017/PPS",
+        "officer": "Sari (KPPS)",
+        "witness": "Dodi (PTPS)",
+        "handed_over_by": "Agus (PPS)",
+    }
     client.post("/api/v1/scans", json=scan(1, LABELS[0], "dispatch", "36.04", to=KECAMATAN))
     client.post("/api/v1/scans", json=scan(2, LABELS[0], "receive", KECAMATAN))
     client.post("/api/v1/scans", json=scan(3, LABELS[0], "dispatch", KECAMATAN, to=desa))
     client.post("/api/v1/scans", json=scan(4, LABELS[0], "receive", desa))
-    answer = client.post("/api/v1/scans", json=scan(5, LABELS[0], "receive",
-                                                      SERANG.tps[0].code, **handover))  # fmt: skip
+    answer = client.post(
+        "/api/v1/scans", json=scan(5, LABELS[0], "receive", SERANG.tps[0].code, **handover)
+    )
     assert (answer.status_code, answer.json()["warnings"]) == (201, [])  # no dispatch needed
-    project_everything(batches, board)
+    lacak.project()
     page = client.get("/shipments/BA-017/PPS")
     assert page.status_code == 200
     signatures = page.text[page.text.index('class="signatures"') :]

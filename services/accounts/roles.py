@@ -1,0 +1,214 @@
+"""Who may do what, decided purely: a role's capabilities, where a scope reaches, whether an
+officer may scan at a place, and the account and device states folded from their events."""
+
+import hashlib
+import re
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Literal
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+import msgspec
+
+from events.accounts import (
+    AccessEvent,
+    DeviceIssued,
+    DeviceRevoked,
+    PasswordChanged,
+    Role,
+    UserChanged,
+    UserCreated,
+)
+from services import bahasa
+from services.errors import DomainError
+from services.wilayah import Level, level_of, within
+
+Capability = Literal["view", "scan", "handle", "correct", "audit", "admin"]
+ROLES: tuple[Role, ...] = ("admin", "gudang", "ppk", "pps", "kpps", "monitor", "auditor", "bawaslu")
+ROLE_NAMES: dict[Role, str] = bahasa.ROLE_NAMES  # type: ignore[assignment]
+# view: the board, queues, timelines and logs of their scope; scan: record custody changes;
+# handle: acknowledge and resolve anomalies; correct: void and correct scans, withdraw batches;
+# audit: verify the ledger, exports; admin: accounts and devices.
+CAPABILITIES: dict[Role, frozenset[Capability]] = {
+    "admin": frozenset(("view", "scan", "handle", "correct", "audit", "admin")),
+    "gudang": frozenset(("view", "scan")),
+    "ppk": frozenset(("view", "scan")),
+    "pps": frozenset(("view", "scan")),
+    "kpps": frozenset(("view", "scan")),
+    "monitor": frozenset(("view", "handle", "correct", "audit")),
+    "auditor": frozenset(("view", "audit")),
+    "bawaslu": frozenset(("view", "audit")),
+}
+CAPABILITY_NAMES: dict[Capability, str] = bahasa.CAPABILITY_NAMES  # type: ignore[assignment]
+# Where each officer scans: the gudang of the kabupaten, a PPK, a PPS, a TPS. Admins anywhere.
+SCAN_LEVEL: dict[Role, Level] = {
+    "gudang": "kabupaten",
+    "ppk": "kecamatan",
+    "pps": "desa",
+    "kpps": "tps",
+}
+
+SCOPE_PATTERN = re.compile(r"^(|\d{2}|\d{2}\.\d{2}(\.\d{2}(\.\d{4})?)?|\d{13})$")
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
+MIN_PASSWORD = 10
+MAX_PASSWORD = 256
+NAMESPACE = uuid5(NAMESPACE_URL, "https://lacak.example/accounts")
+
+
+class AccessError(DomainError):
+    """Refused: the account, device or input is not allowed (a 400, or 403/409 as the web says)."""
+
+
+class LoginRefused(AccessError):
+    def __init__(self, message: str, locked: bool = False):
+        super().__init__(message)
+        self.locked = locked
+
+
+class UserExistsError(AccessError):
+    def __init__(self, username: str):
+        super().__init__(bahasa.USER_EXISTS.format(username=username))
+
+
+class UnknownUserError(AccessError):
+    def __init__(self, username: str):
+        super().__init__(bahasa.UNKNOWN_USER.format(username=username))
+
+
+class UnknownDeviceError(AccessError):
+    def __init__(self, device: str):
+        super().__init__(bahasa.UNKNOWN_DEVICE.format(device=device))
+
+
+def scan_refusal(role: Role, scope: str, location: str) -> str | None:
+    """Why an officer may not scan at `location`, or None: inside their scope, and at the level
+    their role works at (the gudang, a PPK, a PPS, a TPS)."""
+    if "scan" not in CAPABILITIES[role]:
+        return bahasa.ROLE_MAY_NOT.format(
+            role=ROLE_NAMES[role], capability=CAPABILITY_NAMES["scan"]
+        )
+    if not within(scope, location):
+        return bahasa.OUTSIDE_SCOPE.format(location=location, scope=scope)
+    level = SCAN_LEVEL.get(role)
+    if level is not None and level_of(location) != level:
+        return bahasa.WRONG_SCAN_LEVEL.format(role=ROLE_NAMES[role], level=level, location=location)
+    return None
+
+
+def check_scope(scope: str) -> str:
+    scope = scope.strip()
+    if not SCOPE_PATTERN.match(scope):
+        raise AccessError(bahasa.BAD_SCOPE.format(scope=scope))
+    return scope
+
+
+def check_role(role: str) -> Role:
+    if role not in ROLES:
+        raise AccessError(bahasa.UNKNOWN_ROLE.format(role=role))
+    return role  # type: ignore[return-value]
+
+
+def check_username(username: str) -> str:
+    username = username.strip().lower()
+    if not USERNAME_PATTERN.match(username):
+        raise AccessError(bahasa.BAD_USERNAME)
+    return username
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccessError(bahasa.PASSWORD_TOO_SHORT.format(length=MIN_PASSWORD))
+    if len(password) > MAX_PASSWORD:
+        raise AccessError(bahasa.PASSWORD_TOO_LONG)
+
+
+class User(msgspec.Struct, frozen=True, kw_only=True):
+    username: str
+    name: str
+    role: Role
+    scope: str
+    active: bool = True
+    password_hash: str = ""
+    version: int = 0
+
+    def may(self, capability: Capability) -> bool:
+        return self.active and capability in CAPABILITIES[self.role]
+
+
+class Device(msgspec.Struct, frozen=True, kw_only=True):
+    device: str
+    name: str
+    username: str
+    scope: str
+    token_hash: str
+    issued_at: datetime
+    issued_by: str
+    revoked: bool = False
+    version: int = 0
+
+
+def user_from(events: Iterable[AccessEvent]) -> User | None:
+    user: User | None = None
+    for event in events:
+        match event:
+            case UserCreated():
+                user = User(
+                    username=event.username,
+                    name=event.name,
+                    role=event.role,
+                    scope=event.scope,
+                    password_hash=event.password_hash,
+                    version=event.originator_version,
+                )
+            case UserChanged() if user is not None:
+                user = msgspec.structs.replace(
+                    user,
+                    role=event.role,
+                    scope=event.scope,
+                    active=event.active,
+                    version=event.originator_version,
+                )
+            case PasswordChanged() if user is not None:
+                user = msgspec.structs.replace(
+                    user, password_hash=event.password_hash, version=event.originator_version
+                )
+    return user
+
+
+def device_from(events: Iterable[AccessEvent]) -> Device | None:
+    device: Device | None = None
+    for event in events:
+        match event:
+            case DeviceIssued():
+                device = Device(
+                    device=event.device,
+                    name=event.name,
+                    username=event.username,
+                    scope=event.scope,
+                    token_hash=event.token_hash,
+                    issued_at=event.recorded_at,
+                    issued_by=event.by,
+                    version=event.originator_version,
+                )
+            case DeviceRevoked() if device is not None:
+                device = msgspec.structs.replace(
+                    device, revoked=True, version=event.originator_version
+                )
+    return device
+
+
+def user_id(username: str) -> UUID:
+    return uuid5(NAMESPACE, f"user:{username}")
+
+
+def device_id(device: str) -> UUID:
+    return uuid5(NAMESPACE, f"device:{device}")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def device_of_token(token: str) -> str:
+    """A device token is `<device>.<secret>`: the device is found without a search."""
+    return token.partition(".")[0]

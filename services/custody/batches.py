@@ -1,0 +1,374 @@
+"""The custody application: loads a batch, decides, saves; the event store is the only truth.
+
+Every command goes load -> decide -> save through `_retry`, which decides again on fresh state
+when another device saved one of its batches first.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Literal, TypeVar
+
+import msgspec
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from events import Event, ScanAction
+from services import bahasa
+from services.custody.batch import Anomaly, Batch, Scan, batch_id, evolve
+from services.custody.decisions import (
+    acknowledge,
+    correct_scan,
+    flag_late,
+    record_scan,
+    register,
+    replace_batch,
+    resolve,
+    void_batch,
+    void_scan,
+)
+from services.custody.errors import (
+    ConflictError,
+    LabelTakenError,
+    NoMasterDataError,
+    UnknownAnomalyError,
+    UnknownLabelError,
+    UnknownLocationError,
+    UnknownScanEventError,
+)
+from services.custody.labels import kabupaten_of_label, make_label, parse_label
+from services.store.application import StoreApplication
+from services.wilayah import Wilayah
+
+SAVE_ATTEMPTS = 5
+# Replacement batches take serials from here up, after the kit plan's (a kabupaten's plan stays far
+# below half of the 32^4 serials a label holds).
+REPLACEMENT_SERIALS = (32**4 // 2, 32**4)
+T = TypeVar("T")
+
+
+class ScanResult(msgspec.Struct, frozen=True, kw_only=True):
+    """The answer to a scan; a retried scan id gets exactly the same one."""
+
+    scan_id: str
+    label: str
+    action: ScanAction
+    location: str
+    destination: str
+    occurred_at: datetime
+    recorded_at: datetime
+    version: int  # of the event that recorded it: what a correction or a void names
+    status: Literal["ok", "warning"]  # warning: recorded, and something is wrong
+    message: str
+    warnings: list[str] = []  # one per anomaly raised, in Bahasa Indonesia
+    anomalies: list[str] = []  # their ids, to acknowledge or resolve them
+
+
+class AnomalyState(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    anomaly_id: str
+    kind: str
+    status: str
+    replacement: str = ""  # the label of the batch registered to replace it
+
+
+class Replacement(msgspec.Struct, frozen=True, kw_only=True):
+    """A batch sent to make good what an anomaly lost: its contents, and whether the original is
+    withdrawn (damaged, wet, wrong dapil) or still counts (a short box topped up)."""
+
+    quantity: int | None = None  # default: what the original was planned to hold
+    void_original: bool = False
+
+
+class Actor(msgspec.Struct, frozen=True, kw_only=True):
+    """Who sent a command: the account, and the scanner device if it came with a token."""
+
+    user: str = ""
+    device: str = ""
+
+
+NOBODY = Actor()  # the command line on the server, a check, a test
+
+
+class BatchPlan(msgspec.Struct, frozen=True, kw_only=True):
+    label: str
+    destination: str
+    item: str
+    ballot_type: str
+    quantity: int
+    dapil: str = ""
+
+
+class Batches(StoreApplication):
+    """Custody commands on batches. Its name, `Batches`, names the custody store's table
+    (`batches_events`) and the relay's message ids (`Batches:<notification id>`)."""
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        wilayah: Wilayah | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ):
+        super().__init__(env)
+        self.wilayah = wilayah
+        self.clock = clock
+
+    def record(self, *new_events: Event, actor: Actor = NOBODY) -> None:
+        """Append events in one transaction (IntegrityError if a version is taken); every event
+        a command makes says who sent it."""
+        if actor != NOBODY:
+            replace = msgspec.structs.replace
+            new_events = tuple(replace(e, user=actor.user, device=actor.device) for e in new_events)  # type: ignore[arg-type,misc]
+        self.append(*new_events)
+
+    def register(self, plans: Sequence[BatchPlan]) -> int:
+        """Register planned batches in one transaction; a label already taken refuses them all."""
+        at = self.clock()
+        registered = [
+            register(
+                label=plan.label,
+                destination=plan.destination,
+                item=plan.item,
+                ballot_type=plan.ballot_type,
+                quantity=plan.quantity,
+                dapil=plan.dapil,
+                at=at,
+            )
+            for plan in plans
+        ]
+        try:
+            self.record(*registered)
+        except IntegrityError:
+            taken = [p.label for p in plans if self.exists(p.label)]
+            raise LabelTakenError(", ".join(taken[:5])) from None
+        return len(registered)
+
+    def exists(self, label: str) -> bool:
+        return self.last_version(batch_id(label)) > 0
+
+    def batch(self, label: str) -> Batch:
+        try:
+            return self.repository.get(batch_id(parse_label(label)), projector_func=evolve)
+        except AggregateNotFoundError:
+            raise UnknownLabelError(label) from None
+
+    def history(self, label: str) -> list[Event]:
+        """Every event of the batch, oldest first."""
+        found = self.stream_of(batch_id(parse_label(label)))
+        if not found:
+            raise UnknownLabelError(label)
+        return found
+
+    def scan(self, scan: Scan) -> ScanResult:
+        """Record a scan where it happened; a retry of the same scan id records nothing."""
+        return self.scan_many([scan])[0]
+
+    def scan_many(self, scans: Sequence[Scan]) -> list[ScanResult]:
+        """A queue of scans (a device back online, a truck load) decided in order and kept in one
+        transaction: all of them, or, if one is refused, none."""
+        wilayah = self._wilayah()
+        for scan in scans:
+            for place in (scan.location, scan.to):
+                if place and not wilayah.is_location(place):
+                    raise UnknownLocationError(place)
+
+        def attempt() -> list[ScanResult]:
+            batches: dict[str, Batch] = {}
+            new_events: list[Event] = []
+            for scan in scans:
+                label = parse_label(scan.label)
+                batch = batches.get(label) or self.batch(label)
+                decided = record_scan(batch, scan, at=self.clock())
+                batches[label] = evolved(batch, decided)
+                new_events += decided
+            self.record(*new_events)
+            return [scan_result(batches[parse_label(s.label)], s.scan_id, wilayah) for s in scans]
+
+        return self._retry(attempt, ", ".join(sorted({s.label for s in scans})[:3]))
+
+    def flag_late(self, labels: Sequence[str], deadline: datetime, chunk: int = 500) -> int:
+        """Raise `late` on every batch of `labels`, and on their replacements, not at its TPS by
+        the deadline; how many."""
+        flagged = 0
+        for start in range(0, len(labels), chunk):
+            new_events: list[Event] = []
+            todo = list(labels[start : start + chunk])
+            while todo:
+                try:
+                    batch = self.batch(todo.pop())
+                except UnknownLabelError:  # planned after a re-import, never registered
+                    continue
+                todo += batch.replaced_by
+                new_events += flag_late(batch, deadline, at=self.clock())
+            self.record(*new_events)  # a scan saved meanwhile: IntegrityError, run the check again
+            flagged += len(new_events)
+        return flagged
+
+    def acknowledge(
+        self, anomaly_id: str, by: str, note: str, actor: Actor = NOBODY
+    ) -> AnomalyState:
+        batch = self._decide(
+            label_of_anomaly(anomaly_id),
+            lambda batch, at: acknowledge(batch, anomaly_id, by, note, at),
+            actor,
+        )
+        return anomaly_state(batch.anomalies[anomaly_id])
+
+    def resolve(
+        self,
+        anomaly_id: str,
+        by: str,
+        note: str,
+        replacement: Replacement | None = None,
+        actor: Actor = NOBODY,
+    ) -> AnomalyState:
+        """Resolve the anomaly; with a replacement, register the new batch in the same
+        transaction (and withdraw the original if asked)."""
+        label = label_of_anomaly(anomaly_id)
+        if replacement is None:
+            batch = self._decide(
+                label, lambda batch, at: resolve(batch, anomaly_id, by, note, at), actor
+            )
+            return anomaly_state(batch.anomalies[anomaly_id])
+
+        def attempt() -> AnomalyState:
+            batch, at = self.batch(label), self.clock()
+            found = batch.anomalies.get(anomaly_id)
+            if found is not None and found.status == "resolved":
+                return anomaly_state(found)  # a retry, or someone else was first
+            new_label = self.next_replacement_label(batch.label)
+            new_events = resolve(batch, anomaly_id, by, note, at, replacement=new_label)
+            if replacement.void_original:
+                words = bahasa.REPLACED_REASON_NOTE if note else bahasa.REPLACED_REASON
+                reason = words.format(label=new_label, note=note)
+                resolved = evolved(batch, new_events)
+                new_events += void_batch(resolved, reason, by, at, replaced_by=new_label)
+            new_events.append(replace_batch(batch, new_label, replacement.quantity, at))
+            self.record(*new_events, actor=actor)  # taken meanwhile: IntegrityError, again
+            return anomaly_state(evolved(batch, new_events[:-1]).anomalies[anomaly_id])
+
+        return self._retry(attempt, label)
+
+    def next_replacement_label(self, label: str) -> str:
+        """The first free replacement serial of the label's kabupaten (they are taken in order)."""
+        kabupaten = kabupaten_of_label(label)
+        low, high = REPLACEMENT_SERIALS
+        while low < high:  # the first serial not yet registered
+            middle = (low + high) // 2
+            if self.exists(make_label(kabupaten, middle)):
+                low = middle + 1
+            else:
+                high = middle
+        return make_label(kabupaten, low)
+
+    def void_batch(self, label: str, reason: str, by: str, actor: Actor = NOBODY) -> Batch:
+        """Withdraw a batch from the plan (destroyed, lost); its later scans are still recorded."""
+        return self._decide(label, lambda batch, at: void_batch(batch, reason, by, at), actor)
+
+    def void_scan(
+        self, label: str, version: int, reason: str, by: str, actor: Actor = NOBODY
+    ) -> Batch:
+        """Declare the scan recorded as event `version` of the batch wrong."""
+        return self._decide(
+            label, lambda batch, at: void_scan(batch, version, reason, by, at), actor
+        )
+
+    def correct_scan(
+        self, label: str, version: int, scan: Scan, reason: str, by: str, actor: Actor = NOBODY
+    ) -> ScanResult:
+        """Void the scan recorded as event `version` and record `scan` in its place."""
+        wilayah = self._wilayah()
+        if not wilayah.is_location(scan.location):
+            raise UnknownLocationError(scan.location)
+        if parse_label(scan.label) != parse_label(label):
+            raise UnknownScanEventError(label, version)  # a correction stays on its own batch
+        batch = self._decide(
+            label, lambda batch, at: correct_scan(batch, version, scan, reason, by, at), actor
+        )
+        return scan_result(batch, scan.scan_id, wilayah)
+
+    def _wilayah(self) -> Wilayah:
+        if self.wilayah is None:
+            raise NoMasterDataError()
+        return self.wilayah
+
+    def _decide(
+        self,
+        label: str,
+        decide: Callable[[Batch, datetime], list[Event]],
+        actor: Actor = NOBODY,
+    ) -> Batch:
+        """Load, decide, save one batch."""
+
+        def attempt() -> Batch:
+            batch = self.batch(label)
+            new_events = decide(batch, self.clock())
+            self.record(*new_events, actor=actor)
+            return evolved(batch, new_events)
+
+        return self._retry(attempt, label)
+
+    def _retry(self, attempt: Callable[[], T], label: str) -> T:
+        """Run `attempt` (load, decide, save); when another device saved one of its batches
+        first (IntegrityError), run it again on fresh state, then give up with a 409."""
+        for _ in range(SAVE_ATTEMPTS):
+            try:
+                return attempt()
+            except IntegrityError:
+                continue
+        raise ConflictError(label)
+
+
+def evolved(batch: Batch, new_events: Sequence[Event]) -> Batch:
+    after = evolve(batch, new_events)
+    assert after is not None
+    return after
+
+
+def anomaly_state(anomaly: Anomaly) -> AnomalyState:
+    return AnomalyState(
+        anomaly_id=anomaly.id,
+        kind=anomaly.kind,
+        status=anomaly.status,
+        replacement=anomaly.replacement,
+    )
+
+
+def label_of_anomaly(anomaly_id: str) -> str:
+    """`3604-00M7-7-5` -> `3604-00M7-7`."""
+    label, _, version = anomaly_id.rpartition("-")
+    if not label or not version.isdigit():
+        raise UnknownAnomalyError(anomaly_id)
+    return label
+
+
+def scan_result(batch: Batch, scan_id: str, wilayah: Wilayah) -> ScanResult:
+    record = batch.scans[scan_id]
+    place = wilayah.place_name(record.location)
+    message = bahasa.ACTION_MESSAGES[record.action].format(label=batch.label, place=place)
+    warnings = [
+        anomaly_message(batch.anomalies[anomaly_id], wilayah) for anomaly_id in record.anomalies
+    ]
+    return ScanResult(
+        scan_id=scan_id,
+        label=batch.label,
+        action=record.action,
+        location=record.location,
+        destination=batch.destination,
+        occurred_at=record.occurred_at,
+        recorded_at=record.recorded_at,
+        version=record.version,
+        status="warning" if warnings else "ok",
+        message=message,
+        warnings=warnings,
+        anomalies=list(record.anomalies),
+    )
+
+
+def anomaly_message(anomaly: Anomaly, wilayah: Wilayah) -> str:
+    expected = wilayah.place_name(anomaly.expected)
+    if anomaly.kind == "late":  # the deadline, as people in Serang read a time
+        at = datetime.fromisoformat(anomaly.expected).astimezone(bahasa.WIB)
+        expected = at.strftime("%d-%m-%Y %H:%M %Z")
+    return bahasa.ANOMALY_MESSAGES[anomaly.kind].format(
+        expected=expected, found=wilayah.place_name(anomaly.found)
+    )

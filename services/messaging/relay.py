@@ -1,0 +1,117 @@
+"""The relay: the event store's notification log, published in order to JetStream.
+
+The event store is the outbox. Each notification becomes one message with the id
+`<app>:<notification id>`, so JetStream drops a re-publish inside its duplicate window, and the
+relay resumes after a restart from the last message the stream holds: nothing lost, no duplicates.
+"""
+
+import asyncio
+import logging
+
+from eventsourcing.persistence import ApplicationRecorder
+from nats.aio.client import Client
+from nats.js.errors import NotFoundError
+
+import events
+from services.messaging.nats import STREAM, run_with_nats, sleep_or_stop
+from services.settings import Settings
+from services.store.mapper import MsgspecMapper
+from services.store.notifications import CUSTODY, NotificationLog
+
+log = logging.getLogger(__name__)
+
+MSG_ID = "Nats-Msg-Id"
+BATCH = 500
+IDLE_POLL_SECONDS = 0.02
+ACK_TIMEOUT_SECONDS = 3.0  # acks lost in a reconnect: fail soon, start again from the stream
+
+
+def message_id(app_name: str, notification_id: int) -> str:
+    return f"{app_name}:{notification_id}"
+
+
+def position_of(msg_id: str) -> int:
+    """`Batches:42` -> 42."""
+    return int(msg_id.rpartition(":")[2])
+
+
+class Relay:
+    def __init__(
+        self,
+        recorder: ApplicationRecorder,
+        mapper: MsgspecMapper,
+        nc: Client,
+        app_name: str = CUSTODY,
+        batch: int = BATCH,
+    ):
+        self.recorder = recorder
+        self.mapper = mapper
+        self.nc = nc
+        self.js = nc.jetstream(publish_async_max_pending=batch)
+        self.app_name = app_name
+        self.batch = batch
+        self.position = 0
+
+    async def resume_position(self) -> int:
+        """The notification id of the last message in the stream (0 if there is none)."""
+        info = await self.js.stream_info(STREAM)
+        seq = info.state.last_seq
+        while seq >= max(info.state.first_seq, 1):
+            try:
+                msg = await self.js.get_msg(STREAM, seq)
+            except NotFoundError:  # deleted message: look further back
+                seq -= 1
+                continue
+            msg_id = (msg.headers or {}).get(MSG_ID, "")
+            if msg_id.startswith(self.app_name + ":"):
+                return position_of(msg_id)
+            seq -= 1
+        return 0
+
+    async def publish_next(self) -> int:
+        """Publish the next notifications, pipelined; return how many went."""
+        notifications = await asyncio.to_thread(
+            self.recorder.select_notifications,
+            self.position,
+            self.batch,
+            inclusive_of_start=False,
+        )
+        if not notifications:
+            return 0
+        acks = []
+        for notification in notifications:
+            # The bytes as stored, not re-encoded: an event recorded before a field was added
+            # reaches the stream, and the ledger, exactly as the store holds it.
+            data = self.mapper.plain_state(notification)
+            acks.append(
+                await self.js.publish_async(
+                    events.subject(events.decode(data)),
+                    data,
+                    stream=STREAM,
+                    headers={MSG_ID: message_id(self.app_name, notification.id)},
+                )
+            )
+        # All or nothing: a failed ack raises, and the next run starts again from the stream.
+        await asyncio.wait_for(asyncio.gather(*acks), ACK_TIMEOUT_SECONDS)
+        self.position = notifications[-1].id
+        return len(notifications)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self.position = await self.resume_position()
+        log.info("relay resumes after notification %d", self.position)
+        while not stop.is_set():
+            if await self.publish_next() == 0 and await sleep_or_stop(stop, IDLE_POLL_SECONDS):
+                return
+
+
+async def run_relay(settings: Settings, stop: asyncio.Event) -> None:
+    """Run the relay until `stop`, starting again from the stream after any NATS failure."""
+    notification_log = await asyncio.to_thread(NotificationLog, settings.store)
+
+    async def relay(nc: Client) -> None:
+        await Relay(notification_log.recorder, notification_log.mapper, nc).run(stop)
+
+    try:
+        await run_with_nats("relay", settings, stop, relay)
+    finally:
+        notification_log.close()

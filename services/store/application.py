@@ -1,0 +1,60 @@
+"""What every application on an event store shares: the msgspec mapper, a setup that survives a
+race with another process, and appending events without the library's per-event checks."""
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError, InternalError, ProgrammingError
+
+from services.store.mapper import MAPPER_ENV
+
+SETUP_ATTEMPTS = 10
+T = TypeVar("T")
+
+
+def retry_setup(construct: Callable[[], T]) -> T:
+    """Run table creation again when another process creates the same tables at the same moment.
+
+    PostgreSQL answers concurrent `CREATE ... IF NOT EXISTS` of one table or type with a
+    transient error ("tuple concurrently updated", a duplicate type name).
+    """
+    for _ in range(SETUP_ATTEMPTS - 1):
+        try:
+            return construct()
+        except (InternalError, IntegrityError, ProgrammingError):
+            time.sleep(0.1 + random.random() * 0.2)
+    return construct()
+
+
+class StoreApplication(Application[UUID]):
+    """An eventsourcing application whose events are msgspec Structs (see `MsgspecMapper`)."""
+
+    env = MAPPER_ENV
+
+    def __init__(self, env: Mapping[str, str] | None = None):
+        retry_setup(
+            lambda: super(StoreApplication, self).__init__(dict(env) if env is not None else None)
+        )
+
+    def append(self, *new_events: Any) -> None:
+        """Append events in one transaction (IntegrityError if a version is taken).
+
+        What `Application.save` does for these applications (no snapshots, cache or policies),
+        without its per-event `isinstance` against a runtime protocol, which costs about 80 µs
+        an event on Python 3.11: a fifth of a whole kabupaten's recording.
+        """
+        if new_events:
+            self.recorder.insert_events([self.mapper.to_stored_event(e) for e in new_events])
+
+    def stream_of(self, originator_id: UUID) -> list[Any]:
+        """Every event of one originator, oldest first."""
+        return list(self.events.get(originator_id))
+
+    def last_version(self, originator_id: UUID) -> int:
+        """The version of the originator's last event (0: it has none)."""
+        last = next(iter(self.events.get(originator_id, desc=True, limit=1)), None)
+        return last.originator_version if last else 0

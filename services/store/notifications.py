@@ -1,0 +1,74 @@
+"""A store's notification log read straight from its table: the fastest way through millions of
+rows, and what an auditor with a copy of the database would do. The relay reads it through the
+library (`NotificationLog`), in order, without opening the application."""
+
+import sqlite3
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import psycopg
+from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory
+from eventsourcing.utils import Environment
+
+from services.settings import Settings
+from services.store.application import retry_setup
+from services.store.mapper import MAPPER_ENV, MsgspecMapper
+
+CUSTODY = "Batches"  # the custody store's application name: table `batches_events`, ids `Batches:n`
+MAX_POSITION = 2**63 - 1  # a notification id: a signed 64-bit integer in SQLite and PostgreSQL
+
+
+class NotificationLog:
+    """An application's notification log and mapper, opened without the application."""
+
+    def __init__(self, store: Mapping[str, str], app_name: str = CUSTODY):
+        self.factory = InfrastructureFactory.construct(
+            Environment(app_name, {**MAPPER_ENV, **store})
+        )
+        self.recorder: ApplicationRecorder = retry_setup(self.factory.application_recorder)
+        self.mapper = self.factory.mapper()
+        assert isinstance(self.mapper, MsgspecMapper)
+
+    def close(self) -> None:
+        self.factory.close()
+
+
+def read_store(
+    settings: Settings, batch: int = 5000, upto: int | None = None
+) -> Iterator[tuple[int, bytes]]:
+    """(notification id, stored bytes) of the custody store in order (PostgreSQL sends `batch`
+    rows at a time); only up to position `upto`, if given."""
+    last = MAX_POSITION if upto is None else upto
+    if settings.postgres:
+        with psycopg.connect(settings.postgres_conninfo) as connection:
+            with connection.cursor(name="store_read") as cursor:
+                cursor.itersize = batch
+                cursor.execute(
+                    "SELECT notification_id, state FROM batches_events "
+                    "WHERE notification_id <= %s ORDER BY 1",
+                    (last,),
+                )
+                for position, state in cursor:
+                    yield position, bytes(state)
+        return
+    path = Path(settings.store["SQLITE_DBNAME"])
+    # A generator left unfinished is closed wherever it is collected: any thread may close it.
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    try:
+        # Row by row: as fast as fetchmany of a thousand here, and faster than of five thousand.
+        yield from connection.execute(
+            "SELECT rowid, CAST(state AS BLOB) FROM stored_events WHERE rowid <= ? ORDER BY rowid",
+            (last,),
+        )
+    finally:
+        connection.close()
+
+
+def count_store(settings: Settings) -> int:
+    """How many events the custody store holds (for a progress bar)."""
+    if settings.postgres:
+        with psycopg.connect(settings.postgres_conninfo) as connection:
+            return connection.execute("SELECT count(*) FROM batches_events").fetchone()[0]
+    path = Path(settings.store["SQLITE_DBNAME"])
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
+        return connection.execute("SELECT count(*) FROM stored_events").fetchone()[0]

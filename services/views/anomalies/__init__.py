@@ -1,0 +1,1 @@
+"""The anomaly queue and the activity feed: the reducer (pure) and the view (SQL)."""

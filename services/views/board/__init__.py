@@ -1,0 +1,1 @@
+"""The board: the reducer (pure) and the view (SQL) that it drives."""
