@@ -5,18 +5,14 @@ import asyncio
 import getpass
 import logging
 import os
-import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from types import FrameType
 
 import msgspec
 import nats
-import uvicorn
-from litestar import Litestar
 
 from services.accounts.application import open_accounts
 from services.accounts.roles import ROLE_NAMES, ROLES, AccessError
@@ -29,21 +25,24 @@ from services.bahasa import WIB, thousands
 from services.console import progress
 from services.custody.batches import Batches
 from services.custody.election import Election, Elections
+from services.custody.errors import NoMasterDataError
 from services.custody.masterdata import ImportRefusedError, ImportSummary, MasterData, tps_csv
 from services.custody.plan import kit_plan, register_plan
-from services.messaging.projector import run_projection
 from services.messaging.relay import run_relay
 from services.messaging.server import EmbeddedNats
+from services.processes import (
+    PROJECTIONS,
+    Server,
+    load_wilayah,
+    run_stack,
+    run_until_signal,
+)
 from services.settings import Settings
 from services.store.notifications import count_store, read_store
-from services.views.anomalies.view import AnomalyView
-from services.views.board.view import BoardView
 from services.views.database import open_views
-from services.views.eventlog import EventLogView
 from services.views.ledger import (
     CHECKPOINT_STREAM,
     LedgerView,
-    checkpoint_publisher,
     stream_checkpoints,
 )
 from services.wilayah import Wilayah
@@ -51,148 +50,29 @@ from services.wilayah import Wilayah
 log = logging.getLogger("lacak")
 
 
-def stop_on_signals(stop: asyncio.Event) -> None:
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-
-
-async def run_board_projection(settings: Settings, stop: asyncio.Event) -> None:
-    views = open_views(settings)
-    try:
-        await run_projection(BoardView(views), settings, stop)
-    finally:
-        views.close()
-
-
-async def run_anomaly_projection(settings: Settings, stop: asyncio.Event) -> None:
-    views = open_views(settings)
-    try:
-        await run_projection(AnomalyView(views), settings, stop)
-    finally:
-        views.close()
-
-
-async def run_log_projection(
-    settings: Settings, stop: asyncio.Event, wilayah: Wilayah | None = None
-) -> None:
-    """The event log; its summaries name places when the wilayah is known."""
-    views = open_views(settings)
-    try:
-        if wilayah is None:
-            wilayah = await asyncio.to_thread(load_wilayah, settings)
-        await run_projection(EventLogView(views, wilayah), settings, stop)
-    finally:
-        views.close()
-
-
-async def run_ledger_projection(settings: Settings, stop: asyncio.Event) -> None:
-    views = open_views(settings)
-    try:
-        ledger = LedgerView(views)
-        publish = checkpoint_publisher(ledger, settings.stream_replicas)
-        await run_projection(ledger, settings, stop, publish)
-    finally:
-        views.close()
-
-
-PROJECTIONS: dict[str, Callable[[Settings, asyncio.Event], Awaitable[None]]] = {
-    "board": run_board_projection,
-    "anomalies": run_anomaly_projection,
-    "ledger": run_ledger_projection,
-    "log": run_log_projection,
-}
-
-
-class Server(uvicorn.Server):
-    """uvicorn's server that closes open board streams as soon as it is asked to stop.
-
-    Open SSE streams would otherwise hold a graceful shutdown until its timeout, and uvicorn's
-    re-raising of the signal afterwards would skip the caller's clean-up (the embedded
-    nats-server), so the signal is handled here and not re-raised.
-    """
-
-    def __init__(self, app: Litestar, settings: Settings):
-        super().__init__(
-            uvicorn.Config(
-                app,
-                host=settings.host,
-                port=settings.port,
-                log_level="warning",
-                timeout_graceful_shutdown=2,
-            )
-        )
-        self.app = app
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    async def serve(self, sockets: list | None = None) -> None:
-        self._loop = asyncio.get_running_loop()
-        await super().serve(sockets)
-
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        self.force_exit = self.should_exit and sig == signal.SIGINT  # a second Ctrl-C
-        self.should_exit = True
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self.close_streams)
-
-    def close_streams(self) -> None:
-        from web.app import close_streams
-
-        close_streams(self.app)
-
-
 def create_server(settings: Settings, wilayah: Wilayah) -> Server:
-    from web.app import create_app  # services/ reaches into web/ only here: to serve it
+    from web.app import close_streams, create_app  # services/ reaches into web/ only here
 
-    return Server(create_app(settings, wilayah), settings)
+    app = create_app(settings, wilayah)
+    return Server(app, settings, on_exit=lambda: close_streams(app))
 
 
-async def run_stack(
+async def run_demo_stack(
     settings: Settings,
     wilayah: Wilayah,
     stop: asyncio.Event,
     simulate_rate: float | None = None,
     simulate_token: str = "",
 ) -> None:
-    """Web, relay and board projection in one process, until `stop`, the server exits or a
-    part fails (then the failure is raised, after the others have stopped)."""
-    server = create_server(settings, wilayah)
-    serving = asyncio.create_task(server.serve(), name="web")
-    parts = {
-        asyncio.create_task(run_relay(settings, stop), name="relay"),
-        asyncio.create_task(run_log_projection(settings, stop, wilayah), name="log projection"),
-        *(
-            asyncio.create_task(run(settings, stop), name=f"{name} projection")
-            for name, run in PROJECTIONS.items()
-            if name != "log"
-        ),
-    }
+    """The demo's (and the tests') one process: web, relay and every projection, and the
+    simulated scanners if asked."""
+    after_start = []
     if simulate_rate:
         from services.demo.simulation import simulate
 
-        while not server.started and not serving.done():  # scans need the API listening
-            await asyncio.sleep(0.05)
         base_url = f"http://{settings.host}:{settings.port}"
-        parts.add(
-            asyncio.create_task(
-                simulate(base_url, wilayah, simulate_rate, stop, simulate_token), name="simulation"
-            )
-        )
-    stopping = asyncio.create_task(stop.wait())
-    failed: asyncio.Task[None] | None = None
-    running = {serving, stopping, *parts}
-    try:
-        while failed is None and not (serving.done() or stopping.done()):
-            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-            failed = next((t for t in done if t in parts and t.exception()), None)
-    finally:
-        server.close_streams()
-        server.should_exit = True
-        stop.set()
-        await asyncio.gather(serving, stopping, *parts, return_exceptions=True)
-    if failed is not None:
-        log.error("%s failed; Lacak stopped", failed.get_name())
-        raise failed.exception()  # type: ignore[misc]
+        after_start.append(lambda: simulate(base_url, wilayah, simulate_rate, stop, simulate_token))
+    await run_stack(settings, wilayah, stop, create_server(settings, wilayah), after_start)
 
 
 def demo(args: argparse.Namespace) -> None:
@@ -256,7 +136,7 @@ def demo(args: argparse.Namespace) -> None:
             file=sys.stderr,
         )
         rate = args.rate if args.simulate else None
-        asyncio.run(run_stack(settings, wilayah, asyncio.Event(), rate, token))
+        asyncio.run(run_demo_stack(settings, wilayah, asyncio.Event(), rate, token))
 
 
 def create_user(args: argparse.Namespace) -> None:
@@ -307,30 +187,27 @@ def describe_election(election: Election, wilayah: Wilayah) -> str:
     )
 
 
-def load_wilayah(settings: Settings) -> Wilayah:
-    batches = Batches(settings.store)
+def served_wilayah(settings: Settings) -> Wilayah:
+    """The served kabupaten's tree; exit with the way to import it if there is none."""
     try:
-        wilayah = MasterData(batches).wilayah(settings.election, settings.kabupaten)
-    finally:
-        batches.close()
-    if wilayah is None:
+        return load_wilayah(settings)
+    except NoMasterDataError:
         sys.exit(
             f"Belum ada data wilayah untuk {settings.election} / {settings.kabupaten}: "
             "impor dulu dengan `lacak import <berkas.csv>`."
         )
-    return wilayah
 
 
 def web(args: argparse.Namespace) -> None:
     settings = Settings.from_env()
     settings.make_folders()
-    asyncio.run(create_server(settings, load_wilayah(settings)).serve())
+    asyncio.run(create_server(settings, served_wilayah(settings)).serve())
 
 
 def check_late(args: argparse.Namespace) -> None:
     """At the end of H-1, flag every batch that has not reached its TPS."""
     settings = Settings.from_env()
-    wilayah = load_wilayah(settings)
+    wilayah = served_wilayah(settings)
     batches = Batches(settings.store, wilayah=wilayah)
     try:
         election = Elections(batches).get(settings.election)
@@ -379,18 +256,6 @@ def declare_election(args: argparse.Namespace) -> None:
         print(f"Dicatat: {election.name}, hari pemungutan suara {election.voting_day:%d-%m-%Y}.")
     else:
         print(f"Dicatat: {describe_election(election, wilayah)}")
-
-
-def run_until_signal(work: Callable[[Settings, asyncio.Event], Awaitable[None]]) -> None:
-    settings = Settings.from_env()
-    settings.make_folders()
-
-    async def until_signal() -> None:
-        stop = asyncio.Event()
-        stop_on_signals(stop)
-        await work(settings, stop)
-
-    asyncio.run(until_signal())
 
 
 def relay(args: argparse.Namespace) -> None:
@@ -463,7 +328,7 @@ def replay_board(args: argparse.Namespace) -> None:
     progress("Memutar ulang", moment.events, moment.events)
     when = f", tercatat {moment.recorded_at:%d-%m-%Y %H:%M:%S %Z}" if moment.recorded_at else ""
     print(f"{moment.events:,} peristiwa, sampai posisi {moment.position}{when}".replace(",", "."))
-    wilayah = load_wilayah(settings)
+    wilayah = served_wilayah(settings)
     level = args.level
     columns = (
         "planned",

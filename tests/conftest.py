@@ -14,10 +14,10 @@ import pytest
 
 from events.accounts import Role
 from services.accounts.application import open_accounts
-from services.cli import run_stack
-from services.demo.serang import kabupaten_serang
+from services.cli import run_demo_stack
 from services.messaging.server import EmbeddedNats, free_port
 from services.settings import Settings
+from tests.data import SERANG
 from tests.web.signin import PASSWORD, add_user, csrf_of
 
 POSTGRES = {
@@ -118,7 +118,7 @@ class LiveLacak:
         async def main() -> None:
             self._loop = asyncio.get_running_loop()
             self._stop = asyncio.Event()
-            await run_stack(self.settings, kabupaten_serang(), self._stop)
+            await run_demo_stack(self.settings, SERANG, self._stop)
 
         asyncio.run(main())
 

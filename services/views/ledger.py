@@ -11,6 +11,7 @@ from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
 from services.audit.chain import GENESIS, Checkpoint, LedgerRow, chained
+from services.store.notifications import MAX_POSITION
 from services.views.database import Cursor, ViewDatabase
 from services.views.projection import Changed, Projection
 
@@ -86,20 +87,9 @@ class LedgerView(Projection):
             for p, c, at in rows
         ]
 
-    def checkpoint(self, position: int) -> Checkpoint:
-        [(chain, at)] = self.db.query(
-            "SELECT chain, recorded_at FROM ledger_checkpoints WHERE position = ?", (position,)
-        )
-        return Checkpoint(position=position, chain=chain, recorded_at=datetime.fromisoformat(at))
-
     def checkpoints(self) -> list[Checkpoint]:
-        rows = self.db.query(
-            "SELECT position, chain, recorded_at FROM ledger_checkpoints ORDER BY position"
-        )
-        return [
-            Checkpoint(position=p, chain=c, recorded_at=datetime.fromisoformat(at))
-            for p, c, at in rows
-        ]
+        """Every checkpoint made, in order."""
+        return self.checkpoints_in(0, MAX_POSITION)
 
     def entries(self) -> list[LedgerRow]:
         """(position, event hash, chain) as the ledger recorded them."""

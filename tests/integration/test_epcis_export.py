@@ -11,7 +11,8 @@ from jsonschema_rs import Draft7Validator
 
 from events import ScanVoided, decode
 from events.batch import BatchEvent
-from services.audit.epcis import NAMESPACES, event_hash_id
+from services.audit.epcis import NAMESPACES
+from services.audit.epcis_hash import event_hash_id
 from services.cli import main
 from services.custody.batch import Scan
 from services.custody.batches import Batches

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from services.audit.epcis import canonical_time, digital_link, event_hash_id, pre_hash
+from services.audit.epcis_hash import canonical_time, digital_link, event_hash_id, pre_hash
 from tests.gs1 import gs1_file
 
 EXAMPLE = gs1_file("example-ObjectEvent.jsonld")

@@ -13,11 +13,11 @@ from services.audit.epcis import (
     ExportFilter,
     declared_errors,
     document_chunks,
-    event_hash_id,
     export_document,
     exported_events,
     to_epcis,
 )
+from services.audit.epcis_hash import event_hash_id
 from services.custody.batch import Batch, Scan, evolve
 from services.custody.decisions import correct_scan, record_scan, register, void_scan
 from services.custody.labels import make_label

@@ -1,0 +1,179 @@
+"""The long-running parts of Lacak and how they run: each projection, the relay and the web in
+one process for the demo, or each its own process until a signal."""
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Coroutine
+from types import FrameType
+from typing import Any
+
+import uvicorn
+from litestar import Litestar
+
+from services.custody.batches import Batches
+from services.custody.errors import NoMasterDataError
+from services.custody.masterdata import MasterData
+from services.messaging.projector import run_projection
+from services.messaging.relay import run_relay
+from services.settings import Settings
+from services.views.anomalies.view import AnomalyView
+from services.views.board.view import BoardView
+from services.views.database import open_views
+from services.views.eventlog import EventLogView
+from services.views.ledger import LedgerView, checkpoint_publisher
+from services.wilayah import Wilayah
+
+log = logging.getLogger("lacak")
+
+
+def load_wilayah(settings: Settings) -> Wilayah:
+    """The served kabupaten's tree as imported, or NoMasterDataError."""
+    batches = Batches(settings.store)
+    try:
+        wilayah = MasterData(batches).wilayah(settings.election, settings.kabupaten)
+    finally:
+        batches.close()
+    if wilayah is None:
+        raise NoMasterDataError()
+    return wilayah
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+
+async def run_board_projection(settings: Settings, stop: asyncio.Event) -> None:
+    views = open_views(settings)
+    try:
+        await run_projection(BoardView(views), settings, stop)
+    finally:
+        views.close()
+
+
+async def run_anomaly_projection(settings: Settings, stop: asyncio.Event) -> None:
+    views = open_views(settings)
+    try:
+        await run_projection(AnomalyView(views), settings, stop)
+    finally:
+        views.close()
+
+
+async def run_log_projection(
+    settings: Settings, stop: asyncio.Event, wilayah: Wilayah | None = None
+) -> None:
+    """The event log; its summaries name places when the wilayah is known."""
+    views = open_views(settings)
+    try:
+        if wilayah is None:
+            wilayah = await asyncio.to_thread(load_wilayah, settings)
+        await run_projection(EventLogView(views, wilayah), settings, stop)
+    finally:
+        views.close()
+
+
+async def run_ledger_projection(settings: Settings, stop: asyncio.Event) -> None:
+    views = open_views(settings)
+    try:
+        ledger = LedgerView(views)
+        publish = checkpoint_publisher(ledger, settings.stream_replicas)
+        await run_projection(ledger, settings, stop, publish)
+    finally:
+        views.close()
+
+
+PROJECTIONS: dict[str, Callable[[Settings, asyncio.Event], Awaitable[None]]] = {
+    "board": run_board_projection,
+    "anomalies": run_anomaly_projection,
+    "ledger": run_ledger_projection,
+    "log": run_log_projection,
+}
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server that closes open board streams as soon as it is asked to stop.
+
+    Open SSE streams would otherwise hold a graceful shutdown until its timeout, and uvicorn's
+    re-raising of the signal afterwards would skip the caller's clean-up (the embedded
+    nats-server), so the signal is handled here and not re-raised.
+    """
+
+    def __init__(self, app: Litestar, settings: Settings, on_exit: Callable[[], None]):
+        super().__init__(
+            uvicorn.Config(
+                app,
+                host=settings.host,
+                port=settings.port,
+                log_level="warning",
+                timeout_graceful_shutdown=2,
+            )
+        )
+        self.app = app
+        self.close_streams = on_exit  # ends every open live stream
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def serve(self, sockets: list | None = None) -> None:
+        self._loop = asyncio.get_running_loop()
+        await super().serve(sockets)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.force_exit = self.should_exit and sig == signal.SIGINT  # a second Ctrl-C
+        self.should_exit = True
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.close_streams)
+
+
+async def run_stack(
+    settings: Settings,
+    wilayah: Wilayah,
+    stop: asyncio.Event,
+    server: Server,
+    after_start: list[Callable[[], Coroutine[Any, Any, None]]] = [],  # noqa: B006 (read only)
+) -> None:
+    """Web, relay and every projection in one process, until `stop`, the server exits or a
+    part fails (then the failure is raised, after the others have stopped). `after_start`
+    run once the web listens."""
+    serving = asyncio.create_task(server.serve(), name="web")
+    parts = {
+        asyncio.create_task(run_relay(settings, stop), name="relay"),
+        asyncio.create_task(run_log_projection(settings, stop, wilayah), name="log projection"),
+        *(
+            asyncio.create_task(run(settings, stop), name=f"{name} projection")
+            for name, run in PROJECTIONS.items()
+            if name != "log"
+        ),
+    }
+    if after_start:
+        while not server.started and not serving.done():  # they need the web listening
+            await asyncio.sleep(0.05)
+        parts.update(asyncio.create_task(start(), name="after start") for start in after_start)
+    stopping = asyncio.create_task(stop.wait())
+    failed: asyncio.Task[None] | None = None
+    running = {serving, stopping, *parts}
+    try:
+        while failed is None and not (serving.done() or stopping.done()):
+            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            failed = next((t for t in done if t in parts and t.exception()), None)
+    finally:
+        server.close_streams()
+        server.should_exit = True
+        stop.set()
+        await asyncio.gather(serving, stopping, *parts, return_exceptions=True)
+    if failed is not None:
+        log.error("%s failed; Lacak stopped", failed.get_name())
+        raise failed.exception()  # type: ignore[misc]
+
+
+def run_until_signal(work: Callable[[Settings, asyncio.Event], Awaitable[None]]) -> None:
+    """Run one part until SIGINT or SIGTERM."""
+    settings = Settings.from_env()
+    settings.make_folders()
+
+    async def until_signal() -> None:
+        stop = asyncio.Event()
+        stop_on_signals(stop)
+        await work(settings, stop)
+
+    asyncio.run(until_signal())
