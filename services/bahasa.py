@@ -86,6 +86,20 @@ EVENT_WORDS = {
     "BatchVoided": "kotak dibatalkan",
 }
 
+# --- Audit: what `verify` found ----------------------------------------------------------------
+
+FINDINGS = {
+    "removed": "peristiwa ini hilang",
+    "removed_shifted": "peristiwa ini hilang, sisanya digeser",
+    "inserted": "peristiwa ini disisipkan",
+    "inserted_shifted": "peristiwa disisipkan, sisanya digeser",
+    "reordered": "ditukar dengan posisi {position}",
+    "changed": "isi peristiwa ini diubah",
+    "checkpoint_gone": "posisi titik periksa tidak ada lagi",
+    "checkpoint_differs": "rantai hash tidak cocok dengan titik periksa",
+    "extra": "sesudah posisi terakhir buku besar (belum tercatat, atau disisipkan)",
+}
+
 # --- Master data: why an import is refused -----------------------------------------------------
 
 IMPORT_REFUSED = "Berkas ditolak seluruhnya:\n{faults}{more}"
@@ -148,3 +162,59 @@ ADDRESS_LOCKED = "Terlalu banyak percobaan gagal dari alamat ini. Coba lagi dala
 NAME_LOCKED = "Terlalu banyak percobaan gagal. Coba lagi dalam {minutes} menit."
 WRONG_LOGIN = "Nama pengguna atau kata sandi salah."
 ACCOUNT_INACTIVE = "Akun ini dinonaktifkan. Hubungi admin."
+
+# --- Accounts: the access log in words ---------------------------------------------------------
+
+LOGIN_FAILURE_WORDS = {
+    "unknown_user": "nama tidak dikenal",
+    "wrong_password": "kata sandi salah",
+    "inactive": "akun nonaktif",
+    "locked": "terkunci setelah gagal berulang",
+}
+ACCESS_WORDS = {
+    "UserCreated": "akun dibuat",
+    "UserChanged": "akun diubah",
+    "PasswordChanged": "kata sandi diganti",
+    "DeviceIssued": "perangkat diterbitkan",
+    "DeviceRevoked": "perangkat dicabut",
+    "LoginSucceeded": "masuk",
+    "LoginFailed": "gagal masuk",
+    "LoggedOut": "keluar",
+}
+
+# --- Pages and the API: refusals and answers ---------------------------------------------------
+
+SIGN_IN = "Silakan masuk dulu."
+SIGN_IN_AGAIN = "Silakan masuk dulu (sesi tidak ada atau sudah habis)."
+ONE_AREA_ONLY = "Parameter area hanya boleh satu."
+CSRF_REFUSED = "Token CSRF tidak ada atau tidak cocok: muat ulang halaman lalu coba lagi."
+NOT_JSON = "Isi permintaan bukan JSON yang sah ({error})."
+UNKNOWN_AREA = "Wilayah {code} tidak dikenal."
+UNKNOWN_PLACE_CODE = "Kode wilayah {code!r} tidak dikenal."
+UNKNOWN_KECAMATAN = "Kecamatan {code!r} tidak dikenal."
+NOT_A_TPS = "{code} bukan kode TPS (13 angka)."
+IS_A_TPS = "{code} adalah TPS: lihat /tps/{code}."
+WHOLE_KABUPATEN_ONLY = "Grafik dan layar dinding hanya untuk seluruh kabupaten."
+NOT_ON_TIME_BOARD = "Wilayah {code!r} tidak ada di papan waktu."
+NOT_A_POSITION = "{name}: posisi peristiwa adalah bilangan bulat positif."
+NO_SUCH_MOMENT = "Tanggal atau jam {value!r} tidak ada."
+UNREADABLE_TIME = "{name}: waktu {value!r} tidak bisa dibaca."
+TIME_EXAMPLE = "Waktu tidak dikenali: tulis seperti 2024-02-10 atau 2024-02-10T08:00+07:00."
+UNKNOWN_SURAT_JALAN = "Surat jalan {number!r} tidak dikenal."
+QUEUE_SIZE = "Antrean pindai harus berisi 1 sampai {most} pindai."
+UNKNOWN_QUEUE_WORDS = "Jenis atau status anomali tidak dikenal: {words}."
+UNKNOWN_EVENT_TYPE = "Jenis peristiwa {event!r} tidak dikenal."
+UNKNOWN_ANOMALY_KIND = "Jenis anomali {kind!r} tidak dikenal."
+UNKNOWN_REPLACEMENT = "Pilihan kotak pengganti tidak dikenal."
+NAME_THE_OFFICER = "Isi nama petugas yang menangani."
+OFFICER_TOO_LONG = "Nama petugas terlalu panjang (paling banyak {most} huruf)."
+NOTE_TOO_LONG = "Catatan terlalu panjang (paling banyak {most} huruf)."
+USER_CREATED = "Pengguna {username} dibuat."
+USER_CHANGED = "Pengguna {username} diubah."
+DEVICE_REVOKED = "Perangkat {device} dicabut."
+ERROR_MEANINGS = {
+    404: "Tidak dikenal: label, anomali, wilayah atau pindai yang tidak ada",
+    409: "Bentrok dengan perubahan lain pada kotak yang sama; ulangi",
+    422: "Bentuknya benar tetapi tidak mungkin benar: salah baca, lokasi atau waktu yang mustahil",
+    503: "Data induk wilayah belum dimuat",
+}

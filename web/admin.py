@@ -29,6 +29,7 @@ from events.accounts import (
     UserChanged,
     UserCreated,
 )
+from services import bahasa
 from services.accounts.application import Accounts
 from services.accounts.roles import (
     MAX_PASSWORD,
@@ -49,24 +50,8 @@ from services.custody.batches import Actor
 from web.errors import error_responses
 
 ADMIN = {"need": "admin"}
-FAILURE_WORDS = {
-    "unknown_user": "nama tidak dikenal",
-    "wrong_password": "kata sandi salah",
-    "inactive": "akun nonaktif",
-    "locked": "terkunci setelah gagal berulang",
-}
-
-
-KIND_WORDS = {
-    "UserCreated": "akun dibuat",
-    "UserChanged": "akun diubah",
-    "PasswordChanged": "kata sandi diganti",
-    "DeviceIssued": "perangkat diterbitkan",
-    "DeviceRevoked": "perangkat dicabut",
-    "LoginSucceeded": "masuk",
-    "LoginFailed": "gagal masuk",
-    "LoggedOut": "keluar",
-}
+FAILURE_WORDS = bahasa.LOGIN_FAILURE_WORDS
+KIND_WORDS = bahasa.ACCESS_WORDS
 
 
 class AccessEntry(msgspec.Struct, frozen=True, kw_only=True):
@@ -205,7 +190,7 @@ def create_user_form(
             data.password,
             by=actor.user,
         )
-        return {"done": f"Pengguna {user.username} dibuat."}
+        return {"done": bahasa.USER_CREATED.format(username=user.username)}
 
     def context(**extra: Any) -> dict[str, Any]:  # a refused form keeps what was typed
         return users_context(accounts, **{"form": data, **extra} if "error" in extra else extra)
@@ -238,7 +223,7 @@ def change_user_form(
         )
         if data.password:
             accounts.set_password(username, data.password, by=actor.user)
-        return {"done": f"Pengguna {username} diubah."}
+        return {"done": bahasa.USER_CHANGED.format(username=username)}
 
     return form_answer("admin_users.html", partial(users_context, accounts), change)
 
@@ -281,7 +266,7 @@ def revoke_device_form(
 ) -> Template:
     def revoke() -> dict[str, Any]:
         accounts.revoke_device(device, actor.user, data.reason)
-        return {"done": f"Perangkat {device} dicabut."}
+        return {"done": bahasa.DEVICE_REVOKED.format(device=device)}
 
     return form_answer("admin_devices.html", partial(devices_context, accounts), revoke)
 

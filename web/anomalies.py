@@ -22,6 +22,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, URLEn
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Template
 
+from services import bahasa
 from services.bahasa import ANOMALY_MESSAGES
 from services.custody.batch import Anomaly
 from services.custody.batches import (
@@ -83,9 +84,9 @@ def parse_filter(kind: str, kecamatan: str, status: str, wilayah: Wilayah) -> Qu
     statuses = tuple(s for s in status.split(",") if s) or ("open",)
     unknown = [k for k in kinds if k not in KINDS] + [s for s in statuses if s not in STATUSES]
     if unknown:
-        raise ValidationException(f"Jenis atau status anomali tidak dikenal: {', '.join(unknown)}.")
+        raise ValidationException(bahasa.UNKNOWN_QUEUE_WORDS.format(words=", ".join(unknown)))
     if kecamatan and kecamatan not in wilayah.kecamatan_by_code:
-        raise ClientException(f"Kecamatan {kecamatan!r} tidak dikenal.", status_code=422)
+        raise ClientException(bahasa.UNKNOWN_KECAMATAN.format(code=kecamatan), status_code=422)
     return QueueFilter(kinds=kinds, kecamatan=kecamatan, statuses=statuses)
 
 
@@ -120,14 +121,14 @@ def read_action_form(data: ActionFormIn) -> ActionForm:
     by, note, replacement = data.by.strip(), data.note.strip(), data.replacement
     errors = []
     if replacement not in ("", "tambah", "ganti"):
-        errors.append("Pilihan kotak pengganti tidak dikenal.")
+        errors.append(bahasa.UNKNOWN_REPLACEMENT)
         replacement = ""
     if not by:
-        errors.append("Isi nama petugas yang menangani.")
+        errors.append(bahasa.NAME_THE_OFFICER)
     elif len(by) > MAX_OFFICER:
-        errors.append(f"Nama petugas terlalu panjang (paling banyak {MAX_OFFICER} huruf).")
+        errors.append(bahasa.OFFICER_TOO_LONG.format(most=MAX_OFFICER))
     if len(note) > MAX_NOTE:
-        errors.append(f"Catatan terlalu panjang (paling banyak {MAX_NOTE} huruf).")
+        errors.append(bahasa.NOTE_TOO_LONG.format(most=MAX_NOTE))
     return ActionForm(by=by, note=note, replacement=replacement, errors=tuple(errors))  # type: ignore[arg-type]
 
 

@@ -22,6 +22,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
+from services import bahasa
 from services.accounts.application import open_accounts
 from services.accounts.roles import (
     AccessError,
@@ -118,7 +119,7 @@ def domain_error(request: Request, error: DomainError) -> Response[dict[str, obj
 
 def malformed_body(request: Request, error: Exception) -> Response[dict[str, object]]:
     """Bytes that are not UTF-8, or JSON nested too deep to read: the client's fault, a 400."""
-    return error_response(400, f"Isi permintaan bukan JSON yang sah ({type(error).__name__}).")
+    return error_response(400, bahasa.NOT_JSON.format(error=type(error).__name__))
 
 
 def vendor_routers() -> list:

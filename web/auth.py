@@ -36,6 +36,7 @@ from litestar.response import Redirect, Template
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from events.accounts import Role
+from services import bahasa
 from services.accounts.application import Accounts
 from services.accounts.roles import CAPABILITIES, CAPABILITY_NAMES, ROLE_NAMES, LoginRefused
 from services.custody.batches import Actor
@@ -116,7 +117,7 @@ def actor_of(request: Request) -> Actor:
     """Who sent a command, as its events record it (the guard has let only principals in)."""
     principal = principal_of(request)
     if principal is None:
-        raise NotAuthorizedException("Silakan masuk dulu.")
+        raise NotAuthorizedException(bahasa.SIGN_IN)
     return Actor(user=principal.username, device=principal.device)
 
 
@@ -168,7 +169,7 @@ def area_of(connection: ASGIConnection, handler: BaseRouteHandler) -> str | None
         case "query":
             asked = connection.query_params.getall("area", [])
             if len(asked) > 1:  # the handler reads one: let it be the one checked
-                raise ValidationException("Parameter area hanya boleh satu.")
+                raise ValidationException(bahasa.ONE_AREA_ONLY)
             return (asked[0] if asked else "") or served
         case "label":  # the TPS the batch is bound for (a read of the store)
             try:
@@ -193,16 +194,16 @@ async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> No
     if handler.opt.get("public"):
         return
     if principal is None:
-        raise NotAuthorizedException("Silakan masuk dulu (sesi tidak ada atau sudah habis).")
+        raise NotAuthorizedException(bahasa.SIGN_IN_AGAIN)
     need = handler.opt.get("need", "admin")
     if not principal.may(need):
         raise PermissionDeniedException(
-            f"Peran {principal.role_name} tidak boleh {CAPABILITY_NAMES[need]}."
+            bahasa.ROLE_MAY_NOT.format(role=principal.role_name, capability=CAPABILITY_NAMES[need])
         )
     area = await asyncio.to_thread(area_of, connection, handler)
     if area is not None and not within(principal.scope, area):
         raise PermissionDeniedException(
-            f"Wilayah {area} di luar wilayah Anda ({principal.scope or 'nasional'})."
+            bahasa.AREA_OUTSIDE_SCOPE.format(area=area, scope=principal.scope or "nasional")
         )
     if connection.method not in SAFE_METHODS and principal.via == "session":
         await check_csrf(connection, principal)
@@ -218,9 +219,7 @@ async def check_csrf(connection: ASGIConnection, principal: Principal) -> None:
     ):
         sent = str((await connection.form()).get(CSRF_FIELD, ""))
     if not sent or not hmac.compare_digest(sent.encode(), principal.csrf.encode()):
-        raise PermissionDeniedException(
-            "Token CSRF tidak ada atau tidak cocok: muat ulang halaman lalu coba lagi."
-        )
+        raise PermissionDeniedException(bahasa.CSRF_REFUSED)
 
 
 def wants_html(request: Request) -> bool:

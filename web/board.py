@@ -18,6 +18,7 @@ from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, FromQuery
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Template
 
+from services import bahasa
 from services.views.board.reducer import COLUMNS, AreaCounts, MemoryBoard, count_in
 from services.views.board.view import BoardView, TpsBatch
 from services.wilayah import Level, Wilayah, level_of, parent_of
@@ -70,7 +71,7 @@ class AreaTree:
     def area(self, code: str) -> str:
         """The code, if it is an area of this kabupaten; a 404 if not."""
         if code not in self:
-            raise NotFoundException(f"Wilayah {code} tidak dikenal.")
+            raise NotFoundException(bahasa.UNKNOWN_AREA.format(code=code))
         return code
 
 
@@ -257,7 +258,7 @@ async def area_page(
     """A kecamatan (a row per desa) or a desa (a row per TPS)."""
     tree.area(code)
     if level_of(code) == "tps":
-        raise NotFoundException(f"{code} adalah TPS: lihat /tps/{code}.")
+        raise NotFoundException(bahasa.IS_A_TPS.format(code=code))
     return await area_template(board, tree, code, deadline)
 
 
@@ -285,7 +286,7 @@ async def tps_page(
 ) -> Template:
     tree.area(code)
     if level_of(code) != "tps":
-        raise NotFoundException(f"{code} bukan kode TPS (13 angka).")
+        raise NotFoundException(bahasa.NOT_A_TPS.format(code=code))
     found = await asyncio.to_thread(read_tps, board, tree, code, deadline)
     return Template(
         template_name="tps.html",
@@ -363,7 +364,7 @@ async def board_stream(
 ) -> ServerSentEvent:
     """A page's live rows: every row it shows at once, then the changed ones as they change."""
     if view != "rows" and area not in (None, tree.code):  # they show the whole kabupaten
-        raise ValidationException("Grafik dan layar dinding hanya untuk seluruh kabupaten.")
+        raise ValidationException(bahasa.WHOLE_KABUPATEN_ONLY)
     channel: Channel = (view, tree.area(area or tree.code))
 
     async def messages() -> AsyncIterator[ServerSentEventMessage]:

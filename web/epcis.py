@@ -12,6 +12,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
+from services import bahasa
 from services.audit.epcis import ExportFilter, export_document, export_filter, parse_moment
 from services.custody.batches import Batches
 from services.wilayah import Wilayah
@@ -79,13 +80,11 @@ def export_epcis(
         kecamatan = [k for k in kecamatan or () if k]  # a form's "all" sends an empty one
         unknown = [k for k in kecamatan if k not in wilayah.kecamatan_by_code]
         if unknown:  # no filter that could only ever be empty: say which is not a kecamatan
-            raise ClientException(f"Kecamatan {unknown[0]!r} tidak dikenal.", status_code=422)
+            raise ClientException(bahasa.UNKNOWN_KECAMATAN.format(code=unknown[0]), status_code=422)
         only = export_filter(since or None, until or None, kecamatan, from_position, to_position)
     except ValueError as error:
         refused = next(t for t in (since, until) if t and not readable(t))
-        raise unreadable_time(
-            refused, "Waktu tidak dikenali: tulis seperti 2024-02-10 atau 2024-02-10T08:00+07:00."
-        ) from error
+        raise unreadable_time(refused, bahasa.TIME_EXAMPLE) from error
     # The store is read in a worker thread as the response asks for chunks (Stream wraps the
     # iterator so), never on the event loop.
     chunks = export_document(notifications(batches.recorder), only, datetime.now(UTC))

@@ -9,6 +9,8 @@ from typing import Any
 import msgspec
 from litestar.openapi.datastructures import ResponseSpec
 
+from services import bahasa
+
 
 class ErrorBody(msgspec.Struct, frozen=True, kw_only=True):
     status_code: int
@@ -16,12 +18,7 @@ class ErrorBody(msgspec.Struct, frozen=True, kw_only=True):
     extra: dict[str, Any] | list[Any] | None = None  # Litestar's validation details, if any
 
 
-MEANING = {
-    404: "Tidak dikenal: label, anomali, wilayah atau pindai yang tidak ada",
-    409: "Bentrok dengan perubahan lain pada kotak yang sama; ulangi",
-    422: "Bentuknya benar tetapi tidak mungkin benar: salah baca, lokasi atau waktu yang mustahil",
-    503: "Data induk wilayah belum dimuat",
-}
+MEANING = bahasa.ERROR_MEANINGS
 
 
 def error_responses(*statuses: int) -> dict[int, ResponseSpec]:

@@ -16,6 +16,7 @@ from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream, Template
 
 from events import AnomalyKind
+from services import bahasa
 from services.audit.timeline import WHAT
 from services.views.eventlog import EVENT_TYPES, FIELDS, PAGE, EventLogView, LogFilter, LogRow
 from services.wilayah import Wilayah
@@ -50,11 +51,11 @@ def log_filter(
     label: str,
 ) -> LogFilter:
     if kecamatan and kecamatan not in wilayah.kecamatan_by_code:
-        raise ClientException(f"Kecamatan {kecamatan!r} tidak dikenal.", status_code=422)
+        raise ClientException(bahasa.UNKNOWN_KECAMATAN.format(code=kecamatan), status_code=422)
     if event and event not in EVENT_TYPES:
-        raise ValidationException(f"Jenis peristiwa {event!r} tidak dikenal.")
+        raise ValidationException(bahasa.UNKNOWN_EVENT_TYPE.format(event=event))
     if anomaly and anomaly not in ANOMALY_KINDS:
-        raise ValidationException(f"Jenis anomali {anomaly!r} tidak dikenal.")
+        raise ValidationException(bahasa.UNKNOWN_ANOMALY_KIND.format(kind=anomaly))
     return LogFilter(
         since=moment(since, "dari"),
         until=moment(until, "sampai"),

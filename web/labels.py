@@ -10,6 +10,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
+from services import bahasa
 from services.views.board.view import BatchLabel, BoardView
 from services.wilayah import Wilayah
 
@@ -52,7 +53,7 @@ async def label_sheet(
     """A4 sheets of labels for the batches bound for one kecamatan, or one desa of it."""
     place = wilayah.kecamatan_by_code.get(kecamatan)
     if place is None or (desa and wilayah.desa_by_code.get(desa, None) is None):
-        raise NotFoundException(f"Wilayah {desa or kecamatan!r} tidak dikenal.")
+        raise NotFoundException(bahasa.UNKNOWN_AREA.format(code=repr(desa or kecamatan)))
 
     def cards() -> list[LabelCard]:
         batches = board.labels(kecamatan, desa)

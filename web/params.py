@@ -12,6 +12,7 @@ from typing import Annotated
 from litestar.exceptions import ClientException
 from litestar.params import QueryParameter
 
+from services import bahasa
 from services.bahasa import WIB
 from services.store.notifications import MAX_POSITION
 
@@ -42,7 +43,7 @@ def unreadable_time(value: str, says: str) -> ClientException:
     """The refusal of a time `datetime.fromisoformat` could not read: a 400 if it is not written
     as a time, a 422 if it is but no such moment exists (month 13, 25 o'clock)."""
     if re.fullmatch(TIME, value):
-        return ClientException(f"Tanggal atau jam {value!r} tidak ada.", status_code=422)
+        return ClientException(bahasa.NO_SUCH_MOMENT.format(value=value), status_code=422)
     return ClientException(says, status_code=400)
 
 
@@ -54,5 +55,6 @@ def moment(value: str, name: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise unreadable_time(value, f"{name}: waktu {value!r} tidak bisa dibaca.") from None
+        says = bahasa.UNREADABLE_TIME.format(name=name, value=value)
+        raise unreadable_time(value, says) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=WIB)

@@ -15,6 +15,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 
+from services import bahasa
 from services.custody.errors import UnknownLabelError
 from services.custody.labels import parse_label
 from services.custody.places import Place, find_places, place
@@ -120,7 +121,7 @@ async def place_by_code(wilayah: NamedDependency[Wilayah], code: FromPath[str]) 
     """The place with this wilayah code; 404 when the master data has no such place."""
     found = place(wilayah, code)
     if found is None:
-        raise NotFoundException(f"Kode wilayah {code!r} tidak dikenal.")
+        raise NotFoundException(bahasa.UNKNOWN_PLACE_CODE.format(code=code))
     return found
 
 

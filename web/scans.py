@@ -16,6 +16,7 @@ from litestar.params import Body, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from events import Condition, Reason, ScanAction
+from services import bahasa
 from services.accounts.roles import SCOPE_PATTERN, scan_refusal
 from services.custody.batch import Scan
 from services.custody.batches import Batches, ScanResult
@@ -70,7 +71,7 @@ def scan_command(scan: ScanIn, principal: Principal | None) -> Scan:
     """The command for a scan the principal sent: refused (403, and why) outside their scope or
     away from the level their role scans at; stamped with their account and device."""
     if principal is None:
-        raise NotAuthorizedException("Silakan masuk dulu.")
+        raise NotAuthorizedException(bahasa.SIGN_IN)
     if not scan.location or not SCOPE_PATTERN.match(scan.location):
         raise UnknownLocationError(scan.location)  # no wilayah's shape: 422 before any scope
     refusal = scan_refusal(principal.role, principal.scope, scan.location)
@@ -119,5 +120,5 @@ def post_scan_queue(
     """A device's queue of scans made offline, in the order made: recorded together, or, if one
     is refused, none (the answer names it). Retried scan ids get their first answers."""
     if not 1 <= len(data) <= MAX_QUEUE:  # the list's own limits are not checked on a body
-        raise ValidationException(f"Antrean pindai harus berisi 1 sampai {MAX_QUEUE} pindai.")
+        raise ValidationException(bahasa.QUEUE_SIZE.format(most=MAX_QUEUE))
     return batches.scan_many([scan_command(scan, principal) for scan in data])

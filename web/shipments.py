@@ -9,6 +9,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
+from services import bahasa
 from services.views.board.view import BoardView, ShipmentLine
 from services.wilayah import Wilayah
 
@@ -34,7 +35,7 @@ async def shipment_page(
     surat_jalan = surat_jalan.lstrip("/")
     lines = await asyncio.to_thread(board.shipment, surat_jalan)
     if not lines:
-        raise NotFoundException(f"Surat jalan {surat_jalan!r} tidak dikenal.")
+        raise NotFoundException(bahasa.UNKNOWN_SURAT_JALAN.format(number=surat_jalan))
     return Template(
         template_name="shipment.html",
         context={

@@ -17,6 +17,7 @@ from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromQuery
 from litestar.response import Template
 
+from services import bahasa
 from services.audit.replay import Moment, replay_store
 from services.settings import Settings
 from services.store.notifications import MAX_POSITION
@@ -81,7 +82,7 @@ def position_of(value: str, name: str) -> int | None:
     if not value:
         return None
     if not value.isdigit() or not 1 <= int(value) <= MAX_POSITION:
-        raise ValidationException(f"{name}: posisi peristiwa adalah bilangan bulat positif.")
+        raise ValidationException(bahasa.NOT_A_POSITION.format(name=name))
     return int(value)
 
 
@@ -105,7 +106,7 @@ async def time_travel(
     )
     code = area or tree.code
     if code not in tree or level_of(code) == "tps":
-        raise NotFoundException(f"Wilayah {code!r} tidak ada di papan waktu.")
+        raise NotFoundException(bahasa.NOT_ON_TIME_BOARD.format(code=code))
     asked = bool(pada or position is not None)
     sides, reading = [], Sides(settings, replays, tree, deadline)
     if asked:

@@ -19,6 +19,7 @@ from typing import Literal, Protocol
 import msgspec
 
 import events
+from services import bahasa
 
 GENESIS = bytes(32)
 LedgerRow = tuple[int, bytes, bytes]  # position, event hash, chain
@@ -68,27 +69,27 @@ def first_difference(
         next_exp = expected[i + 1] if i + 1 < len(expected) else None
         next_act = actual[i + 1] if i + 1 < len(actual) else None
         if p_exp < p_act:
-            return Finding(kind="removed", position=p_exp, detail="peristiwa ini hilang")
+            return Finding(kind="removed", position=p_exp, detail=bahasa.FINDINGS["removed"])
         if p_act < p_exp:
-            return Finding(kind="inserted", position=p_act, detail="peristiwa ini disisipkan")
+            return Finding(kind="inserted", position=p_act, detail=bahasa.FINDINGS["inserted"])
         if next_exp and next_act and (h_act, next_act[1]) == (next_exp[1], h_exp):
             return Finding(
                 kind="reordered",
                 position=p_exp,
-                detail=f"ditukar dengan posisi {next_exp[0]}",
+                detail=bahasa.FINDINGS["reordered"].format(position=next_exp[0]),
             )
         if next_exp and h_act == next_exp[1]:  # the rest moved up a position
             return Finding(
-                kind="removed", position=p_exp, detail="peristiwa ini hilang, sisanya digeser"
+                kind="removed", position=p_exp, detail=bahasa.FINDINGS["removed_shifted"]
             )
         if next_act and next_act[1] == h_exp:  # the rest moved down a position
             return Finding(
-                kind="inserted", position=p_act, detail="peristiwa disisipkan, sisanya digeser"
+                kind="inserted", position=p_act, detail=bahasa.FINDINGS["inserted_shifted"]
             )
-        return Finding(kind="changed", position=p_exp, detail="isi peristiwa ini diubah")
+        return Finding(kind="changed", position=p_exp, detail=bahasa.FINDINGS["changed"])
     if len(actual) < len(expected):
         return Finding(
-            kind="removed", position=expected[len(actual)][0], detail="peristiwa ini hilang"
+            kind="removed", position=expected[len(actual)][0], detail=bahasa.FINDINGS["removed"]
         )
     return None
 
@@ -105,7 +106,7 @@ def checkpoint_findings(
                 Finding(
                     kind="checkpoint",
                     position=checkpoint.position,
-                    detail="posisi titik periksa tidak ada lagi",
+                    detail=bahasa.FINDINGS["checkpoint_gone"],
                 )
             )
         elif chain.hex() != checkpoint.chain:
@@ -113,7 +114,7 @@ def checkpoint_findings(
                 Finding(
                     kind="checkpoint",
                     position=checkpoint.position,
-                    detail="rantai hash tidak cocok dengan titik periksa",
+                    detail=bahasa.FINDINGS["checkpoint_differs"],
                 )
             )
     return findings
@@ -288,7 +289,7 @@ def verify(
         and (left := source.rows_after(recomputed.position, 1))
     ):
         # the ledger goes on past the last event
-        difference = Finding(kind="removed", position=left[0][0], detail="peristiwa ini hilang")
+        difference = Finding(kind="removed", position=left[0][0], detail=bahasa.FINDINGS["removed"])
     findings = [difference] if difference else []
     findings += checkpoint_findings(recomputed.chains, checkpoints)
     return Report(
@@ -332,7 +333,7 @@ def classify(expected: Sequence[LedgerRow], actual: Sequence[tuple[int, bytes]])
         return Finding(
             kind="extra",
             position=actual[0][0],
-            detail="sesudah posisi terakhir buku besar (belum tercatat, atau disisipkan)",
+            detail=bahasa.FINDINGS["extra"],
         )
     known = {h for _, h, _ in expected}
     hashes = []
@@ -343,5 +344,5 @@ def classify(expected: Sequence[LedgerRow], actual: Sequence[tuple[int, bytes]])
         hashes.append((position, event_hash))
     found = first_difference([(p, h) for p, h, _ in expected], hashes)
     return found or Finding(
-        kind="changed", position=expected[0][0], detail="isi peristiwa ini diubah"
+        kind="changed", position=expected[0][0], detail=bahasa.FINDINGS["changed"]
     )

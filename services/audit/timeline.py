@@ -19,21 +19,23 @@ from events import (
     Event,
     ScanVoided,
 )
+from services import bahasa
 from services.wilayah import Wilayah
 
-WHAT = {
-    BatchRegistered: "didaftarkan",
-    BatchPacked: "dikemas",
-    BatchSealed: "disegel",
-    BatchDispatched: "dikirim",
-    BatchReceived: "diterima",
-    BallotsAccounted: "surat suara dihitung (KPPS)",
-    AnomalyRaised: "anomali",
-    AnomalyAcknowledged: "anomali ditangani",
-    AnomalyResolved: "anomali selesai",
-    ScanVoided: "pindai dibatalkan",
-    BatchVoided: "kotak dibatalkan",
-}
+EVENT_CLASSES = (
+    BatchRegistered,
+    BatchPacked,
+    BatchSealed,
+    BatchDispatched,
+    BatchReceived,
+    BallotsAccounted,
+    AnomalyRaised,
+    AnomalyAcknowledged,
+    AnomalyResolved,
+    ScanVoided,
+    BatchVoided,
+)
+WHAT = {cls: bahasa.EVENT_WORDS[cls.__name__] for cls in EVENT_CLASSES}  # what a person calls it
 
 
 class TimelineEntry(msgspec.Struct, frozen=True, kw_only=True):
