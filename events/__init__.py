@@ -15,6 +15,7 @@ from events.batch import (
     Condition,
     Reason,
     ScanAction,
+    ScanRepeated,
     ScanVoided,
 )
 from events.codec import Event, decode, encode, subject
@@ -38,6 +39,7 @@ __all__ = [
     "MasterDataImported",
     "Reason",
     "ScanAction",
+    "ScanRepeated",
     "ScanVoided",
     "WilayahListed",
     "decode",

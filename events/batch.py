@@ -78,6 +78,18 @@ class BatchReceived(BatchEvent, frozen=True, kw_only=True):
     surat_jalan: str = ""  # the delivery note (or handover document number) it arrived with
     handed_over_by: str = ""  # a hand-to-hand handover: who gave it, present at the receipt
     corrects: int = 0  # a correction: the version of the scan event it replaces
+    dapil: str = ""  # the dapil printed on the ballots found inside, when the officer wrote it
+
+
+class ScanRepeated(BatchEvent, frozen=True, kw_only=True):
+    """The same action at the same place again, as a scanner's double read: on the record,
+    counted nowhere; its answer says when the first was recorded."""
+
+    scan_id: str
+    action: ScanAction
+    location: str
+    repeats: int  # the version of the scan event it repeats
+    officer: str = ""
 
 
 class BallotsAccounted(BatchEvent, frozen=True, kw_only=True):
@@ -106,6 +118,8 @@ AnomalyKind = Literal[
     "damaged",
     "late",
     "void_scanned",
+    "impossible_move",  # dispatched from a place other than where it was last received
+    "clock_backwards",  # a scan sent at once with a time before the box's last scan
 ]
 
 

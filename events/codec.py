@@ -13,6 +13,7 @@ from events.batch import (
     BatchRegistered,
     BatchSealed,
     BatchVoided,
+    ScanRepeated,
     ScanVoided,
 )
 from events.masterdata import ElectionDeclared, MasterDataImported, WilayahListed
@@ -29,6 +30,7 @@ Event = (
     | AnomalyResolved
     | ScanVoided
     | BatchVoided
+    | ScanRepeated
     | MasterDataImported
     | WilayahListed
     | ElectionDeclared

@@ -1,9 +1,9 @@
 """What people read, in Bahasa Indonesia: the services' messages in one catalogue, and numbers
 and times as Indonesians write them. Pages keep their own words in their templates."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
-WIB = timezone(timedelta(hours=7), "WIB")
+from services.wilayah import WIB
 
 
 def thousands(n: int) -> str:
@@ -21,6 +21,19 @@ def local_time(at: str | datetime) -> str:
     if isinstance(at, str):
         at = datetime.fromisoformat(at)
     return at.astimezone(WIB).strftime("%d-%m-%Y %H:%M %Z")
+
+
+DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
+          "Oktober", "November", "Desember")  # fmt: skip
+
+
+def long_date(at: str | datetime) -> str:
+    """`2024-02-12T02:00:00+00:00` -> `Senin, 12 Februari 2024`, as a Berita Acara writes it."""
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    local = at.astimezone(WIB)
+    return f"{DAYS[local.weekday()]}, {local.day} {MONTHS[local.month - 1]} {local.year}"
 
 
 # --- Custody: refusals of a command ------------------------------------------------------------
@@ -52,7 +65,7 @@ ACTION_MESSAGES = {
     "account": "Kotak {label}: perhitungan surat suara dicatat di {place}.",
 }
 ANOMALY_MESSAGES = {
-    "wrong_destination": "SALAH TUJUAN: kotak ini untuk {expected}, bukan {found}.",
+    "wrong_destination": "SALAH TUJUAN: tujuan berikutnya {expected}, bukan {found}.",
     "skipped_hop": "LOMPAT TAHAP: kotak ini belum pernah diterima di {expected}.",
     "receipt_without_dispatch": "TANPA PENGIRIMAN: tidak ada pindai keluar dari {expected}.",
     "seal_missing": "SEGEL HILANG: kotak seharusnya bersegel {expected}.",
@@ -65,10 +78,69 @@ ANOMALY_MESSAGES = {
     "terpakai + rusak + sisa = {found}.",
     "late": "TERLAMBAT: belum sampai di TPS pada batas {expected}; terakhir di {found}.",
     "void_scanned": "KOTAK DIBATALKAN ({expected}): jangan dipakai; dipindai di {found}.",
+    "impossible_move": "TIDAK MUNGKIN: kotak tercatat di {expected}, tetapi dikirim dari {found}.",
+    "clock_backwards": "WAKTU MUNDUR: dipindai {found}, sebelum {expected}; periksa jam perangkat.",
+}
+# A warning, not an anomaly: the dispatch is recorded as it happened and raises nothing.
+UNSEALED_DISPATCH = "BELUM DISEGEL: kotak suara keluar dari {place} tanpa segel."
+# Variants of a message, where what was expected reads better another way:
+NEVER_SEALED = "SEGEL TIDAK COCOK: kotak ini tidak pernah disegel, ditemukan segel {found}."
+WRONG_DAPIL_UNNAMED = "SALAH DAPIL (tertukar): surat suara dapil lain, seharusnya {expected}."
+BOUND_FOR = " (kotak untuk {tps})"
+# A double read: the first scan stands; when it was recorded, in the place's own time.
+REPEAT_MESSAGES = {
+    "pack": "Kotak {label} sudah dikemas di {place} pukul {time}; pindai ulang tidak dihitung.",
+    "seal": "Kotak {label} sudah disegel di {place} pukul {time}; pindai ulang tidak dihitung.",
+    "dispatch": "Kotak {label} sudah dicatat keluar dari {place} pukul {time}; "
+    "pindai ulang tidak dihitung.",
+    "receive": "Kotak {label} sudah diterima di {place} pukul {time}; pindai ulang tidak dihitung.",
+    "account": "Kotak {label} sudah dihitung di {place} pukul {time}; pindai ulang tidak dihitung.",
 }
 VOID_NOTE = "pindai dibatalkan: {reason}"
 REPLACED_REASON = "diganti {label}"
 REPLACED_REASON_NOTE = "diganti {label}: {note}"
+
+# --- Custody: the kit, the anomalies and the actions by name ------------------------------------
+
+ITEM_NAMES = {"kotak_suara": "Kotak suara", "bilik_suara": "Bilik suara (4)", "tinta": "Tinta (2)"}
+BALLOT_NAMES = {
+    "PPWP": "Presiden dan Wakil Presiden",
+    "DPR": "DPR RI",
+    "DPD": "DPD",
+    "DPRD_PROV": "DPRD Provinsi",
+    "DPRD_KAB": "DPRD Kabupaten/Kota",
+}
+REASON_NAMES = {
+    "kurang": "kurang",
+    "rusak": "rusak",
+    "basah": "basah",
+    "tertukar": "tertukar (dapil lain)",
+    "segel_rusak": "segel rusak/lepas",
+    "salah_tujuan": "salah tujuan",
+}
+KIND_NAMES = {
+    "wrong_destination": "Salah tujuan",
+    "skipped_hop": "Lompat tahap",
+    "receipt_without_dispatch": "Tanpa pengiriman",
+    "seal_missing": "Segel hilang",
+    "seal_mismatch": "Segel tidak cocok",
+    "count_short": "Jumlah kurang",
+    "count_over": "Jumlah lebih",
+    "damaged": "Rusak / basah",
+    "wrong_dapil": "Salah dapil",
+    "accounting_mismatch": "Hitungan tidak cocok",
+    "late": "Terlambat",
+    "void_scanned": "Kotak batal dipindai",
+    "impossible_move": "Tidak mungkin",
+    "clock_backwards": "Waktu mundur",
+}
+ACTION_NAMES = {
+    "pack": "Dikemas",
+    "seal": "Disegel",
+    "dispatch": "Dikirim",
+    "receive": "Diterima",
+    "account": "Dihitung (KPPS)",
+}
 
 # --- Custody: what each event is called on a timeline, in the log and its details -----------
 
@@ -84,6 +156,7 @@ EVENT_WORDS = {
     "AnomalyResolved": "anomali selesai",
     "ScanVoided": "pindai dibatalkan",
     "BatchVoided": "kotak dibatalkan",
+    "ScanRepeated": "pindai ulang (tidak dihitung)",
 }
 
 # --- Audit: what `verify` found ----------------------------------------------------------------
@@ -100,13 +173,26 @@ FINDINGS = {
     "extra": "sesudah posisi terakhir buku besar (belum tercatat, atau disisipkan)",
 }
 
+FINDING_KINDS = {
+    "changed": "diubah",
+    "removed": "hilang",
+    "inserted": "disisipkan",
+    "reordered": "ditukar urutannya",
+    "checkpoint": "titik periksa",
+    "extra": "tambahan",
+}
+
 # --- Master data: why an import is refused -----------------------------------------------------
 
 IMPORT_REFUSED = "Berkas ditolak seluruhnya:\n{faults}{more}"
 IMPORT_MORE_FAULTS = "\n... dan {count} kesalahan lain"
 FAULT_LINE = "baris {line}: {fault}"
-FAULT_NOT_UTF8 = "berkas bukan UTF-8 (byte ke-{offset})"
-FAULT_MISSING_COLUMNS = "kolom tidak ada: {columns}"
+FAULT_NOT_UTF8 = (
+    "bukan UTF-8 (kolom ke-{column}): simpan berkas sebagai CSV UTF-8 (Excel: CSV UTF-8)"
+)
+FAULT_MISSING_COLUMNS = (
+    "kolom tidak ada: {columns} (judul harus dipisah koma, atau titik koma seperti Excel)"
+)
 FAULT_COLUMN_COUNT = "jumlah kolom tidak sama dengan judul ({count})"
 FAULT_NO_TPS = "berkas tidak berisi satu TPS pun"
 FAULT_SHAPE = "{column} {value!r} tidak berbentuk {example}"
@@ -117,10 +203,11 @@ FAULT_DESA_OUTSIDE = "desa {desa} bukan di kecamatan {kecamatan}"
 FAULT_TPS_NUMBER = "nomor_tps {number!r} bukan angka 1 sampai 999"
 FAULT_TPS_CODE = "kode_tps {code!r} tidak sesuai kode desa dan nomor TPS"
 FAULT_DPT_NUMBER = "dpt {dpt!r} bukan angka"
+FAULT_DPT_NEGATIVE = "dpt {dpt} negatif: jumlah pemilih tidak bisa kurang dari 0"
 FAULT_DPT_LIMIT = "dpt {dpt} melebihi batas {limit} pemilih per TPS"
 FAULT_OTHER_KABUPATEN = "kabupaten {kabupaten} lain: satu berkas untuk satu kabupaten"
 FAULT_RENAMED = "{level} {code} bernama lain di baris sebelumnya"
-FAULT_DUPLICATE_TPS = "TPS {code} sudah ada di baris sebelumnya"
+FAULT_DUPLICATE_TPS = "TPS {code} sudah ada di baris {line}"
 
 # --- Accounts: roles, what they may do, and refusals -------------------------------------------
 
@@ -144,11 +231,27 @@ CAPABILITY_NAMES = {
 }
 ROLE_MAY_NOT = "Peran {role} tidak boleh {capability}."
 OUTSIDE_SCOPE = "Lokasi {location} di luar wilayah tugas Anda ({scope})."
+LEVEL_NAMES = {
+    "nasional": "nasional",
+    "provinsi": "provinsi",
+    "kabupaten": "kabupaten/kota",
+    "kecamatan": "kecamatan",
+    "desa": "desa/kelurahan",
+    "tps": "TPS",
+}
 WRONG_SCAN_LEVEL = "{role} memindai di tingkat {level}, bukan di {location}."
 AREA_OUTSIDE_SCOPE = "Wilayah {area} di luar wilayah Anda ({scope})."
 BAD_SCOPE = (
     "Wilayah {scope!r} tidak sah: kosong (nasional), kode provinsi (36), kabupaten "
     "(36.04), kecamatan (36.04.05), desa (36.04.05.2001) atau TPS (13 angka)."
+)
+OFFICER_NEEDS_SCOPE = "{role} bertugas di tingkat {level}: isi wilayah tugasnya, bukan nasional."
+SCOPE_BELOW_LEVEL = (
+    "{role} bertugas di tingkat {level}: wilayahnya satu {level} atau lebih luas, bukan {scope}."
+)
+UNKNOWN_SCOPE = "Wilayah {scope} tidak dikenal: tidak ada di data wilayah."
+NO_MASTER_DATA_FOR_SCOPE = (
+    "Data wilayah belum diimpor: wilayah {scope} tidak bisa diperiksa (lacak import dulu)."
 )
 BAD_USERNAME = "Nama pengguna: 3-40 huruf kecil, angka, titik, garis bawah atau tanda hubung."
 UNKNOWN_ROLE = "Peran {role!r} tidak dikenal."
@@ -160,6 +263,9 @@ PASSWORD_TOO_LONG = "Kata sandi terlalu panjang (paling banyak 256 karakter)."
 DEVICE_OUTSIDE_USER = "Wilayah perangkat {scope} di luar wilayah {username} ({user_scope})."
 ADDRESS_LOCKED = "Terlalu banyak percobaan gagal dari alamat ini. Coba lagi dalam {minutes} menit."
 NAME_LOCKED = "Terlalu banyak percobaan gagal. Coba lagi dalam {minutes} menit."
+NAME_UNDER_ATTACK = (
+    "Nama ini sedang dicoba berulang kali dari banyak tempat; coba lagi beberapa detik lagi."
+)
 WRONG_LOGIN = "Nama pengguna atau kata sandi salah."
 ACCOUNT_INACTIVE = "Akun ini dinonaktifkan. Hubungi admin."
 
@@ -187,6 +293,8 @@ ACCESS_WORDS = {
 SIGN_IN = "Silakan masuk dulu."
 SIGN_IN_AGAIN = "Silakan masuk dulu (sesi tidak ada atau sudah habis)."
 ONE_AREA_ONLY = "Parameter area hanya boleh satu."
+LOGIN_FORM_STALE = "Formulir masuk sudah kedaluwarsa atau bukan dari halaman ini; coba lagi."
+DEVICE_MAY_NOT = "Token perangkat hanya untuk melihat dan memindai; masuk dengan akun untuk ini."
 CSRF_REFUSED = "Token CSRF tidak ada atau tidak cocok: muat ulang halaman lalu coba lagi."
 NOT_JSON = "Isi permintaan bukan JSON yang sah ({error})."
 UNKNOWN_AREA = "Wilayah {code} tidak dikenal."
@@ -194,11 +302,14 @@ UNKNOWN_PLACE_CODE = "Kode wilayah {code!r} tidak dikenal."
 UNKNOWN_KECAMATAN = "Kecamatan {code!r} tidak dikenal."
 NOT_A_TPS = "{code} bukan kode TPS (13 angka)."
 IS_A_TPS = "{code} adalah TPS: lihat /tps/{code}."
-WHOLE_KABUPATEN_ONLY = "Grafik dan layar dinding hanya untuk seluruh kabupaten."
+WHOLE_KABUPATEN_ONLY = (
+    "Grafik dan layar dinding ada untuk kabupaten, kecamatan dan desa, bukan TPS."
+)
 NOT_ON_TIME_BOARD = "Wilayah {code!r} tidak ada di papan waktu."
 NOT_A_POSITION = "{name}: posisi peristiwa adalah bilangan bulat positif."
 NO_SUCH_MOMENT = "Tanggal atau jam {value!r} tidak ada."
-UNREADABLE_TIME = "{name}: waktu {value!r} tidak bisa dibaca."
+TIME_FORMAT = "tulis seperti 2024-02-12T10:00 (WIB) atau 2024-02-12T10:00+07:00"
+UNREADABLE_TIME = "{name}: waktu {value!r} tidak bisa dibaca; " + TIME_FORMAT + "."
 TIME_EXAMPLE = "Waktu tidak dikenali: tulis seperti 2024-02-10 atau 2024-02-10T08:00+07:00."
 UNKNOWN_SURAT_JALAN = "Surat jalan {number!r} tidak dikenal."
 QUEUE_SIZE = "Antrean pindai harus berisi 1 sampai {most} pindai."
@@ -209,6 +320,7 @@ UNKNOWN_REPLACEMENT = "Pilihan kotak pengganti tidak dikenal."
 NAME_THE_OFFICER = "Isi nama petugas yang menangani."
 OFFICER_TOO_LONG = "Nama petugas terlalu panjang (paling banyak {most} huruf)."
 NOTE_TOO_LONG = "Catatan terlalu panjang (paling banyak {most} huruf)."
+BAD_DEVICE_DAYS = "Masa berlaku token: 1 sampai {most} hari, atau kosong (sampai dicabut)."
 USER_CREATED = "Pengguna {username} dibuat."
 USER_CHANGED = "Pengguna {username} diubah."
 DEVICE_REVOKED = "Perangkat {device} dicabut."
@@ -217,4 +329,35 @@ ERROR_MEANINGS = {
     409: "Bentrok dengan perubahan lain pada kotak yang sama; ulangi",
     422: "Bentuknya benar tetapi tidak mungkin benar: salah baca, lokasi atau waktu yang mustahil",
     503: "Data induk wilayah belum dimuat",
+}
+
+# --- The API's validation errors ----------------------------------------------------------------
+
+NEEDS_TIMEZONE = "harus tanggal dan jam dengan zona waktu, misalnya 2024-02-10T08:15:00+07:00"
+BAD_DATETIME = (
+    "waktu tidak sah: tulis tanggal, jam dan zona waktu seperti 2024-02-10T08:15:00+07:00"
+)
+FIELD_REQUIRED = "kolom `{}` wajib diisi"
+FIELD_UNKNOWN = "kolom `{}` tidak dikenal"
+TEXT_TOO_LONG = "teks paling panjang {} huruf"
+TEXT_TOO_SHORT = "teks paling sedikit {} huruf"
+NUMBER_TOO_SMALL = "angka paling kecil {}"
+NUMBER_TOO_BIG = "angka paling besar {}"
+LIST_TOO_LONG = "paling banyak {} isian"
+LIST_TOO_SHORT = "paling sedikit {} isian"
+BAD_SHAPE = "bentuknya tidak sah (huruf, angka dan tanda . - _ : saja)"
+UNKNOWN_VALUE = "nilai '{}' tidak dikenal"
+WRONG_TYPE = "harus {}, bukan {}"
+WRONG_TYPE_ONLY = "harus {}"
+REQUEST_INVALID = "Permintaan {} {} tidak sah"
+ERROR_TITLES = {
+    400: "Permintaan tidak sah",
+    401: "Perlu masuk",
+    403: "Tidak diizinkan",
+    404: "Tidak ditemukan",
+    405: "Cara akses tidak diizinkan",
+    409: "Bentrok",
+    422: "Tidak bisa diterima",
+    429: "Terlalu sering",
+    503: "Belum siap",
 }

@@ -6,6 +6,7 @@ code. Every piece of arithmetic on codes lives here: a code's level, its parent,
 in, and the route of a batch from the gudang (its kabupaten) down to its TPS.
 """
 
+from datetime import timedelta, timezone
 from functools import cached_property
 from typing import Literal
 
@@ -16,6 +17,9 @@ from events.masterdata import Desa, Kecamatan, Tps
 __all__ = [
     "LEVELS",
     "NATIONAL",
+    "WIB",
+    "WIT",
+    "WITA",
     "Desa",
     "Kecamatan",
     "Level",
@@ -26,8 +30,10 @@ __all__ = [
     "kabupaten_of",
     "kecamatan_of",
     "level_of",
+    "local_time_of",
     "parent_of",
     "route_of",
+    "tps_prefix",
     "within",
 ]
 
@@ -35,6 +41,26 @@ Level = Literal["nasional", "provinsi", "kabupaten", "kecamatan", "desa", "tps"]
 LEVELS: tuple[Level, ...] = ("nasional", "provinsi", "kabupaten", "kecamatan", "desa", "tps")
 NATIONAL = ""  # the code of the whole country (and the scope that reaches everything)
 TPS_DIGITS = 13
+
+WIB = timezone(timedelta(hours=7), "WIB")
+WITA = timezone(timedelta(hours=8), "WITA")
+WIT = timezone(timedelta(hours=9), "WIT")
+# Indonesia's three time zones by province code (Kemendagri); every other province is on WIB.
+WITA_PROVINCES = {"51", "52", "53", "63", "64", "65", "71", "72", "73", "74", "75", "76"}
+WIT_PROVINCES = {"81", "82", "91", "92", "93", "94", "95", "96"}
+
+
+IANA_ZONES = {"WIB": "Asia/Jakarta", "WITA": "Asia/Makassar", "WIT": "Asia/Jayapura"}
+
+
+def local_time_of(kabupaten: str) -> timezone:
+    """The time people keep in a kabupaten: `36.04` (Banten) -> WIB, `51.71` (Bali) -> WITA."""
+    province = kabupaten[:2]
+    if province in WITA_PROVINCES:
+        return WITA
+    if province in WIT_PROVINCES:
+        return WIT
+    return WIB
 
 
 def is_tps(code: str) -> bool:
@@ -91,6 +117,11 @@ def kecamatan_of(code: str) -> str:
     return ancestry(code)[2]
 
 
+def tps_prefix(area: str) -> str:
+    """What the codes of an area's TPS start with: `36.04.05` -> `360405` (a TPS: itself)."""
+    return area.replace(".", "")
+
+
 def within(scope: str, code: str) -> bool:
     """Does `scope` (the nation, a province, kabupaten, kecamatan, desa or TPS) reach `code`?"""
     return not scope or scope in ancestry(code)
@@ -125,6 +156,18 @@ class Wilayah(msgspec.Struct, frozen=True, dict=True):
             or code in self.desa_by_code
             or code in self.tps_by_code
         )
+
+    def knows(self, code: str) -> bool:
+        """Is the code an area this tree holds: its province, itself, or a place inside?"""
+        return code == self.code[:2] or self.is_location(code)
+
+    def area_name(self, code: str) -> str:
+        """What a person calls an area: the kabupaten by its name, the rest as `place_name`."""
+        if code == self.code:
+            return self.name
+        if code == self.code[:2]:
+            return f"Provinsi {code}"
+        return self.place_name(code)
 
     def place_name(self, code: str) -> str:
         """What a person calls the place: `Kec. Ciruas`, `Desa Kaserangan`, `TPS 004 Kaserangan`."""

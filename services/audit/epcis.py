@@ -26,6 +26,7 @@ from events import (
     BatchRegistered,
     BatchSealed,
     BatchVoided,
+    ScanRepeated,
     ScanVoided,
 )
 from events.batch import BatchEvent
@@ -82,6 +83,7 @@ ANOMALY_DISPOSITIONS = {
     "wrong_dapil": "mismatch_class",
     "seal_missing": "non_conformant",
     "seal_mismatch": "non_conformant",
+    "impossible_move": "non_conformant",
 }
 
 WILAYAH_CODE = re.compile(r"\d\d\.\d\d(\.\d\d(\.\d{4})?)?|\d{13}")
@@ -309,6 +311,16 @@ def to_epcis(event: events.Event) -> dict[str, Any] | None:
                     by=event.by,
                     replacedBy=batch_uri(event.replaced_by) if event.replaced_by else "",
                 ),
+            }
+        case ScanRepeated():  # read again where it was: an observation, counted nowhere
+            return {
+                "type": "ObjectEvent",
+                **common,
+                "epcList": [epc],
+                "action": "OBSERVE",
+                "readPoint": {"id": place_uri(event.location)},
+                **identity,
+                **extensions(repeats=event.repeats, scanId=event.scan_id),
             }
     raise TypeError(f"no EPCIS mapping for {type(event).__name__}")
 

@@ -17,6 +17,7 @@ from events import (
     BatchSealed,
     BatchVoided,
     Event,
+    ScanRepeated,
     ScanVoided,
 )
 from services import bahasa
@@ -34,6 +35,7 @@ EVENT_CLASSES = (
     AnomalyResolved,
     ScanVoided,
     BatchVoided,
+    ScanRepeated,
 )
 WHAT = {cls: bahasa.EVENT_WORDS[cls.__name__] for cls in EVENT_CLASSES}  # what a person calls it
 
@@ -54,6 +56,8 @@ class TimelineEntry(msgspec.Struct, frozen=True, kw_only=True):
     corrected_by: int = 0  # the version of the scan that took its place
     corrects: int = 0  # this scan corrects that version
     anomaly_id: str = ""
+    account: str = ""  # the account that sent it ("" from the server's own check)
+    device: str = ""  # the scanner it came from ("" from a browser)
 
 
 def timeline(history: list[Event], wilayah: Wilayah) -> list[TimelineEntry]:
@@ -91,6 +95,8 @@ def timeline(history: list[Event], wilayah: Wilayah) -> list[TimelineEntry]:
                 corrected_by=corrected_by.get(event.originator_version, 0),
                 corrects=getattr(event, "corrects", 0),
                 anomaly_id=getattr(event, "anomaly_id", ""),
+                account=event.user,
+                device=event.device,
             )
         )
     return entries
@@ -107,8 +113,8 @@ def details(event: Event, wilayah: Wilayah) -> list[tuple[str, str]]:
     match event:
         case BatchRegistered():
             rows = [
-                ("barang", event.item),
-                ("jenis surat suara", event.ballot_type or "-"),
+                ("barang", bahasa.ITEM_NAMES.get(event.item, event.item)),
+                ("jenis surat suara", bahasa.BALLOT_NAMES.get(event.ballot_type, "-")),
                 ("jumlah", str(event.quantity)),
                 ("dapil", event.dapil or "-"),
                 ("tujuan", wilayah.place_name(event.destination)),
@@ -134,7 +140,7 @@ def details(event: Event, wilayah: Wilayah) -> list[tuple[str, str]]:
                 ("jumlah dihitung", "-" if event.counted is None else str(event.counted)),
                 ("kondisi", event.condition or "-"),
                 ("segel", seals),
-                ("alasan", ", ".join(event.reasons) or "-"),
+                ("alasan", ", ".join(bahasa.REASON_NAMES[r] for r in event.reasons) or "-"),
                 ("saksi", event.witness or "-"),
                 ("surat jalan", event.surat_jalan or "-"),
             ]
@@ -147,7 +153,7 @@ def details(event: Event, wilayah: Wilayah) -> list[tuple[str, str]]:
             ]
         case AnomalyRaised():
             return [
-                ("jenis", event.kind),
+                ("jenis", bahasa.KIND_NAMES[event.kind]),
                 ("seharusnya", wilayah.place_name(event.expected)),
                 ("ditemukan", wilayah.place_name(event.found)),
             ]
@@ -165,4 +171,6 @@ def details(event: Event, wilayah: Wilayah) -> list[tuple[str, str]]:
             if event.replaced_by:
                 rows.append(("diganti oleh", event.replaced_by))
             return rows
+        case ScanRepeated():
+            return [("mengulang", f"peristiwa #{event.repeats}")]
     return []

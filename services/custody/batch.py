@@ -26,6 +26,7 @@ from events import (
     Event,
     Reason,
     ScanAction,
+    ScanRepeated,
     ScanVoided,
 )
 from services.wilayah import route_of
@@ -86,6 +87,12 @@ class ScanRecord(msgspec.Struct, frozen=True, kw_only=True):
     quantity: int | None = None  # sheets or pieces counted in (pack) or on arrival (receive)
     seals: tuple[str, ...] | None = None  # put on (seal)
     voided: bool = False  # declared wrong: on the record, no longer counted
+    repeats: int = 0  # a double read: the version of the scan it repeats (it counts nothing)
+
+    @property
+    def counts(self) -> bool:
+        """Does it say where the batch is and what it holds: not voided, not a repeat."""
+        return not self.voided and not self.repeats
 
 
 class Anomaly(msgspec.Struct, frozen=True, kw_only=True):
@@ -118,6 +125,17 @@ class Batch(msgspec.Struct, frozen=True, kw_only=True):
     voided: str = ""  # the reason it was withdrawn; "" while it is part of the plan
     replaces: str = ""  # the label of the batch it replaces
     replaced_by: tuple[str, ...] = ()  # labels of the batches registered to replace it
+    registered_at: datetime | None = None  # server time of its registration
+
+    def counting_scans(self) -> list["ScanRecord"]:
+        """Its scans that still count (not voided, not a double read), in recorded order."""
+        return sorted((r for r in self.scans.values() if r.counts), key=lambda r: r.version)
+
+    def last_scan(self) -> "ScanRecord | None":
+        """The last scan that counts, in recorded order."""
+        return max(
+            (r for r in self.scans.values() if r.counts), key=lambda r: r.version, default=None
+        )
 
     def scan_at(self, version: int) -> tuple[str, ScanRecord] | None:
         """The scan recorded as event `version`, with its scan id."""
@@ -158,6 +176,7 @@ def _apply(batch: Batch | None, event: Event) -> Batch:
             quantity=event.quantity,
             dapil=event.dapil,
             replaces=event.replaces,
+            registered_at=event.recorded_at,
         )
     assert batch is not None, "an event before its batch was registered"
     batch = msgspec.structs.replace(batch, version=event.originator_version)
@@ -180,6 +199,16 @@ def _apply(batch: Batch | None, event: Event) -> Batch:
             return settle(
                 msgspec.structs.replace(batch, scans={**batch.scans, event.scan_id: record})
             )
+        case ScanRepeated():
+            record = ScanRecord(
+                action=event.action,
+                location=event.location,
+                occurred_at=event.occurred_at,
+                recorded_at=event.recorded_at,
+                version=event.originator_version,
+                repeats=event.repeats,
+            )
+            return msgspec.structs.replace(batch, scans={**batch.scans, event.scan_id: record})
         case ScanVoided():
             record = msgspec.structs.replace(batch.scans[event.scan_id], voided=True)
             return settle(
@@ -223,7 +252,7 @@ def settle(batch: Batch) -> Batch:
     Where it is now follows the device clocks: a scan synced late from an offline device joins
     the history without moving the batch back in time. What it holds follows the order recorded.
     """
-    live = [r for r in batch.scans.values() if not r.voided]
+    live = [r for r in batch.scans.values() if r.counts]
     last = max(live, key=lambda r: (r.occurred_at, r.version), default=None)
     receipts = [r for r in live if r.action == "receive"]
     at_tps = [r.occurred_at for r in receipts if r.location == batch.destination]

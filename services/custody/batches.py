@@ -5,7 +5,7 @@ when another device saved one of its batches first.
 """
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Literal, TypeVar
 
 import msgspec
@@ -14,7 +14,7 @@ from eventsourcing.persistence import IntegrityError
 
 from events import Event, ScanAction
 from services import bahasa
-from services.custody.batch import Anomaly, Batch, Scan, batch_id, evolve
+from services.custody.batch import Anomaly, Batch, Scan, ScanRecord, batch_id, evolve
 from services.custody.decisions import (
     acknowledge,
     correct_scan,
@@ -37,7 +37,7 @@ from services.custody.errors import (
 )
 from services.custody.labels import kabupaten_of_label, make_label, parse_label
 from services.store.application import StoreApplication
-from services.wilayah import Wilayah
+from services.wilayah import Wilayah, local_time_of
 
 SAVE_ATTEMPTS = 5
 # Replacement batches take serials from here up, after the kit plan's (a kabupaten's plan stays far
@@ -120,9 +120,10 @@ class Batches(StoreApplication):
             new_events = tuple(replace(e, user=actor.user, device=actor.device) for e in new_events)  # type: ignore[arg-type,misc]
         self.append(*new_events)
 
-    def register(self, plans: Sequence[BatchPlan]) -> int:
-        """Register planned batches in one transaction; a label already taken refuses them all."""
-        at = self.clock()
+    def register(self, plans: Sequence[BatchPlan], at: datetime | None = None) -> int:
+        """Register planned batches in one transaction (now, or `at`); a label already taken
+        refuses them all."""
+        at = at or self.clock()
         registered = [
             register(
                 label=plan.label,
@@ -345,9 +346,19 @@ def scan_result(batch: Batch, scan_id: str, wilayah: Wilayah) -> ScanResult:
     record = batch.scans[scan_id]
     place = wilayah.place_name(record.location)
     message = bahasa.ACTION_MESSAGES[record.action].format(label=batch.label, place=place)
+    if record.repeats:  # a double read: the first scan stands, and says when it was
+        first = batch.scan_at(record.repeats)
+        at = first[1].occurred_at if first else record.occurred_at
+        time = at.astimezone(local_time_of(batch.destination)).strftime("%H:%M %Z, %d-%m-%Y")
+        message = bahasa.REPEAT_MESSAGES[record.action].format(
+            label=batch.label, place=place, time=time
+        )
     warnings = [
-        anomaly_message(batch.anomalies[anomaly_id], wilayah) for anomaly_id in record.anomalies
+        anomaly_message(batch.anomalies[anomaly_id], wilayah, batch.destination)
+        for anomaly_id in record.anomalies
     ]
+    if record.action == "dispatch" and not record.repeats and unsealed_from_gudang(batch, record):
+        warnings.append(bahasa.UNSEALED_DISPATCH.format(place=place))
     return ScanResult(
         scan_id=scan_id,
         label=batch.label,
@@ -364,11 +375,28 @@ def scan_result(batch: Batch, scan_id: str, wilayah: Wilayah) -> ScanResult:
     )
 
 
-def anomaly_message(anomaly: Anomaly, wilayah: Wilayah) -> str:
-    expected = wilayah.place_name(anomaly.expected)
-    if anomaly.kind == "late":  # the deadline, as people in Serang read a time
-        at = datetime.fromisoformat(anomaly.expected).astimezone(bahasa.WIB)
-        expected = at.strftime("%d-%m-%Y %H:%M %Z")
-    return bahasa.ANOMALY_MESSAGES[anomaly.kind].format(
-        expected=expected, found=wilayah.place_name(anomaly.found)
-    )
+def unsealed_from_gudang(batch: Batch, record: ScanRecord) -> bool:
+    """A kotak suara leaving the gudang with no seal on the record: the answer warns of it."""
+    return batch.item == "kotak_suara" and record.location == batch.route[0] and not batch.seals
+
+
+def anomaly_message(anomaly: Anomaly, wilayah: Wilayah, destination: str = "") -> str:
+    """The anomaly as the officer reads it: what was expected, what was found, in Bahasa."""
+    expected, found = wilayah.place_name(anomaly.expected), wilayah.place_name(anomaly.found)
+    zone = local_time_of(destination or wilayah.code)
+    if anomaly.kind in ("late", "clock_backwards"):  # times, as people there read them
+        expected = local_moment(anomaly.expected, zone)
+    if anomaly.kind == "clock_backwards":
+        found = local_moment(anomaly.found, zone)
+    if anomaly.kind == "seal_mismatch" and anomaly.expected == "-":
+        return bahasa.NEVER_SEALED.format(found=found)
+    if anomaly.kind == "wrong_dapil" and anomaly.found == "-":
+        return bahasa.WRONG_DAPIL_UNNAMED.format(expected=expected)
+    message = bahasa.ANOMALY_MESSAGES[anomaly.kind].format(expected=expected, found=found)
+    if anomaly.kind == "wrong_destination" and destination and destination != anomaly.expected:
+        message = message[:-1] + bahasa.BOUND_FOR.format(tps=wilayah.place_name(destination)) + "."
+    return message
+
+
+def local_moment(iso: str, zone: tzinfo) -> str:
+    return datetime.fromisoformat(iso).astimezone(zone).strftime("%d-%m-%Y %H:%M %Z")

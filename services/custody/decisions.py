@@ -17,10 +17,11 @@ from events import (
     BatchSealed,
     BatchVoided,
     Event,
+    ScanRepeated,
     ScanVoided,
 )
 from services import bahasa
-from services.custody.batch import Anomaly, Batch, Scan, batch_id, evolve, settle
+from services.custody.batch import Anomaly, Batch, Scan, ScanRecord, batch_id, evolve, settle
 from services.custody.errors import (
     ImpossibleTimeError,
     MissingDetailError,
@@ -30,6 +31,12 @@ from services.custody.errors import (
 
 EARLIEST_SCAN = datetime(2020, 1, 1, tzinfo=UTC)
 MAX_CLOCK_AHEAD = timedelta(days=1)
+# A scan that reaches the server within this of its device time came straight from the device (a
+# queue synced after an outage comes later); its time may not go back before the box's last scan
+# or its registration by more than `CLOCK_TOLERANCE`, which two devices' clocks may differ by.
+SENT_AT_ONCE = timedelta(minutes=10)
+CLOCK_TOLERANCE = timedelta(minutes=10)
+Found = tuple[AnomalyKind, str, str]  # kind, what was expected, what was found
 
 
 def register(
@@ -56,12 +63,26 @@ def register(
     )
 
 
+def double_read_of(batch: Batch, scan: Scan) -> ScanRecord | None:
+    """The box's last scan, if `scan` repeats it: the same action at the same place (a scanner
+    read the label twice). New seal numbers put on where it was sealed are a reseal."""
+    last = batch.last_scan()
+    if last is None or (last.action, last.location) != (scan.action, scan.location):
+        return None
+    if scan.action == "seal" and tuple(scan.seals or ()) != last.seals:
+        return None
+    return last
+
+
 def record_scan(batch: Batch, scan: Scan, at: datetime) -> list[Event]:
     """Record a pack, seal, dispatch or receipt where it happened, and flag what is wrong.
 
-    A retried scan id records nothing. A scan sent late from an offline device keeps its true
-    time; a time that cannot be true (before this system's era, or more than a day ahead of the
-    server) is refused, and so is a pack without a count or a seal without seal numbers.
+    A retried scan id records nothing; the same action at the same place as the box's last scan
+    (a scanner's double read; new seal numbers are a reseal) is recorded as a repeat that counts
+    nothing. A scan sent late from
+    an offline device keeps its true time; a time that cannot be true (before this system's era,
+    or more than a day ahead of the server) is refused, and so is a pack without a count or a seal
+    without seal numbers.
     """
     if scan.scan_id in batch.scans:
         return []
@@ -84,6 +105,19 @@ def record_scan(batch: Batch, scan: Scan, at: datetime) -> list[Event]:
         "officer": scan.officer,
         "corrects": scan.corrects,
     }
+    last = double_read_of(batch, scan)
+    if last is not None:
+        return [
+            ScanRepeated(
+                **common,
+                originator_version=batch.version + 1,
+                scan_id=scan.scan_id,
+                action=scan.action,
+                location=scan.location,
+                repeats=last.version,
+                officer=scan.officer,
+            )
+        ]
     event: Event
     match scan.action:
         case "pack":
@@ -122,26 +156,10 @@ def record_scan(batch: Batch, scan: Scan, at: datetime) -> list[Event]:
                 witness=scan.witness,
                 surat_jalan=scan.surat_jalan,
                 handed_over_by=scan.handed_over_by,
+                dapil=scan.dapil,
             )
     events: list[Event] = [event]
-    found: list[tuple[AnomalyKind, str, str]] = []
-    if scan.action == "pack" and scan.quantity != batch.planned:  # not what the plan says
-        found.append(count_anomaly(batch.planned, scan.quantity or 0))
-    if scan.action == "pack" and batch.dapil and scan.dapil and scan.dapil != batch.dapil:
-        found.append(("wrong_dapil", batch.dapil, scan.dapil))  # tertukar: another dapil's
-    if scan.action == "dispatch" and scan.to and scan.to not in batch.route:
-        found.append(("wrong_destination", next_stop(batch), scan.to))  # loaded for elsewhere
-    if isinstance(event, BallotsAccounted):
-        accounted = event.used + event.spoiled + event.unused
-        if accounted != event.received:
-            found.append(("accounting_mismatch", str(event.received), str(accounted)))
-    if scan.action == "receive":
-        found = [
-            *receipt_anomalies(batch, scan.location, scan.occurred_at, scan.handed_over_by),
-            *condition_anomalies(batch, scan),
-        ]
-    if batch.voided:  # the box is there, so record it; but it was withdrawn: say so
-        found.append(("void_scanned", batch.voided, scan.location))
+    found = scan_anomalies(batch, scan, event, at)
     for kind, expected, seen in found:
         version = batch.version + len(events) + 1
         events.append(
@@ -156,6 +174,54 @@ def record_scan(batch: Batch, scan: Scan, at: datetime) -> list[Event]:
             )
         )
     return events
+
+
+def scan_anomalies(batch: Batch, scan: Scan, event: Event, at: datetime) -> list[Found]:
+    """What the scan shows to be wrong; the scan is recorded all the same."""
+    found: list[Found] = []
+    match scan.action:
+        case "pack":
+            if scan.quantity != batch.planned:  # not what the plan says
+                found.append(count_anomaly(batch.planned, scan.quantity or 0))
+            if batch.dapil and scan.dapil and scan.dapil != batch.dapil:
+                found.append(("wrong_dapil", batch.dapil, scan.dapil))  # tertukar: another's
+        case "dispatch":
+            if scan.to and scan.to not in batch.route:
+                found.append(
+                    ("wrong_destination", next_stop(batch), scan.to)
+                )  # loaded for elsewhere
+            where = batch.location if not batch.in_transit else None
+            if batch.location is None and scan.location != batch.route[0]:
+                where = batch.route[0]  # never scanned: it is at the gudang
+            if where is not None and where != scan.location:  # it is not there
+                found.append(("impossible_move", where, scan.location))
+        case "account":
+            assert isinstance(event, BallotsAccounted)
+            accounted = event.used + event.spoiled + event.unused
+            if accounted != event.received:
+                found.append(("accounting_mismatch", str(event.received), str(accounted)))
+        case "receive":
+            found += receipt_anomalies(batch, scan.location, scan.occurred_at, scan.handed_over_by)
+            found += condition_anomalies(batch, scan)
+    found += clock_anomalies(batch, scan.occurred_at, at)
+    if batch.voided:  # the box is there, so record it; but it was withdrawn: say so
+        found.append(("void_scanned", batch.voided, scan.location))
+    return found
+
+
+def clock_anomalies(batch: Batch, occurred_at: datetime, at: datetime) -> list[Found]:
+    """A scan sent at once whose time is before the box's registration or its last scan: the
+    device's clock is wrong, or the order is impossible. A queue synced late is not flagged:
+    its scans keep their true, earlier times."""
+    sent_at_once = at - occurred_at <= SENT_AT_ONCE
+    before = None
+    if batch.registered_at is not None and occurred_at < batch.registered_at - CLOCK_TOLERANCE:
+        before = batch.registered_at
+    elif sent_at_once and batch.moved_at and occurred_at < batch.moved_at - CLOCK_TOLERANCE:
+        before = batch.moved_at
+    if before is None:
+        return []
+    return [("clock_backwards", before.isoformat(), occurred_at.isoformat())]
 
 
 def count_anomaly(expected: int, counted: int) -> tuple[AnomalyKind, str, str]:
@@ -175,6 +241,10 @@ def condition_anomalies(batch: Batch, scan: Scan) -> list[tuple[AnomalyKind, str
         anomalies.append(count_anomaly(batch.quantity, scan.counted))
     if scan.condition in ("rusak", "basah"):
         anomalies.append(("damaged", "baik", scan.condition))
+    if batch.dapil and scan.dapil and scan.dapil != batch.dapil:  # another dapil's ballots
+        anomalies.append(("wrong_dapil", batch.dapil, scan.dapil))
+    elif "tertukar" in scan.reasons:  # found mixed up, the dapil not written down
+        anomalies.append(("wrong_dapil", batch.dapil or "-", "-"))
     return anomalies
 
 
@@ -201,9 +271,7 @@ def receipt_anomalies(
         if missed:
             anomalies.append(("skipped_hop", missed[0], location))
     # By the device clocks: was the last movement before this receipt a dispatch?
-    moves = [
-        r for r in batch.scans.values() if r.action in ("dispatch", "receive") and not r.voided
-    ]
+    moves = [r for r in batch.scans.values() if r.action in ("dispatch", "receive") and r.counts]
     earlier = [r for r in moves if r.occurred_at <= occurred_at]
     last = max(earlier, key=lambda r: (r.occurred_at, r.version), default=None)
     if not handed_over_by and (last is None or last.action == "receive"):
@@ -306,7 +374,7 @@ def void_scan(batch: Batch, version: int, reason: str, by: str, at: datetime) ->
             batch, scans={**batch.scans, scan_id: msgspec.structs.replace(record, voided=True)}
         )
     )
-    live = [r for r in after.scans.values() if not r.voided]
+    live = [r for r in after.scans.values() if r.counts]
     events: list[Event] = [
         ScanVoided(
             originator_id=batch.id,

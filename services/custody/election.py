@@ -1,31 +1,15 @@
 """The election record: its name and voting day, and from them each kabupaten's H-1 deadline."""
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time
 from uuid import UUID, uuid5
 
 import msgspec
 
 from events import ElectionDeclared
-from services.bahasa import WIB
 from services.custody.batch import LABEL_NAMESPACE
 from services.store.application import StoreApplication
-
-WITA = timezone(timedelta(hours=8), "WITA")
-WIT = timezone(timedelta(hours=9), "WIT")
-# Indonesia's three time zones by province code (Kemendagri); every other province is on WIB.
-WITA_PROVINCES = {"51", "52", "53", "63", "64", "65", "71", "72", "73", "74", "75", "76"}
-WIT_PROVINCES = {"81", "82", "91", "92", "93", "94", "95", "96"}
-
-
-def local_time_of(kabupaten: str) -> timezone:
-    """The time people keep in a kabupaten: `36.04` (Banten) -> WIB, `51.71` (Bali) -> WITA."""
-    province = kabupaten[:2]
-    if province in WITA_PROVINCES:
-        return WITA
-    if province in WIT_PROVINCES:
-        return WIT
-    return WIB
+from services.wilayah import local_time_of
 
 
 class Election(msgspec.Struct, frozen=True, kw_only=True):

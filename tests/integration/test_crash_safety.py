@@ -18,7 +18,7 @@ from services.messaging.server import stop_process
 from services.settings import Settings
 from services.views.board.view import BoardView
 from services.views.database import open_views
-from tests.data import SERANG
+from tests.data import REGISTERED, SERANG
 from tests.integration.counting import count_from_event_store, count_notifications
 from tests.integration.test_relay_and_board import board_counts, scans_for, stream_message_ids
 
@@ -68,7 +68,7 @@ def test_sigkilled_relay_and_projector_lose_nothing_and_count_nothing_twice(
 ):
     batches = Batches(settings.store, wilayah=SERANG)
     plans = kit_plan(msgspec.structs.replace(SERANG, tps=SERANG.tps[:TPS]))
-    batches.register(plans)
+    batches.register(plans, at=REGISTERED)
     scans = scans_for([p.label for p in plans], SCANS, seed=11)
     for part in parts:
         part.start()

@@ -25,7 +25,7 @@ from services.settings import Settings
 from services.views.board.view import BoardView
 from services.views.database import open_views
 from services.wilayah import Level
-from tests.data import SERANG
+from tests.data import REGISTERED, SERANG
 from tests.integration.counting import COUNTED, count_from_event_store
 
 
@@ -109,7 +109,7 @@ async def test_the_board_equals_the_event_store_after_relay_and_projection(
     settings, batches, board
 ):
     labels = [p.label for p in plans(12)]
-    batches.register(plans(12))
+    batches.register(plans(12), at=REGISTERED)
     for scan in scans_for(labels, 150):
         batches.scan(scan)
     stop = asyncio.Event()
@@ -132,7 +132,7 @@ async def test_a_restarted_relay_publishes_each_notification_exactly_once(settin
         StreamConfig(name=STREAM, subjects=[EVENT_SUBJECTS], duplicate_window=1.0)
     )
     await nc.close()
-    batches.register(plans(4))
+    batches.register(plans(4), at=REGISTERED)
     labels = [p.label for p in plans(4)]
     for round_ in range(3):
         batches.scan(scans_for(labels, 1, seed=round_)[0])
@@ -154,7 +154,7 @@ async def test_scans_are_accepted_while_nats_is_down_and_the_board_catches_up(
     settings, batches, board, nats_server: EmbeddedNats
 ):
     labels = [p.label for p in plans(3)]
-    batches.register(plans(3))
+    batches.register(plans(3), at=REGISTERED)
     stop = asyncio.Event()
     workers = [
         asyncio.create_task(run_relay(settings, stop)),
@@ -174,7 +174,7 @@ async def test_scans_are_accepted_while_nats_is_down_and_the_board_catches_up(
 
 
 def test_an_unknown_label_is_refused_and_nothing_is_appended(batches):
-    batches.register(plans(1))
+    batches.register(plans(1), at=REGISTERED)
     before = batches.recorder.max_notification_id()
     with pytest.raises(UnknownLabelError):
         batches.scan(scans_for([make_label("36.04", 99_999)], 1)[0])
@@ -182,7 +182,7 @@ def test_an_unknown_label_is_refused_and_nothing_is_appended(batches):
 
 
 def test_a_retried_scan_gets_the_first_answer_and_appends_nothing(batches):
-    batches.register(plans(1))
+    batches.register(plans(1), at=REGISTERED)
     scan = scans_for([plans(1)[0].label], 1)[0]
     first = batches.scan(scan)
     after_first = batches.recorder.max_notification_id()
@@ -191,7 +191,7 @@ def test_a_retried_scan_gets_the_first_answer_and_appends_nothing(batches):
 
 
 def test_a_batch_of_events_applied_twice_counts_once(settings, batches, board):
-    batches.register(plans(2))
+    batches.register(plans(2), at=REGISTERED)
     recorder = batches.recorder
     notifications = [
         (n.id, batches.mapper.to_domain_event(n)) for n in recorder.select_notifications(1, 100)
@@ -203,7 +203,7 @@ def test_a_batch_of_events_applied_twice_counts_once(settings, batches, board):
 
 
 def test_two_projectors_applying_at_once_by_mistake_count_each_event_once(settings, batches):
-    batches.register(plans(40))
+    batches.register(plans(40), at=REGISTERED)
     notifications = [
         (n.id, batches.mapper.to_domain_event(n))
         for n in batches.recorder.select_notifications(1, 1000)
@@ -231,7 +231,7 @@ def test_two_projectors_applying_at_once_by_mistake_count_each_event_once(settin
 def test_a_label_exists_once_it_is_registered(batches):
     label = plans(1)[0].label
     assert not batches.exists(label)
-    batches.register(plans(1))
+    batches.register(plans(1), at=REGISTERED)
     assert batches.exists(label)
 
 
@@ -250,7 +250,7 @@ def test_board_tables_of_an_older_shape_are_dropped_and_the_projection_starts_ag
     board = BoardView(views)
     board.setup()
     assert (board.stream_sequence(), board.applied()) == (0, 0)
-    batches.register(plans(1))
+    batches.register(plans(1), at=REGISTERED)
     notifications = [
         (n.id, batches.mapper.to_domain_event(n))
         for n in batches.recorder.select_notifications(1, 100)

@@ -73,6 +73,7 @@ async def test_every_batch_to_every_tps_with_the_2024_failures_ends_on_the_board
         injected.short,
         injected.unsealed,
         injected.late,
+        injected.mixed_up,
     )
     assert total == {
         "planned": 4_425 * 7,
@@ -104,6 +105,7 @@ async def test_every_batch_to_every_tps_with_the_2024_failures_ends_on_the_board
         "count_short": len(injected.short),
         "seal_missing": len(injected.unsealed),
         "late": len(injected.late),
+        "wrong_dapil": len(injected.mixed_up),  # tertukar, reported at the TPS
     }
     print(
         f"\n{settings.store['PERSISTENCE_MODULE']}: {stored:,} events "

@@ -15,7 +15,7 @@ from services.views.board.view import BoardView
 from services.views.database import open_views
 from services.views.eventlog import EventLogView
 from tests.conftest import settings_env
-from tests.data import ONE_TPS_PLANS, SERANG
+from tests.data import ONE_TPS_PLANS, REGISTERED, SERANG
 from tests.web.projection import project_everything
 from tests.web.signin import sign_in
 from web.app import create_app
@@ -49,7 +49,7 @@ class Lacak:
     def __init__(self, settings: Settings, plans: Sequence[BatchPlan]):
         self.settings = settings
         self.batches = Batches(settings.store, wilayah=SERANG)
-        self.batches.register(plans)
+        self.batches.register(plans, at=REGISTERED)
         self.views = open_views(settings)
         self.board = BoardView(self.views)
         self.anomalies = AnomalyView(self.views)

@@ -28,7 +28,10 @@ def test_a_scan_is_recorded_and_answered_in_bahasa_indonesia(client, batches):
     assert (
         response.json()["message"] == f"Kotak {LABEL} dicatat keluar dari gudang Kabupaten Serang."
     )
-    assert (response.json()["status"], response.json()["warnings"]) == ("ok", [])
+    assert (response.json()["status"], response.json()["warnings"]) == (
+        "warning",  # recorded, and said: a kotak suara should leave sealed
+        ["BELUM DISEGEL: kotak suara keluar dari gudang Kabupaten Serang tanpa segel."],
+    )
     assert response.json()["occurred_at"] == "2024-02-10T08:15:00+07:00"
     assert batches.recorder.max_notification_id() == before + 1
 
@@ -48,7 +51,7 @@ def test_a_retried_scan_id_gets_the_first_answer_and_appends_nothing(client, bat
         (scan(label=LABEL[:-1] + ("X" if LABEL[-1] != "X" else "Y")), 422, "salah baca"),
         (scan(location="36.99.01"), 422, "Lokasi '36.99.01' tidak dikenal"),
         (scan(action="teleport"), 400, "action"),
-        (scan(occurred_at="2024-02-10T08:15:00"), 400, "timezone"),
+        (scan(occurred_at="2024-02-10T08:15:00"), 400, "zona waktu"),
         (scan(occurred_at="9999-12-31T23:59:59-14:00"), 422, "tidak mungkin benar"),
         (scan(occurred_at="0001-01-01T00:00:00+14:00"), 422, "tidak mungkin benar"),
         (scan(label=""), 400, "label"),
@@ -110,7 +113,8 @@ def test_a_box_received_at_the_wrong_kecamatan_is_recorded_with_a_warning(client
     assert response.status_code == 201
     assert answer["status"] == "warning"
     assert answer["warnings"] == [
-        "SALAH TUJUAN: kotak ini untuk Kec. Kramatwatu, bukan Kec. Ciruas."
+        "SALAH TUJUAN: tujuan berikutnya Kec. Kramatwatu, bukan Kec. Ciruas"
+        " (kotak untuk TPS 001 Kramatwatu)."
     ]
     assert batches.recorder.max_notification_id() == before + 2  # the receipt and the anomaly
     retry = client.post(
@@ -184,7 +188,7 @@ def test_an_offline_queue_of_scans_is_recorded_in_order_or_not_at_all(client, ba
     assert client.post("/api/v1/scans/queue", json=[]).status_code == 400
     answers = client.post("/api/v1/scans/queue", json=queue)
     assert answers.status_code == 201
-    assert [a["status"] for a in answers.json()] == ["ok", "ok"]
+    assert [a["status"] for a in answers.json()] == ["warning", "ok"]  # dispatched unsealed
     assert batches.recorder.max_notification_id() == before + 2
 
 

@@ -9,12 +9,12 @@ import msgspec
 from services.audit.chain import CheckpointFile
 from services.custody.batches import Batches
 from services.custody.plan import kit_plan
-from tests.data import ONE_TPS, SERANG
+from tests.data import ONE_TPS, REGISTERED, SERANG
 
 
 def test_an_auditor_verifies_from_the_page_and_sees_a_tampered_event_named(live_lacak):
     batches = Batches(live_lacak.settings.store, wilayah=SERANG)
-    batches.register(kit_plan(ONE_TPS))
+    batches.register(kit_plan(ONE_TPS), at=REGISTERED)
     last = batches.recorder.max_notification_id()
     batches.close()
     with live_lacak.signed_in(timeout=30) as client:

@@ -11,7 +11,7 @@ from services.custody.batch import Scan
 from services.custody.batches import Batches
 from services.custody.plan import kit_plan
 from services.wilayah import kecamatan_of
-from tests.data import SERANG
+from tests.data import REGISTERED, SERANG
 
 TWO_TPS = msgspec.structs.replace(SERANG, tps=SERANG.tps[:2])
 
@@ -19,7 +19,7 @@ TWO_TPS = msgspec.structs.replace(SERANG, tps=SERANG.tps[:2])
 def test_the_log_filters_by_type_kecamatan_officer_anomaly_and_time_and_downloads_csv(live_lacak):
     plans = kit_plan(TWO_TPS)
     batches = Batches(live_lacak.settings.store, wilayah=SERANG)
-    batches.register(plans)
+    batches.register(plans, at=REGISTERED)
     kecamatan = kecamatan_of(plans[0].destination)
     batches.scan(
         Scan(
