@@ -53,6 +53,7 @@ class DeviceIssued(AccountEvent, frozen=True, kw_only=True):
     username: str
     scope: str
     token_hash: str  # SHA-256 of the token, hex; the token itself is shown once
+    expires_at: datetime | None = None  # the token stops working then; None: until revoked
 
 
 class DeviceRevoked(AccountEvent, frozen=True, kw_only=True):

@@ -108,6 +108,9 @@ class Server(uvicorn.Server):
                 port=settings.port,
                 log_level="warning",
                 timeout_graceful_shutdown=2,
+                # X-Forwarded-For only from the proxies the settings name; none by default
+                proxy_headers=bool(settings.trusted_proxies),
+                forwarded_allow_ips=settings.trusted_proxies or None,
             )
         )
         self.app = app

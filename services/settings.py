@@ -40,6 +40,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Until the election's master data carries it, voting day (H) is this one setting.
     voting_day: date = date(2024, 2, 14)
     secure_cookies: bool = False  # behind TLS: cookies only over HTTPS (always on an https URL)
+    # The proxies whose X-Forwarded-For a client's address is taken from (addresses or networks,
+    # comma-separated); none by default: the address is the connection's own.
+    trusted_proxies: str = ""
 
     @property
     def postgres(self) -> bool:
@@ -54,6 +57,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "port": self.store.get("POSTGRES_PORT"),
             "user": self.store.get("POSTGRES_USER"),
             "password": self.store.get("POSTGRES_PASSWORD"),
+            "connect_timeout": self.store.get("POSTGRES_CONNECT_TIMEOUT"),
         }
         schema = self.store.get("POSTGRES_SCHEMA")
         if schema:
@@ -77,6 +81,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         if store["PERSISTENCE_MODULE"] == SQLITE:
             store.setdefault("SQLITE_DBNAME", str(data_dir / "events.sqlite"))
             store.setdefault("SQLITE_LOCK_TIMEOUT", "10")
+        else:  # a server that is not there is said so in seconds, not in half a minute
+            store.setdefault("POSTGRES_CONNECT_TIMEOUT", "5")
         return cls(
             data_dir=data_dir,
             nats_url=environ.get("LACAK_NATS_URL", "nats://127.0.0.1:4222"),
@@ -89,6 +95,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             kabupaten=environ.get("LACAK_KABUPATEN", "36.04"),
             voting_day=date.fromisoformat(environ.get("LACAK_VOTING_DAY", "2024-02-14")),
             secure_cookies=environ.get("LACAK_SECURE_COOKIES", "") in ("1", "true", "yes"),
+            trusted_proxies=environ.get("LACAK_TRUSTED_PROXIES", "").strip(),
         )
 
     def replace(self, **changes: object) -> "Settings":

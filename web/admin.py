@@ -6,7 +6,7 @@ in words, or, once only, a new device's token.
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Annotated, Any
 
@@ -47,9 +47,11 @@ from services.accounts.roles import (
     check_role,
 )
 from services.custody.batches import Actor
+from services.wilayah import Wilayah
 from web.errors import error_responses
 
 ADMIN = {"need": "admin"}
+MAX_DEVICE_DAYS = 3650
 FAILURE_WORDS = bahasa.LOGIN_FAILURE_WORDS
 KIND_WORDS = bahasa.ACCESS_WORDS
 
@@ -138,6 +140,20 @@ class DeviceForm(msgspec.Struct, frozen=True):
     name: FormText = ""
     username: FormCode = ""
     scope: FormCode = ""
+    days: FormCode = ""  # how long the token works; empty: until revoked
+
+
+def days_of(typed: str) -> int | None:
+    typed = typed.strip()
+    if not typed:
+        return None
+    if not typed.isdigit() or not 1 <= int(typed) <= MAX_DEVICE_DAYS:
+        raise AccessError(bahasa.BAD_DEVICE_DAYS.format(most=MAX_DEVICE_DAYS))
+    return int(typed)
+
+
+def expiry(accounts: Accounts, days: int | None) -> datetime | None:
+    return accounts.clock() + timedelta(days=days) if days else None
 
 
 class RevokeForm(msgspec.Struct, frozen=True):
@@ -180,6 +196,7 @@ def create_user_form(
     data: URLEncodedBody[UserForm],
     accounts: NamedDependency[Accounts],
     actor: NamedDependency[Actor],
+    wilayah: NamedDependency[Wilayah],
 ) -> Template:
     def create() -> dict[str, Any]:
         user = accounts.create_user(
@@ -189,6 +206,7 @@ def create_user_form(
             data.scope.strip(),
             data.password,
             by=actor.user,
+            known=wilayah.knows,
         )
         return {"done": bahasa.USER_CREATED.format(username=user.username)}
 
@@ -210,6 +228,7 @@ def change_user_form(
     data: URLEncodedBody[UserChangeForm],
     accounts: NamedDependency[Accounts],
     actor: NamedDependency[Actor],
+    wilayah: NamedDependency[Wilayah],
 ) -> Template:
     def change() -> dict[str, Any]:
         if data.password:
@@ -220,6 +239,7 @@ def change_user_form(
             data.scope.strip(),
             active=data.active == "ya",
             by=actor.user,
+            known=wilayah.knows,
         )
         if data.password:
             accounts.set_password(username, data.password, by=actor.user)
@@ -241,10 +261,16 @@ def issue_device_form(
     data: URLEncodedBody[DeviceForm],
     accounts: NamedDependency[Accounts],
     actor: NamedDependency[Actor],
+    wilayah: NamedDependency[Wilayah],
 ) -> Template:
     def issue() -> dict[str, Any]:
         device, token = accounts.issue_device(
-            data.name, data.username.strip(), data.scope.strip(), by=actor.user
+            data.name,
+            data.username.strip(),
+            data.scope.strip(),
+            by=actor.user,
+            known=wilayah.knows,
+            expires_at=expiry(accounts, days_of(data.days)),
         )
         return {"issued": device, "token": token}  # the token: shown this once
 
@@ -299,6 +325,7 @@ class DeviceIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     username: Username
     name: Text = ""
     scope: Scope = ""  # default: the user's
+    days: Annotated[int, msgspec.Meta(ge=1, le=MAX_DEVICE_DAYS)] | None = None  # None: no end
 
 
 class DeviceOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -307,6 +334,7 @@ class DeviceOut(msgspec.Struct, frozen=True, kw_only=True):
     username: str
     scope: str
     revoked: bool
+    expires_at: datetime | None = None
     token: str | None = None  # only in the answer that issues it
 
 
@@ -327,6 +355,7 @@ def device_out(device: Device, token: str | None = None) -> DeviceOut:
         username=device.username,
         scope=device.scope,
         revoked=device.revoked,
+        expires_at=device.expires_at,
         token=token,
     )
 
@@ -342,13 +371,22 @@ def list_users(accounts: NamedDependency[Accounts]) -> list[UserOut]:
     opt=ADMIN,
     sync_to_thread=True,
     status_code=201,
-    responses=error_responses(409),
+    responses=error_responses(409, 422),
 )
 def create_user(
-    data: JSONBody[UserIn], accounts: NamedDependency[Accounts], actor: NamedDependency[Actor]
+    data: JSONBody[UserIn],
+    accounts: NamedDependency[Accounts],
+    actor: NamedDependency[Actor],
+    wilayah: NamedDependency[Wilayah],
 ) -> UserOut:
     user = accounts.create_user(
-        data.username, data.name, data.role, data.scope, data.password, by=actor.user
+        data.username,
+        data.name,
+        data.role,
+        data.scope,
+        data.password,
+        by=actor.user,
+        known=wilayah.knows,
     )
     return user_out(user)
 
@@ -364,13 +402,24 @@ def list_devices(accounts: NamedDependency[Accounts]) -> list[DeviceOut]:
     opt=ADMIN,
     sync_to_thread=True,
     status_code=201,
-    responses=error_responses(404),
+    responses=error_responses(404, 422),
 )
 def issue_device(
-    data: JSONBody[DeviceIn], accounts: NamedDependency[Accounts], actor: NamedDependency[Actor]
+    data: JSONBody[DeviceIn],
+    accounts: NamedDependency[Accounts],
+    actor: NamedDependency[Actor],
+    wilayah: NamedDependency[Wilayah],
 ) -> Response[DeviceOut]:
-    """A scanner's token for a user; the answer is the only place the token is ever shown."""
-    device, token = accounts.issue_device(data.name, data.username, data.scope, by=actor.user)
+    """A scanner's token for a user; the answer is the only place the token is ever shown.
+    `days`: how long it works (none: until revoked)."""
+    device, token = accounts.issue_device(
+        data.name,
+        data.username,
+        data.scope,
+        by=actor.user,
+        known=wilayah.knows,
+        expires_at=expiry(accounts, data.days),
+    )
     return Response(device_out(device, token), status_code=201, headers=NO_STORE)
 
 
@@ -420,7 +469,10 @@ LOG_SHOWN = 200
 def access_log_page(accounts: NamedDependency[Accounts]) -> Template:
     """Logins, failed logins, accounts and devices, newest first: what auditors check."""
     entries = [entry(e) for e in accounts.access_log(LOG_SHOWN)]
-    return Template(template_name="access_log.html", context={"entries": entries})
+    attacked = accounts.names_under_attack()
+    return Template(
+        template_name="access_log.html", context={"entries": entries, "attacked": attacked}
+    )
 
 
 @get("/api/v1/access-log", name="api-access-log", opt=AUDIT, sync_to_thread=True)

@@ -15,10 +15,11 @@ import jinja2
 from litestar import Litestar, MediaType, Request, Response
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
@@ -26,6 +27,7 @@ from services import bahasa
 from services.accounts.application import open_accounts
 from services.accounts.roles import (
     AccessError,
+    AssignmentRefused,
     LoginRefused,
     UnknownDeviceError,
     UnknownUserError,
@@ -52,7 +54,7 @@ from services.views.board.view import BoardView
 from services.views.database import open_views
 from services.views.eventlog import EventLogView
 from services.views.ledger import LedgerView
-from services.wilayah import Wilayah
+from services.wilayah import IANA_ZONES, Wilayah, local_time_of
 from web.activity import activity_router
 from web.admin import admin_handlers
 from web.anomalies import Feed, anomaly_router, renderers
@@ -65,12 +67,14 @@ from web.auth import (
     permission_denied,
     principal_of,
     security_headers,
+    wants_html,
 )
 from web.board import AreaTree, board_channels, board_router
 from web.corrections import correct_scan, void_batch, void_scan
 from web.epcis import export_epcis
+from web.errors import in_bahasa, translated
 from web.eventlog import log_router
-from web.labels import label_sheet
+from web.labels import label_sheet, one_label
 from web.live import REDRAW_SECONDS, Broadcaster, follow_notices, redraw_as_time_passes
 from web.openapi import RequestStructSchemaPlugin
 from web.scanning import scanning_router
@@ -100,6 +104,7 @@ STATUS_OF_ERROR = {
     ConflictError: 409,
     NoMasterDataError: 503,
     AccessError: 400,
+    AssignmentRefused: 422,  # well formed, but not a post that role can hold
     LoginRefused: 401,
     UserExistsError: 409,
     UnknownUserError: 404,
@@ -107,19 +112,52 @@ STATUS_OF_ERROR = {
 }
 
 
-def error_response(status: int, detail: str) -> Response[dict[str, object]]:
-    return Response(
-        {"status_code": status, "detail": detail}, status_code=status, media_type=MediaType.JSON
+def error_response(
+    request: Request,
+    status: int,
+    detail: str,
+    extra: Any = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Any]:
+    """An error as its asker reads it: a page for a person's browser, JSON for the API and for
+    htmx (which shows it in place)."""
+    if wants_html(request) and not request.headers.get("hx-request"):
+        return Template(
+            template_name="error.html",
+            context={
+                "status": status,
+                "title": bahasa.ERROR_TITLES.get(status, "Galat"),
+                "detail": detail,
+                "extra": extra if isinstance(extra, list) else [],
+            },
+            status_code=status,
+            headers=headers,
+        )
+    body: dict[str, Any] = {"status_code": status, "detail": detail}
+    if extra:
+        body["extra"] = extra
+    return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
+
+
+def domain_error(request: Request, error: DomainError) -> Response[Any]:
+    return error_response(request, STATUS_OF_ERROR.get(type(error), 400), str(error))
+
+
+def http_error(request: Request, error: HTTPException) -> Response[Any]:
+    """Litestar's own refusals (no such page, a malformed query, a method not allowed), in
+    Bahasa, as a page for a browser."""
+    return error_response(
+        request,
+        error.status_code,
+        in_bahasa(error.detail),
+        translated(error.extra),
+        dict(error.headers or {}),
     )
 
 
-def domain_error(request: Request, error: DomainError) -> Response[dict[str, object]]:
-    return error_response(STATUS_OF_ERROR.get(type(error), 400), str(error))
-
-
-def malformed_body(request: Request, error: Exception) -> Response[dict[str, object]]:
+def malformed_body(request: Request, error: Exception) -> Response[Any]:
     """Bytes that are not UTF-8, or JSON nested too deep to read: the client's fault, a 400."""
-    return error_response(400, bahasa.NOT_JSON.format(error=type(error).__name__))
+    return error_response(request, 400, bahasa.NOT_JSON.format(error=type(error).__name__))
 
 
 def vendor_routers() -> list:
@@ -188,8 +226,23 @@ def templates_for(wilayah: Wilayah) -> jinja2.Environment:
     templates = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True
     )
-    templates.filters.update(ribuan=thousands, persen=percent, waktu=local_time)
-    templates.globals.update(place_name=wilayah.place_name)
+    zone = local_time_of(wilayah.code)
+    templates.filters.update(
+        ribuan=thousands,
+        persen=percent,
+        waktu=local_time,
+        jam=lambda at: at.astimezone(zone).strftime("%H:%M:%S %Z"),
+        tanggal=bahasa.long_date,
+    )
+    zone_name = zone.tzname(None) or "WIB"
+    templates.globals.update(
+        place_name=wilayah.place_name,
+        area_name=wilayah.area_name,
+        zone_name=zone_name,
+        zone_iana=IANA_ZONES.get(zone_name, "Asia/Jakarta"),
+        words=bahasa,
+        kabupaten_name=wilayah.name,
+    )
     return templates
 
 
@@ -260,6 +313,7 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
             post_scan,
             post_scan_queue,
             label_sheet,
+            one_label,
             shipment_page,
             void_scan,
             correct_scan,
@@ -279,8 +333,9 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
         dependencies=DEPENDENCIES,
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(templates)),
         guards=[authorize],  # every route says who may use it (web/auth.py)
-        middleware=[security_headers],
+        before_send=[security_headers],
         exception_handlers={
+            HTTPException: http_error,
             NotAuthorizedException: not_authorized,
             PermissionDeniedException: permission_denied,
             DomainError: domain_error,

@@ -17,6 +17,7 @@ A browser session must send its CSRF token with every unsafe request: the `X-CSR
 
 import asyncio
 import hmac
+import secrets
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -27,13 +28,14 @@ from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.exceptions import (
     NotAuthorizedException,
+    NotFoundException,
     PermissionDeniedException,
     ValidationException,
 )
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Message, Scope
 
 from events.accounts import Role
 from services import bahasa
@@ -45,6 +47,9 @@ from services.settings import Settings
 from services.wilayah import within
 
 SESSION_COOKIE = "lacak_sesi"
+DEVICE_CAPABILITIES = frozenset(("view", "scan"))  # what a scanner's token may do
+LOGIN_COOKIE = "lacak_masuk"  # the login form's own CSRF token, before there is a session
+LOGIN_FORM_SECONDS = 3600
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
@@ -105,6 +110,10 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
         return f"/tps/{self.scope}" if "." not in self.scope else f"/wilayah/{self.scope}"
 
     def may(self, capability: str) -> bool:
+        """A person may what their role may; a scanner's token, only view and scan (a token
+        in a lost device must not reach the admin pages)."""
+        if self.via == "token" and capability not in DEVICE_CAPABILITIES:
+            return False
         return capability in CAPABILITIES[self.role]
 
 
@@ -196,11 +205,15 @@ async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> No
     if principal is None:
         raise NotAuthorizedException(bahasa.SIGN_IN_AGAIN)
     need = handler.opt.get("need", "admin")
+    if principal.via == "token" and need not in DEVICE_CAPABILITIES:
+        raise PermissionDeniedException(bahasa.DEVICE_MAY_NOT)
     if not principal.may(need):
         raise PermissionDeniedException(
             bahasa.ROLE_MAY_NOT.format(role=principal.role_name, capability=CAPABILITY_NAMES[need])
         )
     area = await asyncio.to_thread(area_of, connection, handler)
+    if area and not connection.app.state.wilayah.knows(area):  # not "outside yours": unknown
+        raise NotFoundException(bahasa.UNKNOWN_AREA.format(code=area))
     if area is not None and not within(principal.scope, area):
         raise PermissionDeniedException(
             bahasa.AREA_OUTSIDE_SCOPE.format(area=area, scope=principal.scope or "nasional")
@@ -259,25 +272,13 @@ def permission_denied(request: Request, error: PermissionDeniedException) -> Res
     )
 
 
-def security_headers(app: ASGIApp) -> ASGIApp:
-    """Every HTTP response carries the security headers and the CSP (as raw ASGI middleware,
-    so static files and streams get them too)."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(n, v) for n, v in SECURITY_HEADERS if n not in present]
-                message["headers"] = [*message.get("headers", []), *extra]
-            await send(message)
-
-        await app(scope, receive, send_with_headers)
-
-    return middleware
+async def security_headers(message: Message, scope: Scope) -> None:
+    """Every HTTP response carries the security headers and the CSP: a hook on what the app
+    sends, so the router's own 404 and 405, static files and streams get them too."""
+    if message["type"] == "http.response.start":
+        present = {name.lower() for name, _ in message.get("headers", [])}
+        extra = [(n, v) for n, v in SECURITY_HEADERS if n not in present]
+        message["headers"] = [*message.get("headers", []), *extra]
 
 
 # --- Login and logout ---------------------------------------------------------------------------
@@ -289,6 +290,7 @@ class LoginForm(msgspec.Struct, frozen=True):
     username: Annotated[str, msgspec.Meta(max_length=64)] = ""
     password: Annotated[str, msgspec.Meta(max_length=256)] = ""
     lanjut: Annotated[str, msgspec.Meta(max_length=2000)] = "/"
+    csrf_token: Annotated[str, msgspec.Meta(max_length=100)] = ""
 
 
 def safe_next(target: str) -> str:
@@ -311,9 +313,43 @@ def session_cookie(request: Request, settings: Settings, token: str, max_age: in
     )
 
 
+def login_token(request: Request) -> str:
+    """The token a login form carries, the same as its cookie's (login CSRF: another site can
+    make a browser post the form, but cannot read the cookie to fill in the field)."""
+    return request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
+
+
+def login_form(
+    request: Request,
+    settings: Settings,
+    token: str,
+    lanjut: str,
+    status_code: int = 200,
+    **context: Any,
+) -> Template:
+    return Template(
+        template_name="login.html",
+        context={"lanjut": safe_next(lanjut), "login_token": token, **context},
+        status_code=status_code,
+        cookies=[
+            Cookie(
+                key=LOGIN_COOKIE,
+                value=token,
+                max_age=LOGIN_FORM_SECONDS,
+                httponly=True,
+                samesite="lax",
+                secure=settings.secure_cookies or request.url.scheme == "https",
+                path="/masuk",
+            )
+        ],
+    )
+
+
 @get("/masuk", name="login", opt={"public": True})
-async def login_page(lanjut: FromQuery[str] = "/") -> Template:
-    return Template(template_name="login.html", context={"lanjut": safe_next(lanjut)})
+async def login_page(
+    request: Request, settings: NamedDependency[Settings], lanjut: FromQuery[str] = "/"
+) -> Template:
+    return login_form(request, settings, login_token(request), lanjut)
 
 
 @post("/masuk", name="login-submit", opt={"public": True}, status_code=303)
@@ -323,20 +359,25 @@ async def login(
     accounts: NamedDependency[Accounts],
     data: URLEncodedBody[LoginForm],
 ) -> Response[Any]:
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    if not expected or not hmac.compare_digest(data.csrf_token.encode(), expected.encode()):
+        fresh = secrets.token_urlsafe(32)
+        return login_form(request, settings, fresh, data.lanjut, 403, error=bahasa.LOGIN_FORM_STALE)
     address = request.client.host if request.client else ""
     try:
         token, session = await asyncio.to_thread(
             accounts.login, data.username, data.password, address
         )
     except LoginRefused as refused:
-        return Template(
-            template_name="login.html",
-            context={
-                "lanjut": safe_next(data.lanjut),
-                "error": str(refused),
-                "username": data.username,
-            },
-            status_code=429 if refused.locked else 401,
+        status = 429 if refused.locked else 401
+        return login_form(
+            request,
+            settings,
+            expected,
+            data.lanjut,
+            status,
+            error=str(refused),
+            username=data.username,
         )
     max_age = int((session.expires_at - accounts.clock()).total_seconds())
     return Redirect(

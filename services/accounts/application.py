@@ -9,7 +9,7 @@ import hmac
 import secrets
 import threading
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -32,13 +32,15 @@ from events.accounts import (
 )
 from services import bahasa
 from services.accounts.roles import (
-    AccessError,
+    AssignmentRefused,
     Device,
+    Known,
     LoginRefused,
     UnknownDeviceError,
     UnknownUserError,
     User,
     UserExistsError,
+    check_assignment,
     check_password,
     check_role,
     check_scope,
@@ -56,8 +58,12 @@ from services.store.application import StoreApplication
 from services.views.database import PostgresViews, SqliteViews
 from services.wilayah import within
 
-MAX_FAILURES = 5  # failed logins of one username within `LOCK_WINDOW` lock it for that long
+MAX_FAILURES = 5  # failed logins of a name from one address within `LOCK_WINDOW` lock it there
 MAX_ADDRESS_FAILURES = 20  # failed logins from one address within `LOCK_WINDOW` lock the address
+UNDER_ATTACK = 20  # failed logins of a name from anywhere within `LOCK_WINDOW`: it is attacked,
+ATTACKED_NAME_PAUSE = timedelta(seconds=2)  # and its password is checked at most this often
+NAME_LOCKS = 64
+HASHING_AT_ONCE = 2
 
 
 class Accounts(StoreApplication):
@@ -78,9 +84,11 @@ class Accounts(StoreApplication):
         self.clock = clock
         self.hasher = hasher or password_hasher()
         self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
-        # One login at a time in a process: a count of failures and the failure it adds stay
-        # together, and argon2's 19 MiB is spent once, however many attempts arrive at once.
-        self._login = threading.Lock()
+        # A login takes its name's lock, so the name's count of failures and the failure it adds
+        # stay together; logins of other names go on meanwhile. A few hash at a time, however
+        # many attempts arrive at once, so argon2's memory stays bounded.
+        self._stripes = [threading.Lock() for _ in range(NAME_LOCKS)]
+        self._hashing = threading.BoundedSemaphore(HASHING_AT_ONCE)
 
     def close(self) -> None:
         super().close()
@@ -97,10 +105,20 @@ class Accounts(StoreApplication):
         return sorted((u for u in found if u is not None), key=lambda u: u.username)
 
     def create_user(
-        self, username: str, name: str, role: Role, scope: str, password: str, by: str = ""
+        self,
+        username: str,
+        name: str,
+        role: Role,
+        scope: str,
+        password: str,
+        by: str = "",
+        known: Known | None = None,
     ) -> User:
+        """A new account; `known` says which scopes the master data has (unchecked without)."""
         username = check_username(username)
         role = check_role(role)
+        scope = check_scope(scope)
+        check_assignment(role, scope, known)
         check_password(password)
         if self.user(username) is not None:
             raise UserExistsError(username)
@@ -112,15 +130,25 @@ class Accounts(StoreApplication):
             username=username,
             name=name.strip() or username,
             role=role,
-            scope=check_scope(scope),
+            scope=scope,
             password_hash=self.hasher.hash(password),
         )
         self.append(event)
         return user_from([event])  # type: ignore[return-value]
 
-    def change_user(self, username: str, role: Role, scope: str, active: bool, by: str) -> User:
+    def change_user(
+        self,
+        username: str,
+        role: Role,
+        scope: str,
+        active: bool,
+        by: str,
+        known: Known | None = None,
+    ) -> User:
         user = self._existing(username)
         role = check_role(role)
+        scope = check_scope(scope)
+        check_assignment(role, scope, known)
         self.append(
             UserChanged(
                 originator_id=user_id(username),
@@ -129,7 +157,7 @@ class Accounts(StoreApplication):
                 by=by,
                 username=username,
                 role=role,
-                scope=check_scope(scope),
+                scope=scope,
                 active=active,
             )
         )
@@ -162,18 +190,24 @@ class Accounts(StoreApplication):
 
     def login(self, username: str, password: str, address: str) -> tuple[str, Session]:
         """A new session's token and the session, or LoginRefused; either way, on the record
-        (except from an address locked for its failures: one client cannot flood the record)."""
-        with self._login:
-            return self._login_now(username.strip().lower()[:64], password, address)
+        (except from an address locked for its failures, or for a name under attack tried too
+        soon again: one client cannot flood the record)."""
+        username = username.strip().lower()[:64]
+        with self._stripes[hash(username) % len(self._stripes)]:  # a name's count and its failure
+            return self._login_now(username, password, address)
 
     def _login_now(self, username: str, password: str, address: str) -> tuple[str, Session]:
         now = self.clock()
         minutes = int(LOCK_WINDOW.total_seconds() // 60)
-        if self.sessions.recent_failures(username, now, address=address) >= MAX_ADDRESS_FAILURES:
+        if self.sessions.failures(now, address=address) >= MAX_ADDRESS_FAILURES:
             raise LoginRefused(bahasa.ADDRESS_LOCKED.format(minutes=minutes), locked=True)
-        if self.sessions.recent_failures(username, now) >= MAX_FAILURES:
+        if self.sessions.failures(now, username=username, address=address) >= MAX_FAILURES:
             self._failed(username, address, "locked", now)
             raise LoginRefused(bahasa.NAME_LOCKED.format(minutes=minutes), locked=True)
+        if self.sessions.failures(now, username=username) >= UNDER_ATTACK:
+            last = self.sessions.last_failure(username)
+            if last is not None and now - last < ATTACKED_NAME_PAUSE:  # one try at a time
+                raise LoginRefused(bahasa.NAME_UNDER_ATTACK, locked=True)
         user = self.user(username)
         if user is None:
             self._verify(self._dummy_hash, password)  # the same time as a known name takes
@@ -195,11 +229,17 @@ class Accounts(StoreApplication):
                 address=address,
             )
         )
-        return self.sessions.start(username, now)
+        return self.sessions.start(username, address, now)
+
+    def names_under_attack(self) -> list[tuple[str, int, int]]:
+        """(name, failed logins, addresses) of each name tried and failed at least
+        `UNDER_ATTACK` times within the lock window: what `/akses` warns of."""
+        return self.sessions.names_failing(self.clock(), UNDER_ATTACK)
 
     def _verify(self, password_hash: str, password: str) -> bool:
         try:
-            return self.hasher.verify(password_hash, password)
+            with self._hashing:  # argon2's 19 MiB, spent by a few at a time
+                return self.hasher.verify(password_hash, password)
         except (VerificationError, InvalidHashError):
             return False
 
@@ -247,12 +287,23 @@ class Accounts(StoreApplication):
         found = (self.device(self.mapper.to_domain_event(n).device) for n in issued)
         return sorted((d for d in found if d is not None), key=lambda d: d.issued_at)
 
-    def issue_device(self, name: str, username: str, scope: str, by: str) -> tuple[Device, str]:
-        """A new device for a user, within the user's scope; its token, shown only now."""
+    def issue_device(
+        self,
+        name: str,
+        username: str,
+        scope: str,
+        by: str,
+        known: Known | None = None,
+        expires_at: datetime | None = None,
+    ) -> tuple[Device, str]:
+        """A new device for a user, within the user's scope; its token, shown only now. A
+        token may say when it stops working (`expires_at`)."""
         user = self._existing(username)
         scope = check_scope(scope) or user.scope
+        if scope and known is not None and not known(scope):
+            raise AssignmentRefused(bahasa.UNKNOWN_SCOPE.format(scope=scope))
         if not within(user.scope, scope):
-            raise AccessError(
+            raise AssignmentRefused(
                 bahasa.DEVICE_OUTSIDE_USER.format(
                     scope=scope, username=username, user_scope=user.scope
                 )
@@ -270,6 +321,7 @@ class Accounts(StoreApplication):
             username=username,
             scope=scope,
             token_hash=token_hash(token),
+            expires_at=expires_at,
         )
         self.append(event)
         return device_from([event]), token  # type: ignore[return-value]
@@ -292,9 +344,11 @@ class Accounts(StoreApplication):
         return self.device(device)  # type: ignore[return-value]
 
     def device_for_token(self, token: str) -> Device | None:
-        """The live (not revoked) device a token belongs to, or None."""
+        """The live device a token belongs to (not revoked, not expired), or None."""
         device = self.device(device_of_token(token))
         if device is None or device.revoked:
+            return None
+        if device.expires_at is not None and device.expires_at <= self.clock():
             return None
         if not hmac.compare_digest(device.token_hash, token_hash(token)):
             return None

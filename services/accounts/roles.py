@@ -3,7 +3,7 @@ officer may scan at a place, and the account and device states folded from their
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Literal
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -21,7 +21,7 @@ from events.accounts import (
 )
 from services import bahasa
 from services.errors import DomainError
-from services.wilayah import Level, level_of, within
+from services.wilayah import LEVELS, Level, level_of, within
 
 Capability = Literal["view", "scan", "handle", "correct", "audit", "admin"]
 ROLES: tuple[Role, ...] = ("admin", "gudang", "ppk", "pps", "kpps", "monitor", "auditor", "bawaslu")
@@ -65,6 +65,10 @@ class LoginRefused(AccessError):
         self.locked = locked
 
 
+class AssignmentRefused(AccessError):
+    """A role given a scope it cannot work in, or a place the master data does not know."""
+
+
 class UserExistsError(AccessError):
     def __init__(self, username: str):
         super().__init__(bahasa.USER_EXISTS.format(username=username))
@@ -87,12 +91,50 @@ def scan_refusal(role: Role, scope: str, location: str) -> str | None:
         return bahasa.ROLE_MAY_NOT.format(
             role=ROLE_NAMES[role], capability=CAPABILITY_NAMES["scan"]
         )
-    if not within(scope, location):
-        return bahasa.OUTSIDE_SCOPE.format(location=location, scope=scope)
+    refusal = outside_scope(scope, location)
+    if refusal is not None:
+        return refusal
     level = SCAN_LEVEL.get(role)
     if level is not None and level_of(location) != level:
-        return bahasa.WRONG_SCAN_LEVEL.format(role=ROLE_NAMES[role], level=level, location=location)
+        return bahasa.WRONG_SCAN_LEVEL.format(
+            role=ROLE_NAMES[role], level=bahasa.LEVEL_NAMES[level], location=location
+        )
     return None
+
+
+def outside_scope(scope: str, location: str) -> str | None:
+    """Why `location` is out of a scope's reach, or None."""
+    if within(scope, location):
+        return None
+    return bahasa.OUTSIDE_SCOPE.format(location=location, scope=scope)
+
+
+Known = Callable[[str], bool]  # is this wilayah code in the master data?
+
+
+def assignment_refusal(role: Role, scope: str, known: Known | None = None) -> str | None:
+    """Why an account of `role` may not be given `scope`, or None. An officer works at one
+    level (the gudang, a PPK, a PPS, a TPS): their scope must name a place of that level or an
+    area above it, never the nation; and a scope must be a place the master data knows."""
+    level = SCAN_LEVEL.get(role)
+    if level is not None:
+        if not scope:
+            return bahasa.OFFICER_NEEDS_SCOPE.format(
+                role=ROLE_NAMES[role], level=bahasa.LEVEL_NAMES[level]
+            )
+        if LEVELS.index(level_of(scope)) > LEVELS.index(level):
+            return bahasa.SCOPE_BELOW_LEVEL.format(
+                role=ROLE_NAMES[role], level=bahasa.LEVEL_NAMES[level], scope=scope
+            )
+    if scope and known is not None and not known(scope):
+        return bahasa.UNKNOWN_SCOPE.format(scope=scope)
+    return None
+
+
+def check_assignment(role: Role, scope: str, known: Known | None = None) -> None:
+    refusal = assignment_refusal(role, scope, known)
+    if refusal is not None:
+        raise AssignmentRefused(refusal)
 
 
 def check_scope(scope: str) -> str:
@@ -145,6 +187,7 @@ class Device(msgspec.Struct, frozen=True, kw_only=True):
     issued_by: str
     revoked: bool = False
     version: int = 0
+    expires_at: datetime | None = None  # the token stops working then (None: when revoked)
 
 
 def user_from(events: Iterable[AccessEvent]) -> User | None:
@@ -188,6 +231,7 @@ def device_from(events: Iterable[AccessEvent]) -> Device | None:
                     token_hash=event.token_hash,
                     issued_at=event.recorded_at,
                     issued_by=event.by,
+                    expires_at=event.expires_at,
                     version=event.originator_version,
                 )
             case DeviceRevoked() if device is not None:

@@ -2,6 +2,7 @@
 
 import re
 
+from httpx import Response
 from litestar.testing import TestClient
 
 from events.accounts import Role
@@ -35,11 +36,19 @@ def sign_in(
     """Log the client in through the login form; its requests then send the session's token."""
     username = username or f"uji-{role}{scope.replace('.', '')}"
     add_user(settings, username, role, scope)
-    answer = client.post(
-        "/masuk",
-        data={"username": username, "password": PASSWORD, "lanjut": "/masuk"},
-        follow_redirects=False,
-    )
+    answer = post_login(client, username, PASSWORD, lanjut="/masuk")
     assert answer.status_code == 303, answer.text
     client.headers["x-csrf-token"] = csrf_of(client.get("/masuk").text)
     return client
+
+
+def login_token_of(page: str) -> str:
+    return re.search(r'<input type="hidden" name="csrf_token" value="([^"]+)"', page)[1]
+
+
+def post_login(client: TestClient, username: str, password: str, **form: str) -> Response:
+    """Post the login form as a browser does: read the page (its token, and the cookie beside
+    it), then send both back."""
+    token = login_token_of(client.get("/masuk").text)
+    data = {"username": username, "password": password, "csrf_token": token, **form}
+    return client.post("/masuk", data=data, follow_redirects=False)

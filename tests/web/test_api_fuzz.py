@@ -21,10 +21,10 @@ import psycopg
 import pytest
 import schemathesis
 from litestar import Litestar
+from litestar.testing import TestClient
 from schemathesis.config import SchemathesisConfig
 from schemathesis.python import asgi
 
-from services.accounts.application import open_accounts
 from services.custody.batch import Scan
 from services.custody.batches import Batches
 from services.custody.plan import kit_plan
@@ -34,11 +34,12 @@ from services.views.board.view import BoardView
 from services.views.database import open_views
 from services.wilayah import kecamatan_of
 from tests.conftest import POSTGRES, postgres_or_skip, settings_env
-from tests.data import SERANG
+from tests.data import REGISTERED, SERANG
 from tests.web.conftest import no_nats
 from tests.web.projection import project_everything
-from tests.web.signin import add_user
+from tests.web.signin import sign_in
 from web.app import create_app
+from web.auth import CSRF_HEADER, SESSION_COOKIE
 
 THREE_TPS = msgspec.structs.replace(SERANG, tps=SERANG.tps[:3])
 PLANS = kit_plan(THREE_TPS)
@@ -49,23 +50,24 @@ EXAMPLES = 100  # per operation: the module runs in about half a minute on two s
 RAN: Counter[str] = Counter()  # cases sent, per operation
 
 
-TOKEN: dict[str, str] = {}  # the admin scanner token `seed` issues
+SIGNED_IN: dict[str, str] = {}  # the admin's session cookie and CSRF token, from `seed`
 
 
 def auth_headers() -> dict[str, str]:
-    """The headers every fuzzed request carries: an admin's scanner token, which may use every
-    operation (and needs no CSRF token), so the fuzzer reaches the handlers."""
-    return {"authorization": f"Bearer {TOKEN['admin']}"}
+    """The headers every fuzzed request carries: an admin's session, which may use every
+    operation (a scanner's token may only view and scan), so the fuzzer reaches the handlers."""
+    return dict(SIGNED_IN)
 
 
 def seed(settings: Settings) -> None:
-    """The kit of three TPS registered; one box sent to the wrong kecamatan (an open anomaly)."""
-    add_user(settings, "uji-admin", "admin")
-    accounts = open_accounts(settings)
-    _, TOKEN["admin"] = accounts.issue_device("fuzzer", "uji-admin", "", by="uji")
-    accounts.close()
+    """The kit of three TPS registered; one box sent to the wrong kecamatan (an open anomaly);
+    an admin signed in through the login form."""
+    with TestClient(create_app(settings, SERANG)) as client:
+        sign_in(client, settings, role="admin", username="uji-admin")
+        SIGNED_IN["cookie"] = f"{SESSION_COOKIE}={client.cookies[SESSION_COOKIE]}"
+        SIGNED_IN[CSRF_HEADER] = client.headers[CSRF_HEADER]
     batches = Batches(settings.store, wilayah=SERANG)
-    batches.register(PLANS)
+    batches.register(PLANS, at=REGISTERED)
     box = PLANS[1].label
     wrong = next(k.code for k in SERANG.kecamatan if k.code != KECAMATAN)
     t = datetime(2024, 2, 10, 8, tzinfo=timezone(timedelta(hours=7)))
