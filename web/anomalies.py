@@ -17,7 +17,7 @@ import jinja2
 import msgspec
 from litestar import Response, Router, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import ClientException, ValidationException
+from litestar.exceptions import ClientException, PermissionDeniedException, ValidationException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, URLEncodedBody
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Template
@@ -36,7 +36,8 @@ from services.custody.errors import UnknownAnomalyError
 from services.errors import DomainError
 from services.views.anomalies.reducer import PAGE, ActivityItem, AnomalyRow
 from services.views.anomalies.view import AnomalyView
-from services.wilayah import Wilayah
+from services.wilayah import Wilayah, level_of, tps_prefix, within
+from web.auth import Principal
 from web.errors import error_responses
 from web.live import KEEPALIVE_SECONDS, Broadcaster, Channel, Follows
 from web.params import Position, list_of
@@ -61,25 +62,33 @@ class QueueFilter(msgspec.Struct, frozen=True, kw_only=True):
     kinds: tuple[str, ...] = ()
     kecamatan: str = ""
     statuses: tuple[str, ...] = ("open",)
+    area: str = ""  # the anomalies of the batches bound for this area (a wilayah code)
+    reach: str = ""  # the reader's own area: what the page offers to choose from
 
     def admits(self, row: AnomalyRow) -> bool:
         return (
             (not self.kinds or row.kind in self.kinds)
             and (not self.kecamatan or row.kecamatan == self.kecamatan)
             and (not self.statuses or row.status in self.statuses)
+            and row.destination.startswith(tps_prefix(self.area))
         )
 
     def query(self) -> str:
         """The filter as the page's URL says it."""
-        return (
+        query = (
             f"kind={','.join(self.kinds)}&kecamatan={self.kecamatan}"
             f"&status={','.join(self.statuses)}"
         )
+        if self.area not in (self.reach, self.kecamatan):
+            query += f"&area={self.area}"
+        return query
 
 
-def parse_filter(kind: str, kecamatan: str, status: str, wilayah: Wilayah) -> QueueFilter:
+def parse_filter(
+    kind: str, kecamatan: str, status: str, wilayah: Wilayah, area: str = ""
+) -> QueueFilter:
     """The query's filter, or a 4xx that says in Bahasa what is not known: a word outside the
-    vocabulary is a 400, a well-formed kecamatan code the master data lacks a 422."""
+    vocabulary is a 400, a well-formed kecamatan or area code the master data lacks a 422."""
     kinds = tuple(k for k in kind.split(",") if k)
     statuses = tuple(s for s in status.split(",") if s) or ("open",)
     unknown = [k for k in kinds if k not in KINDS] + [s for s in statuses if s not in STATUSES]
@@ -87,17 +96,40 @@ def parse_filter(kind: str, kecamatan: str, status: str, wilayah: Wilayah) -> Qu
         raise ValidationException(bahasa.UNKNOWN_QUEUE_WORDS.format(words=", ".join(unknown)))
     if kecamatan and kecamatan not in wilayah.kecamatan_by_code:
         raise ClientException(bahasa.UNKNOWN_KECAMATAN.format(code=kecamatan), status_code=422)
-    return QueueFilter(kinds=kinds, kecamatan=kecamatan, statuses=statuses)
+    if area and not wilayah.knows(area):
+        raise ClientException(bahasa.UNKNOWN_AREA.format(code=area), status_code=422)
+    return QueueFilter(kinds=kinds, kecamatan=kecamatan, statuses=statuses, area=area)
+
+
+def reader_area(principal: Principal | None, asked: str, served: str) -> str:
+    """The area a list shows its reader: the one asked for, which their scope must reach, or
+    else their scope (the kabupaten served for a wider one)."""
+    scope = principal.scope if principal is not None else served
+    if asked:
+        if not within(scope, asked):
+            raise PermissionDeniedException(
+                bahasa.AREA_OUTSIDE_SCOPE.format(area=asked, scope=scope or "nasional")
+            )
+        return asked
+    return scope if within(served, scope) else served
 
 
 def queue_filter(
     wilayah: NamedDependency[Wilayah],
+    principal: NamedDependency[Principal | None],
     kind: Annotated[str, QueryParameter(schema_extra=list_of(KINDS))] = "",
     kecamatan: FromQuery[str] = "",
     status: Annotated[str, QueryParameter(schema_extra=list_of(STATUSES))] = "open",
+    area: Annotated[str, QueryParameter(max_length=64)] = "",
 ) -> QueueFilter:
-    """The queue's filter from the query (a dependency of its page, stream and JSON)."""
-    return parse_filter(kind, kecamatan, status, wilayah)
+    """The queue's filter from the query (a dependency of its page, stream and JSON): always
+    within the reader's own area."""
+    if area and level_of(area) == "kecamatan" and not kecamatan:  # as the select names it
+        kecamatan, area = area, ""
+    found = parse_filter(kind, kecamatan, status, wilayah, area)
+    shown = reader_area(principal, area or kecamatan, wilayah.code)
+    reach = reader_area(principal, "", wilayah.code)
+    return msgspec.structs.replace(found, area=shown, reach=reach)
 
 
 class ActionFormIn(msgspec.Struct, frozen=True):
@@ -166,7 +198,7 @@ def renderers(templates: jinja2.Environment, wilayah: Wilayah) -> Renderers:
 
     def message(row: AnomalyRow) -> str:
         anomaly = Anomaly(id=row.anomaly_id, kind=row.kind, expected=row.expected, found=row.found)
-        return anomaly_message(anomaly, wilayah)
+        return anomaly_message(anomaly, wilayah, row.destination)
 
     def render_anomaly(row: AnomalyRow, form: ActionForm | None = None) -> str:
         return anomaly_template.render(
@@ -279,6 +311,7 @@ def queue_context(
         kinds=queue_filter.kinds,
         kecamatan=queue_filter.kecamatan,
         statuses=queue_filter.statuses,
+        within=queue_filter.area,
         before=before,
         limit=PAGE + 1,
     )
@@ -290,21 +323,23 @@ def queue_context(
         # Live from what this page shows: rows changed after it was read come over the stream.
         "after": max(last, rows[0].position if rows else 0),
         "kinds": KINDS,
-        "kecamatan": wilayah.kecamatan,
+        "kecamatan": [k for k in wilayah.kecamatan if within(queue_filter.reach, k.code)],
     }
 
 
 QUEUE_FILTER = {"where": Provide(queue_filter, sync_to_thread=False)}
 
 
-@get("/anomali", name="anomaly-queue", opt={"need": "view"}, dependencies=QUEUE_FILTER)
+@get(
+    "/anomali", name="anomaly-queue", opt={"need": "view", "area": None}, dependencies=QUEUE_FILTER
+)
 async def anomaly_queue(
     request: HTMXRequest,
     anomalies: NamedDependency[AnomalyView],
     feed: NamedDependency[Feed],
     wilayah: NamedDependency[Wilayah],
     where: NamedDependency[QueueFilter],
-    before: FromQuery[int | None] = None,
+    before: Position = None,
 ) -> Template:
     """Open anomalies, newest first; a filter change swaps the list and the URL says it."""
     context = await asyncio.to_thread(queue_context, anomalies, feed, wilayah, where, before)
@@ -313,7 +348,12 @@ async def anomaly_queue(
     return Template(template_name="anomali.html", context=context)
 
 
-@get("/anomali/stream", name="anomaly-stream", opt={"need": "view"}, dependencies=QUEUE_FILTER)
+@get(
+    "/anomali/stream",
+    name="anomaly-stream",
+    opt={"need": "view", "area": None},
+    dependencies=QUEUE_FILTER,
+)
 async def anomaly_stream(
     request: HTMXRequest,
     broadcaster: NamedDependency[Broadcaster],
@@ -357,7 +397,8 @@ def act(
             replacement = None
             if form.replacement:  # a new batch for the same TPS; "ganti" withdraws the original
                 replacement = Replacement(void_original=form.replacement == "ganti")
-            batches.resolve(anomaly_id, form.by, form.note, replacement, actor)
+            state = batches.resolve(anomaly_id, form.by, form.note, replacement, actor)
+            row = msgspec.structs.replace(row, replacement=state.replacement or row.replacement)
     except DomainError as error:  # shown in the row, where the person is looking
         refused = msgspec.structs.replace(form, errors=(str(error),))
         return Response(feed.render.anomaly(row, refused), status_code=409, media_type="text/html")
@@ -411,7 +452,7 @@ class AnomalyPage(msgspec.Struct, frozen=True, kw_only=True):
 @get(
     "/api/v1/anomalies",
     name="api-anomalies",
-    opt={"need": "view"},
+    opt={"need": "view", "area": None},
     sync_to_thread=True,
     dependencies=QUEUE_FILTER,
     responses=error_responses(422),
@@ -428,6 +469,7 @@ def anomalies_json(
         kinds=where.kinds,
         kecamatan=where.kecamatan,
         statuses=where.statuses,
+        within=where.area,
         before=before,
         limit=limit + 1,
     )

@@ -30,6 +30,7 @@ SSE_EVENT = "papan"
 
 View = Literal["rows", "charts", "wall"]
 CHILD_LEVEL: dict[str, Level] = {"kabupaten": "kecamatan", "kecamatan": "desa", "desa": "tps"}
+CHILD_NAMES = {"kecamatan": "kecamatan", "desa": "desa", "tps": "TPS"}
 
 
 class AreaTree:
@@ -189,12 +190,12 @@ def read_tps(view: BoardView, tree: AreaTree, code: str, deadline: datetime) -> 
     )
 
 
-def read_charts(view: BoardView, tree: AreaTree, deadline: datetime) -> dict[str, Any]:
-    board = read_area(view, tree, tree.code, deadline)
+def read_charts(view: BoardView, tree: AreaTree, code: str, deadline: datetime) -> dict[str, Any]:
+    board = read_area(view, tree, code, deadline)
     return {
         "board": board,
         "progress": progress_chart(board.rows),
-        "arrivals": arrivals_chart(view.arrivals(tree.code), board.total.planned, deadline),
+        "arrivals": arrivals_chart(view.arrivals(code), board.total.planned, deadline),
     }
 
 
@@ -223,13 +224,12 @@ def board_channels(
     def charts(channel: Channel, changed: set[str] | None, listening: bool) -> str:
         if changed is not None and channel[1] not in changed:
             return ""
-        return charts_template.render(oob=True, **read_charts(view, tree, deadline()))
+        return charts_template.render(oob=True, **read_charts(view, tree, channel[1], deadline()))
 
     def wall(channel: Channel, changed: set[str] | None, listening: bool) -> str:
         if changed is not None and channel[1] not in changed:
             return ""
-        board = read_area(view, tree, channel[1], deadline(), only=())
-        return wall_template.render(oob=True, total=board.total)
+        return wall_template.render(oob=True, **wall_total(view, tree, channel[1], deadline()))
 
     return {
         "rows": Follows(BoardView.name, rows),
@@ -299,59 +299,106 @@ async def tps_page(
     )
 
 
-@get("/grafik", name="charts", opt={"need": "view"})
+@get("/grafik", name="charts", opt={"need": "view", "area": "query"})
 async def charts_page(
     board: NamedDependency[BoardView],
     tree: NamedDependency[AreaTree],
     deadline: NamedDependency[datetime],
+    area: FromQuery[str | None] = None,
 ) -> Template:
-    charts = await asyncio.to_thread(read_charts, board, tree, deadline)
+    """An area's charts (the kabupaten by default): where its batches are, area by area one
+    level down, and its deliveries hour by hour against H-1."""
+    code = shown_area(tree, area)
+    charts = await asyncio.to_thread(read_charts, board, tree, code, deadline)
     return Template(
         template_name="charts.html",
-        context={**charts, "stream": f"/board/stream?area={tree.code}&view=charts"},
+        context={
+            **charts,
+            "trail": tree.trail(code),
+            "title": tree.title(code),
+            "code": code,
+            "stream": f"/board/stream?area={code}&view=charts",
+        },
     )
 
 
-@get("/layar", name="wall", opt={"need": "view"})
+def shown_area(tree: AreaTree, area: str | None) -> str:
+    """The area a chart or a wall screen shows: the kabupaten, a kecamatan or a desa."""
+    code = tree.area(area or tree.code)
+    if level_of(code) == "tps":
+        raise NotFoundException(bahasa.IS_A_TPS.format(code=code))
+    return code
+
+
+def furthest_behind(
+    view: BoardView, tree: AreaTree, code: str, deadline: datetime
+) -> BoardRow | None:
+    """The area one level down furthest behind: the least ready, the most at risk first."""
+    rows = [row for row in read_area(view, tree, code, deadline).rows if row.planned]
+    return min(rows, key=lambda r: (r.percent_ready, -r.at_risk, r.code), default=None)
+
+
+def wall_total(view: BoardView, tree: AreaTree, code: str, deadline: datetime) -> dict[str, Any]:
+    """The wall's big numbers of an area, and the area below it furthest behind."""
+    behind = furthest_behind(view, tree, code, deadline)
+    return {
+        "total": read_area(view, tree, code, deadline, only=()).total,
+        "title": tree.title(code),
+        "behind": behind,
+        "behind_title": tree.title(behind.code) if behind else "",
+        "now": datetime.now(UTC),
+    }
+
+
+@get("/layar", name="wall", opt={"need": "view", "area": "query"})
 async def wall_page(
     board: NamedDependency[BoardView],
     tree: NamedDependency[AreaTree],
     deadline: NamedDependency[datetime],
+    area: FromQuery[str | None] = None,
 ) -> Template:
-    total = (await asyncio.to_thread(read_area, board, tree, tree.code, deadline, only=())).total
+    """The wall screen of an area (the kabupaten by default): its big numbers, the area below it
+    furthest behind, and each area below it in turn."""
+    code = shown_area(tree, area)
     return Template(
         template_name="wall.html",
         context={
-            "total": total,
-            "panel": await wall_panel_of(board, tree, deadline, 0),
-            "stream": f"/board/stream?area={tree.code}&view=wall",
+            **await asyncio.to_thread(wall_total, board, tree, code, deadline),
+            "child_name": CHILD_NAMES[CHILD_LEVEL[level_of(code)]],
+            "panel": await wall_panel_of(board, tree, deadline, code, 0),
+            "stream": f"/board/stream?area={code}&view=wall",
         },
     )
 
 
 async def wall_panel_of(
-    board: BoardView, tree: AreaTree, deadline: datetime, number: int
+    board: BoardView, tree: AreaTree, deadline: datetime, code: str, number: int
 ) -> dict[str, Any]:
-    kecamatan = tree.children[tree.code]
-    code = kecamatan[number % len(kecamatan)]
-    area = await asyncio.to_thread(read_area, board, tree, code, deadline, only=())
+    below = tree.children[code]
+    child = below[number % len(below)]
+    found = await asyncio.to_thread(read_area, board, tree, child, deadline, only=())
     return {
-        "row": area.total,
-        "number": number % len(kecamatan),
-        "count": len(kecamatan),
-        "next": (number + 1) % len(kecamatan),
+        "row": found.total,
+        "title": tree.title(child),
+        "area": code,
+        "number": number % len(below),
+        "count": len(below),
+        "next": (number + 1) % len(below),
     }
 
 
-@get("/layar/kecamatan/{number:int}", name="wall-kecamatan", opt={"need": "view"})
+@get("/layar/kecamatan/{number:int}", name="wall-kecamatan", opt={"need": "view", "area": "query"})
 async def wall_kecamatan(
     board: NamedDependency[BoardView],
     tree: NamedDependency[AreaTree],
     deadline: NamedDependency[datetime],
     number: FromPath[int],
+    area: FromQuery[str | None] = None,
 ) -> Template:
-    """The wall screen's kecamatan panel; it asks for the next one itself after a while."""
-    panel = await wall_panel_of(board, tree, deadline, number)
+    """The wall screen's panel of one area below (a kecamatan of the kabupaten, a desa of a
+    kecamatan); it asks for the next one itself after a while."""
+    code = shown_area(tree, area)
+    panel = await wall_panel_of(board, tree, deadline, code, number)
     return Template(template_name="_wall_kecamatan.html", context={"panel": panel})
 
 
@@ -363,9 +410,10 @@ async def board_stream(
     view: FromQuery[View] = "rows",
 ) -> ServerSentEvent:
     """A page's live rows: every row it shows at once, then the changed ones as they change."""
-    if view != "rows" and area not in (None, tree.code):  # they show the whole kabupaten
+    code = tree.area(area or tree.code)
+    if view != "rows" and level_of(code) == "tps":  # charts and walls are of areas with rows
         raise ValidationException(bahasa.WHOLE_KABUPATEN_ONLY)
-    channel: Channel = (view, tree.area(area or tree.code))
+    channel: Channel = (view, code)
 
     async def messages() -> AsyncIterator[ServerSentEventMessage]:
         async with broadcaster.listen(channel) as queue:

@@ -91,7 +91,7 @@ def correct_scan(
     principal: NamedDependency[Principal | None],
 ) -> ScanResult:
     """Replace the scan recorded as event `version` with `scan`, which names what it corrects."""
-    scan = scan_command(data.scan, principal)
+    scan = scan_command(data.scan, principal, correcting=True)
     return batches.correct_scan(label, version, scan, data.reason, data.by, actor)
 
 

@@ -105,6 +105,17 @@ def api_filter(
     return log_filter(wilayah, since, until, kecamatan, event, officer, anomaly, label)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A cell a spreadsheet will not run as a formula (OWASP's advice on CSV injection): text
+    that starts like one gets a leading apostrophe, which Excel and LibreOffice show as text."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 PAGE_QUERY = {"asked": Provide(page_query, sync_to_thread=False)}
 
 
@@ -150,7 +161,7 @@ async def log_csv(
         while True:
             chunk = await asyncio.to_thread(lambda: list(itertools.islice(rows, 2000)))
             for row in chunk:
-                writer.writerow([getattr(row, f) for f in FIELDS])
+                writer.writerow([spreadsheet_safe(getattr(row, f)) for f in FIELDS])
             yield out.getvalue().encode()
             out.seek(0)
             out.truncate()

@@ -11,10 +11,10 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from services import bahasa
+from services.custody.errors import UnknownLabelError
+from services.custody.labels import parse_label
 from services.views.board.view import BatchLabel, BoardView
-from services.wilayah import Wilayah
-
-ITEM_NAMES = {"kotak_suara": "Kotak suara", "bilik_suara": "Bilik suara (4)", "tinta": "Tinta (2)"}
+from services.wilayah import Wilayah, kecamatan_of
 
 
 class LabelCard(msgspec.Struct, frozen=True, kw_only=True):
@@ -34,8 +34,8 @@ def label_card(batch: BatchLabel, wilayah: Wilayah) -> LabelCard:
         code=batch.label,
         # A full QR code (never Micro QR), which phone cameras and handheld scanners all read.
         qr_svg=segno.make_qr(batch.label, error="m").svg_inline(border=2, omitsize=True),
-        item=ITEM_NAMES.get(batch.item, batch.item),
-        ballot_type=batch.ballot_type.replace("_", " "),
+        item=bahasa.ITEM_NAMES.get(batch.item, batch.item),
+        ballot_type=bahasa.BALLOT_NAMES.get(batch.ballot_type, batch.ballot_type),
         quantity=batch.quantity,
         dapil=batch.dapil,
         tps=f"TPS {tps.number:03d} · {tps.code}",
@@ -66,5 +66,26 @@ async def label_sheet(
             "desa": wilayah.desa_by_code[desa] if desa else None,
             "desa_list": [d for d in wilayah.desa if d.kecamatan == kecamatan],
             "cards": await asyncio.to_thread(cards),
+        },
+    )
+
+
+@get("/labels/kotak/{label:str}", name="label-one", opt={"need": "scan", "area": "label"})
+async def one_label(
+    board: NamedDependency[BoardView], wilayah: NamedDependency[Wilayah], label: FromPath[str]
+) -> Template:
+    """One batch's label, to print on its own: a replacement batch's, say."""
+    found = await asyncio.to_thread(board.label, parse_label(label))
+    if found is None:
+        raise UnknownLabelError(label)
+    place = wilayah.kecamatan_by_code[kecamatan_of(found.destination)]
+    return Template(
+        template_name="labels.html",
+        context={
+            "kecamatan": place,
+            "desa": None,
+            "desa_list": [],
+            "single": True,
+            "cards": [label_card(found, wilayah)],
         },
     )

@@ -20,7 +20,7 @@ from services.custody.errors import UnknownLabelError
 from services.custody.labels import parse_label
 from services.custody.places import Place, find_places, place
 from services.views.board.view import BoardView, ShipmentLine
-from services.wilayah import Wilayah, within
+from services.wilayah import IANA_ZONES, Wilayah, local_time_of, within
 from web.auth import Principal
 from web.errors import error_responses
 from web.shipments import reconciliation
@@ -151,8 +151,30 @@ def label_info(
     )
 
 
+@get(
+    "/api/v1/plan",
+    name="packing-plan",
+    opt={"need": "scan", "area": "query"},
+    sync_to_thread=True,
+    responses=error_responses(404),
+)
+def packing_plan(
+    board: NamedDependency[BoardView], wilayah: NamedDependency[Wilayah], area: FromQuery[str] = ""
+) -> dict[str, int]:
+    """The sheets planned for every kotak suara bound for the area (the kabupaten by default),
+    by label: the pack screen keeps it on the device, so a box packed without a connection is
+    packed with its planned count."""
+    return board.packing_plan(area or wilayah.code)
+
+
 def screen_context(wilayah: Wilayah) -> dict[str, object]:
-    return {"kabupaten": wilayah.code, "kabupaten_name": wilayah.name}
+    zone = local_time_of(wilayah.code).tzname(None) or "WIB"
+    return {
+        "kabupaten": wilayah.code,
+        "kabupaten_name": wilayah.name,
+        "zone_name": zone,  # the screens show times in the gudang's own zone
+        "zone": IANA_ZONES.get(zone, "Asia/Jakarta"),
+    }
 
 
 def prefill(stage: Stage, sent: ShipmentLine | None) -> dict[str, str]:
@@ -172,5 +194,13 @@ def prefill(stage: Stage, sent: ShipmentLine | None) -> dict[str, str]:
 
 scanning_router = Router(
     path="/",
-    route_handlers=[scan_screen, load_screen, load_lines, places, place_by_code, label_info],
+    route_handlers=[
+        scan_screen,
+        load_screen,
+        load_lines,
+        places,
+        place_by_code,
+        label_info,
+        packing_plan,
+    ],
 )

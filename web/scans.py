@@ -17,7 +17,7 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from events import Condition, Reason, ScanAction
 from services import bahasa
-from services.accounts.roles import SCOPE_PATTERN, scan_refusal
+from services.accounts.roles import SCOPE_PATTERN, outside_scope, scan_refusal
 from services.custody.batch import Scan
 from services.custody.batches import Batches, ScanResult
 from services.custody.errors import UnknownLocationError
@@ -67,14 +67,19 @@ class ScanIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 SCAN_ERRORS = error_responses(404, 409, 422, 503)
 
 
-def scan_command(scan: ScanIn, principal: Principal | None) -> Scan:
+def scan_command(scan: ScanIn, principal: Principal | None, correcting: bool = False) -> Scan:
     """The command for a scan the principal sent: refused (403, and why) outside their scope or
-    away from the level their role scans at; stamped with their account and device."""
+    away from the level their role scans at; stamped with their account and device. A scan that
+    corrects a recorded one is the corrector's statement of what happened, not their own scan:
+    it needs only to lie within their scope."""
     if principal is None:
         raise NotAuthorizedException(bahasa.SIGN_IN)
     if not scan.location or not SCOPE_PATTERN.match(scan.location):
         raise UnknownLocationError(scan.location)  # no wilayah's shape: 422 before any scope
-    refusal = scan_refusal(principal.role, principal.scope, scan.location)
+    if correcting:
+        refusal = outside_scope(principal.scope, scan.location)
+    else:
+        refusal = scan_refusal(principal.role, principal.scope, scan.location)
     if refusal is not None:
         raise PermissionDeniedException(refusal)
     return Scan(**msgspec.structs.asdict(scan), user=principal.username, device=principal.device)

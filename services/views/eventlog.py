@@ -38,6 +38,8 @@ class LogRow(msgspec.Struct, frozen=True, kw_only=True):
     officer: str
     anomaly_kind: str  # for AnomalyRaised
     summary: str  # Bahasa, one line
+    account: str = ""  # the account that sent it ("" from the server's own check)
+    device: str = ""  # the scanner it came from ("" from a browser)
 
 
 class LogFilter(msgspec.Struct, frozen=True, kw_only=True):
@@ -82,6 +84,8 @@ def log_row(position: int, event: BatchEvent, wilayah: Wilayah | None) -> LogRow
         officer=who(event),
         anomaly_kind=event.kind if isinstance(event, AnomalyRaised) else "",
         summary=" ".join(p for p in parts if p),
+        account=event.user,
+        device=event.device,
     )
 
 
@@ -101,6 +105,7 @@ class EventLogView(Projection):
     """The log projection and its queries."""
 
     name = "log"
+    version = 2  # 2: who sent each event (account, device)
     schema = SCHEMA
     tables = ("event_log",)
 

@@ -10,7 +10,7 @@ from playwright.sync_api import Locator, Page, Route, expect
 from services.custody.batches import Batches
 from services.custody.plan import kit_plan
 from services.wilayah import kecamatan_of
-from tests.data import SERANG
+from tests.data import REGISTERED, SERANG
 
 TPS = SERANG.tps[0]
 PLANS = kit_plan(msgspec.structs.replace(SERANG, tps=(TPS,)))  # 5 kotak, bilik, tinta
@@ -30,7 +30,7 @@ def is_script_error(console_line: str) -> bool:
 
 def seed_one_tps(live_lacak) -> None:
     batches = Batches(live_lacak.settings.store, wilayah=SERANG)
-    batches.register(PLANS)
+    batches.register(PLANS, at=REGISTERED)
     batches.close()
 
 

@@ -1,6 +1,8 @@
 """Warehouse and PPK staff scanning boxes in Chromium: a truck load, a receipt, the camera."""
 
+import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import msgspec
@@ -8,6 +10,7 @@ import pytest
 import segno
 from playwright.sync_api import Browser, Page, expect
 
+from services.custody.batch import Scan
 from services.custody.batches import Batches
 from services.custody.plan import kit_plan
 from services.wilayah import kecamatan_of
@@ -18,7 +21,7 @@ from tests.browser.conftest import (
     PHONE,
     open_page,
 )
-from tests.data import SERANG
+from tests.data import REGISTERED, SERANG
 
 HOME_TPS = SERANG.tps[0]  # Kramatwatu
 KECAMATAN = kecamatan_of(HOME_TPS.code)
@@ -29,9 +32,18 @@ ELSEWHERE = next(p for p in PLANS if p.destination == OTHER_TPS.code)
 SURAT_JALAN = "014/SJ/KPU-SRG/II/2024"
 
 
-def seed(live_lacak) -> None:
+def seed(live_lacak, sealed: bool = False) -> None:
+    """The two TPS's kit registered; with `sealed`, the home TPS's kotak suara packed and sealed
+    at the gudang, as they are before a truck is loaded."""
     batches = Batches(live_lacak.settings.store, wilayah=SERANG)
-    batches.register(PLANS)
+    batches.register(PLANS, at=REGISTERED)
+    if sealed:
+        at = REGISTERED + timedelta(days=1)
+        for n, box in enumerate(HOME):
+            for action, details in (("pack", {"quantity": box.quantity, "dapil": box.dapil}),
+                                    ("seal", {"seals": [f"SG-{n}"]})):  # fmt: skip
+                batches.scan(Scan(scan_id=f"{action}-{n}", label=box.label, action=action,
+                                  location="36.04", occurred_at=at, **details))  # fmt: skip
     batches.close()
 
 
@@ -61,7 +73,7 @@ def start_session(page: Page, **fields: str) -> None:
 def test_a_worker_loads_a_truck_by_keyboard_and_the_arrival_shows_what_is_missing_or_extra(
     live_lacak, page: Page, artifacts: Path, browser_console: list[str]
 ):
-    seed(live_lacak)
+    seed(live_lacak, sealed=True)
     page.goto(f"{live_lacak.base_url}/muatan?sj={SURAT_JALAN}&tahap=muat")
     start_session(
         page, location="36.04", officer="Rina", to=KECAMATAN, vehicle="A 1234 BC", driver="Asep"
@@ -196,22 +208,21 @@ def test_a_hand_to_hand_handover_and_a_return_up_the_chain_are_recorded_without_
     expect(result).to_contain_text("dicatat diterima di Desa")
     expect(result).not_to_contain_text("TANPA PENGIRIMAN")  # the handover is its release
 
-    page.get_by_role("button", name="Ubah").click()
+    page.get_by_role("button", name="Ubah").click()  # the PPS sends it back to the PPK
     page.locator("input[name=mode][value=kembalikan]").check()
-    page.locator("#scan-session [name=location]").fill(HOME_TPS.code)
     page.locator("#scan-session [name=to]").fill("")
     page.locator("#scan-session [name=location]").dispatch_event("change")
-    expect(page.locator("#scan-session [name=to]")).to_have_value(desa)  # one level up
+    expect(page.locator("#scan-session [name=to]")).to_have_value(KECAMATAN)  # one level up
     start_session(page)
     scan_one(page, box.label)
     expect(result).to_have_attribute("data-status", "ok")
-    expect(result).to_contain_text(f"Kotak {box.label} dicatat keluar dari TPS 001")
+    expect(result).to_contain_text(f"Kotak {box.label} dicatat keluar dari Desa")
 
 
 def test_a_scan_made_without_a_connection_waits_in_the_queue_and_is_sent_when_back_online(
     live_lacak, page: Page
 ):
-    seed(live_lacak)
+    seed(live_lacak, sealed=True)
     page.goto(live_lacak.base_url + "/pindai")
     start_session(page, mode="kirim", location="36.04", officer="Rina", to=KECAMATAN)
     page.context.set_offline(True)
@@ -226,10 +237,51 @@ def test_a_scan_made_without_a_connection_waits_in_the_queue_and_is_sent_when_ba
     assert board["kabupaten"]["planned"] == len(PLANS)
 
 
+def test_a_box_packed_without_a_connection_is_kept_with_its_planned_count_and_sent_later(
+    live_lacak, page: Page
+):
+    """The pack screen keeps the plan of the place it packs for; offline, a box packed with no
+    count typed waits on the device (TERSIMPAN), then is recorded with the planned count."""
+    seed(live_lacak)
+    wait_until_catalogued(live_lacak, HOME[0].label)
+    page.goto(live_lacak.base_url + "/pindai")
+    start_session(page, mode="kemas", location="36.04", officer="Rina")
+    kept = "() => Object.keys(JSON.parse(localStorage.getItem('lacak.rencana') || '{}')).length"
+    deadline = time.monotonic() + 10  # polled from here: the page's CSP forbids eval
+    while not page.evaluate(kept):
+        assert time.monotonic() < deadline, "the pack screen did not keep the plan"
+        time.sleep(0.1)
+    page.context.set_offline(True)
+    scan_one(page, HOME[2].label)  # never read on this device before
+    result = page.locator("#scan-result")
+    expect(result).to_have_attribute("data-status", "pending")
+    expect(result).to_contain_text(f"TERSIMPAN · {HOME[2].label}")
+    expect(page.locator("#scan-list li.st-pending time")).to_contain_text("WIB")  # its zone
+
+    page.context.set_offline(False)
+    expect(page.locator("[data-count=pending]")).to_have_text("0", timeout=40_000)
+    expect(page.locator("#scan-list li.st-ok")).to_have_count(1)
+    batches = Batches(live_lacak.settings.store, wilayah=SERANG)
+    try:
+        box = batches.batch(HOME[2].label)
+    finally:
+        batches.close()
+    packs = [r for r in box.scans.values() if r.action == "pack"]
+    assert [(r.quantity, r.counts) for r in packs] == [(HOME[2].quantity, True)]
+
+
+def wait_until_catalogued(live_lacak, label: str) -> None:
+    """The board projection has the label in its catalogue (what the screens read)."""
+    deadline = time.monotonic() + 20
+    while live_lacak.api.get(f"/api/v1/labels/{label}", timeout=5).status_code != 200:
+        assert time.monotonic() < deadline, "the label never reached the catalogue"
+        time.sleep(0.2)
+
+
 def test_on_a_phone_the_scan_and_load_screens_fit_the_screen(
     live_lacak, phone_page: Page, artifacts: Path
 ):
-    seed(live_lacak)
+    seed(live_lacak, sealed=True)
     phone_page.goto(live_lacak.base_url + "/pindai")
     phone_page.screenshot(path=artifacts / "scan-session-phone-390x844.png", full_page=True)
     # A place may be typed by its name instead of its code.
@@ -305,7 +357,7 @@ def camera_page(
 def test_a_label_held_up_to_the_camera_is_read_and_recorded_with_nothing_from_a_cdn(
     live_lacak, camera_page: Page, artifacts: Path
 ):
-    seed(live_lacak)
+    seed(live_lacak, sealed=True)
     requested: list[str] = []
     camera_page.on("request", lambda request: requested.append(request.url))
     camera_page.context.grant_permissions(["camera"], origin=live_lacak.base_url)

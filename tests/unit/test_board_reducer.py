@@ -176,8 +176,9 @@ def test_arrivals_are_counted_per_hour_of_the_first_delivery_at_the_tps():
     board.apply(history("A", TPS, *DOWN))  # received at the TPS at T + 5 h
     board.apply(history("B", TPS, *DOWN, ("dispatch", TPS), ("receive", TPS)))  # twice: once
     board.apply(history("C", TPS, ("receive", DESA)))
-    assert board.arrivals_of(KAB) == board.arrivals_of(KEC) == [("2024-02-01T05", 2)]
-    assert board.arrivals_of(DESA) == []  # kept for the kabupaten and its kecamatan only
+    arrived = [("2024-02-01T05", 2)]
+    assert board.arrivals_of(KAB) == board.arrivals_of(KEC) == board.arrivals_of(DESA) == arrived
+    assert board.arrivals_of(TPS) == []  # kept down to the desa, whose chart shows its TPS
 
 
 def test_a_delivery_synced_late_moves_its_arrival_to_the_earlier_hour():

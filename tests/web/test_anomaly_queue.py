@@ -5,7 +5,7 @@ from litestar.testing import TestClient
 from services.custody.batches import Batches
 from services.custody.plan import kit_plan
 from services.wilayah import kecamatan_of
-from tests.data import ONE_TPS, SERANG
+from tests.data import ONE_TPS, REGISTERED, SERANG
 from tests.web.test_board_stream import row_events
 
 PLANS = kit_plan(ONE_TPS)
@@ -132,7 +132,7 @@ def test_the_activity_feed_lists_the_latest_scans_newest_first(lacak):
 
 def test_a_new_anomaly_reaches_an_open_queue_stream_and_its_resolution_follows(live_lacak):
     batches = Batches(live_lacak.settings.store, wilayah=SERANG)
-    batches.register(PLANS)
+    batches.register(PLANS, at=REGISTERED)
     batches.close()
     with live_lacak.signed_in(timeout=10) as client:
         with client.stream("GET", "/anomali/stream") as stream:

@@ -105,8 +105,11 @@ def test_the_desa_page_has_a_row_per_tps_linking_to_the_tps_page(client):
 def test_the_tps_page_lists_each_batch_where_it_is_and_whether_it_arrived(client):
     page = client.get(f"/tps/{TPS.code}").text
     assert page.count("<tr class=") == 7
-    first = re.search(rf"<th scope=\"row\">{FIRST.label}</th>(.*?)</tr>", page, re.DOTALL)[1]
-    second = re.search(rf"<th scope=\"row\">{SECOND.label}</th>(.*?)</tr>", page, re.DOTALL)[1]
+    first, second = (
+        re.search(rf'<th scope="row"><a href="/kotak/{b.label}"[^>]*>{b.label}</a></th>(.*?)</tr>',
+                  page, re.DOTALL)[1]
+        for b in (FIRST, SECOND)
+    )  # fmt: skip
     assert "TPS 001 Kramatwatu" in first and "<td>sudah</td>" in first
     assert "Kec. Kramatwatu" in second and "<td>belum</td>" in second
     assert f'<a href="/wilayah/{DESA}">Desa Kramatwatu</a>' in page
@@ -180,10 +183,10 @@ def test_the_charts_page_draws_a_bar_per_kecamatan_and_the_arrivals_against_h1(c
 def test_the_wall_screen_shows_the_kabupaten_and_asks_for_the_next_kecamatan_itself(client):
     page = client.get("/layar").text
     assert '<section id="layar-kab"' in page
-    assert 'hx-get="/layar/kecamatan/1" hx-trigger="every 10s"' in page
+    assert 'hx-get="/layar/kecamatan/1?area=36.04" hx-trigger="every 10s"' in page
     last = client.get("/layar/kecamatan/28").text
     assert "Kec. Lebakwangi" in last and "29/29" in last
-    assert 'hx-get="/layar/kecamatan/0"' in last  # and round again
+    assert 'hx-get="/layar/kecamatan/0?area=36.04"' in last  # and round again
 
 
 async def test_a_burst_of_changes_reaches_each_page_as_few_messages_rendered_once():

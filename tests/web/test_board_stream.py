@@ -8,7 +8,7 @@ import msgspec
 from services.custody.batches import Batches
 from services.custody.plan import kit_plan
 from services.wilayah import kecamatan_of
-from tests.data import SERANG
+from tests.data import REGISTERED, SERANG
 
 TPS = SERANG.tps[0]
 
@@ -35,7 +35,7 @@ def rows_in(html: str) -> dict[str, str]:
 def test_a_scan_reaches_an_open_board_stream_as_its_kecamatan_row_alone(live_lacak):
     batches = Batches(live_lacak.settings.store, wilayah=SERANG)
     plans = kit_plan(msgspec.structs.replace(SERANG, tps=(TPS,)))
-    batches.register(plans)
+    batches.register(plans, at=REGISTERED)
     batches.close()
     row_id = "kecamatan-" + kecamatan_of(TPS.code).replace(".", "")
     with live_lacak.signed_in(timeout=10) as client:
@@ -65,7 +65,7 @@ def test_a_scan_reaches_an_open_board_stream_as_its_kecamatan_row_alone(live_lac
 def test_a_desa_stream_carries_its_tps_rows_and_a_tps_stream_its_batches(live_lacak):
     batches = Batches(live_lacak.settings.store, wilayah=SERANG)
     plans = kit_plan(msgspec.structs.replace(SERANG, tps=(TPS,)))
-    batches.register(plans)
+    batches.register(plans, at=REGISTERED)
     batches.close()
     with live_lacak.signed_in(timeout=10) as client:
         with client.stream("GET", f"/board/stream?area={TPS.desa}") as stream:
@@ -79,7 +79,7 @@ def test_a_desa_stream_carries_its_tps_rows_and_a_tps_stream_its_batches(live_la
         assert '<template><tbody id="tps-batches" hx-swap-oob="true">' in html
         for view, swapped in [
             ("charts", '<section id="grafik" hx-swap-oob="true"'),
-            ("wall", '<section id="layar-kab" class="wall-panel" hx-swap-oob="true">'),
+            ("wall", '<section id="layar-kab" class="wall-panel wall-total" hx-swap-oob="true">'),
         ]:
             with client.stream("GET", f"/board/stream?area=36.04&view={view}") as stream:
                 assert swapped in next(row_events(stream.iter_lines(), "papan"))

@@ -66,6 +66,15 @@ def test_a_label_answers_with_its_planned_count_as_typed_in_any_case(lacak):
     assert answer.json()["destination_name"] == "TPS 001 Kramatwatu"
 
 
+def test_the_packing_plan_of_an_area_lists_its_kotak_suara_for_a_device_to_keep(lacak):
+    client = lacak.client
+    boxes = {p.label: p.quantity for p in PLANS if p.item == "kotak_suara"}
+    assert client.get("/api/v1/plan").json() == boxes  # the kabupaten's, by default
+    assert client.get(f"/api/v1/plan?area={KECAMATAN}").json() == boxes
+    assert client.get("/api/v1/plan?area=36.04.09").json() == {}  # no TPS of it planned here
+    assert client.get("/api/v1/plan?area=36.04.99").status_code == 404
+
+
 def test_a_misread_label_is_a_422_and_an_unknown_one_a_404_as_on_the_scan_api(lacak):
     client = lacak.client
     misread = client.get("/api/v1/labels/3604-00M7-8")

@@ -78,4 +78,4 @@ def test_a_hand_to_hand_handover_gets_its_berita_acara_with_all_three_signatures
     signatures = page.text[page.text.index('class="signatures"') :]
     for person in ("Agus (PPS)", "Sari (KPPS)", "Dodi (PTPS)"):
         assert person in signatures
-    assert "Nomor BA-017/PPS" in page.text
+    assert "Nomor: BA-017/PPS" in page.text

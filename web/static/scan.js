@@ -38,11 +38,12 @@
   };
   const STATUS_WORDS = {
     ok: "Tercatat", warning: "Tercatat, dengan peringatan", refused: "Ditolak",
-    pending: "Menunggu kirim", sending: "Mengirim…",
+    pending: "Tersimpan di perangkat, menunggu sambungan", sending: "Mengirim…",
   };
   // 401: the session ran out; the scan stays queued until the worker logs in again.
   const RETRY_STATUSES = new Set([401, 408, 409, 425, 429]);
   const QUEUE_KEY = "lacak.antrean";
+  const PLAN_KEY = "lacak.rencana"; // label -> planned count, as read from the plan
   const OFFICER_KEY = "lacak.petugas"; // who and where, carried from one session to the next
   const MAX_LIST = 500;
   const SEND_TIMEOUT_MS = 10000;
@@ -106,7 +107,11 @@
       `.${pad(date.getMilliseconds(), 3)}${sign}${pad(Math.trunc(offset / 60))}:${pad(offset % 60)}`;
   }
 
-  const clock = (iso) => new Date(iso).toLocaleTimeString("id-ID", { hour12: false });
+  // A time as people at this gudang read it, with its zone: "08.15.02 WIB".
+  const zone = screen.dataset.zone || "Asia/Jakarta";
+  const zoneName = screen.dataset.zoneName || "WIB";
+  const clock = (iso) =>
+    `${new Date(iso).toLocaleTimeString("id-ID", { hour12: false, timeZone: zone })} ${zoneName}`;
 
   // ---- places -------------------------------------------------------------------------------
   async function placeName(code) {
@@ -250,7 +255,19 @@
     session = { ...values, active: true };
     write(sessionKey, session);
     write(OFFICER_KEY, { location: values.location, officer: values.officer, witness: values.witness || "" });
+    if (values.mode === "kemas") keepPlan(values.location);
     await openPanel();
+  }
+
+  // The plan of every kotak suara packed here, kept on the device while there is a connection:
+  // a box packed without one is then packed with its planned count.
+  async function keepPlan(location) {
+    try {
+      const response = await fetch(`/api/v1/plan?area=${encodeURIComponent(location)}`);
+      if (response.ok) write(PLAN_KEY, { ...read(PLAN_KEY, {}), ...(await response.json()) });
+    } catch {
+      /* no connection now: the labels read one by one are kept as before */
+    }
   }
 
   async function openPanel() {
@@ -356,16 +373,23 @@
   }
 
   // A pack without a typed count packs what the plan says; the label is checked on the way.
+  // Every plan read is kept on the device, so a pack without a connection packs it too.
   async function plannedQuantity(body) {
+    const known = read(PLAN_KEY, {});
     try {
       const response = await fetch(`/api/v1/labels/${encodeURIComponent(body.label)}`);
-      if (response.ok) return (await response.json()).quantity;
+      if (response.ok) {
+        const quantity = (await response.json()).quantity;
+        write(PLAN_KEY, { ...known, [body.label]: quantity });
+        return quantity;
+      }
       const refusal = await refusalOf(response);
       settle(addEntry(body), { kind: "refused", detail: refusal });
     } catch {
+      if (body.label in known) return known[body.label];
       settle(addEntry(body), {
         kind: "refused",
-        detail: "Tidak tersambung: jumlah rencana tidak bisa dibaca. Isi jumlah dihitung untuk kotak ini.",
+        detail: "Tidak tersambung, dan rencana kotak ini belum pernah dibaca di perangkat ini: isi jumlah dihitung untuk kotak ini.",
       });
     }
     return null;
@@ -449,7 +473,8 @@
     for (const entry of entries) {
       if (entry.scan_id === item.body.scan_id && entry.status === "sending") {
         entry.status = "pending";
-        entry.message = "Belum terkirim (tidak tersambung); dicoba lagi otomatis.";
+        entry.headline = `TERSIMPAN · ${entry.label}`;
+        entry.message = "Belum terkirim (tidak tersambung); dikirim lagi otomatis.";
       }
     }
     write(item.list, entries);
@@ -488,6 +513,13 @@
       message: STATUS_WORDS.sending,
       warnings: [],
     };
+    if (!navigator.onLine) { // no connection now: say so at once, not "sending"
+      Object.assign(entry, {
+        status: "pending",
+        headline: `TERSIMPAN · ${body.label}`,
+        message: "Tidak tersambung: pindai disimpan di perangkat dan dikirim otomatis.",
+      });
+    }
     entries.unshift(entry);
     write(listKey, entries.slice(0, MAX_LIST));
     lastEntryId = entry.id;

@@ -58,6 +58,7 @@ class AnomalyRow(msgspec.Struct, frozen=True, kw_only=True):
     resolved_by: str = ""
     resolved_at: str = ""
     resolve_note: str = ""
+    replacement: str = ""  # the label of the batch sent in its place, if one was
 
 
 class ActivityItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -75,6 +76,8 @@ class ActivityItem(msgspec.Struct, frozen=True, kw_only=True):
     officer: str
     occurred_at: str  # device time, UTC ISO
     recorded_at: str  # server time, UTC ISO
+    account: str = ""  # the account that sent it
+    device: str = ""  # the scanner it came from ("" from a browser)
     anomalies: tuple[AnomalyKind, ...] = ()  # the kinds this scan raised
 
 
@@ -102,6 +105,8 @@ def scan_item(position: int, event: ScanEvent, batch_id: str) -> ActivityItem:
         officer=event.officer,
         occurred_at=utc(event.occurred_at),
         recorded_at=utc(event.recorded_at),
+        account=event.user,
+        device=event.device,
     )
 
 
@@ -141,6 +146,7 @@ def acted_row(
             resolved_by=event.by,
             resolved_at=at,
             resolve_note=event.note,
+            replacement=event.replacement or row.replacement,
         )
     status: AnomalyStatus = "resolved" if row.status == "resolved" else "acknowledged"
     return msgspec.structs.replace(

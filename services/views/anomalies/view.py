@@ -19,6 +19,7 @@ from services.views.anomalies.reducer import (
 )
 from services.views.database import Cursor, chunked_in
 from services.views.projection import Projection
+from services.wilayah import tps_prefix
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS anomaly_queue (
@@ -42,11 +43,14 @@ SCHEMA = (
         acknowledge_note TEXT NOT NULL DEFAULT '',
         resolved_by TEXT NOT NULL DEFAULT '',
         resolved_at TEXT NOT NULL DEFAULT '',
-        resolve_note TEXT NOT NULL DEFAULT '')""",
+        resolve_note TEXT NOT NULL DEFAULT '',
+        replacement TEXT NOT NULL DEFAULT '')""",
     "CREATE INDEX IF NOT EXISTS anomaly_queue_by_position ON anomaly_queue (position)",
     "CREATE INDEX IF NOT EXISTS anomaly_queue_by_change ON anomaly_queue (changed)",
     """CREATE INDEX IF NOT EXISTS anomaly_queue_by_kecamatan
         ON anomaly_queue (kecamatan, position)""",
+    """CREATE INDEX IF NOT EXISTS anomaly_queue_by_destination
+        ON anomaly_queue (destination, position)""",
     """CREATE TABLE IF NOT EXISTS activity_feed (
         position BIGINT PRIMARY KEY,
         changed BIGINT NOT NULL,
@@ -60,6 +64,8 @@ SCHEMA = (
         officer TEXT NOT NULL,
         occurred_at TEXT NOT NULL,
         recorded_at TEXT NOT NULL,
+        account TEXT NOT NULL DEFAULT '',
+        device TEXT NOT NULL DEFAULT '',
         anomalies TEXT NOT NULL DEFAULT '')""",
     """CREATE INDEX IF NOT EXISTS activity_feed_by_scan
         ON activity_feed (batch_id, scan_id)""",
@@ -133,6 +139,7 @@ class AnomalyView(Projection):
     """The queue and the feed: kept from the stream, and read by their pages."""
 
     name = "anomalies"
+    version = 2  # 2: the replacement batch, and who sent each scan
     schema = SCHEMA
     tables = ("anomaly_queue", "activity_feed")
 
@@ -160,11 +167,13 @@ class AnomalyView(Projection):
         kinds: Sequence[str] = (),
         kecamatan: str = "",
         statuses: Sequence[str] = ("open",),
+        within: str = "",
         before: int | None = None,
         limit: int = PAGE,
     ) -> list[AnomalyRow]:
-        """The queue, newest first, filtered; `before` a position, for the next page."""
-        where, params = _filters(kinds, kecamatan, statuses)
+        """The queue, newest first, filtered (`within`: of the batches bound for that area);
+        `before` a position, for the next page."""
+        where, params = _filters(kinds, kecamatan, statuses, within)
         if before is not None:
             where.append("position < ?")
             params.append(before)
@@ -191,11 +200,15 @@ class AnomalyView(Projection):
         return [_anomaly_row(row) for row in rows]
 
     def activity(
-        self, before: int | None = None, limit: int = 50, label: str = ""
+        self, before: int | None = None, limit: int = 50, label: str = "", within: str = ""
     ) -> list[ActivityItem]:
-        """The latest scans, newest first; of one batch when `label` is given."""
+        """The latest scans, newest first; of one batch when `label` is given; of the batches
+        bound for an area `within` (a wilayah code) when given."""
         where: list[str] = []
         params: list[object] = []
+        if within:
+            where.append("destination LIKE ?")
+            params.append(tps_prefix(within) + "%")
         if before is not None:
             where.append("position < ?")
             params.append(before)
@@ -226,10 +239,13 @@ class AnomalyView(Projection):
 
 
 def _filters(
-    kinds: Sequence[str], kecamatan: str, statuses: Sequence[str]
+    kinds: Sequence[str], kecamatan: str, statuses: Sequence[str], within: str = ""
 ) -> tuple[list[str], list[object]]:
     where: list[str] = []
     params: list[object] = []
+    if within:
+        where.append("destination LIKE ?")
+        params.append(tps_prefix(within) + "%")
     for column, values in (("kind", kinds), ("status", statuses)):
         if values:
             where.append(f"{column} IN ({', '.join('?' * len(values))})")

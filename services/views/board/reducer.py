@@ -295,12 +295,12 @@ def counter_changes(before: BatchLine | None, after: BatchLine | None) -> Counte
 
 def arrival_changes(before: BatchLine | None, after: BatchLine | None) -> Counter[tuple[str, str]]:
     """(area, hour) -> +n / -n of batches first delivered at their TPS in that hour (UTC, by
-    the device's clock), for its kabupaten and kecamatan."""
+    the device's clock), for its kabupaten, kecamatan and desa."""
     changes: Counter[tuple[str, str]] = Counter()
     for line, sign in ((before, -1), (after, 1)):
         if line is not None and line.delivered_at is not None and not line.voided:
             hour = line.delivered_at.astimezone(UTC).strftime("%Y-%m-%dT%H")
-            for area in route_of(line.destination)[:2]:
+            for area in route_of(line.destination)[:3]:
                 changes[(area, hour)] += sign
     return changes
 

@@ -22,7 +22,7 @@ from services.views.board.reducer import (
 )
 from services.views.database import Cursor, chunked_in
 from services.views.projection import Projection
-from services.wilayah import Level, kecamatan_of, level_of, parent_of
+from services.wilayah import Level, kecamatan_of, level_of, parent_of, tps_prefix
 
 
 class BatchLabel(msgspec.Struct, frozen=True):
@@ -146,7 +146,8 @@ class BoardView(Projection):
     truck loads' lines."""
 
     name = "board"
-    version = 4  # 4: the anomaly queue and the activity feed became a projection of their own
+    version = 5  # 4: the anomaly queue and the feed became a projection of their own; 5: arrivals
+    # per desa too
     schema = SCHEMA
     tables = (
         "board_batches",
@@ -181,6 +182,15 @@ class BoardView(Projection):
             params.append(desa.replace(".", "") + "%")
         rows = self.db.query(sql + " ORDER BY label", params)
         return [BatchLabel(*row) for row in rows]
+
+    def packing_plan(self, area: str) -> dict[str, int]:
+        """Label -> sheets planned, of every kotak suara bound for the area (what is packed)."""
+        rows = self.db.query(
+            "SELECT label, quantity FROM batch_labels WHERE item = 'kotak_suara' "
+            "AND destination LIKE ? ORDER BY label",
+            (tps_prefix(area) + "%",),
+        )
+        return dict(rows)
 
     def label(self, label: str) -> BatchLabel | None:
         """One registered batch by its canonical label, or None."""
