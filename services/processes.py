@@ -115,6 +115,7 @@ class Server(uvicorn.Server):
         )
         self.app = app
         self.close_streams = on_exit  # ends every open live stream
+        self.stop: asyncio.Event | None = None  # what else runs with it, told at once
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def serve(self, sockets: list | None = None) -> None:
@@ -125,7 +126,12 @@ class Server(uvicorn.Server):
         self.force_exit = self.should_exit and sig == signal.SIGINT  # a second Ctrl-C
         self.should_exit = True
         if self._loop is not None:
-            self._loop.call_soon_threadsafe(self.close_streams)
+            self._loop.call_soon_threadsafe(self._exiting)
+
+    def _exiting(self) -> None:
+        self.close_streams()
+        if self.stop is not None:  # the rest stops now, not once the web has closed
+            self.stop.set()
 
 
 async def run_stack(
@@ -138,6 +144,7 @@ async def run_stack(
     """Web, relay and every projection in one process, until `stop`, the server exits or a
     part fails (then the failure is raised, after the others have stopped). `after_start`
     run once the web listens."""
+    server.stop = stop
     serving = asyncio.create_task(server.serve(), name="web")
     parts = {
         asyncio.create_task(run_relay(settings, stop), name="relay"),

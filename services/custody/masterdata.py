@@ -68,6 +68,13 @@ class ImportRefusedError(DomainError):
         self.faults = faults
 
 
+def delimiter_of(text: str) -> str:
+    """`,` as the format says, or `;` as Excel saves a CSV with Indonesian settings (its header
+    has semicolons and no commas)."""
+    header = text.split("\n", 1)[0]
+    return ";" if ";" in header and "," not in header else ","
+
+
 def fault_line(line: int, fault: str) -> str:
     return bahasa.FAULT_LINE.format(line=line, fault=fault)
 
@@ -85,8 +92,11 @@ def parse_tps_csv(data: bytes, dpt_limit: int = DPT_LIMIT_2024) -> Wilayah:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ImportRefusedError([bahasa.FAULT_NOT_UTF8.format(offset=error.start + 1)]) from None
-    rows = csv.DictReader(io.StringIO(text))
+        line = data[: error.start].count(b"\n") + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        fault = bahasa.FAULT_NOT_UTF8.format(column=column)
+        raise ImportRefusedError([fault_line(line, fault)]) from None
+    rows = csv.DictReader(io.StringIO(text), delimiter=delimiter_of(text))
     try:
         missing = [c for c in COLUMNS if c not in (rows.fieldnames or [])]
     except csv.Error as error:
@@ -100,6 +110,7 @@ def parse_tps_csv(data: bytes, dpt_limit: int = DPT_LIMIT_2024) -> Wilayah:
     kecamatan: dict[str, str] = {}
     desa: dict[str, tuple[str, str]] = {}
     tps: dict[str, Tps] = {}
+    first_line: dict[str, int] = {}  # where each TPS was first listed
     line = 1
     while True:
         try:
@@ -118,12 +129,13 @@ def parse_tps_csv(data: bytes, dpt_limit: int = DPT_LIMIT_2024) -> Wilayah:
             kabupaten[row["kode_kabupaten"]] = row["nama_kabupaten"]  # the file's, from line 2
         row_faults = _row_faults(row, dpt_limit)
         if not row_faults:
-            row_faults = _consistency_faults(row, kabupaten, kecamatan, desa, tps)
+            row_faults = _consistency_faults(row, kabupaten, kecamatan, desa, first_line)
         if row_faults:
             faults += [fault_line(line, fault) for fault in row_faults]
             continue
         kecamatan.setdefault(row["kode_kecamatan"], row["nama_kecamatan"])
         desa.setdefault(row["kode_desa"], (row["nama_desa"], row["kode_kecamatan"]))
+        first_line[row["kode_tps"]] = line
         tps[row["kode_tps"]] = Tps(
             code=row["kode_tps"],
             number=int(row["nomor_tps"]),
@@ -189,7 +201,9 @@ def _row_faults(row: dict[str, str], dpt_limit: int) -> list[str]:
         faults.append(bahasa.FAULT_TPS_NUMBER.format(number=number))
     elif row["kode_tps"] != f"{row['kode_desa'].replace('.', '')}{int(number):03d}":
         faults.append(bahasa.FAULT_TPS_CODE.format(code=row["kode_tps"]))
-    if not NUMBER.fullmatch(dpt):
+    if dpt.startswith("-") and NUMBER.fullmatch(dpt[1:]):
+        faults.append(bahasa.FAULT_DPT_NEGATIVE.format(dpt=dpt))
+    elif not NUMBER.fullmatch(dpt):
         faults.append(bahasa.FAULT_DPT_NUMBER.format(dpt=dpt))
     elif int(dpt) > dpt_limit:
         faults.append(bahasa.FAULT_DPT_LIMIT.format(dpt=dpt, limit=dpt_limit))
@@ -201,7 +215,7 @@ def _consistency_faults(
     kabupaten: dict[str, str],
     kecamatan: dict[str, str],
     desa: dict[str, tuple[str, str]],
-    tps: dict[str, Tps],
+    first_line: dict[str, int],
 ) -> list[str]:
     faults = []
     if kabupaten and row["kode_kabupaten"] not in kabupaten:
@@ -212,8 +226,12 @@ def _consistency_faults(
         faults.append(renamed("kecamatan", row["kode_kecamatan"]))
     if desa.get(row["kode_desa"], (row["nama_desa"],))[0] != row["nama_desa"]:
         faults.append(renamed("desa", row["kode_desa"]))
-    if row["kode_tps"] in tps:
-        faults.append(bahasa.FAULT_DUPLICATE_TPS.format(code=row["kode_tps"]))
+    if row["kode_tps"] in first_line:
+        faults.append(
+            bahasa.FAULT_DUPLICATE_TPS.format(
+                code=row["kode_tps"], line=first_line[row["kode_tps"]]
+            )
+        )
     return faults
 
 

@@ -79,11 +79,13 @@ def register_plan(
     """Register the kit plan's batches for every TPS; chunks already registered are skipped, so
     a registration that was interrupted finishes when it is run again. How many it registered."""
     plans = kit_plan(wilayah)
+    if not plans or batches.exists(plans[-1].label):  # chunks go in order: all are there
+        return 0
     registered = 0
     for start in range(0, len(plans), chunk):
         group = plans[start : start + chunk]
         if not batches.exists(group[0].label):  # a chunk is one transaction: all or nothing
             registered += batches.register(group)
-        if progress is not None:
-            progress(start + len(group), len(plans))
+            if progress is not None:
+                progress(start + len(group), len(plans))
     return registered

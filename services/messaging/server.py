@@ -75,6 +75,9 @@ class EmbeddedNats:
             ],
             stdin=subprocess.DEVNULL,
             preexec_fn=die_with_parent,
+            # its own process group: a Ctrl-C in the terminal reaches Lacak, which stops its
+            # parts and then this server, not both at once
+            process_group=0,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

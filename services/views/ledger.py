@@ -173,13 +173,13 @@ def checkpoint_publisher(
     return publish
 
 
-async def stream_checkpoints(nc: Client) -> list[Checkpoint]:
-    """Every checkpoint in the checkpoint stream, in order."""
+async def stream_checkpoints(nc: Client) -> list[Checkpoint] | None:
+    """Every checkpoint in the checkpoint stream, in order; None when there is no such stream."""
     js = nc.jetstream()
     try:
         info = await js.stream_info(CHECKPOINT_STREAM)
     except NotFoundError:
-        return []
+        return None
     checkpoints = []
     for sequence in range(info.state.first_seq, info.state.last_seq + 1):
         message = await js.get_msg(CHECKPOINT_STREAM, sequence)

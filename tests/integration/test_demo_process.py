@@ -1,15 +1,25 @@
 """`lacak demo` as a person runs it: it starts, serves the board, and stops cleanly."""
 
+import asyncio
+import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
+from services.custody.batches import Batches
+from services.custody.plan import kit_plan
+from services.demo.simulation import simulate
 from services.messaging.server import free_port
+from tests.data import ONE_TPS, REGISTERED
+from tests.web.signin import login_token_of
 
 
 def monitor_session(port: int, accounts_file: Path) -> httpx.Cookies:
@@ -18,13 +28,13 @@ def monitor_session(port: int, accounts_file: Path) -> httpx.Cookies:
         row.split("\t")[0]: row.split("\t") for row in accounts_file.read_text().split("\n") if row
     }
     _, username, password, _ = logins["monitor"]
-    answer = httpx.post(
-        f"http://127.0.0.1:{port}/masuk",
-        timeout=5,
-        data={"username": username, "password": password},
-    )
-    assert answer.status_code == 303, answer.text
-    return answer.cookies
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as browser:
+        token = login_token_of(browser.get("/masuk").text)
+        answer = browser.post(
+            "/masuk", data={"username": username, "password": password, "csrf_token": token}
+        )
+        assert answer.status_code == 303, answer.text
+        return answer.cookies
 
 
 def children_of(pid: int) -> list[int]:
@@ -67,9 +77,14 @@ def test_the_demo_serves_the_seeded_board_and_stops_its_nats_server_on_a_signal(
                     f"http://127.0.0.1:{port}/api/v1/board", timeout=2, cookies=cookies
                 ).json()
                 planned = board["kabupaten"]["planned"]
+                deadline_of_h1 = datetime.fromisoformat(board["deadline"])
             except (httpx.HTTPError, FileNotFoundError):
                 pass
             time.sleep(0.5)
+        # the demo's calendar: voting a week after its first start, so nothing is late yet
+        now = datetime.now(UTC)
+        assert now + timedelta(days=5) < deadline_of_h1 < now + timedelta(days=8)
+        assert board["kabupaten"]["at_risk"] == 0
         [nats_server] = children_of(demo.pid)
         with httpx.stream(
             "GET", f"http://127.0.0.1:{port}/board/stream", timeout=10, cookies=cookies
@@ -84,3 +99,84 @@ def test_the_demo_serves_the_seeded_board_and_stops_its_nats_server_on_a_signal(
             demo.kill()
     time.sleep(0.5)
     assert subprocess.run(["kill", "-0", str(nats_server)], capture_output=True).returncode != 0
+
+
+@contextmanager
+def running_demo(
+    data_dir: Path, port: int, log: Path, *options: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`lacak demo` as a terminal starts it: its own process group, its output to `log` (not a
+    terminal), once it has printed its accounts; its whole group killed if still there after."""
+    with log.open("wb") as out:
+        demo = subprocess.Popen(
+            [sys.executable, "-m", "services", "demo", "--data-dir", str(data_dir),
+             "--port", str(port), *options],
+            stdout=out, stderr=out, start_new_session=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while b"Ctrl-C" not in log.read_bytes():
+            assert time.monotonic() < deadline and demo.poll() is None, log.read_text()
+            time.sleep(0.2)
+        yield demo
+    finally:
+        if demo.poll() is None:
+            os.killpg(demo.pid, signal.SIGKILL)
+            demo.wait()
+
+
+def ctrl_c(demo: subprocess.Popen[bytes]) -> int:
+    """SIGINT to the demo's whole process group, as a terminal's Ctrl-C sends it."""
+    os.killpg(demo.pid, signal.SIGINT)
+    return demo.wait(timeout=30)
+
+
+def test_a_restarted_demo_registers_nothing_and_stops_quietly_in_the_middle_of_its_simulation(
+    tmp_path,
+):
+    data, first, second = tmp_path / "lacak", tmp_path / "first.log", tmp_path / "second.log"
+    with running_demo(data, free_port(), first) as demo:
+        assert ctrl_c(demo) == 0
+    said = first.read_text()
+    assert "30.975 kiriman terdaftar" in said and "Mendaftarkan kiriman: 30.975/30.975" in said
+    port = free_port()
+    with running_demo(data, port, second, "--simulate", "--speed", "200") as demo:
+        deadline, packed, cookies = time.monotonic() + 60, 0, None
+        while packed < 20:  # the simulation is under way
+            assert time.monotonic() < deadline, "the simulation recorded nothing"
+            time.sleep(0.5)
+            try:
+                cookies = cookies or monitor_session(port, data / "akun-demo.txt")
+                board = httpx.get(f"http://127.0.0.1:{port}/api/v1/board", cookies=cookies)
+                packed = board.json()["kabupaten"]["packed"]
+            except httpx.TransportError:  # not listening yet
+                pass
+        assert ctrl_c(demo) == 0
+    said = second.read_text()
+    assert "Mendaftarkan" not in said and "terdaftar" not in said  # nothing was registered
+    assert "\r" not in first.read_text() + said  # no progress bar drawn into a file
+    assert not [line for line in said.splitlines() if line.startswith(("WARNING", "ERROR"))], said
+    assert "Traceback" not in said
+
+
+async def test_the_simulation_takes_boxes_all_the_way_to_their_tps_through_the_api(live_lacak):
+    plans = kit_plan(ONE_TPS)
+    batches = Batches(live_lacak.settings.store, wilayah=ONE_TPS)
+    batches.register(plans, at=REGISTERED)
+    batches.close()
+    token = live_lacak.api.headers["authorization"].removeprefix("Bearer ")
+    await simulate(live_lacak.base_url, ONE_TPS, 500, asyncio.Event(), token)
+    deadline = time.monotonic() + 30
+    while True:
+        board = live_lacak.api.get(f"/api/v1/board?area={ONE_TPS.tps[0].code}").json()
+        if board["tps"]["delivered"] == len(plans) or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    assert board["tps"]["delivered"] == len(plans)  # every box of the TPS is there
+    history = live_lacak.api.get(f"/api/v1/batches/{plans[0].label}/timeline").json()
+    assert [e["event"] for e in history["entries"]][:3] == [
+        "BatchRegistered",
+        "BatchPacked",
+        "BatchSealed",
+    ]
+    assert all(e["who"] for e in history["entries"][1:])  # every scan names its officer

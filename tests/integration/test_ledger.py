@@ -22,7 +22,7 @@ from services.store.notifications import read_store
 from services.views.database import open_views
 from services.views.ledger import LedgerView, checkpoint_publisher
 from services.wilayah import kecamatan_of
-from tests.data import SERANG
+from tests.data import REGISTERED, SERANG
 from tests.integration.test_relay_and_board import wait_for
 
 TPS = msgspec.structs.replace(SERANG, tps=SERANG.tps[:4])
@@ -33,7 +33,7 @@ def record_history(settings: Settings) -> int:
     """Batches of 4 TPS, each dispatched and received at its kecamatan: about 80 events."""
     batches = Batches(settings.store, wilayah=SERANG)
     plans = kit_plan(TPS)
-    batches.register(plans)
+    batches.register(plans, at=REGISTERED)
     at = datetime(2024, 2, 10, 1, tzinfo=UTC)
     for plan in plans:
         kecamatan = kecamatan_of(plan.destination)
@@ -125,14 +125,14 @@ def test_a_changed_event_is_named_by_its_position(settings, history, capsys):
     tamper.run("UPDATE {table} SET state = ? WHERE {id} = 40", (events.encode(forged),))
     code, out = verify_says(capsys)
     assert code == 1
-    assert "TIDAK UTUH: changed pada posisi 40" in out
-    assert f"checkpoint pada posisi {2 * CHECKPOINT_EVERY}" in out  # the checkpoints break too
+    assert "TIDAK UTUH: diubah pada posisi 40" in out
+    assert f"titik periksa pada posisi {2 * CHECKPOINT_EVERY}" in out  # the checkpoints break too
 
 
 def test_a_deleted_event_is_named_by_its_position(settings, history, capsys):
     Tamper(settings).run("DELETE FROM {table} WHERE {id} = 33")
     code, out = verify_says(capsys)
-    assert (code, "TIDAK UTUH: removed pada posisi 33" in out) == (1, True), out
+    assert (code, "TIDAK UTUH: hilang pada posisi 33" in out) == (1, True), out
 
 
 def test_an_inserted_event_is_named_by_its_position(settings, history, capsys):
@@ -151,7 +151,7 @@ def test_an_inserted_event_is_named_by_its_position(settings, history, capsys):
         ),
     )
     code, out = verify_says(capsys)
-    assert (code, "TIDAK UTUH: inserted pada posisi 25" in out) == (1, True), out
+    assert (code, "TIDAK UTUH: disisipkan pada posisi 25" in out) == (1, True), out
 
 
 def test_two_swapped_events_are_named_as_reordered(settings, history, capsys):
@@ -160,7 +160,7 @@ def test_two_swapped_events_are_named_as_reordered(settings, history, capsys):
     tamper.move(51, 50)
     tamper.move(-1, 51)
     code, out = verify_says(capsys)
-    assert (code, "TIDAK UTUH: reordered pada posisi 50" in out) == (1, True), out
+    assert (code, "TIDAK UTUH: ditukar urutannya pada posisi 50" in out) == (1, True), out
 
 
 def test_an_export_verifies_offline_and_a_change_in_it_is_named(
@@ -177,8 +177,8 @@ def test_an_export_verifies_offline_and_a_change_in_it_is_named(
     lines[29] = lines[29].replace(b'"label":"', b'"label":"X', 1)  # position 30
     export.write_bytes(b"".join(lines))
     code, out = verify_says(capsys, *offline)
-    assert (code, "TIDAK UTUH: changed pada posisi 30" in out) == (1, True), out
-    assert f"checkpoint pada posisi {2 * CHECKPOINT_EVERY}" in out
+    assert (code, "TIDAK UTUH: diubah pada posisi 30" in out) == (1, True), out
+    assert f"titik periksa pada posisi {2 * CHECKPOINT_EVERY}" in out
 
 
 def test_the_store_is_read_in_notification_order(settings, history):
@@ -207,4 +207,4 @@ def test_events_recorded_after_the_ledger_are_left_for_the_next_check(settings, 
     assert f"{history} peristiwa" in out.replace(".", "")
     Tamper(settings).run(f"DELETE FROM {{table}} WHERE {{id}} = {history}")
     code, out = verify_says(capsys)
-    assert (code, f"TIDAK UTUH: removed pada posisi {history}" in out) == (1, True), out
+    assert (code, f"TIDAK UTUH: hilang pada posisi {history}" in out) == (1, True), out

@@ -36,13 +36,39 @@ def test_the_demo_file_reads_back_as_kabupaten_serang():
 def test_a_missing_column_refuses_the_file_at_line_1():
     _, *rows = lines_of()
     without_dpt = [",".join(c for c in COLUMNS if c != "dpt"), *rows]
-    assert refusal(without_dpt) == ["baris 1: kolom tidak ada: dpt"]
+    assert refusal(without_dpt) == [
+        "baris 1: kolom tidak ada: dpt (judul harus dipisah koma, atau titik koma seperti Excel)"
+    ]
 
 
-def test_a_duplicate_tps_is_refused_with_its_line_number():
+def test_a_duplicate_tps_is_refused_with_its_line_number_and_the_line_it_was_first_on():
     lines = lines_of()
-    assert refusal([*lines, lines[1]]) == [
-        f"baris 5: TPS {SMALL.tps[0].code} sudah ada di baris sebelumnya"
+    assert refusal([*lines, lines[1]]) == [f"baris 5: TPS {SMALL.tps[0].code} sudah ada di baris 2"]
+
+
+def test_a_file_saved_by_excel_with_indonesian_settings_semicolons_is_read():
+    semicolons = "\n".join(line.replace(",", ";") for line in lines_of()).encode()
+    assert parse_tps_csv(semicolons) == parse_tps_csv(tps_csv(SMALL))
+
+
+def test_a_file_not_in_utf8_is_refused_at_the_line_and_column_of_the_first_bad_byte():
+    header, first, second, third = lines_of()
+    latin1 = "\n".join([header, first, second.replace("Kramatwatu", "Kramatwatü"), third])
+    with pytest.raises(ImportRefusedError) as refused:
+        parse_tps_csv(latin1.encode("latin-1"))
+    column = second.index("Kramatwatu") + len("Kramatwat") + 1
+    assert refused.value.faults == [
+        f"baris 3: bukan UTF-8 (kolom ke-{column}): simpan berkas sebagai CSV UTF-8 "
+        "(Excel: CSV UTF-8)"
+    ]
+
+
+def test_a_negative_dpt_is_called_negative():
+    header, first, *rest = lines_of()
+    negative = first.split(",")
+    negative[COLUMNS.index("dpt")] = "-5"
+    assert refusal([header, ",".join(negative), *rest]) == [
+        "baris 2: dpt -5 negatif: jumlah pemilih tidak bisa kurang dari 0"
     ]
 
 

@@ -1,0 +1,84 @@
+"""Accounts and scanner devices from the server's command line."""
+
+import argparse
+import getpass
+import os
+from datetime import UTC, datetime, timedelta
+
+from services import bahasa
+from services.accounts.application import open_accounts
+from services.accounts.roles import (
+    ROLE_NAMES,
+    AccessError,
+    Known,
+    check_assignment,
+    check_scope,
+    check_username,
+)
+from services.bahasa import local_time
+from services.console import Refused
+from services.custody.batches import Batches
+from services.custody.masterdata import MasterData
+from services.settings import Settings
+
+
+def known_scopes(settings: Settings, scope: str) -> Known | None:
+    """What the master data knows, to check a scope against; refused if a scope is asked for
+    and there is no master data to check it with."""
+    batches = Batches(settings.store)
+    try:
+        wilayah = MasterData(batches).wilayah(settings.election, settings.kabupaten)
+    finally:
+        batches.close()
+    if wilayah is None and scope:
+        raise Refused(bahasa.NO_MASTER_DATA_FOR_SCOPE.format(scope=scope))
+    return wilayah.knows if wilayah else None
+
+
+def create_user(args: argparse.Namespace) -> None:
+    """`lacak user create`: the first admin, or anyone, from the server's command line."""
+    settings = Settings.from_env()
+    settings.make_folders()
+    known = known_scopes(settings, args.scope.strip())
+    try:  # what can be refused is refused before the password is asked for
+        check_username(args.username)
+        check_assignment(args.role, check_scope(args.scope), known)
+    except AccessError as refused:
+        raise Refused(str(refused)) from None
+    password = os.environ.get("LACAK_PASSWORD") or getpass.getpass("Kata sandi: ")
+    if "LACAK_PASSWORD" not in os.environ and getpass.getpass("Ulangi: ") != password:
+        raise Refused("Kata sandi tidak sama.")
+    accounts = open_accounts(settings)
+    try:
+        user = accounts.create_user(
+            args.username, args.name or "", args.role, args.scope, password, known=known
+        )
+    except AccessError as refused:
+        raise Refused(str(refused)) from None
+    finally:
+        accounts.close()
+    print(
+        f"Pengguna {user.username} dibuat: {ROLE_NAMES[user.role]}, "
+        f"wilayah {user.scope or 'nasional'}."
+    )
+
+
+def issue_device(args: argparse.Namespace) -> None:
+    """`lacak device issue`: a scanner's token, printed once."""
+    settings = Settings.from_env()
+    known = known_scopes(settings, args.scope.strip())
+    expires_at = datetime.now(UTC) + timedelta(days=args.days) if args.days else None
+    accounts = open_accounts(settings)
+    try:
+        device, token = accounts.issue_device(
+            args.name, args.username, args.scope, by="", known=known, expires_at=expires_at
+        )
+    except AccessError as refused:
+        raise Refused(str(refused)) from None
+    finally:
+        accounts.close()
+    until = f", berlaku sampai {local_time(expires_at)}" if expires_at else ""
+    print(
+        f"Perangkat {device.device} untuk {device.username} ({device.scope or 'nasional'}{until})."
+    )
+    print(f"Token (simpan sekarang, tidak ditampilkan lagi): {token}")
