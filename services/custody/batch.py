@@ -86,6 +86,8 @@ class ScanRecord(msgspec.Struct, frozen=True, kw_only=True):
     anomalies: tuple[str, ...] = ()  # ids of the anomalies this scan raised
     quantity: int | None = None  # sheets or pieces counted in (pack) or on arrival (receive)
     seals: tuple[str, ...] | None = None  # put on (seal)
+    to: str = ""  # where it was sent (dispatch)
+    surat_jalan: str = ""  # under which surat jalan (dispatch)
     voided: bool = False  # declared wrong: on the record, no longer counted
     repeats: int = 0  # a double read: the version of the scan it repeats (it counts nothing)
 
@@ -195,6 +197,8 @@ def _apply(batch: Batch | None, event: Event) -> Batch:
                 version=event.originator_version,
                 quantity=quantity,
                 seals=tuple(event.seals) if isinstance(event, BatchSealed) else None,
+                to=event.to if isinstance(event, BatchDispatched) else "",
+                surat_jalan=event.surat_jalan if isinstance(event, BatchDispatched) else "",
             )
             return settle(
                 msgspec.structs.replace(batch, scans={**batch.scans, event.scan_id: record})

@@ -63,26 +63,48 @@ def register(
     )
 
 
-def double_read_of(batch: Batch, scan: Scan) -> ScanRecord | None:
-    """The box's last scan, if `scan` repeats it: the same action at the same place (a scanner
-    read the label twice). New seal numbers put on where it was sealed are a reseal."""
+def again_here(batch: Batch, scan: Scan) -> ScanRecord | None:
+    """The box's last scan, if `scan` is the same action at the same place."""
     last = batch.last_scan()
     if last is None or (last.action, last.location) != (scan.action, scan.location):
         return None
-    if scan.action == "seal" and tuple(scan.seals or ()) != last.seals:
-        return None
     return last
+
+
+def tells_more(last: ScanRecord, scan: Scan) -> bool:
+    """Does a scan of the same action at the same place say something the last one did not?
+    A scanner's double read carries the screen's defaults; new seal numbers, a new count, a
+    receipt's findings (a count, a condition, reasons, seals checked, another dapil) or another
+    truck are facts. The KPPS's count at the close is changed by a correction, not a rescan."""
+    match scan.action:
+        case "seal":
+            return tuple(scan.seals or ()) != last.seals
+        case "pack":
+            return scan.quantity is not None and scan.quantity != last.quantity
+        case "dispatch":
+            return (scan.to or last.to, scan.surat_jalan or last.surat_jalan) != (
+                last.to,
+                last.surat_jalan,
+            )
+        case "receive":
+            return (
+                scan.counted not in (None, last.quantity)
+                or scan.condition not in (None, "baik")
+                or bool(scan.reasons)
+                or scan.seals is not None
+                or bool(scan.dapil)
+            )
+    return False
 
 
 def record_scan(batch: Batch, scan: Scan, at: datetime) -> list[Event]:
     """Record a pack, seal, dispatch or receipt where it happened, and flag what is wrong.
 
     A retried scan id records nothing; the same action at the same place as the box's last scan
-    (a scanner's double read; new seal numbers are a reseal) is recorded as a repeat that counts
-    nothing. A scan sent late from
-    an offline device keeps its true time; a time that cannot be true (before this system's era,
-    or more than a day ahead of the server) is refused, and so is a pack without a count or a seal
-    without seal numbers.
+    that tells nothing more (a scanner's double read) is recorded as a repeat that counts
+    nothing. A scan sent late from an offline device keeps its true time; a time that cannot be
+    true (before this system's era, or more than a day ahead of the server) is refused, and so
+    is a pack without a count or a seal without seal numbers.
     """
     if scan.scan_id in batch.scans:
         return []
@@ -105,8 +127,8 @@ def record_scan(batch: Batch, scan: Scan, at: datetime) -> list[Event]:
         "officer": scan.officer,
         "corrects": scan.corrects,
     }
-    last = double_read_of(batch, scan)
-    if last is not None:
+    last = again_here(batch, scan)
+    if last is not None and not tells_more(last, scan):  # a double read
         return [
             ScanRepeated(
                 **common,
@@ -159,7 +181,7 @@ def record_scan(batch: Batch, scan: Scan, at: datetime) -> list[Event]:
                 dapil=scan.dapil,
             )
     events: list[Event] = [event]
-    found = scan_anomalies(batch, scan, event, at)
+    found = scan_anomalies(batch, scan, event, at, already_here=last is not None)
     for kind, expected, seen in found:
         version = batch.version + len(events) + 1
         events.append(
@@ -176,8 +198,12 @@ def record_scan(batch: Batch, scan: Scan, at: datetime) -> list[Event]:
     return events
 
 
-def scan_anomalies(batch: Batch, scan: Scan, event: Event, at: datetime) -> list[Found]:
-    """What the scan shows to be wrong; the scan is recorded all the same."""
+def scan_anomalies(
+    batch: Batch, scan: Scan, event: Event, at: datetime, already_here: bool = False
+) -> list[Found]:
+    """What the scan shows to be wrong; the scan is recorded all the same. A second receipt
+    where the box was just received (what the officer found on opening it) is checked for what
+    it found, not for the box's route."""
     found: list[Found] = []
     match scan.action:
         case "pack":
@@ -201,7 +227,10 @@ def scan_anomalies(batch: Batch, scan: Scan, event: Event, at: datetime) -> list
             if accounted != event.received:
                 found.append(("accounting_mismatch", str(event.received), str(accounted)))
         case "receive":
-            found += receipt_anomalies(batch, scan.location, scan.occurred_at, scan.handed_over_by)
+            if not already_here:
+                found += receipt_anomalies(
+                    batch, scan.location, scan.occurred_at, scan.handed_over_by
+                )
             found += condition_anomalies(batch, scan)
     found += clock_anomalies(batch, scan.occurred_at, at)
     if batch.voided:  # the box is there, so record it; but it was withdrawn: say so

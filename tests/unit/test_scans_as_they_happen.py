@@ -85,6 +85,26 @@ def test_a_seal_read_twice_is_a_repeat_but_new_seal_numbers_are_a_reseal():
     assert evolve(batch, [resealed]).seals == ("S2",)
 
 
+def test_a_second_receipt_that_reports_what_the_box_held_is_recorded_and_flagged_as_found():
+    """The KPPS receives the box, opens it, and scans it again with another dapil's ballots:
+    not a double read, and the box's route is not questioned again (no TANPA PENGIRIMAN)."""
+    batch = evolve(None, history(*AT_PPK))
+    found = record_scan(batch, scan(5, "receive", KEC, 90, reasons=["tertukar"]), at=at(90))
+    assert [type(e) for e in found] == [BatchReceived, AnomalyRaised]
+    assert kinds(found) == ["wrong_dapil"]
+    short = record_scan(batch, scan(6, "receive", KEC, 91, counted=300), at=at(91))
+    assert kinds(short) == ["count_short"]
+
+
+def test_a_second_dispatch_on_another_truck_is_recorded_and_the_same_one_is_a_repeat():
+    sent = [*SEALED, scan(3, "dispatch", "36.04", 20, to=KEC, surat_jalan="SJ-1")]
+    batch = evolve(None, history(*sent))
+    same = record_scan(batch, scan(4, "dispatch", "36.04", 21, to=KEC), at=at(21))
+    assert [type(e) for e in same] == [ScanRepeated]
+    other = record_scan(batch, scan(4, "dispatch", "36.04", 21, surat_jalan="SJ-2"), at=at(21))
+    assert [type(e).__name__ for e in other] == ["BatchDispatched"]
+
+
 def test_a_box_dispatched_from_the_gudang_while_it_is_at_its_ppk_is_recorded_and_flagged():
     batch = evolve(None, history(*AT_PPK))
     events = record_scan(batch, scan(5, "dispatch", "36.04", 70, to=KEC), at=at(70))
