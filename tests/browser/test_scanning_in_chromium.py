@@ -257,10 +257,12 @@ def test_a_box_packed_without_a_connection_is_kept_with_its_planned_count_and_se
     expect(result).to_have_attribute("data-status", "pending")
     expect(result).to_contain_text(f"TERSIMPAN · {HOME[2].label}")
     expect(page.locator("#scan-list li.st-pending time")).to_contain_text("WIB")  # its zone
+    scan_one(page, HOME[3].label.lower())  # typed by hand, in lower case
+    expect(page.locator("[data-count=pending]")).to_have_text("2")
 
     page.context.set_offline(False)
     expect(page.locator("[data-count=pending]")).to_have_text("0", timeout=40_000)
-    expect(page.locator("#scan-list li.st-ok")).to_have_count(1)
+    expect(page.locator("#scan-list li.st-ok")).to_have_count(2)
     batches = Batches(live_lacak.settings.store, wilayah=SERANG)
     try:
         box = batches.batch(HOME[2].label)

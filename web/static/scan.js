@@ -259,6 +259,13 @@
     await openPanel();
   }
 
+  // A label as the plan names it: "3604-00m7-7" or "360400M77" typed -> "3604-00M7-7"; O, I and
+  // L are read as 0, 1 and 1, as the server reads them.
+  function planKey(typed) {
+    const compact = typed.toUpperCase().replace(/[-\s]/g, "").replace(/O/g, "0").replace(/[IL]/g, "1");
+    return `${compact.slice(0, 4)}-${compact.slice(4, -1)}-${compact.slice(-1)}`;
+  }
+
   // The plan of every kotak suara packed here, kept on the device while there is a connection:
   // a box packed without one is then packed with its planned count.
   async function keepPlan(location) {
@@ -375,18 +382,19 @@
   // A pack without a typed count packs what the plan says; the label is checked on the way.
   // Every plan read is kept on the device, so a pack without a connection packs it too.
   async function plannedQuantity(body) {
-    const known = read(PLAN_KEY, {});
     try {
       const response = await fetch(`/api/v1/labels/${encodeURIComponent(body.label)}`);
       if (response.ok) {
-        const quantity = (await response.json()).quantity;
-        write(PLAN_KEY, { ...known, [body.label]: quantity });
-        return quantity;
+        const plan = await response.json();
+        write(PLAN_KEY, { ...read(PLAN_KEY, {}), [plan.label]: plan.quantity }); // read now: keepPlan may have written meanwhile
+        return plan.quantity;
       }
       const refusal = await refusalOf(response);
       settle(addEntry(body), { kind: "refused", detail: refusal });
     } catch {
-      if (body.label in known) return known[body.label];
+      const known = read(PLAN_KEY, {});
+      const label = planKey(body.label);
+      if (Object.hasOwn(known, label)) return known[label];
       settle(addEntry(body), {
         kind: "refused",
         detail: "Tidak tersambung, dan rencana kotak ini belum pernah dibaca di perangkat ini: isi jumlah dihitung untuk kotak ini.",
