@@ -103,15 +103,15 @@ def parse_filter(
 
 def reader_area(principal: Principal | None, asked: str, served: str) -> str:
     """The area a list shows its reader: the one asked for, which their scope must reach, or
-    else their scope (the kabupaten served for a wider one)."""
+    else their scope (the kabupaten served for a wider one). A scope elsewhere (another
+    kabupaten) sees nothing here: a 403."""
     scope = principal.scope if principal is not None else served
-    if asked:
-        if not within(scope, asked):
-            raise PermissionDeniedException(
-                bahasa.AREA_OUTSIDE_SCOPE.format(area=asked, scope=scope or "nasional")
-            )
-        return asked
-    return scope if within(served, scope) else served
+    wanted = asked or (scope if within(served, scope) else served)
+    if not within(scope, wanted):
+        raise PermissionDeniedException(
+            bahasa.AREA_OUTSIDE_SCOPE.format(area=wanted, scope=scope or "nasional")
+        )
+    return wanted
 
 
 def queue_filter(

@@ -72,6 +72,14 @@ def test_an_officer_sees_the_queue_and_the_feed_of_their_own_area_only(both, rol
     assert CIRUAS_BOX not in client.get("/aktivitas").text
 
 
+def test_a_reader_of_another_kabupaten_sees_none_of_this_ones_lists(both):
+    lacak, _, _ = both
+    client = as_officer(lacak, "monitor", "36.03")  # Kabupaten Tangerang's monitor
+    for path in ("/anomali", "/aktivitas", "/api/v1/anomalies", "/api/v1/activity"):
+        assert client.get(path).status_code == 403, path
+    assert client.get("/api/v1/anomalies?area=36.04.05").status_code == 403
+
+
 def test_a_ppk_asking_for_their_own_kecamatan_gets_it_and_another_is_refused(both):
     lacak, mine, _ = both
     client = as_officer(lacak, "ppk", KRAMATWATU)
