@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 import sys
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import NoReturn
 
@@ -134,7 +134,13 @@ def demo(args: argparse.Namespace) -> None:
             logins = demo_accounts(accounts, wilayah, args.data_dir / DEMO_ACCOUNTS_FILE)
             token = ""
             if args.simulate:  # the simulated scanners post with a device token, as real ones do
-                _, token = accounts.issue_device("simulasi", logins[0][1], "", by="demo")
+                for old in accounts.devices():  # one simulation's token at a time
+                    if old.name == "simulasi" and old.issued_by == "demo" and not old.revoked:
+                        accounts.revoke_device(old.device, by="demo", reason="demo dimulai lagi")
+                expires = datetime.now(UTC) + timedelta(days=DEMO_LEAD.days)
+                _, token = accounts.issue_device(
+                    "simulasi", logins[0][1], "", by="demo", expires_at=expires
+                )
         finally:
             accounts.close()
         print(
@@ -317,7 +323,7 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--username", required=True, help="pemilik perangkat")
     q.add_argument("--name", default="", help="nama perangkat")
     q.add_argument("--scope", default="", help="bawaan: wilayah pengguna")
-    q.add_argument("--days", type=int, help="berlaku berapa hari (bawaan: sampai dicabut)")
+    q.add_argument("--days", default="", help="berlaku 1-3650 hari (bawaan: sampai dicabut)")
     q.set_defaults(run=issue_device)
 
     p = commands.add_parser("bench", help="ukur kecepatan pada demo baru")

@@ -32,6 +32,7 @@ from events.accounts import (
 from services import bahasa
 from services.accounts.application import Accounts
 from services.accounts.roles import (
+    MAX_DEVICE_DAYS,
     MAX_PASSWORD,
     MIN_PASSWORD,
     ROLE_NAMES,
@@ -45,13 +46,13 @@ from services.accounts.roles import (
     User,
     check_password,
     check_role,
+    device_days,
 )
 from services.custody.batches import Actor
 from services.wilayah import Wilayah
 from web.errors import error_responses
 
 ADMIN = {"need": "admin"}
-MAX_DEVICE_DAYS = 3650
 FAILURE_WORDS = bahasa.LOGIN_FAILURE_WORDS
 KIND_WORDS = bahasa.ACCESS_WORDS
 
@@ -141,15 +142,6 @@ class DeviceForm(msgspec.Struct, frozen=True):
     username: FormCode = ""
     scope: FormCode = ""
     days: FormCode = ""  # how long the token works; empty: until revoked
-
-
-def days_of(typed: str) -> int | None:
-    typed = typed.strip()
-    if not typed:
-        return None
-    if not typed.isdigit() or not 1 <= int(typed) <= MAX_DEVICE_DAYS:
-        raise AccessError(bahasa.BAD_DEVICE_DAYS.format(most=MAX_DEVICE_DAYS))
-    return int(typed)
 
 
 def expiry(accounts: Accounts, days: int | None) -> datetime | None:
@@ -270,7 +262,7 @@ def issue_device_form(
             data.scope.strip(),
             by=actor.user,
             known=wilayah.knows,
-            expires_at=expiry(accounts, days_of(data.days)),
+            expires_at=expiry(accounts, device_days(data.days)),
         )
         return {"issued": device, "token": token}  # the token: shown this once
 

@@ -6,6 +6,7 @@ which no export or observer should see. Sessions and the lockout count are worki
 """
 
 import hmac
+import ipaddress
 import secrets
 import threading
 from collections.abc import Callable, Mapping
@@ -62,8 +63,20 @@ MAX_FAILURES = 5  # failed logins of a name from one address within `LOCK_WINDOW
 MAX_ADDRESS_FAILURES = 20  # failed logins from one address within `LOCK_WINDOW` lock the address
 UNDER_ATTACK = 20  # failed logins of a name from anywhere within `LOCK_WINDOW`: it is attacked,
 ATTACKED_NAME_PAUSE = timedelta(seconds=2)  # and its password is checked at most this often
-NAME_LOCKS = 64
+NAME_LOCKS = 64  # a name's login takes one of these, and its address one of as many more
 HASHING_AT_ONCE = 2
+
+
+def counted_address(address: str) -> str:
+    """The address a login counts against: an IPv4 address itself, an IPv6 address its /64 (one
+    household or device gets a whole /64, so its addresses are one client)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address  # "testclient", or a name a proxy gave
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else ip)
 
 
 class Accounts(StoreApplication):
@@ -88,6 +101,7 @@ class Accounts(StoreApplication):
         # stay together; logins of other names go on meanwhile. A few hash at a time, however
         # many attempts arrive at once, so argon2's memory stays bounded.
         self._stripes = [threading.Lock() for _ in range(NAME_LOCKS)]
+        self._address_stripes = [threading.Lock() for _ in range(NAME_LOCKS)]
         self._hashing = threading.BoundedSemaphore(HASHING_AT_ONCE)
 
     def close(self) -> None:
@@ -131,7 +145,7 @@ class Accounts(StoreApplication):
             name=name.strip() or username,
             role=role,
             scope=scope,
-            password_hash=self.hasher.hash(password),
+            password_hash=self._hash(password),
         )
         self.append(event)
         return user_from([event])  # type: ignore[return-value]
@@ -175,7 +189,7 @@ class Accounts(StoreApplication):
                 recorded_at=self.clock(),
                 by=by,
                 username=username,
-                password_hash=self.hasher.hash(password),
+                password_hash=self._hash(password),
             )
         )
         self.sessions.end_all_of(username)
@@ -192,8 +206,14 @@ class Accounts(StoreApplication):
         """A new session's token and the session, or LoginRefused; either way, on the record
         (except from an address locked for its failures, or for a name under attack tried too
         soon again: one client cannot flood the record)."""
-        username = username.strip().lower()[:64]
-        with self._stripes[hash(username) % len(self._stripes)]:  # a name's count and its failure
+        username, address = username.strip().lower()[:64], counted_address(address)
+        # A name's and an address's counts are read and their failure written under their
+        # locks (the address's first, always): logins sent at once from one address cannot all
+        # pass its check before any failure is written. Within this process; see the README.
+        with (
+            self._address_stripes[hash(address) % NAME_LOCKS],
+            self._stripes[hash(username) % NAME_LOCKS],
+        ):
             return self._login_now(username, password, address)
 
     def _login_now(self, username: str, password: str, address: str) -> tuple[str, Session]:
@@ -204,9 +224,12 @@ class Accounts(StoreApplication):
         if self.sessions.failures(now, username=username, address=address) >= MAX_FAILURES:
             self._failed(username, address, "locked", now)
             raise LoginRefused(bahasa.NAME_LOCKED.format(minutes=minutes), locked=True)
-        if self.sessions.failures(now, username=username) >= UNDER_ATTACK:
+        if (
+            self.sessions.failures(now, username=username) >= UNDER_ATTACK
+            and self.sessions.failures(now, username=username, address=address) > 0
+        ):  # under attack, and this address has failed for it: one try at a time
             last = self.sessions.last_failure(username)
-            if last is not None and now - last < ATTACKED_NAME_PAUSE:  # one try at a time
+            if last is not None and now - last < ATTACKED_NAME_PAUSE:
                 raise LoginRefused(bahasa.NAME_UNDER_ATTACK, locked=True)
         user = self.user(username)
         if user is None:
@@ -235,6 +258,10 @@ class Accounts(StoreApplication):
         """(name, failed logins, addresses) of each name tried and failed at least
         `UNDER_ATTACK` times within the lock window: what `/akses` warns of."""
         return self.sessions.names_failing(self.clock(), UNDER_ATTACK)
+
+    def _hash(self, password: str) -> str:
+        with self._hashing:  # a new password costs what a check costs
+            return self.hasher.hash(password)
 
     def _verify(self, password_hash: str, password: str) -> bool:
         try:

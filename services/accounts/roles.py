@@ -50,6 +50,7 @@ SCAN_LEVEL: dict[Role, Level] = {
 
 SCOPE_PATTERN = re.compile(r"^(|\d{2}|\d{2}\.\d{2}(\.\d{2}(\.\d{4})?)?|\d{13})$")
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
+MAX_DEVICE_DAYS = 3650  # a scanner's token works at most this long, if it is to end at all
 MIN_PASSWORD = 10
 MAX_PASSWORD = 256
 NAMESPACE = uuid5(NAMESPACE_URL, "https://lacak.example/accounts")
@@ -135,6 +136,16 @@ def check_assignment(role: Role, scope: str, known: Known | None = None) -> None
     refusal = assignment_refusal(role, scope, known)
     if refusal is not None:
         raise AssignmentRefused(refusal)
+
+
+def device_days(typed: str) -> int | None:
+    """How many days a token is to work, as typed (empty: until revoked), or AccessError."""
+    typed = typed.strip()
+    if not typed:
+        return None
+    if not (typed.isascii() and typed.isdigit()) or not 1 <= int(typed) <= MAX_DEVICE_DAYS:
+        raise AccessError(bahasa.BAD_DEVICE_DAYS.format(most=MAX_DEVICE_DAYS))
+    return int(typed)
 
 
 def check_scope(scope: str) -> str:

@@ -14,6 +14,7 @@ from services.accounts.roles import (
     check_assignment,
     check_scope,
     check_username,
+    device_days,
 )
 from services.bahasa import local_time
 from services.console import Refused
@@ -67,7 +68,11 @@ def issue_device(args: argparse.Namespace) -> None:
     """`lacak device issue`: a scanner's token, printed once."""
     settings = Settings.from_env()
     known = known_scopes(settings, args.scope.strip())
-    expires_at = datetime.now(UTC) + timedelta(days=args.days) if args.days else None
+    try:
+        days = device_days(args.days)
+    except AccessError as refused:
+        raise Refused(str(refused)) from None
+    expires_at = datetime.now(UTC) + timedelta(days=days) if days else None
     accounts = open_accounts(settings)
     try:
         device, token = accounts.issue_device(

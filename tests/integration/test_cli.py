@@ -67,6 +67,9 @@ def test_bad_input_on_the_command_line_is_answered_in_bahasa_without_a_traceback
     said = refused(capsys, "replay", "--until", "kemarin")  # argparse's refusal, in Bahasa
     assert "waktu 'kemarin' tidak dikenali: tulis seperti 2024-02-12T10:00" in said
     assert "cara pakai:" in said and "kesalahan" in said
+    for days in ("0", "-3", "99999", "²"):  # a token is to work 1 to 3650 days, or until revoked
+        said = refused(capsys, "device", "issue", "--username", "tidak-ada", "--days", days)
+        assert "Masa berlaku token: 1 sampai 3650 hari" in said
 
 
 def test_an_export_for_a_kecamatan_that_does_not_exist_is_refused_not_empty(

@@ -10,6 +10,7 @@ import pytest
 
 from services.accounts.application import (
     ATTACKED_NAME_PAUSE,
+    MAX_ADDRESS_FAILURES,
     MAX_FAILURES,
     UNDER_ATTACK,
     Accounts,
@@ -69,12 +70,48 @@ def test_a_name_tried_from_many_addresses_is_named_on_the_access_log_and_slowed(
     for n in range(UNDER_ATTACK):
         fail(accounts, f"198.51.100.{n}", 1)
     assert accounts.names_under_attack() == [("rina", UNDER_ATTACK, UNDER_ATTACK)]
-    with pytest.raises(LoginRefused) as slowed:  # at once again: not even checked
-        accounts.login("rina", PASSWORD, "10.0.0.7")
+    with pytest.raises(LoginRefused) as slowed:  # an attacking address at once: not checked
+        accounts.login("rina", PASSWORD, "198.51.100.3")
     assert slowed.value.locked and "beberapa detik lagi" in str(slowed.value)
-    clock.now += ATTACKED_NAME_PAUSE + timedelta(seconds=1)
-    _, session = accounts.login("rina", PASSWORD, "10.0.0.7")  # a moment later, she is in
+    _, session = accounts.login("rina", PASSWORD, "10.0.0.7")  # her own desk: checked at once
     assert session.username == "rina"
+    clock.now += ATTACKED_NAME_PAUSE + timedelta(seconds=1)
+    _, session = accounts.login("rina", PASSWORD, "198.51.100.3")  # a moment later, checked
+    assert session.username == "rina"
+
+
+def test_the_addresses_of_one_ipv6_64_count_as_one_client(accounts):
+    for n in range(MAX_FAILURES):
+        fail(accounts, f"2001:db8:1:2::{n + 1:x}", 1)
+    with pytest.raises(LoginRefused) as locked:
+        accounts.login("rina", PASSWORD, "2001:db8:1:2::ffff")
+    assert locked.value.locked
+    _, session = accounts.login("rina", PASSWORD, "2001:db8:1:3::1")  # another /64
+    assert session.username == "rina"
+
+
+def test_logins_sent_at_once_from_one_address_get_no_more_tries_than_its_limit(accounts):
+    """Forty wrong logins of forty names from one address, all at once: the address's count is
+    read and written under its lock, so exactly its limit is checked and recorded."""
+    names = [f"nama{n}" for n in range(2 * MAX_ADDRESS_FAILURES)]
+    refusals: list[LoginRefused] = []
+
+    def try_once(name: str) -> None:
+        try:
+            accounts.login(name, "bukan-sandinya", "192.0.2.50")
+        except LoginRefused as refused:
+            refusals.append(refused)
+
+    workers = [threading.Thread(target=try_once, args=(name,)) for name in names]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert len(refusals) == len(names)
+    assert sum(not r.locked for r in refusals) == MAX_ADDRESS_FAILURES  # checked, and wrong
+    assert accounts.sessions.failures(accounts.clock(), address="192.0.2.50") == (
+        MAX_ADDRESS_FAILURES
+    )
 
 
 def test_a_login_does_not_wait_for_another_names_login(accounts):

@@ -102,6 +102,13 @@ def test_an_admin_cannot_give_an_officer_a_scope_that_cannot_be(client, role, sc
     assert api.status_code == 422 and says in api.json()["detail"]
 
 
+@pytest.mark.parametrize("days", ["0", "²", "3651"])
+def test_a_device_issued_from_the_admin_page_works_one_to_3650_days(client, days):
+    form = {"name": "Pemindai", "username": "uji-admin", "scope": "", "days": days}
+    answer = client.post("/admin/perangkat", data=form)
+    assert answer.status_code == 400 and "1 sampai 3650 hari" in answer.text
+
+
 def test_a_device_token_may_view_and_scan_but_never_administer_even_an_admins(lacak: Lacak):
     accounts = open_accounts(lacak.settings)
     try:
