@@ -168,10 +168,38 @@ FINDINGS = {
     "inserted_shifted": "peristiwa disisipkan, sisanya digeser",
     "reordered": "ditukar dengan posisi {position}",
     "changed": "isi peristiwa ini diubah",
-    "checkpoint_gone": "posisi titik periksa tidak ada lagi",
-    "checkpoint_differs": "rantai hash tidak cocok dengan titik periksa",
+    "checkpoint_gone": "pohon berukuran {size} yang ditandatangani tidak tercapai lagi: "
+    "peristiwa hilang",
+    "checkpoint_differs": "akar pohon Merkle berukuran {size} tidak cocok dengan titik periksa "
+    "bertanda tangan: peristiwa sampai posisi ini diubah, dihapus atau disisipkan",
+    "ledger_short": "buku besar di basis data berhenti di posisi {position}, padahal titik "
+    "periksa bertanda tangan sampai posisi {signed}: tabelnya dikosongkan atau dipotong",
+    "unsigned": "tidak ada titik periksa bertanda tangan yang sah: keutuhan tidak bisa dibuktikan",
+    "fork": "dua pohon berbeda berukuran {size} sama-sama ditandatangani: log bercabang",
+    "bad_signature": "tanda tangan titik periksa berukuran {size} tidak sah untuk kunci {key}",
     "extra": "sesudah posisi terakhir buku besar (belum tercatat, atau disisipkan)",
 }
+
+ANCHOR_STREAM = "aliran NATS LACAK_LEDGER (di luar basis data)"
+ANCHOR_VIEWS = (
+    "basis data tampilan, karena NATS tidak menjawab: tanda tangannya tetap diperiksa, tetapi "
+    "titik periksa terbaru bisa saja dihapus dari sana"
+)
+NO_CHECKPOINT_YET = "Buku besar belum menandatangani titik periksa apa pun."
+NO_SUCH_TREES = "Tidak ada bukti dari pohon {old} ke {new}: ukuran pohon kini {size}."
+UNKNOWN_WITNESS = (
+    "Saksi {name} tidak terdaftar: kunci verifikasinya harus ada di LACAK_WITNESSES server."
+)
+NOT_YET_SIGNED = (
+    "Peristiwa posisi {position} belum tercakup titik periksa bertanda tangan; coba lagi dalam "
+    "{seconds:g} detik."
+)
+NOT_IN_LEDGER = "Tidak ada peristiwa posisi {position} di buku besar."
+
+NO_LOG_KEY = (
+    "Kunci verifikasi buku besar tidak diketahui: berikan --log-key (dicetak oleh `lacak "
+    "ledger-key` di server, tampil di /audit), atau --checkpoints berkas yang memuatnya."
+)
 
 FINDING_KINDS = {
     "changed": "diubah",
@@ -180,6 +208,8 @@ FINDING_KINDS = {
     "reordered": "ditukar urutannya",
     "checkpoint": "titik periksa",
     "extra": "tambahan",
+    "ledger": "buku besar",
+    "unsigned": "tanpa tanda tangan",
 }
 
 # --- Master data: why an import is refused -----------------------------------------------------
@@ -325,9 +355,11 @@ USER_CREATED = "Pengguna {username} dibuat."
 USER_CHANGED = "Pengguna {username} diubah."
 DEVICE_REVOKED = "Perangkat {device} dicabut."
 ERROR_MEANINGS = {
+    403: "Tidak berhak: peran, wilayah, atau saksi yang tidak terdaftar",
     404: "Tidak dikenal: label, anomali, wilayah atau pindai yang tidak ada",
     409: "Bentrok dengan perubahan lain pada kotak yang sama; ulangi",
-    422: "Bentuknya benar tetapi tidak mungkin benar: salah baca, lokasi atau waktu yang mustahil",
+    422: "Bentuknya benar tetapi tidak mungkin benar: salah baca, lokasi atau waktu yang "
+    "mustahil, ukuran pohon yang tidak ada, tanda tangan yang tidak cocok",
     503: "Data induk wilayah belum dimuat",
 }
 

@@ -16,15 +16,18 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 
 from services.accounts.application import open_accounts
 from services.accounts.roles import ROLE_NAMES, ROLES
+from services.audit.note import COSIGNATURE, load_or_create
 from services.bahasa import thousands
 from services.commands.accounts import create_user, issue_device
 from services.commands.audit import (
     export_epcis,
     export_log,
     moment_arg,
+    print_ledger_key,
     replay_board,
     save_checkpoints,
     verify_log,
+    verify_proof,
 )
 from services.commands.custody import (
     check_late,
@@ -34,6 +37,7 @@ from services.commands.custody import (
     import_master_data,
     register_kit_plan,
 )
+from services.commands.witness import run_witness
 from services.console import Refused, progress
 from services.custody.batches import Batches
 from services.custody.election import Elections
@@ -153,6 +157,16 @@ def demo(args: argparse.Namespace) -> None:
             ),
             file=sys.stderr,
         )
+        # The demo plays Bawaslu's witness too: its key is listed, so `lacak witness` can cosign.
+        witness_key = args.data_dir / "saksi-bawaslu.key"
+        saksi = load_or_create(witness_key, "bawaslu-kab-serang", COSIGNATURE)
+        known = " ".join(filter(None, [settings.witnesses, str(saksi.verifier)]))
+        settings = settings.replace(witnesses=known)
+        print(
+            f"Kunci buku besar: lacak ledger-key; saksi Bawaslu: lacak witness --key "
+            f"{witness_key} --url http://{settings.host}:{settings.port}",
+            file=sys.stderr,
+        )
         speed = args.speed if args.simulate else None
 
         async def until_stopped() -> None:
@@ -178,6 +192,11 @@ def project(args: argparse.Namespace) -> None:
 
 
 def bench(args: argparse.Namespace) -> None:
+    if args.what == "proof":
+        from services.demo.bench.audit import bench_proof
+
+        bench_proof(args.events)
+        return
     if args.what in ("verify", "replay"):
         from services.demo.bench.audit import bench_replay, bench_verify
 
@@ -230,6 +249,12 @@ class BahasaParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: kesalahan: {message}\n")
 
 
+def witness(args: argparse.Namespace) -> None:
+    if not args.print_key and not args.url:
+        raise Refused("Beri --url alamat web Lacak yang disaksikan (atau --print-key saja).")
+    run_witness(args)
+
+
 def parser() -> argparse.ArgumentParser:
     root = BahasaParser(prog="lacak", description=__doc__)
     commands = root.add_subparsers(
@@ -258,10 +283,36 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("projection", choices=list(PROJECTIONS), help="proyeksi mana")
     p.set_defaults(run=project)
 
-    p = commands.add_parser("verify", help="hitung ulang rantai hash setiap peristiwa")
+    p = commands.add_parser(
+        "verify", help="hitung ulang pohon Merkle dan rantai hash, periksa titik periksa bertanda"
+    )
     p.add_argument("--checkpoints", type=Path, help="berkas titik periksa yang disimpan auditor")
     p.add_argument("--export", type=Path, help="luring: berkas ekspor, bukan penyimpanan")
+    p.add_argument("--log-key", help="kunci verifikasi buku besar (lacak ledger-key, /audit)")
+    p.add_argument(
+        "--witness", action="append", default=[], help="kunci verifikasi saksi; boleh berulang"
+    )
     p.set_defaults(run=verify_log)
+    p = commands.add_parser("verify-proof", help="luring: periksa berkas bukti inklusi kotak")
+    p.add_argument("file", type=Path, help="berkas bukti dari /kotak/<label>/bukti")
+    p.add_argument("--log-key", help="kunci verifikasi buku besar (lacak ledger-key, /audit)")
+    p.set_defaults(run=verify_proof)
+    p = commands.add_parser("ledger-key", help="cetak kunci verifikasi buku besar")
+    p.set_defaults(run=print_ledger_key)
+    p = commands.add_parser(
+        "witness", help="saksi: periksa dan tandatangani titik periksa Lacak dari mesin sendiri"
+    )
+    p.add_argument(
+        "--key", type=Path, required=True, help="berkas kunci saksi (dibuat bila tak ada)"
+    )
+    p.add_argument("--url", help="alamat web Lacak, misalnya http://127.0.0.1:8000")
+    p.add_argument("--name", default="bawaslu", help="nama saksi untuk kunci baru (bawaslu)")
+    p.add_argument("--log-key", help="kunci buku besar yang disematkan (bawaan: pemakaian pertama)")
+    p.add_argument("--state", type=Path, help="berkas keadaan saksi (bawaan: di samping kunci)")
+    p.add_argument("--once", action="store_true", help="satu putaran saja")
+    p.add_argument("--interval", type=float, default=10.0, help="detik antarputaran (10)")
+    p.add_argument("--print-key", action="store_true", help="cetak kunci verifikasi saksi saja")
+    p.set_defaults(run=witness)
     p = commands.add_parser("replay", help="papan seperti pada suatu saat atau posisi")
     p.add_argument("--until", type=moment_arg, help="2024-02-12T10:00 (WIB) atau dengan zona")
     p.add_argument("--position", type=int, help="posisi peristiwa terakhir yang diputar")
@@ -327,13 +378,18 @@ def parser() -> argparse.ArgumentParser:
     q.set_defaults(run=issue_device)
 
     p = commands.add_parser("bench", help="ukur kecepatan pada demo baru")
-    p.add_argument("what", choices=["scans", "board", "verify", "replay"], help="yang diukur")
+    p.add_argument(
+        "what", choices=["scans", "board", "verify", "replay", "proof"], help="yang diukur"
+    )
     p.add_argument("--count", type=int, default=3000, help="pindai dalam uji throughput")
     p.add_argument("--concurrency", type=int, default=16, help="perangkat yang mengirim bersamaan")
     p.add_argument("--samples", type=int, default=100, help="penerimaan yang diukur ke papan")
     p.add_argument("--clients", type=int, default=100, help="board: papan terbuka (SSE)")
     p.add_argument("--rate", type=float, default=200.0, help="board: pindai per detik")
     p.add_argument("--probes", type=int, default=60, help="board: penerimaan yang diukur")
+    p.add_argument(
+        "--events", type=int, default=10_000_000, help="proof: ukuran pohon (10.000.000)"
+    )
     p.set_defaults(run=bench)
     return root
 

@@ -11,17 +11,19 @@ from typing import Any
 import uvicorn
 from litestar import Litestar
 
+from services.audit.verify import ledger_signer
 from services.custody.batches import Batches
 from services.custody.errors import NoMasterDataError
 from services.custody.masterdata import MasterData
+from services.messaging.nats import connect, sleep_or_stop
 from services.messaging.projector import run_projection
 from services.messaging.relay import run_relay
 from services.settings import Settings
 from services.views.anomalies.view import AnomalyView
 from services.views.board.view import BoardView
-from services.views.database import open_views
+from services.views.database import ViewDatabase, open_views
 from services.views.eventlog import EventLogView
-from services.views.ledger import LedgerView, checkpoint_publisher
+from services.views.ledger import LedgerView, checkpoint_publisher, publish_checkpoints
 from services.wilayah import Wilayah
 
 log = logging.getLogger("lacak")
@@ -74,14 +76,47 @@ async def run_log_projection(
         views.close()
 
 
+def ledger_view(settings: Settings, views: ViewDatabase) -> LedgerView:
+    """The ledger with its signing key (made on its first start) and the settings' cadence."""
+    return LedgerView(
+        views,
+        ledger_signer(settings),
+        settings.ledger_origin,
+        settings.checkpoint_every,
+        settings.checkpoint_seconds,
+    )
+
+
 async def run_ledger_projection(settings: Settings, stop: asyncio.Event) -> None:
+    """The ledger, and its clock: the events that wait unsigned are signed within
+    `checkpoint_seconds` even when no more come."""
     views = open_views(settings)
     try:
-        ledger = LedgerView(views)
+        ledger = await asyncio.to_thread(ledger_view, settings, views)
+        await asyncio.to_thread(ledger.setup)
         publish = checkpoint_publisher(ledger, settings.stream_replicas)
-        await run_projection(ledger, settings, stop, publish)
+        await asyncio.gather(
+            run_projection(ledger, settings, stop, publish),
+            sign_on_the_clock(ledger, settings, stop),
+        )
     finally:
         views.close()
+
+
+async def sign_on_the_clock(ledger: LedgerView, settings: Settings, stop: asyncio.Event) -> None:
+    """Every half `checkpoint_seconds`: sign what has waited long enough, and publish it."""
+    nc = await connect(settings.nats_url, "ledger clock", stop)
+    try:
+        while not await sleep_or_stop(stop, ledger.checkpoint_seconds / 2):
+            try:
+                made = await asyncio.to_thread(ledger.sign_if_due)
+                if made is not None and nc is not None:
+                    await publish_checkpoints(nc, [made], settings.stream_replicas)
+            except Exception as error:  # the next round signs or publishes; say it once a round
+                log.warning("ledger clock: %s", error or type(error).__name__)
+    finally:
+        if nc is not None and not nc.is_closed:
+            await nc.close()
 
 
 PROJECTIONS: dict[str, Callable[[Settings, asyncio.Event], Awaitable[None]]] = {

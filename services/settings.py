@@ -43,6 +43,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # The proxies whose X-Forwarded-For a client's address is taken from (addresses or networks,
     # comma-separated); none by default: the address is the connection's own.
     trusted_proxies: str = ""
+    # The ledger's signing key (created on first start), the name its checkpoints carry, and
+    # how often it signs: every so many events or seconds, whichever comes first.
+    ledger_key: Path = Path(".lacak/ledger.key")
+    ledger_origin: str = "lacak/pemilu-2024"
+    # The ledger's verifier key as published, for a process that does not hold the key file.
+    ledger_public_key: str = ""
+    checkpoint_every: int = 1_000
+    checkpoint_seconds: float = 10.0
+    # The witnesses whose cosignatures the web accepts and `verify` reports: verifier keys,
+    # comma-separated.
+    witnesses: str = ""
 
     @property
     def postgres(self) -> bool:
@@ -96,6 +107,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             voting_day=date.fromisoformat(environ.get("LACAK_VOTING_DAY", "2024-02-14")),
             secure_cookies=environ.get("LACAK_SECURE_COOKIES", "") in ("1", "true", "yes"),
             trusted_proxies=environ.get("LACAK_TRUSTED_PROXIES", "").strip(),
+            ledger_key=Path(environ.get("LACAK_LEDGER_KEY", str(data_dir / "ledger.key"))),
+            ledger_origin=environ.get(
+                "LACAK_LEDGER_ORIGIN", f"lacak/{environ.get('LACAK_ELECTION', 'pemilu-2024')}"
+            ),
+            ledger_public_key=environ.get("LACAK_LEDGER_PUBLIC_KEY", "").strip(),
+            checkpoint_every=int(environ.get("LACAK_CHECKPOINT_EVERY", "1000")),
+            checkpoint_seconds=float(environ.get("LACAK_CHECKPOINT_SECONDS", "10")),
+            witnesses=environ.get("LACAK_WITNESSES", "").strip(),
         )
 
     def replace(self, **changes: object) -> "Settings":

@@ -1,42 +1,112 @@
-"""The auditors' page: verify the hash chain now, keep the checkpoints, export EPCIS, and the way
-to the event log, the custody timelines and the board at any moment."""
+"""The auditors' page and the transparency log's API: verify now against the signed checkpoints,
+keep them, inclusion and consistency proofs, the witnesses' cosignatures, EPCIS, and the way to
+the event log, the custody timelines and the board at any moment.
+
+The checkpoint, the ledger's key and consistency proofs are public, as a transparency log's are:
+they hold sizes and hashes only, and a witness fetches them with nothing but the URL. A
+cosignature is accepted from a witness whose key the settings list (`LACAK_WITNESSES`), checked
+by its signature; an inclusion proof carries an event's bytes, so it needs the audit right."""
 
 import asyncio
+import logging
 import time
+from datetime import UTC, datetime
+from typing import Annotated
 
 import msgspec
+import nats
 from litestar import Response, get, post
 from litestar.di import NamedDependency
+from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, JSONBody, Parameter
 from litestar.response import Template
+from nats.errors import Error as NatsError
 
+from services import bahasa
+from services.audit.anchor import Anchor, anchor
 from services.audit.chain import CheckpointFile, Report
-from services.audit.verify import verify_live
+from services.audit.merkle import consistency_proof
+from services.audit.note import Checkpoint, NoteError, Verifier
+from services.audit.proofs import NotYetSigned, ProofBundle, prove
+from services.audit.verify import log_verifier, verify_live, witness_keys
+from services.custody.batch import batch_id
+from services.custody.batches import Batches
+from services.custody.labels import parse_label
 from services.settings import Settings
-from services.views.ledger import LedgerView
+from services.store.notifications import MAX_POSITION, stored_at, stored_of
+from services.views.ledger import LedgerView, publish_cosignature, stream_checkpoints
 from services.wilayah import Wilayah
+from web.errors import error_responses
+
+log = logging.getLogger(__name__)
 
 
 class Verification(msgspec.Struct, frozen=True, kw_only=True):
     report: Report
+    anchored: Anchor
+    source: str  # where the signed checkpoints came from
     seconds: float
 
 
-def run_verify(settings: Settings, ledger: LedgerView) -> Verification:
-    """The chain recomputed from the event store against the ledger and its checkpoints."""
+async def outside_checkpoints(
+    settings: Settings, ledger: LedgerView
+) -> tuple[list[Checkpoint], str]:
+    """The signed checkpoints from the `LACAK_LEDGER` stream, outside the database; the views'
+    own only when NATS does not answer, and then said so."""
+    try:
+        nc = await nats.connect(
+            settings.nats_url, connect_timeout=3, allow_reconnect=False, max_reconnect_attempts=1
+        )
+    except (NatsError, OSError, TimeoutError):
+        nc = None
+    if nc is not None:
+        try:
+            found = await stream_checkpoints(nc)
+        finally:
+            await nc.close()
+        if found is not None:
+            return found, bahasa.ANCHOR_STREAM
+    return await asyncio.to_thread(ledger.checkpoints), bahasa.ANCHOR_VIEWS
+
+
+def run_verify(
+    settings: Settings, ledger: LedgerView, notes: list[Checkpoint], source: str
+) -> Verification:
+    """The tree and chain recomputed from the event store against the ledger and the signed
+    checkpoints."""
     started = time.perf_counter()
-    report = verify_live(settings, ledger)
-    return Verification(report=report, seconds=time.perf_counter() - started)
+    log_key = log_verifier(settings)
+    if log_key is None:  # the ledger never signed: nothing is anchored, and the page says so
+        anchored = Anchor(log_key="", checkpoints=[], findings=[], witnessed=[])
+    else:
+        anchored = anchor(notes, log_key, witness_keys(settings.witnesses))
+    report = verify_live(settings, ledger, anchored)
+    return Verification(
+        report=report, anchored=anchored, source=source, seconds=time.perf_counter() - started
+    )
 
 
 def audit_context(
-    ledger: LedgerView, wilayah: Wilayah, verification: Verification | None
+    settings: Settings, ledger: LedgerView, wilayah: Wilayah, verification: Verification | None
 ) -> dict[str, object]:
     checkpoints = ledger.checkpoints()
+    latest = checkpoints[-1] if checkpoints else None
+    applied, last_position = ledger.applied(), ledger.last_position()
+    tail_events = ledger.size() - (latest.size if latest else 0)
+    tail_seconds = (datetime.now(UTC) - latest.time).total_seconds() if latest else None
     return {
+        "log_key": log_verifier(settings),
+        "latest": latest,
+        "tail_events": tail_events,
+        "tail_seconds": tail_seconds if tail_events else 0,
         "checkpoints": checkpoints[-10:][::-1],
         "checkpoint_count": len(checkpoints),
-        "ledger_events": ledger.applied(),
+        "witnesses": ledger.witnesses(),
+        "ledger_events": applied,
+        "last_position": last_position,
+        "checkpoint_every": settings.checkpoint_every,
+        "checkpoint_seconds": settings.checkpoint_seconds,
         "verification": verification,
         "kecamatan": wilayah.kecamatan,
     }
@@ -44,10 +114,12 @@ def audit_context(
 
 @get("/audit", name="audit", opt={"need": "audit"})
 async def audit_page(
-    ledger: NamedDependency[LedgerView], wilayah: NamedDependency[Wilayah]
+    settings: NamedDependency[Settings],
+    ledger: NamedDependency[LedgerView],
+    wilayah: NamedDependency[Wilayah],
 ) -> Template:
     """What an auditor checks and takes home."""
-    context = await asyncio.to_thread(audit_context, ledger, wilayah, None)
+    context = await asyncio.to_thread(audit_context, settings, ledger, wilayah, None)
     return Template(template_name="audit.html", context=context)
 
 
@@ -57,9 +129,10 @@ async def verify_now(
     ledger: NamedDependency[LedgerView],
     wilayah: NamedDependency[Wilayah],
 ) -> Template:
-    """Recompute the whole chain now and say whether every event is as the ledger saw it."""
-    verification = await asyncio.to_thread(run_verify, settings, ledger)
-    context = await asyncio.to_thread(audit_context, ledger, wilayah, verification)
+    """Recompute the whole log now against the signed checkpoints and the ledger."""
+    notes, source = await outside_checkpoints(settings, ledger)
+    verification = await asyncio.to_thread(run_verify, settings, ledger, notes, source)
+    context = await asyncio.to_thread(audit_context, settings, ledger, wilayah, verification)
     return Template(template_name="audit.html", context=context)
 
 
@@ -67,6 +140,7 @@ async def verify_now(
 CHECKPOINT_FILE = ResponseSpec(
     CheckpointFile, description="Checkpoint buku besar", generate_examples=False
 )
+NOTE = "text/plain; charset=utf-8"
 
 
 @get(
@@ -75,12 +149,20 @@ CHECKPOINT_FILE = ResponseSpec(
     opt={"need": "audit"},
     responses={200: CHECKPOINT_FILE},
 )
-async def checkpoints_file(ledger: NamedDependency[LedgerView]) -> Response[bytes]:
-    """The ledger's checkpoints, the small file an auditor keeps (`lacak verify --checkpoints`)."""
+async def checkpoints_file(
+    settings: NamedDependency[Settings], ledger: NamedDependency[LedgerView]
+) -> Response[bytes]:
+    """The ledger's signed checkpoints with its key, the small file an auditor keeps
+    (`lacak verify --checkpoints`)."""
     checkpoints = await asyncio.to_thread(ledger.checkpoints)
+    log_key = await asyncio.to_thread(log_verifier, settings)
     body = msgspec.json.format(
         msgspec.json.encode(
-            CheckpointFile(source="lacak web, ledger view", checkpoints=checkpoints)
+            CheckpointFile(
+                source="lacak web, ledger view",
+                log_key=str(log_key) if log_key else None,
+                checkpoints=[c.note for c in checkpoints],
+            )
         )
     )
     return Response(
@@ -90,4 +172,170 @@ async def checkpoints_file(ledger: NamedDependency[LedgerView]) -> Response[byte
     )
 
 
-audit_handlers = [audit_page, verify_now, checkpoints_file]
+@get(
+    "/api/v1/ledger/key",
+    name="ledger-key",
+    opt={"public": True},
+    media_type=NOTE,
+    responses=error_responses(404),
+)
+async def ledger_key(settings: NamedDependency[Settings]) -> str:
+    """The ledger's verifier key (signed-note format), to check its checkpoints with."""
+    verifier = await asyncio.to_thread(log_verifier, settings)
+    if verifier is None:
+        raise NotFoundException(bahasa.NO_CHECKPOINT_YET)
+    return f"{verifier}\n"
+
+
+@get(
+    "/api/v1/ledger/checkpoint",
+    name="ledger-checkpoint",
+    opt={"public": True},
+    media_type=NOTE,
+    responses=error_responses(404),
+)
+async def latest_checkpoint(ledger: NamedDependency[LedgerView]) -> str:
+    """The newest signed checkpoint (C2SP tlog-checkpoint note) with its cosignatures."""
+    latest = await asyncio.to_thread(ledger.latest)
+    if latest is None:
+        raise NotFoundException(bahasa.NO_CHECKPOINT_YET)
+    return latest.note
+
+
+class Consistency(msgspec.Struct, frozen=True, kw_only=True):
+    old: int  # tree sizes
+    new: int
+    proof: list[str]  # hex, RFC 9162 2.1.4
+
+
+@get(
+    "/api/v1/ledger/consistency",
+    name="ledger-consistency",
+    opt={"public": True},
+    responses=error_responses(422),
+)
+async def consistency(
+    ledger: NamedDependency[LedgerView],
+    old: Annotated[int, Parameter(query="from", ge=0)],
+    new: Annotated[int, Parameter(query="to", ge=0)],
+) -> Consistency:
+    """That the tree of `to` leaves only added leaves to the tree of `from` (RFC 9162 2.1.4)."""
+    size = await asyncio.to_thread(ledger.size)
+    if not old <= new <= size:
+        raise ClientException(
+            bahasa.NO_SUCH_TREES.format(old=old, new=new, size=size), status_code=422
+        )
+    proof = await asyncio.to_thread(consistency_proof, ledger, old, new)
+    return Consistency(old=old, new=new, proof=[p.hex() for p in proof])
+
+
+class Cosignature(msgspec.Struct, frozen=True, kw_only=True):
+    size: int
+    witness_key: str  # the witness's verifier key, one of LACAK_WITNESSES
+    line: str  # its signature line, tlog-cosignature/v1
+
+
+@post(
+    "/api/v1/ledger/cosignatures",
+    name="ledger-cosign",
+    opt={"public": True},
+    status_code=201,
+    media_type=NOTE,
+    responses=error_responses(403, 404, 422),
+)
+async def cosign(
+    data: JSONBody[Cosignature],
+    settings: NamedDependency[Settings],
+    ledger: NamedDependency[LedgerView],
+) -> str:
+    """A witness's cosignature of a checkpoint: kept, published on NATS, shown on /audit."""
+    try:
+        witness = Verifier.parse(data.witness_key)
+        known = witness_keys(settings.witnesses)
+    except NoteError as error:
+        raise ClientException(str(error), status_code=422) from None
+    if witness not in known:
+        raise PermissionDeniedException(bahasa.UNKNOWN_WITNESS.format(name=witness.name))
+    try:
+        cosigned = await asyncio.to_thread(ledger.add_cosignature, data.line, witness, data.size)
+    except NoteError as error:
+        raise ClientException(str(error), status_code=422) from None
+    try:
+        nc = await nats.connect(
+            settings.nats_url, connect_timeout=3, allow_reconnect=False, max_reconnect_attempts=1
+        )
+        try:
+            await publish_cosignature(nc, data.size, data.line, settings.stream_replicas)
+        finally:
+            await nc.close()
+    except (NatsError, OSError, TimeoutError) as error:  # kept; the next one publishes again
+        log.warning("cosignature of %s not published: %s", witness.name, error)
+    return cosigned.note
+
+
+def proof_of(
+    settings: Settings, ledger: LedgerView, stored: list[tuple[int, bytes]]
+) -> ProofBundle:
+    try:
+        return prove(ledger, stored, log_verifier(settings))
+    except NotYetSigned as unsigned:
+        raise NotFoundException(
+            bahasa.NOT_YET_SIGNED.format(
+                position=unsigned.args[0], seconds=settings.checkpoint_seconds
+            )
+        ) from None
+    except LookupError as unknown:
+        raise NotFoundException(bahasa.NOT_IN_LEDGER.format(position=unknown.args[0])) from None
+
+
+@get(
+    "/api/v1/ledger/proof/{position:int}",
+    name="ledger-proof",
+    opt={"need": "audit", "area": None},
+    responses=error_responses(404),
+)
+async def inclusion(
+    position: FromPath[int],
+    settings: NamedDependency[Settings],
+    ledger: NamedDependency[LedgerView],
+) -> ProofBundle:
+    """The event at `position`, its path to the latest signed tree's root, and that checkpoint."""
+    if not 1 <= position <= MAX_POSITION:  # no event is there
+        raise NotFoundException(bahasa.NOT_IN_LEDGER.format(position=position))
+    stored = await asyncio.to_thread(stored_at, settings, position)
+    if not stored:
+        raise NotFoundException(bahasa.NOT_IN_LEDGER.format(position=position))
+    return await asyncio.to_thread(proof_of, settings, ledger, stored)
+
+
+@get("/kotak/{label:str}/bukti", name="timeline-proofs", opt={"need": "audit", "area": "label"})
+async def box_proofs(
+    label: FromPath[str],
+    settings: NamedDependency[Settings],
+    ledger: NamedDependency[LedgerView],
+    batches: NamedDependency[Batches],
+) -> Response[bytes]:
+    """Every event of one box with its inclusion proof: `lacak verify-proof` checks it offline."""
+    canonical = parse_label(label)
+    stored = await asyncio.to_thread(stored_of, settings, batch_id(canonical))
+    if not stored:
+        raise NotFoundException(bahasa.UNKNOWN_LABEL.format(label=canonical))
+    bundle = await asyncio.to_thread(proof_of, settings, ledger, stored)
+    return Response(
+        msgspec.json.format(msgspec.json.encode(bundle)),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="bukti-{canonical}.json"'},
+    )
+
+
+audit_handlers = [
+    audit_page,
+    verify_now,
+    checkpoints_file,
+    ledger_key,
+    latest_checkpoint,
+    consistency,
+    cosign,
+    inclusion,
+    box_proofs,
+]

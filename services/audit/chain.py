@@ -1,25 +1,27 @@
-"""The hash chain over the custody store: every event's stored bytes chained in notification
-order, and `verify`, which recomputes it and names the first position that differs.
+"""`verify`: the custody store, or an export, recomputed and compared with the ledger and with
+the signed checkpoints; it names the first position that differs.
 
-The chain links each event's bytes (those the store holds, the one codec's JSON, as the relay
-publishes them): chain[p] = SHA-256(chain[previous] || p as 8 bytes || bytes[p]), from 32 zero
-bytes; each event's own hash, SHA-256(bytes[p]), tells a moved event from a changed one. The
-ledger projection (`services/views/ledger.py`) keeps the chain as events flow through the stream,
-with a checkpoint every so many events; `verify` recomputes it from the event store, or from an
-export file, against the ledger and the checkpoints an auditor kept.
+Two structures are recomputed over each event's bytes (those the store holds, the one codec's
+JSON, as the relay publishes them), in notification order. The Merkle tree of RFC 9162
+(`services/audit/merkle.py`) is what the signed checkpoints vouch for: its root at each
+checkpoint's size must be the signed one. The hash chain, chain[p] = SHA-256(chain[previous] ||
+p as 8 bytes || bytes[p]) from 32 zero bytes, is compared with the ledger view's once per block
+and names the first event that differs; each event's leaf hash, SHA-256(0x00 || bytes[p]),
+tells a moved event from a changed one.
 """
 
 import bisect
 import hashlib
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import datetime
 from typing import Literal, Protocol
 
 import msgspec
 
 import events
 from services import bahasa
+from services.audit.merkle import Frontier, leaf_hash
+from services.audit.note import Checkpoint
 
 GENESIS = bytes(32)
 LedgerRow = tuple[int, bytes, bytes]  # position, event hash, chain
@@ -28,28 +30,25 @@ LedgerRow = tuple[int, bytes, bytes]  # position, event hash, chain
 def chained(
     entries: Iterable[tuple[int, bytes]], previous: bytes = GENESIS
 ) -> Iterator[tuple[int, bytes, bytes]]:
-    """(position, canonical bytes) -> (position, event hash, chain)."""
+    """(position, canonical bytes) -> (position, leaf hash, chain)."""
     sha256 = hashlib.sha256
     for position, data in entries:
         previous = sha256(previous + position.to_bytes(8, "big") + data).digest()
-        yield position, sha256(data).digest(), previous
-
-
-class Checkpoint(msgspec.Struct, frozen=True, kw_only=True):
-    """What an auditor keeps: the chain at a position. Change any event up to it, and it fails."""
-
-    position: int
-    chain: str  # hex
-    recorded_at: datetime
+        yield position, leaf_hash(data), previous
 
 
 class CheckpointFile(msgspec.Struct, frozen=True, kw_only=True):
-    algorithm: str = "sha256-chain-v1"
+    """What an auditor keeps: the signed checkpoints (C2SP notes) and the log's key."""
+
+    algorithm: str = "rfc9162-sha256+ed25519"
     source: str  # where the checkpoints came from
-    checkpoints: list[Checkpoint]
+    log_key: str | None = None  # the ledger's verifier key, as published
+    checkpoints: list[str]  # signed notes, with the cosignatures they had
 
 
-FindingKind = Literal["changed", "removed", "inserted", "reordered", "checkpoint", "extra"]
+FindingKind = Literal[
+    "changed", "removed", "inserted", "reordered", "checkpoint", "extra", "ledger", "unsigned"
+]
 
 
 class Finding(msgspec.Struct, frozen=True, kw_only=True):
@@ -95,28 +94,21 @@ def first_difference(
 
 
 def checkpoint_findings(
-    chains: dict[int, bytes], checkpoints: Iterable[Checkpoint]
+    trees: dict[int, tuple[bytes, int]], checkpoints: Iterable[Checkpoint]
 ) -> list[Finding]:
-    """Every checkpoint whose chain the recomputed events no longer reach."""
+    """Every signed checkpoint the recomputed tree does not reach: its size has no event, or
+    the root or the last position at its size is not the signed one. `trees` holds the root and
+    the last position at each size recomputed."""
     findings = []
     for checkpoint in checkpoints:
-        chain = chains.get(checkpoint.position)
-        if chain is None:
-            findings.append(
-                Finding(
-                    kind="checkpoint",
-                    position=checkpoint.position,
-                    detail=bahasa.FINDINGS["checkpoint_gone"],
-                )
-            )
-        elif chain.hex() != checkpoint.chain:
-            findings.append(
-                Finding(
-                    kind="checkpoint",
-                    position=checkpoint.position,
-                    detail=bahasa.FINDINGS["checkpoint_differs"],
-                )
-            )
+        tree = trees.get(checkpoint.size)
+        if tree is None:
+            detail = bahasa.FINDINGS["checkpoint_gone"].format(size=checkpoint.size)
+        elif tree != (checkpoint.root, checkpoint.position):
+            detail = bahasa.FINDINGS["checkpoint_differs"].format(size=checkpoint.size)
+        else:
+            continue
+        findings.append(Finding(kind="checkpoint", position=checkpoint.position, detail=detail))
     return findings
 
 
@@ -162,25 +154,40 @@ class RecordedLedger:
 
 
 class Recomputation:
-    """The chain recomputed from the events, with the chain kept at each checkpoint's position."""
+    """The chain and the tree recomputed from the events, with the tree's root and last position
+    kept at each checkpoint's size."""
 
     def __init__(self, wanted: set[int], block: int, progress: Callable[[int], None] | None):
         self.wanted, self.block, self.progress = wanted, block, progress
         self.chain, self.events, self.position = GENESIS, 0, 0
-        self.chains: dict[int, bytes] = {}
+        self.frontier = Frontier()
+        self.trees: dict[int, tuple[bytes, int]] = {}
+
+    def saved(self) -> tuple[bytes, int, int, Frontier]:
+        frontier = Frontier(self.frontier.size, self.frontier.hashes)
+        return self.chain, self.events, self.position, frontier
+
+    def restore(self, saved: tuple[bytes, int, int, Frontier]) -> None:
+        self.chain, self.events, self.position, self.frontier = saved
+
+    def grow(self, position: int, data: bytes) -> None:
+        """Add one leaf to the tree; keep its root where a checkpoint wants it."""
+        frontier = self.frontier
+        frontier.push(leaf_hash(data))
+        if frontier.size in self.wanted:
+            self.trees[frontier.size] = (frontier.root(), position)
 
     def chain_block(
         self, first: tuple[int, bytes], rows: Iterator[tuple[int, bytes]]
     ) -> tuple[list[tuple[int, bytes]], tuple[int, bytes] | None]:
         """Chain `first` and the rows after it in its block; those rows, and the next block's
         first row."""
-        sha256, wanted, chains = hashlib.sha256, self.wanted, self.chains
+        sha256, grow = hashlib.sha256, self.grow
         stop = (first[0] // self.block + 1) * self.block
         held, chain, following = [first], self.chain, None
         position, data = first
         chain = sha256(chain + position.to_bytes(8, "big") + data).digest()
-        if position in wanted:
-            chains[position] = chain
+        grow(position, data)
         for row in rows:
             position, data = row
             if position >= stop:
@@ -188,8 +195,7 @@ class Recomputation:
                 break
             held.append(row)
             chain = sha256(chain + position.to_bytes(8, "big") + data).digest()
-            if position in wanted:
-                chains[position] = chain
+            grow(position, data)
         self.chain, self.position = chain, held[-1][0]
         self.events += len(held)
         if self.progress is not None:
@@ -204,7 +210,7 @@ class Recomputation:
 
         A stored event that differs from the ledger only in bytes (written by older code) is
         taken in the codec's bytes when those chain to the ledger's value."""
-        sha256, wanted, chains = hashlib.sha256, self.wanted, self.chains
+        sha256 = hashlib.sha256
         stop = (first[0] // self.block + 1) * self.block
         expected = ledger.rows_after(self.position, self.block + 4)
         more = len(expected) == self.block + 4
@@ -222,11 +228,10 @@ class Recomputation:
             if row is not None and row[0] == position and row[2] != chain:
                 again = sha256(prefix + canonical_or_same(data)).digest()
                 if again == row[2]:  # stored by older code: the same event in the codec's bytes
-                    chain = again
+                    chain, data = again, canonical_or_same(data)
             self.chain, self.position = chain, position
             self.events += 1
-            if position in wanted:
-                chains[position] = chain
+            self.grow(position, data)
             if row is None or row[0] != position or row[2] != chain:
                 window = [(position, data), *itertools.islice(rows, 3)]
                 return classify(expected[n : n + 4], window), itertools.chain(window[1:], rows)
@@ -239,8 +244,11 @@ class Report(msgspec.Struct, kw_only=True):
     events: int
     last_position: int
     head: str  # the chain at the last position, hex
+    size: int = 0  # of the recomputed tree
+    root: str = ""  # its root, hex
     findings: list[Finding]
     checkpoints_checked: int
+    signed_upto: int = 0  # the last position a signed checkpoint that checks vouches for
     compared_with_ledger: bool
 
     @property
@@ -255,8 +263,9 @@ def verify(
     progress: Callable[[int], None] | None = None,
     block: int = BLOCK,
 ) -> Report:
-    """Chain `actual` (position, bytes) and compare it with the ledger's chain and every
-    checkpoint; name the first difference and every failed checkpoint.
+    """Recompute the tree and the chain over `actual` (position, bytes); compare the chain with
+    the ledger's, the tree with every signed checkpoint (their signatures checked before:
+    `services.audit.anchor`); name the first difference and every checkpoint that fails.
 
     The chain is cumulative: where it equals the ledger's at a position, every event up to there
     is as the ledger saw it. So the chains are compared at the end of each block of `block`
@@ -264,22 +273,22 @@ def verify(
     difference. Reading the whole ledger to compare every position would cost more than the
     hashing itself."""
     source = RecordedLedger(ledger) if isinstance(ledger, Sequence) else ledger
-    recomputed = Recomputation({c.position for c in checkpoints}, block, progress)
+    recomputed = Recomputation({c.size for c in checkpoints}, block, progress)
     rows = iter(actual)
     following = next(rows, None)
     difference: Finding | None = None
     while following is not None:
-        if source is None or difference is not None:  # chain on, for the checkpoints and head
+        if source is None or difference is not None:  # go on, for the checkpoints and head
             _, following = recomputed.chain_block(following, rows)
             continue
-        matched = recomputed.chain, recomputed.events, recomputed.position
+        matched = recomputed.saved()
         start = following[0] // block * block
         held, after = recomputed.chain_block(following, rows)
         ours = (recomputed.position, recomputed.chain)
         if source.last_in(start, start + block) == ours:
             following = after
             continue
-        recomputed.chain, recomputed.events, recomputed.position = matched
+        recomputed.restore(matched)
         rows = itertools.chain(held[1:], (after,) if after else (), rows)
         difference, rows = recomputed.compare_block(held[0], rows, source)
         following = next(rows, None)
@@ -291,13 +300,19 @@ def verify(
         # the ledger goes on past the last event
         difference = Finding(kind="removed", position=left[0][0], detail=bahasa.FINDINGS["removed"])
     findings = [difference] if difference else []
-    findings += checkpoint_findings(recomputed.chains, checkpoints)
+    failed = checkpoint_findings(recomputed.trees, checkpoints)
+    findings += failed
+    failed_at = {f.position for f in failed}
+    good = [c.position for c in checkpoints if c.position not in failed_at]
     return Report(
         events=recomputed.events,
         last_position=recomputed.position,
         head=recomputed.chain.hex(),
+        size=recomputed.frontier.size,
+        root=recomputed.frontier.root().hex(),
         findings=findings,
         checkpoints_checked=len(checkpoints),
+        signed_upto=max(good, default=0),
         compared_with_ledger=ledger is not None,
     )
 
@@ -338,9 +353,9 @@ def classify(expected: Sequence[LedgerRow], actual: Sequence[tuple[int, bytes]])
     known = {h for _, h, _ in expected}
     hashes = []
     for position, data in actual:
-        event_hash = hashlib.sha256(data).digest()
+        event_hash = leaf_hash(data)
         if event_hash not in known:
-            event_hash = hashlib.sha256(canonical_or_same(data)).digest()
+            event_hash = leaf_hash(canonical_or_same(data))
         hashes.append((position, event_hash))
     found = first_difference([(p, h) for p, h, _ in expected], hashes)
     return found or Finding(

@@ -7,17 +7,27 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import msgspec
 import nats
 from nats.errors import Error as NatsError
 
 from services import bahasa
-from services.audit.chain import Checkpoint, CheckpointFile, Report, verify
+from services.audit.anchor import Anchor, anchor
+from services.audit.chain import CheckpointFile, Report
 from services.audit.epcis import ExportFilter, export_document, export_filter
-from services.audit.export import export_lines, read_export
+from services.audit.export import checkpoint_lines, export_lines, read_export
+from services.audit.note import Checkpoint, NoteError, Verifier, parse_checkpoint
+from services.audit.proofs import ProofBundle, check_bundle
 from services.audit.replay import replay_store
-from services.audit.verify import verify_live
+from services.audit.verify import (
+    ledger_signer,
+    log_verifier,
+    verify_anchored,
+    verify_live,
+    witness_keys,
+)
 from services.bahasa import WIB, thousands
 from services.console import Refused, progress, read_bytes, writable
 from services.processes import load_wilayah
@@ -38,33 +48,83 @@ def moment_arg(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=WIB)
 
 
-def kept_checkpoints(args: argparse.Namespace) -> list[Checkpoint] | None:
-    if not args.checkpoints:
-        return None
-    data = read_bytes(args.checkpoints, "Berkas titik periksa")
+class Anchors(msgspec.Struct, frozen=True, kw_only=True):
+    """Where `verify` took its signed checkpoints and keys from, to say it."""
+
+    source: str
+    checkpoints: list[Checkpoint]
+    log_key: str | None
+
+
+def kept_checkpoints(path: Path) -> CheckpointFile:
+    data = read_bytes(path, "Berkas titik periksa")
     try:
-        return msgspec.json.decode(data, type=CheckpointFile).checkpoints
+        return msgspec.json.decode(data, type=CheckpointFile)
     except msgspec.DecodeError as error:
-        raise Refused(f"Berkas titik periksa {args.checkpoints} rusak: {error}.") from None
+        raise Refused(
+            f"Berkas titik periksa {path} rusak atau dari Lacak versi lama: {error}; simpan "
+            "lagi dengan `lacak checkpoints --out`."
+        ) from None
+
+
+def notes_of(file: CheckpointFile, path: Path) -> list[Checkpoint]:
+    try:
+        return [parse_checkpoint(note) for note in file.checkpoints]
+    except NoteError as error:
+        raise Refused(f"Berkas titik periksa {path}: {error}.") from None
+
+
+def log_key_of(args: argparse.Namespace, kept: str | None, settings: Settings | None) -> Verifier:
+    """The ledger's key to check signatures with: given, kept with the checkpoints, or (on the
+    ledger's own machine) the key file's."""
+    try:
+        if args.log_key:
+            return Verifier.parse(args.log_key)
+        if kept:
+            return Verifier.parse(kept)
+        verifier = log_verifier(settings) if settings else None
+    except NoteError as error:
+        raise Refused(f"Kunci buku besar: {error}.") from None
+    if verifier is None:
+        raise Refused(bahasa.NO_LOG_KEY)
+    return verifier
+
+
+def witnesses_of(args: argparse.Namespace, settings: Settings | None) -> list[Verifier]:
+    keys = " ".join(args.witness) + " " + (settings.witnesses if settings else "")
+    try:
+        return witness_keys(keys)
+    except NoteError as error:
+        raise Refused(f"Kunci saksi: {error}.") from None
 
 
 def verify_log(args: argparse.Namespace) -> None:
-    """Recompute the hash chain and name the first event that differs; exit 1 if any does."""
-    checkpoints = kept_checkpoints(args)
+    """Recompute the tree and the chain, check them against the signed checkpoints and the
+    ledger, and name the first event that differs; exit 1 if any does."""
+    kept = kept_checkpoints(args.checkpoints) if args.checkpoints else None
     started = time.perf_counter()
     if args.export:  # offline: the file alone, no server, no database
         read_bytes(args.export, "Berkas ekspor")  # there, and readable
         try:
-            actual, ledger = read_export(args.export)
+            actual, ledger, carried = read_export(args.export)
         except ValueError as error:
             raise Refused(f"Berkas ekspor {args.export} tidak utuh: {error}.") from None
+        log_key = log_key_of(args, kept.log_key if kept else None, None)
+        notes = carried + (notes_of(kept, args.checkpoints) if kept else [])
+        anchored = anchor(notes, log_key, witnesses_of(args, None))
         source = f"berkas {args.export}"
         total = len(actual)
-        report = verify(
-            actual, ledger, checkpoints or [], lambda n: progress("Memeriksa", n, total)
+        report = verify_anchored(
+            actual, ledger, anchored, lambda n: progress("Memeriksa", n, total)
         )
     else:
         settings = Settings.from_env()
+        log_key = log_key_of(args, kept.log_key if kept else None, settings)
+        if kept:
+            notes, where = notes_of(kept, args.checkpoints), f"berkas {args.checkpoints}"
+        else:
+            notes, where = fetch_checkpoints(settings), f"aliran {CHECKPOINT_STREAM}"
+        anchored = anchor(notes, log_key, witnesses_of(args, settings))
         source = "penyimpanan peristiwa"
         total = count_store(settings)
         views = open_views(settings)
@@ -72,26 +132,38 @@ def verify_log(args: argparse.Namespace) -> None:
             live = LedgerView(views)
             live.setup()
             report = verify_live(
-                settings, live, checkpoints, lambda n: progress("Memeriksa", n, total)
+                settings, live, anchored, lambda n: progress("Memeriksa", n, total)
             )
         finally:
             views.close()
+        print(f"Titik periksa bertanda tangan dari {where}.")
     progress("Memeriksa", report.events, report.events)
-    print_report(report, source, time.perf_counter() - started)
+    print_report(report, anchored, source, time.perf_counter() - started)
     sys.exit(0 if report.intact else 1)
 
 
-def print_report(report: Report, source: str, seconds: float) -> None:
+def print_report(report: Report, anchored: Anchor, source: str, seconds: float) -> None:
     print(
         f"{thousands(report.events)} peristiwa dari {source} diperiksa dalam "
-        f"{seconds:.1f} detik; {report.checkpoints_checked} titik periksa; kepala rantai "
-        f"{report.head[:16]}..."
+        f"{seconds:.1f} detik; pohon Merkle {thousands(report.size)} daun, akar "
+        f"{report.root[:16]}...; {report.checkpoints_checked} titik periksa bertanda tangan "
+        f"sah (kunci {anchored.log_key.split('+')[0]}+{anchored.log_key.split('+')[1]})."
     )
+    if report.signed_upto:
+        said = f"Terhadap titik periksa bertanda tangan s/d posisi {report.signed_upto}"
+        for witness in anchored.witnessed:
+            said += f", disaksikan {witness.name} s/d posisi {witness.position}"
+        print(said + ".")
+        if report.last_position > report.signed_upto:
+            print(
+                f"Ekor belum bertanda tangan: posisi {report.signed_upto + 1}-"
+                f"{report.last_position}, diperiksa terhadap buku besar saja."
+            )
     for finding in report.findings:
         kind = bahasa.FINDING_KINDS.get(finding.kind, finding.kind)
         print(f"TIDAK UTUH: {kind} pada posisi {finding.position}: {finding.detail}")
     if report.intact:
-        print("UTUH: setiap peristiwa cocok dengan buku besar dan titik periksa.")
+        print("UTUH: setiap peristiwa cocok dengan buku besar dan titik periksa bertanda tangan.")
 
 
 BOARD_COLUMNS = {
@@ -132,14 +204,23 @@ def replay_board(args: argparse.Namespace) -> None:
 
 
 def export_log(args: argparse.Namespace) -> None:
-    """Every event with its hash chain, as JSON lines an auditor verifies offline."""
+    """Every event with its leaf hash and chain, then the signed checkpoints, as JSON lines an
+    auditor verifies offline with the ledger's published key."""
     settings = Settings.from_env()
+    writable(args.out)
+    checkpoints, where = export_checkpoints(settings)
+    print(f"Titik periksa dari {where}.", file=sys.stderr)
     count = 0
-    with writable(args.out).open("wb") as out:
+    with args.out.open("wb") as out:
         for line in export_lines(read_store(settings)):
             out.write(line)
             count += 1
-    print(f"{thousands(count)} peristiwa ditulis ke {args.out}.")
+        for line in checkpoint_lines(checkpoints):
+            out.write(line)
+    print(
+        f"{thousands(count)} peristiwa dan {len(checkpoints)} titik periksa bertanda tangan "
+        f"ditulis ke {args.out}."
+    )
 
 
 def export_epcis(args: argparse.Namespace) -> None:
@@ -174,10 +255,24 @@ def export_epcis(args: argparse.Namespace) -> None:
     print(f"{thousands(count)} peristiwa EPCIS ditulis ke {args.out}.")
 
 
-def save_checkpoints(args: argparse.Namespace) -> None:
-    """The ledger's checkpoints from their JetStream stream, as a file an auditor keeps."""
-    settings = Settings.from_env()
-    writable(args.out)
+def export_checkpoints(settings: Settings) -> tuple[list[Checkpoint], str]:
+    """The signed checkpoints an export carries: from NATS, else from the ledger view (a copy
+    of the store and its views, no server), else none, and where they came from."""
+    try:
+        return fetch_checkpoints(settings), f"aliran {CHECKPOINT_STREAM}"
+    except Refused as refused:
+        print(f"{refused} Titik periksa diambil dari basis data tampilan.", file=sys.stderr)
+    views = open_views(settings)
+    try:
+        ledger = LedgerView(views)
+        ledger.setup()
+        return ledger.checkpoints(), "basis data tampilan"
+    finally:
+        views.close()
+
+
+def fetch_checkpoints(settings: Settings) -> list[Checkpoint]:
+    """The signed checkpoints and cosignatures in the `LACAK_LEDGER` stream, or Refused."""
 
     async def quiet(error: Exception) -> None:  # the refusal below says it once, in Bahasa
         pass
@@ -202,15 +297,63 @@ def save_checkpoints(args: argparse.Namespace) -> None:
     except (NatsError, OSError, TimeoutError) as error:
         raise Refused(
             f"NATS di {settings.nats_url} tidak bisa dihubungi ({error or type(error).__name__}); "
-            "atur LACAK_NATS_URL (lacak demo mencetak alamat NATS-nya)."
+            "atur LACAK_NATS_URL (lacak demo mencetak alamat NATS-nya), atau periksa terhadap "
+            "berkas yang disimpan: --checkpoints."
         ) from None
     if checkpoints is None:
         raise Refused(
             f"Aliran {CHECKPOINT_STREAM} tidak ada di {settings.nats_url}: buku besar belum "
             "pernah berjalan di sini, atau ini server NATS yang lain."
         )
+    return checkpoints
+
+
+def save_checkpoints(args: argparse.Namespace) -> None:
+    """The ledger's signed checkpoints from their JetStream stream, with its key, as a file an
+    auditor keeps."""
+    settings = Settings.from_env()
+    writable(args.out)
+    checkpoints = fetch_checkpoints(settings)
+    try:
+        verifier = log_verifier(settings)
+    except NoteError:
+        verifier = None
     file = CheckpointFile(
-        source=f"{settings.nats_url} {CHECKPOINT_STREAM}", checkpoints=checkpoints
+        source=f"{settings.nats_url} {CHECKPOINT_STREAM}",
+        log_key=str(verifier) if verifier else None,
+        checkpoints=[c.note for c in checkpoints],
     )
     args.out.write_bytes(msgspec.json.format(msgspec.json.encode(file)))
     print(f"{len(checkpoints)} titik periksa ditulis ke {args.out}.")
+
+
+def print_ledger_key(args: argparse.Namespace) -> None:
+    """The ledger's verifier key, to publish: made now if the ledger never ran here."""
+    settings = Settings.from_env()
+    print(ledger_signer(settings).verifier)
+
+
+def verify_proof(args: argparse.Namespace) -> None:
+    """An inclusion-proof bundle (/kotak/<label>/bukti, /api/v1/ledger/proof/<n>) checked
+    offline with the ledger's key; exit 1 if any event is not in the signed tree."""
+    data = read_bytes(args.file, "Berkas bukti")
+    try:
+        bundle = msgspec.json.decode(data, type=ProofBundle)
+    except msgspec.DecodeError as error:
+        raise Refused(f"Berkas bukti {args.file} rusak: {error}.") from None
+    log_key = log_key_of(args, None, None)
+    if bundle.log_key and bundle.log_key != str(log_key):
+        print(
+            f"Perhatian: berkas menyebut kunci lain ({bundle.log_key}); diperiksa dengan {log_key}."
+        )
+    problems = check_bundle(bundle, log_key)
+    for problem in problems:
+        print(f"TIDAK TERBUKTI: {problem}")
+    if not problems:
+        checkpoint = parse_checkpoint(bundle.checkpoint)
+        print(
+            f"TERBUKTI: {len(bundle.events)} peristiwa termuat dalam pohon berukuran "
+            f"{thousands(checkpoint.size)} yang ditandatangani {log_key.name} pada "
+            f"{checkpoint.time:%d-%m-%Y %H:%M:%S %Z}."
+        )
+    sys.exit(1 if problems else 0)

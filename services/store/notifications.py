@@ -4,7 +4,9 @@ library (`NotificationLog`), in order, without opening the application."""
 
 import sqlite3
 from collections.abc import Iterator, Mapping
+from contextlib import closing
 from pathlib import Path
+from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory
@@ -62,6 +64,43 @@ def read_store(
         )
     finally:
         connection.close()
+
+
+def stored_at(settings: Settings, position: int) -> list[tuple[int, bytes]]:
+    """The event at one notification id, as stored: one row, or none."""
+    if settings.postgres:
+        with psycopg.connect(settings.postgres_conninfo) as connection:
+            rows = connection.execute(
+                "SELECT notification_id, state FROM batches_events WHERE notification_id = %s",
+                (position,),
+            ).fetchall()
+        return [(p, bytes(state)) for p, state in rows]
+    path = Path(settings.store["SQLITE_DBNAME"])
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
+        rows = connection.execute(
+            "SELECT rowid, CAST(state AS BLOB) FROM stored_events WHERE rowid = ?", (position,)
+        ).fetchall()
+    return [(p, bytes(state)) for p, state in rows]
+
+
+def stored_of(settings: Settings, originator_id: UUID) -> list[tuple[int, bytes]]:
+    """(notification id, stored bytes) of one aggregate's events, oldest first."""
+    if settings.postgres:
+        with psycopg.connect(settings.postgres_conninfo) as connection:
+            rows = connection.execute(
+                "SELECT notification_id, state FROM batches_events WHERE originator_id = %s "
+                "ORDER BY originator_version",
+                (originator_id,),
+            ).fetchall()
+        return [(position, bytes(state)) for position, state in rows]
+    path = Path(settings.store["SQLITE_DBNAME"])
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
+        rows = connection.execute(
+            "SELECT rowid, CAST(state AS BLOB) FROM stored_events WHERE originator_id = ? "
+            "ORDER BY originator_version",
+            (originator_id.hex,),  # eventsourcing keeps a UUID as its 32 hex digits here
+        ).fetchall()
+    return [(position, bytes(state)) for position, state in rows]
 
 
 def count_store(settings: Settings) -> int:

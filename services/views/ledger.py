@@ -1,7 +1,17 @@
-"""The ledger projection: the hash chain of every event as the stream delivers it, with a
-checkpoint every `CHECKPOINT_EVERY` events, published to their own stream for auditors to keep."""
+"""The ledger projection: every event's bytes as the stream delivers them, in notification order,
+as leaves of an RFC 9162 Merkle tree and links of a hash chain, with a signed checkpoint at least
+every `CHECKPOINT_EVERY` events or `CHECKPOINT_SECONDS` seconds, published to their own stream for
+auditors and witnesses to keep.
+
+The tree is what the checkpoints sign; the chain lets `verify` name the first event that differs
+from what the ledger saw. Both live in the views database, which whoever controls the database
+can rewrite: what holds against them is the signed checkpoints outside it (the `LACAK_LEDGER`
+stream, the auditors' files, the witnesses' cosignatures), which the key alone can make.
+"""
 
 import asyncio
+import hashlib
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
@@ -10,43 +20,94 @@ from nats.aio.client import Client
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
-from services.audit.chain import GENESIS, Checkpoint, LedgerRow, chained
+from services.audit.chain import GENESIS, LedgerRow
+from services.audit.merkle import TILE_LEVEL, Frontier, leaf_hash
+from services.audit.note import (
+    Checkpoint,
+    NoteError,
+    Signer,
+    Verifier,
+    cosigned_by,
+    parse_checkpoint,
+    sign_checkpoint,
+)
 from services.store.notifications import MAX_POSITION
 from services.views.database import Cursor, ViewDatabase
 from services.views.projection import Changed, Projection
 
-CHECKPOINT_EVERY = 10_000
+log = logging.getLogger(__name__)
+
+CHECKPOINT_EVERY = 1_000
+CHECKPOINT_SECONDS = 10.0
 CHECKPOINT_SUBJECT = "lacak.ledger.checkpoint"
+COSIGNATURE_SUBJECT = "lacak.ledger.cosignature"
 CHECKPOINT_STREAM = "LACAK_LEDGER"
 
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS ledger_entries (
         position BIGINT PRIMARY KEY,
+        leaf_index BIGINT NOT NULL UNIQUE,
         event_hash BYTEA NOT NULL,
         chain BYTEA NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS ledger_nodes (
+        level INTEGER NOT NULL,
+        node_index BIGINT NOT NULL,
+        hash BYTEA NOT NULL,
+        PRIMARY KEY (level, node_index))""",
+    """CREATE TABLE IF NOT EXISTS ledger_tree (
+        id INTEGER PRIMARY KEY,
+        frontier BYTEA NOT NULL,
+        chain BYTEA NOT NULL,
+        signed_size BIGINT NOT NULL,
+        signed_at TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS ledger_checkpoints (
-        position BIGINT PRIMARY KEY,
-        chain TEXT NOT NULL,
-        recorded_at TEXT NOT NULL)""",
+        size BIGINT PRIMARY KEY,
+        position BIGINT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        note TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS ledger_cosignatures (
+        size BIGINT NOT NULL,
+        witness TEXT NOT NULL,
+        verifier TEXT NOT NULL,
+        line TEXT NOT NULL,
+        cosigned_at BIGINT NOT NULL,
+        PRIMARY KEY (size, witness))""",
 )
 
 
+class TreeState:
+    """Where the ledger stands: the tree's frontier, the chain's head, the last signed size."""
+
+    def __init__(self, frontier: Frontier, chain: bytes, signed_size: int, signed_at: datetime):
+        self.frontier, self.chain = frontier, chain
+        self.signed_size, self.signed_at = signed_size, signed_at
+
+
 class LedgerView(Projection):
-    """The ledger projection: hashes the stream's bytes as they come, in notification order."""
+    """The ledger projection: hashes the stream's bytes as they come, in notification order.
+
+    With a `signer` (the ledger process's) it signs checkpoints; without one (the web's) it
+    only reads."""
 
     name = "ledger"
+    version = 2  # 1: the hash chain alone, checkpoints unsigned
     schema = SCHEMA
-    tables = ("ledger_entries", "ledger_checkpoints")
+    tables = ("ledger_entries", "ledger_nodes", "ledger_tree", "ledger_checkpoints")
+    tables += ("ledger_cosignatures",)
 
     def __init__(
         self,
         db: ViewDatabase,
+        signer: Signer | None = None,
+        origin: str = "lacak",
         checkpoint_every: int = CHECKPOINT_EVERY,
+        checkpoint_seconds: float = CHECKPOINT_SECONDS,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ):
         super().__init__(db)
-        self.checkpoint_every = checkpoint_every
+        self.signer, self.origin = signer, origin
+        self.checkpoint_every, self.checkpoint_seconds = checkpoint_every, checkpoint_seconds
         self.clock = clock
 
     @staticmethod
@@ -54,42 +115,193 @@ class LedgerView(Projection):
         """The ledger hashes the message's bytes as they are."""
         return data
 
+    def state(self, cursor: Cursor) -> TreeState:
+        """The tree's state, its row locked until the transaction ends."""
+        cursor.execute(
+            "INSERT INTO ledger_tree (id, frontier, chain, signed_size, signed_at) "
+            "VALUES (1, ?, ?, 0, ?) ON CONFLICT (id) DO NOTHING",
+            (Frontier().encode(), GENESIS, datetime.min.replace(tzinfo=UTC).isoformat()),
+        )
+        cursor.execute(
+            "UPDATE ledger_tree SET id = id WHERE id = 1 "
+            "RETURNING frontier, chain, signed_size, signed_at"
+        )
+        frontier, chain, signed_size, signed_at = cursor.fetchone()
+        return TreeState(
+            Frontier.decode(bytes(frontier)),
+            bytes(chain),
+            signed_size,
+            datetime.fromisoformat(signed_at),
+        )
+
+    def save(self, cursor: Cursor, state: TreeState) -> None:
+        cursor.execute(
+            "UPDATE ledger_tree SET frontier = ?, chain = ?, signed_size = ?, signed_at = ? "
+            "WHERE id = 1",
+            (state.frontier.encode(), state.chain, state.signed_size, state.signed_at.isoformat()),
+        )
+
     def write(self, cursor: Cursor, fresh: Sequence[tuple[int, bytes]]) -> set[str]:
-        """Chain the fresh events on from the last one chained; a checkpoint at the first
-        position of each new block of `checkpoint_every`."""
-        cursor.execute("SELECT position, chain FROM ledger_entries ORDER BY position DESC LIMIT 1")
-        row = cursor.fetchone()
-        after, previous = (row[0], bytes(row[1])) if row else (0, GENESIS)
-        entries = list(chained(fresh, previous))
+        """Add the fresh events to the tree and the chain; sign a checkpoint where one is due."""
+        state = self.state(cursor)
+        frontier, chain, sha256 = state.frontier, state.chain, hashlib.sha256
+        entries, nodes, signed = [], [], []
+        now = self.clock()
+        for position, data in fresh:
+            chain = sha256(chain + position.to_bytes(8, "big") + data).digest()
+            leaf = leaf_hash(data)
+            entries.append((position, frontier.size, leaf, chain))
+            for level, index, hashed in frontier.append(leaf):
+                if level >= TILE_LEVEL:
+                    nodes.append((level, index, hashed))
+            if self.signer and frontier.size - state.signed_size >= self.checkpoint_every:
+                signed.append(self.sign(state, frontier, position, now))
+        state.chain = chain
+        if self.due(state, now):
+            signed.append(self.sign(state, frontier, fresh[-1][0], now))
         cursor.executemany(
-            "INSERT INTO ledger_entries (position, event_hash, chain) VALUES (?, ?, ?)", entries
+            "INSERT INTO ledger_entries (position, leaf_index, event_hash, chain) "
+            "VALUES (?, ?, ?, ?)",
+            entries,
         )
-        at = self.clock().isoformat()
-        checkpoints = first_per_block(
-            [(p, c.hex(), at) for p, _, c in entries], after, self.checkpoint_every
-        )
-        if checkpoints:
+        if nodes:
             cursor.executemany(
-                "INSERT INTO ledger_checkpoints (position, chain, recorded_at) VALUES (?, ?, ?)",
-                checkpoints,
+                "INSERT INTO ledger_nodes (level, node_index, hash) VALUES (?, ?, ?)", nodes
             )
+        self.insert_checkpoints(cursor, signed)
+        self.save(cursor, state)
         return set()
 
+    def due(self, state: TreeState, now: datetime) -> bool:
+        """Whether events wait past the last checkpoint longer than `checkpoint_seconds`."""
+        return (
+            self.signer is not None
+            and state.frontier.size > state.signed_size
+            and (now - state.signed_at).total_seconds() >= self.checkpoint_seconds
+        )
+
+    def sign(
+        self, state: TreeState, frontier: Frontier, position: int, now: datetime
+    ) -> Checkpoint:
+        assert self.signer is not None
+        state.signed_size, state.signed_at = frontier.size, now
+        return sign_checkpoint(
+            self.signer, self.origin, frontier.size, frontier.root(), position, now
+        )
+
+    @staticmethod
+    def insert_checkpoints(cursor: Cursor, made: Sequence[Checkpoint]) -> None:
+        if made:
+            cursor.executemany(
+                "INSERT INTO ledger_checkpoints (size, position, recorded_at, note) "
+                "VALUES (?, ?, ?, ?)",
+                [(c.size, c.position, c.time.isoformat(), c.note) for c in made],
+            )
+
+    def sign_if_due(self) -> Checkpoint | None:
+        """A checkpoint of the events that have waited `checkpoint_seconds` unsigned: the
+        ledger's clock, so a quiet hour leaves no tail unsigned."""
+        with self.db.transaction() as cursor:
+            state = self.state(cursor)
+            now = self.clock()
+            if not self.due(state, now):
+                return None
+            cursor.execute("SELECT MAX(position) FROM ledger_entries")
+            (position,) = cursor.fetchone()
+            made = self.sign(state, state.frontier, position, now)
+            self.insert_checkpoints(cursor, [made])
+            self.save(cursor, state)
+        return made
+
+    # Reading: the checkpoints, the tree for proofs, the rows for `verify`.
+
     def checkpoints_in(self, after: int, upto: int) -> list[Checkpoint]:
-        """The checkpoints made for positions after `after`, up to `upto`."""
+        """The checkpoints signed for positions after `after`, up to `upto`, with the
+        cosignatures they have."""
         rows = self.db.query(
-            "SELECT position, chain, recorded_at FROM ledger_checkpoints "
-            "WHERE position > ? AND position <= ? ORDER BY position",
+            "SELECT note FROM ledger_checkpoints WHERE position > ? AND position <= ? "
+            "ORDER BY size",
             (after, upto),
         )
-        return [
-            Checkpoint(position=p, chain=c, recorded_at=datetime.fromisoformat(at))
-            for p, c, at in rows
-        ]
+        return self.cosigned([parse_checkpoint(note) for (note,) in rows])
+
+    def cosigned(self, checkpoints: list[Checkpoint]) -> list[Checkpoint]:
+        if not checkpoints:
+            return checkpoints
+        rows = self.db.query(
+            "SELECT size, line FROM ledger_cosignatures WHERE size >= ? AND size <= ? "
+            "ORDER BY witness",
+            (checkpoints[0].size, checkpoints[-1].size),
+        )
+        lines: dict[int, list[str]] = {}
+        for size, line in rows:
+            lines.setdefault(size, []).append(line)
+        return [c.with_signatures(lines.get(c.size, ())) for c in checkpoints]
 
     def checkpoints(self) -> list[Checkpoint]:
-        """Every checkpoint made, in order."""
+        """Every checkpoint signed, in order."""
         return self.checkpoints_in(0, MAX_POSITION)
+
+    def latest(self) -> Checkpoint | None:
+        rows = self.db.query("SELECT note FROM ledger_checkpoints ORDER BY size DESC LIMIT 1")
+        return self.cosigned([parse_checkpoint(rows[0][0])])[0] if rows else None
+
+    def checkpoint_at(self, size: int) -> Checkpoint | None:
+        rows = self.db.query("SELECT note FROM ledger_checkpoints WHERE size = ?", (size,))
+        return self.cosigned([parse_checkpoint(rows[0][0])])[0] if rows else None
+
+    def add_cosignature(self, line: str, witness: Verifier, size: int) -> Checkpoint:
+        """A witness's cosignature of the checkpoint of `size`, kept once it checks."""
+        checkpoint = self.checkpoint_at(size)
+        if checkpoint is None:
+            raise NoteError(f"tidak ada titik periksa berukuran {size}")
+        alone = msgspec.structs.replace(checkpoint, signatures=(line,))
+        at = cosigned_by(alone, witness)
+        if at is None:
+            raise NoteError(f"kosignatur {witness.name} tidak sah untuk ukuran {size}")
+        with self.db.transaction() as cursor:
+            cursor.execute(
+                "INSERT INTO ledger_cosignatures (size, witness, verifier, line, cosigned_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (size, witness) DO NOTHING",
+                (size, witness.name, str(witness), line, at),
+            )
+        return checkpoint.with_signatures([line])
+
+    def witnesses(self) -> list[tuple[str, str, int, int]]:
+        """Each witness: its verifier key, the largest size it cosigned, and when (Unix time)."""
+        rows = self.db.query(
+            "SELECT witness, verifier, MAX(size), MAX(cosigned_at) FROM ledger_cosignatures "
+            "GROUP BY witness, verifier ORDER BY witness"
+        )
+        return [(w, v, size, at) for w, v, size, at in rows]
+
+    def size(self) -> int:
+        """The number of leaves in the tree."""
+        rows = self.db.query("SELECT frontier FROM ledger_tree WHERE id = 1")
+        return Frontier.decode(bytes(rows[0][0])).size if rows else 0
+
+    def leaves(self, start: int, stop: int) -> list[bytes]:
+        rows = self.db.query(
+            "SELECT event_hash FROM ledger_entries WHERE leaf_index >= ? AND leaf_index < ? "
+            "ORDER BY leaf_index",
+            (start, stop),
+        )
+        return [bytes(h) for (h,) in rows]
+
+    def node(self, level: int, index: int) -> bytes:
+        rows = self.db.query(
+            "SELECT hash FROM ledger_nodes WHERE level = ? AND node_index = ?", (level, index)
+        )
+        if not rows:
+            raise LookupError(f"node {level}/{index} is not in the ledger")
+        return bytes(rows[0][0])
+
+    def leaf_at(self, position: int) -> tuple[int, bytes] | None:
+        """The leaf index and hash of the event at `position`."""
+        rows = self.db.query(
+            "SELECT leaf_index, event_hash FROM ledger_entries WHERE position = ?", (position,)
+        )
+        return (rows[0][0], bytes(rows[0][1])) if rows else None
 
     def entries(self) -> list[LedgerRow]:
         """(position, event hash, chain) as the ledger recorded them."""
@@ -122,66 +334,93 @@ class LedgerView(Projection):
         return last
 
 
-def first_per_block(
-    candidates: list[tuple[int, str, str]], after: int, every: int
-) -> list[tuple[int, str, str]]:
-    """One checkpoint per block of `every` positions: the first position past `after` in it."""
-    chosen, block = [], after // every
-    for candidate in candidates:
-        if candidate[0] // every > block:
-            block = candidate[0] // every
-            chosen.append(candidate)
-    return chosen
-
-
 async def ensure_checkpoint_stream(nc: Client, replicas: int = 1) -> None:
     """The checkpoints' own stream: kept apart from the events, so a copy survives either."""
     js = nc.jetstream()
+    subjects = [CHECKPOINT_SUBJECT, COSIGNATURE_SUBJECT]
     try:
-        await js.stream_info(CHECKPOINT_STREAM)
+        info = await js.stream_info(CHECKPOINT_STREAM)
     except NotFoundError:
         await js.add_stream(
             StreamConfig(
                 name=CHECKPOINT_STREAM,
-                subjects=[CHECKPOINT_SUBJECT],
+                subjects=subjects,
                 storage=StorageType.FILE,
                 num_replicas=replicas,
             )
         )
+        return
+    if sorted(info.config.subjects or []) != sorted(subjects):  # a stream of an older Lacak
+        info.config.subjects = subjects
+        await js.update_stream(info.config)
+
+
+async def publish_checkpoints(nc: Client, made: Sequence[Checkpoint], replicas: int = 1) -> None:
+    """Each checkpoint's signed note on the checkpoint stream, once (a republish carries the
+    same message id)."""
+    if not made:
+        return
+    await ensure_checkpoint_stream(nc, replicas)
+    js = nc.jetstream()
+    for checkpoint in made:
+        await js.publish(
+            CHECKPOINT_SUBJECT,
+            checkpoint.note.encode(),
+            stream=CHECKPOINT_STREAM,
+            headers={"Nats-Msg-Id": f"ledger:{checkpoint.size}"},
+        )
+
+
+async def publish_cosignature(nc: Client, size: int, line: str, replicas: int = 1) -> None:
+    await ensure_checkpoint_stream(nc, replicas)
+    await nc.jetstream().publish(
+        COSIGNATURE_SUBJECT,
+        f"{size}\n{line}".encode(),
+        stream=CHECKPOINT_STREAM,
+        headers={"Nats-Msg-Id": f"cosignature:{size}:{hashlib.sha256(line.encode()).hexdigest()}"},
+    )
 
 
 def checkpoint_publisher(
     view: LedgerView, replicas: int = 1
 ) -> Callable[[Client, Changed], Awaitable[None]]:
-    """After the ledger commits, publish the checkpoints it made to the checkpoint stream (each
-    once: a republish carries the same message id)."""
+    """After the ledger commits, publish the checkpoints it signed to the checkpoint stream."""
 
     async def publish(nc: Client, changed: Changed) -> None:
         made = await asyncio.to_thread(view.checkpoints_in, changed.after, changed.upto)
-        if not made:
-            return
-        await ensure_checkpoint_stream(nc, replicas)
-        js = nc.jetstream()
-        for checkpoint in made:
-            await js.publish(
-                CHECKPOINT_SUBJECT,
-                msgspec.json.encode(checkpoint),
-                stream=CHECKPOINT_STREAM,
-                headers={"Nats-Msg-Id": f"ledger:{checkpoint.position}"},
-            )
+        await publish_checkpoints(nc, made, replicas)
 
     return publish
 
 
 async def stream_checkpoints(nc: Client) -> list[Checkpoint] | None:
-    """Every checkpoint in the checkpoint stream, in order; None when there is no such stream."""
+    """Every checkpoint in the checkpoint stream with the cosignatures published for it, in
+    order of size; None when there is no such stream. Messages that are no checkpoint are
+    skipped with a warning: the signatures are what `verify` checks."""
     js = nc.jetstream()
     try:
         info = await js.stream_info(CHECKPOINT_STREAM)
     except NotFoundError:
         return None
-    checkpoints = []
+    notes: dict[tuple[int, str], Checkpoint] = {}  # two trees of one size stay two
+    cosignatures: dict[int, list[str]] = {}
     for sequence in range(info.state.first_seq, info.state.last_seq + 1):
-        message = await js.get_msg(CHECKPOINT_STREAM, sequence)
-        checkpoints.append(msgspec.json.decode(message.data, type=Checkpoint))
-    return sorted(checkpoints, key=lambda c: c.position)
+        try:
+            message = await js.get_msg(CHECKPOINT_STREAM, sequence)
+        except NotFoundError:  # deleted from the stream
+            continue
+        text = message.data.decode("utf-8", errors="replace")
+        try:
+            if message.subject == COSIGNATURE_SUBJECT:
+                size, line = text.split("\n", 1)
+                cosignatures.setdefault(int(size), []).append(line)
+                continue
+            checkpoint = parse_checkpoint(text)
+        except (NoteError, ValueError):
+            log.warning("%s message %d is no checkpoint", CHECKPOINT_STREAM, sequence)
+            continue
+        key = (checkpoint.size, checkpoint.text)
+        known = notes.get(key)
+        notes[key] = known.with_signatures(checkpoint.signatures) if known else checkpoint
+    kept = [c.with_signatures(cosignatures.get(c.size, ())) for c in notes.values()]
+    return sorted(kept, key=lambda c: c.size)

@@ -1,7 +1,9 @@
 """Tamper evidence: events changed, deleted, inserted or swapped straight in the database are
-named by position, on SQLite and PostgreSQL; offline from an export file too."""
+named by position, on SQLite and PostgreSQL; offline from an export file too. And what holds
+against whoever controls the database: the signed checkpoints outside it."""
 
 import asyncio
+import re
 import sqlite3
 import uuid
 from datetime import UTC, datetime
@@ -11,16 +13,19 @@ import psycopg
 import pytest
 
 import events
+from services.audit.chain import CheckpointFile, chained
+from services.audit.export import checkpoint_lines, export_lines, read_export
+from services.audit.note import Signer, parse_checkpoint
 from services.cli import main
 from services.custody.batch import Scan
 from services.custody.batches import Batches
 from services.custody.plan import kit_plan
-from services.messaging.projector import run_projection
 from services.messaging.relay import run_relay
+from services.processes import run_ledger_projection
 from services.settings import Settings
 from services.store.notifications import read_store
 from services.views.database import open_views
-from services.views.ledger import LedgerView, checkpoint_publisher
+from services.views.ledger import LedgerView
 from services.wilayah import kecamatan_of
 from tests.data import REGISTERED, SERANG
 from tests.integration.test_relay_and_board import wait_for
@@ -54,36 +59,54 @@ def record_history(settings: Settings) -> int:
 
 
 async def ledger_through_the_stream(settings: Settings, last: int) -> None:
-    """Relay and ledger projection on real NATS, until the ledger has every event."""
+    """Relay and ledger projection (signing, publishing) on real NATS, until the ledger has
+    every event and a signed checkpoint covers the last one."""
     views = open_views(settings)
-    ledger = LedgerView(views, checkpoint_every=CHECKPOINT_EVERY)
+    ledger = LedgerView(views)
     ledger.setup()
     stop = asyncio.Event()
     parts = [
         asyncio.create_task(run_relay(settings, stop)),
-        asyncio.create_task(run_projection(ledger, settings, stop, checkpoint_publisher(ledger))),
+        asyncio.create_task(run_ledger_projection(settings, stop)),
     ]
     try:
         await wait_for(lambda: ledger.applied() == last)
+        await wait_for(lambda: (ledger.latest() or EMPTY).position == last)
+        await asyncio.sleep(0.3)  # the last checkpoint reaches the LACAK_LEDGER stream
     finally:
         stop.set()
         await asyncio.gather(*parts)
         views.close()
 
 
+class EMPTY:
+    position = 0
+
+
 @pytest.fixture
 def history(settings: Settings, store_env, monkeypatch) -> int:
-    for key, value in store_env.items():
+    env = {
+        **store_env,
+        "LACAK_CHECKPOINT_EVERY": str(CHECKPOINT_EVERY),
+        "LACAK_CHECKPOINT_SECONDS": "0.5",
+    }
+    for key, value in env.items():
         monkeypatch.setenv(key, value)
     last = record_history(settings)
-    asyncio.run(ledger_through_the_stream(settings, last))
+    asyncio.run(ledger_through_the_stream(Settings.from_env(env), last))
     return last
 
 
 def verify_says(capsys, *args: str) -> tuple[int, str]:
     with pytest.raises(SystemExit) as exit_:
         main(["verify", *args])
-    return exit_.value.code, capsys.readouterr().out
+    said = capsys.readouterr()
+    return exit_.value.code, said.out + said.err
+
+
+def broken_checkpoints(out: str) -> list[int]:
+    """The positions of the signed checkpoints `verify` says the events no longer reach."""
+    return [int(p) for p in re.findall(r"TIDAK UTUH: titik periksa pada posisi (\d+)", out)]
 
 
 class Tamper:
@@ -126,7 +149,7 @@ def test_a_changed_event_is_named_by_its_position(settings, history, capsys):
     code, out = verify_says(capsys)
     assert code == 1
     assert "TIDAK UTUH: diubah pada posisi 40" in out
-    assert f"titik periksa pada posisi {2 * CHECKPOINT_EVERY}" in out  # the checkpoints break too
+    assert broken_checkpoints(out) and min(broken_checkpoints(out)) >= 40  # the signed trees too
 
 
 def test_a_deleted_event_is_named_by_its_position(settings, history, capsys):
@@ -169,7 +192,9 @@ def test_an_export_verifies_offline_and_a_change_in_it_is_named(
     export, checkpoints = tmp_path / "log.jsonl", tmp_path / "checkpoints.json"
     main(["export", "--out", str(export)])
     main(["checkpoints", "--out", str(checkpoints)])
-    assert f"{history // CHECKPOINT_EVERY} titik periksa" in capsys.readouterr().out
+    signed = len(LedgerView(open_views(settings)).checkpoints())
+    assert signed > history // CHECKPOINT_EVERY  # each 20 events, and the tail by the clock
+    assert f"{signed} titik periksa ditulis" in capsys.readouterr().out
     offline = ["--export", str(export), "--checkpoints", str(checkpoints)]
     code, out = verify_says(capsys, *offline)
     assert code == 0, out
@@ -178,7 +203,7 @@ def test_an_export_verifies_offline_and_a_change_in_it_is_named(
     export.write_bytes(b"".join(lines))
     code, out = verify_says(capsys, *offline)
     assert (code, "TIDAK UTUH: diubah pada posisi 30" in out) == (1, True), out
-    assert f"titik periksa pada posisi {2 * CHECKPOINT_EVERY}" in out
+    assert broken_checkpoints(out) and min(broken_checkpoints(out)) >= 30
 
 
 def test_the_store_is_read_in_notification_order(settings, history):
@@ -208,3 +233,103 @@ def test_events_recorded_after_the_ledger_are_left_for_the_next_check(settings, 
     Tamper(settings).run(f"DELETE FROM {{table}} WHERE {{id}} = {history}")
     code, out = verify_says(capsys)
     assert (code, f"TIDAK UTUH: hilang pada posisi {history}" in out) == (1, True), out
+
+
+# What holds against whoever controls the database: the signed checkpoints outside it.
+
+
+def ledger_key(capsys) -> str:
+    main(["ledger-key"])
+    return capsys.readouterr().out.strip()
+
+
+def test_an_emptied_ledger_view_and_a_changed_event_are_not_intact(settings, history, capsys):
+    tamper = Tamper(settings)
+    event = events.decode(tamper.state(20))
+    forged = msgspec.structs.replace(event, occurred_at=datetime(2024, 2, 1, tzinfo=UTC))
+    tamper.run("UPDATE {table} SET state = ? WHERE {id} = 20", (events.encode(forged),))
+    views = open_views(settings)
+    with views.transaction() as cursor:
+        for table in ("ledger_entries", "ledger_checkpoints", "ledger_nodes", "ledger_tree"):
+            cursor.execute(f"DELETE FROM {table}")
+    views.close()
+    code, out = verify_says(capsys)
+    assert code == 1, out
+    assert "TIDAK UTUH: buku besar pada posisi 0" in out  # the view was emptied, and says so
+    assert f"{history} peristiwa" in out.replace(".", "")  # every signed event was read
+    assert broken_checkpoints(out) and min(broken_checkpoints(out)) >= 20
+    assert "UTUH: setiap" not in out
+
+
+def test_the_last_event_changed_with_its_ledger_row_fails_against_the_kept_checkpoints(
+    settings, history, capsys, tmp_path
+):
+    kept = tmp_path / "kept.json"
+    main(["checkpoints", "--out", str(kept)])
+    tamper = Tamper(settings)
+    event = events.decode(tamper.state(history))
+    forged = events.encode(
+        msgspec.structs.replace(event, occurred_at=datetime(2024, 2, 1, tzinfo=UTC))
+    )
+    tamper.run("UPDATE {table} SET state = ? WHERE {id} = ?", (forged, history))
+    views = open_views(settings)  # the ledger's row redone to match, as the attacker would
+    ledger = LedgerView(views)
+    [(_, _, previous)] = ledger.rows_after(history - 2, 1)
+    [(_, leaf, chain)] = chained([(history, forged)], previous)
+    with views.transaction() as cursor:
+        cursor.execute(
+            "UPDATE ledger_entries SET event_hash = ?, chain = ? WHERE position = ?",
+            (leaf, chain, history),
+        )
+    views.close()
+    for source in (["--checkpoints", str(kept)], []):  # the file kept, and the stream
+        code, out = verify_says(capsys, *source)
+        assert code == 1, out
+        assert history in broken_checkpoints(out), out
+
+
+def test_an_export_of_a_tampered_store_fails_offline_though_its_chain_was_recomputed(
+    settings, history, capsys, tmp_path
+):
+    key = ledger_key(capsys)
+    honest, forged = tmp_path / "honest.jsonl", tmp_path / "forged.jsonl"
+    main(["export", "--out", str(honest)])
+    offline = ["--export", str(honest), "--log-key", key]
+    assert verify_says(capsys, *offline)[0] == 0
+    # By hand: one event changed, every line's hash and chain redone by the published algorithm.
+    stored, _, carried = read_export(honest)
+    stored[29] = (stored[29][0], stored[29][1].replace(b'"label":"', b'"label":"X', 1))
+    forged.write_bytes(b"".join([*export_lines(stored), *checkpoint_lines(carried)]))
+    code, out = verify_says(capsys, "--export", str(forged), "--log-key", key)
+    assert code == 1 and min(broken_checkpoints(out)) >= 30, out
+    # Without the signed checkpoints, nothing is proven.
+    forged.write_bytes(b"".join(export_lines(stored)))
+    code, out = verify_says(capsys, "--export", str(forged), "--log-key", key)
+    assert (code, "TIDAK UTUH: tanpa tanda tangan" in out) == (1, True), out
+    # From a tampered store, `lacak export` recomputes the chain: the signatures still hold it.
+    tamper = Tamper(settings)
+    event = events.decode(tamper.state(50))
+    changed = msgspec.structs.replace(event, occurred_at=datetime(2024, 2, 1, tzinfo=UTC))
+    tamper.run("UPDATE {table} SET state = ? WHERE {id} = 50", (events.encode(changed),))
+    main(["export", "--out", str(forged)])
+    code, out = verify_says(capsys, "--export", str(forged), "--log-key", key)
+    assert code == 1 and min(broken_checkpoints(out)) >= 50, out
+
+
+def test_checkpoints_signed_with_another_key_are_refused(settings, history, capsys, tmp_path):
+    kept = tmp_path / "kept.json"
+    main(["checkpoints", "--out", str(kept)])
+    file = msgspec.json.decode(kept.read_bytes(), type=CheckpointFile)
+    other = Signer.generate(settings.ledger_origin)  # the same name, not the same key
+    notes = [parse_checkpoint(note) for note in file.checkpoints]
+    resigned = [c.text + "\n" + other.sign(c.text) for c in notes]
+    forged = msgspec.structs.replace(file, checkpoints=resigned)
+    kept.write_bytes(msgspec.json.encode(forged))
+    code, out = verify_says(capsys, "--checkpoints", str(kept))
+    assert code == 1, out
+    assert "tidak sah untuk kunci" in out and "TIDAK UTUH: tanpa tanda tangan" in out
+    # ...and a file that names the forger's key does not override the key the auditor gives.
+    forged = msgspec.structs.replace(forged, log_key=str(other.verifier))
+    kept.write_bytes(msgspec.json.encode(forged))
+    code, out = verify_says(capsys, "--checkpoints", str(kept), "--log-key", ledger_key(capsys))
+    assert code == 1 and "tidak sah untuk kunci" in out, out

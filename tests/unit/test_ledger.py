@@ -8,13 +8,14 @@ import msgspec
 import events
 from services.audit.chain import (
     BLOCK,
-    Checkpoint,
     chained,
     checkpoint_findings,
     first_difference,
     verify,
 )
 from services.audit.export import export_lines, read_export
+from services.audit.merkle import Frontier, leaf_hash
+from services.audit.note import Signer, sign_checkpoint
 from services.custody.decisions import register
 
 EVENTS = [(p, f'{{"n":{p}}}'.encode()) for p in range(1, 11)]
@@ -22,6 +23,21 @@ EVENTS = [(p, f'{{"n":{p}}}'.encode()) for p in range(1, 11)]
 
 def hashes(entries):
     return [(p, hashlib.sha256(data).digest()) for p, data in entries]
+
+
+LOG = Signer.generate("lacak-test")
+AT = datetime(2024, 2, 13, tzinfo=UTC)
+
+
+def signed(entries, sizes, signer=LOG):
+    """The checkpoints a ledger would have signed over `entries` at these tree sizes."""
+    frontier, made = Frontier(), []
+    for position, data in entries:
+        frontier.append(leaf_hash(data))
+        if frontier.size in sizes:
+            root = frontier.root()
+            made.append(sign_checkpoint(signer, "lacak/test", frontier.size, root, position, AT))
+    return made
 
 
 LEDGER = hashes(EVENTS)
@@ -63,27 +79,25 @@ def test_two_swapped_events_are_named_as_reordered():
     assert found(swapped) == ("reordered", 4)
 
 
-def test_a_checkpoint_the_recomputed_chain_no_longer_reaches_is_named():
-    chain = {p: c for p, _, c in chained(EVENTS)}
-    at = datetime(2024, 2, 13, tzinfo=UTC)
-    good = Checkpoint(position=5, chain=chain[5].hex(), recorded_at=at)
-    bad = Checkpoint(position=8, chain="00" * 32, recorded_at=at)
-    gone = Checkpoint(position=99, chain=chain[10].hex(), recorded_at=at)
-    assert [(f.kind, f.position) for f in checkpoint_findings(chain, [good, bad, gone])] == [
+def test_a_checkpoint_the_recomputed_tree_no_longer_reaches_is_named():
+    good, bad = signed(EVENTS, {5, 8})
+    bad = msgspec.structs.replace(bad, root=bytes(32))
+    [gone] = signed([*EVENTS, (11, b"{}")], {11})
+    trees = {c.size: (c.root, c.position) for c in signed(EVENTS, set(range(1, 11)))}
+    assert [(f.kind, f.position) for f in checkpoint_findings(trees, [good, bad, gone])] == [
         ("checkpoint", 8),
-        ("checkpoint", 99),
+        ("checkpoint", 11),
     ]
 
 
 def test_verify_finds_a_rewritten_history_by_its_checkpoints_even_with_a_rewritten_ledger():
-    at = datetime(2024, 2, 13, tzinfo=UTC)
-    chain = {p: c for p, _, c in chained(EVENTS)}
-    kept = [Checkpoint(position=p, chain=chain[p].hex(), recorded_at=at) for p in (3, 6, 10)]
+    kept = signed(EVENTS, {3, 6, 10})
     rewritten = [*EVENTS[:4], (5, b'{"n":"lain"}'), *EVENTS[5:]]
     redone = list(chained(rewritten))  # the attacker redid the ledger too
     report = verify(rewritten, redone, kept)
     findings = [(f.kind, f.position) for f in report.findings]
     assert findings == [("checkpoint", 6), ("checkpoint", 10)]
+    assert report.signed_upto == 3
     assert verify(EVENTS, list(chained(EVENTS)), kept).intact
 
 
@@ -143,9 +157,7 @@ def test_an_event_stored_by_older_code_in_other_bytes_verifies_as_the_codecs_byt
 
 
 def test_after_the_first_difference_the_chain_goes_on_to_check_every_checkpoint():
-    at = datetime(2024, 2, 13, tzinfo=UTC)
-    chain = {p: c for p, _, c in chained(EVENTS)}
-    kept = [Checkpoint(position=p, chain=chain[p].hex(), recorded_at=at) for p in (2, 9)]
+    kept = signed(EVENTS, {2, 9})
     tampered = [*EVENTS[:4], (5, b'{"n":500}'), *EVENTS[5:]]
     for block in (3, BLOCK):
         report = verify(iter(tampered), list(chained(EVENTS)), kept, block=block)
@@ -178,11 +190,11 @@ def test_an_export_carries_each_event_as_stored_so_events_older_than_a_field_ver
     ledger = list(chained(stored))  # what the ledger projection made of the published bytes
     export = tmp_path / "log.jsonl"
     export.write_bytes(b"".join(export_lines(stored)))
-    actual, claimed = read_export(export)
+    actual, claimed, _ = read_export(export)
     assert actual == stored and claimed == ledger
     assert verify(actual, claimed, []).intact
     garbage = [*stored[:2], (3, b"\x00 not json"), *stored[3:]]
     export.write_bytes(b"".join(export_lines(garbage)))
-    actual, _ = read_export(export)
+    actual, _, _ = read_export(export)
     [finding] = verify(actual, ledger, []).findings
     assert (finding.kind, finding.position) == ("changed", 3)

@@ -74,6 +74,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/audit"): AUDITORS,
     ("POST", "/audit/periksa"): AUDITORS,
     ("GET", "/api/v1/ledger/checkpoints"): AUDITORS,
+    ("GET", "/api/v1/ledger/proof/1"): AUDITORS,
+    ("GET", f"/kotak/{LABEL}/bukti"): AUDITORS,
     ("GET", "/api/v1/export/epcis"): AUDITORS,
     ("GET", "/akses"): AUDITORS,
     ("GET", "/api/v1/access-log"): AUDITORS,
@@ -97,6 +99,14 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
 STREAMS = ("/board/stream", "/anomali/stream", "/aktivitas/stream")  # every role: tested live
 NOT_IN_MATRIX = {("POST", "/keluar")}  # everyone; it ends the session: tested on its own
 PUBLIC = {("GET", "/masuk"), ("POST", "/masuk")}
+# The transparency log's own: sizes, hashes and the key, as any log publishes them; a
+# cosignature is checked by its signature (tests/web/test_transparency_log.py).
+PUBLIC |= {
+    ("GET", "/api/v1/ledger/key"),
+    ("GET", "/api/v1/ledger/checkpoint"),
+    ("GET", "/api/v1/ledger/consistency"),
+    ("POST", "/api/v1/ledger/cosignatures"),
+}
 
 
 def route_pattern(path: str) -> str:
