@@ -175,6 +175,9 @@ FINDINGS = {
     "ledger_short": "buku besar di basis data berhenti di posisi {position}, padahal titik "
     "periksa bertanda tangan sampai posisi {signed}: tabelnya dikosongkan atau dipotong",
     "unsigned": "tidak ada titik periksa bertanda tangan yang sah: keutuhan tidak bisa dibuktikan",
+    "stalled": "peristiwa sesudah posisi {position} belum ditandatangani, padahal titik periksa "
+    "terakhir {seconds:.0f} detik lalu (seharusnya paling lambat tiap {every:g} detik): "
+    "penandatanganan berhenti atau ditahan",
     "fork": "dua pohon berbeda berukuran {size} sama-sama ditandatangani: log bercabang",
     "bad_signature": "tanda tangan titik periksa berukuran {size} tidak sah untuk kunci {key}",
     "extra": "sesudah posisi terakhir buku besar (belum tercatat, atau disisipkan)",
@@ -186,7 +189,10 @@ ANCHOR_VIEWS = (
     "titik periksa terbaru bisa saja dihapus dari sana"
 )
 NO_CHECKPOINT_YET = "Buku besar belum menandatangani titik periksa apa pun."
-NO_SUCH_TREES = "Tidak ada bukti dari pohon {old} ke {new}: ukuran pohon kini {size}."
+NO_SUCH_TREES = (
+    "Tidak ada bukti dari pohon {old} ke {new}: keduanya harus ukuran titik periksa bertanda "
+    "tangan (atau 0), yang pertama tidak lebih besar."
+)
 UNKNOWN_WITNESS = (
     "Saksi {name} tidak terdaftar: kunci verifikasinya harus ada di LACAK_WITNESSES server."
 )

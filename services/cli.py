@@ -54,7 +54,7 @@ from services.processes import (
     run_until_signal,
     stop_on_signals,
 )
-from services.settings import Settings
+from services.settings import Settings, SettingsError
 from services.wilayah import Wilayah, local_time_of
 
 log = logging.getLogger("lacak")
@@ -409,8 +409,8 @@ def main(argv: list[str] | None = None) -> None:
     except Refused as refused:
         print(f"lacak: {refused}", file=sys.stderr)
         sys.exit(2)
-    except NoMasterDataError as missing:
-        print(f"lacak: {missing}", file=sys.stderr)
+    except (NoMasterDataError, SettingsError) as unusable:
+        print(f"lacak: {unusable}", file=sys.stderr)
         sys.exit(2)
     except STORE_DOWN as error:
         store = Settings.from_env().store

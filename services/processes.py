@@ -23,7 +23,12 @@ from services.views.anomalies.view import AnomalyView
 from services.views.board.view import BoardView
 from services.views.database import ViewDatabase, open_views
 from services.views.eventlog import EventLogView
-from services.views.ledger import LedgerView, checkpoint_publisher, publish_checkpoints
+from services.views.ledger import (
+    LedgerView,
+    checkpoint_publisher,
+    last_published_size,
+    publish_checkpoints,
+)
 from services.wilayah import Wilayah
 
 log = logging.getLogger("lacak")
@@ -104,18 +109,26 @@ async def run_ledger_projection(settings: Settings, stop: asyncio.Event) -> None
 
 
 async def sign_on_the_clock(ledger: LedgerView, settings: Settings, stop: asyncio.Event) -> None:
-    """Every half `checkpoint_seconds`: sign what has waited long enough, and publish it."""
+    """Every half `checkpoint_seconds`: sign what has waited long enough, and publish every
+    checkpoint the stream does not have yet (one a commit's publish missed included)."""
     nc = await connect(settings.nats_url, "ledger clock", stop)
+    if nc is None:
+        return
+    published = -1  # not read yet
     try:
         while not await sleep_or_stop(stop, ledger.checkpoint_seconds / 2):
             try:
-                made = await asyncio.to_thread(ledger.sign_if_due)
-                if made is not None and nc is not None:
-                    await publish_checkpoints(nc, [made], settings.stream_replicas)
+                await asyncio.to_thread(ledger.sign_if_due)
+                if published < 0:
+                    published = await last_published_size(nc)
+                pending = await asyncio.to_thread(ledger.checkpoints_above, published)
+                if pending:
+                    await publish_checkpoints(nc, pending, settings.stream_replicas)
+                    published = pending[-1].size
             except Exception as error:  # the next round signs or publishes; say it once a round
                 log.warning("ledger clock: %s", error or type(error).__name__)
     finally:
-        if nc is not None and not nc.is_closed:
+        if not nc.is_closed:
             await nc.close()
 
 

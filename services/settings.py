@@ -27,6 +27,10 @@ STORE_KEYS = (
 )
 
 
+class SettingsError(ValueError):
+    """A setting from the environment that cannot be used: the message names it, in Bahasa."""
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     data_dir: Path
     nats_url: str
@@ -84,6 +88,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
+        """The settings of this environment; SettingsError for one that cannot be used."""
+        try:
+            return cls.read(environ)
+        except SettingsError:
+            raise
+        except ValueError as error:  # a number that is not one, a date that is not one
+            raise SettingsError(f"setelan lingkungan tidak sah: {error}") from None
+
+    @classmethod
+    def read(cls, environ: Mapping[str, str]) -> "Settings":
         data_dir = Path(environ.get("LACAK_DATA_DIR", ".lacak"))
         store = {key: environ[key] for key in STORE_KEYS if key in environ}
         store.setdefault("PERSISTENCE_MODULE", SQLITE)
@@ -116,6 +130,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             checkpoint_seconds=float(environ.get("LACAK_CHECKPOINT_SECONDS", "10")),
             witnesses=environ.get("LACAK_WITNESSES", "").strip(),
         )
+
+    def __post_init__(self) -> None:
+        if self.checkpoint_every < 1 or not self.checkpoint_seconds > 0:
+            raise SettingsError(
+                "LACAK_CHECKPOINT_EVERY harus paling sedikit 1 dan LACAK_CHECKPOINT_SECONDS "
+                "lebih dari 0"
+            )
+        if not self.ledger_origin or any(c in self.ledger_origin for c in "+ \t\n"):
+            raise SettingsError(
+                "LACAK_LEDGER_ORIGIN (bawaan: lacak/LACAK_ELECTION) tanpa spasi dan tanpa '+'"
+            )
 
     def replace(self, **changes: object) -> "Settings":
         return msgspec.structs.replace(self, **changes)

@@ -41,11 +41,16 @@ from web.errors import error_responses
 
 log = logging.getLogger(__name__)
 
+# Tree sizes in the API: as far as a JSON number carries an integer exactly (a client reading
+# the schema's bound as a float would otherwise send one just past it).
+LARGEST = 2**53 - 1
+
 
 class Verification(msgspec.Struct, frozen=True, kw_only=True):
     report: Report
     anchored: Anchor
     source: str  # where the signed checkpoints came from
+    outside: bool  # from outside the database: only then can "intact" be said
     seconds: float
 
 
@@ -83,15 +88,19 @@ def run_verify(
         anchored = anchor(notes, log_key, witness_keys(settings.witnesses))
     report = verify_live(settings, ledger, anchored)
     return Verification(
-        report=report, anchored=anchored, source=source, seconds=time.perf_counter() - started
+        report=report,
+        anchored=anchored,
+        source=source,
+        outside=source == bahasa.ANCHOR_STREAM,
+        seconds=time.perf_counter() - started,
     )
 
 
 def audit_context(
     settings: Settings, ledger: LedgerView, wilayah: Wilayah, verification: Verification | None
 ) -> dict[str, object]:
-    checkpoints = ledger.checkpoints()
-    latest = checkpoints[-1] if checkpoints else None
+    checkpoints, count = ledger.recent(10)
+    latest = checkpoints[0] if checkpoints else None
     applied, last_position = ledger.applied(), ledger.last_position()
     tail_events = ledger.size() - (latest.size if latest else 0)
     tail_seconds = (datetime.now(UTC) - latest.time).total_seconds() if latest else None
@@ -100,8 +109,8 @@ def audit_context(
         "latest": latest,
         "tail_events": tail_events,
         "tail_seconds": tail_seconds if tail_events else 0,
-        "checkpoints": checkpoints[-10:][::-1],
-        "checkpoint_count": len(checkpoints),
+        "checkpoints": checkpoints,
+        "checkpoint_count": count,
         "witnesses": ledger.witnesses(),
         "ledger_events": applied,
         "last_position": last_position,
@@ -216,23 +225,23 @@ class Consistency(msgspec.Struct, frozen=True, kw_only=True):
 )
 async def consistency(
     ledger: NamedDependency[LedgerView],
-    old: Annotated[int, Parameter(query="from", ge=0)],
-    new: Annotated[int, Parameter(query="to", ge=0)],
+    old: Annotated[int, Parameter(query="from", ge=0, le=LARGEST)],
+    new: Annotated[int, Parameter(query="to", ge=0, le=LARGEST)],
 ) -> Consistency:
     """That the tree of `to` leaves only added leaves to the tree of `from` (RFC 9162 2.1.4)."""
-    size = await asyncio.to_thread(ledger.size)
-    if not old <= new <= size:
-        raise ClientException(
-            bahasa.NO_SUCH_TREES.format(old=old, new=new, size=size), status_code=422
-        )
+    signed = await asyncio.to_thread(
+        lambda: all(size == 0 or ledger.checkpoint_at(size) for size in (old, new))
+    )
+    if not old <= new or not signed:  # between signed trees only: no leaf hash for free
+        raise ClientException(bahasa.NO_SUCH_TREES.format(old=old, new=new), status_code=422)
     proof = await asyncio.to_thread(consistency_proof, ledger, old, new)
     return Consistency(old=old, new=new, proof=[p.hex() for p in proof])
 
 
 class Cosignature(msgspec.Struct, frozen=True, kw_only=True):
-    size: int
-    witness_key: str  # the witness's verifier key, one of LACAK_WITNESSES
-    line: str  # its signature line, tlog-cosignature/v1
+    size: Annotated[int, msgspec.Meta(ge=1, le=LARGEST)]
+    witness_key: Annotated[str, msgspec.Meta(max_length=200)]  # one of LACAK_WITNESSES
+    line: Annotated[str, msgspec.Meta(max_length=400)]  # its tlog-cosignature/v1 line
 
 
 @post(
@@ -257,15 +266,19 @@ async def cosign(
     if witness not in known:
         raise PermissionDeniedException(bahasa.UNKNOWN_WITNESS.format(name=witness.name))
     try:
-        cosigned = await asyncio.to_thread(ledger.add_cosignature, data.line, witness, data.size)
+        cosigned, fresh = await asyncio.to_thread(
+            ledger.add_cosignature, data.line, witness, data.size
+        )
     except NoteError as error:
         raise ClientException(str(error), status_code=422) from None
+    if fresh is None:  # kept and published before
+        return cosigned.note
     try:
         nc = await nats.connect(
             settings.nats_url, connect_timeout=3, allow_reconnect=False, max_reconnect_attempts=1
         )
         try:
-            await publish_cosignature(nc, data.size, data.line, settings.stream_replicas)
+            await publish_cosignature(nc, data.size, fresh, settings.stream_replicas)
         finally:
             await nc.close()
     except (NatsError, OSError, TimeoutError) as error:  # kept; the next one publishes again

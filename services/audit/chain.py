@@ -31,10 +31,16 @@ def chained(
     entries: Iterable[tuple[int, bytes]], previous: bytes = GENESIS
 ) -> Iterator[tuple[int, bytes, bytes]]:
     """(position, canonical bytes) -> (position, leaf hash, chain)."""
-    sha256 = hashlib.sha256
     for position, data in entries:
-        previous = sha256(previous + position.to_bytes(8, "big") + data).digest()
-        yield position, leaf_hash(data), previous
+        leaf = leaf_hash(data)
+        previous = link(previous, position, leaf)
+        yield position, leaf, previous
+
+
+def link(previous: bytes, position: int, leaf: bytes) -> bytes:
+    """The chain at `position`: the one before it, the position, and the event's leaf hash (so
+    each event's bytes are hashed once, for the tree and the chain alike)."""
+    return hashlib.sha256(previous + position.to_bytes(8, "big") + leaf).digest()
 
 
 class CheckpointFile(msgspec.Struct, frozen=True, kw_only=True):
@@ -170,32 +176,41 @@ class Recomputation:
     def restore(self, saved: tuple[bytes, int, int, Frontier]) -> None:
         self.chain, self.events, self.position, self.frontier = saved
 
-    def grow(self, position: int, data: bytes) -> None:
+    def grow(self, position: int, leaf: bytes) -> None:
         """Add one leaf to the tree; keep its root where a checkpoint wants it."""
         frontier = self.frontier
-        frontier.push(leaf_hash(data))
+        frontier.push(leaf)
         if frontier.size in self.wanted:
             self.trees[frontier.size] = (frontier.root(), position)
 
     def chain_block(
         self, first: tuple[int, bytes], rows: Iterator[tuple[int, bytes]]
     ) -> tuple[list[tuple[int, bytes]], tuple[int, bytes] | None]:
-        """Chain `first` and the rows after it in its block; those rows, and the next block's
-        first row."""
-        sha256, grow = hashlib.sha256, self.grow
+        """Chain `first` and the rows after it in its block, each a leaf of the tree too; those
+        rows, and the next block's first row. The hot loop of `verify`: written out by hand."""
+        sha256, wanted, trees, frontier = hashlib.sha256, self.wanted, self.trees, self.frontier
+        hashes, size = frontier.hashes, frontier.size
         stop = (first[0] // self.block + 1) * self.block
-        held, chain, following = [first], self.chain, None
-        position, data = first
-        chain = sha256(chain + position.to_bytes(8, "big") + data).digest()
-        grow(position, data)
-        for row in rows:
+        held, chain, following = [], self.chain, None
+        for row in itertools.chain((first,), rows):
             position, data = row
             if position >= stop:
                 following = row
                 break
             held.append(row)
-            chain = sha256(chain + position.to_bytes(8, "big") + data).digest()
-            grow(position, data)
+            leaf = sha256(b"\x00" + data).digest()
+            chain = sha256(chain + position.to_bytes(8, "big") + leaf).digest()
+            hashes.append(leaf)  # Frontier.push, inline
+            merging = size
+            while merging & 1:
+                right = hashes.pop()
+                hashes[-1] = sha256(b"\x01" + hashes[-1] + right).digest()
+                merging >>= 1
+            size += 1
+            if size in wanted:
+                frontier.size = size
+                trees[size] = (frontier.root(), position)
+        frontier.size = size
         self.chain, self.position = chain, held[-1][0]
         self.events += len(held)
         if self.progress is not None:
@@ -210,7 +225,6 @@ class Recomputation:
 
         A stored event that differs from the ledger only in bytes (written by older code) is
         taken in the codec's bytes when those chain to the ledger's value."""
-        sha256 = hashlib.sha256
         stop = (first[0] // self.block + 1) * self.block
         expected = ledger.rows_after(self.position, self.block + 4)
         more = len(expected) == self.block + 4
@@ -222,16 +236,20 @@ class Recomputation:
             if more and n + 4 > len(expected):
                 page = ledger.rows_after(expected[-1][0], self.block)
                 expected, more = expected + page, len(page) == self.block
-            prefix = self.chain + position.to_bytes(8, "big")
-            chain = sha256(prefix + data).digest()
+            leaf = leaf_hash(data)
+            chain = link(self.chain, position, leaf)
             row = expected[n] if n < len(expected) else None
             if row is not None and row[0] == position and row[2] != chain:
-                again = sha256(prefix + canonical_or_same(data)).digest()
-                if again == row[2]:  # stored by older code: the same event in the codec's bytes
-                    chain, data = again, canonical_or_same(data)
+                again = leaf_hash(canonical_or_same(data))
+                if link(self.chain, position, again) == row[2]:  # older code's bytes, same event
+                    leaf, chain, data = (
+                        again,
+                        link(self.chain, position, again),
+                        canonical_or_same(data),
+                    )
             self.chain, self.position = chain, position
             self.events += 1
-            self.grow(position, data)
+            self.grow(position, leaf)
             if row is None or row[0] != position or row[2] != chain:
                 window = [(position, data), *itertools.islice(rows, 3)]
                 return classify(expected[n : n + 4], window), itertools.chain(window[1:], rows)

@@ -127,15 +127,25 @@ class Signer:
 
 
 def load_or_create(path: Path, name: str, kind: int = ED25519) -> Signer:
-    """The key in `path`; a new one there, readable by its owner only, when there is none."""
+    """The key in `path`; a new one there, readable by its owner only, when there is none. Its
+    verifier key is written beside it (`public_key_file`), for the processes that only check."""
     if path.exists():
-        return Signer.parse(path.read_text())
-    signer = Signer.generate(name, kind)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        file.write(f"{signer}\n")
+        signer = Signer.parse(path.read_text())
+    else:
+        signer = Signer.generate(name, kind)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(f"{signer}\n")
+    public = public_key_file(path)
+    if not public.exists() or public.read_text().strip() != str(signer.verifier):
+        public.write_text(f"{signer.verifier}\n")
     return signer
+
+
+def public_key_file(path: Path) -> Path:
+    """Where a key's verifier key is kept: `ledger.key` -> `ledger.pub`."""
+    return path.with_suffix(".pub")
 
 
 def signature_line(name: str, data: bytes) -> str:

@@ -10,6 +10,7 @@ from typing import Protocol
 
 import msgspec
 
+from services.audit.chain import canonical_or_same
 from services.audit.merkle import Nodes, inclusion_proof, leaf_hash, verify_inclusion
 from services.audit.note import Checkpoint, NoteError, Verifier, parse_checkpoint, signed_by
 
@@ -25,9 +26,9 @@ class EventProof(msgspec.Struct, frozen=True, kw_only=True):
 
 class ProofBundle(msgspec.Struct, frozen=True, kw_only=True):
     format: str = FORMAT
-    log_key: str | None  # as the server published it: check it against the one you hold
     checkpoint: str  # the signed note of the tree the proofs lead to
     events: list[EventProof]
+    log_key: str | None = None  # as the server published it: check it against your own
 
 
 class NotYetSigned(Exception):
@@ -51,9 +52,11 @@ def prove(
         leaf = ledger.leaf_at(position)
         if leaf is None:
             raise LookupError(position)
-        index, _ = leaf
+        index, hashed = leaf
         if checkpoint is None or index >= checkpoint.size:
             raise NotYetSigned(position)
+        if leaf_hash(data) != hashed and leaf_hash(canonical_or_same(data)) == hashed:
+            data = canonical_or_same(data)  # stored by older code: the bytes the ledger hashed
         path = inclusion_proof(ledger, index, checkpoint.size)
         proofs.append(
             EventProof(
@@ -79,6 +82,8 @@ def check_bundle(bundle: ProofBundle, log_key: Verifier) -> list[str]:
         return [f"titik periksa: {error}"]
     if not signed_by(checkpoint, log_key):
         return [f"titik periksa berukuran {checkpoint.size} tidak ditandatangani {log_key.name}"]
+    if not bundle.events:
+        return ["berkas tidak memuat satu peristiwa pun"]
     problems = []
     for event in bundle.events:
         try:

@@ -2,13 +2,14 @@
 and `lacak verify` do; the keys they check signatures with."""
 
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 
 from services import bahasa
 from services.audit.anchor import Anchor
 from services.audit.chain import Finding, Ledger, LedgerAsOf, LedgerRow, Report, verify
-from services.audit.note import Signer, Verifier, load_or_create
+from services.audit.note import Signer, Verifier, load_or_create, public_key_file
 from services.settings import Settings
-from services.store.notifications import read_store
+from services.store.notifications import last_stored, read_store
 from services.views.ledger import LedgerView
 
 
@@ -28,11 +29,15 @@ def verify_anchored(
     return report
 
 
+STALL_FACTOR, STALL_GRACE_SECONDS = 3, 5.0  # events unsigned past 3 rounds of the clock
+
+
 def verify_live(
     settings: Settings,
     ledger: LedgerView,
     anchored: Anchor,
     progress: Callable[[int], None] | None = None,
+    now: datetime | None = None,
 ) -> Report:
     """`verify_anchored` on the event store and the ledger view.
 
@@ -47,7 +52,28 @@ def verify_live(
     if ledger_last < signed:
         detail = bahasa.FINDINGS["ledger_short"].format(position=ledger_last, signed=signed)
         report.findings.insert(0, Finding(kind="ledger", position=ledger_last, detail=detail))
+    stale = stalled_signing(anchored, last_stored(settings), settings.checkpoint_seconds, now)
+    if stale is not None:
+        report.findings.insert(0, stale)
     return report
+
+
+def stalled_signing(
+    anchored: Anchor, store_last: int, every_seconds: float, now: datetime | None = None
+) -> Finding | None:
+    """A finding when events wait in the store past the last signed checkpoint for longer than
+    the ledger's clock allows: signing stopped, or was held back, and the tail is in the hands
+    of whoever controls the database. The checkpoint's time is its signed one."""
+    latest = anchored.latest
+    if latest is None or store_last <= latest.position:
+        return None
+    waited = ((now or datetime.now(UTC)) - latest.time).total_seconds()
+    if waited <= STALL_FACTOR * every_seconds + STALL_GRACE_SECONDS:
+        return None
+    detail = bahasa.FINDINGS["stalled"].format(
+        position=latest.position, seconds=waited, every=every_seconds
+    )
+    return Finding(kind="unsigned", position=latest.position + 1, detail=detail)
 
 
 def ledger_signer(settings: Settings) -> Signer:
@@ -57,11 +83,13 @@ def ledger_signer(settings: Settings) -> Signer:
 
 
 def log_verifier(settings: Settings) -> Verifier | None:
-    """The ledger's published key: the setting, else the key file's, else None (not yet made)."""
+    """The ledger's published key: the setting, else the `.pub` file the ledger wrote beside
+    its key (the private key itself is never read here), else None (the ledger never ran)."""
     if settings.ledger_public_key:
         return Verifier.parse(settings.ledger_public_key)
-    if settings.ledger_key.exists():
-        return Signer.parse(settings.ledger_key.read_text()).verifier
+    public = public_key_file(settings.ledger_key)
+    if public.exists():
+        return Verifier.parse(public.read_text())
     return None
 
 

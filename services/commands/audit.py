@@ -22,7 +22,6 @@ from services.audit.note import Checkpoint, NoteError, Verifier, parse_checkpoin
 from services.audit.proofs import ProofBundle, check_bundle
 from services.audit.replay import replay_store
 from services.audit.verify import (
-    ledger_signer,
     log_verifier,
     verify_anchored,
     verify_live,
@@ -120,8 +119,13 @@ def verify_log(args: argparse.Namespace) -> None:
     else:
         settings = Settings.from_env()
         log_key = log_key_of(args, kept.log_key if kept else None, settings)
-        if kept:
+        if kept:  # the file kept, and what the stream has signed since, where it answers
             notes, where = notes_of(kept, args.checkpoints), f"berkas {args.checkpoints}"
+            try:
+                notes += fetch_checkpoints(settings)
+                where += f" dan aliran {CHECKPOINT_STREAM}"
+            except Refused as refused:
+                print(f"{refused} Diperiksa terhadap berkas saja.", file=sys.stderr)
         else:
             notes, where = fetch_checkpoints(settings), f"aliran {CHECKPOINT_STREAM}"
         anchored = anchor(notes, log_key, witnesses_of(args, settings))
@@ -328,9 +332,19 @@ def save_checkpoints(args: argparse.Namespace) -> None:
 
 
 def print_ledger_key(args: argparse.Namespace) -> None:
-    """The ledger's verifier key, to publish: made now if the ledger never ran here."""
+    """The ledger's verifier key, to publish; only the ledger process makes one."""
     settings = Settings.from_env()
-    print(ledger_signer(settings).verifier)
+    try:
+        verifier = log_verifier(settings)
+    except NoteError as error:
+        raise Refused(f"Kunci buku besar: {error}.") from None
+    if verifier is None:
+        raise Refused(
+            f"Belum ada kunci buku besar di {settings.ledger_key}: proses buku besar (lacak "
+            "project ledger, atau lacak demo) membuatnya saat pertama berjalan. Di mesin auditor, "
+            "ambil kuncinya dari KPU atau dari /api/v1/ledger/key."
+        )
+    print(verifier)
 
 
 def verify_proof(args: argparse.Namespace) -> None:

@@ -38,13 +38,19 @@ ALARM_EXIT = 3
 
 class WitnessState(msgspec.Struct, kw_only=True):
     log_key: str  # the ledger's key, pinned on first use or given
+    origin: str | None = None  # the log's name, pinned with its first checkpoint
     note: str | None = None  # the last checkpoint cosigned
     alarm: str | None = None  # why it stopped, with the evidence
     evidence: list[str] = []
 
 
 class Alarm(Exception):
-    """A fork or a rollback: the witness stops cosigning."""
+    """A fork or a rollback: the witness stops cosigning. It carries the checkpoint that raised
+    it, as it was received."""
+
+    def __init__(self, message: str, evidence: Checkpoint):
+        super().__init__(message)
+        self.evidence = evidence
 
 
 class Remote:
@@ -74,22 +80,26 @@ def check_next(
     """Whether `new` is to be cosigned (False: nothing new); Alarm for a fork or a rollback."""
     if not signed_by(new, log_key):
         raise NoteError(f"titik periksa berukuran {new.size} tidak ditandatangani {log_key.name}")
+    if state.origin is not None and new.origin != state.origin:
+        raise NoteError(f"titik periksa log {new.origin!r}, bukan {state.origin!r} yang disaksikan")
     if state.note is None:
         return True
     old = parse_checkpoint(state.note)
     if new.size < old.size:
         raise Alarm(
             f"ROLLBACK: buku besar kini menunjukkan pohon berukuran {new.size}, padahal saksi "
-            f"sudah menandatangani ukuran {old.size}"
+            f"sudah menandatangani ukuran {old.size}",
+            new,
         )
     if new.size == old.size:
         if new.root != old.root:
-            raise Alarm(f"FORK: dua pohon berbeda berukuran {new.size} ditandatangani")
+            raise Alarm(f"FORK: dua pohon berbeda berukuran {new.size} ditandatangani", new)
         return False
     if proof is None or not verify_consistency(old.size, new.size, old.root, new.root, proof):
         raise Alarm(
             f"FORK: pohon berukuran {new.size} tidak memperpanjang pohon berukuran {old.size} "
-            "yang sudah ditandatangani saksi (bukti konsistensi gagal)"
+            "yang sudah ditandatangani saksi (bukti konsistensi gagal)",
+            new,
         )
     return True
 
@@ -113,7 +123,7 @@ def witness_once(remote: Remote, signer: Signer, state: WitnessState) -> Checkpo
         "/api/v1/ledger/cosignatures",
         {"size": new.size, "witness_key": str(signer.verifier), "line": line},
     )
-    state.note = new.note
+    state.note, state.origin = new.note, new.origin
     return new
 
 
@@ -135,7 +145,7 @@ def run_witness(args: argparse.Namespace) -> None:
             made = witness_once(remote, signer, state)
         except Alarm as alarm:
             state.alarm = str(alarm)
-            state.evidence = [state.note or "", remote_note(remote)]
+            state.evidence = [state.note or "", alarm.evidence.note]
             save_state(state_path, state)
             print(f"ALARM: {alarm}. Saksi tidak menandatangani; bukti di {state_path}.")
             sys.exit(ALARM_EXIT)
@@ -144,7 +154,14 @@ def run_witness(args: argparse.Namespace) -> None:
             if args.once:
                 raise Refused(f"{args.url}: {said}") from None
             print(f"{datetime.now(UTC):%H:%M:%S} {args.url}: {said}; dicoba lagi", flush=True)
-        except (urllib.error.URLError, OSError, NoteError, ValueError, KeyError) as error:
+        except (
+            urllib.error.URLError,
+            OSError,
+            NoteError,
+            ValueError,
+            KeyError,
+            TypeError,
+        ) as error:
             if args.once:
                 raise Refused(f"{args.url}: {error}") from None
             print(f"{datetime.now(UTC):%H:%M:%S} {args.url}: {error}; dicoba lagi", flush=True)
@@ -168,13 +185,6 @@ def said_by(error: urllib.error.HTTPError) -> str:
         return str(error)
 
 
-def remote_note(remote: Remote) -> str:
-    try:
-        return remote.get("/api/v1/ledger/checkpoint").decode()
-    except (urllib.error.URLError, OSError):
-        return ""
-
-
 def load_state(path: Path, log_key: str | None, remote: Remote) -> WitnessState:
     if path.exists():
         state = msgspec.json.decode(path.read_bytes(), type=WitnessState)
@@ -189,7 +199,10 @@ def load_state(path: Path, log_key: str | None, remote: Remote) -> WitnessState:
             log_key = remote.get("/api/v1/ledger/key").decode().strip()
         except (urllib.error.URLError, OSError) as error:
             raise Refused(f"{remote.url} tidak bisa dihubungi: {error}") from None
-        print(f"Kunci buku besar disematkan pada pemakaian pertama: {log_key}")
+        print(
+            f"PERHATIAN: kunci buku besar diambil dari {remote.url} sendiri dan disematkan: "
+            f"{log_key}. Bandingkan dengan kunci yang diumumkan KPU; lain kali beri --log-key."
+        )
     try:
         Verifier.parse(log_key)
     except NoteError as error:

@@ -111,3 +111,14 @@ def count_store(settings: Settings) -> int:
     path = Path(settings.store["SQLITE_DBNAME"])
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
         return connection.execute("SELECT count(*) FROM stored_events").fetchone()[0]
+
+
+def last_stored(settings: Settings) -> int:
+    """The last notification id in the custody store (0 when it is empty)."""
+    if settings.postgres:
+        with psycopg.connect(settings.postgres_conninfo) as connection:
+            sql = "SELECT COALESCE(MAX(notification_id), 0) FROM batches_events"
+            return connection.execute(sql).fetchone()[0]
+    path = Path(settings.store["SQLITE_DBNAME"])
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
+        return connection.execute("SELECT COALESCE(MAX(rowid), 0) FROM stored_events").fetchone()[0]

@@ -17,10 +17,11 @@ from datetime import UTC, datetime
 
 import msgspec
 from nats.aio.client import Client
-from nats.js.api import StorageType, StreamConfig
+from nats.aio.msg import Msg
+from nats.js.api import DeliverPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
-from services.audit.chain import GENESIS, LedgerRow
+from services.audit.chain import GENESIS, LedgerRow, link
 from services.audit.merkle import TILE_LEVEL, Frontier, leaf_hash
 from services.audit.note import (
     Checkpoint,
@@ -30,6 +31,8 @@ from services.audit.note import (
     cosigned_by,
     parse_checkpoint,
     sign_checkpoint,
+    signature_data,
+    signature_line,
 )
 from services.store.notifications import MAX_POSITION
 from services.views.database import Cursor, ViewDatabase
@@ -144,12 +147,12 @@ class LedgerView(Projection):
     def write(self, cursor: Cursor, fresh: Sequence[tuple[int, bytes]]) -> set[str]:
         """Add the fresh events to the tree and the chain; sign a checkpoint where one is due."""
         state = self.state(cursor)
-        frontier, chain, sha256 = state.frontier, state.chain, hashlib.sha256
+        frontier, chain = state.frontier, state.chain
         entries, nodes, signed = [], [], []
         now = self.clock()
         for position, data in fresh:
-            chain = sha256(chain + position.to_bytes(8, "big") + data).digest()
             leaf = leaf_hash(data)
+            chain = link(chain, position, leaf)
             entries.append((position, frontier.size, leaf, chain))
             for level, index, hashed in frontier.append(leaf):
                 if level >= TILE_LEVEL:
@@ -194,7 +197,7 @@ class LedgerView(Projection):
         if made:
             cursor.executemany(
                 "INSERT INTO ledger_checkpoints (size, position, recorded_at, note) "
-                "VALUES (?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?) ON CONFLICT (size) DO NOTHING",
                 [(c.size, c.position, c.time.isoformat(), c.note) for c in made],
             )
 
@@ -242,6 +245,21 @@ class LedgerView(Projection):
         """Every checkpoint signed, in order."""
         return self.checkpoints_in(0, MAX_POSITION)
 
+    def recent(self, limit: int) -> tuple[list[Checkpoint], int]:
+        """The newest `limit` checkpoints, newest first, and how many there are."""
+        rows = self.db.query(
+            "SELECT note FROM ledger_checkpoints ORDER BY size DESC LIMIT ?", (limit,)
+        )
+        [(count,)] = self.db.query("SELECT COUNT(*) FROM ledger_checkpoints")
+        return self.cosigned([parse_checkpoint(n) for (n,) in rows][::-1])[::-1], count
+
+    def checkpoints_above(self, size: int) -> list[Checkpoint]:
+        """The checkpoints of trees bigger than `size`, in order, as signed."""
+        rows = self.db.query(
+            "SELECT note FROM ledger_checkpoints WHERE size > ? ORDER BY size", (size,)
+        )
+        return [parse_checkpoint(note) for (note,) in rows]
+
     def latest(self) -> Checkpoint | None:
         rows = self.db.query("SELECT note FROM ledger_checkpoints ORDER BY size DESC LIMIT 1")
         return self.cosigned([parse_checkpoint(rows[0][0])])[0] if rows else None
@@ -250,22 +268,28 @@ class LedgerView(Projection):
         rows = self.db.query("SELECT note FROM ledger_checkpoints WHERE size = ?", (size,))
         return self.cosigned([parse_checkpoint(rows[0][0])])[0] if rows else None
 
-    def add_cosignature(self, line: str, witness: Verifier, size: int) -> Checkpoint:
-        """A witness's cosignature of the checkpoint of `size`, kept once it checks."""
+    def add_cosignature(
+        self, line: str, witness: Verifier, size: int
+    ) -> tuple[Checkpoint, str | None]:
+        """A witness's cosignature of the checkpoint of `size`, kept once it checks: the
+        checkpoint with it, and its line when it is new (None: kept before)."""
         checkpoint = self.checkpoint_at(size)
         if checkpoint is None:
             raise NoteError(f"tidak ada titik periksa berukuran {size}")
         alone = msgspec.structs.replace(checkpoint, signatures=(line,))
         at = cosigned_by(alone, witness)
-        if at is None:
+        data = signature_data(line, witness.name)
+        if at is None or data is None:
             raise NoteError(f"kosignatur {witness.name} tidak sah untuk ukuran {size}")
+        line = signature_line(witness.name, data)  # one line, as the format writes it
         with self.db.transaction() as cursor:
             cursor.execute(
                 "INSERT INTO ledger_cosignatures (size, witness, verifier, line, cosigned_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (size, witness) DO NOTHING",
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (size, witness) DO NOTHING RETURNING size",
                 (size, witness.name, str(witness), line, at),
             )
-        return checkpoint.with_signatures([line])
+            fresh = cursor.fetchone() is not None
+        return checkpoint.with_signatures([line]), (line if fresh else None)
 
     def witnesses(self) -> list[tuple[str, str, int, int]]:
         """Each witness: its verifier key, the largest size it cosigned, and when (Unix time)."""
@@ -393,6 +417,51 @@ def checkpoint_publisher(
     return publish
 
 
+class StreamMessage(msgspec.Struct, frozen=True):
+    seq: int
+    subject: str
+    data: bytes
+
+
+async def stream_messages(nc: Client, count: int) -> list[StreamMessage]:
+    """Every message of the checkpoint stream, through an ordered push consumer: one stream of
+    deliveries, not a round trip each."""
+    if count == 0:
+        return []
+    got: list[StreamMessage] = []
+    done = asyncio.Event()
+
+    async def take(message: Msg) -> None:
+        got.append(StreamMessage(message.metadata.sequence.stream, message.subject, message.data))
+        if message.metadata.num_pending == 0:
+            done.set()
+
+    subscription = await nc.jetstream().subscribe(
+        f"{CHECKPOINT_SUBJECT.rsplit('.', 1)[0]}.>",
+        stream=CHECKPOINT_STREAM,
+        cb=take,
+        ordered_consumer=True,
+        deliver_policy=DeliverPolicy.ALL,
+    )
+    try:
+        await asyncio.wait_for(done.wait(), timeout=60)
+    finally:
+        await subscription.unsubscribe()
+    return got
+
+
+async def last_published_size(nc: Client) -> int:
+    """The size of the last checkpoint in the stream (0: none yet)."""
+    try:
+        message = await nc.jetstream().get_last_msg(CHECKPOINT_STREAM, CHECKPOINT_SUBJECT)
+    except NotFoundError:
+        return 0
+    try:
+        return parse_checkpoint(message.data.decode("utf-8", errors="replace")).size
+    except NoteError:
+        return 0
+
+
 async def stream_checkpoints(nc: Client) -> list[Checkpoint] | None:
     """Every checkpoint in the checkpoint stream with the cosignatures published for it, in
     order of size; None when there is no such stream. Messages that are no checkpoint are
@@ -404,11 +473,7 @@ async def stream_checkpoints(nc: Client) -> list[Checkpoint] | None:
         return None
     notes: dict[tuple[int, str], Checkpoint] = {}  # two trees of one size stay two
     cosignatures: dict[int, list[str]] = {}
-    for sequence in range(info.state.first_seq, info.state.last_seq + 1):
-        try:
-            message = await js.get_msg(CHECKPOINT_STREAM, sequence)
-        except NotFoundError:  # deleted from the stream
-            continue
+    for message in await stream_messages(nc, info.state.messages):
         text = message.data.decode("utf-8", errors="replace")
         try:
             if message.subject == COSIGNATURE_SUBJECT:
@@ -417,7 +482,7 @@ async def stream_checkpoints(nc: Client) -> list[Checkpoint] | None:
                 continue
             checkpoint = parse_checkpoint(text)
         except (NoteError, ValueError):
-            log.warning("%s message %d is no checkpoint", CHECKPOINT_STREAM, sequence)
+            log.warning("%s message %d is no checkpoint", CHECKPOINT_STREAM, message.seq)
             continue
         key = (checkpoint.size, checkpoint.text)
         known = notes.get(key)

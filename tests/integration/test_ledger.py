@@ -327,7 +327,7 @@ def test_checkpoints_signed_with_another_key_are_refused(settings, history, caps
     kept.write_bytes(msgspec.json.encode(forged))
     code, out = verify_says(capsys, "--checkpoints", str(kept))
     assert code == 1, out
-    assert "tidak sah untuk kunci" in out and "TIDAK UTUH: tanpa tanda tangan" in out
+    assert "tidak sah untuk kunci" in out  # the stream's own checkpoints still check
     # ...and a file that names the forger's key does not override the key the auditor gives.
     forged = msgspec.structs.replace(forged, log_key=str(other.verifier))
     kept.write_bytes(msgspec.json.encode(forged))

@@ -1,7 +1,7 @@
 """A witness cosigns only a checkpoint of the ledger's key that extends what it cosigned before;
 a fork or a rollback raises the alarm. `verify` names checkpoints of another key and forks."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -16,7 +16,10 @@ from services.audit.note import (
     sign_checkpoint,
     signed_by,
 )
+from services.audit.proofs import ProofBundle, check_bundle
+from services.audit.verify import stalled_signing
 from services.commands.witness import Alarm, WitnessState, check_next
+from services.settings import Settings, SettingsError
 
 LOG = Signer.generate("lacak/test")
 AT = datetime(2024, 2, 13, 8, tzinfo=UTC)
@@ -90,3 +93,27 @@ def test_verify_anchors_on_the_logs_key_only_and_names_a_fork():
     assert [c.size for c in anchored.checkpoints] == [10, 30]
     kinds = [finding.detail for finding in anchored.findings]
     assert "tidak sah untuk kunci" in kinds[0] and "bercabang" in kinds[1]
+
+
+def test_events_left_unsigned_past_three_rounds_of_the_clock_are_a_finding():
+    """Whoever holds the database can stall the ledger and rewrite what it has not signed:
+    the signed time of the last checkpoint says how long the tail has waited."""
+    anchored = anchor([checkpoint(20)], LOG.verifier)
+    last = anchored.latest.position
+    assert stalled_signing(anchored, last, 10.0, AT + timedelta(hours=1)) is None  # all signed
+    assert stalled_signing(anchored, last + 5, 10.0, AT + timedelta(seconds=30)) is None
+    stalled = stalled_signing(anchored, last + 5, 10.0, AT + timedelta(seconds=60))
+    assert stalled is not None and stalled.kind == "unsigned" and stalled.position == last + 1
+
+
+def test_a_bundle_without_events_proves_nothing():
+    bundle = ProofBundle(checkpoint=checkpoint(20).note, events=[])
+    assert check_bundle(bundle, LOG.verifier) == ["berkas tidak memuat satu peristiwa pun"]
+
+
+def test_settings_that_would_spin_or_never_sign_are_refused():
+    for env in ({"LACAK_CHECKPOINT_SECONDS": "0"}, {"LACAK_CHECKPOINT_EVERY": "0"}):
+        with pytest.raises(SettingsError, match="LACAK_CHECKPOINT"):
+            Settings.from_env(env)
+    with pytest.raises(SettingsError, match="LACAK_LEDGER_ORIGIN"):
+        Settings.from_env({"LACAK_ELECTION": "pemilu 2024"})

@@ -86,8 +86,10 @@ def test_anyone_reads_the_key_and_the_signed_checkpoint(lacak):
     assert signed_by(checkpoint, key) and checkpoint.origin == "lacak/pemilu-2024"
     bad = lacak.api.get("/api/v1/ledger/consistency", params={"from": 5, "to": 2})
     assert bad.status_code == 422
-    proof = lacak.api.get("/api/v1/ledger/consistency", params={"from": 1, "to": checkpoint.size})
-    assert proof.status_code == 200
+    proof = lacak.api.get("/api/v1/ledger/consistency", params={"from": 0, "to": checkpoint.size})
+    assert proof.status_code == 200 and proof.json()["proof"] == []
+    unsigned = {"from": checkpoint.size - 1, "to": checkpoint.size}  # no leaf hash for free
+    assert lacak.api.get("/api/v1/ledger/consistency", params=unsigned).status_code == 422
 
 
 def test_a_witness_cosigns_each_new_checkpoint_and_verify_names_it(lacak, tmp_path, capsys):
@@ -134,6 +136,16 @@ def test_a_witness_cosigns_each_new_checkpoint_and_verify_names_it(lacak, tmp_pa
         },
     )
     assert refused.status_code == 403
+    # A good cosignature sent without its line's end is kept as one line of the note.
+    again = lacak.api.post(
+        "/api/v1/ledger/cosignatures",
+        json={
+            "size": first.size,
+            "witness_key": str(WITNESS.verifier),
+            "line": WITNESS.cosign(first.text, 1_707_800_000).rstrip("\n"),
+        },
+    )
+    assert again.status_code == 201 and parse_checkpoint(again.text).size == first.size
     forged = lacak.api.post(
         "/api/v1/ledger/cosignatures",
         json={"size": second.size, "witness_key": str(WITNESS.verifier), "line": "\u2014 x AAAA\n"},
