@@ -153,15 +153,18 @@ def print_report(report: Report, anchored: Anchor, source: str, seconds: float) 
         f"{report.root[:16]}...; {report.checkpoints_checked} titik periksa bertanda tangan "
         f"sah (kunci {anchored.log_key.split('+')[0]}+{anchored.log_key.split('+')[1]})."
     )
-    if report.signed_upto:
-        said = f"Terhadap titik periksa bertanda tangan s/d posisi {report.signed_upto}"
+    latest = anchored.latest.position if anchored.latest else 0
+    if latest:
+        said = f"Terhadap titik periksa bertanda tangan s/d posisi {latest}"
+        if report.signed_upto < latest:
+            said += f" (cocok hanya s/d posisi {report.signed_upto})"
         for witness in anchored.witnessed:
             said += f", disaksikan {witness.name} s/d posisi {witness.position}"
         print(said + ".")
-        if report.last_position > report.signed_upto:
+        if report.last_position > latest:
             print(
-                f"Ekor belum bertanda tangan: posisi {report.signed_upto + 1}-"
-                f"{report.last_position}, diperiksa terhadap buku besar saja."
+                f"Ekor belum bertanda tangan: posisi {latest + 1}-{report.last_position}, "
+                "diperiksa terhadap buku besar saja."
             )
     for finding in report.findings:
         kind = bahasa.FINDING_KINDS.get(finding.kind, finding.kind)
