@@ -68,38 +68,37 @@ def read_store(
 
 def stored_at(settings: Settings, position: int) -> list[tuple[int, bytes]]:
     """The event at one notification id, as stored: one row, or none."""
-    if settings.postgres:
-        with psycopg.connect(settings.postgres_conninfo) as connection:
-            rows = connection.execute(
-                "SELECT notification_id, state FROM batches_events WHERE notification_id = %s",
-                (position,),
-            ).fetchall()
-        return [(p, bytes(state)) for p, state in rows]
-    path = Path(settings.store["SQLITE_DBNAME"])
-    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
-        rows = connection.execute(
-            "SELECT rowid, CAST(state AS BLOB) FROM stored_events WHERE rowid = ?", (position,)
-        ).fetchall()
-    return [(p, bytes(state)) for p, state in rows]
+    return stored_where(settings, ("notification_id = %s", position), ("rowid = ?", position))
 
 
 def stored_of(settings: Settings, originator_id: UUID) -> list[tuple[int, bytes]]:
     """(notification id, stored bytes) of one aggregate's events, oldest first."""
+    # eventsourcing keeps a UUID as its 32 hex digits in SQLite
+    return stored_where(
+        settings,
+        ("originator_id = %s ORDER BY originator_version", originator_id),
+        ("originator_id = ? ORDER BY originator_version", originator_id.hex),
+    )
+
+
+def stored_where(
+    settings: Settings, postgres: tuple[str, object], sqlite: tuple[str, object]
+) -> list[tuple[int, bytes]]:
+    """(notification id, stored bytes) of the rows a condition picks: (SQL, its one value)
+    for each store."""
     if settings.postgres:
         with psycopg.connect(settings.postgres_conninfo) as connection:
             rows = connection.execute(
-                "SELECT notification_id, state FROM batches_events WHERE originator_id = %s "
-                "ORDER BY originator_version",
-                (originator_id,),
+                "SELECT notification_id, state FROM batches_events WHERE " + postgres[0],
+                (postgres[1],),
             ).fetchall()
-        return [(position, bytes(state)) for position, state in rows]
-    path = Path(settings.store["SQLITE_DBNAME"])
-    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
-        rows = connection.execute(
-            "SELECT rowid, CAST(state AS BLOB) FROM stored_events WHERE originator_id = ? "
-            "ORDER BY originator_version",
-            (originator_id.hex,),  # eventsourcing keeps a UUID as its 32 hex digits here
-        ).fetchall()
+    else:
+        path = Path(settings.store["SQLITE_DBNAME"])
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
+            rows = connection.execute(
+                "SELECT rowid, CAST(state AS BLOB) FROM stored_events WHERE " + sqlite[0],
+                (sqlite[1],),
+            ).fetchall()
     return [(position, bytes(state)) for position, state in rows]
 
 

@@ -17,13 +17,13 @@ from services.audit.chain import CheckpointFile, chained
 from services.audit.export import checkpoint_lines, export_lines, read_export
 from services.audit.note import Signer, parse_checkpoint
 from services.cli import main
-from services.custody.batch import Scan
+from services.custody.batch import Scan, batch_id
 from services.custody.batches import Batches
 from services.custody.plan import kit_plan
 from services.messaging.relay import run_relay
 from services.processes import run_ledger_projection
 from services.settings import Settings
-from services.store.notifications import read_store
+from services.store.notifications import read_store, stored_at, stored_of
 from services.views.database import open_views
 from services.views.ledger import LedgerView
 from services.wilayah import kecamatan_of
@@ -333,3 +333,15 @@ def test_checkpoints_signed_with_another_key_are_refused(settings, history, caps
     kept.write_bytes(msgspec.json.encode(forged))
     code, out = verify_says(capsys, "--checkpoints", str(kept), "--log-key", ledger_key(capsys))
     assert code == 1 and "tidak sah untuk kunci" in out, out
+
+
+def test_one_event_and_one_boxs_events_are_read_as_stored(settings, history):
+    """What inclusion proofs carry: the bytes the ledger hashed, on either store."""
+    everything = dict(read_store(settings))
+    assert stored_at(settings, 7) == [(7, everything[7])]
+    assert stored_at(settings, history + 100) == []
+    label = kit_plan(TPS)[0].label
+    box = stored_of(settings, batch_id(label))
+    assert len(box) == 3  # registered, dispatched, received
+    assert all(everything[position] == data for position, data in box)
+    assert [p for p, _ in box] == sorted(p for p, _ in box)
