@@ -15,7 +15,7 @@ from services.audit.verify import ledger_signer
 from services.custody.batches import Batches
 from services.custody.errors import NoMasterDataError
 from services.custody.masterdata import MasterData
-from services.messaging.nats import connect, sleep_or_stop
+from services.messaging.nats import RateLimitedLog, connect, sleep_or_stop
 from services.messaging.projector import run_projection
 from services.messaging.relay import run_relay
 from services.settings import Settings
@@ -115,6 +115,7 @@ async def sign_on_the_clock(ledger: LedgerView, settings: Settings, stop: asynci
     if nc is None:
         return
     published = -1  # not read yet
+    quiet = RateLimitedLog()  # NATS away for an hour is one line a half-minute, not 720
     try:
         while not await sleep_or_stop(stop, ledger.checkpoint_seconds / 2):
             try:
@@ -126,7 +127,7 @@ async def sign_on_the_clock(ledger: LedgerView, settings: Settings, stop: asynci
                     await publish_checkpoints(nc, pending, settings.stream_replicas)
                     published = pending[-1].size
             except Exception as error:  # the next round signs or publishes; say it once a round
-                log.warning("ledger clock: %s", error or type(error).__name__)
+                quiet.warning("ledger clock: %s", error or type(error).__name__)
     finally:
         if not nc.is_closed:
             await nc.close()
