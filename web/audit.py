@@ -15,6 +15,7 @@ from typing import Annotated
 
 import msgspec
 import nats
+import nats.aio.client
 from litestar import Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
@@ -35,7 +36,12 @@ from services.custody.batches import Batches
 from services.custody.labels import parse_label
 from services.settings import Settings
 from services.store.notifications import MAX_POSITION, stored_at, stored_of
-from services.views.ledger import LedgerView, publish_cosignature, stream_checkpoints
+from services.views.ledger import (
+    LedgerView,
+    last_published,
+    publish_cosignature,
+    stream_checkpoints,
+)
 from services.wilayah import Wilayah
 from web.errors import error_responses
 
@@ -54,17 +60,48 @@ class Verification(msgspec.Struct, frozen=True, kw_only=True):
     seconds: float
 
 
+async def short_connection(settings: Settings) -> nats.aio.client.Client | None:
+    """A connection for one question to NATS; None when it does not answer in seconds."""
+    try:
+        return await nats.connect(
+            settings.nats_url, connect_timeout=3, allow_reconnect=False, max_reconnect_attempts=1
+        )
+    except (NatsError, OSError, TimeoutError):
+        return None
+
+
+class StreamHead:
+    """The newest checkpoint in the `LACAK_LEDGER` stream, asked at most every few seconds (the
+    endpoint that serves it is public: its callers do not each open a NATS connection)."""
+
+    def __init__(self, seconds: float = 2.0):
+        self.seconds, self.asked, self.head = seconds, -seconds, None
+        self.lock = asyncio.Lock()
+
+    async def get(self, settings: Settings) -> Checkpoint | None:
+        async with self.lock:
+            if time.monotonic() - self.asked >= self.seconds:
+                self.asked = time.monotonic()
+                nc = await short_connection(settings)
+                if nc is not None:
+                    try:
+                        self.head = await last_published(nc)
+                    except (NatsError, OSError, TimeoutError):
+                        pass
+                    finally:
+                        await nc.close()
+            return self.head
+
+
+STREAM_HEAD = StreamHead()
+
+
 async def outside_checkpoints(
     settings: Settings, ledger: LedgerView
 ) -> tuple[list[Checkpoint], str]:
     """The signed checkpoints from the `LACAK_LEDGER` stream, outside the database; the views'
     own only when NATS does not answer, and then said so."""
-    try:
-        nc = await nats.connect(
-            settings.nats_url, connect_timeout=3, allow_reconnect=False, max_reconnect_attempts=1
-        )
-    except (NatsError, OSError, TimeoutError):
-        nc = None
+    nc = await short_connection(settings)
     if nc is not None:
         try:
             found = await stream_checkpoints(nc)
@@ -203,9 +240,16 @@ async def ledger_key(settings: NamedDependency[Settings]) -> str:
     media_type=NOTE,
     responses=error_responses(404),
 )
-async def latest_checkpoint(ledger: NamedDependency[LedgerView]) -> str:
-    """The newest signed checkpoint (C2SP tlog-checkpoint note) with its cosignatures."""
+async def latest_checkpoint(
+    settings: NamedDependency[Settings], ledger: NamedDependency[LedgerView]
+) -> str:
+    """The newest signed checkpoint (C2SP tlog-checkpoint note) with its cosignatures: the
+    ledger view's, or the stream's when the view is behind it (rebuilding, or cut), so the tree
+    a witness sees never shrinks while the log has not."""
     latest = await asyncio.to_thread(ledger.latest)
+    published = await STREAM_HEAD.get(settings)
+    if published is not None and (latest is None or published.size > latest.size):
+        latest = published
     if latest is None:
         raise NotFoundException(bahasa.NO_CHECKPOINT_YET)
     return latest.note
@@ -273,16 +317,16 @@ async def cosign(
         raise ClientException(str(error), status_code=422) from None
     if fresh is None:  # kept and published before
         return cosigned.note
+    nc = await short_connection(settings)
     try:
-        nc = await nats.connect(
-            settings.nats_url, connect_timeout=3, allow_reconnect=False, max_reconnect_attempts=1
-        )
-        try:
-            await publish_cosignature(nc, data.size, fresh, settings.stream_replicas)
-        finally:
+        if nc is None:
+            raise OSError("NATS does not answer")
+        await publish_cosignature(nc, data.size, fresh, settings.stream_replicas)
+    except (NatsError, OSError, TimeoutError) as error:  # kept in the view, shown on /audit
+        log.warning("cosignature of %s kept but not on NATS: %s", witness.name, error)
+    finally:
+        if nc is not None:
             await nc.close()
-    except (NatsError, OSError, TimeoutError) as error:  # kept; the next one publishes again
-        log.warning("cosignature of %s not published: %s", witness.name, error)
     return cosigned.note
 
 

@@ -450,16 +450,22 @@ async def stream_messages(nc: Client, count: int) -> list[StreamMessage]:
     return got
 
 
-async def last_published_size(nc: Client) -> int:
-    """The size of the last checkpoint in the stream (0: none yet)."""
+async def last_published(nc: Client) -> Checkpoint | None:
+    """The last checkpoint in the stream (None: none yet, or not one)."""
     try:
         message = await nc.jetstream().get_last_msg(CHECKPOINT_STREAM, CHECKPOINT_SUBJECT)
     except NotFoundError:
-        return 0
+        return None
     try:
-        return parse_checkpoint(message.data.decode("utf-8", errors="replace")).size
+        return parse_checkpoint(message.data.decode("utf-8", errors="replace"))
     except NoteError:
-        return 0
+        return None
+
+
+async def last_published_size(nc: Client) -> int:
+    """The size of the last checkpoint in the stream (0: none yet)."""
+    last = await last_published(nc)
+    return last.size if last else 0
 
 
 async def stream_checkpoints(nc: Client) -> list[Checkpoint] | None:

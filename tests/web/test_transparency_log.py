@@ -19,6 +19,7 @@ from services.commands.witness import Remote, WitnessState, witness_once
 from services.custody.batch import Scan
 from services.custody.batches import Batches
 from services.custody.plan import kit_plan
+from services.views.database import open_views
 from services.views.ledger import stream_checkpoints
 from tests.conftest import LiveLacak, settings_env
 from tests.data import ONE_TPS, REGISTERED, SERANG
@@ -192,3 +193,17 @@ def test_a_consistency_proof_from_the_api_checks_with_the_rfc_algorithm(lacak):
     proof = [bytes.fromhex(h) for h in answer["proof"]]
     assert verify_consistency(old.size, new.size, old.root, new.root, proof)
     assert not verify_consistency(old.size, new.size, new.root, new.root, proof)
+
+
+def test_a_ledger_view_behind_the_stream_does_not_show_a_witness_a_smaller_tree(lacak):
+    """A rebuilding (or cut) ledger view: the head served is still the stream's, so a witness
+    does not take an honest rebuild for a rollback."""
+    _, last = record(lacak)
+    head = parse_checkpoint(signed_up_to(lacak, last))
+    views = open_views(lacak.settings)
+    with views.transaction() as cursor:
+        cursor.execute("DELETE FROM ledger_checkpoints WHERE size > 1")
+    views.close()
+    time.sleep(2.1)  # the web asks the stream again
+    served = parse_checkpoint(lacak.api.get("/api/v1/ledger/checkpoint").text)
+    assert (served.size >= head.size and served.root == head.root) or served.size > head.size
