@@ -72,25 +72,28 @@ async def short_connection(settings: Settings) -> nats.aio.client.Client | None:
 
 class StreamHead:
     """The newest checkpoint in the `LACAK_LEDGER` stream, asked at most every few seconds (the
-    endpoint that serves it is public: its callers do not each open a NATS connection)."""
+    endpoint that serves it is public: its callers do not each open a NATS connection). Kept
+    per NATS address: two apps in one process (tests) do not see each other's."""
 
     def __init__(self, seconds: float = 2.0):
-        self.seconds, self.asked, self.head = seconds, -seconds, None
-        self.lock = asyncio.Lock()
+        self.seconds = seconds
+        self.heads: dict[str, tuple[float, Checkpoint | None]] = {}
+        self.locks: dict[str, asyncio.Lock] = {}  # made in the loop that uses them
 
     async def get(self, settings: Settings) -> Checkpoint | None:
-        async with self.lock:
-            if time.monotonic() - self.asked >= self.seconds:
-                self.asked = time.monotonic()
+        async with self.locks.setdefault(settings.nats_url, asyncio.Lock()):
+            asked, head = self.heads.get(settings.nats_url, (-self.seconds, None))
+            if time.monotonic() - asked >= self.seconds:
                 nc = await short_connection(settings)
                 if nc is not None:
                     try:
-                        self.head = await last_published(nc)
+                        head = await last_published(nc)
                     except (NatsError, OSError, TimeoutError):
                         pass
                     finally:
                         await nc.close()
-            return self.head
+                self.heads[settings.nats_url] = (time.monotonic(), head)
+            return head
 
 
 STREAM_HEAD = StreamHead()
@@ -112,17 +115,32 @@ async def outside_checkpoints(
     return await asyncio.to_thread(ledger.checkpoints), bahasa.ANCHOR_VIEWS
 
 
+def published_key(settings: Settings) -> Verifier | None:
+    """The ledger's key for the pages: a garbled key file or setting is logged and shown as no
+    key, not a server error."""
+    try:
+        return log_verifier(settings)
+    except NoteError as error:
+        log.error("the ledger's public key cannot be read: %s", error)
+        return None
+
+
 def run_verify(
     settings: Settings, ledger: LedgerView, notes: list[Checkpoint], source: str
 ) -> Verification:
     """The tree and chain recomputed from the event store against the ledger and the signed
     checkpoints."""
     started = time.perf_counter()
-    log_key = log_verifier(settings)
+    log_key = published_key(settings)
+    try:
+        witnesses = witness_keys(settings.witnesses)
+    except NoteError as error:  # a bad LACAK_WITNESSES: verify on, without naming witnesses
+        log.error("LACAK_WITNESSES: %s", error)
+        witnesses = []
     if log_key is None:  # the ledger never signed: nothing is anchored, and the page says so
         anchored = Anchor(log_key="", checkpoints=[], findings=[], witnessed=[])
     else:
-        anchored = anchor(notes, log_key, witness_keys(settings.witnesses))
+        anchored = anchor(notes, log_key, witnesses)
     report = verify_live(settings, ledger, anchored)
     return Verification(
         report=report,
@@ -142,7 +160,7 @@ def audit_context(
     tail_events = ledger.size() - (latest.size if latest else 0)
     tail_seconds = (datetime.now(UTC) - latest.time).total_seconds() if latest else None
     return {
-        "log_key": log_verifier(settings),
+        "log_key": published_key(settings),
         "latest": latest,
         "tail_events": tail_events,
         "tail_seconds": tail_seconds if tail_events else 0,
@@ -201,7 +219,7 @@ async def checkpoints_file(
     """The ledger's signed checkpoints with its key, the small file an auditor keeps
     (`lacak verify --checkpoints`)."""
     checkpoints = await asyncio.to_thread(ledger.checkpoints)
-    log_key = await asyncio.to_thread(log_verifier, settings)
+    log_key = await asyncio.to_thread(published_key, settings)
     body = msgspec.json.format(
         msgspec.json.encode(
             CheckpointFile(
@@ -227,7 +245,7 @@ async def checkpoints_file(
 )
 async def ledger_key(settings: NamedDependency[Settings]) -> str:
     """The ledger's verifier key (signed-note format), to check its checkpoints with."""
-    verifier = await asyncio.to_thread(log_verifier, settings)
+    verifier = await asyncio.to_thread(published_key, settings)
     if verifier is None:
         raise NotFoundException(bahasa.NO_CHECKPOINT_YET)
     return f"{verifier}\n"
@@ -334,7 +352,7 @@ def proof_of(
     settings: Settings, ledger: LedgerView, stored: list[tuple[int, bytes]]
 ) -> ProofBundle:
     try:
-        return prove(ledger, stored, log_verifier(settings))
+        return prove(ledger, stored, published_key(settings))
     except NotYetSigned as unsigned:
         raise NotFoundException(
             bahasa.NOT_YET_SIGNED.format(

@@ -207,3 +207,15 @@ def test_a_ledger_view_behind_the_stream_does_not_show_a_witness_a_smaller_tree(
     time.sleep(2.1)  # the web asks the stream again
     served = parse_checkpoint(lacak.api.get("/api/v1/ledger/checkpoint").text)
     assert (served.size >= head.size and served.root == head.root) or served.size > head.size
+
+
+def test_a_garbled_public_key_file_is_no_key_not_a_server_error(lacak):
+    _, last = record(lacak)
+    signed_up_to(lacak, last)
+    (lacak.settings.ledger_key.with_suffix(".pub")).write_text("bukan kunci\n")
+    assert lacak.api.get("/api/v1/ledger/key").status_code == 404
+    with lacak.signed_in("auditor", timeout=30) as client:
+        page = client.get("/audit")
+        assert page.status_code == 200 and "belum dibuat" in page.text
+        checked = client.post("/audit/periksa")
+        assert checked.status_code == 200 and "TIDAK UTUH" in checked.text
