@@ -130,12 +130,20 @@ class LedgerView(Projection):
             "RETURNING frontier, chain, signed_size, signed_at"
         )
         frontier, chain, signed_size, signed_at = cursor.fetchone()
-        return TreeState(
+        state = TreeState(
             Frontier.decode(bytes(frontier)),
             bytes(chain),
             signed_size,
             datetime.fromisoformat(signed_at),
         )
+        if state.signed_size > state.frontier.size:  # a row changed by hand: sign again now
+            log.error(
+                "ledger: signed size %d is past the tree's %d; signing from here",
+                state.signed_size,
+                state.frontier.size,
+            )
+            state.signed_size, state.signed_at = 0, datetime.min.replace(tzinfo=UTC)
+        return state
 
     def save(self, cursor: Cursor, state: TreeState) -> None:
         cursor.execute(
@@ -211,6 +219,9 @@ class LedgerView(Projection):
                 return None
             cursor.execute("SELECT MAX(position) FROM ledger_entries")
             (position,) = cursor.fetchone()
+            if position is None:  # rows gone from under the tree: nothing honest to sign
+                log.error("ledger: the tree has %d leaves and no rows", state.frontier.size)
+                return None
             made = self.sign(state, state.frontier, position, now)
             self.insert_checkpoints(cursor, [made])
             self.save(cursor, state)

@@ -117,3 +117,19 @@ def test_settings_that_would_spin_or_never_sign_are_refused():
             Settings.from_env(env)
     with pytest.raises(SettingsError, match="LACAK_LEDGER_ORIGIN"):
         Settings.from_env({"LACAK_ELECTION": "pemilu 2024"})
+
+
+def test_a_ledger_whose_signed_size_was_raised_by_hand_signs_again(tmp_path):
+    """Raising `signed_size` in the views would silence the signing; the ledger signs on."""
+    from services.views.database import SqliteViews
+    from services.views.ledger import LedgerView
+
+    views = SqliteViews(tmp_path / "views.sqlite")
+    ledger = LedgerView(views, LOG, "lacak/test", checkpoint_every=5, checkpoint_seconds=3600)
+    ledger.setup()
+    ledger.apply([(p, f"event {p}".encode()) for p in range(1, 4)], stream_sequence=3)
+    with views.transaction() as cursor:
+        cursor.execute("UPDATE ledger_tree SET signed_size = 1000000000")
+    ledger.apply([(p, f"event {p}".encode()) for p in range(4, 8)], stream_sequence=7)
+    assert [c.size for c in ledger.checkpoints()] == [3, 5]  # it counts again from the reset
+    views.close()
