@@ -1,0 +1,77 @@
+"""The relay rides out its nats-server's death in process: no traceback, no exit, and every event
+reaches the stream once the server is back (issue 14's first finding: `nc.close()` in a
+`finally:` raised ConnectionResetError outside the handler)."""
+
+import asyncio
+import signal
+import uuid
+from datetime import UTC, datetime
+
+import nats
+import pytest
+
+from services.custody.batch import Scan
+from services.custody.batches import Batches
+from services.custody.plan import kit_plan
+from services.messaging.nats import STREAM
+from services.messaging.relay import run_relay
+from services.messaging.server import EmbeddedNats
+from services.settings import Settings
+from tests.conftest import settings_env
+from tests.data import ONE_TPS, REGISTERED, SERANG
+from tests.integration.test_relay_and_board import wait_for
+
+
+async def stream_count(url: str) -> int:
+    try:
+        nc = await nats.connect(url, allow_reconnect=False, connect_timeout=1)
+    except Exception:
+        return -1
+    try:
+        return (await nc.jetstream().stream_info(STREAM)).state.messages
+    except Exception:
+        return -1
+    finally:
+        await nc.close()
+
+
+def counted(url: str) -> int:
+    return asyncio.run(stream_count(url))
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+async def test_the_relay_outlives_its_nats_server_and_catches_up(tmp_path, how):
+    server = EmbeddedNats(tmp_path / "nats").start()
+    settings = Settings.from_env(settings_env("sqlite", tmp_path, server.url, None))
+    settings.make_folders()
+    batches = Batches(settings.store, wilayah=SERANG)
+    plans = kit_plan(ONE_TPS)
+    batches.register(plans, at=REGISTERED)
+    first = batches.recorder.max_notification_id()
+    stop = asyncio.Event()
+    relay = asyncio.create_task(run_relay(settings, stop))
+    try:
+        await wait_for(lambda: counted(server.url) == first)
+        assert server.process is not None
+        server.process.send_signal(how)
+        server.process.wait()
+        await asyncio.sleep(2)  # the relay notices, and must neither raise nor return
+        assert not relay.done(), relay.exception() if relay.done() else None
+        batches.scan(
+            Scan(
+                scan_id=str(uuid.uuid4()),
+                label=plans[0].label,
+                action="dispatch",
+                location="36.04",
+                occurred_at=datetime(2024, 2, 10, 1, tzinfo=UTC),
+            )
+        )
+        last = batches.recorder.max_notification_id()
+        server.start()  # the same port and data folder: the stream is still there
+        await wait_for(lambda: counted(server.url) == last)
+        assert not relay.done()
+    finally:
+        stop.set()
+        await asyncio.wait_for(relay, timeout=30)
+        batches.close()
+        server.stop()
