@@ -26,7 +26,7 @@ from services.views.eventlog import EventLogView
 from services.views.ledger import (
     LedgerView,
     checkpoint_publisher,
-    last_published_size,
+    last_published,
     publish_checkpoints,
 )
 from services.wilayah import Wilayah
@@ -121,7 +121,8 @@ async def sign_on_the_clock(ledger: LedgerView, settings: Settings, stop: asynci
             try:
                 await asyncio.to_thread(ledger.sign_if_due)
                 if published < 0:
-                    published = await last_published_size(nc)
+                    last = await last_published(nc)
+                    published = last.size if last else 0
                 pending = await asyncio.to_thread(ledger.checkpoints_above, published)
                 if pending:
                     await publish_checkpoints(nc, pending, settings.stream_replicas)

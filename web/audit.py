@@ -14,14 +14,13 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import msgspec
-import nats
-import nats.aio.client
 from litestar import Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, Parameter
 from litestar.response import Template
+from nats.aio.client import Client
 from nats.errors import Error as NatsError
 
 from services import bahasa
@@ -34,13 +33,14 @@ from services.audit.verify import log_verifier, verify_live, witness_keys
 from services.custody.batch import batch_id
 from services.custody.batches import Batches
 from services.custody.labels import parse_label
+from services.messaging.nats import connect_once
 from services.settings import Settings
 from services.store.notifications import MAX_POSITION, stored_at, stored_of
 from services.views.ledger import (
     LedgerView,
+    fetch_checkpoints,
     last_published,
     publish_cosignature,
-    stream_checkpoints,
 )
 from services.wilayah import Wilayah
 from web.errors import error_responses
@@ -60,12 +60,10 @@ class Verification(msgspec.Struct, frozen=True, kw_only=True):
     seconds: float
 
 
-async def short_connection(settings: Settings) -> nats.aio.client.Client | None:
+async def short_connection(settings: Settings) -> Client | None:
     """A connection for one question to NATS; None when it does not answer in seconds."""
     try:
-        return await nats.connect(
-            settings.nats_url, connect_timeout=3, allow_reconnect=False, max_reconnect_attempts=1
-        )
+        return await connect_once(settings.nats_url, timeout=3)
     except (NatsError, OSError, TimeoutError):
         return None
 
@@ -104,14 +102,12 @@ async def outside_checkpoints(
 ) -> tuple[list[Checkpoint], str]:
     """The signed checkpoints from the `LACAK_LEDGER` stream, outside the database; the views'
     own only when NATS does not answer, and then said so."""
-    nc = await short_connection(settings)
-    if nc is not None:
-        try:
-            found = await stream_checkpoints(nc)
-        finally:
-            await nc.close()
-        if found is not None:
-            return found, bahasa.ANCHOR_STREAM
+    try:
+        found = await fetch_checkpoints(settings.nats_url, timeout=3)
+    except (NatsError, OSError, TimeoutError):
+        found = None
+    if found is not None:
+        return found, bahasa.ANCHOR_STREAM
     return await asyncio.to_thread(ledger.checkpoints), bahasa.ANCHOR_VIEWS
 
 

@@ -179,7 +179,7 @@ class Recomputation:
     def grow(self, position: int, leaf: bytes) -> None:
         """Add one leaf to the tree; keep its root where a checkpoint wants it."""
         frontier = self.frontier
-        frontier.push(leaf)
+        frontier.append(leaf)
         if frontier.size in self.wanted:
             self.trees[frontier.size] = (frontier.root(), position)
 
@@ -200,7 +200,7 @@ class Recomputation:
             held.append(row)
             leaf = sha256(b"\x00" + data).digest()
             chain = sha256(chain + position.to_bytes(8, "big") + leaf).digest()
-            hashes.append(leaf)  # Frontier.push, inline
+            hashes.append(leaf)  # Frontier.append, inline
             merging = size
             while merging & 1:
                 right = hashes.pop()

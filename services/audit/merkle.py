@@ -56,16 +56,6 @@ class Frontier:
         self.size += 1
         return made
 
-    def push(self, leaf: bytes) -> None:
-        """`append`, without saying which subtrees it completed: the fast way to a root."""
-        hashes, size = self.hashes, self.size
-        hashes.append(leaf)
-        while size & 1:
-            right = hashes.pop()
-            hashes[-1] = hashlib.sha256(b"\x01" + hashes[-1] + right).digest()
-            size >>= 1
-        self.size += 1
-
     def root(self) -> bytes:
         if not self.hashes:
             return EMPTY_ROOT

@@ -22,7 +22,7 @@ its owner reads, and the verifier key `<name>+<hash>+<base64>` that is published
 import base64
 import hashlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -244,13 +244,3 @@ def cosigned_by(checkpoint: Checkpoint, witness: Verifier) -> int | None:
         if witness.check(data[12:], cosigned_message(checkpoint.text, at)):
             return at
     return None
-
-
-def cosignature_lines(checkpoint: Checkpoint, witnesses: Sequence[Verifier]) -> list[str]:
-    """The signature lines of this checkpoint that are good cosignatures of these witnesses."""
-    good = []
-    for line in checkpoint.signatures:
-        alone = msgspec.structs.replace(checkpoint, signatures=(line,))
-        if any(cosigned_by(alone, witness) is not None for witness in witnesses):
-            good.append(line)
-    return good

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
-import nats
 from nats.errors import Error as NatsError
 
 from services import bahasa
@@ -33,7 +32,8 @@ from services.processes import load_wilayah
 from services.settings import Settings
 from services.store.notifications import count_store, read_store
 from services.views.database import open_views
-from services.views.ledger import CHECKPOINT_STREAM, LedgerView, stream_checkpoints
+from services.views.ledger import CHECKPOINT_STREAM, LedgerView
+from services.views.ledger import fetch_checkpoints as fetch_stream_checkpoints
 
 
 def moment_arg(value: str) -> datetime:
@@ -281,26 +281,8 @@ def export_checkpoints(settings: Settings) -> tuple[list[Checkpoint], str]:
 def fetch_checkpoints(settings: Settings) -> list[Checkpoint]:
     """The signed checkpoints and cosignatures in the `LACAK_LEDGER` stream, or Refused."""
 
-    async def quiet(error: Exception) -> None:  # the refusal below says it once, in Bahasa
-        pass
-
-    async def fetch() -> list[Checkpoint] | None:
-        # Each server tried twice, then NoServersError (nats-py retries forever at 0 attempts).
-        nc = await nats.connect(
-            settings.nats_url,
-            connect_timeout=5,
-            allow_reconnect=False,
-            max_reconnect_attempts=1,
-            reconnect_time_wait=0.5,
-            error_cb=quiet,
-        )
-        try:
-            return await stream_checkpoints(nc)
-        finally:
-            await nc.close()
-
     try:
-        checkpoints = asyncio.run(fetch())
+        checkpoints = asyncio.run(fetch_stream_checkpoints(settings.nats_url))
     except (NatsError, OSError, TimeoutError) as error:
         raise Refused(
             f"NATS di {settings.nats_url} tidak bisa dihubungi ({error or type(error).__name__}); "

@@ -69,6 +69,24 @@ async def connect(
     return None
 
 
+async def connect_once(url: str, timeout: float = 5.0) -> Client:
+    """A connection for one errand: each server tried twice, then NoServersError (nats-py would
+    retry forever at 0 attempts); no reconnecting, and no error callback noise, the caller says
+    what failed."""
+
+    async def quiet(error: Exception) -> None:
+        pass
+
+    return await nats.connect(
+        [server.strip() for server in url.split(",")],
+        connect_timeout=timeout,
+        allow_reconnect=False,
+        max_reconnect_attempts=1,
+        reconnect_time_wait=0.5,
+        error_cb=quiet,
+    )
+
+
 async def run_with_nats(
     name: str,
     settings: Settings,

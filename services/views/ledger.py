@@ -34,6 +34,7 @@ from services.audit.note import (
     signature_data,
     signature_line,
 )
+from services.messaging.nats import connect_once
 from services.store.notifications import MAX_POSITION
 from services.views.database import Cursor, ViewDatabase
 from services.views.projection import Changed, Projection
@@ -338,13 +339,6 @@ class LedgerView(Projection):
         )
         return (rows[0][0], bytes(rows[0][1])) if rows else None
 
-    def entries(self) -> list[LedgerRow]:
-        """(position, event hash, chain) as the ledger recorded them."""
-        rows = self.db.query(
-            "SELECT position, event_hash, chain FROM ledger_entries ORDER BY position"
-        )
-        return [(p, bytes(h), bytes(c)) for p, h, c in rows]
-
     def last_in(self, start: int, stop: int) -> tuple[int, bytes] | None:
         """The last position in [start, stop) with its chain (see `Ledger`)."""
         rows = self.db.query(
@@ -473,10 +467,14 @@ async def last_published(nc: Client) -> Checkpoint | None:
         return None
 
 
-async def last_published_size(nc: Client) -> int:
-    """The size of the last checkpoint in the stream (0: none yet)."""
-    last = await last_published(nc)
-    return last.size if last else 0
+async def fetch_checkpoints(url: str, timeout: float = 5.0) -> list[Checkpoint] | None:
+    """`stream_checkpoints` over a connection of its own (NatsError or OSError when NATS does
+    not answer)."""
+    nc = await connect_once(url, timeout)
+    try:
+        return await stream_checkpoints(nc)
+    finally:
+        await nc.close()
 
 
 async def stream_checkpoints(nc: Client) -> list[Checkpoint] | None:
