@@ -28,6 +28,7 @@ from services.views.ledger import (
     checkpoint_publisher,
     last_published,
     publish_checkpoints,
+    publish_cosignature,
 )
 from services.wilayah import Wilayah
 
@@ -109,8 +110,9 @@ async def run_ledger_projection(settings: Settings, stop: asyncio.Event) -> None
 
 
 async def sign_on_the_clock(ledger: LedgerView, settings: Settings, stop: asyncio.Event) -> None:
-    """Every half `checkpoint_seconds`: sign what has waited long enough, and publish every
-    checkpoint the stream does not have yet (one a commit's publish missed included)."""
+    """Every half `checkpoint_seconds`: sign what has waited long enough, publish every
+    checkpoint the stream does not have yet (one a commit's publish missed included) and every
+    cosignature the web has kept since."""
     nc = await connect(settings.nats_url, "ledger clock", stop)
     if nc is None:
         return
@@ -127,6 +129,11 @@ async def sign_on_the_clock(ledger: LedgerView, settings: Settings, stop: asynci
                 if pending:
                     await publish_checkpoints(nc, pending, settings.stream_replicas)
                     published = pending[-1].size
+                for size, witness, line in await asyncio.to_thread(
+                    ledger.unpublished_cosignatures
+                ):  # the web keeps them, this publishes them: an outbox
+                    await publish_cosignature(nc, size, line, settings.stream_replicas)
+                    await asyncio.to_thread(ledger.mark_published, size, witness)
             except Exception as error:  # the next round signs or publishes; say it once a round
                 quiet.warning("ledger clock: %s", error or type(error).__name__)
     finally:

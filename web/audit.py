@@ -40,7 +40,6 @@ from services.views.ledger import (
     LedgerView,
     fetch_checkpoints,
     last_published,
-    publish_cosignature,
 )
 from services.wilayah import Wilayah
 from web.errors import error_responses
@@ -315,7 +314,8 @@ async def cosign(
     settings: NamedDependency[Settings],
     ledger: NamedDependency[LedgerView],
 ) -> str:
-    """A witness's cosignature of a checkpoint: kept, published on NATS, shown on /audit."""
+    """A witness's cosignature of a checkpoint: kept in one place, shown on /audit; the
+    ledger's clock publishes it on NATS (no publish after the save here)."""
     try:
         witness = Verifier.parse(data.witness_key)
         known = witness_keys(settings.witnesses)
@@ -324,23 +324,9 @@ async def cosign(
     if witness not in known:
         raise PermissionDeniedException(bahasa.UNKNOWN_WITNESS.format(name=witness.name))
     try:
-        cosigned, fresh = await asyncio.to_thread(
-            ledger.add_cosignature, data.line, witness, data.size
-        )
+        cosigned = await asyncio.to_thread(ledger.add_cosignature, data.line, witness, data.size)
     except NoteError as error:
         raise ClientException(str(error), status_code=422) from None
-    if fresh is None:  # kept and published before
-        return cosigned.note
-    nc = await short_connection(settings)
-    try:
-        if nc is None:
-            raise OSError("NATS does not answer")
-        await publish_cosignature(nc, data.size, fresh, settings.stream_replicas)
-    except (NatsError, OSError, TimeoutError) as error:  # kept in the view, shown on /audit
-        log.warning("cosignature of %s kept but not on NATS: %s", witness.name, error)
-    finally:
-        if nc is not None:
-            await nc.close()
     return cosigned.note
 
 

@@ -76,6 +76,7 @@ SCHEMA = (
         verifier TEXT NOT NULL,
         line TEXT NOT NULL,
         cosigned_at BIGINT NOT NULL,
+        published INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (size, witness))""",
 )
 
@@ -95,7 +96,7 @@ class LedgerView(Projection):
     only reads."""
 
     name = "ledger"
-    version = 2  # 1: the hash chain alone, checkpoints unsigned
+    version = 3  # 1: the hash chain alone, unsigned; 2: cosignatures published by the web
     schema = SCHEMA
     tables = ("ledger_entries", "ledger_nodes", "ledger_tree", "ledger_checkpoints")
     tables += ("ledger_cosignatures",)
@@ -280,11 +281,9 @@ class LedgerView(Projection):
         rows = self.db.query("SELECT note FROM ledger_checkpoints WHERE size = ?", (size,))
         return self.cosigned([parse_checkpoint(rows[0][0])])[0] if rows else None
 
-    def add_cosignature(
-        self, line: str, witness: Verifier, size: int
-    ) -> tuple[Checkpoint, str | None]:
-        """A witness's cosignature of the checkpoint of `size`, kept once it checks: the
-        checkpoint with it, and its line when it is new (None: kept before)."""
+    def add_cosignature(self, line: str, witness: Verifier, size: int) -> Checkpoint:
+        """A witness's cosignature of the checkpoint of `size`, kept once it checks (the
+        ledger's clock publishes it: `unpublished_cosignatures`); the checkpoint with it."""
         checkpoint = self.checkpoint_at(size)
         if checkpoint is None:
             raise NoteError(f"tidak ada titik periksa berukuran {size}")
@@ -297,11 +296,25 @@ class LedgerView(Projection):
         with self.db.transaction() as cursor:
             cursor.execute(
                 "INSERT INTO ledger_cosignatures (size, witness, verifier, line, cosigned_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (size, witness) DO NOTHING RETURNING size",
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (size, witness) DO NOTHING",
                 (size, witness.name, str(witness), line, at),
             )
-            fresh = cursor.fetchone() is not None
-        return checkpoint.with_signatures([line]), (line if fresh else None)
+        return checkpoint.with_signatures([line])
+
+    def unpublished_cosignatures(self) -> list[tuple[int, str, str]]:
+        """(size, witness, line) of the cosignatures not yet on the stream, oldest tree first."""
+        rows = self.db.query(
+            "SELECT size, witness, line FROM ledger_cosignatures WHERE published = 0 "
+            "ORDER BY size, witness"
+        )
+        return [(size, witness, line) for size, witness, line in rows]
+
+    def mark_published(self, size: int, witness: str) -> None:
+        with self.db.transaction() as cursor:
+            cursor.execute(
+                "UPDATE ledger_cosignatures SET published = 1 WHERE size = ? AND witness = ?",
+                (size, witness),
+            )
 
     def witnesses(self) -> list[tuple[str, str, int, int]]:
         """Each witness: its verifier key, the largest size it cosigned, and when (Unix time)."""
