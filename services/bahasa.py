@@ -180,9 +180,14 @@ FINDINGS = {
     "penandatanganan berhenti atau ditahan",
     "fork": "dua pohon berbeda berukuran {size} sama-sama ditandatangani: log bercabang",
     "bad_signature": "tanda tangan titik periksa berukuran {size} tidak sah untuk kunci {key}",
+    "other_log": "titik periksa berukuran {size} milik log {origin}, bukan log {expected}",
     "extra": "sesudah posisi terakhir buku besar (belum tercatat, atau disisipkan)",
 }
 
+NO_ACCESS_EXPORT = (
+    "Log akses tidak diekspor (isinya data pribadi): periksa --akses di mesin Lacak, terhadap "
+    "titik periksa bertanda tangan dari NATS atau berkas --checkpoints."
+)
 ANCHOR_STREAM = "aliran NATS LACAK_LEDGER (di luar basis data)"
 ANCHOR_VIEWS = (
     "basis data tampilan, karena NATS tidak menjawab: tanda tangannya tetap diperiksa, tetapi "

@@ -292,6 +292,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--witness", action="append", default=[], help="kunci verifikasi saksi; boleh berulang"
     )
+    p.add_argument(
+        "--akses", action="store_true", help="log akses (masuk, akun, perangkat), bukan kiriman"
+    )
     p.set_defaults(run=verify_log)
     p = commands.add_parser("verify-proof", help="luring: periksa berkas bukti inklusi kotak")
     p.add_argument("file", type=Path, help="berkas bukti dari /kotak/<label>/bukti")
@@ -336,6 +339,7 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(run=export_epcis)
     p = commands.add_parser("checkpoints", help="simpan titik periksa buku besar dari NATS")
     p.add_argument("--out", type=Path, required=True, help="berkas tujuan")
+    p.add_argument("--akses", action="store_true", help="titik periksa log akses")
     p.set_defaults(run=save_checkpoints)
 
     p = commands.add_parser("import", help="impor daftar TPS suatu pemilu (CSV, lihat README)")

@@ -11,6 +11,7 @@ from typing import Any
 import uvicorn
 from litestar import Litestar
 
+from services.audit.access import access_origin, follow_accounts
 from services.audit.verify import ledger_signer
 from services.custody.batches import Batches
 from services.custody.errors import NoMasterDataError
@@ -24,6 +25,7 @@ from services.views.board.view import BoardView
 from services.views.database import ViewDatabase, open_views
 from services.views.eventlog import EventLogView
 from services.views.ledger import (
+    AccessLedgerView,
     LedgerView,
     checkpoint_publisher,
     last_published,
@@ -93,17 +95,33 @@ def ledger_view(settings: Settings, views: ViewDatabase) -> LedgerView:
     )
 
 
+def access_ledger(settings: Settings, views: ViewDatabase) -> AccessLedgerView:
+    """The access log's ledger, signing with the ledger's key at the settings' cadence."""
+    return AccessLedgerView(
+        views,
+        ledger_signer(settings),
+        access_origin(settings),
+        settings.checkpoint_every,
+        settings.checkpoint_seconds,
+    )
+
+
 async def run_ledger_projection(settings: Settings, stop: asyncio.Event) -> None:
     """The ledger, and its clock: the events that wait unsigned are signed within
-    `checkpoint_seconds` even when no more come."""
+    `checkpoint_seconds` even when no more come. The access log's ledger beside it, with a
+    clock of its own."""
     views = open_views(settings)
     try:
         ledger = await asyncio.to_thread(ledger_view, settings, views)
+        access = await asyncio.to_thread(access_ledger, settings, views)
         await asyncio.to_thread(ledger.setup)
+        await asyncio.to_thread(access.setup)
         publish = checkpoint_publisher(ledger, settings.stream_replicas)
         await asyncio.gather(
             run_projection(ledger, settings, stop, publish),
             sign_on_the_clock(ledger, settings, stop),
+            follow_accounts(settings, access, stop),
+            sign_on_the_clock(access, settings, stop),
         )
     finally:
         views.close()
@@ -113,7 +131,7 @@ async def sign_on_the_clock(ledger: LedgerView, settings: Settings, stop: asynci
     """Every half `checkpoint_seconds`: sign what has waited long enough, publish every
     checkpoint the stream does not have yet (one a commit's publish missed included) and every
     cosignature the web has kept since."""
-    nc = await connect(settings.nats_url, "ledger clock", stop)
+    nc = await connect(settings.nats_url, f"{ledger.name} clock", stop)
     if nc is None:
         return
     published = -1  # not read yet
@@ -123,11 +141,11 @@ async def sign_on_the_clock(ledger: LedgerView, settings: Settings, stop: asynci
             try:
                 await asyncio.to_thread(ledger.sign_if_due)
                 if published < 0:
-                    last = await last_published(nc)
+                    last = await last_published(nc, ledger.subject)
                     published = last.size if last else 0
                 pending = await asyncio.to_thread(ledger.checkpoints_above, published)
                 if pending:
-                    await publish_checkpoints(nc, pending, settings.stream_replicas)
+                    await publish_checkpoints(nc, pending, settings.stream_replicas, type(ledger))
                     published = pending[-1].size
                 for size, witness, line in await asyncio.to_thread(
                     ledger.unpublished_cosignatures

@@ -49,7 +49,10 @@ from services.accounts.roles import (
     device_days,
 )
 from services.custody.batches import Actor
+from services.settings import Settings
+from services.views.ledger import AccessLedgerView
 from services.wilayah import Wilayah
+from web.audit import Verification, outside_checkpoints, run_verify, signed_state
 from web.errors import error_responses
 
 ADMIN = {"need": "admin"}
@@ -457,14 +460,44 @@ AUDIT = {"need": "audit"}
 LOG_SHOWN = 200
 
 
+def access_context(
+    settings: Settings,
+    accounts: Accounts,
+    ledger: AccessLedgerView,
+    verification: Verification | None = None,
+) -> dict[str, object]:
+    return {
+        "entries": [entry(e) for e in accounts.access_log(LOG_SHOWN)],
+        "attacked": accounts.names_under_attack(),
+        **signed_state(settings, ledger, verification),
+    }
+
+
 @get("/akses", name="access-log", opt=AUDIT, sync_to_thread=True)
-def access_log_page(accounts: NamedDependency[Accounts]) -> Template:
-    """Logins, failed logins, accounts and devices, newest first: what auditors check."""
-    entries = [entry(e) for e in accounts.access_log(LOG_SHOWN)]
-    attacked = accounts.names_under_attack()
-    return Template(
-        template_name="access_log.html", context={"entries": entries, "attacked": attacked}
+def access_log_page(
+    settings: NamedDependency[Settings],
+    accounts: NamedDependency[Accounts],
+    access_ledger: NamedDependency[AccessLedgerView],
+) -> Template:
+    """Logins, failed logins, accounts and devices, newest first: what auditors check; and the
+    access log's own signed ledger."""
+    context = access_context(settings, accounts, access_ledger)
+    return Template(template_name="access_log.html", context=context)
+
+
+@post("/akses/periksa", name="access-log-verify", opt=AUDIT, status_code=200)
+async def verify_access_now(
+    settings: NamedDependency[Settings],
+    accounts: NamedDependency[Accounts],
+    access_ledger: NamedDependency[AccessLedgerView],
+) -> Template:
+    """Recompute the access log now from the accounts' store against its signed checkpoints."""
+    notes, source = await outside_checkpoints(settings, access_ledger)
+    verification = await asyncio.to_thread(run_verify, settings, access_ledger, notes, source)
+    context = await asyncio.to_thread(
+        access_context, settings, accounts, access_ledger, verification
     )
+    return Template(template_name="access_log.html", context=context)
 
 
 @get("/api/v1/access-log", name="api-access-log", opt=AUDIT, sync_to_thread=True)
@@ -491,5 +524,6 @@ admin_handlers = [
         route_handlers=[options_allowing("GET", "POST"), list_devices, issue_device, revoke_device],
     ),
     access_log_page,
+    verify_access_now,
     access_log,
 ]

@@ -53,7 +53,7 @@ from services.views.anomalies.view import AnomalyView
 from services.views.board.view import BoardView
 from services.views.database import open_views
 from services.views.eventlog import EventLogView
-from services.views.ledger import LedgerView
+from services.views.ledger import AccessLedgerView, LedgerView
 from services.wilayah import IANA_ZONES, Wilayah, local_time_of
 from web.activity import activity_router
 from web.admin import admin_handlers
@@ -209,6 +209,7 @@ KEPT = (
     "anomalies",
     "event_log",
     "ledger",
+    "access_ledger",
     "tree",
     "broadcaster",
     "feed",
@@ -257,7 +258,8 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
         views = await asyncio.to_thread(open_views, settings)
         board, anomalies = BoardView(views), AnomalyView(views)
         event_log, ledger = EventLogView(views), LedgerView(views)
-        for view in (board, anomalies, event_log, ledger):  # before their projections first run
+        access_ledger = AccessLedgerView(views)
+        for view in (board, anomalies, event_log, ledger, access_ledger):  # before they first run
             await asyncio.to_thread(view.setup)
         tree = AreaTree(wilayah)
         feed = Feed(anomalies, renderers(templates, wilayah))
@@ -275,6 +277,7 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
             anomalies=anomalies,
             event_log=event_log,
             ledger=ledger,
+            access_ledger=access_ledger,
             tree=tree,
             broadcaster=broadcaster,
             feed=feed,

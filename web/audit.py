@@ -18,12 +18,13 @@ from litestar import Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Template
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
 
 from services import bahasa
+from services.audit.access import access_origin
 from services.audit.anchor import Anchor, anchor
 from services.audit.chain import CheckpointFile, Report
 from services.audit.merkle import consistency_proof
@@ -35,8 +36,9 @@ from services.custody.batches import Batches
 from services.custody.labels import parse_label
 from services.messaging.nats import connect_once
 from services.settings import Settings
-from services.store.notifications import MAX_POSITION, stored_at, stored_of
+from services.store.notifications import ACCOUNTS, CUSTODY, MAX_POSITION, stored_at, stored_of
 from services.views.ledger import (
+    AccessLedgerView,
     LedgerView,
     fetch_checkpoints,
     last_published,
@@ -102,7 +104,7 @@ async def outside_checkpoints(
     """The signed checkpoints from the `LACAK_LEDGER` stream, outside the database; the views'
     own only when NATS does not answer, and then said so."""
     try:
-        found = await fetch_checkpoints(settings.nats_url, timeout=3)
+        found = await fetch_checkpoints(settings.nats_url, timeout=3, subject=ledger.subject)
     except (NatsError, OSError, TimeoutError):
         found = None
     if found is not None:
@@ -123,20 +125,22 @@ def published_key(settings: Settings) -> Verifier | None:
 def run_verify(
     settings: Settings, ledger: LedgerView, notes: list[Checkpoint], source: str
 ) -> Verification:
-    """The tree and chain recomputed from the event store against the ledger and the signed
-    checkpoints."""
+    """The tree and chain recomputed from the event store (the accounts' store, for the access
+    log's ledger) against the ledger and the signed checkpoints."""
     started = time.perf_counter()
     log_key = published_key(settings)
+    access = isinstance(ledger, AccessLedgerView)
     try:
-        witnesses = witness_keys(settings.witnesses)
+        witnesses = [] if access else witness_keys(settings.witnesses)
     except NoteError as error:  # a bad LACAK_WITNESSES: verify on, without naming witnesses
         log.error("LACAK_WITNESSES: %s", error)
         witnesses = []
+    origin = access_origin(settings) if access else settings.ledger_origin
     if log_key is None:  # the ledger never signed: nothing is anchored, and the page says so
         anchored = Anchor(log_key="", checkpoints=[], findings=[], witnessed=[])
     else:
-        anchored = anchor(notes, log_key, witnesses)
-    report = verify_live(settings, ledger, anchored)
+        anchored = anchor(notes, log_key, witnesses, origin)
+    report = verify_live(settings, ledger, anchored, app=ACCOUNTS if access else CUSTODY)
     return Verification(
         report=report,
         anchored=anchored,
@@ -146,12 +150,13 @@ def run_verify(
     )
 
 
-def audit_context(
-    settings: Settings, ledger: LedgerView, wilayah: Wilayah, verification: Verification | None
+def signed_state(
+    settings: Settings, ledger: LedgerView, verification: Verification | None
 ) -> dict[str, object]:
+    """What a page says of a signed log: its newest checkpoints, the tail not yet signed, and
+    the verification just run, if any."""
     checkpoints, count = ledger.recent(10)
     latest = checkpoints[0] if checkpoints else None
-    applied, last_position = ledger.applied(), ledger.last_position()
     tail_events = ledger.size() - (latest.size if latest else 0)
     tail_seconds = (datetime.now(UTC) - latest.time).total_seconds() if latest else None
     return {
@@ -161,12 +166,19 @@ def audit_context(
         "tail_seconds": tail_seconds if tail_events else 0,
         "checkpoints": checkpoints,
         "checkpoint_count": count,
-        "witnesses": ledger.witnesses(),
-        "ledger_events": applied,
-        "last_position": last_position,
+        "ledger_events": ledger.applied(),
         "checkpoint_every": settings.checkpoint_every,
         "checkpoint_seconds": settings.checkpoint_seconds,
         "verification": verification,
+    }
+
+
+def audit_context(
+    settings: Settings, ledger: LedgerView, wilayah: Wilayah, verification: Verification | None
+) -> dict[str, object]:
+    return {
+        **signed_state(settings, ledger, verification),
+        "witnesses": ledger.witnesses(),
         "kecamatan": wilayah.kecamatan,
     }
 
@@ -282,8 +294,8 @@ class Consistency(msgspec.Struct, frozen=True, kw_only=True):
 )
 async def consistency(
     ledger: NamedDependency[LedgerView],
-    old: Annotated[int, Parameter(query="from", ge=0, le=LARGEST)],
-    new: Annotated[int, Parameter(query="to", ge=0, le=LARGEST)],
+    old: Annotated[int, QueryParameter(name="from", ge=0, le=LARGEST)],
+    new: Annotated[int, QueryParameter(name="to", ge=0, le=LARGEST)],
 ) -> Consistency:
     """That the tree of `to` leaves only added leaves to the tree of `from` (RFC 9162 2.1.4)."""
     signed = await asyncio.to_thread(

@@ -56,6 +56,7 @@ from services.accounts.roles import (
 from services.accounts.sessions import LOCK_WINDOW, Session, Sessions
 from services.settings import Settings
 from services.store.application import StoreApplication
+from services.store.notifications import ACCOUNTS, sqlite_file
 from services.views.database import PostgresViews, SqliteViews
 from services.wilayah import within
 
@@ -402,8 +403,7 @@ def accounts_store(store: Mapping[str, str]) -> dict[str, str]:
     """The accounts' event store beside the custody store: its own SQLite file, or its own
     `accounts_events` table in the same PostgreSQL database."""
     if "SQLITE_DBNAME" in store:
-        path = Path(store["SQLITE_DBNAME"]).with_name("accounts.sqlite")
-        return {**store, "SQLITE_DBNAME": str(path)}
+        return {**store, "SQLITE_DBNAME": str(sqlite_file(store, ACCOUNTS))}
     return dict(store)
 
 

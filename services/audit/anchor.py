@@ -30,13 +30,23 @@ class Anchor(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def anchor(
-    checkpoints: Iterable[Checkpoint], log_key: Verifier, witnesses: Sequence[Verifier] = ()
+    checkpoints: Iterable[Checkpoint],
+    log_key: Verifier,
+    witnesses: Sequence[Verifier] = (),
+    origin: str | None = None,
 ) -> Anchor:
-    """The checkpoints the log's key signed; a finding for each one it did not, and for a fork
-    (two trees of one size, both signed)."""
+    """The checkpoints the log's key signed (of the log `origin`, when given: one key signs the
+    custody ledger and the access log); a finding for each one it did not, for another log's,
+    and for a fork (two trees of one size, both signed)."""
     good: dict[int, Checkpoint] = {}
     findings = []
     for checkpoint in sorted(checkpoints, key=lambda c: c.size):
+        if origin is not None and checkpoint.origin != origin:
+            detail = bahasa.FINDINGS["other_log"].format(
+                size=checkpoint.size, origin=checkpoint.origin, expected=origin
+            )
+            findings.append(Finding(kind="checkpoint", position=checkpoint.position, detail=detail))
+            continue
         if not signed_by(checkpoint, log_key):
             detail = bahasa.FINDINGS["bad_signature"].format(size=checkpoint.size, key=log_key)
             findings.append(Finding(kind="checkpoint", position=checkpoint.position, detail=detail))

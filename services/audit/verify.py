@@ -5,11 +5,12 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
 from services import bahasa
+from services.audit.access import read_access
 from services.audit.anchor import Anchor
 from services.audit.chain import Finding, Ledger, LedgerAsOf, LedgerRow, Report, verify
 from services.audit.note import Signer, Verifier, load_or_create, public_key_file
 from services.settings import Settings
-from services.store.notifications import last_stored, read_store
+from services.store.notifications import ACCOUNTS, CUSTODY, last_stored, read_store
 from services.views.ledger import LedgerView
 
 
@@ -38,8 +39,10 @@ def verify_live(
     anchored: Anchor,
     progress: Callable[[int], None] | None = None,
     now: datetime | None = None,
+    app: str = CUSTODY,
 ) -> Report:
-    """`verify_anchored` on the event store and the ledger view.
+    """`verify_anchored` on the event store and the ledger view (the accounts' store and the
+    access log's ledger, with `app=ACCOUNTS`).
 
     The store is read up to the later of the ledger's last position and the last signed one:
     events recorded since are left for the next check. A ledger view that stops short of what
@@ -47,12 +50,15 @@ def verify_live(
     signed = anchored.latest.position if anchored.latest else 0
     ledger_last = ledger.last_position()
     upto = max(ledger_last, signed)
-    stored = read_store(settings, upto=upto)
+    stored = (
+        read_access(settings, upto=upto) if app == ACCOUNTS else read_store(settings, upto=upto)
+    )
     report = verify_anchored(stored, LedgerAsOf(ledger, upto), anchored, progress)
     if ledger_last < signed:
         detail = bahasa.FINDINGS["ledger_short"].format(position=ledger_last, signed=signed)
         report.findings.insert(0, Finding(kind="ledger", position=ledger_last, detail=detail))
-    stale = stalled_signing(anchored, last_stored(settings), settings.checkpoint_seconds, now)
+    store_last = last_stored(settings, app)
+    stale = stalled_signing(anchored, store_last, settings.checkpoint_seconds, now)
     if stale is not None:
         report.findings.insert(0, stale)
     return report

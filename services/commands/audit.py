@@ -13,6 +13,7 @@ import msgspec
 from nats.errors import Error as NatsError
 
 from services import bahasa
+from services.audit.access import access_origin
 from services.audit.anchor import Anchor, anchor
 from services.audit.chain import CheckpointFile, Report
 from services.audit.epcis import ExportFilter, export_document, export_filter
@@ -30,9 +31,9 @@ from services.bahasa import WIB, thousands
 from services.console import Refused, progress, read_bytes, writable
 from services.processes import load_wilayah
 from services.settings import Settings
-from services.store.notifications import count_store, read_store
+from services.store.notifications import ACCOUNTS, CUSTODY, count_store, read_store
 from services.views.database import open_views
-from services.views.ledger import CHECKPOINT_STREAM, LedgerView
+from services.views.ledger import CHECKPOINT_STREAM, AccessLedgerView, LedgerView
 from services.views.ledger import fetch_checkpoints as fetch_stream_checkpoints
 
 
@@ -102,6 +103,8 @@ def verify_log(args: argparse.Namespace) -> None:
     ledger, and name the first event that differs; exit 1 if any does."""
     kept = kept_checkpoints(args.checkpoints) if args.checkpoints else None
     started = time.perf_counter()
+    if args.akses and args.export:
+        raise Refused(bahasa.NO_ACCESS_EXPORT)
     if args.export:  # offline: the file alone, no server, no database
         read_bytes(args.export, "Berkas ekspor")  # there, and readable
         try:
@@ -119,24 +122,30 @@ def verify_log(args: argparse.Namespace) -> None:
     else:
         settings = Settings.from_env()
         log_key = log_key_of(args, kept.log_key if kept else None, settings)
+        view = AccessLedgerView if args.akses else LedgerView
         if kept:  # the file kept, and what the stream has signed since, where it answers
             notes, where = notes_of(kept, args.checkpoints), f"berkas {args.checkpoints}"
             try:
-                notes += fetch_checkpoints(settings)
+                notes += fetch_checkpoints(settings, view.subject)
                 where += f" dan aliran {CHECKPOINT_STREAM}"
             except Refused as refused:
                 print(f"{refused} Diperiksa terhadap berkas saja.", file=sys.stderr)
         else:
-            notes, where = fetch_checkpoints(settings), f"aliran {CHECKPOINT_STREAM}"
-        anchored = anchor(notes, log_key, witnesses_of(args, settings))
-        source = "penyimpanan peristiwa"
-        total = count_store(settings)
+            notes = fetch_checkpoints(settings, view.subject)
+            where = f"aliran {CHECKPOINT_STREAM}"
+        if args.akses:  # one key signs both logs: only the access log's checkpoints count here
+            anchored = anchor(notes, log_key, origin=access_origin(settings))
+            source, app = "log akses", ACCOUNTS
+        else:
+            anchored = anchor(notes, log_key, witnesses_of(args, settings), settings.ledger_origin)
+            source, app = "penyimpanan peristiwa", CUSTODY
+        total = count_store(settings, app)
         views = open_views(settings)
         try:  # verify reads the ledger's rows where the chains part
-            live = LedgerView(views)
+            live = view(views)
             live.setup()
             report = verify_live(
-                settings, live, anchored, lambda n: progress("Memeriksa", n, total)
+                settings, live, anchored, lambda n: progress("Memeriksa", n, total), app=app
             )
         finally:
             views.close()
@@ -278,11 +287,12 @@ def export_checkpoints(settings: Settings) -> tuple[list[Checkpoint], str]:
         views.close()
 
 
-def fetch_checkpoints(settings: Settings) -> list[Checkpoint]:
-    """The signed checkpoints and cosignatures in the `LACAK_LEDGER` stream, or Refused."""
+def fetch_checkpoints(settings: Settings, subject: str = LedgerView.subject) -> list[Checkpoint]:
+    """The signed checkpoints (of the log `subject` names) and cosignatures in the
+    `LACAK_LEDGER` stream, or Refused."""
 
     try:
-        checkpoints = asyncio.run(fetch_stream_checkpoints(settings.nats_url))
+        checkpoints = asyncio.run(fetch_stream_checkpoints(settings.nats_url, subject=subject))
     except (NatsError, OSError, TimeoutError) as error:
         raise Refused(
             f"NATS di {settings.nats_url} tidak bisa dihubungi ({error or type(error).__name__}); "
@@ -302,7 +312,9 @@ def save_checkpoints(args: argparse.Namespace) -> None:
     auditor keeps."""
     settings = Settings.from_env()
     writable(args.out)
-    checkpoints = fetch_checkpoints(settings)
+    checkpoints = fetch_checkpoints(
+        settings, (AccessLedgerView if args.akses else LedgerView).subject
+    )
     try:
         verifier = log_verifier(settings)
     except NoteError:

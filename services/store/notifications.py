@@ -17,6 +17,7 @@ from services.store.application import retry_setup
 from services.store.mapper import MAPPER_ENV, MsgspecMapper
 
 CUSTODY = "Batches"  # the custody store's application name: table `batches_events`, ids `Batches:n`
+ACCOUNTS = "Accounts"  # the accounts' store: table `accounts_events`, or its own SQLite file
 MAX_POSITION = 2**63 - 1  # a notification id: a signed 64-bit integer in SQLite and PostgreSQL
 
 
@@ -35,32 +36,45 @@ class NotificationLog:
         self.factory.close()
 
 
+def sqlite_file(store: Mapping[str, str], app: str = CUSTODY) -> Path:
+    """The SQLite file of an application's store: the accounts' lies beside the custody one."""
+    path = Path(store["SQLITE_DBNAME"])
+    return path if app == CUSTODY else path.with_name(f"{app.lower()}.sqlite")
+
+
 def read_store(
-    settings: Settings, batch: int = 5000, upto: int | None = None
+    settings: Settings,
+    batch: int = 5000,
+    upto: int | None = None,
+    app: str = CUSTODY,
+    after: int = 0,
 ) -> Iterator[tuple[int, bytes]]:
-    """(notification id, stored bytes) of the custody store in order (PostgreSQL sends `batch`
-    rows at a time); only up to position `upto`, if given."""
+    """(notification id, stored bytes) of the custody store (or `app`'s) in order (PostgreSQL
+    sends `batch` rows at a time); only after position `after` and up to `upto`, if given."""
     last = MAX_POSITION if upto is None else upto
     if settings.postgres:
         with psycopg.connect(settings.postgres_conninfo) as connection:
             with connection.cursor(name="store_read") as cursor:
                 cursor.itersize = batch
                 cursor.execute(
-                    "SELECT notification_id, state FROM batches_events "
-                    "WHERE notification_id <= %s ORDER BY 1",
-                    (last,),
+                    f"SELECT notification_id, state FROM {app.lower()}_events "
+                    "WHERE notification_id > %s AND notification_id <= %s ORDER BY 1",
+                    (after, last),
                 )
                 for position, state in cursor:
                     yield position, bytes(state)
         return
-    path = Path(settings.store["SQLITE_DBNAME"])
+    path = sqlite_file(settings.store, app)
+    if not path.exists():  # the accounts' store before its first account
+        return
     # A generator left unfinished is closed wherever it is collected: any thread may close it.
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     try:
         # Row by row: as fast as fetchmany of a thousand here, and faster than of five thousand.
         yield from connection.execute(
-            "SELECT rowid, CAST(state AS BLOB) FROM stored_events WHERE rowid <= ? ORDER BY rowid",
-            (last,),
+            "SELECT rowid, CAST(state AS BLOB) FROM stored_events "
+            "WHERE rowid > ? AND rowid <= ? ORDER BY rowid",
+            (after, last),
         )
     finally:
         connection.close()
@@ -102,22 +116,27 @@ def stored_where(
     return [(position, bytes(state)) for position, state in rows]
 
 
-def count_store(settings: Settings) -> int:
-    """How many events the custody store holds (for a progress bar)."""
+def count_store(settings: Settings, app: str = CUSTODY) -> int:
+    """How many events the custody store (or `app`'s) holds (for a progress bar)."""
     if settings.postgres:
         with psycopg.connect(settings.postgres_conninfo) as connection:
-            return connection.execute("SELECT count(*) FROM batches_events").fetchone()[0]
-    path = Path(settings.store["SQLITE_DBNAME"])
+            sql = f"SELECT count(*) FROM {app.lower()}_events"
+            return connection.execute(sql).fetchone()[0]
+    path = sqlite_file(settings.store, app)
+    if not path.exists():
+        return 0
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
         return connection.execute("SELECT count(*) FROM stored_events").fetchone()[0]
 
 
-def last_stored(settings: Settings) -> int:
-    """The last notification id in the custody store (0 when it is empty)."""
+def last_stored(settings: Settings, app: str = CUSTODY) -> int:
+    """The last notification id in the custody store, or `app`'s (0 when it is empty)."""
     if settings.postgres:
         with psycopg.connect(settings.postgres_conninfo) as connection:
-            sql = "SELECT COALESCE(MAX(notification_id), 0) FROM batches_events"
+            sql = f"SELECT COALESCE(MAX(notification_id), 0) FROM {app.lower()}_events"
             return connection.execute(sql).fetchone()[0]
-    path = Path(settings.store["SQLITE_DBNAME"])
+    path = sqlite_file(settings.store, app)
+    if not path.exists():
+        return 0
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
         return connection.execute("SELECT COALESCE(MAX(rowid), 0) FROM stored_events").fetchone()[0]

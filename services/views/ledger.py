@@ -14,6 +14,7 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from typing import ClassVar
 
 import msgspec
 from nats.aio.client import Client
@@ -45,32 +46,34 @@ CHECKPOINT_EVERY = 1_000
 CHECKPOINT_SECONDS = 10.0
 CHECKPOINT_SUBJECT = "lacak.ledger.checkpoint"
 COSIGNATURE_SUBJECT = "lacak.ledger.cosignature"
+ACCESS_SUBJECT = "lacak.ledger.akses.checkpoint"  # the access log's checkpoints
 CHECKPOINT_STREAM = "LACAK_LEDGER"
 
 
+TABLES = ("entries", "nodes", "tree", "checkpoints", "cosignatures")
 SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS ledger_entries (
+    """CREATE TABLE IF NOT EXISTS {p}_entries (
         position BIGINT PRIMARY KEY,
         leaf_index BIGINT NOT NULL UNIQUE,
         event_hash BYTEA NOT NULL,
         chain BYTEA NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS ledger_nodes (
+    """CREATE TABLE IF NOT EXISTS {p}_nodes (
         level INTEGER NOT NULL,
         node_index BIGINT NOT NULL,
         hash BYTEA NOT NULL,
         PRIMARY KEY (level, node_index))""",
-    """CREATE TABLE IF NOT EXISTS ledger_tree (
+    """CREATE TABLE IF NOT EXISTS {p}_tree (
         id INTEGER PRIMARY KEY,
         frontier BYTEA NOT NULL,
         chain BYTEA NOT NULL,
         signed_size BIGINT NOT NULL,
         signed_at TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS ledger_checkpoints (
+    """CREATE TABLE IF NOT EXISTS {p}_checkpoints (
         size BIGINT PRIMARY KEY,
         position BIGINT NOT NULL,
         recorded_at TEXT NOT NULL,
         note TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS ledger_cosignatures (
+    """CREATE TABLE IF NOT EXISTS {p}_cosignatures (
         size BIGINT NOT NULL,
         witness TEXT NOT NULL,
         verifier TEXT NOT NULL,
@@ -97,9 +100,10 @@ class LedgerView(Projection):
 
     name = "ledger"
     version = 3  # 1: the hash chain alone, unsigned; 2: cosignatures published by the web
-    schema = SCHEMA
-    tables = ("ledger_entries", "ledger_nodes", "ledger_tree", "ledger_checkpoints")
-    tables += ("ledger_cosignatures",)
+    prefix: ClassVar[str] = "ledger"  # of its tables' names
+    subject: ClassVar[str] = CHECKPOINT_SUBJECT  # where its checkpoints are published
+    schema = tuple(statement.format(p="ledger") for statement in SCHEMA)
+    tables = tuple(f"ledger_{table}" for table in TABLES)
 
     def __init__(
         self,
@@ -123,12 +127,12 @@ class LedgerView(Projection):
     def state(self, cursor: Cursor) -> TreeState:
         """The tree's state, its row locked until the transaction ends."""
         cursor.execute(
-            "INSERT INTO ledger_tree (id, frontier, chain, signed_size, signed_at) "
+            f"INSERT INTO {self.prefix}_tree (id, frontier, chain, signed_size, signed_at) "
             "VALUES (1, ?, ?, 0, ?) ON CONFLICT (id) DO NOTHING",
             (Frontier().encode(), GENESIS, datetime.min.replace(tzinfo=UTC).isoformat()),
         )
         cursor.execute(
-            "UPDATE ledger_tree SET id = id WHERE id = 1 "
+            f"UPDATE {self.prefix}_tree SET id = id WHERE id = 1 "
             "RETURNING frontier, chain, signed_size, signed_at"
         )
         frontier, chain, signed_size, signed_at = cursor.fetchone()
@@ -149,8 +153,8 @@ class LedgerView(Projection):
 
     def save(self, cursor: Cursor, state: TreeState) -> None:
         cursor.execute(
-            "UPDATE ledger_tree SET frontier = ?, chain = ?, signed_size = ?, signed_at = ? "
-            "WHERE id = 1",
+            f"UPDATE {self.prefix}_tree SET frontier = ?, chain = ?, signed_size = ?, "
+            "signed_at = ? WHERE id = 1",
             (state.frontier.encode(), state.chain, state.signed_size, state.signed_at.isoformat()),
         )
 
@@ -173,13 +177,13 @@ class LedgerView(Projection):
         if self.due(state, now):
             signed.append(self.sign(state, frontier, fresh[-1][0], now))
         cursor.executemany(
-            "INSERT INTO ledger_entries (position, leaf_index, event_hash, chain) "
+            f"INSERT INTO {self.prefix}_entries (position, leaf_index, event_hash, chain) "
             "VALUES (?, ?, ?, ?)",
             entries,
         )
         if nodes:
             cursor.executemany(
-                "INSERT INTO ledger_nodes (level, node_index, hash) VALUES (?, ?, ?)", nodes
+                f"INSERT INTO {self.prefix}_nodes (level, node_index, hash) VALUES (?, ?, ?)", nodes
             )
         self.insert_checkpoints(cursor, signed)
         self.save(cursor, state)
@@ -202,11 +206,10 @@ class LedgerView(Projection):
             self.signer, self.origin, frontier.size, frontier.root(), position, now
         )
 
-    @staticmethod
-    def insert_checkpoints(cursor: Cursor, made: Sequence[Checkpoint]) -> None:
+    def insert_checkpoints(self, cursor: Cursor, made: Sequence[Checkpoint]) -> None:
         if made:
             cursor.executemany(
-                "INSERT INTO ledger_checkpoints (size, position, recorded_at, note) "
+                f"INSERT INTO {self.prefix}_checkpoints (size, position, recorded_at, note) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (size) DO NOTHING",
                 [(c.size, c.position, c.time.isoformat(), c.note) for c in made],
             )
@@ -219,7 +222,7 @@ class LedgerView(Projection):
             now = self.clock()
             if not self.due(state, now):
                 return None
-            cursor.execute("SELECT MAX(position) FROM ledger_entries")
+            cursor.execute(f"SELECT MAX(position) FROM {self.prefix}_entries")
             (position,) = cursor.fetchone()
             if position is None:  # rows gone from under the tree: nothing honest to sign
                 log.error("ledger: the tree has %d leaves and no rows", state.frontier.size)
@@ -235,7 +238,7 @@ class LedgerView(Projection):
         """The checkpoints signed for positions after `after`, up to `upto`, with the
         cosignatures they have."""
         rows = self.db.query(
-            "SELECT note FROM ledger_checkpoints WHERE position > ? AND position <= ? "
+            f"SELECT note FROM {self.prefix}_checkpoints WHERE position > ? AND position <= ? "
             "ORDER BY size",
             (after, upto),
         )
@@ -245,7 +248,7 @@ class LedgerView(Projection):
         if not checkpoints:
             return checkpoints
         rows = self.db.query(
-            "SELECT size, line FROM ledger_cosignatures WHERE size >= ? AND size <= ? "
+            f"SELECT size, line FROM {self.prefix}_cosignatures WHERE size >= ? AND size <= ? "
             "ORDER BY witness",
             (checkpoints[0].size, checkpoints[-1].size),
         )
@@ -261,24 +264,26 @@ class LedgerView(Projection):
     def recent(self, limit: int) -> tuple[list[Checkpoint], int]:
         """The newest `limit` checkpoints, newest first, and how many there are."""
         rows = self.db.query(
-            "SELECT note FROM ledger_checkpoints ORDER BY size DESC LIMIT ?", (limit,)
+            f"SELECT note FROM {self.prefix}_checkpoints ORDER BY size DESC LIMIT ?", (limit,)
         )
-        [(count,)] = self.db.query("SELECT COUNT(*) FROM ledger_checkpoints")
+        [(count,)] = self.db.query(f"SELECT COUNT(*) FROM {self.prefix}_checkpoints")
         return self.cosigned([parse_checkpoint(n) for (n,) in rows][::-1])[::-1], count
 
     def checkpoints_above(self, size: int) -> list[Checkpoint]:
         """The checkpoints of trees bigger than `size`, in order, as signed."""
         rows = self.db.query(
-            "SELECT note FROM ledger_checkpoints WHERE size > ? ORDER BY size", (size,)
+            f"SELECT note FROM {self.prefix}_checkpoints WHERE size > ? ORDER BY size", (size,)
         )
         return [parse_checkpoint(note) for (note,) in rows]
 
     def latest(self) -> Checkpoint | None:
-        rows = self.db.query("SELECT note FROM ledger_checkpoints ORDER BY size DESC LIMIT 1")
+        rows = self.db.query(
+            f"SELECT note FROM {self.prefix}_checkpoints ORDER BY size DESC LIMIT 1"
+        )
         return self.cosigned([parse_checkpoint(rows[0][0])])[0] if rows else None
 
     def checkpoint_at(self, size: int) -> Checkpoint | None:
-        rows = self.db.query("SELECT note FROM ledger_checkpoints WHERE size = ?", (size,))
+        rows = self.db.query(f"SELECT note FROM {self.prefix}_checkpoints WHERE size = ?", (size,))
         return self.cosigned([parse_checkpoint(rows[0][0])])[0] if rows else None
 
     def add_cosignature(self, line: str, witness: Verifier, size: int) -> Checkpoint:
@@ -295,8 +300,9 @@ class LedgerView(Projection):
         line = signature_line(witness.name, data)  # one line, as the format writes it
         with self.db.transaction() as cursor:
             cursor.execute(
-                "INSERT INTO ledger_cosignatures (size, witness, verifier, line, cosigned_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (size, witness) DO NOTHING",
+                f"INSERT INTO {self.prefix}_cosignatures "
+                "(size, witness, verifier, line, cosigned_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (size, witness) DO NOTHING",
                 (size, witness.name, str(witness), line, at),
             )
         return checkpoint.with_signatures([line])
@@ -304,7 +310,7 @@ class LedgerView(Projection):
     def unpublished_cosignatures(self) -> list[tuple[int, str, str]]:
         """(size, witness, line) of the cosignatures not yet on the stream, oldest tree first."""
         rows = self.db.query(
-            "SELECT size, witness, line FROM ledger_cosignatures WHERE published = 0 "
+            f"SELECT size, witness, line FROM {self.prefix}_cosignatures WHERE published = 0 "
             "ORDER BY size, witness"
         )
         return [(size, witness, line) for size, witness, line in rows]
@@ -312,34 +318,36 @@ class LedgerView(Projection):
     def mark_published(self, size: int, witness: str) -> None:
         with self.db.transaction() as cursor:
             cursor.execute(
-                "UPDATE ledger_cosignatures SET published = 1 WHERE size = ? AND witness = ?",
+                f"UPDATE {self.prefix}_cosignatures SET published = 1 "
+                "WHERE size = ? AND witness = ?",
                 (size, witness),
             )
 
     def witnesses(self) -> list[tuple[str, str, int, int]]:
         """Each witness: its verifier key, the largest size it cosigned, and when (Unix time)."""
         rows = self.db.query(
-            "SELECT witness, verifier, MAX(size), MAX(cosigned_at) FROM ledger_cosignatures "
-            "GROUP BY witness, verifier ORDER BY witness"
+            "SELECT witness, verifier, MAX(size), MAX(cosigned_at) "
+            f"FROM {self.prefix}_cosignatures GROUP BY witness, verifier ORDER BY witness"
         )
         return [(w, v, size, at) for w, v, size, at in rows]
 
     def size(self) -> int:
         """The number of leaves in the tree."""
-        rows = self.db.query("SELECT frontier FROM ledger_tree WHERE id = 1")
+        rows = self.db.query(f"SELECT frontier FROM {self.prefix}_tree WHERE id = 1")
         return Frontier.decode(bytes(rows[0][0])).size if rows else 0
 
     def leaves(self, start: int, stop: int) -> list[bytes]:
         rows = self.db.query(
-            "SELECT event_hash FROM ledger_entries WHERE leaf_index >= ? AND leaf_index < ? "
-            "ORDER BY leaf_index",
+            f"SELECT event_hash FROM {self.prefix}_entries "
+            "WHERE leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index",
             (start, stop),
         )
         return [bytes(h) for (h,) in rows]
 
     def node(self, level: int, index: int) -> bytes:
         rows = self.db.query(
-            "SELECT hash FROM ledger_nodes WHERE level = ? AND node_index = ?", (level, index)
+            f"SELECT hash FROM {self.prefix}_nodes WHERE level = ? AND node_index = ?",
+            (level, index),
         )
         if not rows:
             raise LookupError(f"node {level}/{index} is not in the ledger")
@@ -348,15 +356,16 @@ class LedgerView(Projection):
     def leaf_at(self, position: int) -> tuple[int, bytes] | None:
         """The leaf index and hash of the event at `position`."""
         rows = self.db.query(
-            "SELECT leaf_index, event_hash FROM ledger_entries WHERE position = ?", (position,)
+            f"SELECT leaf_index, event_hash FROM {self.prefix}_entries WHERE position = ?",
+            (position,),
         )
         return (rows[0][0], bytes(rows[0][1])) if rows else None
 
     def last_in(self, start: int, stop: int) -> tuple[int, bytes] | None:
         """The last position in [start, stop) with its chain (see `Ledger`)."""
         rows = self.db.query(
-            "SELECT position, chain FROM ledger_entries WHERE position >= ? AND position < ? "
-            "ORDER BY position DESC LIMIT 1",
+            f"SELECT position, chain FROM {self.prefix}_entries "
+            "WHERE position >= ? AND position < ? ORDER BY position DESC LIMIT 1",
             (start, stop),
         )
         return (rows[0][0], bytes(rows[0][1])) if rows else None
@@ -364,7 +373,7 @@ class LedgerView(Projection):
     def rows_after(self, position: int, limit: int) -> list[LedgerRow]:
         """Up to `limit` rows past `position`, in order (see `Ledger`)."""
         rows = self.db.query(
-            "SELECT position, event_hash, chain FROM ledger_entries WHERE position > ? "
+            f"SELECT position, event_hash, chain FROM {self.prefix}_entries WHERE position > ? "
             "ORDER BY position LIMIT ?",
             (position, limit),
         )
@@ -372,14 +381,26 @@ class LedgerView(Projection):
 
     def last_position(self) -> int:
         """The last position chained (0: none yet)."""
-        [(last,)] = self.db.query("SELECT COALESCE(MAX(position), 0) FROM ledger_entries")
+        [(last,)] = self.db.query(f"SELECT COALESCE(MAX(position), 0) FROM {self.prefix}_entries")
         return last
+
+
+class AccessLedgerView(LedgerView):
+    """The access log's ledger (`services/audit/access.py`): the same tree, chain and signed
+    checkpoints, over the accounts' events without their credentials, in tables of its own."""
+
+    name = "akses"
+    version = 1
+    prefix = "akses"
+    subject = ACCESS_SUBJECT
+    schema = tuple(statement.format(p="akses") for statement in SCHEMA)
+    tables = tuple(f"akses_{table}" for table in TABLES)
 
 
 async def ensure_checkpoint_stream(nc: Client, replicas: int = 1) -> None:
     """The checkpoints' own stream: kept apart from the events, so a copy survives either."""
     js = nc.jetstream()
-    subjects = [CHECKPOINT_SUBJECT, COSIGNATURE_SUBJECT]
+    subjects = [CHECKPOINT_SUBJECT, COSIGNATURE_SUBJECT, ACCESS_SUBJECT]
     try:
         info = await js.stream_info(CHECKPOINT_STREAM)
     except NotFoundError:
@@ -397,19 +418,21 @@ async def ensure_checkpoint_stream(nc: Client, replicas: int = 1) -> None:
         await js.update_stream(info.config)
 
 
-async def publish_checkpoints(nc: Client, made: Sequence[Checkpoint], replicas: int = 1) -> None:
-    """Each checkpoint's signed note on the checkpoint stream, once (a republish carries the
-    same message id)."""
+async def publish_checkpoints(
+    nc: Client, made: Sequence[Checkpoint], replicas: int = 1, view: type[LedgerView] = LedgerView
+) -> None:
+    """Each checkpoint's signed note on the checkpoint stream under its log's subject, once (a
+    republish carries the same message id)."""
     if not made:
         return
     await ensure_checkpoint_stream(nc, replicas)
     js = nc.jetstream()
     for checkpoint in made:
         await js.publish(
-            CHECKPOINT_SUBJECT,
+            view.subject,
             checkpoint.note.encode(),
             stream=CHECKPOINT_STREAM,
-            headers={"Nats-Msg-Id": f"ledger:{checkpoint.size}"},
+            headers={"Nats-Msg-Id": f"{view.prefix}:{checkpoint.size}"},
         )
 
 
@@ -430,7 +453,7 @@ def checkpoint_publisher(
 
     async def publish(nc: Client, changed: Changed) -> None:
         made = await asyncio.to_thread(view.checkpoints_in, changed.after, changed.upto)
-        await publish_checkpoints(nc, made, replicas)
+        await publish_checkpoints(nc, made, replicas, type(view))
 
     return publish
 
@@ -468,10 +491,10 @@ async def stream_messages(nc: Client, count: int) -> list[StreamMessage]:
     return got
 
 
-async def last_published(nc: Client) -> Checkpoint | None:
-    """The last checkpoint in the stream (None: none yet, or not one)."""
+async def last_published(nc: Client, subject: str = CHECKPOINT_SUBJECT) -> Checkpoint | None:
+    """The last checkpoint of a log in the stream (None: none yet, or not one)."""
     try:
-        message = await nc.jetstream().get_last_msg(CHECKPOINT_STREAM, CHECKPOINT_SUBJECT)
+        message = await nc.jetstream().get_last_msg(CHECKPOINT_STREAM, subject)
     except NotFoundError:
         return None
     try:
@@ -480,29 +503,37 @@ async def last_published(nc: Client) -> Checkpoint | None:
         return None
 
 
-async def fetch_checkpoints(url: str, timeout: float = 5.0) -> list[Checkpoint] | None:
+async def fetch_checkpoints(
+    url: str, timeout: float = 5.0, subject: str = CHECKPOINT_SUBJECT
+) -> list[Checkpoint] | None:
     """`stream_checkpoints` over a connection of its own (NatsError or OSError when NATS does
     not answer)."""
     nc = await connect_once(url, timeout)
     try:
-        return await stream_checkpoints(nc)
+        return await stream_checkpoints(nc, subject)
     finally:
         await nc.close()
 
 
-async def stream_checkpoints(nc: Client) -> list[Checkpoint] | None:
-    """Every checkpoint in the checkpoint stream with the cosignatures published for it, in
-    order of size; None when there is no such stream. Messages that are no checkpoint are
-    skipped with a warning: the signatures are what `verify` checks."""
+async def stream_checkpoints(
+    nc: Client, subject: str = CHECKPOINT_SUBJECT
+) -> list[Checkpoint] | None:
+    """Every checkpoint of one log (the custody ledger's, or the access log's: `subject`) in
+    the checkpoint stream with the cosignatures published for it, in order of size; None when
+    there is no such stream. Messages that are no checkpoint are skipped with a warning: the
+    signatures are what `verify` checks. Witnesses cosign the custody ledger only."""
     js = nc.jetstream()
     try:
         info = await js.stream_info(CHECKPOINT_STREAM)
     except NotFoundError:
         return None
+    wanted = {subject, COSIGNATURE_SUBJECT} if subject == CHECKPOINT_SUBJECT else {subject}
     notes: dict[tuple[int, str], Checkpoint] = {}  # two trees of one size stay two
     cosignatures: dict[int, list[str]] = {}
     for message in await stream_messages(nc, info.state.messages):
         text = message.data.decode("utf-8", errors="replace")
+        if message.subject not in wanted:
+            continue  # another log's
         try:
             if message.subject == COSIGNATURE_SUBJECT:
                 size, line = text.split("\n", 1)

@@ -88,6 +88,13 @@ class Projection:
         )
         return rows[0][0] if rows else 0
 
+    def position(self) -> int:
+        """The last notification id applied (0 for none)."""
+        rows = self.db.query(
+            "SELECT position FROM projection_tracking WHERE projection = ?", (self.name,)
+        )
+        return rows[0][0] if rows else 0
+
     def applied(self) -> int:
         """How many events the projection has applied: each once, however often delivered."""
         rows = self.db.query(

@@ -95,6 +95,17 @@ def test_verify_anchors_on_the_logs_key_only_and_names_a_fork():
     assert "tidak sah untuk kunci" in kinds[0] and "bercabang" in kinds[1]
 
 
+def test_a_checkpoint_of_the_other_log_signed_by_the_same_key_does_not_count():
+    """The ledger's key signs the custody ledger and the access log: a checkpoint of one is
+    never taken for the other's, whose tree it would fork."""
+    access = sign_checkpoint(LOG, "lacak/test/akses", 20, root_of(FORKED[:20]), 7, AT)
+    anchored = anchor([checkpoint(10), access, checkpoint(20)], LOG.verifier, origin="lacak/test")
+    assert [c.size for c in anchored.checkpoints] == [10, 20]
+    [finding] = anchored.findings
+    assert "milik log lacak/test/akses" in finding.detail
+    assert anchor([access], LOG.verifier, origin="lacak/test/akses").findings == []
+
+
 def test_events_left_unsigned_past_three_rounds_of_the_clock_are_a_finding():
     """Whoever holds the database can stall the ledger and rewrite what it has not signed:
     the signed time of the last checkpoint says how long the tail has waited."""

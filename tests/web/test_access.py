@@ -78,6 +78,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"/kotak/{LABEL}/bukti"): AUDITORS,
     ("GET", "/api/v1/export/epcis"): AUDITORS,
     ("GET", "/akses"): AUDITORS,
+    ("POST", "/akses/periksa"): AUDITORS,
     ("GET", "/api/v1/access-log"): AUDITORS,
     ("GET", "/admin/pengguna"): ADMINS,
     ("POST", "/admin/pengguna"): ADMINS,
