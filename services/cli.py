@@ -10,10 +10,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import NoReturn
 
-import psycopg
-import psycopg_pool
-from eventsourcing.persistence import InterfaceError, OperationalError
-
 from services.accounts.application import open_accounts
 from services.accounts.roles import ROLE_NAMES, ROLES
 from services.audit.note import COSIGNATURE, load_or_create
@@ -55,6 +51,7 @@ from services.processes import (
     stop_on_signals,
 )
 from services.settings import Settings, SettingsError
+from services.store.application import STORE_DOWN
 from services.wilayah import Wilayah, local_time_of
 
 log = logging.getLogger("lacak")
@@ -396,9 +393,6 @@ def parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=bench)
     return root
-
-
-STORE_DOWN = (psycopg.OperationalError, psycopg_pool.PoolTimeout, OperationalError, InterfaceError)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -13,6 +13,8 @@ from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
 from services.settings import Settings
+from services.store.application import STORE_DOWN
+from services.store.notifications import store_answers
 
 log = logging.getLogger(__name__)
 
@@ -37,20 +39,61 @@ class RateLimitedLog:
             log.warning(message, *args)
 
 
+class Outage:
+    """One line when a peer (NATS, the store) is lost and one when it is back, however many
+    tries lie between."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.down: set[str] = set()
+
+    def lost(self, peer: str, error: BaseException) -> None:
+        if peer not in self.down:
+            self.down.add(peer)
+            log.warning("%s: %s lost (%s); trying again", self.name, peer, describe(error))
+
+    def back(self, peer: str) -> None:
+        if peer in self.down:
+            self.down.discard(peer)
+            log.warning("%s: %s back", self.name, peer)
+
+
+def describe(error: BaseException) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
 async def connect(
     url: str, name: str, stop: asyncio.Event, **callbacks: Callable[[], Awaitable[None]]
 ) -> Client | None:
-    """Connect, trying until NATS answers or `stop` is set (then None); reconnect forever after."""
+    """Connect, trying until NATS answers or `stop` is set (then None); reconnect forever after
+    (to any server of the list: the nodes of a cluster), saying when the server is lost and
+    when one is back."""
     quiet = RateLimitedLog()
+    outage = Outage(name)
 
     async def on_error(error: Exception) -> None:  # one line now and then, not a traceback a try
         quiet.warning("%s: NATS: %s", name, error or type(error).__name__)
+
+    made: list[Client] = []
+
+    async def on_disconnected() -> None:
+        if made and not made[0].is_closed:  # not when the part closes it itself
+            outage.lost("NATS", ConnectionError("disconnected"))
+
+    reconnected = callbacks.pop("reconnected_cb", None)
+
+    async def on_reconnected() -> None:
+        outage.back("NATS")
+        if reconnected is not None:
+            await reconnected()
 
     connecting = asyncio.create_task(
         nats.connect(
             [server.strip() for server in url.split(",")],
             name=name,
             **callbacks,
+            disconnected_cb=on_disconnected,
+            reconnected_cb=on_reconnected,
             connect_timeout=2,
             allow_reconnect=True,
             max_reconnect_attempts=-1,
@@ -62,7 +105,8 @@ async def connect(
     await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
     stopping.cancel()
     if connecting.done():
-        return connecting.result()
+        made.append(connecting.result())
+        return made[0]
     connecting.cancel()
     with contextlib.suppress(asyncio.CancelledError, NatsError, OSError):
         await connecting
@@ -87,28 +131,49 @@ async def connect_once(url: str, timeout: float = 5.0) -> Client:
     )
 
 
+NATS_DOWN = (NatsError, TimeoutError, OSError)
+
+
 async def run_with_nats(
     name: str,
     settings: Settings,
     stop: asyncio.Event,
     work: Callable[[Client], Awaitable[None]],
 ) -> None:
-    """Run `work` on a connection until `stop`; after a NATS failure, connect and run it again."""
+    """Run `work` on a connection until `stop`. After a NATS failure, connect and run it again;
+    after the store failed (a terminated backend, a restart), wait until it answers, then run it
+    again: the part never exits for a peer's failure."""
+    outage = Outage(name)
     while not stop.is_set():
         nc = await connect(settings.nats_url, name, stop)
         if nc is None:
             return
         try:
             await ensure_stream(nc, settings.stream_replicas)
+            outage.back("NATS")
             await work(nc)
-        except (NatsError, TimeoutError, OSError) as error:
-            log.warning(
-                "%s: NATS unavailable (%s); trying again", name, error or type(error).__name__
-            )
+        except STORE_DOWN as error:
+            outage.lost("the store", error)
+            if await until_store_answers(settings, stop):
+                outage.back("the store")
+        except NATS_DOWN as error:
+            outage.lost("NATS", error)
             await sleep_or_stop(stop, 1.0)
         finally:
-            if not nc.is_closed:
-                await nc.close()
+            if not nc.is_closed:  # a connection already reset may fail to close: it is gone
+                with contextlib.suppress(*NATS_DOWN):
+                    await nc.close()
+
+
+async def until_store_answers(settings: Settings, stop: asyncio.Event) -> bool:
+    """Wait, asking every second, until the store answers a query (True) or `stop` (False)."""
+    while not await sleep_or_stop(stop, 1.0):
+        try:
+            await asyncio.to_thread(store_answers, settings)
+            return True
+        except STORE_DOWN:
+            continue
+    return False
 
 
 async def ensure_stream(nc: Client, replicas: int = 1) -> None:

@@ -119,10 +119,11 @@ async def run_projection(
     on_applied: OnApplied | None = notify,
 ) -> None:
     """Run until `stop`; after a NATS failure or a gap, connect again and go on from the view.
-    After each commit, `on_applied` (the notice, by default) hears what changed."""
-    await asyncio.to_thread(projection.setup)
+    After each commit, `on_applied` (the notice, by default) hears what changed. A store that
+    does not answer (at the start too) is waited for, not a reason to exit."""
 
     async def run(nc: Client) -> None:
+        await asyncio.to_thread(projection.setup)
         try:
             await project(projection, nc, stop, on_applied)
         except StreamGapError as error:  # messages that went missing do not come back: say so

@@ -105,13 +105,17 @@ class Relay:
 
 
 async def run_relay(settings: Settings, stop: asyncio.Event) -> None:
-    """Run the relay until `stop`, starting again from the stream after any NATS failure."""
-    notification_log = await asyncio.to_thread(NotificationLog, settings.store)
+    """Run the relay until `stop`, starting again from the stream after any NATS or store
+    failure; a store that does not answer at the start is waited for."""
+    opened: list[NotificationLog] = []
 
     async def relay(nc: Client) -> None:
-        await Relay(notification_log.recorder, notification_log.mapper, nc).run(stop)
+        if not opened:
+            opened.append(await asyncio.to_thread(NotificationLog, settings.store))
+        await Relay(opened[0].recorder, opened[0].mapper, nc).run(stop)
 
     try:
         await run_with_nats("relay", settings, stop, relay)
     finally:
-        notification_log.close()
+        for notification_log in opened:
+            notification_log.close()

@@ -7,12 +7,29 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from uuid import UUID
 
+import psycopg
+import psycopg_pool
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, InternalError, ProgrammingError
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    OperationalError,
+    ProgrammingError,
+)
 
 from services.store.mapper import MAPPER_ENV
 
 SETUP_ATTEMPTS = 10
+# What a store that does not answer raises (a terminated backend, a server restarting, a full
+# pool): a long-running part waits and tries again, a command says so and exits 1.
+STORE_DOWN = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    psycopg_pool.PoolTimeout,
+    OperationalError,
+    InterfaceError,
+)
 T = TypeVar("T")
 
 

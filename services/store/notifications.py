@@ -53,6 +53,8 @@ def read_store(
     sends `batch` rows at a time); only after position `after` and up to `upto`, if given."""
     last = MAX_POSITION if upto is None else upto
     if settings.postgres:
+        if app != CUSTODY and not has_table(settings, app):  # no account made yet
+            return
         with psycopg.connect(settings.postgres_conninfo) as connection:
             with connection.cursor(name="store_read") as cursor:
                 cursor.itersize = batch
@@ -119,6 +121,8 @@ def stored_where(
 def count_store(settings: Settings, app: str = CUSTODY) -> int:
     """How many events the custody store (or `app`'s) holds (for a progress bar)."""
     if settings.postgres:
+        if app != CUSTODY and not has_table(settings, app):
+            return 0
         with psycopg.connect(settings.postgres_conninfo) as connection:
             sql = f"SELECT count(*) FROM {app.lower()}_events"
             return connection.execute(sql).fetchone()[0]
@@ -132,6 +136,8 @@ def count_store(settings: Settings, app: str = CUSTODY) -> int:
 def last_stored(settings: Settings, app: str = CUSTODY) -> int:
     """The last notification id in the custody store, or `app`'s (0 when it is empty)."""
     if settings.postgres:
+        if app != CUSTODY and not has_table(settings, app):
+            return 0
         with psycopg.connect(settings.postgres_conninfo) as connection:
             sql = f"SELECT COALESCE(MAX(notification_id), 0) FROM {app.lower()}_events"
             return connection.execute(sql).fetchone()[0]
@@ -140,3 +146,20 @@ def last_stored(settings: Settings, app: str = CUSTODY) -> int:
         return 0
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
         return connection.execute("SELECT COALESCE(MAX(rowid), 0) FROM stored_events").fetchone()[0]
+
+
+def store_answers(settings: Settings) -> None:
+    """Ask PostgreSQL for one row (psycopg.OperationalError when it does not answer); a SQLite
+    file is on this machine and needs no asking."""
+    if settings.postgres:
+        with psycopg.connect(settings.postgres_conninfo, connect_timeout=3) as connection:
+            connection.execute("SELECT 1")
+
+
+def has_table(settings: Settings, app: str) -> bool:
+    """Whether `app`'s events table is there yet (in the schema the settings name, if any)."""
+    with psycopg.connect(settings.postgres_conninfo) as connection:
+        [(found,)] = connection.execute(
+            "SELECT to_regclass(%s) IS NOT NULL", (f"{app.lower()}_events",)
+        ).fetchall()
+    return found
