@@ -108,6 +108,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             store.setdefault("SQLITE_LOCK_TIMEOUT", "10")
         else:  # a server that is not there is said so in seconds, not in half a minute
             store.setdefault("POSTGRES_CONNECT_TIMEOUT", "5")
+            # no password: trust or peer authentication, or ~/.pgpass (the library insists)
+            store.setdefault("POSTGRES_PASSWORD", "")
         return cls(
             data_dir=data_dir,
             nats_url=environ.get("LACAK_NATS_URL", "nats://127.0.0.1:4222"),

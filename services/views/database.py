@@ -137,7 +137,15 @@ class _PostgresCursor:
 
 class PostgresViews:
     def __init__(self, conninfo: str, max_size: int = 8):
-        self._pool = ConnectionPool(conninfo, min_size=1, max_size=max_size, open=True)
+        # Each connection is checked as it is lent: one terminated by the server (a restart, an
+        # operator's sweep) is replaced, not handed to a request that would fail on it.
+        self._pool = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=max_size,
+            open=True,
+            check=ConnectionPool.check_connection,
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[_PostgresCursor]:
