@@ -58,6 +58,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # The witnesses whose cosignatures the web accepts and `verify` reports: verifier keys,
     # comma-separated.
     witnesses: str = ""
+    # `/readyz` fails while a projection is further behind the store than this many seconds.
+    ready_lag_seconds: float = 60.0
 
     @property
     def postgres(self) -> bool:
@@ -131,6 +133,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             checkpoint_every=int(environ.get("LACAK_CHECKPOINT_EVERY", "1000")),
             checkpoint_seconds=float(environ.get("LACAK_CHECKPOINT_SECONDS", "10")),
             witnesses=environ.get("LACAK_WITNESSES", "").strip(),
+            ready_lag_seconds=float(environ.get("LACAK_READY_LAG_SECONDS", "60")),
         )
 
     def __post_init__(self) -> None:

@@ -49,6 +49,7 @@ from services.custody.errors import (
 )
 from services.errors import DomainError
 from services.settings import Settings
+from services.store.notifications import ACCOUNTS, CUSTODY
 from services.views.anomalies.view import AnomalyView
 from services.views.board.view import BoardView
 from services.views.database import open_views
@@ -74,6 +75,7 @@ from web.corrections import correct_scan, void_batch, void_scan
 from web.epcis import export_epcis
 from web.errors import in_bahasa, translated
 from web.eventlog import log_router
+from web.health import Health, Metrics, health_handlers
 from web.labels import label_sheet, one_label
 from web.live import REDRAW_SECONDS, Broadcaster, follow_notices, redraw_as_time_passes
 from web.openapi import RequestStructSchemaPlugin
@@ -214,6 +216,8 @@ KEPT = (
     "broadcaster",
     "feed",
     "replays",
+    "health",
+    "metrics",
 )
 DEPENDENCIES = {
     **{name: kept(name) for name in KEPT},
@@ -249,6 +253,8 @@ def templates_for(wilayah: Wilayah) -> jinja2.Environment:
 
 def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
     templates = templates_for(wilayah)
+    health = Health(settings, [])  # the views it watches are opened with the app
+    metrics = Metrics(health, lambda: live_clients(app.state))
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -261,6 +267,10 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
         access_ledger = AccessLedgerView(views)
         for view in (board, anomalies, event_log, ledger, access_ledger):  # before they first run
             await asyncio.to_thread(view.setup)
+        health.projections = [
+            *((view, CUSTODY) for view in (board, anomalies, event_log, ledger)),
+            (access_ledger, ACCOUNTS),
+        ]
         tree = AreaTree(wilayah)
         feed = Feed(anomalies, renderers(templates, wilayah))
         deadline = lambda: h1_deadline(app.state)  # noqa: E731
@@ -282,6 +292,8 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
             broadcaster=broadcaster,
             feed=feed,
             replays=Replays(),
+            health=health,
+            metrics=metrics,
         )
         stop = asyncio.Event()
         tasks = [
@@ -306,8 +318,9 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
             batches.close()
             accounts.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
+            *health_handlers,
             *auth_handlers,
             *admin_handlers,
             board_router,
@@ -353,4 +366,12 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
             render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
         ),
         plugins=[RequestStructSchemaPlugin()],  # request bodies documented as msgspec checks them
+        middleware=[metrics.middleware],
     )
+    return app
+
+
+def live_clients(state: Any) -> int:
+    """Live pages connected to this replica (0 before the app has started)."""
+    broadcaster = state.get("broadcaster")
+    return sum(len(queues) for queues in broadcaster.clients.values()) if broadcaster else 0

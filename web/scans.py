@@ -23,6 +23,7 @@ from services.custody.batches import Batches, ScanResult
 from services.custody.errors import UnknownLocationError
 from web.auth import Principal
 from web.errors import error_responses
+from web.health import Metrics
 
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9.\-_:]+$")]
 
@@ -97,9 +98,11 @@ def post_scan(
     data: JSONBody[ScanIn],
     batches: NamedDependency[Batches],
     principal: NamedDependency[Principal | None],
+    metrics: NamedDependency[Metrics],
 ) -> Response[ScanResult]:
     """Record a scan. A retried `scan_id` returns the first answer and records nothing more."""
     result = batches.scan(scan_command(data, principal))
+    metrics.scans.inc()
     return Response(result, status_code=HTTP_201_CREATED)
 
 
@@ -120,10 +123,15 @@ ScanQueue = Annotated[
     responses=SCAN_ERRORS,
 )
 def post_scan_queue(
-    data: ScanQueue, batches: NamedDependency[Batches], principal: NamedDependency[Principal | None]
+    data: ScanQueue,
+    batches: NamedDependency[Batches],
+    principal: NamedDependency[Principal | None],
+    metrics: NamedDependency[Metrics],
 ) -> list[ScanResult]:
     """A device's queue of scans made offline, in the order made: recorded together, or, if one
     is refused, none (the answer names it). Retried scan ids get their first answers."""
     if not 1 <= len(data) <= MAX_QUEUE:  # the list's own limits are not checked on a body
         raise ValidationException(bahasa.QUEUE_SIZE.format(most=MAX_QUEUE))
-    return batches.scan_many([scan_command(scan, principal) for scan in data])
+    results = batches.scan_many([scan_command(scan, principal) for scan in data])
+    metrics.scans.inc(len(results))
+    return results

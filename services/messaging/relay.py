@@ -10,6 +10,7 @@ import logging
 
 from eventsourcing.persistence import ApplicationRecorder
 from nats.aio.client import Client
+from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
 
 import events
@@ -35,6 +36,23 @@ def position_of(msg_id: str) -> int:
     return int(msg_id.rpartition(":")[2])
 
 
+async def last_relayed(js: JetStreamContext, app_name: str = CUSTODY) -> int:
+    """The notification id of the last message the relay put in the stream (0: none)."""
+    info = await js.stream_info(STREAM)
+    seq = info.state.last_seq
+    while seq >= max(info.state.first_seq, 1):
+        try:
+            msg = await js.get_msg(STREAM, seq)
+        except NotFoundError:  # deleted message: look further back
+            seq -= 1
+            continue
+        msg_id = (msg.headers or {}).get(MSG_ID, "")
+        if msg_id.startswith(app_name + ":"):
+            return position_of(msg_id)
+        seq -= 1
+    return 0
+
+
 class Relay:
     def __init__(
         self,
@@ -54,19 +72,7 @@ class Relay:
 
     async def resume_position(self) -> int:
         """The notification id of the last message in the stream (0 if there is none)."""
-        info = await self.js.stream_info(STREAM)
-        seq = info.state.last_seq
-        while seq >= max(info.state.first_seq, 1):
-            try:
-                msg = await self.js.get_msg(STREAM, seq)
-            except NotFoundError:  # deleted message: look further back
-                seq -= 1
-                continue
-            msg_id = (msg.headers or {}).get(MSG_ID, "")
-            if msg_id.startswith(self.app_name + ":"):
-                return position_of(msg_id)
-            seq -= 1
-        return 0
+        return await last_relayed(self.js, self.app_name)
 
     async def publish_next(self) -> int:
         """Publish the next notifications, pipelined; return how many went."""

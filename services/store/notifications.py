@@ -163,3 +163,13 @@ def has_table(settings: Settings, app: str) -> bool:
             "SELECT to_regclass(%s) IS NOT NULL", (f"{app.lower()}_events",)
         ).fetchall()
     return found
+
+
+def first_after(settings: Settings, position: int, app: str = CUSTODY) -> tuple[int, bytes] | None:
+    """The first event stored after `position` (None: none yet): how long ago it was recorded
+    is how far behind a reader at `position` is."""
+    rows = read_store(settings, batch=1, after=position, app=app)
+    try:
+        return next(iter(rows), None)
+    finally:
+        rows.close()  # type: ignore[attr-defined]

@@ -100,6 +100,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
 STREAMS = ("/board/stream", "/anomali/stream", "/aktivitas/stream")  # every role: tested live
 NOT_IN_MATRIX = {("POST", "/keluar")}  # everyone; it ends the session: tested on its own
 PUBLIC = {("GET", "/masuk"), ("POST", "/masuk")}
+# For a load balancer and Prometheus: counts and timings, no place, label or name.
+PUBLIC |= {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}
 # The transparency log's own: sizes, hashes and the key, as any log publishes them; a
 # cosignature is checked by its signature (tests/web/test_transparency_log.py).
 PUBLIC |= {
