@@ -184,6 +184,11 @@ FINDINGS = {
     "extra": "sesudah posisi terakhir buku besar (belum tercatat, atau disisipkan)",
 }
 
+CLUSTER_NEEDS_POSTGRES = (
+    "lacak cluster memakai PostgreSQL dari setelan: atur PERSISTENCE_MODULE=eventsourcing.postgres "
+    "dan POSTGRES_HOST, POSTGRES_PORT, POSTGRES_DBNAME, POSTGRES_USER (lihat README)."
+)
+CLUSTER_ARGUMENTS = "--replicas paling sedikit 1; --simulate hanya bersama --demo."
 NO_ACCESS_EXPORT = (
     "Log akses tidak diekspor (isinya data pribadi): periksa --akses di mesin Lacak, terhadap "
     "titik periksa bertanda tangan dari NATS atau berkas --checkpoints."

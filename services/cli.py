@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import NoReturn
 
+from services import bahasa
 from services.accounts.application import open_accounts
 from services.accounts.roles import ROLE_NAMES, ROLES
 from services.audit.note import COSIGNATURE, load_or_create
@@ -88,10 +89,72 @@ DEMO_ELECTION = "Pemilihan Umum (demo)"
 DEMO_LEAD = timedelta(days=7)  # the demo's voting day, a week after its first start
 
 
-def demo(args: argparse.Namespace) -> None:
+def seed_demo(
+    settings: Settings, data_dir: Path, simulate: bool
+) -> tuple[Wilayah, list[tuple[str, str, str, str]], str]:
+    """What a demo needs in its store, made on its first start: Kabupaten Serang's master data,
+    the election a week ahead, the kit plan and the demo accounts; a fresh device token for the
+    simulated scanners if asked. The wilayah, the logins and the token."""
     from services.demo.accounts import DEMO_ACCOUNTS_FILE, demo_accounts
     from services.demo.serang import kabupaten_serang
 
+    batches = Batches(settings.store)
+    try:
+        master_data, elections = MasterData(batches), Elections(batches)
+        wilayah = master_data.wilayah(settings.election, settings.kabupaten)
+        if wilayah is None:  # first start: the demo's master data, as KPU staff would hand it
+            csv_file = data_dir / "tps-kabupaten-serang.csv"
+            csv_file.write_bytes(tps_csv(kabupaten_serang()))
+            summary = master_data.import_file(
+                settings.election, csv_file.name, csv_file.read_bytes(), "demo"
+            )
+            print(f"Data wilayah diimpor dari {csv_file}: {describe(summary)}", file=sys.stderr)
+            wilayah = master_data.wilayah(settings.election, settings.kabupaten)
+            assert wilayah is not None
+        if elections.get(settings.election) is None:  # first start: voting in a week
+            voting_day = datetime.now(local_time_of(wilayah.code)).date() + DEMO_LEAD
+            election = elections.declare(settings.election, DEMO_ELECTION, voting_day, "demo")
+            print(f"Pemilu dicatat: {describe_election(election, wilayah)}", file=sys.stderr)
+        seeded = register_plan(
+            batches, wilayah, lambda done, total: progress("Mendaftarkan kiriman", done, total)
+        )
+    finally:
+        batches.close()
+    if seeded:
+        print(
+            f"{thousands(seeded)} kiriman terdaftar (kotak suara, bilik, tinta).", file=sys.stderr
+        )
+    accounts = open_accounts(settings)
+    try:
+        logins = demo_accounts(accounts, wilayah, data_dir / DEMO_ACCOUNTS_FILE)
+        token = ""
+        if simulate:  # the simulated scanners post with a device token, as real ones do
+            for old in accounts.devices():  # one simulation's token at a time
+                if old.name == "simulasi" and old.issued_by == "demo" and not old.revoked:
+                    accounts.revoke_device(old.device, by="demo", reason="demo dimulai lagi")
+            expires = datetime.now(UTC) + timedelta(days=DEMO_LEAD.days)
+            _, token = accounts.issue_device(
+                "simulasi", logins[0][1], "", by="demo", expires_at=expires
+            )
+    finally:
+        accounts.close()
+    return wilayah, logins, token
+
+
+def print_logins(logins: list[tuple[str, str, str, str]], data_dir: Path) -> None:
+    from services.demo.accounts import DEMO_ACCOUNTS_FILE
+
+    print(
+        f"Akun demo (juga di {data_dir / DEMO_ACCOUNTS_FILE}):\n"
+        + "\n".join(
+            f"  {ROLE_NAMES[role]:<17} {name:<14} {password}  {scope or 'nasional'}"
+            for role, name, password, scope in logins
+        ),
+        file=sys.stderr,
+    )
+
+
+def demo(args: argparse.Namespace) -> None:
     settings = Settings.from_env(  # the store from the environment, as every command takes it
         {
             **os.environ,
@@ -103,57 +166,13 @@ def demo(args: argparse.Namespace) -> None:
     settings.make_folders()
     with EmbeddedNats(args.data_dir / "nats") as nats_server:
         settings = settings.replace(nats_url=nats_server.url)
-        batches = Batches(settings.store)
-        try:
-            master_data, elections = MasterData(batches), Elections(batches)
-            wilayah = master_data.wilayah(settings.election, settings.kabupaten)
-            if wilayah is None:  # first start: the demo's master data, as KPU staff would hand it
-                csv_file = args.data_dir / "tps-kabupaten-serang.csv"
-                csv_file.write_bytes(tps_csv(kabupaten_serang()))
-                summary = master_data.import_file(
-                    settings.election, csv_file.name, csv_file.read_bytes(), "demo"
-                )
-                print(f"Data wilayah diimpor dari {csv_file}: {describe(summary)}", file=sys.stderr)
-                wilayah = master_data.wilayah(settings.election, settings.kabupaten)
-                assert wilayah is not None
-            if elections.get(settings.election) is None:  # first start: voting in a week
-                voting_day = datetime.now(local_time_of(wilayah.code)).date() + DEMO_LEAD
-                election = elections.declare(settings.election, DEMO_ELECTION, voting_day, "demo")
-                print(f"Pemilu dicatat: {describe_election(election, wilayah)}", file=sys.stderr)
-            seeded = register_plan(
-                batches, wilayah, lambda done, total: progress("Mendaftarkan kiriman", done, total)
-            )
-        finally:
-            batches.close()
-        if seeded:
-            print(
-                f"{thousands(seeded)} kiriman terdaftar (kotak suara, bilik, tinta).",
-                file=sys.stderr,
-            )
-        accounts = open_accounts(settings)
-        try:
-            logins = demo_accounts(accounts, wilayah, args.data_dir / DEMO_ACCOUNTS_FILE)
-            token = ""
-            if args.simulate:  # the simulated scanners post with a device token, as real ones do
-                for old in accounts.devices():  # one simulation's token at a time
-                    if old.name == "simulasi" and old.issued_by == "demo" and not old.revoked:
-                        accounts.revoke_device(old.device, by="demo", reason="demo dimulai lagi")
-                expires = datetime.now(UTC) + timedelta(days=DEMO_LEAD.days)
-                _, token = accounts.issue_device(
-                    "simulasi", logins[0][1], "", by="demo", expires_at=expires
-                )
-        finally:
-            accounts.close()
+        wilayah, logins, token = seed_demo(settings, args.data_dir, args.simulate)
         print(
             f"Lacak demo: papan pantau di http://{settings.host}:{settings.port}  "
-            f"(data: {args.data_dir}, NATS: {nats_server.url}). Ctrl-C untuk berhenti.\n"
-            f"Akun demo (juga di {args.data_dir / DEMO_ACCOUNTS_FILE}):\n"
-            + "\n".join(
-                f"  {ROLE_NAMES[role]:<17} {name:<14} {password}  {scope or 'nasional'}"
-                for role, name, password, scope in logins
-            ),
+            f"(data: {args.data_dir}, NATS: {nats_server.url}). Ctrl-C untuk berhenti.",
             file=sys.stderr,
         )
+        print_logins(logins, args.data_dir)
         # The demo plays Bawaslu's witness too: its key is listed, so `lacak witness` can cosign.
         witness_key = args.data_dir / "saksi-bawaslu.key"
         saksi = load_or_create(witness_key, "bawaslu-kab-serang", COSIGNATURE)
@@ -172,6 +191,55 @@ def demo(args: argparse.Namespace) -> None:
             await run_demo_stack(settings, wilayah, stop, speed, token)
 
         asyncio.run(until_stopped())
+
+
+def run_cluster(args: argparse.Namespace) -> None:
+    """`lacak cluster` (services/cluster.py) until Ctrl-C."""
+    from services.cluster import Cluster
+
+    if args.replicas < 1 or (args.simulate and not args.demo):
+        raise Refused(bahasa.CLUSTER_ARGUMENTS)
+    settings = Settings.from_env(
+        {**os.environ, "LACAK_DATA_DIR": str(args.data_dir), "LACAK_HOST": args.host}
+    )
+    if not settings.postgres:
+        raise Refused(bahasa.CLUSTER_NEEDS_POSTGRES)
+    settings.make_folders()
+    cluster = Cluster(settings, args.data_dir / "cluster", args.replicas, args.port)
+    try:
+        cluster.start_nodes()
+        settings = settings.replace(nats_url=cluster.nats_url, stream_replicas=3)
+        token = ""
+        if args.demo:
+            wilayah, logins, token = seed_demo(settings, args.data_dir, args.simulate)
+            print_logins(logins, args.data_dir)
+        else:
+            wilayah = load_wilayah(settings)  # none imported: said now, not by every replica
+        cluster.start_parts()
+        front = f"http://{args.host}:{args.port}"
+        print(
+            f"Lacak cluster: {front} (round robin ke web di port "
+            f"{', '.join(map(str, cluster.web_ports))}); NATS {cluster.nats_url} (JetStream, "
+            f"aliran 3 replika); PostgreSQL {settings.store.get('POSTGRES_HOST')}:"
+            f"{settings.store.get('POSTGRES_PORT', '5432')}/{settings.store.get('POSTGRES_DBNAME')}"
+            f"; log di {cluster.logs}. Ctrl-C untuk berhenti.",
+            file=sys.stderr,
+        )
+
+        async def until_stopped() -> None:
+            stop = asyncio.Event()
+            stop_on_signals(stop)
+            work = [cluster.supervise(stop), cluster.serve_front(stop)]
+            if args.simulate:
+                from services.demo.simulation import simulate
+
+                work.append(simulate(front, wilayah, args.speed, stop, token))
+            await asyncio.gather(*work)
+
+        asyncio.run(until_stopped())
+    finally:
+        print("Menghentikan cluster ...", file=sys.stderr)
+        cluster.stop()
 
 
 def web(args: argparse.Namespace) -> None:
@@ -240,8 +308,8 @@ class BahasaParser(argparse.ArgumentParser):
         return super().format_help().replace("usage:", "cara pakai:", 1)
 
     def error(self, message: str) -> NoReturn:
-        for english, bahasa in ARGPARSE_WORDS:
-            message = message.replace(english, bahasa)
+        for english, words in ARGPARSE_WORDS:
+            message = message.replace(english, words)
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: kesalahan: {message}\n")
 
@@ -269,6 +337,18 @@ def parser() -> argparse.ArgumentParser:
         "--speed", "--rate", type=float, default=25.0, help="pindai simulasi per detik (25)"
     )
     p.set_defaults(run=demo)
+    p = commands.add_parser(
+        "cluster",
+        help="tumpukan terdistribusi di mesin ini: 3 node NATS, PostgreSQL, replika web, proyektor",
+    )
+    p.add_argument("--data-dir", type=Path, default=Path(".lacak"), help="folder data dan log")
+    p.add_argument("--host", default="127.0.0.1", help="alamat depan (round robin)")
+    p.add_argument("--port", type=int, default=8000, help="port depan (8000)")
+    p.add_argument("--replicas", type=int, default=2, help="replika web (2)")
+    p.add_argument("--demo", action="store_true", help="isi data demo Kabupaten Serang bila kosong")
+    p.add_argument("--simulate", action="store_true", help="simulasikan distribusi (dengan --demo)")
+    p.add_argument("--speed", type=float, default=25.0, help="pindai simulasi per detik (25)")
+    p.set_defaults(run=run_cluster)
 
     p = commands.add_parser(
         "web", help="aplikasi web (diatur oleh LACAK_* dan setelan penyimpanan)"

@@ -10,6 +10,8 @@ import sysconfig
 import time
 from pathlib import Path
 
+import msgspec
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -46,12 +48,39 @@ def die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-class EmbeddedNats:
-    """A private `nats-server -js` on a loopback port, with its own data folder."""
+class ClusterNode(msgspec.Struct, frozen=True, kw_only=True):
+    """A node's place in a JetStream cluster on loopback: its name, its route port and the
+    other nodes' route ports."""
 
-    def __init__(self, data_dir: Path, port: int | None = None):
+    name: str
+    port: int
+    routes: tuple[int, ...]
+
+    def arguments(self) -> list[str]:
+        routes = ",".join(f"nats://127.0.0.1:{port}" for port in self.routes)
+        return [
+            "--server_name", self.name,
+            "--cluster_name", "lacak",
+            "--cluster", f"nats://127.0.0.1:{self.port}",
+            "--routes", routes,
+        ]  # fmt: skip
+
+
+class EmbeddedNats:
+    """A private `nats-server -js` on a loopback port, with its own data folder; a node of a
+    cluster when given its `ClusterNode`."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        cluster: ClusterNode | None = None,
+        log_file: Path | None = None,
+    ):
         self.data_dir = data_dir
         self.port = port or free_port()
+        self.cluster = cluster
+        self.log_file = log_file or data_dir / "nats-server.log"
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -71,7 +100,8 @@ class EmbeddedNats:
                 "-sd",
                 str(self.data_dir),
                 "-l",
-                str(self.data_dir / "nats-server.log"),
+                str(self.log_file),
+                *(self.cluster.arguments() if self.cluster else []),
             ],
             stdin=subprocess.DEVNULL,
             preexec_fn=die_with_parent,
@@ -83,8 +113,7 @@ class EmbeddedNats:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(
-                    f"nats-server exited with {self.process.returncode}; "
-                    f"see {self.data_dir / 'nats-server.log'}"
+                    f"nats-server exited with {self.process.returncode}; see {self.log_file}"
                 )
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
