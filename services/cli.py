@@ -6,15 +6,13 @@ import asyncio
 import logging
 import os
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
 from services import bahasa
-from services.accounts.application import open_accounts
-from services.accounts.roles import ROLE_NAMES, ROLES
+from services.accounts.roles import ROLES
 from services.audit.note import COSIGNATURE, load_or_create
-from services.bahasa import thousands
 from services.commands.accounts import create_user, issue_device
 from services.commands.audit import (
     export_epcis,
@@ -29,18 +27,12 @@ from services.commands.audit import (
 from services.commands.custody import (
     check_late,
     declare_election,
-    describe,
-    describe_election,
     import_master_data,
     register_kit_plan,
 )
 from services.commands.witness import run_witness
-from services.console import Refused, progress
-from services.custody.batches import Batches
-from services.custody.election import Elections
+from services.console import Refused
 from services.custody.errors import NoMasterDataError
-from services.custody.masterdata import MasterData, tps_csv
-from services.custody.plan import register_plan
 from services.messaging.relay import run_relay
 from services.messaging.server import EmbeddedNats
 from services.processes import (
@@ -53,7 +45,7 @@ from services.processes import (
 )
 from services.settings import Settings, SettingsError
 from services.store.application import STORE_DOWN
-from services.wilayah import Wilayah, local_time_of
+from services.wilayah import Wilayah
 
 log = logging.getLogger("lacak")
 
@@ -85,76 +77,9 @@ async def run_demo_stack(
     await run_stack(settings, wilayah, stop, create_server(settings, wilayah), after_start)
 
 
-DEMO_ELECTION = "Pemilihan Umum (demo)"
-DEMO_LEAD = timedelta(days=7)  # the demo's voting day, a week after its first start
-
-
-def seed_demo(
-    settings: Settings, data_dir: Path, simulate: bool
-) -> tuple[Wilayah, list[tuple[str, str, str, str]], str]:
-    """What a demo needs in its store, made on its first start: Kabupaten Serang's master data,
-    the election a week ahead, the kit plan and the demo accounts; a fresh device token for the
-    simulated scanners if asked. The wilayah, the logins and the token."""
-    from services.demo.accounts import DEMO_ACCOUNTS_FILE, demo_accounts
-    from services.demo.serang import kabupaten_serang
-
-    batches = Batches(settings.store)
-    try:
-        master_data, elections = MasterData(batches), Elections(batches)
-        wilayah = master_data.wilayah(settings.election, settings.kabupaten)
-        if wilayah is None:  # first start: the demo's master data, as KPU staff would hand it
-            csv_file = data_dir / "tps-kabupaten-serang.csv"
-            csv_file.write_bytes(tps_csv(kabupaten_serang()))
-            summary = master_data.import_file(
-                settings.election, csv_file.name, csv_file.read_bytes(), "demo"
-            )
-            print(f"Data wilayah diimpor dari {csv_file}: {describe(summary)}", file=sys.stderr)
-            wilayah = master_data.wilayah(settings.election, settings.kabupaten)
-            assert wilayah is not None
-        if elections.get(settings.election) is None:  # first start: voting in a week
-            voting_day = datetime.now(local_time_of(wilayah.code)).date() + DEMO_LEAD
-            election = elections.declare(settings.election, DEMO_ELECTION, voting_day, "demo")
-            print(f"Pemilu dicatat: {describe_election(election, wilayah)}", file=sys.stderr)
-        seeded = register_plan(
-            batches, wilayah, lambda done, total: progress("Mendaftarkan kiriman", done, total)
-        )
-    finally:
-        batches.close()
-    if seeded:
-        print(
-            f"{thousands(seeded)} kiriman terdaftar (kotak suara, bilik, tinta).", file=sys.stderr
-        )
-    accounts = open_accounts(settings)
-    try:
-        logins = demo_accounts(accounts, wilayah, data_dir / DEMO_ACCOUNTS_FILE)
-        token = ""
-        if simulate:  # the simulated scanners post with a device token, as real ones do
-            for old in accounts.devices():  # one simulation's token at a time
-                if old.name == "simulasi" and old.issued_by == "demo" and not old.revoked:
-                    accounts.revoke_device(old.device, by="demo", reason="demo dimulai lagi")
-            expires = datetime.now(UTC) + timedelta(days=DEMO_LEAD.days)
-            _, token = accounts.issue_device(
-                "simulasi", logins[0][1], "", by="demo", expires_at=expires
-            )
-    finally:
-        accounts.close()
-    return wilayah, logins, token
-
-
-def print_logins(logins: list[tuple[str, str, str, str]], data_dir: Path) -> None:
-    from services.demo.accounts import DEMO_ACCOUNTS_FILE
-
-    print(
-        f"Akun demo (juga di {data_dir / DEMO_ACCOUNTS_FILE}):\n"
-        + "\n".join(
-            f"  {ROLE_NAMES[role]:<17} {name:<14} {password}  {scope or 'nasional'}"
-            for role, name, password, scope in logins
-        ),
-        file=sys.stderr,
-    )
-
-
 def demo(args: argparse.Namespace) -> None:
+    from services.demo.seed import print_logins, seed_demo
+
     settings = Settings.from_env(  # the store from the environment, as every command takes it
         {
             **os.environ,
@@ -196,6 +121,7 @@ def demo(args: argparse.Namespace) -> None:
 def run_cluster(args: argparse.Namespace) -> None:
     """`lacak cluster` (services/cluster.py) until Ctrl-C."""
     from services.cluster import Cluster
+    from services.demo.seed import print_logins, seed_demo
 
     if args.replicas < 1 or (args.simulate and not args.demo):
         raise Refused(bahasa.CLUSTER_ARGUMENTS)
@@ -257,6 +183,14 @@ def project(args: argparse.Namespace) -> None:
 
 
 def bench(args: argparse.Namespace) -> None:
+    if args.what == "faults":
+        from services.demo.bench.faults import faults_benchmark, print_report
+
+        report = faults_benchmark(
+            args.tps, args.devices, args.scan_rate, 5.0, args.outage, args.pause, 10.0
+        )
+        print_report(report)
+        sys.exit(0 if report.held else 1)
     if args.what == "proof":
         from services.demo.bench.audit import bench_proof
 
@@ -460,7 +394,9 @@ def parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("bench", help="ukur kecepatan pada demo baru")
     p.add_argument(
-        "what", choices=["scans", "board", "verify", "replay", "proof"], help="yang diukur"
+        "what",
+        choices=["scans", "board", "verify", "replay", "proof", "faults"],
+        help="yang diukur",
     )
     p.add_argument("--count", type=int, default=3000, help="pindai dalam uji throughput")
     p.add_argument("--concurrency", type=int, default=16, help="perangkat yang mengirim bersamaan")
@@ -471,6 +407,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--events", type=int, default=10_000_000, help="proof: ukuran pohon (10.000.000)"
     )
+    p.add_argument("--tps", type=int, default=600, help="faults: TPS yang dikirimi (600)")
+    p.add_argument("--devices", type=int, default=16, help="faults: perangkat bersamaan (16)")
+    p.add_argument("--scan-rate", type=float, default=60.0, help="faults: pindai per detik (60)")
+    p.add_argument(
+        "--outage", type=float, default=60.0, help="faults: cluster NATS mati, detik (60)"
+    )
+    p.add_argument("--pause", type=float, default=30.0, help="faults: SIGSTOP satu node (30)")
     p.set_defaults(run=bench)
     return root
 

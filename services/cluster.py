@@ -75,8 +75,12 @@ class Part:
 class Cluster:
     """The nodes, the parts and the front of one `lacak cluster`."""
 
-    def __init__(self, settings: Settings, folder: Path, replicas: int, port: int):
+    def __init__(
+        self, settings: Settings, folder: Path, replicas: int, port: int, app_name: str = "lacak"
+    ):
+        """`app_name` names every PostgreSQL connection of the parts (a fault can pick them)."""
         self.settings, self.folder, self.port = settings, folder, port
+        self.app_name = app_name
         self.logs = folder / "logs"
         ports = [free_port() for _ in range(NODES)]
         routes = [free_port() for _ in range(NODES)]
@@ -102,6 +106,7 @@ class Cluster:
             "LACAK_NATS_URL": self.nats_url,
             "LACAK_STREAM_REPLICAS": str(REPLICAS),
             "LACAK_HOST": "127.0.0.1",
+            "PGAPPNAME": app_name,
         }
         self.parts = [
             Part(

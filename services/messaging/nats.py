@@ -132,6 +132,10 @@ async def connect_once(url: str, timeout: float = 5.0) -> Client:
 
 
 NATS_DOWN = (NatsError, TimeoutError, OSError)
+NATS_RETRY_SECONDS = 0.5
+# JetStream API calls (stream info, consumers) wait this long: during a leader election a call
+# is better asked again soon than waited on for the library's five seconds.
+API_TIMEOUT_SECONDS = 1.5
 
 
 async def run_with_nats(
@@ -144,25 +148,31 @@ async def run_with_nats(
     after the store failed (a terminated backend, a restart), wait until it answers, then run it
     again: the part never exits for a peer's failure."""
     outage = Outage(name)
-    while not stop.is_set():
-        nc = await connect(settings.nats_url, name, stop)
-        if nc is None:
-            return
-        try:
-            await ensure_stream(nc, settings.stream_replicas)
-            outage.back("NATS")
-            await work(nc)
-        except STORE_DOWN as error:
-            outage.lost("the store", error)
-            if await until_store_answers(settings, stop):
-                outage.back("the store")
-        except NATS_DOWN as error:
-            outage.lost("NATS", error)
-            await sleep_or_stop(stop, 1.0)
-        finally:
-            if not nc.is_closed:  # a connection already reset may fail to close: it is gone
-                with contextlib.suppress(*NATS_DOWN):
-                    await nc.close()
+    nc: Client | None = None
+    try:
+        while not stop.is_set():
+            if nc is None or nc.is_closed:
+                nc = await connect(settings.nats_url, name, stop)
+                if nc is None:
+                    return
+            try:
+                await ensure_stream(nc, settings.stream_replicas)
+                outage.back("NATS")
+                await work(nc)
+            except STORE_DOWN as error:
+                outage.lost("the store", error)
+                if await until_store_answers(settings, stop):
+                    outage.back("the store")
+            except NATS_DOWN as error:
+                # The connection itself reconnects to another node on its own: a JetStream
+                # that answers no more (a stream or consumer leader being elected) is asked
+                # again on it shortly, not after a new connection's round of timeouts.
+                outage.lost("NATS", error)
+                await sleep_or_stop(stop, NATS_RETRY_SECONDS)
+    finally:
+        if nc is not None and not nc.is_closed:  # one already reset may fail to close: gone
+            with contextlib.suppress(*NATS_DOWN):
+                await nc.close()
 
 
 async def until_store_answers(settings: Settings, stop: asyncio.Event) -> bool:
@@ -178,7 +188,7 @@ async def until_store_answers(settings: Settings, stop: asyncio.Event) -> bool:
 
 async def ensure_stream(nc: Client, replicas: int = 1) -> None:
     """Create the `LACAK` stream if it is missing (3 replicas on a production cluster)."""
-    js = nc.jetstream()
+    js = nc.jetstream(timeout=API_TIMEOUT_SECONDS)
     try:
         await js.stream_info(STREAM)
     except NotFoundError:

@@ -18,6 +18,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
 from services.messaging.nats import (
+    API_TIMEOUT_SECONDS,
     EVENT_SUBJECTS,
     NOTICES,
     STREAM,
@@ -55,7 +56,7 @@ async def notify(nc: Client, changed: Changed) -> None:
 async def project(
     projection: Projection, nc: Client, stop: asyncio.Event, on_applied: OnApplied | None
 ) -> None:
-    js = nc.jetstream()
+    js = nc.jetstream(timeout=API_TIMEOUT_SECONDS)
     applied = await asyncio.to_thread(projection.stream_sequence)
     log.info("%s resumes after stream sequence %d", projection.name, applied)
     with contextlib.suppress(NotFoundError):  # a fresh cursor, from the view's own position

@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 
 FETCH = 1024
 PULL_EXPIRES_SECONDS = 5.0  # an open pull request lasts this long, then the reader asks again
+RETRY_SECONDS = 0.25  # after a request the server turned down
 
 
 class PullReader:
@@ -66,8 +67,10 @@ class PullReader:
             self.arrived.set()
         elif status in ("404", "408"):  # no messages / expired: the request is spent
             self.outstanding = 0
-        else:  # 409 and the like: `next` asks again when the request has surely expired
+        else:  # 409 (a leader changed), 503 (none yet) and the like: the request is gone;
+            # `next` asks again in `RETRY_SECONDS`, not once it would have expired
             log.warning("pull request answered %s %s", status, msg.headers.get("Description"))
+            self.asked_at = time.monotonic() - self.expires - 1 + RETRY_SECONDS
             return
         if self.outstanding <= 0 and len(self.ready) < self.batch:
             await self._ask()

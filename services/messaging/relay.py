@@ -14,7 +14,7 @@ from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
 
 import events
-from services.messaging.nats import STREAM, run_with_nats, sleep_or_stop
+from services.messaging.nats import API_TIMEOUT_SECONDS, STREAM, run_with_nats, sleep_or_stop
 from services.settings import Settings
 from services.store.mapper import MsgspecMapper
 from services.store.notifications import CUSTODY, NotificationLog
@@ -65,7 +65,7 @@ class Relay:
         self.recorder = recorder
         self.mapper = mapper
         self.nc = nc
-        self.js = nc.jetstream(publish_async_max_pending=batch)
+        self.js = nc.jetstream(publish_async_max_pending=batch, timeout=API_TIMEOUT_SECONDS)
         self.app_name = app_name
         self.batch = batch
         self.position = 0
