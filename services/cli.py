@@ -33,6 +33,7 @@ from services.commands.custody import (
 from services.commands.witness import run_witness
 from services.console import Refused
 from services.custody.errors import NoMasterDataError
+from services.messaging.lease import leased
 from services.messaging.relay import run_relay
 from services.messaging.server import EmbeddedNats
 from services.processes import (
@@ -175,11 +176,13 @@ def web(args: argparse.Namespace) -> None:
 
 
 def relay(args: argparse.Namespace) -> None:
-    run_until_signal(run_relay)
+    """The relay; a second one waits as a hot standby (services/messaging/lease.py)."""
+    run_until_signal(leased("relay", run_relay))
 
 
 def project(args: argparse.Namespace) -> None:
-    run_until_signal(PROJECTIONS[args.projection])
+    """One projector; a second of the same view waits as a hot standby."""
+    run_until_signal(leased(f"project-{args.projection}", PROJECTIONS[args.projection]))
 
 
 def bench(args: argparse.Namespace) -> None:

@@ -22,6 +22,10 @@ from services.store.notifications import CUSTODY, NotificationLog
 log = logging.getLogger(__name__)
 
 MSG_ID = "Nats-Msg-Id"
+# A publish names the message it must follow: if one is lost (its ack timed out) while the next
+# arrives, JetStream refuses the next, the relay starts again from the stream's last message,
+# and the stream never holds k+1 without k.
+EXPECTED_LAST = "Nats-Expected-Last-Msg-Id"
 BATCH = 500
 IDLE_POLL_SECONDS = 0.02
 ACK_TIMEOUT_SECONDS = 3.0  # acks lost in a reconnect: fail soon, start again from the stream
@@ -85,18 +89,20 @@ class Relay:
         if not notifications:
             return 0
         acks = []
+        previous = self.position
         for notification in notifications:
             # The bytes as stored, not re-encoded: an event recorded before a field was added
             # reaches the stream, and the ledger, exactly as the store holds it.
             data = self.mapper.plain_state(notification)
+            headers = {MSG_ID: message_id(self.app_name, notification.id)}
+            if previous:  # no hole: the stream takes it only right after the one before it
+                headers[EXPECTED_LAST] = message_id(self.app_name, previous)
             acks.append(
                 await self.js.publish_async(
-                    events.subject(events.decode(data)),
-                    data,
-                    stream=STREAM,
-                    headers={MSG_ID: message_id(self.app_name, notification.id)},
+                    events.subject(events.decode(data)), data, stream=STREAM, headers=headers
                 )
             )
+            previous = notification.id
         # All or nothing: a failed ack raises, and the next run starts again from the stream.
         await asyncio.wait_for(asyncio.gather(*acks), ACK_TIMEOUT_SECONDS)
         self.position = notifications[-1].id

@@ -8,13 +8,14 @@ import uuid
 from datetime import UTC, datetime
 
 import nats
+import nats.js.errors
 import pytest
 
 from services.custody.batch import Scan
 from services.custody.batches import Batches
 from services.custody.plan import kit_plan
 from services.messaging.nats import STREAM
-from services.messaging.relay import run_relay
+from services.messaging.relay import EXPECTED_LAST, MSG_ID, run_relay
 from services.messaging.server import EmbeddedNats
 from services.settings import Settings
 from tests.conftest import settings_env
@@ -75,3 +76,55 @@ async def test_the_relay_outlives_its_nats_server_and_catches_up(tmp_path, how):
         await asyncio.wait_for(relay, timeout=30)
         batches.close()
         server.stop()
+
+
+async def test_the_stream_refuses_a_message_whose_predecessor_is_missing(tmp_path):
+    """A hole (the stream holding k+1 but not k) cannot happen: each publish names the one it
+    must follow, so a k+1 whose k was lost is refused and the relay sends both again, in order."""
+    server = EmbeddedNats(tmp_path / "nats").start()
+    settings = Settings.from_env(settings_env("sqlite", tmp_path, server.url, None))
+    settings.make_folders()
+    batches = Batches(settings.store, wilayah=SERANG)
+    plans = kit_plan(ONE_TPS)
+    batches.register(plans[:2], at=REGISTERED)
+    first = batches.recorder.max_notification_id()
+    stop = asyncio.Event()
+    relay = asyncio.create_task(run_relay(settings, stop))
+    try:
+        await wait_for(lambda: counted(server.url) == first)
+        stop.set()
+        await relay
+        batches.register(plans[2:4], at=REGISTERED)  # k and k+1, not yet relayed
+        k = first + 1
+        [*_, later] = batches.recorder.select_notifications(k + 1, 1)
+        nc = await nats.connect(server.url)
+        try:
+            with pytest.raises(nats.js.errors.APIError, match="wrong last msg ID"):
+                await nc.jetstream().publish(
+                    "lacak.events.batch.registered",
+                    batches.mapper.plain_state(later),
+                    stream=STREAM,
+                    headers={MSG_ID: f"Batches:{k + 1}", EXPECTED_LAST: f"Batches:{k}"},
+                )
+        finally:
+            await nc.close()
+        stop = asyncio.Event()
+        relay = asyncio.create_task(run_relay(settings, stop))
+        await wait_for(lambda: counted(server.url) == k + 1)
+        ids = await stream_ids(server.url)
+        assert ids == [f"Batches:{n}" for n in range(1, k + 2)]
+    finally:
+        stop.set()
+        await asyncio.wait_for(relay, timeout=30)
+        batches.close()
+        server.stop()
+
+
+async def stream_ids(url: str) -> list[str]:
+    nc = await nats.connect(url)
+    try:
+        js = nc.jetstream()
+        last = (await js.stream_info(STREAM)).state.last_seq
+        return [(await js.get_msg(STREAM, seq)).headers[MSG_ID] for seq in range(1, last + 1)]
+    finally:
+        await nc.close()
