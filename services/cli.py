@@ -169,6 +169,29 @@ def run_cluster(args: argparse.Namespace) -> None:
         cluster.stop()
 
 
+def wait_ready(args: argparse.Namespace) -> None:
+    """Exit 0 once `url` answers 200 (a web replica's /readyz), 1 after `timeout` seconds: the
+    readiness check of a systemd unit or a container."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + args.timeout
+    said = ""
+    while True:
+        try:
+            answer = httpx.get(args.url, timeout=2)
+            if answer.status_code == 200:
+                return
+            said = f"{answer.status_code} {answer.text[:200]}"
+        except httpx.HTTPError as error:
+            said = str(error) or type(error).__name__
+        if time.monotonic() >= deadline:
+            print(f"lacak: {args.url} belum siap: {said}", file=sys.stderr)
+            sys.exit(1)
+        time.sleep(0.5)
+
+
 def web(args: argparse.Namespace) -> None:
     settings = Settings.from_env()
     settings.make_folders()
@@ -291,6 +314,10 @@ def parser() -> argparse.ArgumentParser:
         "web", help="aplikasi web (diatur oleh LACAK_* dan setelan penyimpanan)"
     )
     p.set_defaults(run=web)
+    p = commands.add_parser("ready", help="tunggu sampai /readyz menjawab 200 (untuk systemd)")
+    p.add_argument("--url", default="http://127.0.0.1:8000/readyz", help="alamat /readyz")
+    p.add_argument("--timeout", type=float, default=60.0, help="detik paling lama (60)")
+    p.set_defaults(run=wait_ready)
     p = commands.add_parser("relay", help="terbitkan peristiwa penyimpanan ke NATS")
     p.set_defaults(run=relay)
     p = commands.add_parser("project", help="jalankan satu proyeksi")

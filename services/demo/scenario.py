@@ -82,9 +82,10 @@ def journey(
     sent = {"surat_jalan": load, **truck(load), "officer": person(gudang, "gudang")}
     steps.append(Step("load", "dispatch", gudang, {**sent, "to": kec}))
     roll = rng.random()
-    if roll < rate:
+    others = [k for k in kecamatan if k != kec]
+    if roll < rate and others:  # a tree of one kecamatan has nowhere wrong to unload
         injected.misrouted.add(plan.label)
-        wrong = rng.choice([k for k in kecamatan if k != kec])
+        wrong = rng.choice(others)
         steps.append(Step("unload_wrong", "receive", wrong, {"officer": person(wrong, "ppk")}))
         back = {"to": kec, "officer": person(wrong, "ppk"), **truck(wrong + kec)}
         steps.append(Step("reload_wrong", "dispatch", wrong, back))

@@ -26,5 +26,6 @@ def test_the_distributed_stack_holds_through_every_fault(monkeypatch, capsys):
     assert report.acknowledged > 500, report
     assert report.lost == 0 and report.duplicated == 0, report
     assert report.server_errors == 0, report.examples
+    assert report.refused == 0, report.examples  # every journey is one the store takes
     assert all(f.recovery_seconds is not None for f in report.faults), report
     assert report.held, report

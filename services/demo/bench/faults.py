@@ -42,6 +42,7 @@ from services.views.database import PostgresViews
 from services.wilayah import Wilayah
 
 RETRY_SECONDS = 0.3
+GOAL_SECONDS = 5.0  # from a fault's end until the board has what the store had then
 SETTLE_SECONDS = 120.0  # the most a fault's recovery or the final catch-up is waited for
 
 
@@ -65,6 +66,14 @@ class FaultReport(msgspec.Struct, frozen=True, kw_only=True):
     scans_per_second: float
     errors: dict[str, int]  # non-201 answers by status and the fault under way
     examples: dict[str, str]
+
+    @property
+    def slow(self) -> list[Fault]:
+        """The faults the board took longer than `GOAL_SECONDS` to recover from."""
+        return [
+            f for f in self.faults if f.recovery_seconds is not None
+            and f.recovery_seconds >= GOAL_SECONDS
+        ]  # fmt: skip
 
     @property
     def held(self) -> bool:
@@ -306,7 +315,8 @@ async def run_faults(
     try:
         await asyncio.to_thread(cluster.start_nodes)
         live = settings.replace(nats_url=cluster.nats_url, stream_replicas=3)
-        await asyncio.to_thread(seed_demo, live, folder, False, wilayah)
+        # The tree as imported: the scenario's wrong-PPK scans go to its own kecamatan only.
+        wilayah, _, _ = await asyncio.to_thread(seed_demo, live, folder, False, wilayah)
         headers = await asyncio.to_thread(bench_token, live)
         await asyncio.to_thread(cluster.start_parts)
         background += [
@@ -454,6 +464,8 @@ def print_report(report: FaultReport) -> None:
     if recoveries:
         print(
             f"pemulihan: median {statistics.median(recoveries):.1f} s, "
-            f"terlama {max(recoveries):.1f} s (tujuan < 5 s)"
+            f"terlama {max(recoveries):.1f} s (tujuan < {GOAL_SECONDS:g} s)"
         )
+    for fault in report.slow:
+        print(f"melewati tujuan {GOAL_SECONDS:g} s: {fault.name} ({fault.recovery_seconds:.1f} s)")
     print("TERTAHAN" if report.held else "GAGAL: ada yang hilang, ganda, 5xx atau tidak pulih")
