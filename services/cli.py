@@ -230,7 +230,7 @@ def bench(args: argparse.Namespace) -> None:
     if args.what == "board":
         from services.demo.bench.board import bench_board
 
-        bench_board(args.clients, args.rate, args.probes)
+        bench_board(args.clients, args.rate, args.probes, args.replicas)
         return
     from services.demo.bench.scans import bench_scans
 
@@ -434,6 +434,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--clients", type=int, default=100, help="board: papan terbuka (SSE)")
     p.add_argument("--rate", type=float, default=200.0, help="board: pindai per detik")
     p.add_argument("--probes", type=int, default=60, help="board: penerimaan yang diukur")
+    p.add_argument(
+        "--replicas", type=int, default=1, help="board: replika web (>1: cluster + PostgreSQL)"
+    )
     p.add_argument(
         "--events", type=int, default=10_000_000, help="proof: ukuran pohon (10.000.000)"
     )

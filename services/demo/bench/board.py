@@ -13,6 +13,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +22,8 @@ from pathlib import Path
 
 import httpx
 
-from services.console import progress
+from services.cluster import Cluster
+from services.console import Refused, progress
 from services.custody.batches import Batches
 from services.custody.election import Elections
 from services.custody.masterdata import MasterData, tps_csv
@@ -193,12 +195,12 @@ async def measure(
     return every, slowest, missed
 
 
-def bench_board(clients: int, rate: float, probes: int) -> None:
-    serang = kabupaten_serang()
-    plans = kit_plan(serang)
-    probe_kecamatan = serang.kecamatan[-1].code  # probes here; the load everywhere else
-    probe_plans = [p for p in plans if kecamatan_of(p.destination) == probe_kecamatan]
-    load_labels = [p.label for p in plans if kecamatan_of(p.destination) != probe_kecamatan]
+@contextmanager
+def single_stack(
+    serang: Wilayah, planned: int
+) -> Iterator[tuple[str, dict[str, int], dict[str, str]]]:
+    """A private nats-server and one web, relay and board projector on the settings' store;
+    yields the web's URL, its pid, and a scanner's headers."""
     with tempfile.TemporaryDirectory(prefix="lacak-bench-board-") as tmp:
         root = Path(tmp)
         with EmbeddedNats(root / "nats") as nats_server:
@@ -213,36 +215,129 @@ def bench_board(clients: int, rate: float, probes: int) -> None:
             print("Registering Kabupaten Serang's batches ...", file=sys.stderr)
             prepare(settings, serang)
             headers = bench_token(settings)
-            base_url = f"http://127.0.0.1:{port}"
             print("Starting web, relay and projection; the board catches up ...", file=sys.stderr)
-            with stack(settings, env, root, len(plans), headers) as web:
-                seconds = probes * 0.35 + 30  # long enough to outlast the probes
-                spawn = multiprocessing.get_context("spawn")
-                done = spawn.Array("l", 2)
-                generator = spawn.Process(
-                    target=load,
-                    args=(base_url, load_labels, rate, seconds, done, headers),
-                    daemon=True,
-                )
-                print(
-                    f"{clients} boards open, {rate:.0f} scans/s of load, {probes} probes ...",
-                    file=sys.stderr,
-                )
-                generator.start()
-                time.sleep(3)  # the load reaches its pace
-                cpu_before, wall_before = cpu_seconds(web.pid), time.perf_counter()
-                accepted_before = done[0]
-                probe_list = [(p.label, probe_kecamatan) for p in probe_plans[:probes]]
-                every, slowest, missed = asyncio.run(
-                    measure(base_url, clients, probe_list, headers)
-                )
-                wall = time.perf_counter() - wall_before
-                cpu = (cpu_seconds(web.pid) - cpu_before) / wall
-                load_rate = (done[0] - accepted_before) / wall
-                generator.terminate()
-                generator.join(10)
+            with stack(settings, env, root, planned, headers) as web:
+                yield f"http://127.0.0.1:{port}", {"web": web.pid}, headers
+
+
+@contextmanager
+def cluster_stack(
+    serang: Wilayah, planned: int, replicas: int
+) -> Iterator[tuple[str, dict[str, int], dict[str, str]]]:
+    """`lacak cluster` on the settings' PostgreSQL (a schema of its own, dropped after): three
+    NATS nodes, `replicas` web replicas behind the round-robin front, the relay and every
+    projector; yields the front's URL, each web replica's pid, and a scanner's headers."""
+    from services.demo.bench.faults import drop_schema, fault_schema
+
+    settings = Settings.from_env()
+    if not settings.postgres:
+        raise Refused(
+            "lacak bench board --replicas memakai PostgreSQL dari setelan: atur "
+            "PERSISTENCE_MODULE=eventsourcing.postgres dan POSTGRES_* (lihat README)."
+        )
+    settings, schema = fault_schema(settings)
+    try:
+        with tempfile.TemporaryDirectory(prefix="lacak-bench-board-") as tmp:
+            root = Path(tmp)
+            settings = settings.replace(
+                data_dir=root, views_db=root / "views.sqlite", ledger_key=root / "ledger.key"
+            )
+            port = free_port()
+            cluster = Cluster(settings, root / "cluster", replicas, port)
+            stop = threading.Event()
+            try:
+                cluster.start_nodes()
+                live = settings.replace(nats_url=cluster.nats_url, stream_replicas=3)
+                print("Registering Kabupaten Serang's batches ...", file=sys.stderr)
+                prepare(live, serang)
+                headers = bench_token(live)
+                cluster.start_parts()
+                front = threading.Thread(target=serve_front, args=(cluster, stop), daemon=True)
+                front.start()
+                base_url = f"http://127.0.0.1:{port}"
+                print(f"{replicas} web replicas, the board catches up ...", file=sys.stderr)
+                caught_up(base_url, planned, headers, cluster.logs)
+                webs = {p.name: p.pid for p in cluster.parts if p.name.startswith("web")}
+                yield base_url, webs, headers  # type: ignore[misc]
+            finally:
+                stop.set()
+                cluster.stop()
+    finally:
+        drop_schema(settings, schema)
+
+
+def serve_front(cluster: Cluster, stop: threading.Event) -> None:
+    """The cluster's round-robin front, in a thread of its own until `stop`."""
+
+    async def run() -> None:
+        done = asyncio.Event()
+        serving = asyncio.create_task(cluster.serve_front(done))
+        while not stop.is_set():
+            await asyncio.sleep(0.2)
+        done.set()
+        await serving
+
+    asyncio.run(run())
+
+
+def caught_up(base_url: str, planned: int, headers: dict[str, str], logs: Path) -> None:
+    """Until the board shows all `planned` batches (through the front)."""
+    deadline = time.monotonic() + 300
+    while True:
+        try:
+            board = httpx.get(f"{base_url}/api/v1/board", timeout=5, headers=headers)
+            if board.status_code == 200 and board.json()["kabupaten"]["planned"] == planned:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the board did not catch up; see {logs}")
+        time.sleep(0.5)
+
+
+def bench_board(clients: int, rate: float, probes: int, replicas: int = 1) -> None:
+    """With `replicas` > 1: on the distributed stack (`lacak cluster`) and PostgreSQL."""
+    serang = kabupaten_serang()
+    plans = kit_plan(serang)
+    probe_kecamatan = serang.kecamatan[-1].code  # probes here; the load everywhere else
+    probe_plans = [p for p in plans if kecamatan_of(p.destination) == probe_kecamatan]
+    load_labels = [p.label for p in plans if kecamatan_of(p.destination) != probe_kecamatan]
+    stack_of = (
+        cluster_stack(serang, len(plans), replicas)
+        if replicas > 1
+        else single_stack(serang, len(plans))
+    )
+    with stack_of as (base_url, webs, headers):
+        seconds = probes * 0.35 + 30  # long enough to outlast the probes
+        spawn = multiprocessing.get_context("spawn")
+        done = spawn.Array("l", 2)
+        generator = spawn.Process(
+            target=load,
+            args=(base_url, load_labels, rate, seconds, done, headers),
+            daemon=True,
+        )
+        print(
+            f"{clients} boards open, {rate:.0f} scans/s of load, {probes} probes ...",
+            file=sys.stderr,
+        )
+        generator.start()
+        time.sleep(3)  # the load reaches its pace
+        cpu_before = {name: cpu_seconds(pid) for name, pid in webs.items()}
+        wall_before = time.perf_counter()
+        accepted_before = done[0]
+        probe_list = [(p.label, probe_kecamatan) for p in probe_plans[:probes]]
+        every, slowest, missed = asyncio.run(measure(base_url, clients, probe_list, headers))
+        wall = time.perf_counter() - wall_before
+        cpu = {name: (cpu_seconds(pid) - cpu_before[name]) / wall for name, pid in webs.items()}
+        load_rate = (done[0] - accepted_before) / wall
+        generator.terminate()
+        generator.join(10)
     ms = 1000
-    print(f"board delay: {clients} open boards (SSE), {rate:.0f} scans/s of load, {probes} probes")
+    where = f", {replicas} web replicas on PostgreSQL and 3 NATS nodes" if replicas > 1 else ""
+    print(
+        f"board delay: {clients} open boards (SSE), {rate:.0f} scans/s of load, "
+        f"{probes} probes{where}"
+    )
     print("  from a scan accepted (201) to its changed row on a board:")
     print(f"  to each board  p50 {statistics.median(every) * ms:8.1f} ms")
     print(f"                 p99 {percentile(every, 0.99) * ms:8.1f} ms")
@@ -251,4 +346,5 @@ def bench_board(clients: int, rate: float, probes: int) -> None:
         print(f"                 p99 {percentile(slowest, 0.99) * ms:8.1f} ms")
     print(f"  rows not seen within {PROBE_TIMEOUT:.0f} s: {missed}")
     print(f"  load achieved: {load_rate:.0f} scans/s accepted, {done[1]} failed")
-    print(f"  web process CPU: {cpu:.2f} cores (user + system, while measuring)")
+    for name, used in cpu.items():
+        print(f"  {name} process CPU: {used:.2f} cores (user + system, while measuring)")
