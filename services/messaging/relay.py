@@ -22,10 +22,11 @@ from services.store.notifications import CUSTODY, NotificationLog
 log = logging.getLogger(__name__)
 
 MSG_ID = "Nats-Msg-Id"
-# A publish names the message it must follow: if one is lost (its ack timed out) while the next
-# arrives, JetStream refuses the next, the relay starts again from the stream's last message,
-# and the stream never holds k+1 without k.
-EXPECTED_LAST = "Nats-Expected-Last-Msg-Id"
+# A publish names the stream sequence it must follow: if one is lost (its ack timed out) while
+# the next arrives, JetStream refuses the next, the relay starts again from the stream's last
+# message, and the stream never holds k+1 without k. (The sequence, not the last message id:
+# a restarted server forgets the id of a message older than its duplicate window.)
+EXPECTED_SEQUENCE = "Nats-Expected-Last-Sequence"
 BATCH = 500
 IDLE_POLL_SECONDS = 0.02
 ACK_TIMEOUT_SECONDS = 3.0  # acks lost in a reconnect: fail soon, start again from the stream
@@ -42,8 +43,14 @@ def position_of(msg_id: str) -> int:
 
 async def last_relayed(js: JetStreamContext, app_name: str = CUSTODY) -> int:
     """The notification id of the last message the relay put in the stream (0: none)."""
+    return (await resume_point(js, app_name))[0]
+
+
+async def resume_point(js: JetStreamContext, app_name: str = CUSTODY) -> tuple[int, int]:
+    """The notification id of the last message the relay put in the stream (0: none), and the
+    stream's last sequence."""
     info = await js.stream_info(STREAM)
-    seq = info.state.last_seq
+    last = seq = info.state.last_seq
     while seq >= max(info.state.first_seq, 1):
         try:
             msg = await js.get_msg(STREAM, seq)
@@ -52,9 +59,9 @@ async def last_relayed(js: JetStreamContext, app_name: str = CUSTODY) -> int:
             continue
         msg_id = (msg.headers or {}).get(MSG_ID, "")
         if msg_id.startswith(app_name + ":"):
-            return position_of(msg_id)
+            return position_of(msg_id), last
         seq -= 1
-    return 0
+    return 0, last
 
 
 class Relay:
@@ -73,10 +80,12 @@ class Relay:
         self.app_name = app_name
         self.batch = batch
         self.position = 0
+        self.sequence = 0  # the stream's last sequence, as far as this relay knows
 
     async def resume_position(self) -> int:
         """The notification id of the last message in the stream (0 if there is none)."""
-        return await last_relayed(self.js, self.app_name)
+        self.position, self.sequence = await resume_point(self.js, self.app_name)
+        return self.position
 
     async def publish_next(self) -> int:
         """Publish the next notifications, pipelined; return how many went."""
@@ -89,23 +98,23 @@ class Relay:
         if not notifications:
             return 0
         acks = []
-        previous = self.position
-        for notification in notifications:
+        for n, notification in enumerate(notifications, 1):
             # The bytes as stored, not re-encoded: an event recorded before a field was added
             # reaches the stream, and the ledger, exactly as the store holds it.
             data = self.mapper.plain_state(notification)
-            headers = {MSG_ID: message_id(self.app_name, notification.id)}
-            if previous:  # no hole: the stream takes it only right after the one before it
-                headers[EXPECTED_LAST] = message_id(self.app_name, previous)
+            headers = {
+                MSG_ID: message_id(self.app_name, notification.id),
+                # no hole: the stream takes it only right after the one before it
+                EXPECTED_SEQUENCE: str(self.sequence + n - 1),
+            }
             acks.append(
                 await self.js.publish_async(
                     events.subject(events.decode(data)), data, stream=STREAM, headers=headers
                 )
             )
-            previous = notification.id
         # All or nothing: a failed ack raises, and the next run starts again from the stream.
-        await asyncio.wait_for(asyncio.gather(*acks), ACK_TIMEOUT_SECONDS)
-        self.position = notifications[-1].id
+        answered = await asyncio.wait_for(asyncio.gather(*acks), ACK_TIMEOUT_SECONDS)
+        self.position, self.sequence = notifications[-1].id, answered[-1].seq
         return len(notifications)
 
     async def run(self, stop: asyncio.Event) -> None:

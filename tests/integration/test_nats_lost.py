@@ -15,7 +15,7 @@ from services.custody.batch import Scan
 from services.custody.batches import Batches
 from services.custody.plan import kit_plan
 from services.messaging.nats import STREAM
-from services.messaging.relay import EXPECTED_LAST, MSG_ID, run_relay
+from services.messaging.relay import EXPECTED_SEQUENCE, MSG_ID, run_relay
 from services.messaging.server import EmbeddedNats
 from services.settings import Settings
 from tests.conftest import settings_env
@@ -99,12 +99,12 @@ async def test_the_stream_refuses_a_message_whose_predecessor_is_missing(tmp_pat
         [*_, later] = batches.recorder.select_notifications(k + 1, 1)
         nc = await nats.connect(server.url)
         try:
-            with pytest.raises(nats.js.errors.APIError, match="wrong last msg ID"):
+            with pytest.raises(nats.js.errors.APIError, match="wrong last sequence"):
                 await nc.jetstream().publish(
                     "lacak.events.batch.registered",
                     batches.mapper.plain_state(later),
                     stream=STREAM,
-                    headers={MSG_ID: f"Batches:{k + 1}", EXPECTED_LAST: f"Batches:{k}"},
+                    headers={MSG_ID: f"Batches:{k + 1}", EXPECTED_SEQUENCE: str(k)},
                 )
         finally:
             await nc.close()
