@@ -9,10 +9,12 @@ login: they hold counts and timings, never a place, a label or a name.
 """
 
 import asyncio
+import contextlib
+import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from litestar import Response, get
@@ -45,6 +47,10 @@ from services.store.notifications import (
 from services.views.projection import Projection
 
 SNAPSHOT_SECONDS = 2.0
+PROBE_SECONDS = 3.0  # the most a health answer waits for the store or NATS
+DOWN = "tidak menjawab"
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -88,20 +94,19 @@ class Health:
             return self.last
 
     async def take(self) -> Snapshot:
-        try:
-            projections = await asyncio.to_thread(self.projection_lags)
-            store = "ok"
-        except STORE_DOWN as error:
-            projections, store = {}, f"tidak menjawab: {error}"
-        relayed, nats = await self.relayed()
+        """The store and NATS asked at once, each for at most `PROBE_SECONDS`: a peer away makes
+        the answer "tidak menjawab" (the detail goes to the log; the endpoints are public)."""
+        lags, relayed = await asyncio.gather(
+            within(asyncio.to_thread(self.projection_lags), "store"),
+            within(self.relayed(), "NATS"),
+        )
+        store, nats = ("ok" if lags is not None else DOWN), ("ok" if relayed is not None else DOWN)
         relay = None
-        if relayed is not None and store == "ok":
-            try:
-                relay = await asyncio.to_thread(self.lag, relayed, CUSTODY)
-            except STORE_DOWN as error:
-                store = f"tidak menjawab: {error}"
+        if relayed is not None and lags is not None:
+            relay = await within(asyncio.to_thread(self.lag, relayed, CUSTODY), "store")
+            store = "ok" if relay is not None else DOWN
         return Snapshot(
-            store=store, nats=nats, relay=relay, projections=projections, taken=time.monotonic()
+            store=store, nats=nats, relay=relay, projections=lags or {}, taken=time.monotonic()
         )
 
     def lag(self, position: int, app: str) -> Lag:
@@ -117,20 +122,16 @@ class Health:
             for view, app in self.projections
         }
 
-    async def relayed(self) -> tuple[int | None, str]:
-        """The relay's position as the `LACAK` stream holds it, and whether NATS answered."""
+    async def relayed(self) -> int:
+        """The relay's position as the `LACAK` stream holds it (0: no stream yet)."""
+        nc = await connect_once(self.settings.nats_url, timeout=PROBE_SECONDS / 2)
         try:
-            nc = await connect_once(self.settings.nats_url, timeout=2)
-        except (*NATS_DOWN, NatsError) as error:
-            return None, f"tidak menjawab: {error or type(error).__name__}"
-        try:
-            return await last_relayed(nc.jetstream(timeout=2)), "ok"
+            return await last_relayed(nc.jetstream(timeout=PROBE_SECONDS / 2))
         except NotFoundError:  # no stream yet: the relay has not begun
-            return 0, "ok"
-        except (*NATS_DOWN, NatsError) as error:
-            return None, f"tidak menjawab: {error or type(error).__name__}"
+            return 0
         finally:
-            await nc.close()
+            with contextlib.suppress(*NATS_DOWN):
+                await nc.close()
 
     def ready(self, snapshot: Snapshot) -> list[str]:
         """Why this replica should get no traffic (none: it is ready)."""
@@ -144,6 +145,15 @@ class Health:
             if lag is not None and lag.seconds > bound:
                 why.append(f"{name} tertinggal {lag.events} peristiwa, {lag.seconds:.0f} detik")
         return why
+
+
+async def within(work: Awaitable[T], peer: str) -> T | None:
+    """`work`'s answer, or None (logged) when its peer fails or takes over `PROBE_SECONDS`."""
+    try:
+        return await asyncio.wait_for(work, PROBE_SECONDS)
+    except (*STORE_DOWN, *NATS_DOWN, NatsError) as error:
+        log.warning("health: %s does not answer: %s", peer, error or type(error).__name__)
+        return None
 
 
 class LagCollector(Collector):
@@ -206,20 +216,25 @@ class Metrics:
             if scope["type"] != "http":
                 await app(scope, receive, send)
                 return
-            started, status = time.perf_counter(), [500]
+            started, status, streaming = time.perf_counter(), [500], [False]
 
             async def sending(message: Any) -> None:
                 if message["type"] == "http.response.start":
                     status[0] = message["status"]
+                    streaming[0] = any(  # a live page's stream lasts as long as the page
+                        name == b"content-type" and value.startswith(b"text/event-stream")
+                        for name, value in message.get("headers", ())
+                    )
                 await send(message)
 
             try:
                 await app(scope, receive, sending)
             finally:
-                route = scope.get("path_template") or "unmatched"
-                self.latency.labels(scope["method"], route, str(status[0])).observe(
-                    time.perf_counter() - started
-                )
+                if not streaming[0]:
+                    route = scope.get("path_template") or "unmatched"
+                    self.latency.labels(scope["method"], route, str(status[0])).observe(
+                        time.perf_counter() - started
+                    )
 
         return timed
 

@@ -3,6 +3,7 @@ see them, with the relay and projections running and then behind or cut off."""
 
 import asyncio
 import re
+import time
 
 import pytest
 from litestar.testing import TestClient
@@ -13,8 +14,10 @@ from services.processes import PROJECTIONS, run_log_projection
 from services.settings import Settings
 from services.views.board.view import BoardView
 from services.views.database import open_views
+from tests.conftest import settings_env
 from tests.data import ONE_TPS_PLANS, REGISTERED, SERANG
 from tests.integration.test_relay_and_board import wait_for
+from tests.integration.test_store_lost import Cut
 from tests.web.signin import sign_in
 from tests.web.test_access import scan
 from web.app import create_app
@@ -100,3 +103,31 @@ def test_without_nats_the_app_is_not_ready(settings: Settings):
         assert ready.status_code == 503
         assert ready.json()["nats"].startswith("tidak menjawab")
         assert metric(client.get("/metrics").text, "lacak_peer_up", '{peer="nats"}') == 0
+
+
+async def test_with_the_store_out_of_reach_readyz_says_so_fast_and_leaks_nothing(
+    tmp_path, nats_server, postgres_schema
+):
+    """PostgreSQL behind a proxy that is cut: /readyz answers 503 within seconds, naming the
+    store without its address or error text; /metrics still answers."""
+    cut = Cut()
+    env = settings_env("postgres", tmp_path, nats_server.url, postgres_schema)
+    settings = Settings.from_env({**env, "POSTGRES_PORT": str(cut.port)})
+    settings.make_folders()
+    Batches(settings.store, wilayah=SERANG).close()
+    try:
+        with TestClient(create_app(settings, SERANG)) as client:
+            assert (await asyncio.to_thread(client.get, "/readyz")).json()["store"] == "ok"
+            await asyncio.to_thread(cut.cut)
+            await asyncio.sleep(SNAPSHOT_SECONDS)
+            started = time.monotonic()
+            ready = await asyncio.to_thread(client.get, "/readyz")
+            assert time.monotonic() - started < 10
+            assert ready.status_code == 503
+            assert ready.json()["why"][0] == "penyimpanan tidak menjawab"
+            assert str(cut.port) not in ready.text and "127.0.0.1" not in ready.text
+            text = (await asyncio.to_thread(client.get, "/metrics")).text
+            assert metric(text, "lacak_peer_up", '{peer="store"}') == 0
+            await asyncio.to_thread(cut.mend)
+    finally:
+        cut.close()
