@@ -184,8 +184,8 @@ FINDINGS = {
     "extra": "sesudah posisi terakhir buku besar (belum tercatat, atau disisipkan)",
 }
 
-CLUSTER_NEEDS_POSTGRES = (
-    "lacak cluster memakai PostgreSQL dari setelan: atur PERSISTENCE_MODULE=eventsourcing.postgres "
+NEEDS_POSTGRES = (
+    "{command} memakai PostgreSQL dari setelan: atur PERSISTENCE_MODULE=eventsourcing.postgres "
     "dan POSTGRES_HOST, POSTGRES_PORT, POSTGRES_DBNAME, POSTGRES_USER (lihat README)."
 )
 CLUSTER_ARGUMENTS = "--replicas paling sedikit 1; --simulate hanya bersama --demo."

@@ -130,7 +130,7 @@ def run_cluster(args: argparse.Namespace) -> None:
         {**os.environ, "LACAK_DATA_DIR": str(args.data_dir), "LACAK_HOST": args.host}
     )
     if not settings.postgres:
-        raise Refused(bahasa.CLUSTER_NEEDS_POSTGRES)
+        raise Refused(bahasa.NEEDS_POSTGRES.format(command="lacak cluster"))
     settings.make_folders()
     cluster = Cluster(settings, args.data_dir / "cluster", args.replicas, args.port)
     try:

@@ -27,6 +27,17 @@ from services.store.application import STORE_DOWN
 log = logging.getLogger(__name__)
 
 CHECK_SECONDS = 1.0
+# The lease's connection notices a dead peer in seconds, not TCP's two hours: keepalives on both
+# ends (the server drops the lock of a holder whose host is gone) and a cap on unanswered
+# sends, so a holder cut off from PostgreSQL learns it lost the lease and stops its work.
+ALIVE = {
+    "keepalives": 1,
+    "keepalives_idle": 2,
+    "keepalives_interval": 1,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 5000,
+    "options": "-c tcp_keepalives_idle=2 -c tcp_keepalives_interval=1 -c tcp_keepalives_count=3",
+}
 
 Work = Callable[[Settings, asyncio.Event], Awaitable[None]]
 
@@ -56,10 +67,14 @@ class Lease:
                 return False
             self.file = file
             return True
-        connection = psycopg.connect(
-            self.settings.postgres_conninfo, autocommit=True, application_name="lacak-lease"
-        )
-        [(taken,)] = connection.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchall()
+        connection = psycopg.connect(self.settings.postgres_conninfo, autocommit=True, **ALIVE)
+        try:
+            [(taken,)] = connection.execute(
+                "SELECT pg_try_advisory_lock(%s)", (self.key,)
+            ).fetchall()
+        except BaseException:
+            connection.close()
+            raise
         if taken:
             self.connection = connection
         else:
@@ -74,7 +89,7 @@ class Lease:
         if self.connection is None:
             return False
         try:
-            self.connection.execute("SELECT 1")
+            self.connection.execute("SELECT 1")  # at most `ALIVE`'s seconds on a dead link
             return True
         except psycopg.Error:
             return False

@@ -9,12 +9,13 @@ import threading
 import uuid
 from datetime import UTC, datetime
 
-import psycopg
 from litestar.testing import TestClient
 
+from services.cluster import pipe
 from services.custody.batch import Scan
 from services.custody.batches import Batches
 from services.custody.plan import kit_plan
+from services.demo.bench.faults import terminate
 from services.messaging.relay import run_relay
 from services.messaging.server import free_port
 from services.processes import PROJECTIONS, run_board_projection, run_log_projection
@@ -24,23 +25,12 @@ from services.views.board.view import BoardView
 from services.views.database import PostgresViews
 from services.views.eventlog import EventLogView
 from services.views.ledger import LedgerView
-from tests.conftest import POSTGRES, settings_env
+from tests.conftest import settings_env
 from tests.data import ONE_TPS, REGISTERED, SERANG
 from tests.integration.test_relay_and_board import wait_for
 from tests.web.signin import sign_in
 from tests.web.test_access import scan
 from web.app import create_app
-
-
-def terminate(application_name: str) -> int:
-    """pg_terminate_backend of every connection this test's parts opened; how many."""
-    with psycopg.connect(**POSTGRES, autocommit=True) as admin:
-        rows = admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE application_name = %s AND pid <> pg_backend_pid()",
-            (application_name,),
-        ).fetchall()
-    return len(rows)
 
 
 def dispatch(settings: Settings, label: str) -> int:
@@ -91,7 +81,7 @@ async def test_relay_and_projectors_outlive_terminated_postgres_connections(
     try:
         await wait_for(lambda: all(view.applied() == first for view in watched))
         for sweep in range(3):  # again and again, as an operator's sweeps would
-            assert await asyncio.to_thread(terminate, tag) > 0
+            assert await asyncio.to_thread(terminate, settings, tag) > 0
             await asyncio.sleep(1.5)
             last = await asyncio.to_thread(dispatch, settings, plans[sweep].label)
             await wait_for(lambda n=last: all(v.applied() == n for v in watched), timeout=60)
@@ -121,7 +111,7 @@ def test_the_web_answers_through_terminated_postgres_connections(
     with TestClient(create_app(settings, SERANG)) as client:
         sign_in(client, settings)
         for sweep, plan in enumerate(plans[:3]):
-            assert terminate(tag) > 0
+            assert terminate(settings, tag) > 0
             for path in ("/", "/api/v1/board", "/akses", f"/kotak/{plan.label}"):
                 answer = client.get(path)
                 assert answer.status_code == 200, (sweep, path, answer.text[:300])
@@ -167,16 +157,6 @@ class Cut:
             writer.transport.abort()
             return
         self.links.update((writer, up_writer))
-
-        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-            try:
-                while data := await source.read(65536):
-                    sink.write(data)
-                    await sink.drain()
-            except (ConnectionError, OSError):
-                pass
-            finally:
-                sink.transport.abort()
 
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import httpx
 
+from services import bahasa
 from services.cluster import Cluster
 from services.console import Refused, progress
 from services.custody.batches import Batches
@@ -231,10 +232,7 @@ def cluster_stack(
 
     settings = Settings.from_env()
     if not settings.postgres:
-        raise Refused(
-            "lacak bench board --replicas memakai PostgreSQL dari setelan: atur "
-            "PERSISTENCE_MODULE=eventsourcing.postgres dan POSTGRES_* (lihat README)."
-        )
+        raise Refused(bahasa.NEEDS_POSTGRES.format(command="lacak bench board --replicas"))
     settings, schema = fault_schema(settings)
     try:
         with tempfile.TemporaryDirectory(prefix="lacak-bench-board-") as tmp:

@@ -27,6 +27,7 @@ import msgspec
 import nats
 import psycopg
 
+from services import bahasa
 from services.cluster import Cluster
 from services.console import Refused
 from services.demo.bench.scans import bench_token, percentile
@@ -416,10 +417,7 @@ def faults_benchmark(
     """The whole run on the settings' PostgreSQL, in a schema and a folder of its own."""
     settings = Settings.from_env()
     if not settings.postgres:
-        raise Refused(
-            "lacak bench faults memakai PostgreSQL dari setelan: atur "
-            "PERSISTENCE_MODULE=eventsourcing.postgres dan POSTGRES_* (lihat README)."
-        )
+        raise Refused(bahasa.NEEDS_POSTGRES.format(command="lacak bench faults"))
     settings, schema = fault_schema(settings)
     try:
         with tempfile.TemporaryDirectory(prefix="lacak-faults-") as folder:
