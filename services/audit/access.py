@@ -3,13 +3,15 @@ devices, so `/akses` holds against whoever controls the database as the custody 
 
 The accounts' events carry credentials' hashes and are not relayed through NATS, so the ledger
 process reads their store itself, every `POLL_SECONDS`, and hashes each event's public bytes:
-its stored JSON without `password_hash` and `token_hash`, keys sorted. An auditor checks the log
-and its inclusion proofs without ever being given a hash. Its checkpoints are signed by the
-ledger's key under the origin `<ledger origin>/akses` and published beside the custody ledger's
-(`ACCESS_SUBJECT` on the `LACAK_LEDGER` stream); witnesses cosign the custody ledger only.
+its stored JSON with `password_hash` and `token_hash` each replaced by its SHA-256, keys sorted.
+An auditor checks the log without ever being given a credential's hash, and a credential swapped
+in the store is found like any other change. Its checkpoints are signed by the ledger's key under
+the origin `<ledger origin>/akses` and published beside the custody ledger's (`ACCESS_SUBJECT`
+on the `LACAK_LEDGER` stream); witnesses cosign the custody ledger only.
 """
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Iterator
 
@@ -29,10 +31,13 @@ READ_AT_ONCE = 1000
 
 
 def public_bytes(state: bytes) -> bytes:
-    """An access event's stored JSON without the credentials' hashes, keys sorted."""
+    """An access event's stored JSON with each credential's hash replaced by its SHA-256, keys
+    sorted: a password or a device token swapped in the store changes the leaf, and the log
+    still gives nobody the argon2 hash or the token's own hash."""
     event = msgspec.json.decode(state)
     for key in CREDENTIALS:
-        event.pop(key, None)
+        if isinstance(event.get(key), str):
+            event[key] = "sha256:" + hashlib.sha256(event[key].encode()).hexdigest()
     return msgspec.json.encode(event, order="sorted")
 
 

@@ -3,6 +3,7 @@ store behind Lacak's back are named, as custody events are; the credentials' has
 it. On SQLite and PostgreSQL, with the ledger process running on real NATS."""
 
 import asyncio
+import hashlib
 import sqlite3
 
 import msgspec
@@ -12,7 +13,7 @@ from litestar.testing import TestClient
 
 from services.accounts.application import open_accounts
 from services.accounts.roles import LoginRefused
-from services.audit.access import public_bytes, read_access
+from services.audit.access import read_access
 from services.custody.batches import Batches
 from services.processes import run_ledger_projection
 from services.settings import Settings
@@ -109,12 +110,29 @@ def test_no_credential_hash_is_in_what_the_access_log_hashes(settings, access_hi
     stored = dict(read_store(settings, app=ACCOUNTS))
     public = dict(read_access(settings))
     assert stored.keys() == public.keys()
-    assert any(b"$argon2" in state for state in stored.values())  # the store keeps them
+    created = next(p for p, s in stored.items() if b"UserCreated" in s)
+    argon2 = msgspec.json.decode(stored[created])["password_hash"]
+    assert argon2.startswith("$argon2")  # the store keeps it
+    leaf = msgspec.json.decode(public[created])
+    assert leaf["username"] == "admin-akses" and leaf["role"] == "admin"
+    assert leaf["password_hash"] == "sha256:" + hashlib.sha256(argon2.encode()).hexdigest()
     for data in public.values():
-        event = msgspec.json.decode(data)
-        assert "password_hash" not in event and "token_hash" not in event
         assert b"$argon2" not in data
-    assert public_bytes(stored[1]) == public[1]
+        token = msgspec.json.decode(data).get("token_hash")
+        assert token is None or token.startswith("sha256:")
+
+
+def test_a_password_hash_swapped_in_the_store_is_named(settings, access_history, capsys):
+    """Whoever controls the database sets a password of their own: the log says where."""
+    stored = dict(read_store(settings, app=ACCOUNTS))
+    created = next(p for p, s in stored.items() if b"UserCreated" in s)
+    event = msgspec.json.decode(stored[created])
+    event["password_hash"] = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$Zm9yZ2VkZm9yZ2Vk"
+    forged = msgspec.json.encode(event)
+    AccessTamper(settings).run("UPDATE {table} SET state = ? WHERE {id} = ?", (forged, created))
+    code, out = verify_says(capsys, "--akses")
+    assert code == 1, out
+    assert f"pada posisi {created}" in out
 
 
 def test_a_login_rewritten_in_the_accounts_store_is_named(settings, access_history, capsys):
