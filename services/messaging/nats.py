@@ -10,7 +10,7 @@ import nats
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
 from nats.js.api import StorageType, StreamConfig
-from nats.js.errors import NotFoundError
+from nats.js.errors import APIError, NotFoundError
 
 from services.settings import Settings
 from services.store.application import STORE_DOWN
@@ -57,19 +57,27 @@ class Outage:
             self.down.discard(peer)
             log.warning("%s: %s back", self.name, peer)
 
+    def all_back(self) -> None:
+        for peer in sorted(self.down):
+            self.back(peer)
+
 
 def describe(error: BaseException) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 async def connect(
-    url: str, name: str, stop: asyncio.Event, **callbacks: Callable[[], Awaitable[None]]
+    url: str,
+    name: str,
+    stop: asyncio.Event,
+    outage: Outage | None = None,
+    **callbacks: Callable[[], Awaitable[None]],
 ) -> Client | None:
     """Connect, trying until NATS answers or `stop` is set (then None); reconnect forever after
-    (to any server of the list: the nodes of a cluster), saying when the server is lost and
-    when one is back."""
+    (to any server of the list: the nodes of a cluster), saying (through the part's `outage`)
+    when the server is lost and when one is back."""
     quiet = RateLimitedLog()
-    outage = Outage(name)
+    outage = outage or Outage(name)
 
     async def on_error(error: Exception) -> None:  # one line now and then, not a traceback a try
         quiet.warning("%s: NATS: %s", name, error or type(error).__name__)
@@ -133,6 +141,7 @@ async def connect_once(url: str, timeout: float = 5.0) -> Client:
 
 NATS_DOWN = (NatsError, TimeoutError, OSError)
 NATS_RETRY_SECONDS = 0.5
+STEADY_SECONDS = 2.0  # work that has gone on this long after a failure: its peers are back
 # JetStream API calls (stream info, consumers) wait this long: during a leader election a call
 # is better asked again soon than waited on for the library's five seconds.
 API_TIMEOUT_SECONDS = 1.5
@@ -148,27 +157,40 @@ async def run_with_nats(
     after the store failed (a terminated backend, a restart), wait until it answers, then run it
     again: the part never exits for a peer's failure."""
     outage = Outage(name)
+    refused = RateLimitedLog()
     nc: Client | None = None
+    loop = asyncio.get_running_loop()
     try:
         while not stop.is_set():
             if nc is None or nc.is_closed:
-                nc = await connect(settings.nats_url, name, stop)
+                nc = await connect(settings.nats_url, name, stop, outage)
                 if nc is None:
                     return
+            steady = None
             try:
                 await ensure_stream(nc, settings.stream_replicas)
-                outage.back("NATS")
+                # Back is said once the work has gone on a while, not at every new try of
+                # work that fails again at once.
+                steady = loop.call_later(STEADY_SECONDS, outage.all_back)
                 await work(nc)
             except STORE_DOWN as error:
                 outage.lost("the store", error)
-                if await until_store_answers(settings, stop):
-                    outage.back("the store")
+                await until_store_answers(settings, stop)
+            except APIError as error:
+                if error.code == 503:  # JetStream without a leader for a moment: an outage
+                    outage.lost("NATS", error)
+                else:  # the server refused what was asked: said as such, and tried again
+                    refused.warning("%s: JetStream refused: %s", name, describe(error))
+                await sleep_or_stop(stop, NATS_RETRY_SECONDS)
             except NATS_DOWN as error:
                 # The connection itself reconnects to another node on its own: a JetStream
                 # that answers no more (a stream or consumer leader being elected) is asked
                 # again on it shortly, not after a new connection's round of timeouts.
                 outage.lost("NATS", error)
                 await sleep_or_stop(stop, NATS_RETRY_SECONDS)
+            finally:
+                if steady is not None:
+                    steady.cancel()
     finally:
         if nc is not None and not nc.is_closed:  # one already reset may fail to close: gone
             with contextlib.suppress(*NATS_DOWN):

@@ -9,14 +9,20 @@ import msgspec
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
+from nats.errors import Error as NatsError
 
-from services.messaging.nats import STREAM
+from services.messaging.nats import STREAM, RateLimitedLog
 
 log = logging.getLogger(__name__)
 
 FETCH = 1024
 PULL_EXPIRES_SECONDS = 5.0  # an open pull request lasts this long, then the reader asks again
 RETRY_SECONDS = 0.25  # after a request the server turned down
+TURNED_DOWN_AT_MOST = 40  # in a row (10 s of them): the consumer is set up again
+
+
+class ConsumerLostError(NatsError):
+    """The server keeps refusing this consumer's pull requests."""
 
 
 class PullReader:
@@ -45,6 +51,8 @@ class PullReader:
         self.outstanding = 0  # messages the open request may still bring
         self.asked_at = 0.0  # monotonic time of the last request
         self.subscription: Subscription | None = None
+        self.turned_down = 0  # pull requests refused in a row
+        self.quiet = RateLimitedLog()
 
     async def start(self) -> None:
         self.subscription = await self.nc.subscribe(self.inbox, cb=self._received)
@@ -69,14 +77,22 @@ class PullReader:
             self.outstanding = 0
         else:  # 409 (a leader changed), 503 (none yet) and the like: the request is gone;
             # `next` asks again in `RETRY_SECONDS`, not once it would have expired
-            log.warning("pull request answered %s %s", status, msg.headers.get("Description"))
+            self.turned_down += 1
+            self.quiet.warning(
+                "pull request answered %s %s", status, msg.headers.get("Description")
+            )
             self.asked_at = time.monotonic() - self.expires - 1 + RETRY_SECONDS
             return
+        self.turned_down = 0
         if self.outstanding <= 0 and len(self.ready) < self.batch:
             await self._ask()
 
     async def next(self, timeout: float) -> list[Msg]:
-        """The messages that have arrived, waiting up to `timeout` for the first."""
+        """The messages that have arrived, waiting up to `timeout` for the first. After
+        `TURNED_DOWN_AT_MOST` refusals in a row (the consumer deleted under it, say) it raises
+        `ConsumerLostError`, for its runner to set the consumer up again."""
+        if self.turned_down >= TURNED_DOWN_AT_MOST:
+            raise ConsumerLostError(f"{self.subject}: {self.turned_down} pull requests refused")
         if self.outstanding <= 0 and not self.ready:
             await self._ask()  # a full batch was taken before the request could be renewed
         elif time.monotonic() - self.asked_at > self.expires + 1:
