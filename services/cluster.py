@@ -124,6 +124,7 @@ class Cluster:
         ]
         self.stopping = False
         self.turn = itertools.count()
+        self.open: set[asyncio.StreamWriter] = set()  # the front's connections, both ends
 
     def part(self, name: str) -> Part:
         return next(p for p in self.parts if p.name == name)
@@ -206,16 +207,21 @@ class Cluster:
             await to_client.drain()
             to_client.close()
             return
+        self.open.update((to_client, to_upstream))
         try:
             await asyncio.gather(pipe(client, to_upstream), pipe(upstream, to_client))
         except asyncio.CancelledError:  # the cluster stops with the connection open (live pages)
             to_client.close()
             to_upstream.close()
+        finally:
+            self.open.difference_update((to_client, to_upstream))
 
     async def serve_front(self, stop: asyncio.Event) -> None:
         server = await asyncio.start_server(self.front, self.settings.host, self.port)
         async with server:
             await stop.wait()
+            for writer in list(self.open):  # live pages stay open: closing the server waits
+                writer.transport.abort()  # for its connections (Python 3.12), so end them
 
 
 async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:

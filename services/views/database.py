@@ -40,6 +40,9 @@ class ViewDatabase(Protocol):
     def create(self, statements: Sequence[str]) -> None:
         """Create tables; safe while another process creates the same ones."""
 
+    def setup_transaction(self) -> Any:
+        """`transaction`, in turn with every other that changes tables' shapes."""
+
     def close(self) -> None: ...
 
 
@@ -108,6 +111,10 @@ class SqliteViews:
             for statement in statements:
                 cursor.execute(statement)
 
+    def setup_transaction(self) -> Any:
+        """A transaction that changes tables' shapes: BEGIN IMMEDIATE serialises them."""
+        return self.transaction()
+
     def close(self) -> None:
         with self._lock:
             for conn, in_use in self._all:
@@ -158,10 +165,17 @@ class PostgresViews:
 
     def create(self, statements: Sequence[str]) -> None:
         # Concurrent CREATE ... IF NOT EXISTS can fail in PostgreSQL: take turns.
-        with self.transaction() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(?)", (SETUP_LOCK,))
+        with self.setup_transaction() as cursor:
             for statement in statements:
                 cursor.execute(statement)
+
+    @contextmanager
+    def setup_transaction(self) -> Iterator[_PostgresCursor]:
+        """A transaction that changes tables' shapes, taking its turn with every other (web
+        replicas and projectors starting at once would deadlock on the catalog otherwise)."""
+        with self.transaction() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(?)", (SETUP_LOCK,))
+            yield cursor
 
     def close(self) -> None:
         self._pool.close()

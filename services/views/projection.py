@@ -53,7 +53,7 @@ class Projection:
     def setup(self) -> None:
         """Create the tables; tables of an older version are dropped, to be rebuilt by replay."""
         self.db.create((TRACKING, VERSIONS, *self.schema))
-        with self.db.transaction() as cursor:
+        with self.db.setup_transaction() as cursor:  # may drop and create: in turn
             cursor.execute(
                 "INSERT INTO projection_versions (projection, version) VALUES (?, 0) "
                 "ON CONFLICT (projection) DO NOTHING",

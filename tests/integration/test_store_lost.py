@@ -1,7 +1,7 @@
-"""The relay, every projector and the web ride out PostgreSQL terminating their connections and
-PostgreSQL out of reach, in process: each says once that the store is lost and once that it is
-back, none exits, and what was recorded meanwhile reaches every view (issue 14: `lacak project`
-exited on psycopg.OperationalError)."""
+"""The relay, every projector and the web ride out PostgreSQL terminating their connections, and
+the relay and the board projector PostgreSQL out of reach, in process: each says once that the
+store is lost and once that it is back, none exits, and what was recorded meanwhile reaches the
+views (issue 14: `lacak project` exited on psycopg.OperationalError)."""
 
 import asyncio
 import logging
