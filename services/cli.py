@@ -210,11 +210,16 @@ def project(args: argparse.Namespace) -> None:
 
 def bench(args: argparse.Namespace) -> None:
     if args.what == "faults":
-        from services.demo.bench.faults import faults_benchmark, print_report
+        from services.demo.bench.faults import FaultPlan, faults_benchmark, print_report
 
-        report = faults_benchmark(
-            args.tps, args.devices, args.scan_rate, 5.0, args.outage, args.pause, 10.0
+        plan = FaultPlan(
+            tps=args.tps,
+            devices=args.devices,
+            rate=args.scan_rate,
+            outage=args.outage,
+            pause=args.pause,
         )
+        report = faults_benchmark(plan)
         print_report(report)
         sys.exit(0 if report.held else 1)
     if args.what == "proof":

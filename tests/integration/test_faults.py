@@ -3,7 +3,7 @@ load): the distributed stack on this machine's PostgreSQL and a three-node NATS 
 fault of the benchmark injected under load. Nothing acknowledged is lost or stored twice, no
 answer is a 5xx, and the board catches up after each fault."""
 
-from services.demo.bench.faults import faults_benchmark
+from services.demo.bench.faults import FaultPlan, faults_benchmark
 from tests.conftest import POSTGRES, postgres_or_skip
 
 
@@ -19,9 +19,8 @@ def test_the_distributed_stack_holds_through_every_fault(monkeypatch, capsys):
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     said: list[str] = []
-    report = faults_benchmark(
-        tps=30, devices=4, rate=40, hold=2, outage=3, pause=3, between=1.5, say=said.append
-    )
+    plan = FaultPlan(tps=30, devices=4, rate=40, hold=2, outage=3, pause=3, between=1.5)
+    report = faults_benchmark(plan, say=said.append)
     assert len(report.faults) == 11, said
     assert report.acknowledged > 500, report
     assert report.lost == 0 and report.duplicated == 0, report

@@ -33,6 +33,18 @@ from tests.web.test_access import scan
 from web.app import create_app
 
 
+def registered(settings: Settings) -> tuple[list, int]:
+    """One TPS's kit registered in the settings' store: its plans and the last position."""
+    settings.make_folders()
+    batches = Batches(settings.store, wilayah=SERANG)
+    try:
+        plans = kit_plan(ONE_TPS)
+        batches.register(plans, at=REGISTERED)
+        return plans, batches.recorder.max_notification_id()
+    finally:
+        batches.close()
+
+
 def dispatch(settings: Settings, label: str) -> int:
     batches = Batches(settings.store, wilayah=SERANG)
     try:
@@ -58,12 +70,7 @@ async def test_relay_and_projectors_outlive_terminated_postgres_connections(
     settings = Settings.from_env(
         settings_env("postgres", tmp_path, nats_server.url, postgres_schema)
     )
-    settings.make_folders()
-    batches = Batches(settings.store, wilayah=SERANG)
-    plans = kit_plan(ONE_TPS)
-    batches.register(plans, at=REGISTERED)
-    first = batches.recorder.max_notification_id()
-    batches.close()
+    plans, first = registered(settings)
     # The test's own eyes on the views, on connections the sweeps leave alone.
     views = PostgresViews(settings.postgres_conninfo + " application_name=lacak-observer")
     watched = [BoardView(views), AnomalyView(views), EventLogView(views, SERANG), LedgerView(views)]
@@ -176,12 +183,7 @@ async def test_postgres_out_of_reach_is_said_once_and_waited_for(
     # A second's connect timeout: the store's own retries give up within seconds, not 20 s.
     cut_env = {**env, "POSTGRES_PORT": str(cut.port), "POSTGRES_CONNECT_TIMEOUT": "1"}
     settings = Settings.from_env(cut_env)
-    settings.make_folders()
-    batches = Batches(settings.store, wilayah=SERANG)
-    plans = kit_plan(ONE_TPS)
-    batches.register(plans, at=REGISTERED)
-    first = batches.recorder.max_notification_id()
-    batches.close()
+    plans, first = registered(settings)
     views = PostgresViews(Settings.from_env(env).postgres_conninfo)  # straight, not cut
     board = BoardView(views)
     board.setup()
@@ -201,6 +203,8 @@ async def test_postgres_out_of_reach_is_said_once_and_waited_for(
         assert not [p for p in parts if p.done()]
         await asyncio.to_thread(cut.mend)
         await wait_for(lambda: board.applied() == last, timeout=60)
+        # "back" once the relay's work has held a couple of seconds
+        await wait_for(lambda: "relay: the store back" in caplog.text)
     finally:
         stop.set()
         await asyncio.wait_for(asyncio.gather(*parts, return_exceptions=True), timeout=30)

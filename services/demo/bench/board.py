@@ -22,9 +22,8 @@ from pathlib import Path
 
 import httpx
 
-from services import bahasa
 from services.cluster import Cluster
-from services.console import Refused, progress
+from services.console import progress
 from services.custody.batches import Batches
 from services.custody.election import Elections
 from services.custody.masterdata import MasterData, tps_csv
@@ -228,40 +227,29 @@ def cluster_stack(
     """`lacak cluster` on the settings' PostgreSQL (a schema of its own, dropped after): three
     NATS nodes, `replicas` web replicas behind the round-robin front, the relay and every
     projector; yields the front's URL, each web replica's pid, and a scanner's headers."""
-    from services.demo.bench.faults import drop_schema, fault_schema
+    from services.demo.bench.faults import scratch
 
-    settings = Settings.from_env()
-    if not settings.postgres:
-        raise Refused(bahasa.NEEDS_POSTGRES.format(command="lacak bench board --replicas"))
-    settings, schema = fault_schema(settings)
-    try:
-        with tempfile.TemporaryDirectory(prefix="lacak-bench-board-") as tmp:
-            root = Path(tmp)
-            settings = settings.replace(
-                data_dir=root, views_db=root / "views.sqlite", ledger_key=root / "ledger.key"
-            )
-            port = free_port()
-            cluster = Cluster(settings, root / "cluster", replicas, port)
-            stop = threading.Event()
-            try:
-                cluster.start_nodes()
-                live = settings.replace(nats_url=cluster.nats_url, stream_replicas=3)
-                print("Registering Kabupaten Serang's batches ...", file=sys.stderr)
-                prepare(live, serang)
-                headers = bench_token(live)
-                cluster.start_parts()
-                front = threading.Thread(target=serve_front, args=(cluster, stop), daemon=True)
-                front.start()
-                base_url = f"http://127.0.0.1:{port}"
-                print(f"{replicas} web replicas, the board catches up ...", file=sys.stderr)
-                caught_up(base_url, planned, headers, cluster.logs)
-                webs = {p.name: p.pid for p in cluster.parts if p.name.startswith("web")}
-                yield base_url, webs, headers  # type: ignore[misc]
-            finally:
-                stop.set()
-                cluster.stop()
-    finally:
-        drop_schema(settings, schema)
+    with scratch("lacak bench board --replicas") as settings:
+        port = free_port()
+        cluster = Cluster(settings, settings.data_dir / "cluster", replicas, port)
+        stop = threading.Event()
+        try:
+            cluster.start_nodes()
+            live = settings.replace(nats_url=cluster.nats_url, stream_replicas=3)
+            print("Registering Kabupaten Serang's batches ...", file=sys.stderr)
+            prepare(live, serang)
+            headers = bench_token(live)
+            cluster.start_parts()
+            front = threading.Thread(target=serve_front, args=(cluster, stop), daemon=True)
+            front.start()
+            base_url = f"http://127.0.0.1:{port}"
+            print(f"{replicas} web replicas, the board catches up ...", file=sys.stderr)
+            caught_up(base_url, planned, headers, cluster.logs)
+            webs = {p.name: p.pid for p in cluster.parts if p.name.startswith("web")}
+            yield base_url, webs, headers
+        finally:
+            stop.set()
+            cluster.stop()
 
 
 def serve_front(cluster: Cluster, stop: threading.Event) -> None:

@@ -19,7 +19,8 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -294,19 +295,25 @@ def stored_scans(settings: Settings, wanted: set[str]) -> Counter[str]:
     return found
 
 
+class FaultPlan(msgspec.Struct, frozen=True, kw_only=True):
+    """A fault run: how many TPS' journeys, devices and scans a second, how long each fault
+    holds (a node down, the NATS outage, the SIGSTOP), the pause between faults, and which
+    faults (words of their names; None: all)."""
+
+    tps: int = 600
+    devices: int = 16
+    rate: float = 60.0
+    hold: float = 5.0
+    outage: float = 60.0
+    pause: float = 30.0
+    between: float = 10.0
+    only: frozenset[str] | None = None
+
+
 async def run_faults(
-    settings: Settings,
-    folder: Path,
-    wilayah: Wilayah,
-    devices: int,
-    rate: float,
-    hold: float,
-    outage: float,
-    pause: float,
-    between: float,
-    say: Callable[[str], None],
-    only: set[str] | None = None,
+    settings: Settings, wilayah: Wilayah, plan: FaultPlan, say: Callable[[str], None]
 ) -> FaultReport:
+    folder = settings.data_dir
     app_name = f"lacak-faults-{uuid.uuid4().hex[:8]}"
     port = free_port()
     cluster = Cluster(settings, folder / "cluster", 2, port, app_name=app_name)
@@ -332,13 +339,13 @@ async def run_faults(
         work = await asyncio.to_thread(journeys, wilayah)
         load = Load(base_url, headers, work)
         started = time.monotonic()
-        loading = asyncio.create_task(load.run(stop, devices, rate))
-        injector = Injector(cluster, hold, outage, pause)
+        loading = asyncio.create_task(load.run(stop, plan.devices, plan.rate))
+        injector = Injector(cluster, plan.hold, plan.outage, plan.pause)
         faults = []
         for name, inject in injector.schedule():
-            if only is not None and not any(word in name for word in only):
+            if plan.only is not None and not any(word in name for word in plan.only):
                 continue
-            await asyncio.sleep(between)
+            await asyncio.sleep(plan.between)
             say(f"Gangguan: {name} ...")
             load.during = name
             await inject()
@@ -350,7 +357,7 @@ async def run_faults(
                 "tidak pulih" if recovery is None else f"papan cocok {recovery:.1f} detik kemudian"
             )
             say(f"  {said}")
-        await asyncio.sleep(between)
+        await asyncio.sleep(plan.between)
         stop.set()
         await loading
         seconds = time.monotonic() - started
@@ -403,36 +410,30 @@ def bench_wilayah(tps: int) -> Wilayah:
     return msgspec.structs.replace(serang, tps=serang.tps[:tps])
 
 
-def faults_benchmark(
-    tps: int,
-    devices: int,
-    rate: float,
-    hold: float,
-    outage: float,
-    pause: float,
-    between: float,
-    only: set[str] | None = None,
-    say: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
-) -> FaultReport:
-    """The whole run on the settings' PostgreSQL, in a schema and a folder of its own."""
+@contextmanager
+def scratch(command: str) -> Iterator[Settings]:
+    """The settings' PostgreSQL in a schema of its own and a fresh folder, both gone after: a
+    benchmark's stack leaves nothing behind. Refused on SQLite."""
     settings = Settings.from_env()
     if not settings.postgres:
-        raise Refused(bahasa.NEEDS_POSTGRES.format(command="lacak bench faults"))
+        raise Refused(bahasa.NEEDS_POSTGRES.format(command=command))
     settings, schema = fault_schema(settings)
     try:
-        with tempfile.TemporaryDirectory(prefix="lacak-faults-") as folder:
+        with tempfile.TemporaryDirectory(prefix="lacak-bench-") as folder:
             data = Path(folder)
-            settings = settings.replace(
+            yield settings.replace(
                 data_dir=data, views_db=data / "views.sqlite", ledger_key=data / "ledger.key"
             )
-            return asyncio.run(
-                run_faults(
-                    settings, data, bench_wilayah(tps), devices, rate, hold, outage, pause,
-                    between, say, only,
-                )
-            )  # fmt: skip
     finally:
         drop_schema(settings, schema)
+
+
+def faults_benchmark(
+    plan: FaultPlan, say: Callable[[str], None] = lambda line: print(line, file=sys.stderr)
+) -> FaultReport:
+    """The whole run on the settings' PostgreSQL, in a schema and a folder of its own."""
+    with scratch("lacak bench faults") as settings:
+        return asyncio.run(run_faults(settings, bench_wilayah(plan.tps), plan, say))
 
 
 def print_report(report: FaultReport) -> None:
