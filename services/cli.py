@@ -172,24 +172,12 @@ def run_cluster(args: argparse.Namespace) -> None:
 def wait_ready(args: argparse.Namespace) -> None:
     """Exit 0 once `url` answers 200 (a web replica's /readyz), 1 after `timeout` seconds: the
     readiness check of a systemd unit or a container."""
-    import time
+    from services.cluster import until_ready
 
-    import httpx
-
-    deadline = time.monotonic() + args.timeout
-    said = ""
-    while True:
-        try:
-            answer = httpx.get(args.url, timeout=2)
-            if answer.status_code == 200:
-                return
-            said = f"{answer.status_code} {answer.text[:200]}"
-        except httpx.HTTPError as error:
-            said = str(error) or type(error).__name__
-        if time.monotonic() >= deadline:
-            print(f"lacak: {args.url} belum siap: {said}", file=sys.stderr)
-            sys.exit(1)
-        time.sleep(0.5)
+    said = until_ready(args.url, args.timeout)
+    if said is not None:
+        print(f"lacak: {args.url} belum siap: {said}", file=sys.stderr)
+        sys.exit(1)
 
 
 def web(args: argparse.Namespace) -> None:

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+import httpx
 import nats
 from nats.errors import Error as NatsError
 
@@ -222,6 +223,23 @@ class Cluster:
             await stop.wait()
             for writer in list(self.open):  # live pages stay open: closing the server waits
                 writer.transport.abort()  # for its connections (Python 3.12), so end them
+
+
+def until_ready(url: str, timeout: float) -> str | None:
+    """Ask a web replica's /readyz every half second until it answers 200 (None) or `timeout`
+    seconds pass (then what it last said): `lacak ready` and the benchmarks wait with it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            answer = httpx.get(url, timeout=2)
+            if answer.status_code == 200:
+                return None
+            said = f"{answer.status_code} {answer.text[:200]}"
+        except httpx.HTTPError as error:
+            said = str(error) or type(error).__name__
+        if time.monotonic() >= deadline:
+            return said
+        time.sleep(0.5)
 
 
 async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:

@@ -16,11 +16,10 @@ from services.audit.verify import ledger_signer
 from services.custody.batches import Batches
 from services.custody.errors import NoMasterDataError
 from services.custody.masterdata import MasterData
-from services.messaging.nats import Outage, RateLimitedLog, connect, sleep_or_stop
+from services.messaging.nats import Outage, RateLimitedLog, connect, patiently, sleep_or_stop
 from services.messaging.projector import run_projection
 from services.messaging.relay import run_relay
 from services.settings import Settings
-from services.store.application import STORE_DOWN
 from services.views.anomalies.view import AnomalyView
 from services.views.board.view import BoardView
 from services.views.database import ViewDatabase, open_views
@@ -48,22 +47,6 @@ def load_wilayah(settings: Settings) -> Wilayah:
     if wilayah is None:
         raise NoMasterDataError()
     return wilayah
-
-
-async def patiently(name: str, stop: asyncio.Event, call: Callable[[], object]) -> bool:
-    """`call` in a thread, again every second while the store does not answer: True once it
-    ran, False if `stop` came first. For what a part needs from the store before it starts."""
-    outage = Outage(name)
-    while True:
-        try:
-            await asyncio.to_thread(call)
-        except STORE_DOWN as error:
-            outage.lost("the store", error)
-            if await sleep_or_stop(stop, 1.0):
-                return False
-            continue
-        outage.back("the store")
-        return True
 
 
 def stop_on_signals(stop: asyncio.Event) -> None:
@@ -97,7 +80,7 @@ async def run_log_projection(
         if wilayah is None:
             loaded: list[Wilayah] = []
             if not await patiently(
-                "projection log", stop, lambda: loaded.append(load_wilayah(settings))
+                lambda: loaded.append(load_wilayah(settings)), stop, Outage("projection log")
             ):
                 return  # stopped while the store was away
             wilayah = loaded[0]
@@ -137,7 +120,7 @@ async def run_ledger_projection(settings: Settings, stop: asyncio.Event) -> None
         ledger = await asyncio.to_thread(ledger_view, settings, views)
         access = await asyncio.to_thread(access_ledger, settings, views)
         for view in (ledger, access):
-            if not await patiently(f"projection {view.name}", stop, view.setup):
+            if not await patiently(view.setup, stop, Outage(f"projection {view.name}")):
                 return  # stopped while the store was away
         publish = checkpoint_publisher(ledger, settings.stream_replicas)
         await asyncio.gather(

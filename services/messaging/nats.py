@@ -175,7 +175,8 @@ async def run_with_nats(
                 await work(nc)
             except STORE_DOWN as error:
                 outage.lost("the store", error)
-                await until_store_answers(settings, stop)
+                if not await sleep_or_stop(stop, 1.0):  # a second between tries, at least
+                    await patiently(lambda: store_answers(settings), stop)
             except APIError as error:
                 if error.code == 503:  # JetStream without a leader for a moment: an outage
                     outage.lost("NATS", error)
@@ -197,15 +198,23 @@ async def run_with_nats(
                 await nc.close()
 
 
-async def until_store_answers(settings: Settings, stop: asyncio.Event) -> bool:
-    """Wait, asking every second, until the store answers a query (True) or `stop` (False)."""
-    while not await sleep_or_stop(stop, 1.0):
+async def patiently(
+    call: Callable[[], object], stop: asyncio.Event, outage: Outage | None = None
+) -> bool:
+    """`call` in a thread, again every second while the store does not answer: True once it
+    ran, False if `stop` came first. With an `outage`, the store is said lost and back there."""
+    while True:
         try:
-            await asyncio.to_thread(store_answers, settings)
-            return True
-        except STORE_DOWN:
+            await asyncio.to_thread(call)
+        except STORE_DOWN as error:
+            if outage is not None:
+                outage.lost("the store", error)
+            if await sleep_or_stop(stop, 1.0):
+                return False
             continue
-    return False
+        if outage is not None:
+            outage.back("the store")
+        return True
 
 
 async def ensure_stream(nc: Client, replicas: int = 1) -> None:

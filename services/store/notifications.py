@@ -53,9 +53,9 @@ def read_store(
     sends `batch` rows at a time); only after position `after` and up to `upto`, if given."""
     last = MAX_POSITION if upto is None else upto
     if settings.postgres:
-        if app != CUSTODY and not has_table(settings, app):  # no account made yet
-            return
         with psycopg.connect(settings.postgres_conninfo) as connection:
+            if app != CUSTODY and not has_table(connection, f"{app.lower()}_events"):
+                return  # no account made yet
             with connection.cursor(name="store_read") as cursor:
                 cursor.itersize = batch
                 cursor.execute(
@@ -120,32 +120,30 @@ def stored_where(
 
 def count_store(settings: Settings, app: str = CUSTODY) -> int:
     """How many events the custody store (or `app`'s) holds (for a progress bar)."""
-    if settings.postgres:
-        if app != CUSTODY and not has_table(settings, app):
-            return 0
-        with psycopg.connect(settings.postgres_conninfo) as connection:
-            sql = f"SELECT count(*) FROM {app.lower()}_events"
-            return connection.execute(sql).fetchone()[0]
-    path = sqlite_file(settings.store, app)
-    if not path.exists():
-        return 0
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
-        return connection.execute("SELECT count(*) FROM stored_events").fetchone()[0]
+    return store_figure(settings, app, "count(*)", "count(*)")
 
 
 def last_stored(settings: Settings, app: str = CUSTODY) -> int:
     """The last notification id in the custody store, or `app`'s (0 when it is empty)."""
+    return store_figure(
+        settings, app, "COALESCE(MAX(notification_id), 0)", "COALESCE(MAX(rowid), 0)"
+    )
+
+
+def store_figure(settings: Settings, app: str, postgres: str, sqlite: str) -> int:
+    """One aggregate (SQL for each store) over `app`'s events; 0 when its table or file is not
+    there yet (the accounts' store before its first account)."""
     if settings.postgres:
-        if app != CUSTODY and not has_table(settings, app):
-            return 0
+        table = f"{app.lower()}_events"
         with psycopg.connect(settings.postgres_conninfo) as connection:
-            sql = f"SELECT COALESCE(MAX(notification_id), 0) FROM {app.lower()}_events"
-            return connection.execute(sql).fetchone()[0]
+            if app != CUSTODY and not has_table(connection, table):
+                return 0
+            return connection.execute(f"SELECT {postgres} FROM {table}").fetchone()[0]
     path = sqlite_file(settings.store, app)
     if not path.exists():
         return 0
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
-        return connection.execute("SELECT COALESCE(MAX(rowid), 0) FROM stored_events").fetchone()[0]
+        return connection.execute(f"SELECT {sqlite} FROM stored_events").fetchone()[0]
 
 
 def store_answers(settings: Settings) -> None:
@@ -156,12 +154,9 @@ def store_answers(settings: Settings) -> None:
             connection.execute("SELECT 1")
 
 
-def has_table(settings: Settings, app: str) -> bool:
-    """Whether `app`'s events table is there yet (in the schema the settings name, if any)."""
-    with psycopg.connect(settings.postgres_conninfo) as connection:
-        [(found,)] = connection.execute(
-            "SELECT to_regclass(%s) IS NOT NULL", (f"{app.lower()}_events",)
-        ).fetchall()
+def has_table(connection: psycopg.Connection, table: str) -> bool:
+    """Whether the table is there yet (in the schema the connection's search path names)."""
+    [(found,)] = connection.execute("SELECT to_regclass(%s) IS NOT NULL", (table,)).fetchall()
     return found
 
 

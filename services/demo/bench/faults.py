@@ -29,7 +29,7 @@ import nats
 import psycopg
 
 from services import bahasa
-from services.cluster import Cluster
+from services.cluster import Cluster, until_ready
 from services.console import Refused
 from services.demo.bench.scans import bench_token, percentile
 from services.demo.seed import seed_demo
@@ -240,18 +240,10 @@ class Injector:
 
 async def ready(ports: list[int], timeout: float = 60.0) -> None:
     """Until every web replica answers /readyz with 200."""
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(timeout=5) as client:
-        for port in ports:
-            while True:
-                try:
-                    if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"web on port {port} not ready in {timeout:.0f} s")
-                await asyncio.sleep(0.2)
+    for port in ports:
+        said = await asyncio.to_thread(until_ready, f"http://127.0.0.1:{port}/readyz", timeout)
+        if said is not None:
+            raise RuntimeError(f"web on port {port} not ready in {timeout:.0f} s: {said}")
 
 
 def terminate(settings: Settings, app_name: str) -> int:
