@@ -5,6 +5,7 @@ import argparse
 import asyncio
 import logging
 import os
+import socket
 import sys
 from datetime import date
 from pathlib import Path
@@ -183,7 +184,18 @@ def wait_ready(args: argparse.Namespace) -> None:
 def web(args: argparse.Namespace) -> None:
     settings = Settings.from_env()
     settings.make_folders()
-    asyncio.run(create_server(settings, load_wilayah(settings)).serve())
+    if args.workers > 1:
+        from services.workers import serve_workers
+
+        serve_workers(settings, args.workers)
+        return
+    import uvloop
+
+    server = create_server(settings, load_wilayah(settings))
+    # a worker of `lacak web --workers` serves the socket its parent listens on
+    sockets = None if args.listen_fd is None else [socket.socket(fileno=args.listen_fd)]
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(server.serve(sockets=sockets))
 
 
 def relay(args: argparse.Namespace) -> None:
@@ -223,11 +235,13 @@ def bench(args: argparse.Namespace) -> None:
     if args.what == "board":
         from services.demo.bench.board import bench_board
 
-        bench_board(args.clients, args.rate, args.probes, args.replicas)
+        bench_board(int(args.clients or 100), args.rate, args.probes, args.replicas)
         return
-    from services.demo.bench.scans import bench_scans
+    from services.demo.bench.scans import bench_scans, print_summary
 
-    bench_scans(args.count, args.concurrency, args.samples)
+    clients = [int(n) for n in (args.clients or "16,64,256").split(",")]
+    rows = bench_scans(args.store, args.workers, clients, args.count, args.queue)
+    print_summary(rows, args.store or "store dari setelan", args.workers)
 
 
 # argparse's own words, as a person here reads them.
@@ -306,6 +320,8 @@ def parser() -> argparse.ArgumentParser:
     p = commands.add_parser(
         "web", help="aplikasi web (diatur oleh LACAK_* dan setelan penyimpanan)"
     )
+    p.add_argument("--workers", type=int, default=1, help="proses web pada satu alamat (1)")
+    p.add_argument("--listen-fd", type=int, default=None, help=argparse.SUPPRESS)
     p.set_defaults(run=web)
     p = commands.add_parser("ready", help="tunggu sampai /readyz menjawab 200 (untuk systemd)")
     p.add_argument("--url", default="http://127.0.0.1:8000/readyz", help="alamat /readyz")
@@ -421,10 +437,17 @@ def parser() -> argparse.ArgumentParser:
         choices=["scans", "board", "verify", "replay", "proof", "faults"],
         help="yang diukur",
     )
-    p.add_argument("--count", type=int, default=3000, help="pindai dalam uji throughput")
-    p.add_argument("--concurrency", type=int, default=16, help="perangkat yang mengirim bersamaan")
-    p.add_argument("--samples", type=int, default=100, help="penerimaan yang diukur ke papan")
-    p.add_argument("--clients", type=int, default=100, help="board: papan terbuka (SSE)")
+    p.add_argument("--count", type=int, default=6000, help="scans: pindai per beban (6000)")
+    p.add_argument(
+        "--store", choices=["sqlite", "postgres"], default="", help="scans: bawaan dari setelan"
+    )
+    p.add_argument("--workers", type=int, default=2, help="scans: proses lacak web (2)")
+    p.add_argument("--queue", action="store_true", help="scans: antrean 1.000 pindai per kirim")
+    p.add_argument(
+        "--clients",
+        default="",
+        help="scans: perangkat bersamaan, dipisah koma (16,64,256); board: papan terbuka (100)",
+    )
     p.add_argument("--rate", type=float, default=200.0, help="board: pindai per detik")
     p.add_argument("--probes", type=int, default=60, help="board: penerimaan yang diukur")
     p.add_argument(

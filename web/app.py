@@ -61,6 +61,7 @@ from web.admin import admin_handlers
 from web.anomalies import Feed, anomaly_router, renderers
 from web.audit import audit_handlers
 from web.auth import (
+    TokenCache,
     actor_of,
     auth_handlers,
     authorize,
@@ -258,7 +259,13 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        batches = await asyncio.to_thread(Batches, settings.store, wilayah=wilayah)
+        batches = await asyncio.to_thread(
+            Batches,
+            settings.store,
+            wilayah=wilayah,
+            commit_wait=settings.commit_wait_ms / 1000,
+            cache_size=settings.batch_cache,
+        )
         accounts = await asyncio.to_thread(open_accounts, settings)
         election = await asyncio.to_thread(Elections(batches).get, settings.election)
         views = await asyncio.to_thread(open_views, settings)
@@ -294,6 +301,7 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
             replays=Replays(),
             health=health,
             metrics=metrics,
+            tokens=TokenCache(settings.token_cache_seconds),
         )
         stop = asyncio.Event()
         tasks = [

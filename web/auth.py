@@ -18,6 +18,8 @@ A browser session must send its CSRF token with every unsafe request: the `X-CSR
 import asyncio
 import hmac
 import secrets
+import time
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -92,6 +94,7 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     device: str = ""
     csrf: str = ""  # the session's CSRF token
     served: str = ""  # the kabupaten this server serves
+    expires_at: datetime | None = None  # a token's end, if it has one
 
     @property
     def role_name(self) -> str:
@@ -150,6 +153,7 @@ def identify(
             via="token",
             device=device.device,
             served=served,
+            expires_at=device.expires_at,
         )
     session = accounts.session(cookie) if cookie else None
     user = accounts.user(session.username) if session else None
@@ -189,16 +193,45 @@ def area_of(connection: ASGIConnection, handler: BaseRouteHandler) -> str | None
     return None
 
 
+class TokenCache:
+    """The principals of scanner tokens, asked of the accounts store at most every few
+    seconds: a device posts many scans a minute. A token revoked, expired or of a user
+    deactivated is refused at once by the process that recorded the change, and within
+    `seconds` (`LACAK_TOKEN_CACHE_SECONDS`) by every other."""
+
+    def __init__(self, seconds: float, most: int = 10_000):
+        self.seconds, self.most = seconds, most
+        self.known: dict[str, tuple[float, int, Principal | None]] = {}
+
+    async def principal(
+        self, accounts: Accounts, authorization: str, served: str
+    ) -> Principal | None:
+        now, changes = time.monotonic(), accounts.changes
+        known = self.known.get(authorization)
+        if known is not None and known[0] > now and known[1] == changes:
+            return known[2]
+        principal = await asyncio.to_thread(identify, accounts, authorization, None, served)
+        if len(self.known) >= self.most:
+            self.known.clear()
+        seconds = self.seconds
+        if principal is not None and principal.expires_at is not None:  # not past its end
+            seconds = min(seconds, (principal.expires_at - datetime.now(UTC)).total_seconds())
+        self.known[authorization] = (now + seconds, changes, principal)
+        return principal
+
+
 async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     """The one guard: principal, capability, scope, and CSRF for a session's unsafe request."""
     accounts: Accounts = connection.app.state.accounts
-    principal = await asyncio.to_thread(
-        identify,
-        accounts,
-        connection.headers.get("authorization", ""),
-        connection.cookies.get(SESSION_COOKIE),
-        connection.app.state.settings.kabupaten,
-    )
+    authorization = connection.headers.get("authorization", "")
+    served = connection.app.state.settings.kabupaten
+    if authorization[:7].lower() == "bearer ":
+        tokens: TokenCache = connection.app.state.tokens
+        principal = await tokens.principal(accounts, authorization, served)
+    else:
+        principal = await asyncio.to_thread(
+            identify, accounts, "", connection.cookies.get(SESSION_COOKIE), served
+        )
     connection.scope[PRINCIPAL] = principal  # type: ignore[literal-required]
     if handler.opt.get("public"):
         return
@@ -211,7 +244,11 @@ async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> No
         raise PermissionDeniedException(
             bahasa.ROLE_MAY_NOT.format(role=principal.role_name, capability=CAPABILITY_NAMES[need])
         )
-    area = await asyncio.to_thread(area_of, connection, handler)
+    area = (  # only a batch's own TPS is a read of the store
+        await asyncio.to_thread(area_of, connection, handler)
+        if handler.opt.get("area", "served") == "label"
+        else area_of(connection, handler)
+    )
     if area and not connection.app.state.wilayah.knows(area):  # not "outside yours": unknown
         raise NotFoundException(bahasa.UNKNOWN_AREA.format(code=area))
     if area is not None and not within(principal.scope, area):

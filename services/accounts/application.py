@@ -104,10 +104,15 @@ class Accounts(StoreApplication):
         self._stripes = [threading.Lock() for _ in range(NAME_LOCKS)]
         self._address_stripes = [threading.Lock() for _ in range(NAME_LOCKS)]
         self._hashing = threading.BoundedSemaphore(HASHING_AT_ONCE)
+        self.changes = 0  # what this process has recorded: a cache of principals starts again
 
     def close(self) -> None:
         super().close()
         self.sessions.close()
+
+    def append(self, *new_events: Any) -> None:
+        super().append(*new_events)
+        self.changes += 1
 
     # Users
 

@@ -1,12 +1,19 @@
 """The custody application: loads a batch, decides, saves; the event store is the only truth.
 
-Every command goes load -> decide -> save through `_retry`, which decides again on fresh state
-when another device saved one of its batches first.
+Scans go through the process's commit queue (`commit.py`): the scans that arrive together are
+decided on the batches' states (kept in a cache, loaded in one query when missing) and saved in
+one transaction. The cache may be behind the store when another process saved first: the
+version check of the insert says so, and only the commands on those batches are decided again,
+on fresh state. The other commands go load -> decide -> save through `_retry`, which decides
+again on fresh state when another device saved one of its batches first.
 """
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from datetime import UTC, datetime, tzinfo
 from typing import Literal, TypeVar
+from uuid import UUID
 
 import msgspec
 from eventsourcing.application import AggregateNotFoundError
@@ -15,6 +22,7 @@ from eventsourcing.persistence import IntegrityError
 from events import Event, ScanAction
 from services import bahasa
 from services.custody.batch import Anomaly, Batch, Scan, ScanRecord, batch_id, evolve
+from services.custody.commit import CommitQueue, Pending
 from services.custody.decisions import (
     acknowledge,
     correct_scan,
@@ -36,10 +44,14 @@ from services.custody.errors import (
     UnknownScanEventError,
 )
 from services.custody.labels import kabupaten_of_label, make_label, parse_label
+from services.errors import DomainError
 from services.store.application import StoreApplication
 from services.wilayah import Wilayah, local_time_of
 
 SAVE_ATTEMPTS = 5
+COMMIT_WAIT_SECONDS = 0.002  # a group waits this long for company after its first scan
+COMMIT_MOST = 500  # scans in one group (a queue upload of 1,000 is a group of its own)
+CACHE_SIZE = 20_000  # batches' states kept in the process, the least recently used let go
 # Replacement batches take serials from here up, after the kit plan's (a kabupaten's plan stays far
 # below half of the 32^4 serials a label holds).
 REPLACEMENT_SERIALS = (32**4 // 2, 32**4)
@@ -88,6 +100,14 @@ class Actor(msgspec.Struct, frozen=True, kw_only=True):
 NOBODY = Actor()  # the command line on the server, a check, a test
 
 
+class Decided(msgspec.Struct, frozen=True, kw_only=True):
+    """A command of a group, decided: its events, its answers, its batches' states after it."""
+
+    events: list[Event]
+    results: list[ScanResult]
+    states: dict[UUID, Batch]
+
+
 class BatchPlan(msgspec.Struct, frozen=True, kw_only=True):
     label: str
     destination: str
@@ -107,10 +127,23 @@ class Batches(StoreApplication):
         *,
         wilayah: Wilayah | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        commit_wait: float = COMMIT_WAIT_SECONDS,
+        cache_size: int = CACHE_SIZE,
     ):
         super().__init__(env)
         self.wilayah = wilayah
         self.clock = clock
+        self.cache: dict[UUID, Batch] = {}  # oldest use first
+        self.cache_size = cache_size
+        self.cache_lock = threading.Lock()
+        self.queue: CommitQueue[list[Scan], list[ScanResult]] = CommitQueue(
+            self._commit_group, wait=commit_wait, most=COMMIT_MOST
+        )
+        self.redecided = 0  # commands decided again after a conflict, for the tests and metrics
+
+    def close(self) -> None:
+        self.queue.close()
+        super().close()
 
     def record(self, *new_events: Event, actor: Actor = NOBODY) -> None:
         """Append events in one transaction (IntegrityError if a version is taken); every event
@@ -118,7 +151,12 @@ class Batches(StoreApplication):
         if actor != NOBODY:
             replace = msgspec.structs.replace
             new_events = tuple(replace(e, user=actor.user, device=actor.device) for e in new_events)  # type: ignore[arg-type,misc]
-        self.append(*new_events)
+        try:
+            self.append(*new_events)
+        finally:  # saved or not, the cached states of these batches may be behind now
+            with self.cache_lock:
+                for event in new_events:
+                    self.cache.pop(event.originator_id, None)
 
     def register(self, plans: Sequence[BatchPlan], at: datetime | None = None) -> int:
         """Register planned batches in one transaction (now, or `at`); a label already taken
@@ -166,25 +204,122 @@ class Batches(StoreApplication):
     def scan_many(self, scans: Sequence[Scan]) -> list[ScanResult]:
         """A queue of scans (a device back online, a truck load) decided in order and kept in one
         transaction: all of them, or, if one is refused, none."""
+        return self.submit(scans).result()
+
+    def submit(self, scans: Sequence[Scan]) -> "Future[list[ScanResult]]":
+        """Hand the scans to the commit queue as one command (all or none); the future has
+        their answers once they are committed, or the error that refused them."""
         wilayah = self._wilayah()
         for scan in scans:
             for place in (scan.location, scan.to):
                 if place and not wilayah.is_location(place):
                     raise UnknownLocationError(place)
+        return self.queue.submit(list(scans), len(scans))
 
-        def attempt() -> list[ScanResult]:
-            batches: dict[str, Batch] = {}
-            new_events: list[Event] = []
-            for scan in scans:
-                label = parse_label(scan.label)
-                batch = batches.get(label) or self.batch(label)
-                decided = record_scan(batch, scan, at=self.clock())
-                batches[label] = evolved(batch, decided)
-                new_events += decided
-            self.record(*new_events)
-            return [scan_result(batches[parse_label(s.label)], s.scan_id, wilayah) for s in scans]
+    def _commit_group(self, group: Sequence[Pending[list[Scan], list[ScanResult]]]) -> None:
+        """Decide every command of the group in order and save all their events in one
+        transaction; answer each once committed. A command refused fails alone. When another
+        process saved one of the batches first, only the commands on it (and those after them
+        on the batches they touch) are decided again, on fresh state."""
+        wilayah = self._wilayah()
+        touched: dict[int, set[UUID]] = {}
+        for i, item in enumerate(group):
+            try:
+                touched[i] = {batch_id(parse_label(scan.label)) for scan in item.command}
+            except DomainError as refused:
+                item.future.set_exception(refused)
+        decided: dict[int, Decided] = {}
+        attempts = dict.fromkeys(touched, 0)
+        stale: set[UUID] = set()  # batches whose state must come fresh from the store
+        while True:
+            live = [i for i in touched if not group[i].future.done()]
+            base = self._states(set().union(*(touched[i] for i in live)), fresh=stale)
+            working, events, tainted = dict(base), [], set(stale)
+            for i in live:
+                kept = decided.get(i)
+                if kept is None or touched[i] & tainted:
+                    attempts[i] += 1
+                    self.redecided += kept is not None
+                    tainted |= touched[i]  # what comes after it on these batches: again too
+                    if attempts[i] > SAVE_ATTEMPTS:
+                        group[i].future.set_exception(ConflictError(group[i].command[0].label))
+                        decided.pop(i, None)
+                        continue
+                    try:
+                        kept = decided[i] = self._decide_scans(group[i].command, working, wilayah)
+                    except DomainError as refused:
+                        group[i].future.set_exception(refused)
+                        decided.pop(i, None)
+                        continue
+                working.update(kept.states)
+                events += kept.events
+            try:
+                self.append(*events)
+            except IntegrityError:
+                stale = self._behind(base)
+                continue
+            self._remember({b: working[b] for i in decided for b in touched[i] if b in working})
+            for i, kept in decided.items():
+                if not group[i].future.done():
+                    group[i].future.set_result(kept.results)
+            return
 
-        return self._retry(attempt, ", ".join(sorted({s.label for s in scans})[:3]))
+    def _decide_scans(
+        self, scans: Sequence[Scan], states: Mapping[UUID, Batch | None], wilayah: Wilayah
+    ) -> "Decided":
+        """One command's scans decided in order on `states`: the events and answers."""
+        new: dict[UUID, Batch] = {}
+        new_events: list[Event] = []
+        for scan in scans:
+            key = batch_id(parse_label(scan.label))
+            batch = new.get(key) or states.get(key)
+            if batch is None:
+                raise UnknownLabelError(scan.label)
+            decided = record_scan(batch, scan, at=self.clock())
+            new[key] = evolved(batch, decided)
+            new_events += decided
+        results = [
+            scan_result(new[batch_id(parse_label(s.label))], s.scan_id, wilayah) for s in scans
+        ]
+        return Decided(events=new_events, results=results, states=new)
+
+    def _states(self, keys: set[UUID], fresh: set[UUID]) -> dict[UUID, Batch | None]:
+        """The batches' states: from the cache, or from the store in one query (`fresh` ones
+        always from the store); None for a batch never registered."""
+        states: dict[UUID, Batch | None] = {}
+        with self.cache_lock:
+            for key in keys - fresh:
+                if (cached := self.cache.get(key)) is not None:
+                    states[key] = cached
+        missing = keys - states.keys()
+        if missing:
+            streams = self.streams_of(missing)
+            loaded = {key: evolve(None, streams.get(key, [])) for key in missing}
+            states.update(loaded)
+            self._remember({key: batch for key, batch in loaded.items() if batch is not None})
+        return states
+
+    def _behind(self, base: Mapping[UUID, Batch | None]) -> set[UUID]:
+        """After a version conflict: the batches the store holds newer than `base` (all of
+        them if none is: the conflict was not of a version this process can see)."""
+        streams = self.streams_of(set(base))
+        behind = set()
+        for key, batch in base.items():
+            stored = streams.get(key, [])
+            if (stored[-1].originator_version if stored else 0) != (batch.version if batch else 0):
+                behind.add(key)
+        with self.cache_lock:
+            for key in behind:
+                self.cache.pop(key, None)
+        return behind or set(base)
+
+    def _remember(self, states: Mapping[UUID, Batch]) -> None:
+        with self.cache_lock:
+            for key, batch in states.items():
+                self.cache.pop(key, None)
+                self.cache[key] = batch
+            while len(self.cache) > self.cache_size:
+                del self.cache[next(iter(self.cache))]
 
     def flag_late(self, labels: Sequence[str], deadline: datetime, chunk: int = 500) -> int:
         """Raise `late` on every batch of `labels`, and on their replacements, not at its TPS by

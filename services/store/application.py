@@ -3,7 +3,7 @@ race with another process, and appending events without the library's per-event 
 
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -16,11 +16,17 @@ from eventsourcing.persistence import (
     InternalError,
     OperationalError,
     ProgrammingError,
+    StoredEvent,
 )
+from eventsourcing.postgres import PostgresAggregateRecorder
+from eventsourcing.sqlite import SQLiteAggregateRecorder
+from eventsourcing.utils import retry
+from psycopg.sql import SQL, Identifier
 
 from services.store.mapper import MAPPER_ENV
 
 SETUP_ATTEMPTS = 10
+STREAMS_AT_ONCE = 500  # originators in one query (SQLite takes at most 32,766 parameters)
 # What a store that does not answer raises (a terminated backend, a server restarting, a full
 # pool): a long-running part waits and tries again, a command says so and exits 1.
 STORE_DOWN = (
@@ -70,6 +76,44 @@ class StoreApplication(Application[UUID]):
     def stream_of(self, originator_id: UUID) -> list[Any]:
         """Every event of one originator, oldest first."""
         return list(self.events.get(originator_id))
+
+    def streams_of(self, originator_ids: Iterable[UUID]) -> dict[UUID, list[Any]]:
+        """Every event of each originator, oldest first, in one query a few hundred at a time
+        (the library asks once per originator); an originator with none is left out."""
+        ids = list(originator_ids)
+        found: dict[UUID, list[Any]] = {}
+        for start in range(0, len(ids), STREAMS_AT_ONCE):
+            for stored in self._select_streams(ids[start : start + STREAMS_AT_ONCE]):
+                event = self.mapper.to_domain_event(stored)
+                found.setdefault(stored.originator_id, []).append(event)
+        return found
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as the library's reads
+    def _select_streams(self, ids: list[UUID]) -> list[StoredEvent]:
+        recorder = self.recorder
+        if isinstance(recorder, PostgresAggregateRecorder):
+            statement = SQL(
+                "SELECT originator_id, originator_version, topic, state FROM {}.{} "
+                "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+            ).format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
+            with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
+                cursor.execute(statement, (ids,), prepare=True)
+                rows = cursor.fetchall()
+            return [
+                StoredEvent(
+                    r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"])
+                )
+                for r in rows
+            ]
+        assert isinstance(recorder, SQLiteAggregateRecorder)
+        statement = (
+            "SELECT originator_id, originator_version, topic, state "
+            f"FROM {recorder.events_table_name} WHERE originator_id IN "
+            f"({','.join('?' * len(ids))}) ORDER BY originator_id, originator_version"
+        )
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, [i.hex for i in ids])
+            return [StoredEvent(UUID(r[0]), r[1], r[2], r[3]) for r in cursor.fetchall()]
 
     def last_version(self, originator_id: UUID) -> int:
         """The version of the originator's last event (0: it has none)."""

@@ -2,6 +2,7 @@
 CSRF, and the record of it all."""
 
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -289,8 +290,12 @@ def test_a_session_must_send_its_csrf_token_and_a_device_token_needs_none(settin
 
 
 def test_a_revoked_device_token_is_refused_and_every_event_names_user_and_device(
-    settings: Settings, app, batches: Batches
+    settings: Settings, batches: Batches
 ):
+    # A token's account is asked again after this long: a revocation recorded by another
+    # process (here, the test's own Accounts) is refused from then on.
+    settings = settings.replace(token_cache_seconds=0.5)
+    app = create_app(settings, SERANG)
     add_user(settings, "petugas-gudang", "gudang", "36.04")
     accounts = open_accounts(settings)
     device, token = accounts.issue_device("pemindai 1", "petugas-gudang", "", by="uji")
@@ -309,6 +314,7 @@ def test_a_revoked_device_token_is_refused_and_every_event_names_user_and_device
         accounts = open_accounts(settings)
         accounts.revoke_device(device.device, by="uji-admin", reason="hilang")
         accounts.close()
+        time.sleep(settings.token_cache_seconds)
         again = client.post("/api/v1/scans", json=scan(LABEL, "dispatch", "36.04"))
         assert again.status_code == 401
         client.headers.pop("authorization")
@@ -393,10 +399,14 @@ def test_an_admin_creates_a_user_and_a_device_from_the_pages(settings: Settings,
         )
         assert token_shown not in listed.text
         device = token_shown.partition(".")[0]
+        bearer = {"authorization": f"Bearer {token_shown}"}
+        assert client.get("/api/v1/places", headers=bearer).status_code == 200  # now known
         revoked = client.post(
             f"/admin/perangkat/{device}/cabut", data={"csrf_token": token, "reason": "rusak"}
         )
         assert f"Perangkat {device} dicabut." in revoked.text
+        # revoked on this process: refused at once, however recently the token was seen
+        assert client.get("/api/v1/places", headers=bearer).status_code == 401
         changed = client.post(
             "/admin/pengguna/kpps-01/ubah",
             data={
@@ -469,8 +479,10 @@ def test_a_scoped_officer_cannot_reach_beyond_the_scope_by_the_back_doors(settin
 
 
 def test_a_device_stops_working_when_its_users_scope_no_longer_holds_its_own(
-    settings: Settings, app
+    settings: Settings,
 ):
+    settings = settings.replace(token_cache_seconds=0.5)  # the change is another process's
+    app = create_app(settings, SERANG)
     add_user(settings, "gudang-2", "gudang", "36.04")
     accounts = open_accounts(settings)
     _, token = accounts.issue_device("pemindai 2", "gudang-2", "", by="uji")
@@ -479,6 +491,7 @@ def test_a_device_stops_working_when_its_users_scope_no_longer_holds_its_own(
         assert client.get("/api/v1/board").status_code == 200
         accounts.change_user("gudang-2", "kpps", KRAMATWATU_TPS.code, True, by="uji-admin")
         accounts.close()
+        time.sleep(settings.token_cache_seconds)
         assert client.get("/api/v1/board").status_code == 401
         refused = client.post("/api/v1/scans", json=scan(CIRUAS_LABEL, "receive", CIRUAS_TPS.code))
         assert refused.status_code == 401

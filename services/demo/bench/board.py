@@ -28,7 +28,7 @@ from services.custody.batches import Batches
 from services.custody.election import Elections
 from services.custody.masterdata import MasterData, tps_csv
 from services.custody.plan import kit_plan, register_plan
-from services.demo.bench.scans import bench_token, percentile
+from services.demo.bench.common import bench_token, percentile, scratch
 from services.demo.serang import kabupaten_serang
 from services.demo.simulation import scan_body
 from services.messaging.server import EmbeddedNats, free_port, stop_process
@@ -227,8 +227,6 @@ def cluster_stack(
     """`lacak cluster` on the settings' PostgreSQL (a schema of its own, dropped after): three
     NATS nodes, `replicas` web replicas behind the round-robin front, the relay and every
     projector; yields the front's URL, each web replica's pid, and a scanner's headers."""
-    from services.demo.bench.faults import scratch
-
     with scratch("lacak bench board --replicas") as settings:
         port = free_port()
         cluster = Cluster(settings, settings.data_dir / "cluster", replicas, port)

@@ -15,23 +15,18 @@ import asyncio
 import signal
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 
 import httpx
 import msgspec
 import nats
 import psycopg
 
-from services import bahasa
 from services.cluster import Cluster, until_ready
-from services.console import Refused
-from services.demo.bench.scans import bench_token, percentile
+from services.demo.bench.common import bench_token, percentile, scratch
 from services.demo.seed import seed_demo
 from services.demo.serang import kabupaten_serang
 from services.demo.simulation import body_of, scan_script
@@ -382,42 +377,10 @@ async def run_faults(
         views.close()
 
 
-def fault_schema(settings: Settings) -> tuple[Settings, str]:
-    """The settings on a fresh schema of their PostgreSQL database."""
-    schema = f"lacak_faults_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(settings.postgres_conninfo, autocommit=True) as connection:
-        connection.execute(f"CREATE SCHEMA {schema}")
-    store = {**settings.store, "POSTGRES_SCHEMA": schema}
-    return settings.replace(store=store), schema
-
-
-def drop_schema(settings: Settings, schema: str) -> None:
-    with psycopg.connect(settings.postgres_conninfo, autocommit=True) as connection:
-        connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-
-
 def bench_wilayah(tps: int) -> Wilayah:
     """Kabupaten Serang's first `tps` TPS: a load of a few thousand boxes, registered fast."""
     serang = kabupaten_serang()
     return msgspec.structs.replace(serang, tps=serang.tps[:tps])
-
-
-@contextmanager
-def scratch(command: str) -> Iterator[Settings]:
-    """The settings' PostgreSQL in a schema of its own and a fresh folder, both gone after: a
-    benchmark's stack leaves nothing behind. Refused on SQLite."""
-    settings = Settings.from_env()
-    if not settings.postgres:
-        raise Refused(bahasa.NEEDS_POSTGRES.format(command=command))
-    settings, schema = fault_schema(settings)
-    try:
-        with tempfile.TemporaryDirectory(prefix="lacak-bench-") as folder:
-            data = Path(folder)
-            yield settings.replace(
-                data_dir=data, views_db=data / "views.sqlite", ledger_key=data / "ledger.key"
-            )
-    finally:
-        drop_schema(settings, schema)
 
 
 def faults_benchmark(

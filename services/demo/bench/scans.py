@@ -1,166 +1,219 @@
-"""`lacak bench scans`: scans per second through the device API, and scan-to-board delay.
+"""`lacak bench scans`: scans per second through the device API, against the in-process rate.
 
-It starts `lacak demo` in its own process on a fresh data folder (so the load generator does not
-share the server's interpreter), then measures from outside, as a device and a board would.
+On a fresh store (SQLite in a temporary folder, or a schema of its own on the settings'
+PostgreSQL) with Kabupaten Serang's kit registered, it first times `Batches.scan` called in this
+process on one thread: what the application does with no HTTP at all. Then it starts `lacak web`
+with `--workers` processes and a private nats-server, and a load generator in a process of its
+own (`load.py`) posts dispatches of distinct boxes from 16, 64 and 256 clients at once (or queues
+of 1,000 scans, `--queue`). Every answer must be a 201: each one means the scan was committed.
 """
 
-import asyncio
 import os
-import secrets
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
+import msgspec
 
-from services.accounts.application import open_accounts
-from services.custody.plan import kit_plan
-from services.demo.serang import kabupaten_serang
-from services.demo.simulation import scan_body
-from services.messaging.server import free_port
+from services import bahasa
+from services.cluster import until_ready
+from services.console import Refused
+from services.custody.batch import Scan
+from services.custody.batches import Batches
+from services.demo.bench.common import bench_token, percentile, scratch
+from services.demo.bench.load import Load, Result
+from services.messaging.server import EmbeddedNats, die_with_parent, free_port
 from services.settings import Settings
-from services.wilayah import kecamatan_of
+from services.wilayah import Wilayah
+
+QUEUE_SIZE = 1000  # scans in one queue upload: the API's most
+IN_PROCESS_SCANS = 2000
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+class Measured(msgspec.Struct, frozen=True):
+    """One load: how many scans, how fast, how long each request waited."""
+
+    what: str
+    scans: int
+    per_second: float
+    p50_ms: float
+    p99_ms: float
+    failed: int  # answers other than 201, and requests a broken connection never answered
 
 
-def bench_token(settings: Settings) -> dict[str, str]:
-    """Headers with a scanner token of a `bench` admin: the benchmarks post as devices do."""
-    accounts = open_accounts(settings)
-    try:
-        if accounts.user("bench") is None:
-            accounts.create_user("bench", "Benchmark", "admin", "", secrets.token_urlsafe(16))
-        _, token = accounts.issue_device("bench", "bench", "", by="bench")
-    finally:
-        accounts.close()
-    return {"authorization": f"Bearer {token}"}
-
-
-async def throughput(
-    base_url: str, count: int, concurrency: int, headers: dict[str, str]
-) -> tuple[float, list[float]]:
-    """Dispatch scans of distinct boxes from `concurrency` clients; scans/s and latencies."""
-    serang = kabupaten_serang()
-    labels = [plan.label for plan in kit_plan(serang)][:count]
-    queue: asyncio.Queue[str] = asyncio.Queue()
-    for label in labels:
-        queue.put_nowait(label)
-    latencies: list[float] = []
-
-    async def device(client: httpx.AsyncClient) -> None:
-        while not queue.empty():
-            label = queue.get_nowait()
-            started = time.perf_counter()
-            response = await client.post(
-                "/api/v1/scans", json=scan_body(label, "dispatch", "36.04")
-            )
-            response.raise_for_status()
-            latencies.append(time.perf_counter() - started)
-
-    limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(
-        base_url=base_url, timeout=30, limits=limits, headers=headers
-    ) as client:
-        started = time.perf_counter()
-        await asyncio.gather(*(device(client) for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    return len(labels) / elapsed, latencies
-
-
-async def board_delay(base_url: str, samples: int, headers: dict[str, str]) -> list[float]:
-    """Post one receipt at a time and time it until its kecamatan row arrives on the stream."""
-    serang = kabupaten_serang()
-    first_label = {}
-    for plan in kit_plan(serang):
-        first_label.setdefault(plan.destination, plan.label)
-    delays: list[float] = []
-    async with httpx.AsyncClient(base_url=base_url, timeout=30, headers=headers) as client:
-        async with client.stream("GET", "/board/stream") as stream:
-            lines = stream.aiter_lines()
-            async for line in lines:  # the stream opens with every row: let that pass
-                if line.startswith("data: ") and 'id="total"' in line:
-                    break
-            for tps in serang.tps[-samples:]:
-                kecamatan = kecamatan_of(tps.code)
-                row = 'id="kecamatan-' + kecamatan.replace(".", "") + '"'
-                body = scan_body(first_label[tps.code], "receive", kecamatan)
-                started = time.perf_counter()
-                (await client.post("/api/v1/scans", json=body)).raise_for_status()
-                async for line in lines:
-                    if line.startswith("data: ") and row in line:
-                        break
-                delays.append(time.perf_counter() - started)
-                async for line in lines:  # the rest of this message, then let the stream settle
-                    if not line:
-                        break
-                await asyncio.sleep(0.05)
-    return delays
-
-
-def start_demo(data_dir: Path, port: int) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
-    """`lacak demo` once its board shows every batch; and headers to use its API with."""
-    log = open(data_dir / "demo.log", "wb")  # noqa: SIM115 (the child writes to it until stopped)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "services",
-            "demo",
-            "--data-dir",
-            str(data_dir / "lacak"),
-            "--port",
-            str(port),
-        ],
-        stdout=log,
-        stderr=log,
-        env=os.environ.copy(),
+def measured(what: str, scans: int, elapsed: float, latencies: list[float], failed: int):
+    return Measured(
+        what=what,
+        scans=scans,
+        per_second=scans / elapsed,
+        p50_ms=statistics.median(latencies) * 1000,
+        p99_ms=percentile(latencies, 0.99) * 1000,
+        failed=failed,
     )
-    deadline = time.monotonic() + 120
-    headers: dict[str, str] = {}
-    while time.monotonic() < deadline:
+
+
+@contextmanager
+def bench_store(store: str) -> Iterator[Settings]:
+    """Fresh settings on the asked store ("" the environment's), gone after the run."""
+    settings = Settings.from_env()
+    if store == "sqlite" or (not store and not settings.postgres):
+        with tempfile.TemporaryDirectory(prefix="lacak-bench-") as folder:
+            yield Settings.from_env({"LACAK_DATA_DIR": folder})
+        return
+    if not settings.postgres:
+        raise Refused(bahasa.NEEDS_POSTGRES.format(command="lacak bench scans --store postgres"))
+    with scratch("lacak bench scans") as fresh:
+        yield fresh
+
+
+def seeded(settings: Settings) -> tuple[Wilayah, list[str]]:
+    """Kabupaten Serang's master data and kit plan in the fresh store; the labels, in order."""
+    from services.custody.plan import kit_plan
+    from services.demo.seed import seed_demo
+
+    settings.make_folders()
+    wilayah, _, _ = seed_demo(settings, settings.data_dir, simulate=False)
+    return wilayah, [plan.label for plan in kit_plan(wilayah)]
+
+
+def dispatch(label: str, n: int) -> dict[str, object]:
+    """A dispatch of the box from the gudang, as a device sends it."""
+    return {
+        "scan_id": f"bench-{n}-{label}",
+        "label": label,
+        "action": "dispatch",
+        "location": label[:2] + "." + label[2:4],
+        "occurred_at": datetime.now(UTC).isoformat(),
+    }
+
+
+def in_process(settings: Settings, wilayah: Wilayah, labels: list[str]) -> Measured:
+    """`Batches.scan` called here on one thread, scan after scan, each its own commit."""
+    batches = Batches(settings.store, wilayah=wilayah)
+    latencies = []
+    try:
+        started = time.perf_counter()
+        for n, label in enumerate(labels):
+            scan = msgspec.convert(dispatch(label, n), Scan)
+            begun = time.perf_counter()
+            batches.scan(scan)
+            latencies.append(time.perf_counter() - begun)
+        elapsed = time.perf_counter() - started
+    finally:
+        batches.close()
+    return measured("in process, 1 thread", len(labels), elapsed, latencies, 0)
+
+
+def start_web(settings: Settings, nats_url: str, workers: int, log: Path) -> subprocess.Popen:
+    port = free_port()
+    env = {
+        **os.environ,
+        **settings.store,
+        "LACAK_DATA_DIR": str(settings.data_dir),
+        "LACAK_NATS_URL": nats_url,
+        "LACAK_PORT": str(port),
+        "LACAK_HOST": "127.0.0.1",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services", "web", "--workers", str(workers)],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        preexec_fn=die_with_parent,
+    )
+    process.port = port  # type: ignore[attr-defined]
+    said = until_ready(f"http://127.0.0.1:{port}/healthz", 60)
+    if said is not None:
+        process.kill()
+        raise RuntimeError(f"lacak web did not start ({said}); see {log}")
+    return process
+
+
+def generate(port: int, path: str, headers: dict[str, str], bodies: list[bytes], clients: int):
+    """Run the load generator in its own process; its result."""
+    load = Load("127.0.0.1", port, path, headers, bodies, clients)
+    answer = subprocess.run(
+        [sys.executable, "-m", "services.demo.bench.load"],
+        input=msgspec.msgpack.encode(load),
+        capture_output=True,
+        check=True,
+    )
+    return msgspec.msgpack.decode(answer.stdout, type=Result)
+
+
+def over_http(
+    port: int, headers: dict[str, str], labels: list[str], clients: int, queue: bool, start: int
+) -> Measured:
+    encode = msgspec.json.encode
+    if queue:
+        scans = [dispatch(label, start + n) for n, label in enumerate(labels)]
+        bodies = [encode(scans[i : i + QUEUE_SIZE]) for i in range(0, len(scans), QUEUE_SIZE)]
+        path, per_request = "/api/v1/scans/queue", QUEUE_SIZE
+    else:
+        bodies = [encode(dispatch(label, start + n)) for n, label in enumerate(labels)]
+        path, per_request = "/api/v1/scans", 1
+    result = generate(port, path, headers, bodies, clients)
+    failed = len(bodies) - result.statuses.get(201, 0)
+    if result.errors or failed:
+        print(f"  ! {failed} not 201: {result.statuses} {result.errors}", file=sys.stderr)
+    what = f"HTTP, {clients} clients" + (f", queues of {per_request}" if queue else "")
+    return measured(what, len(labels), result.elapsed, result.latencies, failed)
+
+
+def bench_scans(
+    store: str, workers: int, clients: list[int], count: int, queue: bool
+) -> list[Measured]:
+    """The whole run; its rows, printed as they come."""
+    with bench_store(store) as settings:
+        name = "PostgreSQL" if settings.postgres else "SQLite"
+        print(f"Menyiapkan {name}: Kabupaten Serang dan rencana kitnya ...", file=sys.stderr)
+        wilayah, labels = seeded(settings)
+        per_load = count if not queue else max(QUEUE_SIZE, count - count % QUEUE_SIZE)
+        needed = IN_PROCESS_SCANS + per_load * len(clients)
+        if needed > len(labels):
+            raise Refused(f"--count terlalu besar: perlu {needed:,} kotak, ada {len(labels):,}")
+        rows = [in_process(settings, wilayah, labels[:IN_PROCESS_SCANS])]
+        print_row(rows[0])
+        headers = bench_token(settings)
+        nats = EmbeddedNats(settings.data_dir / "nats", port=free_port())
+        nats.start()
+        web = None
         try:
-            if not headers and (data_dir / "lacak" / "akun-demo.txt").exists():  # accounts made
-                headers = bench_token(
-                    Settings.from_env({"LACAK_DATA_DIR": str(data_dir / "lacak")})
+            web = start_web(settings, nats.url, workers, settings.data_dir / "web.log")
+            start = IN_PROCESS_SCANS
+            for n in clients:
+                rows.append(
+                    over_http(web.port, headers, labels[start : start + per_load], n, queue, start)
                 )
-            board = httpx.get(
-                f"http://127.0.0.1:{port}/api/v1/board", timeout=2, headers=headers
-            ).json()
-            if board["kabupaten"]["planned"] == len(kit_plan(kabupaten_serang())):
-                return process, headers
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None:
-            raise RuntimeError(f"lacak demo exited; see {data_dir / 'demo.log'}")
-        time.sleep(0.5)
-    process.terminate()
-    raise TimeoutError("lacak demo was not ready in 120 s")
-
-
-def bench_scans(count: int, concurrency: int, samples: int) -> None:
-    with tempfile.TemporaryDirectory(prefix="lacak-bench-") as tmp:
-        port = free_port()
-        print("Starting lacak demo (SQLite, private nats-server) ...", file=sys.stderr)
-        demo, headers = start_demo(Path(tmp), port)
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            rate, latencies = asyncio.run(throughput(base_url, count, concurrency, headers))
-            delays = asyncio.run(board_delay(base_url, samples, headers))
+                print_row(rows[-1])
+                start += per_load
         finally:
-            demo.terminate()
-            demo.wait(timeout=30)
-    ms = 1000
-    print(f"scans through POST /api/v1/scans: {count} from {concurrency} clients")
-    print(f"  throughput       {rate:8.1f} scans/s")
-    print(f"  latency p50      {statistics.median(latencies) * ms:8.1f} ms")
-    print(f"  latency p99      {percentile(latencies, 0.99) * ms:8.1f} ms")
-    print(f"scan to board row (SSE), {samples} receipts one at a time:")
-    print(f"  delay p50        {statistics.median(delays) * ms:8.1f} ms")
-    print(f"  delay p99        {percentile(delays, 0.99) * ms:8.1f} ms")
-    print(f"  delay max        {max(delays) * ms:8.1f} ms")
+            if web is not None:
+                web.terminate()
+                web.wait(30)
+            nats.stop()
+    return rows
+
+
+def print_row(row: Measured) -> None:
+    print(
+        f"  {row.what:<32} {row.scans:>7,} scans {row.per_second:>8,.0f}/s "
+        f"p50 {row.p50_ms:7.1f} ms  p99 {row.p99_ms:7.1f} ms"
+        + (f"  GAGAL {row.failed:,}" if row.failed else ""),
+        flush=True,
+    )
+
+
+def print_summary(rows: list[Measured], store: str, workers: int) -> None:
+    base, best = rows[0], max(rows[1:], key=lambda row: row.per_second)
+    print(
+        f"{store}, {workers} web process(es): best HTTP {best.per_second:,.0f} scans/s = "
+        f"{best.per_second / base.per_second:.0%} of the in-process rate "
+        f"({base.per_second:,.0f}/s)"
+    )

@@ -1,0 +1,65 @@
+"""What the benchmarks share: a scratch store that leaves nothing behind, a device token, a
+percentile."""
+
+import secrets
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+
+from services import bahasa
+from services.accounts.application import open_accounts
+from services.console import Refused
+from services.settings import Settings
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def bench_token(settings: Settings) -> dict[str, str]:
+    """Headers with a scanner token of a `bench` admin: the benchmarks post as devices do."""
+    accounts = open_accounts(settings)
+    try:
+        if accounts.user("bench") is None:
+            accounts.create_user("bench", "Benchmark", "admin", "", secrets.token_urlsafe(16))
+        _, token = accounts.issue_device("bench", "bench", "", by="bench")
+    finally:
+        accounts.close()
+    return {"authorization": f"Bearer {token}"}
+
+
+def scratch_schema(settings: Settings) -> tuple[Settings, str]:
+    """The settings on a fresh schema of their PostgreSQL database."""
+    schema = f"lacak_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(settings.postgres_conninfo, autocommit=True) as connection:
+        connection.execute(f"CREATE SCHEMA {schema}")
+    store = {**settings.store, "POSTGRES_SCHEMA": schema}
+    return settings.replace(store=store), schema
+
+
+def drop_schema(settings: Settings, schema: str) -> None:
+    with psycopg.connect(settings.postgres_conninfo, autocommit=True) as connection:
+        connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+@contextmanager
+def scratch(command: str) -> Iterator[Settings]:
+    """The settings' PostgreSQL in a schema of its own and a fresh folder, both gone after: a
+    benchmark's stack leaves nothing behind. Refused on SQLite."""
+    settings = Settings.from_env()
+    if not settings.postgres:
+        raise Refused(bahasa.NEEDS_POSTGRES.format(command=command))
+    settings, schema = scratch_schema(settings)
+    try:
+        with tempfile.TemporaryDirectory(prefix="lacak-bench-") as folder:
+            data = Path(folder)
+            yield settings.replace(
+                data_dir=data, views_db=data / "views.sqlite", ledger_key=data / "ledger.key"
+            )
+    finally:
+        drop_schema(settings, schema)
