@@ -204,17 +204,22 @@ class Batches(StoreApplication):
     def scan_many(self, scans: Sequence[Scan]) -> list[ScanResult]:
         """A queue of scans (a device back online, a truck load) decided in order and kept in one
         transaction: all of them, or, if one is refused, none."""
-        return self.submit(scans).result()
+        self._check_places(scans)
+        return self.queue.call(list(scans), len(scans))
 
     def submit(self, scans: Sequence[Scan]) -> "Future[list[ScanResult]]":
         """Hand the scans to the commit queue as one command (all or none); the future has
-        their answers once they are committed, or the error that refused them."""
+        their answers once they are committed, or the error that refused them: what the web's
+        event loop waits on."""
+        self._check_places(scans)
+        return self.queue.submit(list(scans), len(scans))
+
+    def _check_places(self, scans: Sequence[Scan]) -> None:
         wilayah = self._wilayah()
         for scan in scans:
             for place in (scan.location, scan.to):
                 if place and not wilayah.is_location(place):
                     raise UnknownLocationError(place)
-        return self.queue.submit(list(scans), len(scans))
 
     def _commit_group(self, group: Sequence[Pending[list[Scan], list[ScanResult]]]) -> None:
         """Decide every command of the group in order and save all their events in one

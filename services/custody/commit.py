@@ -53,6 +53,7 @@ class CommitQueue(Generic[C, R]):
         self.groups = 0  # committed so far, and the commands in them: for the metrics and tests
         self.commands = 0
         self.last = 0  # commands in the last group
+        self.busy = False  # a group is being committed (one at a time in a process)
 
     def submit(self, command: C, size: int = 1) -> "Future[R]":
         item: Pending[C, R] = Pending(command, size)
@@ -66,6 +67,19 @@ class CommitQueue(Generic[C, R]):
             self.arrived.notify()
         return item.future
 
+    def call(self, command: C, size: int = 1) -> R:
+        """Commit the command and return its answer. A caller on a thread of its own (a
+        command line, a test) while nothing else is queued commits it right there, without
+        handing it to the queue's thread and back."""
+        with self.arrived:
+            alone = not self.pending and not self.busy and not self.closed
+            self.busy = self.busy or alone
+        if not alone:
+            return self.submit(command, size).result()
+        item: Pending[C, R] = Pending(command, size)
+        self.settle([item])
+        return item.future.result()
+
     def close(self) -> None:
         """Commit what is queued, then stop the thread."""
         with self.arrived:
@@ -77,7 +91,7 @@ class CommitQueue(Generic[C, R]):
 
     def next_group(self) -> list[Pending[C, R]]:
         with self.arrived:
-            while not self.pending and not self.closed:
+            while (not self.pending or self.busy) and not self.closed:
                 self.arrived.wait()
             # A moment for others to join, when the last group had company: alone (a command
             # line, a quiet hour) a command is committed at once.
@@ -92,6 +106,7 @@ class CommitQueue(Generic[C, R]):
             while self.pending and (not group or size + self.pending[0].size <= self.most):
                 size += self.pending[0].size
                 group.append(self.pending.popleft())
+            self.busy = bool(group)
             return group
 
     def run(self) -> None:
@@ -103,16 +118,23 @@ class CommitQueue(Generic[C, R]):
             group = self.next_group()
             if not group:
                 return  # closed, and nothing left
-            try:
-                self.commit(group)
-            except BaseException as error:  # a store down: every sender hears it
-                for item in group:
-                    if not item.future.done():
-                        item.future.set_exception(error)
-            else:
-                for item in group:
-                    if not item.future.done():
-                        item.future.set_exception(RuntimeError("the group left it unanswered"))
+            self.settle(group)
+
+    def settle(self, group: list[Pending[C, R]]) -> None:
+        """Commit a group taken (`busy` set), settle every future, let the next one go."""
+        try:
+            self.commit(group)
+        except BaseException as error:  # a store down: every sender hears it
+            for item in group:
+                if not item.future.done():
+                    item.future.set_exception(error)
+        else:
+            for item in group:
+                if not item.future.done():
+                    item.future.set_exception(RuntimeError("the group left it unanswered"))
+        with self.arrived:
             self.groups += 1
             self.commands += len(group)
             self.last = len(group)
+            self.busy = False
+            self.arrived.notify()
