@@ -2,14 +2,20 @@
 
 The projection owns its position: it writes its rows, the last notification id and the last
 stream sequence in one transaction. Each run (re)creates the durable consumer to deliver from the
-stream sequence after the stored one, and refuses to apply past a gap, so messages left unacked
-by a killed run are neither skipped nor counted twice.
+stream sequence after the stored one, so messages left unacked by a killed run are neither
+skipped nor counted twice.
+
+The stream may lack what the store holds: a message deleted from it, lost by a node, or a
+delivery that never came. Messages carry their notification ids, so the projection sees the
+jump; it takes what lies between from the event store (the truth), in order, says so, and goes
+on. (The relay itself never leaves such a hole: see relay.py.)
 """
 
 import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import msgspec
 from nats.aio.client import Client
@@ -23,21 +29,16 @@ from services.messaging.nats import (
     NOTICES,
     STREAM,
     run_with_nats,
-    sleep_or_stop,
 )
 from services.messaging.reader import FETCH, PullReader
 from services.messaging.relay import MSG_ID, position_of
 from services.settings import Settings
+from services.store.notifications import read_store
 from services.views.projection import Changed, Projection
 
 log = logging.getLogger(__name__)
 
 ACK_WAIT_SECONDS = 300.0
-GAP_BACKOFF_SECONDS = 5.0
-
-
-class StreamGapError(Exception):
-    """A message came before ones the projection still needs: start again from its position."""
 
 
 OnApplied = Callable[[Client, Changed], Awaitable[None]]
@@ -54,10 +55,15 @@ async def notify(nc: Client, changed: Changed) -> None:
 
 
 async def project(
-    projection: Projection, nc: Client, stop: asyncio.Event, on_applied: OnApplied | None
+    projection: Projection,
+    nc: Client,
+    stop: asyncio.Event,
+    on_applied: OnApplied | None,
+    settings: Settings,
 ) -> None:
     js = nc.jetstream(timeout=API_TIMEOUT_SECONDS)
     applied = await asyncio.to_thread(projection.stream_sequence)
+    position = await asyncio.to_thread(projection.position)
     log.info("%s resumes after stream sequence %d", projection.name, applied)
     with contextlib.suppress(NotFoundError):  # a fresh cursor, from the view's own position
         await js.delete_consumer(STREAM, projection.name)
@@ -77,7 +83,10 @@ async def project(
     await reader.start()
     try:
         while not stop.is_set():
-            applied = await apply_next(projection, nc, await reader.next(0.5), applied, on_applied)
+            messages = await reader.next(0.5)
+            applied, position = await apply_next(
+                projection, nc, messages, applied, position, on_applied, settings
+            )
     finally:
         await reader.close()
 
@@ -87,30 +96,56 @@ async def apply_next(
     nc: Client,
     messages: list[Msg],
     applied: int,
+    position: int,
     on_applied: OnApplied | None,
-) -> int:
-    """Apply the messages that follow stream sequence `applied`, ack them; the new `applied`."""
-    fresh, gap_at = [], None
+    settings: Settings,
+) -> tuple[int, int]:
+    """Apply the messages after stream sequence `applied` and notification id `position`, with
+    whatever the stream lacks before them taken from the store; ack them. The new sequence and
+    position."""
+    fresh, sequence = [], applied
     for message in messages:
-        sequence = message.metadata.sequence.stream
-        if sequence <= applied + len(fresh):
-            continue  # a redelivery of what is already in the view
-        if sequence != applied + len(fresh) + 1:
-            gap_at = sequence
-            break
-        fresh.append(message)
-    if fresh:
-        decode = projection.decode  # the ledger takes the bytes as they are
-        notifications = [(position_of(m.headers[MSG_ID]), decode(m.data)) for m in fresh]
-        sequence = fresh[-1].metadata.sequence.stream
-        changed = await asyncio.to_thread(projection.apply, notifications, sequence)
-        applied = sequence
-        if changed.upto > changed.after and on_applied is not None:
-            await on_applied(nc, changed)
-        await fresh[-1].ack()
-    if gap_at is not None:
-        raise StreamGapError(f"{projection.name}: stream sequence {gap_at} after {applied}")
-    return applied
+        if message.metadata.sequence.stream > sequence:  # else a redelivery: in the view
+            sequence = message.metadata.sequence.stream
+            fresh.append(message)
+    if not fresh:
+        return applied, position
+    decode = projection.decode  # the ledger takes the bytes as they are
+    notifications: list[tuple[int, Any]] = []
+    last = position
+    for message in fresh:
+        at = position_of(message.headers[MSG_ID])
+        if at <= last:
+            continue  # in the view already
+        if at > last + 1:  # ids skipped (PostgreSQL's, by a rolled-back insert) or a hole
+            notifications += await from_store(projection, settings, last, at)
+        notifications.append((at, decode(message.data)))
+        last = at
+    changed = await asyncio.to_thread(projection.apply, notifications, sequence)
+    if changed.upto > changed.after and on_applied is not None:
+        await on_applied(nc, changed)
+    await fresh[-1].ack()
+    return sequence, max(position, changed.upto)
+
+
+async def from_store(
+    projection: Projection, settings: Settings, after: int, before: int
+) -> list[tuple[int, Any]]:
+    """The store's notifications between two the stream holds one after the other: none when
+    the ids were only skipped, else the events the stream lacks, said once."""
+    found = await asyncio.to_thread(
+        lambda: list(read_store(settings, after=after, upto=before - 1))
+    )
+    if found:
+        log.warning(
+            "%s: the stream lacks %d event(s) between notifications %d and %d; taken from "
+            "the event store",
+            projection.name,
+            len(found),
+            after,
+            before,
+        )
+    return [(at, projection.decode(state)) for at, state in found]
 
 
 async def run_projection(
@@ -119,18 +154,12 @@ async def run_projection(
     stop: asyncio.Event,
     on_applied: OnApplied | None = notify,
 ) -> None:
-    """Run until `stop`; after a NATS failure or a gap, connect again and go on from the view.
-    After each commit, `on_applied` (the notice, by default) hears what changed. A store that
-    does not answer (at the start too) is waited for, not a reason to exit."""
+    """Run until `stop`; after a NATS failure, connect again and go on from the view. After
+    each commit, `on_applied` (the notice, by default) hears what changed. A store that does not
+    answer (at the start too) is waited for, not a reason to exit."""
 
     async def run(nc: Client) -> None:
         await asyncio.to_thread(projection.setup)
-        try:
-            await project(projection, nc, stop, on_applied)
-        except StreamGapError as error:  # messages that went missing do not come back: say so
-            log.error(
-                "%s; if the stream lost messages, rebuild the view from the event store", error
-            )
-            await sleep_or_stop(stop, GAP_BACKOFF_SECONDS)
+        await project(projection, nc, stop, on_applied, settings)
 
     await run_with_nats(f"projection {projection.name}", settings, stop, run)

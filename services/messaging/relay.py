@@ -48,20 +48,22 @@ async def last_relayed(js: JetStreamContext, app_name: str = CUSTODY) -> int:
 
 async def resume_point(js: JetStreamContext, app_name: str = CUSTODY) -> tuple[int, int]:
     """The notification id of the last message the relay put in the stream (0: none), and the
-    stream's last sequence."""
+    sequence of the stream's last message (deleted ones at its end do not count: a publish
+    must name the last one the stream still holds)."""
     info = await js.stream_info(STREAM)
-    last = seq = info.state.last_seq
+    seq, last = info.state.last_seq, None
     while seq >= max(info.state.first_seq, 1):
         try:
             msg = await js.get_msg(STREAM, seq)
         except NotFoundError:  # deleted message: look further back
             seq -= 1
             continue
+        last = seq if last is None else last
         msg_id = (msg.headers or {}).get(MSG_ID, "")
         if msg_id.startswith(app_name + ":"):
             return position_of(msg_id), last
         seq -= 1
-    return 0, last
+    return 0, info.state.last_seq if last is None else last
 
 
 class Relay:
