@@ -18,7 +18,7 @@ from eventsourcing.persistence import (
     ProgrammingError,
     StoredEvent,
 )
-from eventsourcing.postgres import PostgresAggregateRecorder
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteAggregateRecorder
 from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
@@ -70,8 +70,54 @@ class StoreApplication(Application[UUID]):
         without its per-event `isinstance` against a runtime protocol, which costs about 80 µs
         an event on Python 3.11: a fifth of a whole kabupaten's recording.
         """
-        if new_events:
-            self.recorder.insert_events([self.mapper.to_stored_event(e) for e in new_events])
+        if not new_events:
+            return
+        stored = [self.mapper.to_stored_event(e) for e in new_events]
+        if isinstance(self.recorder, PostgresApplicationRecorder):
+            self._insert_postgres(stored)
+        else:
+            self.recorder.insert_events(stored)
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as the library's
+    def _insert_postgres(self, stored: list[StoredEvent]) -> None:
+        """The library's insert in one round trip: lock the table (so notification ids are in
+        commit order, as the relay needs), insert, commit, pipelined; a taken version raises
+        IntegrityError. Its NOTIFY is left out: nothing here listens (the relay reads the
+        table). A third less time than the library's two round trips, inside the lock that
+        every web process's commit waits for."""
+        recorder = self.recorder
+        assert isinstance(recorder, PostgresApplicationRecorder)
+        datastore = recorder.datastore
+        table = SQL("{}.{}").format(
+            Identifier(datastore.schema), Identifier(recorder.events_table_name)
+        )
+        columns = (
+            [e.originator_id for e in stored],
+            [e.originator_version for e in stored],
+            [e.topic for e in stored],
+            [e.state for e in stored],
+        )
+        with datastore.get_connection() as conn:
+            try:
+                with conn.pipeline() as pipeline, conn.cursor() as cursor:
+                    cursor.execute("BEGIN")
+                    if datastore.lock_timeout:
+                        cursor.execute(f"SET LOCAL lock_timeout = '{int(datastore.lock_timeout)}s'")
+                    cursor.execute(SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(table))
+                    cursor.execute(
+                        SQL(
+                            "INSERT INTO {} (originator_id, originator_version, topic, state) "
+                            "SELECT * FROM unnest(%s::uuid[], %s::int[], %s::text[], %s::bytea[])"
+                        ).format(table),
+                        columns,
+                        prepare=True,
+                    )
+                    cursor.execute("COMMIT")
+                    pipeline.sync()
+            except psycopg.Error:
+                if not conn.closed:  # the transaction is open and failed: end it
+                    conn.execute("ROLLBACK")
+                raise
 
     def stream_of(self, originator_id: UUID) -> list[Any]:
         """Every event of one originator, oldest first."""
