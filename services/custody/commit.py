@@ -93,11 +93,16 @@ class CommitQueue(Generic[C, R]):
         with self.arrived:
             while (not self.pending or self.busy) and not self.closed:
                 self.arrived.wait()
-            # A moment for others to join, when the last group had company: alone (a command
-            # line, a quiet hour) a command is committed at once.
+            # A moment for others to join, when the last group had company: as many commands
+            # as it held (the devices it answered are likely sending again), or `most` scans,
+            # whichever comes first. Alone (a command line, a quiet hour) it is committed at once.
             if self.wait > 0 and self.last > 1 and not self.closed:
                 until = time.monotonic() + self.wait
-                while sum(p.size for p in self.pending) < self.most and not self.closed:
+                while (
+                    len(self.pending) < self.last
+                    and sum(p.size for p in self.pending) < self.most
+                    and not self.closed
+                ):
                     left = until - time.monotonic()
                     if left <= 0:
                         break
