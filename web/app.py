@@ -255,7 +255,7 @@ def templates_for(wilayah: Wilayah) -> jinja2.Environment:
 def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
     templates = templates_for(wilayah)
     health = Health(settings, [])  # the views it watches are opened with the app
-    metrics = Metrics(health, lambda: live_clients(app.state))
+    metrics = Metrics(health, lambda: live_clients(app.state), lambda: commit_counts(app.state))
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -377,6 +377,14 @@ def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
         middleware=[metrics.middleware],
     )
     return app
+
+
+def commit_counts(state: Any) -> tuple[int, int, int]:
+    """This process's group commits so far: groups, commands in them, commands decided again."""
+    batches = state.get("batches")
+    if batches is None:
+        return 0, 0, 0
+    return batches.queue.groups, batches.queue.commands, batches.redecided
 
 
 def live_clients(state: Any) -> int:

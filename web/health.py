@@ -30,7 +30,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from services.messaging.nats import NATS_DOWN, connect_once
@@ -188,10 +188,38 @@ class LagCollector(Collector):
         yield from (events, seconds, up)
 
 
+class CommitCollector(Collector):
+    """The group commit's counts (services/custody/commit.py), read as `/metrics` collects."""
+
+    def __init__(self, counts: Callable[[], tuple[int, int, int]]):
+        self.counts = counts
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        groups, commands, redecided = self.counts()
+        yield CounterMetricFamily(
+            "lacak_commit_groups", "Transactions this process committed scans in", value=groups
+        )
+        yield CounterMetricFamily(
+            "lacak_commit_commands",
+            "Scan commands (one scan, or a device's queue) committed in those groups",
+            value=commands,
+        )
+        yield CounterMetricFamily(
+            "lacak_commit_redecided",
+            "Commands decided again because another process saved their batch first",
+            value=redecided,
+        )
+
+
 class Metrics:
     """This web process's metrics, in a registry of its own."""
 
-    def __init__(self, health: Health, sse_clients: Callable[[], int]):
+    def __init__(
+        self,
+        health: Health,
+        sse_clients: Callable[[], int],
+        commits: Callable[[], tuple[int, int, int]] = lambda: (0, 0, 0),
+    ):
         self.health = health
         self.registry = CollectorRegistry()
         self.latency = Histogram(
@@ -208,6 +236,7 @@ class Metrics:
             "lacak_sse_clients", "Live pages connected to this replica", registry=self.registry
         ).set_function(sse_clients)
         self.registry.register(LagCollector(health))
+        self.registry.register(CommitCollector(commits))
 
     def middleware(self, app: ASGIApp) -> ASGIApp:
         """Time every HTTP request by its route's template (not its path: one series a route)."""

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import uuid
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -40,14 +41,22 @@ def dispatch(label: str, scan_id: str | None = None) -> Scan:
     )
 
 
+NOT_A_SCAN = (events.AnomalyRaised, events.ScanVoided)  # they name a scan, they record none
+
+
+def recorded_scan(event: object) -> str:
+    """The scan id an event records ("" for none)."""
+    return "" if isinstance(event, NOT_A_SCAN) else getattr(event, "scan_id", "")
+
+
+def first_versions(history: list) -> dict[str, int]:
+    """The version of the event that recorded each scan."""
+    return {recorded_scan(e): e.originator_version for e in history if recorded_scan(e)}
+
+
 def stored_scan_ids(settings: Settings) -> list[str]:
-    """The scan id of every event in the store that records one, in store order."""
-    found = []
-    for _, state in read_store(settings):
-        scan_id = getattr(events.decode(state), "scan_id", "")
-        if scan_id:
-            found.append(scan_id)
-    return found
+    """The scan id of every event in the store that records a scan, in store order."""
+    return [s for _, state in read_store(settings) if (s := recorded_scan(events.decode(state)))]
 
 
 def test_concurrent_scans_of_one_label_from_two_processes_are_each_stored_once(
@@ -86,8 +95,7 @@ def test_concurrent_scans_of_one_label_from_two_processes_are_each_stored_once(
 
         history = first.history(label)
         assert [e.originator_version for e in history] == list(range(1, len(history) + 1))
-        recorded = {e.scan_id: e.originator_version for e in history if hasattr(e, "scan_id")}
-        assert recorded == answers
+        assert first_versions(history) == answers
         assert sorted(stored_scan_ids(settings)) == sorted(answers)
         assert len(answers) > len(scans) // 2
         assert first.queue.commands > first.queue.groups  # some shared a commit
@@ -159,43 +167,86 @@ def test_a_refused_command_fails_alone_and_the_rest_of_its_group_is_kept(setting
 WEB_TPS = 40
 
 
+@contextmanager
+def two_web_processes(store_env: dict[str, str], tmp_path, **extra: str):
+    """`lacak web --workers 2` on a store seeded with the first TPS of Kab. Serang; yields its
+    URL, a scanner's headers, the labels and the parent's pid."""
+    settings = Settings.from_env(store_env)
+    settings.make_folders()
+    tree = bench_wilayah(WEB_TPS)
+    seed_demo(settings, settings.data_dir, simulate=False, tree=tree)
+    headers = bench_token(settings)
+    port = free_port()
+    web = subprocess.Popen(
+        [sys.executable, "-m", "services", "web", "--workers", "2"],
+        env={**os.environ, **store_env, "LACAK_PORT": str(port), **extra},
+        stdout=(tmp_path / "web.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        assert until_ready(f"http://127.0.0.1:{port}/healthz", 60) is None
+        yield f"http://127.0.0.1:{port}", headers, [p.label for p in kit_plan(tree)], web.pid
+    finally:
+        stop_process(web)
+
+
 def test_sigkill_of_a_web_process_in_the_middle_of_a_group_loses_no_acknowledged_scan(
     store_env: dict[str, str], tmp_path
 ):
     """Two web processes wait 200 ms to gather each group; one is SIGKILLed while scans pour
     in. Devices retry by scan id until answered: every scan answered 201 is stored, once."""
     settings = Settings.from_env(store_env)
-    settings.make_folders()
-    tree = bench_wilayah(WEB_TPS)
-    seed_demo(settings, settings.data_dir, simulate=False, tree=tree)
-    headers = bench_token(settings)
-    labels = [plan.label for plan in kit_plan(tree)]
-    port = free_port()
-    env = {
-        **os.environ,
-        **store_env,
-        "LACAK_PORT": str(port),
-        "LACAK_COMMIT_WAIT_MS": "200",
-    }
-    web = subprocess.Popen(
-        [sys.executable, "-m", "services", "web", "--workers", "2"],
-        env=env,
-        stdout=(tmp_path / "web.log").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        assert until_ready(f"http://127.0.0.1:{port}/healthz", 60) is None
-        workers = [int(p) for p in subprocess.check_output(["pgrep", "-P", str(web.pid)]).split()]
-        acknowledged, killed = asyncio.run(
-            pour(f"http://127.0.0.1:{port}", headers, labels, workers[0])
-        )
-    finally:
-        stop_process(web)
+    with two_web_processes(store_env, tmp_path, LACAK_COMMIT_WAIT_MS="200") as running:
+        url, headers, labels, parent = running
+        workers = [int(p) for p in subprocess.check_output(["pgrep", "-P", str(parent)]).split()]
+        acknowledged, killed = asyncio.run(pour(url, headers, labels, workers[0]))
     assert killed, "the worker was not killed while scans were in flight"
     stored = stored_scan_ids(settings)
     assert len(stored) == len(set(stored))  # none twice
     assert acknowledged <= set(stored)  # none lost
     assert len(acknowledged) == len(labels)  # every scan answered in the end
+
+
+def test_concurrent_posts_on_one_box_through_two_web_processes_are_each_stored_once(
+    store_env: dict[str, str], tmp_path
+):
+    """48 devices post at once to one box through two web processes, each retrying a 409:
+    every 201 is stored once, at the version its answer gave, and the versions run on."""
+    settings = Settings.from_env(store_env)
+    with two_web_processes(store_env, tmp_path) as (url, headers, labels, _):
+        answers = asyncio.run(one_box(url, headers, labels[0], 48))
+    batches = Batches(settings.store)
+    try:
+        history = batches.history(labels[0])
+    finally:
+        batches.close()
+    assert [e.originator_version for e in history] == list(range(1, len(history) + 1))
+    assert first_versions(history) == answers and len(answers) == 48
+
+
+async def one_box(url: str, headers: dict[str, str], label: str, devices: int) -> dict[str, int]:
+    """Each device posts one scan of the box, again after a 409, until it is answered 201;
+    the version each answer gave, by scan id."""
+    answers: dict[str, int] = {}
+
+    async def device(n: int) -> None:
+        body = {
+            "scan_id": f"one-box-{n}",
+            "label": label,
+            "action": "receive",
+            "location": "36.04.05",
+            "occurred_at": datetime.now(UTC).isoformat(),
+        }
+        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
+            while True:
+                answer = await client.post("/api/v1/scans", json=body)
+                assert answer.status_code in (201, 409), answer.text
+                if answer.status_code == 201:
+                    answers[body["scan_id"]] = answer.json()["version"]
+                    return
+
+    await asyncio.gather(*(device(n) for n in range(devices)))
+    return answers
 
 
 async def pour(

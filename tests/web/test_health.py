@@ -86,6 +86,10 @@ async def test_a_caught_up_app_is_ready_and_counts_its_scans_and_requests(with_n
             assert ready.json()["projections"]["board"] == {"events": 0, "seconds": 0.0}
             text = (await asyncio.to_thread(client.get, "/metrics")).text
             assert metric(text, "lacak_scans_accepted_total") == 3
+            # one at a time: each its own group, none decided again
+            assert metric(text, "lacak_commit_commands_total") == 3
+            assert metric(text, "lacak_commit_groups_total") == 3
+            assert metric(text, "lacak_commit_redecided_total") == 0
             assert metric(text, "lacak_lag_events", '{part="relay"}') == 0
             requests = '{method="POST",route="/api/v1/scans",status="201"}'
             assert metric(text, "lacak_http_request_duration_seconds_count", requests) == 3
