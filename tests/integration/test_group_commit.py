@@ -25,6 +25,7 @@ from services.custody.plan import kit_plan
 from services.demo.bench.common import bench_token
 from services.demo.bench.faults import bench_wilayah
 from services.demo.seed import seed_demo
+from services.demo.simulation import scan_body
 from services.messaging.server import free_port, stop_process
 from services.settings import Settings
 from services.store.notifications import read_store
@@ -230,13 +231,7 @@ async def one_box(url: str, headers: dict[str, str], label: str, devices: int) -
     answers: dict[str, int] = {}
 
     async def device(n: int) -> None:
-        body = {
-            "scan_id": f"one-box-{n}",
-            "label": label,
-            "action": "receive",
-            "location": "36.04.05",
-            "occurred_at": datetime.now(UTC).isoformat(),
-        }
+        body = scan_body(label, "receive", "36.04.05") | {"scan_id": f"one-box-{n}"}
         async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
             while True:
                 answer = await client.post("/api/v1/scans", json=body)
@@ -262,13 +257,7 @@ async def pour(
         nonlocal killed
         async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30) as client:
             for label in todo:
-                body = {
-                    "scan_id": f"kill-{label}",
-                    "label": label,
-                    "action": "dispatch",
-                    "location": "36.04",
-                    "occurred_at": datetime.now(UTC).isoformat(),
-                }
+                body = scan_body(label, "dispatch", "36.04") | {"scan_id": f"kill-{label}"}
                 while True:
                     try:
                         answer = await client.post("/api/v1/scans", json=body)
