@@ -43,6 +43,21 @@ def row_marker(kecamatan: str) -> str:
     return 'id="kecamatan-' + kecamatan.replace(".", "") + '"'
 
 
+def exited(pid: int) -> bool:
+    """Has the process ended (a zombie not yet waited for, or gone)?"""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def log_tail(path: Path, lines: int = 8) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError as error:
+        return f"({error})"
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -198,9 +213,9 @@ async def measure(
 @contextmanager
 def single_stack(
     serang: Wilayah, planned: int
-) -> Iterator[tuple[str, dict[str, int], dict[str, str]]]:
+) -> Iterator[tuple[str, dict[str, tuple[int, Path]], dict[str, str]]]:
     """A private nats-server and one web, relay and board projector on the settings' store;
-    yields the web's URL, its pid, and a scanner's headers."""
+    yields the web's URL, its pid and log, and a scanner's headers."""
     with tempfile.TemporaryDirectory(prefix="lacak-bench-board-") as tmp:
         root = Path(tmp)
         with EmbeddedNats(root / "nats") as nats_server:
@@ -217,16 +232,16 @@ def single_stack(
             headers = bench_token(settings)
             print("Starting web, relay and projection; the board catches up ...", file=sys.stderr)
             with stack(settings, env, root, planned, headers) as web:
-                yield f"http://127.0.0.1:{port}", {"web": web.pid}, headers
+                yield f"http://127.0.0.1:{port}", {"web": (web.pid, root / "web.log")}, headers
 
 
 @contextmanager
 def cluster_stack(
     serang: Wilayah, planned: int, replicas: int
-) -> Iterator[tuple[str, dict[str, int], dict[str, str]]]:
+) -> Iterator[tuple[str, dict[str, tuple[int, Path]], dict[str, str]]]:
     """`lacak cluster` on the settings' PostgreSQL (a schema of its own, dropped after): three
     NATS nodes, `replicas` web replicas behind the round-robin front, the relay and every
-    projector; yields the front's URL, each web replica's pid, and a scanner's headers."""
+    projector; yields the front's URL, each web replica's pid and log, and a scanner's headers."""
     with scratch("lacak bench board --replicas") as settings:
         port = free_port()
         cluster = Cluster(settings, settings.data_dir / "cluster", replicas, port)
@@ -243,7 +258,11 @@ def cluster_stack(
             base_url = f"http://127.0.0.1:{port}"
             print(f"{replicas} web replicas, the board catches up ...", file=sys.stderr)
             caught_up(base_url, planned, headers, cluster.logs)
-            webs = {p.name: p.pid for p in cluster.parts if p.name.startswith("web")}
+            webs = {
+                p.name: (p.pid, cluster.logs / f"{p.name}.log")
+                for p in cluster.parts
+                if p.name.startswith("web")
+            }
             yield base_url, webs, headers
         finally:
             stop.set()
@@ -306,13 +325,17 @@ def bench_board(clients: int, rate: float, probes: int, replicas: int = 1) -> No
         )
         generator.start()
         time.sleep(3)  # the load reaches its pace
-        cpu_before = {name: cpu_seconds(pid) for name, pid in webs.items()}
+        cpu_before = {name: cpu_seconds(pid) for name, (pid, _) in webs.items()}
         wall_before = time.perf_counter()
         accepted_before = done[0]
         probe_list = [(p.label, probe_kecamatan) for p in probe_plans[:probes]]
         every, slowest, missed = asyncio.run(measure(base_url, clients, probe_list, headers))
         wall = time.perf_counter() - wall_before
-        cpu = {name: (cpu_seconds(pid) - cpu_before[name]) / wall for name, pid in webs.items()}
+        cpu = {
+            name: (cpu_seconds(pid) - cpu_before[name]) / wall for name, (pid, _) in webs.items()
+        }
+        # a replica that died takes no load and shows no CPU: say so, with its last words
+        gone = {name: log_tail(log) for name, (pid, log) in webs.items() if exited(pid)}
         load_rate = (done[0] - accepted_before) / wall
         generator.terminate()
         generator.join(10)
@@ -332,3 +355,5 @@ def bench_board(clients: int, rate: float, probes: int, replicas: int = 1) -> No
     print(f"  load achieved: {load_rate:.0f} scans/s accepted, {done[1]} failed")
     for name, used in cpu.items():
         print(f"  {name} process CPU: {used:.2f} cores (user + system, while measuring)")
+    for name, tail in gone.items():
+        print(f"  {name} EXITED during the run; the end of its log:\n{tail}")
