@@ -320,7 +320,12 @@ def parser() -> argparse.ArgumentParser:
     p = commands.add_parser(
         "web", help="aplikasi web (diatur oleh LACAK_* dan setelan penyimpanan)"
     )
-    p.add_argument("--workers", type=int, default=1, help="proses web pada satu alamat (1)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=os.environ.get("LACAK_WEB_WORKERS", "1"),  # argparse reads it as --workers
+        help="proses web pada satu alamat (LACAK_WEB_WORKERS, bawaan 1)",
+    )
     p.add_argument("--listen-fd", type=int, default=None, help=argparse.SUPPRESS)
     p.set_defaults(run=web)
     p = commands.add_parser("ready", help="tunggu sampai /readyz menjawab 200 (untuk systemd)")
