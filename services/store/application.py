@@ -91,6 +91,7 @@ class StoreApplication(Application[UUID]):
         table = SQL("{}.{}").format(
             Identifier(datastore.schema), Identifier(recorder.events_table_name)
         )
+        ids_type = "text" if datastore.originator_id_type == "text" else "uuid"  # the table's
         columns = (
             [e.originator_id for e in stored],
             [e.originator_version for e in stored],
@@ -107,8 +108,8 @@ class StoreApplication(Application[UUID]):
                     cursor.execute(
                         SQL(
                             "INSERT INTO {} (originator_id, originator_version, topic, state) "
-                            "SELECT * FROM unnest(%s::uuid[], %s::int[], %s::text[], %s::bytea[])"
-                        ).format(table),
+                            "SELECT * FROM unnest(%s::{}[], %s::int[], %s::text[], %s::bytea[])"
+                        ).format(table, SQL(ids_type)),
                         columns,
                         prepare=True,
                     )
