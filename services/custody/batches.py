@@ -235,10 +235,10 @@ class Batches(StoreApplication):
                 item.future.set_exception(refused)
         decided: dict[int, Decided] = {}
         attempts = dict.fromkeys(touched, 0)
-        stale: set[UUID] = set()  # batches whose state must come fresh from the store
+        stale: set[UUID] = set()  # batches the store held newer than this process knew
         while True:
             live = [i for i in touched if not group[i].future.done()]
-            base = self._states(set().union(*(touched[i] for i in live)), fresh=stale)
+            base = self._states(set().union(*(touched[i] for i in live)))
             working, events, tainted = dict(base), [], set(stale)
             for i in live:
                 kept = decided.get(i)
@@ -288,35 +288,37 @@ class Batches(StoreApplication):
         ]
         return Decided(events=new_events, results=results, states=new)
 
-    def _states(self, keys: set[UUID], fresh: set[UUID]) -> dict[UUID, Batch | None]:
-        """The batches' states: from the cache, or from the store in one query (`fresh` ones
-        always from the store); None for a batch never registered."""
+    def _states(self, keys: set[UUID]) -> dict[UUID, Batch | None]:
+        """The batches' states: from the cache, or from the store in one query; None for a
+        batch never registered."""
         states: dict[UUID, Batch | None] = {}
         with self.cache_lock:
-            for key in keys - fresh:
+            for key in keys:
                 if (cached := self.cache.get(key)) is not None:
                     states[key] = cached
         missing = keys - states.keys()
         if missing:
-            streams = self.streams_of(missing)
-            loaded = {key: evolve(None, streams.get(key, [])) for key in missing}
-            states.update(loaded)
-            self._remember({key: batch for key, batch in loaded.items() if batch is not None})
+            states.update(self._load(missing))
         return states
 
     def _behind(self, base: Mapping[UUID, Batch | None]) -> set[UUID]:
         """After a version conflict: the batches the store holds newer than `base` (all of
-        them if none is: the conflict was not of a version this process can see)."""
-        streams = self.streams_of(set(base))
-        behind = set()
-        for key, batch in base.items():
-            stored = streams.get(key, [])
-            if (stored[-1].originator_version if stored else 0) != (batch.version if batch else 0):
-                behind.add(key)
-        with self.cache_lock:
-            for key in behind:
-                self.cache.pop(key, None)
+        them if none is: the conflict was not of a version this process can see). Their fresh
+        states are what the cache holds now, for the next round."""
+        fresh = self._load(set(base))
+        behind = {
+            key
+            for key, batch in base.items()
+            if (fresh[key].version if fresh[key] else 0) != (batch.version if batch else 0)
+        }
         return behind or set(base)
+
+    def _load(self, keys: set[UUID]) -> dict[UUID, Batch | None]:
+        """The batches' states from the store, in one query, remembered."""
+        streams = self.streams_of(keys)
+        loaded = {key: evolve(None, streams.get(key, [])) for key in keys}
+        self._remember({key: batch for key, batch in loaded.items() if batch is not None})
+        return loaded
 
     def _remember(self, states: Mapping[UUID, Batch]) -> None:
         with self.cache_lock:
