@@ -6,7 +6,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 import threading
 import uuid
 from contextlib import contextmanager
@@ -16,7 +15,6 @@ import httpx
 import pytest
 
 import events
-from services.cluster import until_ready
 from services.custody.batch import Scan
 from services.custody.batches import Batches
 from services.custody.commit import Pending
@@ -24,9 +22,10 @@ from services.custody.errors import ConflictError, UnknownLabelError
 from services.custody.plan import kit_plan
 from services.demo.bench.common import bench_token
 from services.demo.bench.faults import bench_wilayah
+from services.demo.bench.scans import start_web
 from services.demo.seed import seed_demo
 from services.demo.simulation import scan_body
-from services.messaging.server import free_port, stop_process
+from services.messaging.server import stop_process
 from services.settings import Settings
 from services.store.notifications import read_store
 from tests.data import ONE_TPS_PLANS, REGISTERED, SERANG
@@ -177,15 +176,8 @@ def two_web_processes(store_env: dict[str, str], tmp_path, **extra: str):
     tree = bench_wilayah(WEB_TPS)
     seed_demo(settings, settings.data_dir, simulate=False, tree=tree)
     headers = bench_token(settings)
-    port = free_port()
-    web = subprocess.Popen(
-        [sys.executable, "-m", "services", "web", "--workers", "2"],
-        env={**os.environ, **store_env, "LACAK_PORT": str(port), **extra},
-        stdout=(tmp_path / "web.log").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
+    web, port = start_web(settings, settings.nats_url, 2, tmp_path / "web.log", **extra)
     try:
-        assert until_ready(f"http://127.0.0.1:{port}/healthz", 60) is None
         yield f"http://127.0.0.1:{port}", headers, [p.label for p in kit_plan(tree)], web.pid
     finally:
         stop_process(web)

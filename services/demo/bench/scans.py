@@ -110,7 +110,11 @@ def in_process(settings: Settings, wilayah: Wilayah, labels: list[str]) -> Measu
     return measured("in process, 1 thread", len(labels), elapsed, latencies, 0)
 
 
-def start_web(settings: Settings, nats_url: str, workers: int, log: Path) -> subprocess.Popen:
+def start_web(
+    settings: Settings, nats_url: str, workers: int, log: Path, **extra: str
+) -> tuple[subprocess.Popen, int]:
+    """`lacak web --workers` on a free port (with `extra` settings) once it answers; the
+    process and its port."""
     port = free_port()
     env = {
         **os.environ,
@@ -119,6 +123,7 @@ def start_web(settings: Settings, nats_url: str, workers: int, log: Path) -> sub
         "LACAK_NATS_URL": nats_url,
         "LACAK_PORT": str(port),
         "LACAK_HOST": "127.0.0.1",
+        **extra,
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "services", "web", "--workers", str(workers)],
@@ -127,12 +132,11 @@ def start_web(settings: Settings, nats_url: str, workers: int, log: Path) -> sub
         stderr=subprocess.STDOUT,
         preexec_fn=die_with_parent,
     )
-    process.port = port  # type: ignore[attr-defined]
     said = until_ready(f"http://127.0.0.1:{port}/healthz", 60)
     if said is not None:
         process.kill()
         raise RuntimeError(f"lacak web did not start ({said}); see {log}")
-    return process
+    return process, port
 
 
 def generate(port: int, path: str, headers: dict[str, str], bodies: list[bytes], clients: int):
@@ -185,11 +189,11 @@ def bench_scans(
         nats.start()
         web = None
         try:
-            web = start_web(settings, nats.url, workers, settings.data_dir / "web.log")
+            web, port = start_web(settings, nats.url, workers, settings.data_dir / "web.log")
             start = IN_PROCESS_SCANS
             for n in clients:
                 rows.append(
-                    over_http(web.port, headers, labels[start : start + per_load], n, queue, start)
+                    over_http(port, headers, labels[start : start + per_load], n, queue, start)
                 )
                 print_row(rows[-1])
                 start += per_load
