@@ -19,7 +19,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Template
 
 from services import bahasa
-from services.views.board.reducer import COLUMNS, AreaCounts, MemoryBoard, count_in
+from services.views.board.reducer import COLUMNS, AreaCounts, MemoryBoard
 from services.views.board.view import BoardView, TpsBatch
 from services.wilayah import Level, Wilayah, level_of, parent_of
 from web.charts import arrivals_chart, progress_chart
@@ -157,10 +157,9 @@ def read_area(
         only = set(only)
         children = [c for c in children if c in only]
     counts = {row.area: row for row in view.areas([code, *children])}
-    at_risk = view.at_risk(code, now or datetime.now(UTC), deadline)
-    risk = count_in(at_risk, CHILD_LEVEL[level_of(code)])
+    risk = view.at_risk_in(code, CHILD_LEVEL[level_of(code)], now or datetime.now(UTC), deadline)
     return AreaBoard(
-        total=board_row(tree, code, counts.get(code), len(at_risk)),
+        total=board_row(tree, code, counts.get(code), risk.total()),
         rows=[board_row(tree, c, counts.get(c), risk[c]) for c in children],
         deadline=deadline,
     )
@@ -232,10 +231,22 @@ def board_channels(
         return wall_template.render(oob=True, **wall_total(view, tree, channel[1], deadline()))
 
     return {
-        "rows": Follows(BoardView.name, rows),
-        "charts": Follows(BoardView.name, charts),
-        "wall": Follows(BoardView.name, wall),
+        "rows": Follows(BoardView.name, rows, encode=Encoded),
+        "charts": Follows(BoardView.name, charts, encode=Encoded),
+        "wall": Follows(BoardView.name, wall, encode=Encoded),
     }
+
+
+class Encoded(ServerSentEventMessage):
+    """A board message encoded once for every stream that carries it: a thousand open boards
+    would otherwise each encode the same rows again."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(data=html, event=SSE_EVENT)
+        self.raw = super().encode()
+
+    def encode(self) -> bytes:
+        return self.raw
 
 
 @get("/", name="board", opt={"need": "view"})
@@ -419,17 +430,16 @@ async def board_stream(
         async with broadcaster.listen(channel) as queue:
             yield ServerSentEventMessage(comment="tersambung")
             # Listening already: whatever changed since the page was rendered is in these rows.
-            html = await asyncio.to_thread(broadcaster.render, channel)
-            yield ServerSentEventMessage(event=SSE_EVENT, data=html)
+            yield Encoded(await asyncio.to_thread(broadcaster.render, channel))
             while True:
                 try:
-                    html = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+                    message = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
                 except TimeoutError:
                     yield ServerSentEventMessage(comment="ping")
                     continue
-                if html is None:
+                if message is None:
                     return
-                yield ServerSentEventMessage(event=SSE_EVENT, data=html)
+                yield message  # Encoded
 
     return ServerSentEvent(messages(), headers={"Cache-Control": "no-cache"})
 

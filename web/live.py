@@ -42,6 +42,8 @@ class Follows(msgspec.Struct, frozen=True):
     view: str
     render: Render
     always: bool = False  # render on every notice, even with no stream listening
+    # what a rendered message becomes, once, before it goes to every stream of the channel
+    encode: Callable[[Any], Any] | None = None
 
 
 class Broadcaster:
@@ -107,7 +109,7 @@ class Broadcaster:
                 listening = bool(self.clients.get(channel))
                 message = follows.render(channel, pending[follows.view], listening)
                 if message:
-                    messages[channel] = message
+                    messages[channel] = follows.encode(message) if follows.encode else message
         return messages
 
     def close(self) -> None:

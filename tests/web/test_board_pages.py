@@ -11,7 +11,7 @@ from litestar.testing import TestClient
 from services.custody.batch import Scan
 from services.custody.batches import BatchPlan
 from services.custody.plan import kit_plan
-from services.views.board.reducer import tps_at_risk
+from services.views.board.reducer import count_in, tps_at_risk
 from services.wilayah import kecamatan_of
 from tests.data import SERANG
 from tests.web.conftest import Lacak
@@ -219,4 +219,44 @@ async def test_a_burst_of_changes_reaches_each_page_as_few_messages_rendered_onc
         assert await first.get() == "36.04.05:4"
         assert await elsewhere.get() == "36.04.09:4"  # its first: nothing before was its own
         assert first.empty() and elsewhere.empty()
+    runner.cancel()
+
+
+@pytest.mark.parametrize("before_h1", [timedelta(days=4), timedelta(days=2), timedelta(0)])
+def test_the_view_counts_the_tps_at_risk_per_area_as_the_rule_does(
+    projected: Lacak, before_h1: timedelta
+):
+    deadline = datetime(2024, 2, 14, tzinfo=timezone(timedelta(hours=7)))
+    board = projected.board
+    now = deadline - before_h1
+    for area, level in (("36.04", "kecamatan"), ("36.04", "kabupaten"), (KECAMATAN, "desa")):
+        by_rule = count_in(board.at_risk(area, now, deadline), level)
+        assert board.at_risk_in(area, level, now, deadline) == by_rule
+    assert board.at_risk_in("36", "nasional", now, deadline).total() == len(
+        board.at_risk("36.04", now, deadline)
+    )
+
+
+async def test_a_message_is_encoded_once_for_every_page_that_shows_it():
+    encoded: list[str] = []
+
+    def encode(html: str) -> bytes:
+        encoded.append(html)
+        return html.encode()
+
+    def render(channel: Channel, changed: set[str] | None, listening: bool) -> str:
+        return f"<tr>{channel[1]}</tr>"
+
+    broadcaster = Broadcaster({"rows": Follows("board", render, encode=encode)}, pause=0.05)
+    runner = asyncio.create_task(broadcaster.run())
+    async with (
+        broadcaster.listen(("rows", "36.04")) as first,
+        broadcaster.listen(("rows", "36.04")) as second,
+    ):
+        broadcaster.notice("board", ["36.04"])
+        message = await first.get()
+        assert message == b"<tr>36.04</tr>"
+        assert await second.get() is message
+        assert encoded == ["<tr>36.04</tr>"]
+        assert broadcaster.render(("rows", "36.04")) == "<tr>36.04</tr>"  # a new page's: as is
     runner.cancel()

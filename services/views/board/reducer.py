@@ -436,5 +436,10 @@ class MemoryBoard:
     def at_risk(self, under: str, now: datetime, deadline: datetime) -> list[str]:
         return [r.area for r in self.tps_behind(under) if tps_at_risk(r, now, deadline)]
 
+    def at_risk_in(
+        self, under: str, level: Level, now: datetime, deadline: datetime
+    ) -> Counter[str]:
+        return count_in(self.at_risk(under, now, deadline), level)
+
     def arrivals(self, area: str) -> list[tuple[str, int]]:
         return self.arrivals_of(area)

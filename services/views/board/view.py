@@ -2,6 +2,7 @@
 stream with the reducer (`reducer.py`); and the label catalogue and the truck loads' lines, kept
 in the same transaction."""
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Literal
@@ -22,7 +23,15 @@ from services.views.board.reducer import (
 )
 from services.views.database import Cursor, chunked_in
 from services.views.projection import Projection
-from services.wilayah import Level, kecamatan_of, level_of, parent_of, tps_prefix
+from services.wilayah import (
+    DIGITS_AT,
+    Level,
+    area_of_digits,
+    kecamatan_of,
+    level_of,
+    parent_of,
+    tps_prefix,
+)
 
 
 class BatchLabel(msgspec.Struct, frozen=True):
@@ -251,6 +260,23 @@ class BoardView(Projection):
             (under.replace(".", "") + "%",),
         )
         return [area for (area,) in rows]
+
+    def at_risk_in(
+        self, under: str, level: Level, now: datetime, deadline: datetime
+    ) -> Counter[str]:
+        """The TPS at risk in an area, counted in their areas at `level` (its children, say):
+        counted by SQL, so a board page reads a row per child, not one per TPS."""
+        columns = risky_columns(now, deadline)
+        if not columns:
+            return Counter()
+        digits = DIGITS_AT[level]
+        rows = self.db.query(
+            f"SELECT substr(area, 1, {digits}), count(*) FROM board_areas "
+            f"WHERE level = 'tps' AND area LIKE ? AND {' + '.join(columns)} > 0 "
+            f"GROUP BY substr(area, 1, {digits})",
+            (tps_prefix(under) + "%",),
+        )
+        return Counter({area_of_digits(prefix): n for prefix, n in rows})
 
     def arrivals(self, area: str) -> list[tuple[str, int]]:
         """(UTC hour `2024-02-12T02`, batches first delivered at their TPS in it), by hour."""
