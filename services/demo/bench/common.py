@@ -63,3 +63,16 @@ def scratch(command: str) -> Iterator[Settings]:
             )
     finally:
         drop_schema(settings, schema)
+
+
+@contextmanager
+def bench_store(store: str, command: str) -> Iterator[Settings]:
+    """Fresh settings on the asked store ("sqlite", "postgres", or "" the environment's), gone
+    after the run: SQLite in a temporary folder, PostgreSQL in a schema of its own."""
+    settings = Settings.from_env()
+    if store == "sqlite" or (not store and not settings.postgres):
+        with tempfile.TemporaryDirectory(prefix="lacak-bench-") as folder:
+            yield Settings.from_env({"LACAK_DATA_DIR": folder})
+        return
+    with scratch(command) as fresh:
+        yield fresh

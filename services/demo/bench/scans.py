@@ -12,21 +12,17 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
 
-from services import bahasa
 from services.cluster import until_ready
 from services.console import Refused
 from services.custody.batch import Scan
 from services.custody.batches import Batches
-from services.demo.bench.common import bench_token, percentile, scratch
+from services.demo.bench.common import bench_store, bench_token, percentile
 from services.demo.bench.load import Load, Result
 from services.messaging.server import EmbeddedNats, die_with_parent, free_port
 from services.settings import Settings
@@ -56,20 +52,6 @@ def measured(what: str, scans: int, elapsed: float, latencies: list[float], fail
         p99_ms=percentile(latencies, 0.99) * 1000,
         failed=failed,
     )
-
-
-@contextmanager
-def bench_store(store: str) -> Iterator[Settings]:
-    """Fresh settings on the asked store ("" the environment's), gone after the run."""
-    settings = Settings.from_env()
-    if store == "sqlite" or (not store and not settings.postgres):
-        with tempfile.TemporaryDirectory(prefix="lacak-bench-") as folder:
-            yield Settings.from_env({"LACAK_DATA_DIR": folder})
-        return
-    if not settings.postgres:
-        raise Refused(bahasa.NEEDS_POSTGRES.format(command="lacak bench scans --store postgres"))
-    with scratch("lacak bench scans") as fresh:
-        yield fresh
 
 
 def seeded(settings: Settings) -> tuple[Wilayah, list[str]]:
@@ -141,7 +123,7 @@ def start_web(
 
 def generate(port: int, path: str, headers: dict[str, str], bodies: list[bytes], clients: int):
     """Run the load generator in its own process; its result."""
-    load = Load("127.0.0.1", port, path, headers, bodies, clients)
+    load = Load("127.0.0.1", [port], path, headers, bodies, clients)
     answer = subprocess.run(
         [sys.executable, "-m", "services.demo.bench.load"],
         input=msgspec.msgpack.encode(load),
@@ -174,7 +156,7 @@ def bench_scans(
     store: str, workers: int, clients: list[int], count: int, queue: bool
 ) -> list[Measured]:
     """The whole run; its rows, printed as they come."""
-    with bench_store(store) as settings:
+    with bench_store(store, "lacak bench scans") as settings:
         name = "PostgreSQL" if settings.postgres else "SQLite"
         print(f"Menyiapkan {name}: Kabupaten Serang dan rencana kitnya ...", file=sys.stderr)
         wilayah, labels = seeded(settings)
