@@ -12,11 +12,13 @@ from services.views.board.reducer import (
     BatchLine,
     MemoryBoard,
     advance,
+    ancestor_at,
     count_at_risk,
+    count_in,
     counter_changes,
     tps_at_risk,
 )
-from services.wilayah import route_of
+from services.wilayah import LEVELS, route_of
 
 T = datetime(2024, 2, 1, tzinfo=UTC)
 TPS = "3604052001001"
@@ -236,3 +238,13 @@ def test_tps_at_risk_are_counted_in_their_desa_or_kecamatan():
         "36.04.05.2002": 1,
         "36.04.09.2001": 1,
     }
+
+
+def test_a_tps_counts_in_its_area_at_every_level_from_the_nation_down():
+    tps = "3604052001001"
+    assert [ancestor_at(tps, level) for level in LEVELS] == [
+        "", "36", "36.04", "36.04.05", "36.04.05.2001", tps
+    ]  # fmt: skip
+    elsewhere = "3673010001002"
+    assert count_in([tps, elsewhere], "provinsi") == {"36": 2}
+    assert count_in([tps, elsewhere], "kabupaten") == {"36.04": 1, "36.73": 1}

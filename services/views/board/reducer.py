@@ -28,7 +28,7 @@ from events import (
     ScanVoided,
 )
 from events.batch import BatchEvent
-from services.wilayah import LEVELS, Level, level_of, route_of
+from services.wilayah import LEVELS, NATIONAL, Level, ancestry, level_of, route_of
 
 Stage = Literal["planned", "packed", "dispatched", "received"]
 
@@ -132,8 +132,8 @@ class AreaCounts(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def ancestor_at(tps_code: str, level: Level) -> str:
-    """The area of a TPS at a level of the board (kabupaten to TPS)."""
-    return route_of(tps_code)[LEVELS.index(level) - 2]
+    """The area of a TPS at a level of the board, the nation to the TPS itself."""
+    return ancestry(tps_code)[LEVELS.index(level) - 1] if level != "nasional" else NATIONAL
 
 
 def advance(line: BatchLine | None, event: Event) -> BatchLine:
