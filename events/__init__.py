@@ -19,7 +19,12 @@ from events.batch import (
     ScanVoided,
 )
 from events.codec import Event, decode, encode, subject
-from events.masterdata import ElectionDeclared, MasterDataImported, WilayahListed
+from events.masterdata import (
+    ElectionDeclared,
+    KabupatenIndexed,
+    MasterDataImported,
+    WilayahListed,
+)
 
 __all__ = [
     "AnomalyAcknowledged",
@@ -36,6 +41,7 @@ __all__ = [
     "Condition",
     "ElectionDeclared",
     "Event",
+    "KabupatenIndexed",
     "MasterDataImported",
     "Reason",
     "ScanAction",

@@ -16,7 +16,12 @@ from events.batch import (
     ScanRepeated,
     ScanVoided,
 )
-from events.masterdata import ElectionDeclared, MasterDataImported, WilayahListed
+from events.masterdata import (
+    ElectionDeclared,
+    KabupatenIndexed,
+    MasterDataImported,
+    WilayahListed,
+)
 
 Event = (
     BatchRegistered
@@ -33,6 +38,7 @@ Event = (
     | ScanRepeated
     | MasterDataImported
     | WilayahListed
+    | KabupatenIndexed
     | ElectionDeclared
 )
 
@@ -53,7 +59,7 @@ def subject(event: Event) -> str:
     master data's by its kabupaten (kecamatan `_`), an election's nationally (`_._`)."""
     if isinstance(event, ElectionDeclared):
         return "lacak.events._._.ElectionDeclared"
-    if isinstance(event, MasterDataImported | WilayahListed):
+    if isinstance(event, MasterDataImported | WilayahListed | KabupatenIndexed):
         return f"lacak.events.{event.kabupaten.replace('.', '')}._.{type(event).__name__}"
     tps = event.destination
     return f"lacak.events.{tps[:4]}.{tps[:6]}.{type(event).__name__}"

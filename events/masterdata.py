@@ -60,6 +60,14 @@ class WilayahListed(MasterDataEvent, frozen=True, kw_only=True):
     tps: list[Tps]
 
 
+class KabupatenIndexed(MasterDataEvent, frozen=True, kw_only=True):
+    """A kabupaten/kota imported for the election for the first time: the election's index of
+    the kabupaten its store holds (one deployment may hold the whole country)."""
+
+    election: str
+    kabupaten_name: str
+
+
 class ElectionDeclared(msgspec.Struct, frozen=True, tag=True, kw_only=True):
     """An election as KPU set it; a later declaration (a moved voting day) replaces the earlier."""
 

@@ -170,6 +170,12 @@ def run_cluster(args: argparse.Namespace) -> None:
         cluster.stop()
 
 
+def wilayah_file(args: argparse.Namespace) -> None:
+    from services.demo.nasional import write_wilayah_file
+
+    write_wilayah_file(args)
+
+
 def wait_ready(args: argparse.Namespace) -> None:
     """Exit 0 once `url` answers 200 (a web replica's /readyz), 1 after `timeout` seconds: the
     readiness check of a systemd unit or a container."""
@@ -402,7 +408,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--election", help="bawaan: LACAK_ELECTION atau pemilu-2024")
     p.add_argument("--by", required=True, help="siapa yang mengimpor (dicatat)")
     p.set_defaults(run=import_master_data)
+    p = commands.add_parser(
+        "wilayah",
+        help="tulis berkas impor TPS: kode dan nama wilayah nyata, TPS dan DPT sintetis",
+    )
+    p.add_argument("out", type=Path, help="berkas CSV yang ditulis")
+    p.add_argument(
+        "--wilayah", default="36.04", help="nasional, kode provinsi (36) atau kabupaten (36.04)"
+    )
+    p.set_defaults(run=wilayah_file)
     p = commands.add_parser("plan", help="daftarkan kiriman setiap TPS (bisa diulang)")
+    p.add_argument("--wilayah", help="hanya provinsi (36) atau kabupaten (36.04) ini")
     p.set_defaults(run=register_kit_plan)
 
     p = commands.add_parser("election", help="catat pemilu: nama dan hari pemungutan suara")

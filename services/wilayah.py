@@ -8,7 +8,7 @@ in, and the route of a batch from the gudang (its kabupaten) down to its TPS.
 
 from datetime import timedelta, timezone
 from functools import cached_property
-from typing import Literal
+from typing import Literal, Protocol
 
 import msgspec
 
@@ -24,6 +24,7 @@ __all__ = [
     "Desa",
     "Kecamatan",
     "Level",
+    "Places",
     "Tps",
     "Wilayah",
     "ancestry",
@@ -146,6 +147,17 @@ def tps_prefix(area: str) -> str:
 def within(scope: str, code: str) -> bool:
     """Does `scope` (the nation, a province, kabupaten, kecamatan, desa or TPS) reach `code`?"""
     return not scope or scope in ancestry(code)
+
+
+class Places(Protocol):
+    """What custody asks of the places it knows: one kabupaten's `Wilayah`, or the `Atlas` of
+    every kabupaten/kota imported."""
+
+    code: str  # the root: a kabupaten, or the nation
+
+    def is_location(self, code: str) -> bool: ...
+
+    def place_name(self, code: str) -> str: ...
 
 
 class Wilayah(msgspec.Struct, frozen=True, dict=True):

@@ -11,7 +11,7 @@ from services.custody.masterdata import ImportRefusedError, ImportSummary, Maste
 from services.custody.plan import kit_plan, register_plan
 from services.processes import load_wilayah
 from services.settings import Settings
-from services.wilayah import Wilayah
+from services.wilayah import Wilayah, within
 
 
 def describe(summary: ImportSummary) -> str:
@@ -35,32 +35,59 @@ def import_master_data(args: argparse.Namespace) -> None:
     data = read_bytes(args.file, "Berkas")
     batches = Batches(settings.store)
     try:
-        summary = MasterData(batches).import_file(
-            args.election or settings.election, args.file.name, data, args.by
+        kept = MasterData(batches).import_many(
+            args.election or settings.election,
+            args.file.name,
+            data,
+            args.by,
+            lambda done, total: (
+                progress("Mengimpor kabupaten/kota", done, total) if total > 1 else None
+            ),
         )
     except ImportRefusedError as refused:
         raise Refused(str(refused)) from None
     finally:
         batches.close()
-    print(f"Diimpor: {describe(summary)} (sha256 {summary.file_sha256})")
+    if len(kept) == 1:
+        print(f"Diimpor: {describe(kept[0])} (sha256 {kept[0].file_sha256})")
+    else:
+        tps, dpt = sum(k.tps for k in kept), sum(k.dpt for k in kept)
+        print(
+            f"Diimpor: {thousands(len(kept))} kabupaten/kota, {thousands(tps)} TPS, "
+            f"DPT {thousands(dpt)} (sha256 {kept[0].file_sha256})"
+        )
     print("Berikutnya: `lacak plan` mendaftarkan kiriman setiap TPS.")
 
 
 def register_kit_plan(args: argparse.Namespace) -> None:
-    """`lacak plan`: every TPS's kit registered as labelled batches; run again to finish."""
+    """`lacak plan`: every TPS's kit registered as labelled batches, in every kabupaten/kota
+    imported (or those of `--wilayah`); run again to finish."""
     settings = Settings.from_env()
-    wilayah = load_wilayah(settings)
     batches = Batches(settings.store)
     try:
-        registered = register_plan(
-            batches, wilayah, lambda done, total: progress("Mendaftarkan kiriman", done, total)
-        )
+        master_data = MasterData(batches)
+        imported = master_data.kabupaten(settings.election)
+        if not imported:  # imported before the election's index was kept
+            imported = {settings.kabupaten: load_wilayah(settings).name}
+        chosen = [code for code in imported if within(args.wilayah or "", code)]
+        if not chosen:
+            raise Refused(f"Tidak ada kabupaten/kota yang diimpor di wilayah {args.wilayah}.")
+        for code in chosen:
+            wilayah = master_data.wilayah(settings.election, code)
+            assert wilayah is not None  # indexed at its import
+            registered = register_plan(
+                batches,
+                wilayah,
+                lambda done, total, name=wilayah.name: progress(
+                    f"Mendaftarkan kiriman {name}", done, total
+                ),
+            )
+            if registered:
+                print(f"{thousands(registered)} kiriman terdaftar untuk {wilayah.name}.")
+            else:
+                print(f"Semua kiriman {wilayah.name} sudah terdaftar; tidak ada yang ditambahkan.")
     finally:
         batches.close()
-    if registered:
-        print(f"{thousands(registered)} kiriman terdaftar untuk {wilayah.name}.")
-    else:
-        print(f"Semua kiriman {wilayah.name} sudah terdaftar; tidak ada yang ditambahkan.")
 
 
 def declare_election(args: argparse.Namespace) -> None:

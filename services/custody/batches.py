@@ -46,7 +46,7 @@ from services.custody.errors import (
 from services.custody.labels import kabupaten_of_label, make_label, parse_label
 from services.errors import DomainError
 from services.store.application import StoreApplication
-from services.wilayah import Wilayah, local_time_of
+from services.wilayah import Places, local_time_of
 
 SAVE_ATTEMPTS = 5
 COMMIT_WAIT_SECONDS = 0.002  # a group waits this long for company after its first scan
@@ -125,7 +125,7 @@ class Batches(StoreApplication):
         self,
         env: Mapping[str, str] | None = None,
         *,
-        wilayah: Wilayah | None = None,
+        wilayah: Places | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         commit_wait: float = COMMIT_WAIT_SECONDS,
         cache_size: int = CACHE_SIZE,
@@ -270,7 +270,7 @@ class Batches(StoreApplication):
             return
 
     def _decide_scans(
-        self, scans: Sequence[Scan], states: Mapping[UUID, Batch | None], wilayah: Wilayah
+        self, scans: Sequence[Scan], states: Mapping[UUID, Batch | None], wilayah: Places
     ) -> "Decided":
         """One command's scans decided in order on `states`: the events and answers."""
         new: dict[UUID, Batch] = {}
@@ -429,7 +429,7 @@ class Batches(StoreApplication):
         )
         return scan_result(batch, scan.scan_id, wilayah)
 
-    def _wilayah(self) -> Wilayah:
+    def _wilayah(self) -> Places:
         if self.wilayah is None:
             raise NoMasterDataError()
         return self.wilayah
@@ -484,7 +484,7 @@ def label_of_anomaly(anomaly_id: str) -> str:
     return label
 
 
-def scan_result(batch: Batch, scan_id: str, wilayah: Wilayah) -> ScanResult:
+def scan_result(batch: Batch, scan_id: str, wilayah: Places) -> ScanResult:
     record = batch.scans[scan_id]
     place = wilayah.place_name(record.location)
     message = bahasa.ACTION_MESSAGES[record.action].format(label=batch.label, place=place)
@@ -522,7 +522,7 @@ def unsealed_from_gudang(batch: Batch, record: ScanRecord) -> bool:
     return batch.item == "kotak_suara" and record.location == batch.route[0] and not batch.seals
 
 
-def anomaly_message(anomaly: Anomaly, wilayah: Wilayah, destination: str = "") -> str:
+def anomaly_message(anomaly: Anomaly, wilayah: Places, destination: str = "") -> str:
     """The anomaly as the officer reads it: what was expected, what was found, in Bahasa."""
     expected, found = wilayah.place_name(anomaly.expected), wilayah.place_name(anomaly.found)
     zone = local_time_of(destination or wilayah.code)

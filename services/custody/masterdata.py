@@ -25,7 +25,7 @@ from uuid import UUID, uuid5
 
 import msgspec
 
-from events import MasterDataImported, WilayahListed
+from events import KabupatenIndexed, MasterDataImported, WilayahListed
 from services import bahasa
 from services.custody.batch import LABEL_NAMESPACE
 from services.errors import DomainError
@@ -89,6 +89,16 @@ def checksum(data: bytes) -> str:
 
 def parse_tps_csv(data: bytes, dpt_limit: int = DPT_LIMIT_2024) -> Wilayah:
     """The kabupaten the file describes, or ImportRefusedError naming every faulty line."""
+    [wilayah] = parse_tps_file(data, dpt_limit, many=False)
+    return wilayah
+
+
+def parse_tps_file(
+    data: bytes, dpt_limit: int = DPT_LIMIT_2024, many: bool = True
+) -> list[Wilayah]:
+    """Every kabupaten/kota the file describes (a province's file, the nation's), in the order
+    of their codes; or ImportRefusedError naming every faulty line. With `many` False a second
+    kabupaten is a fault."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -127,6 +137,8 @@ def parse_tps_csv(data: bytes, dpt_limit: int = DPT_LIMIT_2024) -> Wilayah:
         row = {c: raw[c].strip() for c in COLUMNS}
         if not kabupaten and KABUPATEN.fullmatch(row["kode_kabupaten"]):
             kabupaten[row["kode_kabupaten"]] = row["nama_kabupaten"]  # the file's, from line 2
+        if many and KABUPATEN.fullmatch(row["kode_kabupaten"]):
+            kabupaten.setdefault(row["kode_kabupaten"], row["nama_kabupaten"])
         row_faults = _row_faults(row, dpt_limit)
         if not row_faults:
             row_faults = _consistency_faults(row, kabupaten, kecamatan, desa, first_line)
@@ -149,14 +161,25 @@ def parse_tps_csv(data: bytes, dpt_limit: int = DPT_LIMIT_2024) -> Wilayah:
         faults.append(fault_line(2, bahasa.FAULT_NO_TPS))
     if faults:
         raise ImportRefusedError(faults)
-    [(code, name)] = kabupaten.items()
-    return Wilayah(
-        code=code,
-        name=name,
-        kecamatan=tuple(Kecamatan(code=c, name=n) for c, n in sorted(kecamatan.items())),
-        desa=tuple(Desa(code=c, name=n, kecamatan=k) for c, (n, k) in sorted(desa.items())),
-        tps=tuple(tps[c] for c in sorted(tps)),
-    )
+    kecamatan_of: dict[str, list[Kecamatan]] = {code: [] for code in kabupaten}
+    for c, n in sorted(kecamatan.items()):
+        kecamatan_of[c[:5]].append(Kecamatan(code=c, name=n))
+    desa_of: dict[str, list[Desa]] = {code: [] for code in kabupaten}
+    for c, (n, k) in sorted(desa.items()):
+        desa_of[c[:5]].append(Desa(code=c, name=n, kecamatan=k))
+    tps_of: dict[str, list[Tps]] = {code: [] for code in kabupaten}
+    for c in sorted(tps):
+        tps_of[f"{c[:2]}.{c[2:4]}"].append(tps[c])
+    return [
+        Wilayah(
+            code=code,
+            name=name,
+            kecamatan=tuple(kecamatan_of[code]),
+            desa=tuple(desa_of[code]),
+            tps=tuple(tps_of[code]),
+        )
+        for code, name in sorted(kabupaten.items())
+    ]
 
 
 def _row_faults(row: dict[str, str], dpt_limit: int) -> list[str]:
@@ -280,6 +303,11 @@ def master_data_id(election: str, kabupaten: str) -> UUID:
     return uuid5(LABEL_NAMESPACE, f"wilayah/{election}/{kabupaten}")
 
 
+def index_id(election: str) -> UUID:
+    """The election's index of the kabupaten/kota imported for it."""
+    return uuid5(LABEL_NAMESPACE, f"wilayah-index/{election}")
+
+
 def import_events(
     wilayah: Wilayah,
     *,
@@ -355,31 +383,74 @@ class MasterData:
     def import_file(
         self, election: str, file_name: str, data: bytes, imported_by: str
     ) -> ImportSummary:
-        """Check the whole file, then keep it as events in one transaction, or refuse it whole."""
-        wilayah = parse_tps_csv(data)
-        new_events = import_events(
-            wilayah,
-            election=election,
-            file_name=file_name,
-            file_sha256=checksum(data),
-            imported_by=imported_by,
-            last_version=self.store.last_version(master_data_id(election, wilayah.code)),
-            at=self.clock(),
+        """Check the whole file, one kabupaten's, then keep it as events in one transaction, or
+        refuse it whole."""
+        return self._keep(parse_tps_csv(data), election, file_name, checksum(data), imported_by)
+
+    def import_many(
+        self,
+        election: str,
+        file_name: str,
+        data: bytes,
+        imported_by: str,
+        progress: Callable[[int, int], None] = lambda done, total: None,
+    ) -> list[ImportSummary]:
+        """A file of any number of kabupaten/kota (a province's, the nation's): checked whole
+        and refused whole, then each kabupaten kept in a transaction of its own (a second
+        run after a failure imports every one again, as a new import does)."""
+        trees = parse_tps_file(data)
+        sha256 = checksum(data)
+        kept = []
+        for done, wilayah in enumerate(trees, 1):
+            kept.append(self._keep(wilayah, election, file_name, sha256, imported_by))
+            progress(done, len(trees))
+        return kept
+
+    def _keep(
+        self, wilayah: Wilayah, election: str, file_name: str, sha256: str, imported_by: str
+    ) -> ImportSummary:
+        at = self.clock()
+        last = self.store.last_version(master_data_id(election, wilayah.code))
+        new_events: list[object] = list(
+            import_events(
+                wilayah,
+                election=election,
+                file_name=file_name,
+                file_sha256=sha256,
+                imported_by=imported_by,
+                last_version=last,
+                at=at,
+            )
         )
+        if not last:  # the election's first import of it: in the index too
+            new_events.append(
+                KabupatenIndexed(
+                    originator_id=index_id(election),
+                    originator_version=self.store.last_version(index_id(election)) + 1,
+                    kabupaten=wilayah.code,
+                    occurred_at=at,
+                    recorded_at=at,
+                    election=election,
+                    kabupaten_name=wilayah.name,
+                )
+            )
         self.store.append(*new_events)  # a concurrent import of the same kabupaten: IntegrityError
-        summary = new_events[0]
-        assert isinstance(summary, MasterDataImported)
         return ImportSummary(
             election=election,
             kabupaten=wilayah.code,
             kabupaten_name=wilayah.name,
-            file_sha256=summary.file_sha256,
+            file_sha256=sha256,
             kecamatan=len(wilayah.kecamatan),
             desa=len(wilayah.desa),
             tps=len(wilayah.tps),
-            dpt=summary.dpt_total,
+            dpt=sum(t.dpt for t in wilayah.tps),
         )
 
     def wilayah(self, election: str, kabupaten: str) -> Wilayah | None:
         """The kabupaten's tree as last imported for the election, or None."""
         return wilayah_from(self.store.events.get(master_data_id(election, kabupaten)))
+
+    def kabupaten(self, election: str) -> dict[str, str]:
+        """Every kabupaten/kota imported for the election: code -> name, by code."""
+        indexed = self.store.events.get(index_id(election))
+        return dict(sorted((e.kabupaten, e.kabupaten_name) for e in indexed))

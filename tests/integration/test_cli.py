@@ -9,6 +9,7 @@ import pytest
 
 from services.cli import main
 from services.custody.batches import Batches
+from services.custody.labels import make_label
 from services.custody.masterdata import MasterData, tps_csv
 from services.custody.plan import kit_plan
 from services.messaging.server import free_port
@@ -49,6 +50,25 @@ def test_lacak_plan_registers_every_tps_kit_after_an_import_and_again_adds_nothi
     batches = Batches(settings.store)
     assert all(batches.exists(p.label) for p in kit_plan(ONE_TPS))
     batches.close()
+
+
+def test_a_provinces_file_is_written_imported_and_planned_kabupaten_by_kabupaten(
+    environment, settings, capsys, tmp_path
+):
+    banten = tmp_path / "banten.csv"
+    main(["wilayah", str(banten), "--wilayah", "36"])
+    assert "8 kabupaten/kota, 35.716 TPS" in capsys.readouterr().out
+    main(["import", str(banten), "--by", "Rina"])
+    assert "8 kabupaten/kota, 35.716 TPS, DPT 8.842.646" in capsys.readouterr().out
+    main(["plan", "--wilayah", "36.73"])  # one of them: Kota Serang
+    assert "11.970 kiriman terdaftar untuk Kota Serang." in capsys.readouterr().out
+    batches = Batches(settings.store)
+    assert len(MasterData(batches).kabupaten(settings.election)) == 8
+    assert batches.exists(make_label("36.73", 1))
+    assert not batches.exists(make_label("36.04", 1))  # Kabupaten Serang's plan: not asked for
+    batches.close()
+    assert "Wilayah 99 tidak dikenal" in refused(capsys, "wilayah", str(banten), "--wilayah", "99")
+    assert "di wilayah 32" in refused(capsys, "plan", "--wilayah", "32")
 
 
 def test_bad_input_on_the_command_line_is_answered_in_bahasa_without_a_traceback(
