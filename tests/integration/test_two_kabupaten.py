@@ -18,6 +18,8 @@ from services.demo import nasional
 from services.demo.simulation import body_of, scan_body, scan_script
 from services.messaging.projector import run_projection
 from services.messaging.relay import run_relay
+from services.store.notifications import read_store
+from services.views.board.reducer import AreaCounts
 from services.views.board.view import BoardView
 from services.views.database import open_views
 from services.wilayah import Wilayah
@@ -105,4 +107,36 @@ def test_the_atlas_reads_a_tree_when_asked_and_keeps_the_recent_ones(settings):
     master_data.import_file(settings.election, "kota.csv", tps_csv(first_tps("36.73")), "R")
     atlas.forget("36.73")
     assert atlas.place_name(kota.tps[0].code) == kota.place_name(kota.tps[0].code)
+    batches.close()
+
+
+def test_the_province_and_the_nation_are_their_kabupatens_added_up(settings):
+    batches = Batches(settings.store)
+    master_data = MasterData(batches)
+    trees = [first_tps("36.04"), first_tps("36.73"), first_tps("32.01")]
+    for tree in trees:
+        master_data.import_file(settings.election, "tps.csv", tps_csv(tree), "R")
+        register_plan(batches, tree)
+    batches.wilayah = Atlas(master_data, settings.election)
+    for tree in trees[:2]:
+        for scripted in scan_script(tree, rate=0.05)[:100]:
+            batches.scan(msgspec.convert(body_of(scripted), Scan))
+    views = open_views(settings)
+    board = BoardView(views)
+    board.setup()
+    notifications = [(n, board.decode(state)) for n, state in read_store(settings)]
+    board.apply(notifications, len(notifications))
+    kabupaten = {row.area: row for row in board.rows("kabupaten")}
+    provinces = {row.area: row for row in board.rows("provinsi")}
+    assert set(provinces) == {"32", "36"}
+    for field in AreaCounts.__struct_fields__[1:]:
+        banten = getattr(kabupaten["36.04"], field) + getattr(kabupaten["36.73"], field)
+        assert getattr(provinces["36"], field) == banten, field
+        [nation] = board.areas([""])
+        assert getattr(nation, field) == banten + getattr(kabupaten["32.01"], field), field
+    assert provinces["36"].packed > 0  # the scans counted
+    assert board.children("") == board.rows("provinsi")
+    assert [row.area for row in board.children("36")] == ["36.04", "36.73"]
+    assert [row.area for row in board.areas(["36", "36.04", ""])] == ["", "36", "36.04"]
+    views.close()
     batches.close()

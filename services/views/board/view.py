@@ -25,6 +25,7 @@ from services.views.database import Cursor, chunked_in
 from services.views.projection import Projection
 from services.wilayah import (
     DIGITS_AT,
+    NATIONAL,
     Level,
     area_of_digits,
     kecamatan_of,
@@ -148,6 +149,7 @@ SCHEMA = (
         PRIMARY KEY (area, hour))""",
 )
 AREA_FIELDS = ("area", *COLUMNS)
+SUMMED: tuple[Level, ...] = ("provinsi", "nasional")  # rows added up when read, not kept
 
 
 class BoardView(Projection):
@@ -227,18 +229,50 @@ class BoardView(Projection):
 
     def rows(self, level: Level = "kecamatan") -> list[AreaCounts]:
         """Every area of one level, by code."""
+        if level in SUMMED:
+            return self._summed(level)
         return self._areas("level = ?", (level,))
 
     def areas(self, codes: Iterable[str]) -> list[AreaCounts]:
         """These areas, by code (those without a batch are left out)."""
+        codes = list(codes)
         found: list[AreaCounts] = []
-        for marks, chunk in chunked_in(codes):
+        for level in SUMMED:
+            wanted = {code for code in codes if level_of(code) == level}
+            if wanted:
+                found += [row for row in self._summed(level) if row.area in wanted]
+        for marks, chunk in chunked_in(c for c in codes if level_of(c) not in SUMMED):
             found += self._areas(f"area IN ({marks})", chunk)
-        return found
+        return sorted(found, key=lambda row: row.area)
 
     def children(self, code: str) -> list[AreaCounts]:
         """The areas one level below `code`, by code."""
+        if code == NATIONAL:
+            return self._summed("provinsi")
         return self._areas("parent = ?", (code,))
+
+    def _summed(self, level: Level) -> list[AreaCounts]:
+        """The provinces' rows (or the nation's), added up from their kabupaten/kota's when
+        asked: the projection keeps no row they would all write to, so projectors of
+        different provinces never wait for one another."""
+        sums = ", ".join(f"SUM({c})" for c in COLUMNS)
+        if level == "provinsi":
+            rows = self.db.query(
+                f"SELECT substr(area, 1, 2), {sums} FROM board_areas WHERE level = 'kabupaten' "
+                "GROUP BY substr(area, 1, 2) ORDER BY substr(area, 1, 2)"
+            )
+        else:
+            rows = [
+                (NATIONAL, *row)
+                for row in self.db.query(
+                    f"SELECT {sums} FROM board_areas WHERE level = 'kabupaten'"
+                )
+                if row[0] is not None  # no kabupaten yet: no row, as for any area
+            ]
+        return [
+            AreaCounts(**dict(zip(AREA_FIELDS, (area, *map(int, counts)), strict=True)))
+            for area, *counts in rows
+        ]
 
     def tps_behind(self, under: str) -> list[AreaCounts]:
         """The TPS in an area (or the TPS itself) with a batch not yet delivered."""
