@@ -152,6 +152,16 @@ AREA_FIELDS = ("area", *COLUMNS)
 SUMMED: tuple[Level, ...] = ("provinsi", "nasional")  # rows added up when read, not kept
 
 
+def tps_under(area: str) -> tuple[str, tuple[str, ...]]:
+    """SQL and its parameters for the TPS rows in an area (or the TPS itself): a range of their
+    codes, which the (level, area) index reads, where LIKE would read every TPS of the country.
+    TPS codes are 13 digits, so a prefix's codes lie from it up to the next number."""
+    prefix = tps_prefix(area)
+    if not prefix:
+        return "level = 'tps'", ()
+    return "level = 'tps' AND area >= ? AND area < ?", (prefix, str(int(prefix) + 1))
+
+
 class BoardView(Projection):
     """The board projection and its queries: the board's rows, the label catalogue and the
     truck loads' lines."""
@@ -276,10 +286,9 @@ class BoardView(Projection):
 
     def tps_behind(self, under: str) -> list[AreaCounts]:
         """The TPS in an area (or the TPS itself) with a batch not yet delivered."""
+        where, params = tps_under(under)
         return self._areas(
-            "level = 'tps' AND area LIKE ? "
-            "AND undelivered_gudang + undelivered_ppk + undelivered_pps > 0",
-            (under.replace(".", "") + "%",),
+            f"{where} AND undelivered_gudang + undelivered_ppk + undelivered_pps > 0", params
         )
 
     def at_risk(self, under: str, now: datetime, deadline: datetime) -> list[str]:
@@ -288,10 +297,11 @@ class BoardView(Projection):
         columns = risky_columns(now, deadline)
         if not columns:
             return []
+        where, params = tps_under(under)
         rows = self.db.query(
-            f"SELECT area FROM board_areas WHERE level = 'tps' AND area LIKE ? "
-            f"AND {' + '.join(columns)} > 0",
-            (under.replace(".", "") + "%",),
+            f"SELECT area FROM board_areas WHERE {where} AND {' + '.join(columns)} > 0 "
+            "ORDER BY area",
+            params,
         )
         return [area for (area,) in rows]
 
@@ -304,11 +314,11 @@ class BoardView(Projection):
         if not columns:
             return Counter()
         digits = DIGITS_AT[level]
+        where, params = tps_under(under)
         rows = self.db.query(
             f"SELECT substr(area, 1, {digits}), count(*) FROM board_areas "
-            f"WHERE level = 'tps' AND area LIKE ? AND {' + '.join(columns)} > 0 "
-            f"GROUP BY substr(area, 1, {digits})",
-            (tps_prefix(under) + "%",),
+            f"WHERE {where} AND {' + '.join(columns)} > 0 GROUP BY substr(area, 1, {digits})",
+            params,
         )
         return Counter({area_of_digits(prefix): n for prefix, n in rows})
 
