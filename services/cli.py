@@ -228,6 +228,11 @@ def bench(args: argparse.Namespace) -> None:
         report = faults_benchmark(plan)
         print_report(report)
         sys.exit(0 if report.held else 1)
+    if args.what == "nation":
+        from services.demo.bench.nation import bench_nation
+
+        bench_nation(args.store or "", args.wilayah)
+        return
     if args.what == "proof":
         from services.demo.bench.audit import bench_proof
 
@@ -455,12 +460,15 @@ def parser() -> argparse.ArgumentParser:
     p = commands.add_parser("bench", help="ukur kecepatan pada demo baru")
     p.add_argument(
         "what",
-        choices=["scans", "board", "verify", "replay", "proof", "faults"],
+        choices=["scans", "board", "verify", "replay", "proof", "faults", "nation"],
         help="yang diukur",
     )
     p.add_argument("--count", type=int, default=6000, help="scans: pindai per beban (6000)")
     p.add_argument(
-        "--store", choices=["sqlite", "postgres"], default="", help="scans: bawaan dari setelan"
+        "--store",
+        choices=["sqlite", "postgres"],
+        default="",
+        help="scans, nation: bawaan dari setelan",
     )
     p.add_argument("--workers", type=int, default=2, help="scans: proses lacak web (2)")
     p.add_argument("--queue", action="store_true", help="scans: antrean 1.000 pindai per kirim")
@@ -484,6 +492,9 @@ def parser() -> argparse.ArgumentParser:
         "--outage", type=float, default=60.0, help="faults: cluster NATS mati, detik (60)"
     )
     p.add_argument("--pause", type=float, default=30.0, help="faults: SIGSTOP satu node (30)")
+    p.add_argument(
+        "--wilayah", default="nasional", help="nation: nasional, provinsi (36) atau kabupaten"
+    )
     p.set_defaults(run=bench)
     return root
 

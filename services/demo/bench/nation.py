@@ -1,0 +1,207 @@
+"""`lacak bench nation`: the whole country (or a province of it) in one store.
+
+On a fresh store of the asked kind (SQLite in a temporary folder, PostgreSQL in a schema of its
+own), in one process, phase after phase:
+1. the import file of the wilayah written and imported (`MasterData.import_many`);
+2. every kabupaten/kota's kit plan registered (about 5.7 million batches for the nation);
+3. the board projected from the store as a projector rebuilding it does, in the projector's
+   batches: its rate, and from it the time 40 million events would take (the issue's figure for
+   a whole distribution: the decision on partitioning by province rests on it);
+4. the board's reads at national size, as a page asks them (the area's row and its children's,
+   and the TPS at risk per child): nasional, a province, a kabupaten and a kecamatan, p50/p99.
+Each phase runs in a process of its own, as `lacak import`, `lacak plan`, `lacak project board`
+and `lacak web` would: its peak resident memory is its own.
+"""
+
+import multiprocessing
+import resource
+import statistics
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+
+from services.console import Refused, progress
+from services.custody.batches import Batches
+from services.custody.masterdata import MasterData, tps_csv
+from services.custody.plan import register_plan
+from services.demo import nasional
+from services.demo.bench.common import bench_store, percentile
+from services.settings import Settings
+from services.store.notifications import read_store
+from services.views.board.view import BoardView
+from services.views.database import open_views
+from services.wilayah import level_of
+
+EVENTS_OF_A_DISTRIBUTION = 40_000_000  # the issue's estimate for the whole country
+REBUILD_GOAL_SECONDS = 30 * 60  # more: partition the board by province
+APPLY_BATCH = 1024  # what a projector applies at once (its fetch)
+READS = 50  # of each board page, for its p99
+CHILD = {"nasional": "provinsi", "provinsi": "kabupaten", "kabupaten": "kecamatan"}
+CHILD |= {"kecamatan": "desa"}
+
+
+class Phase(msgspec.Struct, frozen=True):
+    what: str
+    seconds: float
+    count: int  # what it handled: TPS, batches, events, reads
+    peak_mb: float  # the peak resident memory of the process that ran it
+    p50_ms: float = 0.0  # a read's
+    p99_ms: float = 0.0
+    rows: int = 0  # a read's rows
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
+
+
+def alone(function: Callable[..., Any], *args: Any) -> Any:
+    """`function(*args)` in a fresh process of its own; what it returns."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(function, args)
+
+
+def import_phase(settings: Settings, wilayah: str, codes: list[str]) -> Phase:
+    started = time.perf_counter()
+    parts = []
+    for n, code in enumerate(codes):
+        text = tps_csv(nasional.kabupaten_tree(code))
+        parts.append(text if n == 0 else text.split(b"\n", 1)[1])
+    batches = Batches(settings.store)
+    try:
+        kept = MasterData(batches).import_many(
+            settings.election, f"{wilayah}.csv", b"".join(parts), "bench",
+            lambda done, total: progress("Mengimpor", done, total),
+        )  # fmt: skip
+    finally:
+        batches.close()
+    tps = sum(k.tps for k in kept)
+    return Phase("import file: TPS", time.perf_counter() - started, tps, peak_mb())
+
+
+def register_phase(settings: Settings, codes: list[str]) -> Phase:
+    started = time.perf_counter()
+    batches = Batches(settings.store)
+    registered = 0
+    try:
+        master_data = MasterData(batches)
+        for n, code in enumerate(codes, 1):
+            tree = master_data.wilayah(settings.election, code)
+            assert tree is not None
+            registered += register_plan(batches, tree)
+            progress("Mendaftarkan rencana", n, len(codes))
+    finally:
+        batches.close()
+    what = "kit plan registered: batches"
+    return Phase(what, time.perf_counter() - started, registered, peak_mb())
+
+
+def rebuild_phase(settings: Settings) -> tuple[Phase, int]:
+    """The board projected from the store, in the projector's batches; and its rows kept."""
+    views = open_views(settings)
+    try:
+        board = BoardView(views)
+        board.setup()
+        started, events = time.perf_counter(), 0
+        chunk: list[tuple[int, Any]] = []
+        for position, state in read_store(settings):
+            chunk.append((position, board.decode(state)))
+            if len(chunk) == APPLY_BATCH:
+                board.apply(chunk, position)
+                events, chunk = events + len(chunk), []
+        if chunk:
+            board.apply(chunk, chunk[-1][0])
+            events += len(chunk)
+        seconds = time.perf_counter() - started
+        areas = views.query("SELECT count(*) FROM board_areas")[0][0]
+    finally:
+        views.close()
+    what = "board projected from the store: events"
+    return Phase(what, seconds, events, peak_mb()), areas
+
+
+def reads_phase(settings: Settings, areas: list[str]) -> list[Phase]:
+    """Each area's board page as the web reads it, READS times: its row and its children's,
+    and the TPS at risk per child, 30 hours before H-1 ends."""
+    deadline = datetime(2024, 2, 13, 17, 0, tzinfo=UTC)  # the end of H-1, WIB
+    now = deadline - timedelta(hours=30)
+    views = open_views(settings)
+    phases = []
+    try:
+        board = BoardView(views)
+        for area in areas:
+            level = level_of(area)
+            took = []
+            for _ in range(READS):
+                started = time.perf_counter()
+                children = [row.area for row in board.children(area)]
+                board.areas([area, *children])
+                board.at_risk_in(area, CHILD[level], now, deadline)
+                took.append(time.perf_counter() - started)
+            phases.append(
+                Phase(
+                    f"board page read: {level} {area or '(nasional)'}",
+                    sum(took),
+                    READS,
+                    peak_mb(),
+                    p50_ms=statistics.median(took) * 1000,
+                    p99_ms=percentile(took, 0.99) * 1000,
+                    rows=len(children),
+                )
+            )
+    finally:
+        views.close()
+    return phases
+
+
+def said(phase: Phase) -> None:
+    if phase.rows or phase.p99_ms:
+        print(
+            f"  {phase.what:<44} p50 {phase.p50_ms:7.1f} ms  p99 {phase.p99_ms:7.1f} ms  "
+            f"({phase.rows:,} rows)  peak {phase.peak_mb:,.0f} MB",
+            flush=True,
+        )
+        return
+    print(
+        f"  {phase.what:<44} {phase.seconds:9.1f} s  {phase.count:>12,}  "
+        f"{phase.count / phase.seconds if phase.seconds else 0:>10,.0f}/s  "
+        f"peak {phase.peak_mb:,.0f} MB",
+        flush=True,
+    )
+
+
+def bench_nation(store: str, wilayah: str) -> list[Phase]:
+    codes = nasional.kabupaten_of_wilayah(wilayah)
+    if not codes:
+        raise Refused(f"Wilayah {wilayah} tidak dikenal: nasional, provinsi (36), kabupaten.")
+    with bench_store(store, "lacak bench nation --store postgres") as settings:
+        settings.make_folders()
+        name = "PostgreSQL" if settings.postgres else "SQLite"
+        print(f"lacak bench nation: {wilayah}, {len(codes)} kabupaten/kota, {name}", flush=True)
+        phases = [alone(import_phase, settings, wilayah, codes)]
+        said(phases[-1])
+        phases.append(alone(register_phase, settings, codes))
+        said(phases[-1])
+        rebuilt, areas = alone(rebuild_phase, settings)
+        phases.append(rebuilt)
+        said(rebuilt)
+        rate = rebuilt.count / rebuilt.seconds
+        print(f"  board areas kept: {areas:,} (provinsi and nasional are added up when read)")
+        projected = EVENTS_OF_A_DISTRIBUTION / rate
+        verdict = (
+            "over 30 minutes: partition the board by province (lacak.events.<kab>.>)"
+            if projected > REBUILD_GOAL_SECONDS
+            else "under 30 minutes: one board projection suffices"
+        )
+        print(
+            f"  40 million events at {rate:,.0f}/s: {projected / 60:,.0f} minutes to rebuild; "
+            f"{verdict}"
+        )
+        kecamatan = nasional.kabupaten_tree(codes[0]).kecamatan[0].code
+        reads = alone(reads_phase, settings, ["", codes[0][:2], codes[0], kecamatan])
+        for phase in reads:
+            said(phase)
+        phases += reads
+    return phases

@@ -1,0 +1,18 @@
+"""`lacak bench nation`, shortened to one kota: every phase runs and counts what it should."""
+
+from services.demo import nasional
+from services.demo.bench.nation import bench_nation
+
+
+def test_the_nation_benchmark_runs_its_phases_on_one_kota(capsys):
+    kota = nasional.kabupaten_list()["36.73"]
+    phases = bench_nation("sqlite", "36.73")
+    counts = [phase.count for phase in phases]
+    assert counts[:2] == [kota.tps, kota.tps * 7]  # TPS imported, batches registered
+    parts = -(-kota.tps // 500)  # the tree in parts of 500 TPS
+    assert counts[2] == kota.tps * 7 + 1 + parts + 1  # with the import's and the index's events
+    assert [p.what.split(": ")[1] for p in phases[3:]] == [
+        "nasional (nasional)", "provinsi 36", "kabupaten 36.73", "kecamatan 36.73.01"
+    ]  # fmt: skip
+    said = capsys.readouterr().out
+    assert "40 million events at" in said and "minutes to rebuild" in said
