@@ -15,7 +15,6 @@ import msgspec
 from events.masterdata import Desa, Kecamatan, Tps
 
 __all__ = [
-    "DIGITS_AT",
     "LEVELS",
     "NATIONAL",
     "WIB",
@@ -28,7 +27,6 @@ __all__ = [
     "Tps",
     "Wilayah",
     "ancestry",
-    "area_of_digits",
     "is_tps",
     "kabupaten_of",
     "kecamatan_of",
@@ -118,25 +116,6 @@ def kabupaten_of(code: str) -> str:
 def kecamatan_of(code: str) -> str:
     """The kecamatan of a kecamatan, desa or TPS code: `3604012001001` -> `36.04.01`."""
     return ancestry(code)[2]
-
-
-# How many of a TPS code's first digits name the area it lies in, at each level.
-DIGITS_AT: dict[Level, int] = {
-    "nasional": 0,
-    "provinsi": 2,
-    "kabupaten": 4,
-    "kecamatan": 6,
-    "desa": 10,
-    "tps": TPS_DIGITS,
-}
-
-
-def area_of_digits(digits: str) -> str:
-    """The area a TPS code's first digits name: `360405` -> `36.04.05`, `""` -> the nation."""
-    if len(digits) == TPS_DIGITS:
-        return digits
-    cuts = [n for n in (2, 4, 6, 10) if n <= len(digits)]
-    return ".".join(digits[start:end] for start, end in zip([0, *cuts], cuts, strict=False))
 
 
 def tps_prefix(area: str) -> str:

@@ -6,6 +6,9 @@ from datetime import datetime
 from eventsourcing.persistence import ApplicationRecorder
 
 import events
+from services.views.board.reducer import count_in
+from services.views.board.view import BoardView
+from services.wilayah import kecamatan_of
 
 # What `count_from_event_store` counts per area, in its tuples' order.
 COUNTED = (
@@ -122,3 +125,21 @@ def roll_up(per_tps: dict[str, tuple[int, ...]], level: str) -> dict[str, tuple[
         for n, count in enumerate(counts):
             area[n] += count
     return {area: tuple(counts) for area, counts in totals.items()}
+
+
+def assert_risk_kept_as_the_rule_counts(
+    board: BoardView, kabupaten: list[str], now: datetime, deadline: datetime
+) -> None:
+    """The TPS at risk per area, from the tiers kept, equal those the rule finds in TPS rows."""
+    at_risk = board.at_risk("", now, deadline)
+    for level in ("nasional", "provinsi", "kabupaten"):
+        assert board.at_risk_in("", level, now, deadline) == count_in(at_risk, level), level
+    for code in kabupaten:
+        for kecamatan in [row.area for row in board.children(code)]:
+            for level in ("kecamatan", "desa", "tps"):
+                expected = count_in([t for t in at_risk if kecamatan_of(t) == kecamatan], level)
+                assert board.at_risk_in(kecamatan, level, now, deadline) == expected, level
+        expected = count_in(
+            [t for t in at_risk if t.startswith(code.replace(".", ""))], "kecamatan"
+        )
+        assert board.at_risk_in(code, "kecamatan", now, deadline) == expected

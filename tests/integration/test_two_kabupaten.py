@@ -4,6 +4,7 @@ board that counts both as the event store does; on SQLite and PostgreSQL."""
 
 import asyncio
 import time
+from datetime import datetime, timedelta, timezone
 
 import msgspec
 import pytest
@@ -23,7 +24,12 @@ from services.views.board.reducer import AreaCounts
 from services.views.board.view import BoardView
 from services.views.database import open_views
 from services.wilayah import Wilayah
-from tests.integration.counting import count_from_event_store, count_notifications, roll_up
+from tests.integration.counting import (
+    assert_risk_kept_as_the_rule_counts,
+    count_from_event_store,
+    count_notifications,
+    roll_up,
+)
 from tests.integration.test_relay_and_board import board_counts
 
 TPS_EACH = 40  # the first TPS of each: a distribution, in seconds
@@ -82,6 +88,11 @@ async def test_two_kabupaten_move_in_one_store_and_meet_on_one_board(settings):
     assert board_counts(board, "tps") == per_tps
     for level in ("desa", "kecamatan", "kabupaten"):
         assert board_counts(board, level) == roll_up(per_tps, level), level
+    deadline = datetime(2024, 2, 14, tzinfo=timezone(timedelta(hours=7)))
+    for before in (timedelta(days=2), timedelta(hours=12), timedelta(0)):  # each risk tier
+        now = deadline - before
+        assert_risk_kept_as_the_rule_counts(board, ["36.04", "36.73"], now, deadline)
+    assert board.at_risk("", deadline, deadline)  # the late ones: the check can fail
     both = {row.area: row for row in board.rows("kabupaten")}
     assert set(both) == {"36.04", "36.73"}
     assert [both[code].planned for code in ("36.04", "36.73")] == [TPS_EACH * 7] * 2

@@ -24,14 +24,15 @@ from services.views.board.reducer import (
 from services.views.database import Cursor, chunked_in
 from services.views.projection import Projection
 from services.wilayah import (
-    DIGITS_AT,
+    LEVELS,
     NATIONAL,
     Level,
-    area_of_digits,
     kecamatan_of,
     level_of,
     parent_of,
+    route_of,
     tps_prefix,
+    within,
 )
 
 
@@ -94,6 +95,12 @@ class TpsBatch(msgspec.Struct, frozen=True, kw_only=True):
     open_anomalies: int
 
 
+# Per area above a TPS: how many of its TPS wait for a batch still at the gudang; at the gudang
+# or a PPK; anywhere. The H-1 rule puts a TPS at risk by one of these three, as the deadline
+# nears (`risky_columns`), so an area's TPS at risk are a kept count, not a read of its TPS.
+RISK_TIERS = ("behind_gudang", "behind_ppk", "behind_any")
+UNDELIVERED = ("undelivered_gudang", "undelivered_ppk", "undelivered_pps")
+
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS board_batches (
         batch_id TEXT PRIMARY KEY,
@@ -139,7 +146,9 @@ SCHEMA = (
         handed_over_by TEXT,
         PRIMARY KEY (surat_jalan, batch_id))""",
     "CREATE TABLE IF NOT EXISTS board_areas (area TEXT PRIMARY KEY, level TEXT NOT NULL, "
-    "parent TEXT, " + ", ".join(f"{c} INTEGER NOT NULL DEFAULT 0" for c in COLUMNS) + ")",
+    "parent TEXT, "
+    + ", ".join(f"{c} INTEGER NOT NULL DEFAULT 0" for c in (*COLUMNS, *RISK_TIERS))
+    + ")",
     "CREATE INDEX IF NOT EXISTS board_areas_by_parent ON board_areas (parent, area)",
     "CREATE INDEX IF NOT EXISTS board_areas_by_level ON board_areas (level, area)",
     """CREATE TABLE IF NOT EXISTS board_arrivals (
@@ -167,8 +176,8 @@ class BoardView(Projection):
     truck loads' lines."""
 
     name = "board"
-    version = 5  # 4: the anomaly queue and the feed became a projection of their own; 5: arrivals
-    # per desa too
+    version = 6  # 4: the anomaly queue and the feed became a projection of their own; 5: arrivals
+    # per desa too; 6: each area's TPS behind, by risk tier
     schema = SCHEMA
     tables = (
         "board_batches",
@@ -309,18 +318,37 @@ class BoardView(Projection):
         self, under: str, level: Level, now: datetime, deadline: datetime
     ) -> Counter[str]:
         """The TPS at risk in an area, counted in their areas at `level` (its children, say):
-        counted by SQL, so a board page reads a row per child, not one per TPS."""
+        from the tiers kept per area (a desa's own TPS rows for TPS), so a page reads a row per
+        area it shows, never one per TPS of a kabupaten, a province or the nation."""
         columns = risky_columns(now, deadline)
         if not columns:
             return Counter()
-        digits = DIGITS_AT[level]
-        where, params = tps_under(under)
-        rows = self.db.query(
-            f"SELECT substr(area, 1, {digits}), count(*) FROM board_areas "
-            f"WHERE {where} AND {' + '.join(columns)} > 0 GROUP BY substr(area, 1, {digits})",
-            params,
-        )
-        return Counter({area_of_digits(prefix): n for prefix, n in rows})
+        tier = RISK_TIERS[len(columns) - 1]
+        if level == "tps":
+            where, params = tps_under(under)
+            rows = self.db.query(
+                f"SELECT area, 1 FROM board_areas WHERE {where} AND {' + '.join(columns)} > 0",
+                params,
+            )
+        elif level == "provinsi":
+            rows = self.db.query(
+                f"SELECT substr(area, 1, 2), SUM({tier}) FROM board_areas "
+                f"WHERE level = 'kabupaten' AND {tier} > 0 GROUP BY substr(area, 1, 2)"
+            )
+        elif level == "nasional":
+            rows = self.db.query(
+                f"SELECT '', SUM({tier}) FROM board_areas WHERE level = 'kabupaten' AND {tier} > 0"
+            )
+        elif LEVELS.index(level) == LEVELS.index(level_of(under)) + 1:  # its children
+            rows = self.db.query(
+                f"SELECT area, {tier} FROM board_areas WHERE parent = ? AND {tier} > 0",
+                (under,),
+            )
+        else:
+            rows = self.db.query(
+                f"SELECT area, {tier} FROM board_areas WHERE level = ? AND {tier} > 0", (level,)
+            )
+        return Counter({area: int(n) for area, n in rows if n and within(under, area)})
 
     def arrivals(self, area: str) -> list[tuple[str, int]]:
         """(UTC hour `2024-02-12T02`, batches first delivered at their TPS in it), by hour."""
@@ -373,6 +401,37 @@ def _load_lines(cursor: Cursor, batch_ids: set[str]) -> dict[str, BatchLine]:
             times = {f: datetime.fromisoformat(line[f]) if line[f] else None for f in LINE_TIMES}
             lines[batch_id] = BatchLine(**line | flags | times)
     return lines
+
+
+def _tier_changes(
+    cursor: Cursor, changes: BoardChanges, touched: list[str]
+) -> dict[str, list[int]]:
+    """How the touched TPS's undelivered counts move each area above them between risk tiers:
+    area -> (change of TPS behind at the gudang, at the gudang or a PPK, anywhere). Read before
+    the TPS rows are updated."""
+    before: dict[str, tuple[int, ...]] = {}
+    for marks, chunk in chunked_in(touched):
+        cursor.execute(
+            f"SELECT area, {', '.join(UNDELIVERED)} FROM board_areas WHERE area IN ({marks})",
+            chunk,
+        )
+        before |= {area: tuple(counts) for area, *counts in cursor.fetchall()}
+    tiers: dict[str, list[int]] = {}
+    for tps in touched:
+        was = before.get(tps, (0, 0, 0))
+        now = tuple(n + changes.counts[(tps, c)] for n, c in zip(was, UNDELIVERED, strict=True))
+        moved = [int(behind(now, n)) - int(behind(was, n)) for n in (1, 2, 3)]
+        if any(moved):
+            for area in route_of(tps)[:3]:  # its kabupaten, kecamatan and desa
+                kept = tiers.setdefault(area, [0, 0, 0])
+                for n, delta in enumerate(moved):
+                    kept[n] += delta
+    return {area: deltas for area, deltas in tiers.items() if any(deltas)}
+
+
+def behind(undelivered: tuple[int, ...], tier: int) -> bool:
+    """Does a TPS wait for a batch at one of its first `tier` stops (gudang, PPK, PPS)?"""
+    return sum(undelivered[:tier]) > 0
 
 
 def _stored(value: object) -> object:
@@ -457,6 +516,7 @@ def _store(cursor: Cursor, changes: BoardChanges) -> None:
             ],
         )
     areas = sorted(changes.areas)
+    tiers = _tier_changes(cursor, changes, [a for a in areas if level_of(a) == "tps"])
     if areas:
         cursor.executemany(
             f"INSERT INTO board_areas (area, level, parent, {', '.join(COLUMNS)}) "
@@ -466,6 +526,13 @@ def _store(cursor: Cursor, changes: BoardChanges) -> None:
                 (a, level_of(a), parent_of(a), *(changes.counts[(a, c)] for c in COLUMNS))
                 for a in areas
             ],
+        )
+    if tiers:
+        cursor.executemany(
+            "UPDATE board_areas SET "
+            + ", ".join(f"{t} = {t} + ?" for t in RISK_TIERS)
+            + " WHERE area = ?",
+            [(*deltas, area) for area, deltas in sorted(tiers.items())],
         )
     arrivals = sorted(changes.arrivals.items())
     if arrivals:
