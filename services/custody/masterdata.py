@@ -19,6 +19,7 @@ import csv
 import hashlib
 import io
 import re
+import sys
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from uuid import UUID, uuid5
@@ -148,14 +149,14 @@ def parse_tps_file(
         kecamatan.setdefault(row["kode_kecamatan"], row["nama_kecamatan"])
         desa.setdefault(row["kode_desa"], (row["nama_desa"], row["kode_kecamatan"]))
         first_line[row["kode_tps"]] = line
-        tps[row["kode_tps"]] = Tps(
+        tps[row["kode_tps"]] = Tps(  # the texts every TPS of a desa repeats, held once
             code=row["kode_tps"],
             number=int(row["nomor_tps"]),
-            desa=row["kode_desa"],
+            desa=sys.intern(row["kode_desa"]),
             dpt=int(row["dpt"]),
-            dapil_dpr=row["dapil_dpr"],
-            dapil_dprd_prov=row["dapil_dprd_prov"],
-            dapil_dprd_kab=row["dapil_dprd_kab"],
+            dapil_dpr=sys.intern(row["dapil_dpr"]),
+            dapil_dprd_prov=sys.intern(row["dapil_dprd_prov"]),
+            dapil_dprd_kab=sys.intern(row["dapil_dprd_kab"]),
         )
     if not faults and not tps:
         faults.append(fault_line(2, bahasa.FAULT_NO_TPS))
