@@ -390,14 +390,14 @@ class MemoryBoard:
 
     @property
     def counts(self) -> Counter[tuple[str, str]]:
-        """(area, column) -> batches, in every area of each batch's TPS."""
+        """(area, column) -> batches, in every area of each batch's TPS, the nation down."""
         if self._counts is None:
             per_tps: dict[str, Counter[str]] = {}
             for line in self.lines.values():
                 per_tps.setdefault(line.destination, Counter()).update(line_columns(line))
             counts: Counter[tuple[str, str]] = Counter()
             for tps, columns in per_tps.items():
-                for area in route_of(tps):
+                for area in (NATIONAL, *ancestry(tps)):  # as BoardView adds up its provinces
                     for column, n in columns.items():
                         counts[(area, column)] += n
             self._counts = counts
