@@ -29,6 +29,7 @@ from services.bahasa import thousands
 from services.console import Refused, progress, writable
 from services.custody.masterdata import tps_csv
 from services.demo import serang
+from services.demo.serang import share_out
 from services.wilayah import Desa, Kecamatan, Tps, Wilayah
 
 DPT_AT_HOME = 203_056_748
@@ -72,9 +73,9 @@ def kabupaten_list() -> dict[str, Kabupaten]:
     }
     desa_of = {p: sum(desa[k] for k, _ in ks) for p, ks in kabupaten.items()}
     unknown = [p for p, _ in provinces if p not in PROVINCE_DPT]
-    rest = _share(DPT_AT_HOME - sum(PROVINCE_DPT.values()), [desa_of[p] for p in unknown])
+    rest = share_out(DPT_AT_HOME - sum(PROVINCE_DPT.values()), [desa_of[p] for p in unknown])
     dpt = PROVINCE_DPT | dict(zip(unknown, rest, strict=True))
-    tps = dict(zip(dpt, _share(TPS_AT_HOME, list(dpt.values())), strict=True))
+    tps = dict(zip(dpt, share_out(TPS_AT_HOME, list(dpt.values())), strict=True))
     found: dict[str, Kabupaten] = {}
     for province, name in provinces:
         codes = kabupaten[province]
@@ -83,9 +84,9 @@ def kabupaten_list() -> dict[str, Kabupaten]:
         left_tps = tps[province] - sum(t for t, _ in known.values())
         left_dpt = dpt[province] - sum(d for _, d in known.values())
         weights = [desa[code] for code, _ in shared]
-        extra = _share(left_tps - sum(weights), weights)  # every desa has at least one TPS
+        extra = share_out(left_tps - sum(weights), weights)  # every desa has at least one TPS
         counts = {code: (w + e) for (code, _), w, e in zip(shared, weights, extra, strict=True)}
-        voters = _share(left_dpt, list(counts.values()))
+        voters = share_out(left_dpt, list(counts.values()))
         counts_dpt = dict(zip(counts, voters, strict=True))
         seats = max(1, round(dpt[province] / VOTERS_PER_DPR_DAPIL))
         for index, (code, k_name) in enumerate(codes):
@@ -121,7 +122,7 @@ def kabupaten_tree(code: str) -> Wilayah:
         for d in villages
     ]
     weights = [rng.uniform(0.5, 1.5) for _ in desa]
-    per_desa = [1 + more for more in _share(kabupaten.tps - len(desa), weights)]
+    per_desa = [1 + more for more in share_out(kabupaten.tps - len(desa), weights)]
     voters = iter(_voters(rng, kabupaten.tps, kabupaten.dpt))
     order = {k.code: i for i, (k, _) in enumerate(kecamatan)}
     prov = f"{kabupaten.province.upper()} {code[3:]}"  # one DPRD Provinsi dapil a kabupaten
@@ -164,17 +165,6 @@ def _roman(n: int) -> str:
         while n >= value:
             out, n = out + numeral, n - value
     return out
-
-
-def _share(total: int, weights: list[float]) -> list[int]:
-    """Split total into whole parts in proportion to weights, by largest remainder."""
-    weight_sum = sum(weights)
-    exact = [total * w / weight_sum for w in weights]
-    parts = [int(x) for x in exact]
-    by_remainder = sorted(range(len(exact)), key=lambda i: (parts[i] - exact[i], i))
-    for i in by_remainder[: total - sum(parts)]:
-        parts[i] += 1
-    return parts
 
 
 def _voters(rng: random.Random, count: int, total: int) -> list[int]:

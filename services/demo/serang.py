@@ -180,12 +180,12 @@ def kabupaten_serang() -> Wilayah:
     kecamatan: list[Kecamatan] = []
     desa: list[Desa] = []
     tps_per_desa: list[int] = []
-    sizes = _share(TPS_TOTAL, [size for _, _, size, _ in _KECAMATAN])
+    sizes = share_out(TPS_TOTAL, [size for _, _, size, _ in _KECAMATAN])
     for (number, name, _, villages), tps_count in zip(_KECAMATAN, sizes, strict=True):
         kecamatan_code = f"{CODE}.{number}"
         kecamatan.append(Kecamatan(code=kecamatan_code, name=name))
         weights = [rng.uniform(0.5, 1.5) for _ in villages]
-        extra = _share(tps_count - len(villages), weights)  # every desa has at least one TPS
+        extra = share_out(tps_count - len(villages), weights)  # every desa has at least one TPS
         for village, more in zip(villages, extra, strict=True):
             desa_number, desa_name = village.split(" ", 1)
             code = f"{kecamatan_code}.{desa_number}"
@@ -211,7 +211,7 @@ def kabupaten_serang() -> Wilayah:
     )
 
 
-def _share(total: int, weights: list[float]) -> list[int]:
+def share_out(total: int, weights: list[float]) -> list[int]:
     """Split total into whole parts in proportion to weights, by largest remainder."""
     weight_sum = sum(weights)
     exact = [total * w / weight_sum for w in weights]

@@ -1,13 +1,19 @@
 """Board totals counted straight from the event store, independently of the projection code."""
 
+import asyncio
+import time
 from collections import Counter
 from datetime import datetime
 
 from eventsourcing.persistence import ApplicationRecorder
 
 import events
+from services.messaging.projector import run_projection
+from services.messaging.relay import run_relay
+from services.settings import Settings
 from services.views.board.reducer import count_in
 from services.views.board.view import BoardView
+from services.views.database import ViewDatabase, open_views
 from services.wilayah import kecamatan_of
 
 # What `count_from_event_store` counts per area, in its tuples' order.
@@ -143,3 +149,28 @@ def assert_risk_kept_as_the_rule_counts(
             [t for t in at_risk if t.startswith(code.replace(".", ""))], "kecamatan"
         )
         assert board.at_risk_in(code, "kecamatan", now, deadline) == expected
+
+
+async def relayed_and_projected(
+    settings: Settings, recorder: ApplicationRecorder, minutes: float
+) -> tuple[ViewDatabase, BoardView]:
+    """The board of a fresh view database, once the relay and its projection (both run here
+    until then) have applied every event the store holds; the views stay open for the test."""
+    views = open_views(settings)
+    board = BoardView(views)
+    board.setup()
+    stop = asyncio.Event()
+    workers = [
+        asyncio.create_task(run_relay(settings, stop)),
+        asyncio.create_task(run_projection(board, settings, stop)),
+    ]
+    stored = count_notifications(recorder)
+    deadline = time.monotonic() + minutes * 60
+    try:
+        while await asyncio.to_thread(board.applied) < stored:
+            assert time.monotonic() < deadline, f"the board did not catch up in {minutes} minutes"
+            await asyncio.sleep(0.2)
+    finally:
+        stop.set()
+        await asyncio.gather(*workers)
+    return views, board

@@ -1,18 +1,18 @@
 """The whole Kabupaten Serang distribution through the real stack, failures and all."""
 
-import asyncio
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 from services.custody.batches import Batches
 from services.demo.scenario import record_scenario
-from services.messaging.projector import run_projection
-from services.messaging.relay import run_relay
 from services.views.board.reducer import count_at_risk
-from services.views.board.view import BoardView
-from services.views.database import open_views
-from tests.integration.counting import count_from_event_store, count_notifications, roll_up
+from tests.integration.counting import (
+    count_from_event_store,
+    count_notifications,
+    relayed_and_projected,
+    roll_up,
+)
 from tests.integration.test_relay_and_board import board_counts
 
 
@@ -32,22 +32,9 @@ async def test_every_batch_to_every_tps_with_the_2024_failures_ends_on_the_board
     assert batches.flag_late(labels, deadline=voting_day) == 0  # flagged once
     recorded = time.perf_counter()
 
-    views = open_views(settings)
-    board = BoardView(views)
-    board.setup()
-    stop = asyncio.Event()
-    workers = [
-        asyncio.create_task(run_relay(settings, stop)),
-        asyncio.create_task(run_projection(board, settings, stop)),
-    ]
-    stored = count_notifications(batches.recorder)
-    deadline = time.monotonic() + 600
-    while await asyncio.to_thread(board.applied) < stored:
-        assert time.monotonic() < deadline, "the board did not catch up in 10 minutes"
-        await asyncio.sleep(0.5)
+    views, board = await relayed_and_projected(settings, batches.recorder, minutes=10)
     projected = time.perf_counter()
-    stop.set()
-    await asyncio.gather(*workers)
+    stored = count_notifications(batches.recorder)
 
     # The board equals a count made straight from the event store, at every level ...
     per_tps = count_from_event_store(batches.recorder, level="tps")

@@ -2,8 +2,6 @@
 moved gudang to TPS with some of 2024's failures, a box of one found in the other, and one
 board that counts both as the event store does; on SQLite and PostgreSQL."""
 
-import asyncio
-import time
 from datetime import datetime, timedelta, timezone
 
 import msgspec
@@ -17,8 +15,6 @@ from services.custody.masterdata import MasterData, parse_tps_csv, tps_csv
 from services.custody.plan import kit_plan, register_plan
 from services.demo import nasional
 from services.demo.simulation import body_of, scan_body, scan_script
-from services.messaging.projector import run_projection
-from services.messaging.relay import run_relay
 from services.store.notifications import read_store
 from services.views.board.reducer import AreaCounts
 from services.views.board.view import BoardView
@@ -27,7 +23,7 @@ from services.wilayah import Wilayah
 from tests.integration.counting import (
     assert_risk_kept_as_the_rule_counts,
     count_from_event_store,
-    count_notifications,
+    relayed_and_projected,
     roll_up,
 )
 from tests.integration.test_relay_and_board import board_counts
@@ -68,21 +64,7 @@ async def test_two_kabupaten_move_in_one_store_and_meet_on_one_board(settings):
     with pytest.raises(UnknownLocationError):  # a kabupaten never imported is no place here
         batches.scan(msgspec.convert(scan_body(stray.label, "receive", "36.01.01"), Scan))
 
-    views = open_views(settings)
-    board = BoardView(views)
-    board.setup()
-    stop = asyncio.Event()
-    workers = [
-        asyncio.create_task(run_relay(settings, stop)),
-        asyncio.create_task(run_projection(board, settings, stop)),
-    ]
-    stored = count_notifications(batches.recorder)
-    deadline = time.monotonic() + 120
-    while await asyncio.to_thread(board.applied) < stored:
-        assert time.monotonic() < deadline, "the board did not catch up in 2 minutes"
-        await asyncio.sleep(0.2)
-    stop.set()
-    await asyncio.gather(*workers)
+    views, board = await relayed_and_projected(settings, batches.recorder, minutes=2)
 
     per_tps = count_from_event_store(batches.recorder, level="tps")
     assert board_counts(board, "tps") == per_tps
