@@ -28,7 +28,7 @@ from events import (
     ScanVoided,
 )
 from events.batch import BatchEvent
-from services.wilayah import LEVELS, NATIONAL, Level, ancestry, level_of, route_of
+from services.wilayah import LEVELS, NATIONAL, Level, ancestry, level_of, route_of, within
 
 Stage = Literal["planned", "packed", "dispatched", "received"]
 
@@ -390,14 +390,15 @@ class MemoryBoard:
 
     @property
     def counts(self) -> Counter[tuple[str, str]]:
-        """(area, column) -> batches, in every area of each batch's TPS, the nation down."""
+        """(area, column) -> batches, in every area of each batch's TPS (kabupaten down, as the
+        board's table keeps them)."""
         if self._counts is None:
             per_tps: dict[str, Counter[str]] = {}
             for line in self.lines.values():
                 per_tps.setdefault(line.destination, Counter()).update(line_columns(line))
             counts: Counter[tuple[str, str]] = Counter()
             for tps, columns in per_tps.items():
-                for area in (NATIONAL, *ancestry(tps)):  # as BoardView adds up its provinces
+                for area in route_of(tps):
                     for column, n in columns.items():
                         counts[(area, column)] += n
             self._counts = counts
@@ -413,11 +414,26 @@ class MemoryBoard:
         return self._arrivals
 
     def area(self, code: str) -> AreaCounts:
+        if level_of(code) in ("provinsi", "nasional"):  # added up, as BoardView does
+            inside = [k for k in self._kabupaten() if within(code, k)]
+            return AreaCounts(
+                area=code, **{c: sum(self.counts[(k, c)] for k in inside) for c in COLUMNS}
+            )
         return AreaCounts(area=code, **{c: self.counts[(code, c)] for c in COLUMNS})
 
     def rows(self, level: Level = "kecamatan") -> list[AreaCounts]:
-        areas = sorted({a for a, _ in self.counts if level_of(a) == level})
-        return [self.area(a) for a in areas]
+        return [self.area(a) for a in sorted(self._at(level))]
+
+    def _kabupaten(self) -> set[str]:
+        """The kabupaten counted: the distinct first kabupaten of every TPS with a batch."""
+        return {route_of(line.destination)[0] for line in self.lines.values()}
+
+    def _at(self, level: Level) -> set[str]:
+        if level == "provinsi":
+            return {k[:2] for k in self._kabupaten()}
+        if level == "nasional":
+            return {NATIONAL} if self._kabupaten() else set()
+        return {a for a, _ in self.counts if level_of(a) == level}
 
     def arrivals_of(self, area: str) -> list[tuple[str, int]]:
         return sorted((hour, n) for (a, hour), n in self.arrival_counts.items() if a == area and n)
@@ -425,7 +441,7 @@ class MemoryBoard:
     # The queries a board page asks of BoardView, so replayed boards use the same pages.
 
     def areas(self, codes: Iterable[str]) -> list[AreaCounts]:
-        known = {area for area, _ in self.counts}
+        known = {area for area, _ in self.counts} | self._at("provinsi") | self._at("nasional")
         return [self.area(code) for code in sorted(codes) if code in known]
 
     def tps_behind(self, under: str) -> list[AreaCounts]:
