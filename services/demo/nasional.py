@@ -29,8 +29,8 @@ from services.bahasa import thousands
 from services.console import Refused, progress, writable
 from services.custody.masterdata import tps_csv
 from services.demo import serang
-from services.demo.serang import share_out
-from services.wilayah import Desa, Kecamatan, Tps, Wilayah
+from services.demo.serang import numbered_tps, share_out
+from services.wilayah import Desa, Kecamatan, Wilayah
 
 DPT_AT_HOME = 203_056_748
 TPS_AT_HOME = 820_161
@@ -123,26 +123,20 @@ def kabupaten_tree(code: str) -> Wilayah:
     ]
     weights = [rng.uniform(0.5, 1.5) for _ in desa]
     per_desa = [1 + more for more in share_out(kabupaten.tps - len(desa), weights)]
-    voters = iter(_voters(rng, kabupaten.tps, kabupaten.dpt))
     order = {k.code: i for i, (k, _) in enumerate(kecamatan)}
     prov = f"{kabupaten.province.upper()} {code[3:]}"  # one DPRD Provinsi dapil a kabupaten
     kab_name = kabupaten.name.removeprefix("Kabupaten ").upper()
     dprd_kab = code[:2] not in NO_DPRD_KAB
-    tps = [
-        Tps(
-            code=f"{d.code.replace('.', '')}{n:03d}",
-            number=n,
-            desa=d.code,
-            dpt=next(voters),
-            dapil_dpr=kabupaten.dapil_dpr,
-            dapil_dprd_prov=prov,
-            dapil_dprd_kab=(
-                f"{kab_name} {1 + order[d.kecamatan] * 6 // len(kecamatan)}" if dprd_kab else ""
-            ),
-        )
-        for d, count in zip(desa, per_desa, strict=True)
-        for n in range(1, count + 1)
-    ]
+    tps = numbered_tps(
+        desa,
+        per_desa,
+        _voters(rng, kabupaten.tps, kabupaten.dpt),
+        lambda d: (
+            kabupaten.dapil_dpr,
+            prov,
+            f"{kab_name} {1 + order[d.kecamatan] * 6 // len(kecamatan)}" if dprd_kab else "",
+        ),
+    )
     return Wilayah(
         code=code,
         name=kabupaten.name,

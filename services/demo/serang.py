@@ -16,6 +16,7 @@
 # - SYNTHETIC DPT per TPS: seeded, between 150 and 300, summing exactly to the real 1,226,201.
 
 import random
+from collections.abc import Callable
 from functools import cache
 
 from services.wilayah import Desa, Kecamatan, Tps, Wilayah
@@ -191,24 +192,45 @@ def kabupaten_serang() -> Wilayah:
             code = f"{kecamatan_code}.{desa_number}"
             desa.append(Desa(code=code, name=desa_name, kecamatan=kecamatan_code))
             tps_per_desa.append(1 + more)
-    voters = iter(_voters(rng, TPS_TOTAL))
     order = {k.code: i for i, k in enumerate(kecamatan)}
-    tps = [
+    tps = numbered_tps(
+        desa,
+        tps_per_desa,
+        _voters(rng, TPS_TOTAL),
+        lambda d: (
+            DAPIL_DPR,
+            f"BANTEN {3 + order[d.kecamatan] * 2 // len(kecamatan)}",
+            f"SERANG {1 + order[d.kecamatan] * 6 // len(kecamatan)}",
+        ),
+    )
+    return Wilayah(
+        code=CODE, name=NAME, kecamatan=tuple(kecamatan), desa=tuple(desa), tps=tuple(tps)
+    )
+
+
+def numbered_tps(
+    desa: list[Desa],
+    per_desa: list[int],
+    voters: list[int],
+    dapil: Callable[[Desa], tuple[str, str, str]],
+) -> list[Tps]:
+    """Each desa's TPS numbered from 1, with their DPT in order and their desa's dapil
+    (DPR, DPRD Provinsi, DPRD Kab/Kota)."""
+    dpt = iter(voters)
+    return [
         Tps(
             code=f"{d.code.replace('.', '')}{n:03d}",
             number=n,
             desa=d.code,
-            dpt=next(voters),
-            dapil_dpr=DAPIL_DPR,
-            dapil_dprd_prov=f"BANTEN {3 + order[d.kecamatan] * 2 // len(kecamatan)}",
-            dapil_dprd_kab=f"SERANG {1 + order[d.kecamatan] * 6 // len(kecamatan)}",
+            dpt=next(dpt),
+            dapil_dpr=dpr,
+            dapil_dprd_prov=prov,
+            dapil_dprd_kab=kab,
         )
-        for d, count in zip(desa, tps_per_desa, strict=True)
+        for d, count in zip(desa, per_desa, strict=True)
+        for dpr, prov, kab in [dapil(d)]
         for n in range(1, count + 1)
     ]
-    return Wilayah(
-        code=CODE, name=NAME, kecamatan=tuple(kecamatan), desa=tuple(desa), tps=tuple(tps)
-    )
 
 
 def share_out(total: int, weights: list[float]) -> list[int]:
