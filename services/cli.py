@@ -40,19 +40,19 @@ from services.messaging.server import EmbeddedNats
 from services.processes import (
     PROJECTIONS,
     Server,
-    load_wilayah,
+    load_places,
     run_stack,
     run_until_signal,
     stop_on_signals,
 )
 from services.settings import Settings, SettingsError
 from services.store.application import STORE_DOWN
-from services.wilayah import Wilayah
+from services.wilayah import Served
 
 log = logging.getLogger("lacak")
 
 
-def create_server(settings: Settings, wilayah: Wilayah) -> Server:
+def create_server(settings: Settings, wilayah: Served) -> Server:
     from web.app import close_streams, create_app  # services/ reaches into web/ only here
 
     app = create_app(settings, wilayah)
@@ -61,7 +61,7 @@ def create_server(settings: Settings, wilayah: Wilayah) -> Server:
 
 async def run_demo_stack(
     settings: Settings,
-    wilayah: Wilayah,
+    wilayah: Served,
     stop: asyncio.Event,
     simulate_speed: float | None = None,
     simulate_token: str = "",
@@ -142,7 +142,7 @@ def run_cluster(args: argparse.Namespace) -> None:
             wilayah, logins, token = seed_demo(settings, args.data_dir, args.simulate)
             print_logins(logins, args.data_dir)
         else:
-            wilayah = load_wilayah(settings)  # none imported: said now, not by every replica
+            wilayah = load_places(settings)  # none imported: said now, not by every replica
         cluster.start_parts()
         front = f"http://{args.host}:{args.port}"
         print(
@@ -197,7 +197,7 @@ def web(args: argparse.Namespace) -> None:
         return
     import uvloop
 
-    server = create_server(settings, load_wilayah(settings))
+    server = create_server(settings, load_places(settings))
     # a worker of `lacak web --workers` serves the socket its parent listens on
     sockets = None if args.listen_fd is None else [socket.socket(fileno=args.listen_fd)]
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:

@@ -13,6 +13,7 @@ from litestar import Litestar
 
 from services.audit.access import access_origin, follow_accounts
 from services.audit.verify import ledger_signer
+from services.custody.atlas import Atlas
 from services.custody.batches import Batches
 from services.custody.errors import NoMasterDataError
 from services.custody.masterdata import MasterData
@@ -32,18 +33,27 @@ from services.views.ledger import (
     publish_checkpoints,
     publish_cosignature,
 )
-from services.wilayah import Wilayah
+from services.wilayah import Served
 
 log = logging.getLogger("lacak")
 
 
-def load_wilayah(settings: Settings) -> Wilayah:
-    """The served kabupaten's tree as imported, or NoMasterDataError."""
+def load_places(settings: Settings) -> Served:
+    """What a process serves: when several kabupaten/kota are imported for the election, the
+    `Atlas` of them all (its code the province or the nation they share; it keeps its own
+    connection to the store, to read a kabupaten's tree when first asked); else the one
+    imported (`LACAK_KABUPATEN` for a store older than the index). NoMasterDataError if none."""
     batches = Batches(settings.store)
+    master_data = MasterData(batches)
     try:
-        wilayah = MasterData(batches).wilayah(settings.election, settings.kabupaten)
-    finally:
+        imported = list(master_data.kabupaten(settings.election))
+        if len(imported) > 1:
+            return Atlas(master_data, settings.election)
+        wilayah = master_data.wilayah(settings.election, (imported or [settings.kabupaten])[0])
+    except BaseException:
         batches.close()
+        raise
+    batches.close()
     if wilayah is None:
         raise NoMasterDataError()
     return wilayah
@@ -72,15 +82,15 @@ async def run_anomaly_projection(settings: Settings, stop: asyncio.Event) -> Non
 
 
 async def run_log_projection(
-    settings: Settings, stop: asyncio.Event, wilayah: Wilayah | None = None
+    settings: Settings, stop: asyncio.Event, wilayah: Served | None = None
 ) -> None:
     """The event log; its summaries name places when the wilayah is known."""
     views = open_views(settings)
     try:
         if wilayah is None:
-            loaded: list[Wilayah] = []
+            loaded: list[Served] = []
             if not await patiently(
-                lambda: loaded.append(load_wilayah(settings)), stop, Outage("projection log")
+                lambda: loaded.append(load_places(settings)), stop, Outage("projection log")
             ):
                 return  # stopped while the store was away
             wilayah = loaded[0]
@@ -217,7 +227,7 @@ class Server(uvicorn.Server):
 
 async def run_stack(
     settings: Settings,
-    wilayah: Wilayah,
+    wilayah: Served,
     stop: asyncio.Event,
     server: Server,
     after_start: list[Callable[[], Coroutine[Any, Any, None]]] = [],  # noqa: B006 (read only)

@@ -8,7 +8,7 @@ in, and the route of a batch from the gudang (its kabupaten) down to its TPS.
 
 from datetime import timedelta, timezone
 from functools import cached_property
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 import msgspec
 
@@ -24,12 +24,14 @@ __all__ = [
     "Kecamatan",
     "Level",
     "Places",
+    "Served",
     "Tps",
     "Wilayah",
     "ancestry",
     "is_tps",
     "kabupaten_of",
     "kecamatan_of",
+    "known_kecamatan",
     "level_of",
     "local_time_of",
     "parent_of",
@@ -123,6 +125,11 @@ def tps_prefix(area: str) -> str:
     return area.replace(".", "")
 
 
+def known_kecamatan(places: "Served", code: str) -> bool:
+    """Is the code a kecamatan the places served hold?"""
+    return level_of(code) == "kecamatan" and places.knows(code)
+
+
 def within(scope: str, code: str) -> bool:
     """Does `scope` (the nation, a province, kabupaten, kecamatan, desa or TPS) reach `code`?"""
     return not scope or scope in ancestry(code)
@@ -137,6 +144,28 @@ class Places(Protocol):
     def is_location(self, code: str) -> bool: ...
 
     def place_name(self, code: str) -> str: ...
+
+
+@runtime_checkable  # the web's dependencies are checked against their types
+class Served(Places, Protocol):
+    """What the web asks of the places it serves: one kabupaten's `Wilayah`, or the `Atlas` of
+    every kabupaten/kota imported (its `code` the area they all lie in: a province, the nation)."""
+
+    name: str
+
+    def knows(self, code: str) -> bool: ...
+
+    def area_name(self, code: str) -> str: ...
+
+    def short_name(self, code: str) -> str: ...
+
+    def children_of(self, code: str) -> list[str]: ...
+
+    def tree(self, code: str) -> "Wilayah | None": ...
+
+    def kabupaten(self) -> dict[str, str]: ...
+
+    def kecamatan_in(self, area: str) -> list[Kecamatan]: ...
 
 
 class Wilayah(msgspec.Struct, frozen=True, dict=True):
@@ -159,6 +188,47 @@ class Wilayah(msgspec.Struct, frozen=True, dict=True):
     @cached_property
     def tps_by_code(self) -> dict[str, Tps]:
         return {t.code: t for t in self.tps}
+
+    @cached_property
+    def children(self) -> dict[str, list[str]]:
+        """The areas one level below each of its areas, in the order the master data lists them."""
+        below: dict[str, list[str]] = {self.code: []}
+        for k in self.kecamatan:
+            below[self.code].append(k.code)
+            below[k.code] = []
+        for d in self.desa:
+            below[d.kecamatan].append(d.code)
+            below[d.code] = []
+        for t in self.tps:
+            below[t.desa].append(t.code)
+        return below
+
+    def children_of(self, code: str) -> list[str]:
+        return self.children.get(code, [])
+
+    def tree(self, code: str) -> "Wilayah | None":
+        """Itself, for a code inside it (as the `Atlas` answers for any kabupaten)."""
+        return self if code and within(self.code, code) else None
+
+    def kabupaten(self) -> dict[str, str]:
+        """Itself, code -> name (as the `Atlas` lists every kabupaten imported)."""
+        return {self.code: self.name}
+
+    def kecamatan_in(self, area: str) -> list[Kecamatan]:
+        """Its kecamatan that lie in `area` (all of them for the kabupaten or wider)."""
+        return [k for k in self.kecamatan if within(area, k.code)]
+
+    def short_name(self, code: str) -> str:
+        """A row's name on the board: `Serang`, `Ciruas`, `Kaserangan`, `TPS 004`."""
+        if code == self.code:
+            return self.name
+        if code in self.kecamatan_by_code:
+            return self.kecamatan_by_code[code].name
+        if code in self.desa_by_code:
+            return self.desa_by_code[code].name
+        if code in self.tps_by_code:
+            return f"TPS {self.tps_by_code[code].number:03d}"
+        return code
 
     def is_location(self, code: str) -> bool:
         """A place a box can be scanned at: the gudang, a kecamatan, a desa or a TPS."""

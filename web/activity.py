@@ -18,7 +18,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage, Template
 
 from services.views.anomalies.reducer import ActivityItem, AnomalyRow
 from services.views.anomalies.view import AnomalyView
-from services.wilayah import Wilayah, tps_prefix
+from services.wilayah import Served, tps_prefix
 from web.anomalies import Change, Feed, last_event_id, live_stream, reader_area
 from web.auth import Principal
 from web.live import Broadcaster
@@ -59,7 +59,7 @@ def activity_context(view: AnomalyView, feed: Feed, label: str, area: str) -> di
 async def activity_page(
     anomalies: NamedDependency[AnomalyView],
     feed: NamedDependency[Feed],
-    wilayah: NamedDependency[Wilayah],
+    wilayah: NamedDependency[Served],
     principal: NamedDependency[Principal | None],
     label: FromQuery[str] = "",
 ) -> Template:
@@ -75,7 +75,7 @@ async def activity_stream(
     request: HTMXRequest,
     broadcaster: NamedDependency[Broadcaster],
     feed: NamedDependency[Feed],
-    wilayah: NamedDependency[Wilayah],
+    wilayah: NamedDependency[Served],
     principal: NamedDependency[Principal | None],
     label: FromQuery[str] = "",
     after: FromQuery[int] = 0,
@@ -99,7 +99,7 @@ class ActivityPage(msgspec.Struct, frozen=True, kw_only=True):
 @get("/api/v1/activity", name="api-activity", opt=AREA, sync_to_thread=True)
 def activity_json(
     anomalies: NamedDependency[AnomalyView],
-    wilayah: NamedDependency[Wilayah],
+    wilayah: NamedDependency[Served],
     principal: NamedDependency[Principal | None],
     label: FromQuery[str] = "",
     before: Position = None,

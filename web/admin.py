@@ -51,7 +51,7 @@ from services.accounts.roles import (
 from services.custody.batches import Actor
 from services.settings import Settings
 from services.views.ledger import AccessLedgerView
-from services.wilayah import Wilayah
+from services.wilayah import Served
 from web.audit import Verification, outside_checkpoints, run_verify, signed_state
 from web.errors import error_responses
 
@@ -191,7 +191,7 @@ def create_user_form(
     data: URLEncodedBody[UserForm],
     accounts: NamedDependency[Accounts],
     actor: NamedDependency[Actor],
-    wilayah: NamedDependency[Wilayah],
+    wilayah: NamedDependency[Served],
 ) -> Template:
     def create() -> dict[str, Any]:
         user = accounts.create_user(
@@ -223,7 +223,7 @@ def change_user_form(
     data: URLEncodedBody[UserChangeForm],
     accounts: NamedDependency[Accounts],
     actor: NamedDependency[Actor],
-    wilayah: NamedDependency[Wilayah],
+    wilayah: NamedDependency[Served],
 ) -> Template:
     def change() -> dict[str, Any]:
         if data.password:
@@ -256,7 +256,7 @@ def issue_device_form(
     data: URLEncodedBody[DeviceForm],
     accounts: NamedDependency[Accounts],
     actor: NamedDependency[Actor],
-    wilayah: NamedDependency[Wilayah],
+    wilayah: NamedDependency[Served],
 ) -> Template:
     def issue() -> dict[str, Any]:
         device, token = accounts.issue_device(
@@ -372,7 +372,7 @@ def create_user(
     data: JSONBody[UserIn],
     accounts: NamedDependency[Accounts],
     actor: NamedDependency[Actor],
-    wilayah: NamedDependency[Wilayah],
+    wilayah: NamedDependency[Served],
 ) -> UserOut:
     user = accounts.create_user(
         data.username,
@@ -403,7 +403,7 @@ def issue_device(
     data: JSONBody[DeviceIn],
     accounts: NamedDependency[Accounts],
     actor: NamedDependency[Actor],
-    wilayah: NamedDependency[Wilayah],
+    wilayah: NamedDependency[Served],
 ) -> Response[DeviceOut]:
     """A scanner's token for a user; the answer is the only place the token is ever shown.
     `days`: how long it works (none: until revoked)."""

@@ -36,7 +36,7 @@ from services.custody.errors import UnknownAnomalyError
 from services.errors import DomainError
 from services.views.anomalies.reducer import PAGE, ActivityItem, AnomalyRow
 from services.views.anomalies.view import AnomalyView
-from services.wilayah import Wilayah, level_of, tps_prefix, within
+from services.wilayah import Served, known_kecamatan, level_of, tps_prefix, within
 from web.auth import Principal
 from web.errors import error_responses
 from web.live import KEEPALIVE_SECONDS, Broadcaster, Channel, Follows
@@ -85,7 +85,7 @@ class QueueFilter(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def parse_filter(
-    kind: str, kecamatan: str, status: str, wilayah: Wilayah, area: str = ""
+    kind: str, kecamatan: str, status: str, wilayah: Served, area: str = ""
 ) -> QueueFilter:
     """The query's filter, or a 4xx that says in Bahasa what is not known: a word outside the
     vocabulary is a 400, a well-formed kecamatan or area code the master data lacks a 422."""
@@ -94,7 +94,7 @@ def parse_filter(
     unknown = [k for k in kinds if k not in KINDS] + [s for s in statuses if s not in STATUSES]
     if unknown:
         raise ValidationException(bahasa.UNKNOWN_QUEUE_WORDS.format(words=", ".join(unknown)))
-    if kecamatan and kecamatan not in wilayah.kecamatan_by_code:
+    if kecamatan and not known_kecamatan(wilayah, kecamatan):
         raise ClientException(bahasa.UNKNOWN_KECAMATAN.format(code=kecamatan), status_code=422)
     if area and not wilayah.knows(area):
         raise ClientException(bahasa.UNKNOWN_AREA.format(code=area), status_code=422)
@@ -115,7 +115,7 @@ def reader_area(principal: Principal | None, asked: str, served: str) -> str:
 
 
 def queue_filter(
-    wilayah: NamedDependency[Wilayah],
+    wilayah: NamedDependency[Served],
     principal: NamedDependency[Principal | None],
     kind: Annotated[str, QueryParameter(schema_extra=list_of(KINDS))] = "",
     kecamatan: FromQuery[str] = "",
@@ -192,7 +192,7 @@ class Renderers(msgspec.Struct, frozen=True):
     activity: Callable[[ActivityItem], str]
 
 
-def renderers(templates: jinja2.Environment, wilayah: Wilayah) -> Renderers:
+def renderers(templates: jinja2.Environment, wilayah: Served) -> Renderers:
     anomaly_template = templates.get_template("_anomaly_row.html")
     activity_template = templates.get_template("_activity_item.html")
 
@@ -302,7 +302,7 @@ def anomaly_messages(
 def queue_context(
     view: AnomalyView,
     feed: Feed,
-    wilayah: Wilayah,
+    wilayah: Served,
     queue_filter: QueueFilter,
     before: int | None,
 ) -> dict[str, object]:
@@ -323,7 +323,7 @@ def queue_context(
         # Live from what this page shows: rows changed after it was read come over the stream.
         "after": max(last, rows[0].position if rows else 0),
         "kinds": KINDS,
-        "kecamatan": [k for k in wilayah.kecamatan if within(queue_filter.reach, k.code)],
+        "kecamatan": wilayah.kecamatan_in(queue_filter.reach),
     }
 
 
@@ -337,7 +337,7 @@ async def anomaly_queue(
     request: HTMXRequest,
     anomalies: NamedDependency[AnomalyView],
     feed: NamedDependency[Feed],
-    wilayah: NamedDependency[Wilayah],
+    wilayah: NamedDependency[Served],
     where: NamedDependency[QueueFilter],
     before: Position = None,
 ) -> Template:

@@ -55,7 +55,7 @@ from services.views.board.view import BoardView
 from services.views.database import open_views
 from services.views.eventlog import EventLogView
 from services.views.ledger import AccessLedgerView, LedgerView
-from services.wilayah import IANA_ZONES, Wilayah, local_time_of
+from services.wilayah import IANA_ZONES, Served, local_time_of
 from web.activity import activity_router
 from web.admin import admin_handlers
 from web.anomalies import Feed, anomaly_router, renderers
@@ -191,7 +191,7 @@ def h1_deadline(state: State) -> datetime:
     election = state.election or Election(
         election=settings.election, name="", voting_day=settings.voting_day
     )
-    return election.h1_deadline(state.wilayah.code)
+    return election.h1_deadline(state.wilayah.code)  # pages move it to their area (h1_where)
 
 
 def kept(name: str) -> Provide:
@@ -228,7 +228,7 @@ DEPENDENCIES = {
 }
 
 
-def templates_for(wilayah: Wilayah) -> jinja2.Environment:
+def templates_for(wilayah: Served) -> jinja2.Environment:
     templates = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True
     )
@@ -252,7 +252,7 @@ def templates_for(wilayah: Wilayah) -> jinja2.Environment:
     return templates
 
 
-def create_app(settings: Settings, wilayah: Wilayah) -> Litestar:
+def create_app(settings: Settings, wilayah: Served) -> Litestar:
     templates = templates_for(wilayah)
     health = Health(settings, [])  # the views it watches are opened with the app
     metrics = Metrics(health, lambda: live_clients(app.state), lambda: commit_counts(app.state))

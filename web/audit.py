@@ -43,7 +43,7 @@ from services.views.ledger import (
     fetch_checkpoints,
     last_published,
 )
-from services.wilayah import Wilayah
+from services.wilayah import Served
 from web.errors import error_responses
 
 log = logging.getLogger(__name__)
@@ -174,12 +174,12 @@ def signed_state(
 
 
 def audit_context(
-    settings: Settings, ledger: LedgerView, wilayah: Wilayah, verification: Verification | None
+    settings: Settings, ledger: LedgerView, wilayah: Served, verification: Verification | None
 ) -> dict[str, object]:
     return {
         **signed_state(settings, ledger, verification),
         "witnesses": ledger.witnesses(),
-        "kecamatan": wilayah.kecamatan,
+        "kecamatan": wilayah.kecamatan_in(wilayah.code),
     }
 
 
@@ -187,7 +187,7 @@ def audit_context(
 async def audit_page(
     settings: NamedDependency[Settings],
     ledger: NamedDependency[LedgerView],
-    wilayah: NamedDependency[Wilayah],
+    wilayah: NamedDependency[Served],
 ) -> Template:
     """What an auditor checks and takes home."""
     context = await asyncio.to_thread(audit_context, settings, ledger, wilayah, None)
@@ -198,7 +198,7 @@ async def audit_page(
 async def verify_now(
     settings: NamedDependency[Settings],
     ledger: NamedDependency[LedgerView],
-    wilayah: NamedDependency[Wilayah],
+    wilayah: NamedDependency[Served],
 ) -> Template:
     """Recompute the whole log now against the signed checkpoints and the ledger."""
     notes, source = await outside_checkpoints(settings, ledger)

@@ -46,7 +46,7 @@ from services.accounts.roles import CAPABILITIES, CAPABILITY_NAMES, ROLE_NAMES, 
 from services.custody.batches import Actor
 from services.errors import DomainError
 from services.settings import Settings
-from services.wilayah import within
+from services.wilayah import is_tps, within
 
 SESSION_COOKIE = "lacak_sesi"
 DEVICE_CAPABILITIES = frozenset(("view", "scan"))  # what a scanner's token may do
@@ -93,7 +93,7 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     via: Literal["session", "token"]
     device: str = ""
     csrf: str = ""  # the session's CSRF token
-    served: str = ""  # the kabupaten this server serves
+    served: str = ""  # the area this server serves: a kabupaten, a province or the nation
     expires_at: datetime | None = None  # a token's end, if it has one
 
     @property
@@ -102,15 +102,15 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def wide(self) -> bool:
-        """Does their scope reach the whole kabupaten (the board, the queue, the logs)?"""
+        """Does their scope reach all that is served (the board, the queue, the logs)?"""
         return within(self.scope, self.served)
 
     @property
     def home(self) -> str:
-        """Their board: the kabupaten's, or that of the area their scope is."""
+        """Their board: that of all that is served, or of the area their scope is."""
         if self.wide or not within(self.served, self.scope):
             return "/"
-        return f"/tps/{self.scope}" if "." not in self.scope else f"/wilayah/{self.scope}"
+        return f"/tps/{self.scope}" if is_tps(self.scope) else f"/wilayah/{self.scope}"
 
     def may(self, capability: str) -> bool:
         """A person may what their role may; a scanner's token, only view and scan (a token
@@ -172,7 +172,7 @@ def identify(
 
 def area_of(connection: ASGIConnection, handler: BaseRouteHandler) -> str | None:
     """The wilayah a request is about, as its handler declares (see the module's docstring)."""
-    served: str = connection.app.state.settings.kabupaten
+    served: str = connection.app.state.wilayah.code
     match handler.opt.get("area", "served"):
         case "served":
             return served
@@ -224,7 +224,7 @@ async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> No
     """The one guard: principal, capability, scope, and CSRF for a session's unsafe request."""
     accounts: Accounts = connection.app.state.accounts
     authorization = connection.headers.get("authorization", "")
-    served = connection.app.state.settings.kabupaten
+    served = connection.app.state.wilayah.code
     if authorization[:7].lower() == "bearer ":
         tokens: TokenCache = connection.app.state.tokens
         principal = await tokens.principal(accounts, authorization, served)

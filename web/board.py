@@ -6,6 +6,7 @@ out-of-band swaps (`hx-swap-oob`); each changed row is rendered once for all pag
 """
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -19,9 +20,10 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Template
 
 from services import bahasa
+from services.custody.election import h1_where
 from services.views.board.reducer import COLUMNS, AreaCounts, MemoryBoard
 from services.views.board.view import BoardView, TpsBatch
-from services.wilayah import Level, Wilayah, level_of, parent_of
+from services.wilayah import Level, Served, level_of, local_time_of, parent_of, within
 from web.charts import arrivals_chart, progress_chart
 from web.errors import error_responses
 from web.live import KEEPALIVE_SECONDS, Broadcaster, Channel, Follows
@@ -29,48 +31,56 @@ from web.live import KEEPALIVE_SECONDS, Broadcaster, Channel, Follows
 SSE_EVENT = "papan"
 
 View = Literal["rows", "charts", "wall"]
-CHILD_LEVEL: dict[str, Level] = {"kabupaten": "kecamatan", "kecamatan": "desa", "desa": "tps"}
-CHILD_NAMES = {"kecamatan": "kecamatan", "desa": "desa", "tps": "TPS"}
+CHILD_LEVEL: dict[str, Level] = {
+    "nasional": "provinsi",
+    "provinsi": "kabupaten",
+    "kabupaten": "kecamatan",
+    "kecamatan": "desa",
+    "desa": "tps",
+}
+CHILD_NAMES = {
+    "provinsi": "provinsi",
+    "kabupaten": "kabupaten/kota",
+    "kecamatan": "kecamatan",
+    "desa": "desa",
+    "tps": "TPS",
+}
 
 
 class AreaTree:
-    """Names and children of every area of the kabupaten, for the board's pages."""
+    """Names and children of the areas served, for the board's pages: from the area the server
+    serves (a kabupaten, a province or the nation) down to each TPS, asked of its places."""
 
-    def __init__(self, wilayah: Wilayah):
-        self.code = wilayah.code
-        self.names = {wilayah.code: wilayah.name}
-        self.children: dict[str, list[str]] = {wilayah.code: []}
-        for k in wilayah.kecamatan:
-            self.names[k.code] = k.name
-            self.children[wilayah.code].append(k.code)
-            self.children[k.code] = []
-        for d in wilayah.desa:
-            self.names[d.code] = d.name
-            self.children[d.kecamatan].append(d.code)
-            self.children[d.code] = []
-        for t in wilayah.tps:
-            self.names[t.code] = f"TPS {t.number:03d}"
-            self.children[t.desa].append(t.code)
+    def __init__(self, places: Served):
+        self.places = places
+        self.code = places.code
 
     def __contains__(self, code: str) -> bool:
-        return code in self.names
+        return within(self.code, code) and self.places.knows(code)
+
+    def children(self, code: str) -> list[str]:
+        return self.places.children_of(code)
+
+    def name(self, code: str) -> str:
+        return self.places.short_name(code)
 
     def trail(self, code: str) -> list[tuple[str, str]]:
-        """(code, name) of the areas above `code`, from the kabupaten down."""
+        """(code, name) of the areas above `code`, from the area served down."""
         above: list[tuple[str, str]] = []
         parent = parent_of(code)
-        while parent is not None and parent in self:
+        while parent is not None and within(self.code, parent):
             above.insert(0, (parent, self.title(parent)))
             parent = parent_of(parent)
         return above
 
     def title(self, code: str) -> str:
-        """`Kabupaten Serang`, `Kec. Ciruas`, `Desa Kaserangan`, `TPS 004`."""
-        prefix = {"kecamatan": "Kec. ", "desa": "Desa "}.get(level_of(code), "")
-        return prefix + self.names[code]
+        """`Nasional`, `Provinsi Banten`, `Kabupaten Serang`, `Kec. Ciruas`, `Desa Kaserangan`,
+        `TPS 004`."""
+        prefix = {"provinsi": "Provinsi ", "kecamatan": "Kec. ", "desa": "Desa "}
+        return prefix.get(level_of(code), "") + self.name(code)
 
     def area(self, code: str) -> str:
-        """The code, if it is an area of this kabupaten; a 404 if not."""
+        """The code, if it is an area served; a 404 if not."""
         if code not in self:
             raise NotFoundException(bahasa.UNKNOWN_AREA.format(code=code))
         return code
@@ -115,7 +125,7 @@ def board_row(tree: AreaTree, code: str, counts: AreaCounts | None, at_risk: int
     counts = counts or AreaCounts(area=code)
     return BoardRow(
         code=code,
-        name=tree.names[code],
+        name=tree.name(code),
         level=level_of(code),
         percent_received=counts.percent_received,
         percent_ready=counts.percent_ready,
@@ -152,17 +162,35 @@ def read_area(
 ) -> AreaBoard:
     """The board of one area (kabupaten, kecamatan or desa); `only` these of its rows; the risk
     as of `now` (the clock's now by default; a replayed moment for time travel)."""
-    children = tree.children[code]
+    deadline = h1_where(deadline, code)
+    children = tree.children(code)
     if only is not None:
         only = set(only)
         children = [c for c in children if c in only]
     counts = {row.area: row for row in view.areas([code, *children])}
-    risk = view.at_risk_in(code, CHILD_LEVEL[level_of(code)], now or datetime.now(UTC), deadline)
+    risk = risk_below(view, tree, code, now or datetime.now(UTC), deadline)
     return AreaBoard(
         total=board_row(tree, code, counts.get(code), risk.total()),
         rows=[board_row(tree, c, counts.get(c), risk[c]) for c in children],
         deadline=deadline,
     )
+
+
+def risk_below(
+    view: BoardView | MemoryBoard, tree: AreaTree, code: str, now: datetime, deadline: datetime
+) -> Counter[str]:
+    """The TPS at risk in an area, counted in its areas one level down, each by the H-1 of its
+    own province's clock: the nation's provinces, zone by zone."""
+    if level_of(code) != "nasional":
+        return view.at_risk_in(code, CHILD_LEVEL[level_of(code)], now, deadline)
+    risk: Counter[str] = Counter()
+    zones: dict[str, list[str]] = {}
+    for province in tree.children(code):
+        zones.setdefault(str(local_time_of(province)), []).append(province)
+    for provinces in zones.values():
+        found = view.at_risk_in(code, "provinsi", now, h1_where(deadline, provinces[0]))
+        risk.update({province: found[province] for province in provinces if found[province]})
+    return risk
 
 
 class TpsBoard(msgspec.Struct, frozen=True, kw_only=True):
@@ -181,6 +209,7 @@ class TpsBoard(msgspec.Struct, frozen=True, kw_only=True):
 
 def read_tps(view: BoardView, tree: AreaTree, code: str, deadline: datetime) -> TpsBoard:
     [counts] = view.areas([code]) or [None]
+    deadline = h1_where(deadline, code)
     at_risk = view.at_risk(code, datetime.now(UTC), deadline)
     return TpsBoard(
         total=board_row(tree, code, counts, len(at_risk)),
@@ -194,7 +223,7 @@ def read_charts(view: BoardView, tree: AreaTree, code: str, deadline: datetime) 
     return {
         "board": board,
         "progress": progress_chart(board.rows),
-        "arrivals": arrivals_chart(view.arrivals(code), board.total.planned, deadline),
+        "arrivals": arrivals_chart(view.arrivals(code), board.total.planned, board.deadline),
     }
 
 
@@ -291,7 +320,7 @@ async def area_template(view: BoardView, tree: AreaTree, code: str, deadline: da
 async def tps_page(
     board: NamedDependency[BoardView],
     tree: NamedDependency[AreaTree],
-    wilayah: NamedDependency[Wilayah],
+    wilayah: NamedDependency[Served],
     deadline: NamedDependency[datetime],
     code: FromPath[str],
 ) -> Template:
@@ -385,7 +414,7 @@ async def wall_page(
 async def wall_panel_of(
     board: BoardView, tree: AreaTree, deadline: datetime, code: str, number: int
 ) -> dict[str, Any]:
-    below = tree.children[code]
+    below = tree.children(code)
     child = below[number % len(below)]
     found = await asyncio.to_thread(read_area, board, tree, child, deadline, only=())
     return {

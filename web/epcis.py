@@ -15,7 +15,7 @@ from litestar.response import Stream
 from services import bahasa
 from services.audit.epcis import ExportFilter, export_document, export_filter, parse_moment
 from services.custody.batches import Batches
-from services.wilayah import Wilayah
+from services.wilayah import Served, known_kecamatan
 from web.errors import error_responses
 from web.params import TIME, Position, Time, unreadable_time
 
@@ -68,7 +68,7 @@ def notifications(
 )
 def export_epcis(
     batches: NamedDependency[Batches],
-    wilayah: NamedDependency[Wilayah],
+    wilayah: NamedDependency[Served],
     since: Annotated[str, QueryParameter(name="from", max_length=64, schema_extra=TIME_EXTRA)] = "",
     until: Time = "",
     kecamatan: FromQuery[list[str] | None] = None,
@@ -78,7 +78,7 @@ def export_epcis(
     """`?from=2024-02-10&until=...&kecamatan=36.04.05&from_position=1&to_position=500`."""
     try:
         kecamatan = [k for k in kecamatan or () if k]  # a form's "all" sends an empty one
-        unknown = [k for k in kecamatan if k not in wilayah.kecamatan_by_code]
+        unknown = [k for k in kecamatan if not known_kecamatan(wilayah, k)]
         if unknown:  # no filter that could only ever be empty: say which is not a kecamatan
             raise ClientException(bahasa.UNKNOWN_KECAMATAN.format(code=unknown[0]), status_code=422)
         only = export_filter(since or None, until or None, kecamatan, from_position, to_position)

@@ -19,7 +19,7 @@ from events import AnomalyKind
 from services import bahasa
 from services.audit.timeline import WHAT
 from services.views.eventlog import EVENT_TYPES, FIELDS, PAGE, EventLogView, LogFilter, LogRow
-from services.wilayah import Wilayah
+from services.wilayah import Served, known_kecamatan
 from web.errors import error_responses
 from web.params import Position, Time, moment, one_of
 
@@ -41,7 +41,7 @@ class LogQuery(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def log_filter(
-    wilayah: Wilayah,
+    wilayah: Served,
     since: str,
     until: str,
     kecamatan: str,
@@ -50,7 +50,7 @@ def log_filter(
     anomaly: str,
     label: str,
 ) -> LogFilter:
-    if kecamatan and kecamatan not in wilayah.kecamatan_by_code:
+    if kecamatan and not known_kecamatan(wilayah, kecamatan):
         raise ClientException(bahasa.UNKNOWN_KECAMATAN.format(code=kecamatan), status_code=422)
     if event and event not in EVENT_TYPES:
         raise ValidationException(bahasa.UNKNOWN_EVENT_TYPE.format(event=event))
@@ -68,7 +68,7 @@ def log_filter(
 
 
 def page_query(
-    wilayah: NamedDependency[Wilayah],
+    wilayah: NamedDependency[Served],
     dari: FromQuery[Text] = "",
     sampai: FromQuery[Text] = "",
     kecamatan: FromQuery[Text] = "",
@@ -92,7 +92,7 @@ def page_query(
 
 
 def api_filter(
-    wilayah: NamedDependency[Wilayah],
+    wilayah: NamedDependency[Served],
     since: Time = "",
     until: Time = "",
     kecamatan: FromQuery[Text] = "",
@@ -122,7 +122,7 @@ PAGE_QUERY = {"asked": Provide(page_query, sync_to_thread=False)}
 @get("/log", name="event-log", opt={"need": "audit"}, dependencies=PAGE_QUERY)
 async def log_page(
     event_log: NamedDependency[EventLogView],
-    wilayah: NamedDependency[Wilayah],
+    wilayah: NamedDependency[Served],
     asked: NamedDependency[LogQuery],
     before: Position = None,
 ) -> Template:
@@ -141,7 +141,7 @@ async def log_page(
             "older_url": older,
             "event_names": EVENT_NAMES,
             "anomaly_kinds": ANOMALY_KINDS,
-            "kecamatan": wilayah.kecamatan,
+            "kecamatan": wilayah.kecamatan_in(wilayah.code),
             "place": wilayah.place_name,
         },
     )

@@ -14,7 +14,7 @@ from services import bahasa
 from services.custody.errors import UnknownLabelError
 from services.custody.labels import parse_label
 from services.views.board.view import BatchLabel, BoardView
-from services.wilayah import Wilayah, kecamatan_of
+from services.wilayah import Served, Wilayah, kecamatan_of
 
 
 class LabelCard(msgspec.Struct, frozen=True, kw_only=True):
@@ -46,25 +46,26 @@ def label_card(batch: BatchLabel, wilayah: Wilayah) -> LabelCard:
 @get("/labels/{kecamatan:str}", name="labels", opt={"need": "scan", "area": "path"})
 async def label_sheet(
     board: NamedDependency[BoardView],
-    wilayah: NamedDependency[Wilayah],
+    wilayah: NamedDependency[Served],
     kecamatan: FromPath[str],
     desa: FromQuery[str | None] = None,
 ) -> Template:
     """A4 sheets of labels for the batches bound for one kecamatan, or one desa of it."""
-    place = wilayah.kecamatan_by_code.get(kecamatan)
-    if place is None or (desa and wilayah.desa_by_code.get(desa, None) is None):
+    tree = await asyncio.to_thread(wilayah.tree, kecamatan)
+    place = tree.kecamatan_by_code.get(kecamatan) if tree is not None else None
+    if tree is None or place is None or (desa and tree.desa_by_code.get(desa) is None):
         raise NotFoundException(bahasa.UNKNOWN_AREA.format(code=repr(desa or kecamatan)))
 
     def cards() -> list[LabelCard]:
         batches = board.labels(kecamatan, desa)
-        return [label_card(batch, wilayah) for batch in batches]
+        return [label_card(batch, tree) for batch in batches]
 
     return Template(
         template_name="labels.html",
         context={
             "kecamatan": place,
-            "desa": wilayah.desa_by_code[desa] if desa else None,
-            "desa_list": [d for d in wilayah.desa if d.kecamatan == kecamatan],
+            "desa": tree.desa_by_code[desa] if desa else None,
+            "desa_list": [d for d in tree.desa if d.kecamatan == kecamatan],
             "cards": await asyncio.to_thread(cards),
         },
     )
@@ -72,13 +73,16 @@ async def label_sheet(
 
 @get("/labels/kotak/{label:str}", name="label-one", opt={"need": "scan", "area": "label"})
 async def one_label(
-    board: NamedDependency[BoardView], wilayah: NamedDependency[Wilayah], label: FromPath[str]
+    board: NamedDependency[BoardView], wilayah: NamedDependency[Served], label: FromPath[str]
 ) -> Template:
     """One batch's label, to print on its own: a replacement batch's, say."""
     found = await asyncio.to_thread(board.label, parse_label(label))
     if found is None:
         raise UnknownLabelError(label)
-    place = wilayah.kecamatan_by_code[kecamatan_of(found.destination)]
+    tree = await asyncio.to_thread(wilayah.tree, found.destination)
+    if tree is None:  # a batch for a kabupaten no longer imported: nothing to print it with
+        raise NotFoundException(bahasa.UNKNOWN_AREA.format(code=found.destination))
+    place = tree.kecamatan_by_code[kecamatan_of(found.destination)]
     return Template(
         template_name="labels.html",
         context={
@@ -86,6 +90,6 @@ async def one_label(
             "desa": None,
             "desa_list": [],
             "single": True,
-            "cards": [label_card(found, wilayah)],
+            "cards": [label_card(found, tree)],
         },
     )

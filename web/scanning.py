@@ -18,9 +18,9 @@ from litestar.response import Template
 from services import bahasa
 from services.custody.errors import UnknownLabelError
 from services.custody.labels import parse_label
-from services.custody.places import Place, find_places, place
+from services.custody.places import Place, find_served, place_served
 from services.views.board.view import BoardView, ShipmentLine
-from services.wilayah import IANA_ZONES, Wilayah, local_time_of, within
+from services.wilayah import IANA_ZONES, Served, kabupaten_of, level_of, local_time_of, within
 from web.auth import Principal
 from web.errors import error_responses
 from web.shipments import reconciliation
@@ -43,15 +43,17 @@ class LabelInfo(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @get("/pindai", name="scan-screen", opt={"need": "scan", "area": None})
-async def scan_screen(wilayah: NamedDependency[Wilayah]) -> Template:
+async def scan_screen(
+    wilayah: NamedDependency[Served], principal: NamedDependency[Principal | None]
+) -> Template:
     """Choose the action, the place and the officer once, then scan box after box."""
-    return Template(template_name="scan.html", context=screen_context(wilayah))
+    return Template(template_name="scan.html", context=screen_context(wilayah, principal))
 
 
 @get("/muatan", name="load-screen", opt={"need": "scan", "area": None})
 async def load_screen(
     board: NamedDependency[BoardView],
-    wilayah: NamedDependency[Wilayah],
+    wilayah: NamedDependency[Served],
     principal: NamedDependency[Principal | None],
     sj: FromQuery[SuratJalan] = "",
     tahap: FromQuery[Stage] = "muat",
@@ -65,7 +67,7 @@ async def load_screen(
     return Template(
         template_name="load.html",
         context={
-            **screen_context(wilayah),
+            **screen_context(wilayah, principal),
             "surat_jalan": sj,
             "stage": tahap,
             "prefill": prefill(tahap, sent),
@@ -93,7 +95,7 @@ def in_scope(lines: list[ShipmentLine], principal: Principal | None) -> list[Shi
 @get("/muatan/rekap", name="load-lines", opt={"need": "scan", "area": None})
 async def load_lines(
     board: NamedDependency[BoardView],
-    wilayah: NamedDependency[Wilayah],
+    wilayah: NamedDependency[Served],
     principal: NamedDependency[Principal | None],
     sj: FromQuery[SuratJalan],
 ) -> Template:
@@ -106,9 +108,15 @@ async def load_lines(
 
 
 @get("/api/v1/places", name="places", opt={"need": "scan", "area": None})
-async def places(wilayah: NamedDependency[Wilayah], q: FromQuery[Query] = "") -> list[Place]:
-    """Up to 15 places whose code starts with `q` or whose name contains it."""
-    return await asyncio.to_thread(find_places, wilayah, q)
+async def places(
+    wilayah: NamedDependency[Served],
+    principal: NamedDependency[Principal | None],
+    q: FromQuery[Query] = "",
+) -> list[Place]:
+    """Up to 15 places whose code starts with `q` or whose name contains it: in the officer's
+    kabupaten, or the one the code names; a wider officer finds each kabupaten's gudang."""
+    scope = principal.scope if principal is not None else ""
+    return await asyncio.to_thread(find_served, wilayah, scope, q)
 
 
 @get(
@@ -117,9 +125,9 @@ async def places(wilayah: NamedDependency[Wilayah], q: FromQuery[Query] = "") ->
     opt={"need": "scan", "area": None},
     responses=error_responses(404),
 )
-async def place_by_code(wilayah: NamedDependency[Wilayah], code: FromPath[str]) -> Place:
+async def place_by_code(wilayah: NamedDependency[Served], code: FromPath[str]) -> Place:
     """The place with this wilayah code; 404 when the master data has no such place."""
-    found = place(wilayah, code)
+    found = await asyncio.to_thread(place_served, wilayah, code)
     if found is None:
         raise NotFoundException(bahasa.UNKNOWN_PLACE_CODE.format(code=code))
     return found
@@ -133,7 +141,7 @@ async def place_by_code(wilayah: NamedDependency[Wilayah], code: FromPath[str]) 
     responses=error_responses(404, 422),
 )
 def label_info(
-    board: NamedDependency[BoardView], wilayah: NamedDependency[Wilayah], label: FromPath[str]
+    board: NamedDependency[BoardView], wilayah: NamedDependency[Served], label: FromPath[str]
 ) -> LabelInfo:
     """The plan of a labelled batch; a misread label is a 422, an unknown one a 404."""
     canonical = parse_label(label)
@@ -159,7 +167,7 @@ def label_info(
     responses=error_responses(404),
 )
 def packing_plan(
-    board: NamedDependency[BoardView], wilayah: NamedDependency[Wilayah], area: FromQuery[str] = ""
+    board: NamedDependency[BoardView], wilayah: NamedDependency[Served], area: FromQuery[str] = ""
 ) -> dict[str, int]:
     """The sheets planned for every kotak suara bound for the area (the kabupaten by default),
     by label: the pack screen keeps it on the device, so a box packed without a connection is
@@ -167,11 +175,16 @@ def packing_plan(
     return board.packing_plan(area or wilayah.code)
 
 
-def screen_context(wilayah: Wilayah) -> dict[str, object]:
-    zone = local_time_of(wilayah.code).tzname(None) or "WIB"
+def screen_context(wilayah: Served, principal: Principal | None) -> dict[str, object]:
+    """The gudang an officer works from (their scope's kabupaten, or the one served), and its
+    zone: the screens show times on its clock."""
+    scope = principal.scope if principal is not None else ""
+    home = scope if scope and within(wilayah.code, scope) else wilayah.code
+    kabupaten = home if level_of(home) in ("nasional", "provinsi") else kabupaten_of(home)
+    zone = local_time_of(kabupaten).tzname(None) or "WIB"
     return {
-        "kabupaten": wilayah.code,
-        "kabupaten_name": wilayah.name,
+        "kabupaten": kabupaten,
+        "kabupaten_name": wilayah.area_name(kabupaten),
         "zone_name": zone,  # the screens show times in the gudang's own zone
         "zone": IANA_ZONES.get(zone, "Asia/Jakarta"),
     }

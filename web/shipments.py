@@ -11,10 +11,10 @@ from litestar.response import Template
 
 from services import bahasa
 from services.views.board.view import BoardView, ShipmentLine
-from services.wilayah import Wilayah
+from services.wilayah import Served, kabupaten_of
 
 
-def reconciliation(lines: list[ShipmentLine], wilayah: Wilayah) -> dict[str, object]:
+def reconciliation(lines: list[ShipmentLine], wilayah: Served) -> dict[str, object]:
     """What `_shipment_lines.html` shows: each line with its status, and the tally."""
     arrived = any(line.received_at for line in lines)
     statuses = [line.status(arrived) for line in lines]
@@ -27,7 +27,7 @@ def reconciliation(lines: list[ShipmentLine], wilayah: Wilayah) -> dict[str, obj
 
 @get("/shipments/{surat_jalan:path}", name="shipment", opt={"need": "view"})
 async def shipment_page(
-    board: NamedDependency[BoardView], wilayah: NamedDependency[Wilayah], surat_jalan: FromPath[str]
+    board: NamedDependency[BoardView], wilayah: NamedDependency[Served], surat_jalan: FromPath[str]
 ) -> Template:
     """The load's reconciliation and its Berita Acara serah terima, from the recorded scans.
 
@@ -43,5 +43,7 @@ async def shipment_page(
             "sent": next((line for line in lines if line.sent_at), None),
             "received": next((line for line in lines if line.received_at), None),
             **reconciliation(lines, wilayah),
+            # The KPU whose load it is: the kabupaten/kota of its boxes, whatever is served.
+            "kabupaten_name": wilayah.area_name(kabupaten_of(lines[0].destination)),
         },
     )

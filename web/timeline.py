@@ -13,7 +13,7 @@ from services.audit.timeline import TimelineEntry, timeline
 from services.custody.batches import Batches
 from services.custody.errors import LabelMisreadError
 from services.custody.labels import parse_label
-from services.wilayah import Wilayah
+from services.wilayah import Served
 from web.errors import error_responses
 
 LabelQuery = Annotated[str, msgspec.Meta(max_length=64)]
@@ -26,7 +26,7 @@ class Timeline(msgspec.Struct, frozen=True, kw_only=True):
     entries: list[TimelineEntry]
 
 
-def read_timeline(batches: Batches, wilayah: Wilayah, label: str) -> Timeline:
+def read_timeline(batches: Batches, wilayah: Served, label: str) -> Timeline:
     history = batches.history(label)
     first = history[0]
     return Timeline(
@@ -52,7 +52,7 @@ async def find_batch(label: FromQuery[LabelQuery] = "") -> Template | Redirect:
 
 @get("/kotak/{label:str}", name="timeline", opt={"need": "view", "area": "label"})
 async def timeline_page(
-    label: FromPath[str], batches: NamedDependency[Batches], wilayah: NamedDependency[Wilayah]
+    label: FromPath[str], batches: NamedDependency[Batches], wilayah: NamedDependency[Served]
 ) -> Template:
     """Every event of the batch with both clocks, who and where, its anomalies and corrections."""
     found = await asyncio.to_thread(read_timeline, batches, wilayah, label)
@@ -66,7 +66,7 @@ async def timeline_page(
     responses=error_responses(404, 422),
 )
 async def timeline_json(
-    label: FromPath[str], batches: NamedDependency[Batches], wilayah: NamedDependency[Wilayah]
+    label: FromPath[str], batches: NamedDependency[Batches], wilayah: NamedDependency[Served]
 ) -> Timeline:
     """The batch's custody timeline, oldest event first."""
     return await asyncio.to_thread(read_timeline, batches, wilayah, label)

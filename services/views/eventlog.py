@@ -20,7 +20,7 @@ from events.batch import BatchEvent
 from services.audit.timeline import WHAT, details, who
 from services.views.database import Cursor, ViewDatabase
 from services.views.projection import Projection
-from services.wilayah import Wilayah, kecamatan_of
+from services.wilayah import Places, kecamatan_of
 
 EVENT_TYPES = tuple(cls.__name__ for cls in WHAT)
 PAGE = 50
@@ -59,7 +59,7 @@ def utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
-def log_row(position: int, event: BatchEvent, wilayah: Wilayah | None) -> LogRow:
+def log_row(position: int, event: BatchEvent, wilayah: Places | None) -> LogRow:
     """The event as a row; `wilayah` names places in the summary (codes without it)."""
     kecamatan = kecamatan_of(event.destination)
     location = getattr(event, "location", "")
@@ -109,7 +109,7 @@ class EventLogView(Projection):
     schema = SCHEMA
     tables = ("event_log",)
 
-    def __init__(self, db: ViewDatabase, wilayah: Wilayah | None = None):
+    def __init__(self, db: ViewDatabase, wilayah: Places | None = None):
         super().__init__(db)
         self.wilayah = wilayah
 

@@ -436,6 +436,14 @@ class MemoryBoard:
         return {a for a, _ in self.counts if level_of(a) == level}
 
     def arrivals_of(self, area: str) -> list[tuple[str, int]]:
+        """(hour, batches delivered), by hour; a province's and the nation's summed from their
+        kabupaten/kota's."""
+        if level_of(area) in ("provinsi", "nasional"):
+            summed: Counter[str] = Counter()
+            for (a, hour), n in self.arrival_counts.items():
+                if level_of(a) == "kabupaten" and within(area, a):
+                    summed[hour] += n
+            return sorted((hour, n) for hour, n in summed.items() if n)
         return sorted((hour, n) for (a, hour), n in self.arrival_counts.items() if a == area and n)
 
     # The queries a board page asks of BoardView, so replayed boards use the same pages.

@@ -351,7 +351,16 @@ class BoardView(Projection):
         return Counter({area: int(n) for area, n in rows if n and within(under, area)})
 
     def arrivals(self, area: str) -> list[tuple[str, int]]:
-        """(UTC hour `2024-02-12T02`, batches first delivered at their TPS in it), by hour."""
+        """(UTC hour `2024-02-12T02`, batches first delivered at their TPS in it), by hour; a
+        province's and the nation's added up from their kabupaten/kota's."""
+        if level_of(area) in SUMMED:
+            province = "AND substr(area, 1, 2) = ? " if area else ""
+            rows = self.db.query(
+                "SELECT hour, SUM(delivered) FROM board_arrivals WHERE length(area) = 5 "
+                f"{province}GROUP BY hour HAVING SUM(delivered) <> 0 ORDER BY hour",
+                (area,) if area else (),
+            )
+            return [(hour, int(n)) for hour, n in rows]
         rows = self.db.query(
             "SELECT hour, delivered FROM board_arrivals WHERE area = ? AND delivered <> 0 "
             "ORDER BY hour",

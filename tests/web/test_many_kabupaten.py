@@ -1,0 +1,159 @@
+"""One web serving three kabupaten/kota of two provinces, as `lacak web` does when several are
+imported: the nation's board, a province's, an officer's own area at `/`, the scopes of KPU RI,
+KPU Provinsi and a PPK, the place picker, and each province's H-1 on its own clock."""
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+
+import msgspec
+import pytest
+from litestar.testing import TestClient
+
+from services.custody.atlas import Atlas
+from services.custody.batch import Scan
+from services.custody.batches import Batches
+from services.custody.election import Elections
+from services.custody.masterdata import MasterData, parse_tps_csv, tps_csv
+from services.custody.plan import register_plan
+from services.demo import nasional
+from services.demo.simulation import body_of, scan_script
+from services.processes import load_places
+from services.settings import Settings
+from services.views.board.view import BoardView
+from services.views.database import open_views
+from services.wilayah import WITA, Wilayah
+from tests.web.projection import project_everything
+from tests.web.signin import sign_in
+from web.app import create_app
+
+TPS_EACH = 12
+KABUPATEN = ("36.04", "36.73", "51.71")  # Kabupaten Serang, Kota Serang (Banten); Denpasar (Bali)
+
+
+def first_tps(code: str) -> Wilayah:
+    tree = nasional.kabupaten_tree(code)
+    return parse_tps_csv(tps_csv(msgspec.structs.replace(tree, tps=tree.tps[:TPS_EACH])))
+
+
+class Country:
+    """The three imported from one file, their kits registered, a part of each distributed."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.trees = [first_tps(code) for code in KABUPATEN]
+        self.batches = Batches(settings.store)
+        master_data = MasterData(self.batches)
+        rows = b"".join(tps_csv(tree).split(b"\n", 1)[1] for tree in self.trees)
+        header = tps_csv(self.trees[0]).split(b"\n", 1)[0] + b"\n"
+        master_data.import_many(settings.election, "tiga.csv", header + rows, "Rina")
+        Elections(self.batches).declare(settings.election, "Pemilu uji", date(2024, 2, 14), "uji")
+        self.batches.wilayah = Atlas(master_data, settings.election)
+        for tree in self.trees:
+            register_plan(self.batches, tree)
+            for scripted in scan_script(tree)[: TPS_EACH * 10]:
+                self.batches.scan(msgspec.convert(body_of(scripted), Scan))
+        self.views = open_views(settings)
+        self.board = BoardView(self.views)
+        self.board.setup()
+        project_everything(self.batches, self.board)
+
+    def client(self) -> TestClient:
+        return TestClient(create_app(self.settings, load_places(self.settings)))
+
+    def close(self) -> None:
+        self.views.close()
+        self.batches.close()
+
+
+@pytest.fixture
+def country(settings: Settings) -> Iterator[Country]:
+    found = Country(settings)
+    yield found
+    found.close()
+
+
+def test_several_kabupaten_are_served_from_the_area_they_share(country):
+    places = load_places(country.settings)
+    assert isinstance(places, Atlas) and places.code == ""  # two provinces: the nation
+    assert places.children_of("") == ["36", "51"]
+    assert places.children_of("36") == ["36.04", "36.73"]
+    assert places.short_name("36") == "Banten" and places.short_name("51.71") == "Kota Denpasar"
+
+
+def test_kpu_ri_sees_the_nation_and_each_province_adds_up_its_kabupaten(country):
+    with country.client() as client:
+        sign_in(client, country.settings, "monitor", "", username="kpu-ri")
+        page = client.get("/")
+        assert page.status_code == 200, page.text
+        assert "Nasional" in page.text and "Banten" in page.text and "Bali" in page.text
+        nation = client.get("/api/v1/board").json()
+        assert nation["level"] == "nasional"
+        provinces = {row["code"]: row for row in nation["provinsi"]}
+        assert set(provinces) == {"36", "51"}
+        banten = client.get("/api/v1/board", params={"area": "36"}).json()
+        kabupaten = {row["code"]: row for row in banten["kabupaten"]}
+        assert set(kabupaten) == {"36.04", "36.73"}
+        for column in ("planned", "packed", "dispatched", "received", "gudang", "transit"):
+            assert provinces["36"][column] == sum(k[column] for k in kabupaten.values())
+            assert banten["provinsi"][column] == provinces["36"][column]
+            assert nation["nasional"][column] == sum(p[column] for p in provinces.values())
+        assert provinces["36"]["planned"] == 2 * TPS_EACH * 7  # the kit of each TPS, both
+        assert provinces["36"]["packed"] > 0  # the distribution moved
+        for area in ("36", "36.73", "51.71"):
+            assert client.get("/wilayah/" + area).status_code == 200, area
+        assert client.get("/grafik", params={"area": "36"}).status_code == 200
+        assert client.get("/layar", params={"area": ""}).status_code == 200
+        assert client.get("/wilayah/52").status_code == 404  # nothing of it imported
+
+
+def test_each_province_keeps_its_own_h1(country):
+    with country.client() as client:
+        sign_in(client, country.settings, "monitor", "", username="kpu-ri")
+        bali = client.get("/api/v1/board", params={"area": "51.71"}).json()
+        banten = client.get("/api/v1/board", params={"area": "36.04"}).json()
+    bali_h1 = datetime.fromisoformat(bali["deadline"])
+    banten_h1 = datetime.fromisoformat(banten["deadline"])
+    assert bali_h1.utcoffset() == WITA.utcoffset(None)
+    assert banten_h1 - bali_h1 == timedelta(hours=1)  # midnight in Bali comes an hour sooner
+
+
+def test_kpu_provinsi_and_a_ppk_land_on_their_own_area(country):
+    with country.client() as client:
+        sign_in(client, country.settings, "monitor", "36", username="kpu-banten")
+        home = client.get("/", follow_redirects=False)
+        assert home.status_code == 303 and home.headers["location"] == "/wilayah/36"
+        assert "Kota Serang" in client.get("/wilayah/36").text
+        assert client.get("/wilayah/36.73").status_code == 200
+        assert client.get("/wilayah/51").status_code == 403  # Bali is not theirs
+        assert client.get("/api/v1/board", params={"area": "51.71"}).status_code == 403
+    kecamatan = country.trees[1].kecamatan[0].code
+    with country.client() as client:
+        sign_in(client, country.settings, "ppk", kecamatan, username="ppk-kota-serang")
+        home = client.get("/", follow_redirects=False)
+        assert home.status_code == 303 and home.headers["location"] == f"/wilayah/{kecamatan}"
+        assert client.get("/wilayah/36").status_code == 403
+
+
+def test_the_place_picker_and_a_scan_reach_every_kabupaten(country):
+    denpasar = country.trees[2]
+    with country.client() as client:
+        sign_in(client, country.settings)  # an admin: the nation
+        gudang = client.get("/api/v1/places", params={"q": "denpasar"}).json()
+        assert gudang == [{"code": "51.71", "name": "gudang Kota Denpasar", "level": "gudang"}]
+        inside = client.get("/api/v1/places", params={"q": "5171"}).json()
+        assert inside and all(p["code"].replace(".", "").startswith("5171") for p in inside)
+        tps = denpasar.tps[-1].code
+        assert client.get(f"/api/v1/places/{tps}").json()["level"] == "tps"
+        assert client.get("/api/v1/places/52.01").status_code == 404
+        label = client.get("/api/v1/board", params={"area": tps}).json()["batches"][0]["label"]
+        scan = client.post(
+            "/api/v1/scans",
+            json={
+                "scan_id": "uji-denpasar-1",
+                "label": label,
+                "action": "receive",
+                "location": denpasar.kecamatan[0].code,
+                "occurred_at": datetime.now().astimezone().isoformat(),
+            },
+        )
+        assert scan.status_code in (200, 201), scan.text
