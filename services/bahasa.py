@@ -409,3 +409,8 @@ ERROR_TITLES = {
     429: "Terlalu sering",
     503: "Belum siap",
 }
+
+UNKNOWN_WILAYAH = (
+    "Wilayah {wilayah} tidak dikenal: tulis `nasional`, kode provinsi (36) atau kode "
+    "kabupaten/kota (36.04)."
+)

@@ -80,8 +80,11 @@ async def run_demo_stack(
 
 
 def demo(args: argparse.Namespace) -> None:
+    from services.demo.nasional import kabupaten_of_wilayah
     from services.demo.seed import print_logins, seed_demo
 
+    if args.wilayah is not None and not kabupaten_of_wilayah(args.wilayah):
+        raise Refused(bahasa.UNKNOWN_WILAYAH.format(wilayah=args.wilayah))
     settings = Settings.from_env(  # the store from the environment, as every command takes it
         {
             **os.environ,
@@ -93,7 +96,9 @@ def demo(args: argparse.Namespace) -> None:
     settings.make_folders()
     with EmbeddedNats(args.data_dir / "nats") as nats_server:
         settings = settings.replace(nats_url=nats_server.url)
-        wilayah, logins, token = seed_demo(settings, args.data_dir, args.simulate)
+        wilayah, logins, token = seed_demo(
+            settings, args.data_dir, args.simulate, wilayah=args.wilayah
+        )
         print(
             f"Lacak demo: papan pantau di http://{settings.host}:{settings.port}  "
             f"(data: {args.data_dir}, NATS: {nats_server.url}). Ctrl-C untuk berhenti.",
@@ -313,6 +318,10 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--speed", "--rate", type=float, default=25.0, help="pindai simulasi per detik (25)"
+    )
+    p.add_argument(
+        "--wilayah",
+        help="provinsi (36: Banten) atau nasional, bukan hanya Kabupaten Serang (lama: impor)",
     )
     p.set_defaults(run=demo)
     p = commands.add_parser(

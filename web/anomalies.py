@@ -324,6 +324,15 @@ def queue_context(
         "after": max(last, rows[0].position if rows else 0),
         "kinds": KINDS,
         "kecamatan": wilayah.kecamatan_in(queue_filter.reach),
+        # a province's or the nation's queue: choose one of its provinces or kabupaten/kota
+        "areas": [
+            (code, wilayah.area_name(code))
+            for code in (
+                wilayah.children_of(queue_filter.reach)
+                if level_of(queue_filter.reach) in ("nasional", "provinsi")
+                else ()
+            )
+        ],
     }
 
 

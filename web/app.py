@@ -71,7 +71,7 @@ from web.auth import (
     security_headers,
     wants_html,
 )
-from web.board import AreaTree, board_channels, board_router
+from web.board import CHILD_LEVEL, CHILD_NAMES, AreaTree, board_channels, board_router
 from web.corrections import correct_scan, void_batch, void_scan
 from web.epcis import export_epcis
 from web.errors import in_bahasa, translated
@@ -248,6 +248,8 @@ def templates_for(wilayah: Served) -> jinja2.Environment:
         zone_iana=IANA_ZONES.get(zone_name, "Asia/Jakarta"),
         words=bahasa,
         kabupaten_name=wilayah.name,
+        child_levels=CHILD_LEVEL,  # the level of an area's rows, and what to call them
+        child_names=CHILD_NAMES,
     )
     return templates
 

@@ -115,6 +115,8 @@ class Atlas:
             return "Nasional"
         if level_of(code) == "provinsi":
             return wilayah_name(code) or code
+        if level_of(code) == "kabupaten":
+            return self.area_name(code)
         tree = self.tree(code)
         return tree.short_name(code) if tree is not None else code
 
@@ -143,5 +145,7 @@ class Atlas:
             return "Nasional"
         if level_of(code) == "provinsi":
             return f"Provinsi {wilayah_name(code) or code}"
+        if level_of(code) == "kabupaten" and code in self.kabupaten():
+            return self.kabupaten()[code]  # from the index: no tree read for a name
         tree = self.tree(code)
         return tree.area_name(code) if tree is not None else code

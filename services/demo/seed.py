@@ -11,53 +11,81 @@ from services.commands.custody import describe, describe_election
 from services.console import progress
 from services.custody.batches import Batches
 from services.custody.election import Elections
-from services.custody.masterdata import MasterData, tps_csv
+from services.custody.masterdata import ImportSummary, MasterData, tps_csv
 from services.custody.plan import register_plan
-from services.demo.accounts import DEMO_ACCOUNTS_FILE, demo_accounts
+from services.demo.accounts import DEMO_ACCOUNTS_FILE, Login, demo_accounts
+from services.demo.nasional import kabupaten_of_wilayah, write_tps_file
 from services.demo.serang import kabupaten_serang
+from services.processes import load_places
 from services.settings import Settings
-from services.wilayah import Wilayah, local_time_of
+from services.wilayah import Served, Wilayah, local_time_of
 
 DEMO_ELECTION = "Pemilihan Umum (demo)"
 DEMO_LEAD = timedelta(days=7)  # the demo's voting day, a week after its first start
 
 
 def seed_demo(
-    settings: Settings, data_dir: Path, simulate: bool, tree: Wilayah | None = None
-) -> tuple[Wilayah, list[tuple[str, str, str, str]], str]:
+    settings: Settings,
+    data_dir: Path,
+    simulate: bool,
+    tree: Wilayah | None = None,
+    wilayah: str | None = None,
+) -> tuple[Served, list[Login], str]:
     """What a demo needs in its store, made on its first start: Kabupaten Serang's master data
-    (or `tree`'s: a benchmark's smaller one), the election a week ahead, the kit plan and the
-    demo accounts; a fresh device token for the simulated scanners if asked. The wilayah, the
-    logins and the token."""
+    (or `tree`'s: a benchmark's smaller one; or every kabupaten/kota of `wilayah`, a province or
+    `nasional`), the election a week ahead, the kit plan and the demo accounts; a fresh device
+    token for the simulated scanners if asked. What it serves, the logins and the token."""
     batches = Batches(settings.store)
     try:
         master_data, elections = MasterData(batches), Elections(batches)
-        wilayah = master_data.wilayah(settings.election, settings.kabupaten)
-        if wilayah is None:  # first start: the demo's master data, as KPU staff would hand it
-            csv_file = data_dir / "tps-kabupaten-serang.csv"
-            csv_file.write_bytes(tps_csv(tree or kabupaten_serang()))
-            summary = master_data.import_file(
-                settings.election, csv_file.name, csv_file.read_bytes(), "demo"
+        codes = [settings.kabupaten] if wilayah is None else kabupaten_of_wilayah(wilayah)
+        imported = master_data.kabupaten(settings.election)
+        if master_data.wilayah(settings.election, settings.kabupaten) is not None:
+            imported.setdefault(settings.kabupaten, "")  # imported before the index was kept
+        missing = [code for code in codes if code not in imported]
+        if missing:  # first start: the demo's master data, as KPU staff would hand it
+            if wilayah is None:
+                csv_file = data_dir / "tps-kabupaten-serang.csv"
+                csv_file.write_bytes(tps_csv(tree or kabupaten_serang()))
+            else:
+                csv_file = data_dir / f"tps-{wilayah.replace('.', '')}.csv"
+                write_tps_file(csv_file, missing)
+            summaries = master_data.import_many(
+                settings.election,
+                csv_file.name,
+                csv_file.read_bytes(),
+                "demo",
+                lambda done, total: progress("Mengimpor kabupaten/kota", done, total),
             )
-            print(f"Data wilayah diimpor dari {csv_file}: {describe(summary)}", file=sys.stderr)
-            wilayah = master_data.wilayah(settings.election, settings.kabupaten)
-            assert wilayah is not None
+            said = describe(summaries[0]) if len(summaries) == 1 else describe_many(summaries)
+            print(f"Data wilayah diimpor dari {csv_file}: {said}", file=sys.stderr)
+        trees = [master_data.wilayah(settings.election, code) for code in codes]
+        assert all(trees)  # imported just now, or before
+        # The officers' accounts work in Kabupaten Serang when the demo holds it, as the story.
+        home = next((t for t in trees if t.code == settings.kabupaten), trees[0])
         if elections.get(settings.election) is None:  # first start: voting in a week
-            voting_day = datetime.now(local_time_of(wilayah.code)).date() + DEMO_LEAD
+            voting_day = datetime.now(local_time_of(home.code)).date() + DEMO_LEAD
             election = elections.declare(settings.election, DEMO_ELECTION, voting_day, "demo")
-            print(f"Pemilu dicatat: {describe_election(election, wilayah)}", file=sys.stderr)
-        seeded = register_plan(
-            batches, wilayah, lambda done, total: progress("Mendaftarkan kiriman", done, total)
-        )
+            print(f"Pemilu dicatat: {describe_election(election, home)}", file=sys.stderr)
+        seeded = 0
+        for found in trees:
+            seeded += register_plan(
+                batches,
+                found,
+                lambda done, total, name=found.name: progress(
+                    f"Mendaftarkan kiriman {name}", done, total
+                ),
+            )
     finally:
         batches.close()
     if seeded:
         print(
             f"{thousands(seeded)} kiriman terdaftar (kotak suara, bilik, tinta).", file=sys.stderr
         )
+    served = load_places(settings)
     accounts = open_accounts(settings)
     try:
-        logins = demo_accounts(accounts, wilayah, data_dir / DEMO_ACCOUNTS_FILE)
+        logins = demo_accounts(accounts, served, home, data_dir / DEMO_ACCOUNTS_FILE)
         token = ""
         if simulate:  # the simulated scanners post with a device token, as real ones do
             for old in accounts.devices():  # one simulation's token at a time
@@ -69,14 +97,20 @@ def seed_demo(
             )
     finally:
         accounts.close()
-    return wilayah, logins, token
+    return served, logins, token
 
 
-def print_logins(logins: list[tuple[str, str, str, str]], data_dir: Path) -> None:
+def describe_many(summaries: list[ImportSummary]) -> str:
+    tps = sum(summary.tps for summary in summaries)
+    dpt = sum(summary.dpt for summary in summaries)
+    return f"{len(summaries)} kabupaten/kota, {thousands(tps)} TPS, DPT {thousands(dpt)}."
+
+
+def print_logins(logins: list[Login], data_dir: Path) -> None:
     print(
         f"Akun demo (juga di {data_dir / DEMO_ACCOUNTS_FILE}):\n"
         + "\n".join(
-            f"  {ROLE_NAMES[role]:<17} {name:<14} {password}  {scope or 'nasional'}"
+            f"  {ROLE_NAMES[role]:<17} {name:<18} {password}  {scope or 'nasional'}"
             for role, name, password, scope in logins
         ),
         file=sys.stderr,

@@ -14,11 +14,12 @@ from services.custody.batch import Scan
 from services.custody.batches import Batches
 from services.custody.election import Elections
 from services.custody.masterdata import MasterData, parse_tps_csv, tps_csv
-from services.custody.plan import register_plan
+from services.custody.plan import kit_plan, register_plan
 from services.demo import nasional
-from services.demo.simulation import body_of, scan_script
+from services.demo.simulation import body_of, scan_body, scan_script
 from services.processes import load_places
 from services.settings import Settings
+from services.views.anomalies.view import AnomalyView
 from services.views.board.view import BoardView
 from services.views.database import open_views
 from services.wilayah import WITA, Wilayah
@@ -52,10 +53,16 @@ class Country:
             register_plan(self.batches, tree)
             for scripted in scan_script(tree)[: TPS_EACH * 10]:
                 self.batches.scan(msgspec.convert(body_of(scripted), Scan))
+        for stray, elsewhere in ((1, 0), (0, 1)):  # a box of each Serang found in the other
+            label = kit_plan(self.trees[stray])[-1].label
+            at = self.trees[elsewhere].kecamatan[0].code
+            self.batches.scan(msgspec.convert(scan_body(label, "receive", at), Scan))
         self.views = open_views(settings)
         self.board = BoardView(self.views)
         self.board.setup()
-        project_everything(self.batches, self.board)
+        self.anomalies = AnomalyView(self.views)
+        self.anomalies.setup()
+        project_everything(self.batches, self.board, self.anomalies)
 
     def client(self) -> TestClient:
         return TestClient(create_app(self.settings, load_places(self.settings)))
@@ -157,3 +164,17 @@ def test_the_place_picker_and_a_scan_reach_every_kabupaten(country):
             },
         )
         assert scan.status_code in (200, 201), scan.text
+
+
+def test_a_province_queue_offers_its_kabupaten_and_filters_by_one(country):
+    with country.client() as client:
+        sign_in(client, country.settings, "monitor", "36", username="kpu-banten")
+        queue = client.get("/anomali")
+        assert queue.status_code == 200
+        assert '<option value="36.73">Kota Serang</option>' in queue.text
+        assert "Kota Denpasar" not in queue.text  # another province's: not theirs
+        every = client.get("/api/v1/anomalies").json()["anomalies"]
+        assert {row["destination"][:4] for row in every} == {"3604", "3673"}
+        one = client.get("/api/v1/anomalies", params={"area": "36.73"}).json()["anomalies"]
+        assert one and all(row["destination"].startswith("3673") for row in one)
+        assert client.get("/api/v1/anomalies", params={"area": "51.71"}).status_code == 403

@@ -337,7 +337,9 @@ async def run_faults(
         await asyncio.to_thread(cluster.start_nodes)
         live = settings.replace(nats_url=cluster.nats_url, stream_replicas=3)
         # The tree as imported: the scenario's wrong-PPK scans go to its own kecamatan only.
-        wilayah, _, _ = await asyncio.to_thread(seed_demo, live, folder, False, wilayah)
+        served, _, _ = await asyncio.to_thread(seed_demo, live, folder, False, wilayah)
+        assert isinstance(served, Wilayah)  # a fresh store: the bench's one kabupaten
+        wilayah = served
         headers = await asyncio.to_thread(bench_token, live)
         await asyncio.to_thread(cluster.start_parts)
         background += [

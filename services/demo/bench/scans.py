@@ -61,6 +61,7 @@ def seeded(settings: Settings) -> tuple[Wilayah, list[str]]:
 
     settings.make_folders()
     wilayah, _, _ = seed_demo(settings, settings.data_dir, simulate=False)
+    assert isinstance(wilayah, Wilayah)  # a fresh store: one kabupaten, its tree
     return wilayah, [plan.label for plan in kit_plan(wilayah)]
 
 
