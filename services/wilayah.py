@@ -28,6 +28,7 @@ __all__ = [
     "Tps",
     "Wilayah",
     "ancestry",
+    "filter_areas",
     "is_tps",
     "kabupaten_of",
     "kecamatan_of",
@@ -126,8 +127,17 @@ def tps_prefix(area: str) -> str:
 
 
 def known_kecamatan(places: "Served", code: str) -> bool:
-    """Is the code a kecamatan the places served hold?"""
-    return level_of(code) == "kecamatan" and places.knows(code)
+    """Is the code a kecamatan the places served hold, or a kabupaten or province wider than
+    one (a filter of the event log or the export, at any level above the desa)?"""
+    return level_of(code) in ("provinsi", "kabupaten", "kecamatan") and places.knows(code)
+
+
+def filter_areas(places: "Served") -> list[tuple[str, str]]:
+    """(code, name) of the areas a filter of the event log or the export offers: the kecamatan
+    of the one kabupaten served, the kabupaten/kota of a province, the provinces of the nation."""
+    if level_of(places.code) in ("nasional", "provinsi"):
+        return [(code, places.area_name(code)) for code in places.children_of(places.code)]
+    return [(k.code, k.name) for k in places.kecamatan_in(places.code)]
 
 
 def within(scope: str, code: str) -> bool:

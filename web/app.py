@@ -55,7 +55,7 @@ from services.views.board.view import BoardView
 from services.views.database import open_views
 from services.views.eventlog import EventLogView
 from services.views.ledger import AccessLedgerView, LedgerView
-from services.wilayah import IANA_ZONES, Served, local_time_of
+from services.wilayah import IANA_ZONES, Served, level_of, local_time_of
 from web.activity import activity_router
 from web.admin import admin_handlers
 from web.anomalies import Feed, anomaly_router, renderers
@@ -248,6 +248,8 @@ def templates_for(wilayah: Served) -> jinja2.Environment:
         zone_iana=IANA_ZONES.get(zone_name, "Asia/Jakarta"),
         words=bahasa,
         kabupaten_name=wilayah.name,
+        place_code=wilayah.code,  # the area served
+        level_of=level_of,
         child_levels=CHILD_LEVEL,  # the level of an area's rows, and what to call them
         child_names=CHILD_NAMES,
     )

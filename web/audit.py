@@ -43,7 +43,7 @@ from services.views.ledger import (
     fetch_checkpoints,
     last_published,
 )
-from services.wilayah import Served
+from services.wilayah import Served, filter_areas
 from web.errors import error_responses
 
 log = logging.getLogger(__name__)
@@ -179,7 +179,7 @@ def audit_context(
     return {
         **signed_state(settings, ledger, verification),
         "witnesses": ledger.witnesses(),
-        "kecamatan": wilayah.kecamatan_in(wilayah.code),
+        "kecamatan": filter_areas(wilayah),
     }
 
 

@@ -19,7 +19,7 @@ from events import AnomalyKind
 from services import bahasa
 from services.audit.timeline import WHAT
 from services.views.eventlog import EVENT_TYPES, FIELDS, PAGE, EventLogView, LogFilter, LogRow
-from services.wilayah import Served, known_kecamatan
+from services.wilayah import Served, filter_areas, known_kecamatan
 from web.errors import error_responses
 from web.params import Position, Time, moment, one_of
 
@@ -141,7 +141,7 @@ async def log_page(
             "older_url": older,
             "event_names": EVENT_NAMES,
             "anomaly_kinds": ANOMALY_KINDS,
-            "kecamatan": wilayah.kecamatan_in(wilayah.code),
+            "kecamatan": filter_areas(wilayah),
             "place": wilayah.place_name,
         },
     )

@@ -31,7 +31,7 @@ from events import (
 )
 from events.batch import BatchEvent
 from services.audit.epcis_hash import event_hash_id
-from services.wilayah import kabupaten_of, kecamatan_of
+from services.wilayah import ancestry, kabupaten_of
 
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 # Lacak's own terms. `.example` is reserved (RFC 2606): a placeholder until KPU publishes a domain.
@@ -348,7 +348,8 @@ class ExportFilter(msgspec.Struct, frozen=True, kw_only=True):
 
     since: datetime | None = None
     until: datetime | None = None
-    kecamatan: frozenset[str] = frozenset()  # dotted codes; empty: every kecamatan
+    # dotted codes of kecamatan (or kabupaten, provinces) bound for; empty: everywhere
+    kecamatan: frozenset[str] = frozenset()
     first_position: int | None = None
     last_position: int | None = None
 
@@ -362,7 +363,7 @@ class ExportFilter(msgspec.Struct, frozen=True, kw_only=True):
             return False
         if self.until is not None and event.occurred_at >= self.until:
             return False
-        return not self.kecamatan or kecamatan_of(event.destination) in self.kecamatan
+        return not self.kecamatan or not self.kecamatan.isdisjoint(ancestry(event.destination))
 
 
 class DeclaredError(msgspec.Struct, frozen=True, kw_only=True):

@@ -20,7 +20,7 @@ from events.batch import BatchEvent
 from services.audit.timeline import WHAT, details, who
 from services.views.database import Cursor, ViewDatabase
 from services.views.projection import Projection
-from services.wilayah import Places, kecamatan_of
+from services.wilayah import Places, kecamatan_of, level_of
 
 EVENT_TYPES = tuple(cls.__name__ for cls in WHAT)
 PAGE = 50
@@ -160,7 +160,13 @@ def _where(where: LogFilter) -> tuple[str, list[object]]:
     if where.until is not None:
         clauses.append("occurred_at < ?")
         params.append(utc(where.until))
-    for column in ("kecamatan", "event", "anomaly_kind", "label"):
+    if where.kecamatan and level_of(where.kecamatan) == "kecamatan":
+        clauses.append("kecamatan = ?")
+        params.append(where.kecamatan)
+    elif where.kecamatan:  # a kabupaten's or a province's kecamatan, as a range of the index
+        clauses.append("kecamatan >= ? AND kecamatan < ?")
+        params += [where.kecamatan + ".", where.kecamatan + "/"]  # "/" sorts right after "."
+    for column in ("event", "anomaly_kind", "label"):
         value = getattr(where, column)
         if value:
             clauses.append(f"{column} = ?")

@@ -2,6 +2,7 @@
 imported: the nation's board, a province's, an officer's own area at `/`, the scopes of KPU RI,
 KPU Provinsi and a PPK, the place picker, and each province's H-1 on its own clock."""
 
+import json
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
@@ -22,6 +23,7 @@ from services.settings import Settings
 from services.views.anomalies.view import AnomalyView
 from services.views.board.view import BoardView
 from services.views.database import open_views
+from services.views.eventlog import EventLogView
 from services.wilayah import WITA, Wilayah
 from tests.web.projection import project_everything
 from tests.web.signin import sign_in
@@ -61,8 +63,10 @@ class Country:
         self.board = BoardView(self.views)
         self.board.setup()
         self.anomalies = AnomalyView(self.views)
-        self.anomalies.setup()
-        project_everything(self.batches, self.board, self.anomalies)
+        self.event_log = EventLogView(self.views, self.batches.wilayah)
+        for view in (self.anomalies, self.event_log):
+            view.setup()
+        project_everything(self.batches, self.board, self.anomalies, self.event_log)
 
     def client(self) -> TestClient:
         return TestClient(create_app(self.settings, load_places(self.settings)))
@@ -178,3 +182,32 @@ def test_a_province_queue_offers_its_kabupaten_and_filters_by_one(country):
         one = client.get("/api/v1/anomalies", params={"area": "36.73"}).json()["anomalies"]
         assert one and all(row["destination"].startswith("3673") for row in one)
         assert client.get("/api/v1/anomalies", params={"area": "51.71"}).status_code == 403
+
+
+def test_time_travel_replays_a_province_and_the_nation(country):
+    with country.client() as client:
+        sign_in(client, country.settings, "auditor", "", username="auditor-ri")
+        nation = client.get("/waktu", params={"posisi": "999999"})
+        assert nation.status_code == 200, nation.text
+        assert "Banten" in nation.text and "Bali" in nation.text
+        banten = client.get("/waktu", params={"posisi": "999999", "area": "36"})
+        assert banten.status_code == 200 and "Kota Serang" in banten.text
+
+
+def test_the_event_log_and_the_export_filter_by_a_province_or_a_kabupaten(country):
+    with country.client() as client:
+        sign_in(client, country.settings, "auditor", "", username="auditor-ri")
+        page = client.get("/log")
+        assert page.status_code == 200
+        assert '<option value="51">Provinsi Bali</option>' in page.text  # the nation's provinces
+        bali = client.get("/log.csv", params={"kecamatan": "51"}).text.splitlines()[1:]
+        kota = client.get("/log.csv", params={"kecamatan": "36.73"}).text.splitlines()[1:]
+        assert bali and kota
+        assert all(",5171" in row or ",51.71" in row for row in bali)
+        assert not set(bali) & set(kota)
+        export = client.get("/api/v1/export/epcis", params={"kecamatan": "36.73"}).json()
+        bound = export["epcisBody"]["eventList"]
+        boxes = [json.dumps(event) for event in bound]  # a box's label begins with its kabupaten
+        assert boxes and all("batch:3673-" in box for box in boxes)
+        assert not any("batch:3604-" in box or "batch:5171-" in box for box in boxes)
+        assert client.get("/log.csv", params={"kecamatan": "52"}).status_code == 422
