@@ -3,8 +3,10 @@ of KPU staff and auditors. Every process and command is composed here."""
 
 import argparse
 import asyncio
+import functools
 import logging
 import os
+import re
 import socket
 import sys
 from datetime import date
@@ -40,6 +42,7 @@ from services.messaging.server import EmbeddedNats
 from services.processes import (
     PROJECTIONS,
     Server,
+    check_partition,
     load_places,
     run_stack,
     run_until_signal,
@@ -47,6 +50,7 @@ from services.processes import (
 )
 from services.settings import Settings, SettingsError
 from services.store.application import STORE_DOWN
+from services.views.projection import PartitionError
 from services.wilayah import Served
 
 log = logging.getLogger("lacak")
@@ -215,8 +219,20 @@ def relay(args: argparse.Namespace) -> None:
 
 
 def project(args: argparse.Namespace) -> None:
-    """One projector; a second of the same view waits as a hot standby."""
-    run_until_signal(leased(f"project-{args.projection}", PROJECTIONS[args.projection]))
+    """One projector (or its part for some provinces); a second of the same waits as a hot
+    standby."""
+    if not args.provinsi:
+        run_until_signal(leased(f"project-{args.projection}", PROJECTIONS[args.projection]))
+        return
+    unknown = [code for code in args.provinsi if not re.fullmatch(r"\d{2}", code)]
+    if unknown:
+        raise Refused(f"Bukan kode provinsi: {', '.join(unknown)} (dua angka, mis. 36).")
+    try:
+        part = check_partition(Settings.from_env(), args.projection, args.provinsi)
+    except PartitionError as refused:
+        raise Refused(str(refused)) from None
+    run = functools.partial(PROJECTIONS[args.projection], provinces=args.provinsi)
+    run_until_signal(leased(f"project-{part}", run))
 
 
 def bench(args: argparse.Namespace) -> None:
@@ -356,6 +372,12 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(run=relay)
     p = commands.add_parser("project", help="jalankan satu proyeksi")
     p.add_argument("projection", choices=list(PROJECTIONS), help="proyeksi mana")
+    p.add_argument(
+        "--provinsi",
+        nargs="+",
+        default=[],
+        help="hanya bagian provinsi ini (board, anomalies), mis. 31 32: satu proyektor per bagian",
+    )
     p.set_defaults(run=project)
 
     p = commands.add_parser(

@@ -4,7 +4,7 @@ one process for the demo, or each its own process until a signal."""
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from types import FrameType
 from typing import Any
 
@@ -33,6 +33,7 @@ from services.views.ledger import (
     publish_checkpoints,
     publish_cosignature,
 )
+from services.views.projection import PartitionError
 from services.wilayah import Served
 
 log = logging.getLogger("lacak")
@@ -65,18 +66,44 @@ def stop_on_signals(stop: asyncio.Event) -> None:
         loop.add_signal_handler(sig, stop.set)
 
 
-async def run_board_projection(settings: Settings, stop: asyncio.Event) -> None:
+async def run_board_projection(
+    settings: Settings, stop: asyncio.Event, provinces: Sequence[str] = ()
+) -> None:
+    """The board, or its part for these provinces (`lacak project board --provinsi 31 32`)."""
     views = open_views(settings)
     try:
-        await run_projection(BoardView(views), settings, stop)
+        board = BoardView(views)
+        await run_projection(board.partition(provinces) if provinces else board, settings, stop)
     finally:
         views.close()
 
 
-async def run_anomaly_projection(settings: Settings, stop: asyncio.Event) -> None:
+async def run_anomaly_projection(
+    settings: Settings, stop: asyncio.Event, provinces: Sequence[str] = ()
+) -> None:
     views = open_views(settings)
     try:
-        await run_projection(AnomalyView(views), settings, stop)
+        anomalies = AnomalyView(views)
+        await run_projection(
+            anomalies.partition(provinces) if provinces else anomalies, settings, stop
+        )
+    finally:
+        views.close()
+
+
+PARTITIONED = {"board": BoardView, "anomalies": AnomalyView}  # the views split by province
+
+
+def check_partition(settings: Settings, projection: str, provinces: Sequence[str]) -> str:
+    """The part's name (`board-31-32`), its tables set up; PartitionError if the view cannot
+    run so: not one split by province, or projected whole (or by an overlapping part) already."""
+    if projection not in PARTITIONED:
+        raise PartitionError(f"proyeksi {projection} tidak bisa dibagi per provinsi")
+    views = open_views(settings)
+    try:
+        part = PARTITIONED[projection](views).partition(provinces)
+        part.setup()
+        return part.tracking
     finally:
         views.close()
 

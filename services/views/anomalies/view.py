@@ -139,6 +139,7 @@ class AnomalyView(Projection):
     """The queue and the feed: kept from the stream, and read by their pages."""
 
     name = "anomalies"
+    partitionable = True  # a batch's anomalies are its destination's province's
     version = 2  # 2: the replacement batch, and who sent each scan
     schema = SCHEMA
     tables = ("anomaly_queue", "activity_feed")

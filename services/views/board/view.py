@@ -176,6 +176,7 @@ class BoardView(Projection):
     truck loads' lines."""
 
     name = "board"
+    partitionable = True  # an area's rows are its province's: see Projection
     version = 6  # 4: the anomaly queue and the feed became a projection of their own; 5: arrivals
     # per desa too; 6: each area's TPS behind, by risk tier
     schema = SCHEMA
