@@ -252,7 +252,7 @@ def bench(args: argparse.Namespace) -> None:
     if args.what == "nation":
         from services.demo.bench.nation import bench_nation
 
-        bench_nation(args.store or "", args.wilayah)
+        bench_nation(args.store or "", args.wilayah, args.parts)
         return
     if args.what == "proof":
         from services.demo.bench.audit import bench_proof
@@ -524,7 +524,12 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--pause", type=float, default=30.0, help="faults: SIGSTOP satu node (30)")
     p.add_argument(
-        "--wilayah", default="nasional", help="nation: nasional, provinsi (36) atau kabupaten"
+        "--wilayah",
+        default="nasional",
+        help="nation: nasional, provinsi (36), kabupaten, atau beberapa: 31,32,36",
+    )
+    p.add_argument(
+        "--parts", type=int, default=0, help="nation: bangun ulang juga dalam N bagian provinsi"
     )
     p.set_defaults(run=bench)
     return root

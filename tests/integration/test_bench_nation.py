@@ -16,3 +16,12 @@ def test_the_nation_benchmark_runs_its_phases_on_one_kota(capsys):
     ]  # fmt: skip
     said = capsys.readouterr().out
     assert "40 million events at" in said and "minutes to rebuild" in said
+
+
+def test_the_board_rebuilt_in_parts_applies_each_event_once(capsys):
+    phases = bench_nation("sqlite", "36.73,51.71", parts=2)
+    whole = next(p for p in phases if p.what.startswith("board projected"))
+    parts = next(p for p in phases if p.what.startswith("board in 2 parts"))
+    assert parts.count == whole.count  # every event applied by exactly one part
+    said = capsys.readouterr().out
+    assert "parts: 36 | 51" in said or "parts: 51 | 36" in said
