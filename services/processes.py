@@ -66,29 +66,33 @@ def stop_on_signals(stop: asyncio.Event) -> None:
         loop.add_signal_handler(sig, stop.set)
 
 
+async def run_split_projection(
+    view: type[BoardView | AnomalyView],
+    settings: Settings,
+    stop: asyncio.Event,
+    provinces: Sequence[str] = (),
+) -> None:
+    """The view whole, or its part for these provinces (`lacak project board --provinsi 31 32`)."""
+    views = open_views(settings)
+    try:
+        projection = view(views)
+        await run_projection(
+            projection.partition(provinces) if provinces else projection, settings, stop
+        )
+    finally:
+        views.close()
+
+
 async def run_board_projection(
     settings: Settings, stop: asyncio.Event, provinces: Sequence[str] = ()
 ) -> None:
-    """The board, or its part for these provinces (`lacak project board --provinsi 31 32`)."""
-    views = open_views(settings)
-    try:
-        board = BoardView(views)
-        await run_projection(board.partition(provinces) if provinces else board, settings, stop)
-    finally:
-        views.close()
+    await run_split_projection(BoardView, settings, stop, provinces)
 
 
 async def run_anomaly_projection(
     settings: Settings, stop: asyncio.Event, provinces: Sequence[str] = ()
 ) -> None:
-    views = open_views(settings)
-    try:
-        anomalies = AnomalyView(views)
-        await run_projection(
-            anomalies.partition(provinces) if provinces else anomalies, settings, stop
-        )
-    finally:
-        views.close()
+    await run_split_projection(AnomalyView, settings, stop, provinces)
 
 
 PARTITIONED = {"board": BoardView, "anomalies": AnomalyView}  # the views split by province
