@@ -22,7 +22,7 @@ from services.audit.replay import Moment, replay_store
 from services.settings import Settings
 from services.store.notifications import MAX_POSITION
 from services.views.board.reducer import MemoryBoard
-from services.wilayah import level_of
+from services.wilayah import kabupaten_of, level_of
 from web.board import CHILD_LEVEL, AreaBoard, AreaTree, read_area
 from web.params import moment
 
@@ -38,13 +38,14 @@ class Replays:
         self.lock = asyncio.Lock()
 
     async def board(
-        self, settings: Settings, at: datetime | None, position: int | None
+        self, settings: Settings, at: datetime | None, position: int | None, area: str = ""
     ) -> tuple[MemoryBoard, Moment]:
-        key = ("position", position) if position is not None else ("time", at)
+        """The board replayed to the moment, of the batches bound for `area` (all: "")."""
+        key = (area, "position", position) if position is not None else (area, "time", at)
         async with self.lock:  # one replay at a time: each reads the whole store
             if key not in self.kept:
                 self.kept[key] = await asyncio.to_thread(
-                    replay_store, settings, until_position=position, until_time=at
+                    replay_store, settings, until_position=position, until_time=at, area=area
                 )
                 while len(self.kept) > KEPT:
                     self.kept.popitem(last=False)
@@ -67,9 +68,15 @@ class Sides(msgspec.Struct, frozen=True):
     deadline: datetime
 
 
+def replayed_area(code: str) -> str:
+    """What a time travel to an area replays: the nation for the nation, a province for a
+    province, else the kabupaten the area lies in (its batches only, not the country's)."""
+    return code if level_of(code) in ("nasional", "provinsi") else kabupaten_of(code)
+
+
 async def side_of(sides: Sides, code: str, at: str, position: int | None, name: str) -> Side:
     when = moment(at, name)
-    board, replayed = await sides.replays.board(sides.settings, when, position)
+    board, replayed = await sides.replays.board(sides.settings, when, position, replayed_area(code))
     risk_at = when or replayed.recorded_at or datetime.now(UTC)
     area = read_area(board, sides.tree, code, sides.deadline, now=risk_at)
     label = f"posisi {position}" if position is not None else at or "sekarang"

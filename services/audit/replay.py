@@ -15,9 +15,11 @@ import msgspec
 
 import events
 from events import Event
+from events.batch import BatchEvent
 from services.settings import Settings
 from services.store.notifications import read_store
 from services.views.board.reducer import MemoryBoard
+from services.wilayah import within
 
 # Events applied at a time. Each decoded event and its UUID are tracked by the garbage collector:
 # with 5,000 of them alive at once, a replay of Kab. Serang set off ~1,000 young and 9 full
@@ -48,9 +50,18 @@ def replay(
     until_position: int | None = None,
     until_time: datetime | None = None,
     progress: Callable[[int], None] | None = None,
+    area: str = "",
 ) -> tuple[MemoryBoard, Moment]:
-    """The board after every event up to the position (inclusive) and recorded before the time."""
+    """The board after every event up to the position (inclusive) and recorded before the time;
+    of the batches bound for `area` only, when one is named (a kabupaten's time travel in a
+    national store holds that kabupaten's batches in memory, not the country's)."""
     board = MemoryBoard()
+    if area:
+        stored = (
+            (position, event)
+            for position, event in stored
+            if not isinstance(event, BatchEvent) or within(area, event.destination)
+        )
     rows = iter(stored)
     last = Moment(position=0, recorded_at=None, events=0)
     for number in itertools.count(1):
@@ -88,7 +99,14 @@ def replay_store(
     until_position: int | None = None,
     until_time: datetime | None = None,
     progress: Callable[[int], None] | None = None,
+    area: str = "",
 ) -> tuple[MemoryBoard, Moment]:
     """Replay the settings' event store (see `replay`)."""
     stored = decoded(read_store(settings))
-    return replay(stored, until_position=until_position, until_time=until_time, progress=progress)
+    return replay(
+        stored,
+        until_position=until_position,
+        until_time=until_time,
+        progress=progress,
+        area=area,
+    )

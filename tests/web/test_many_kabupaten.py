@@ -10,6 +10,7 @@ import msgspec
 import pytest
 from litestar.testing import TestClient
 
+from services.audit.replay import replay_store
 from services.custody.atlas import Atlas
 from services.custody.batch import Scan
 from services.custody.batches import Batches
@@ -20,6 +21,7 @@ from services.demo import nasional
 from services.demo.simulation import body_of, scan_body, scan_script
 from services.processes import load_places
 from services.settings import Settings
+from services.store.notifications import read_store
 from services.views.anomalies.view import AnomalyView
 from services.views.board.view import BoardView
 from services.views.database import open_views
@@ -211,3 +213,11 @@ def test_the_event_log_and_the_export_filter_by_a_province_or_a_kabupaten(countr
         assert boxes and all("batch:3673-" in box for box in boxes)
         assert not any("batch:3604-" in box or "batch:5171-" in box for box in boxes)
         assert client.get("/log.csv", params={"kecamatan": "52"}).status_code == 422
+
+
+def test_a_kabupaten_time_travel_replays_that_kabupaten_only(country):
+    whole, _ = replay_store(country.settings)
+    kota, moment = replay_store(country.settings, area="36.73")
+    assert {row.area for row in kota.rows("kabupaten")} == {"36.73"}  # nothing else in memory
+    assert kota.area("36.73") == whole.area("36.73")  # and that one as the whole replay has it
+    assert 0 < moment.events < len(list(read_store(country.settings)))
