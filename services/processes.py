@@ -66,36 +66,27 @@ def stop_on_signals(stop: asyncio.Event) -> None:
         loop.add_signal_handler(sig, stop.set)
 
 
-async def run_split_projection(
-    view: type[BoardView | AnomalyView],
-    settings: Settings,
-    stop: asyncio.Event,
-    provinces: Sequence[str] = (),
+async def run_board_projection(
+    settings: Settings, stop: asyncio.Event, provinces: Sequence[str] = ()
 ) -> None:
-    """The view whole, or its part for these provinces (`lacak project board --provinsi 31 32`)."""
+    """The board whole, or its part for these provinces (`lacak project board --provinsi 31 32`)."""
     views = open_views(settings)
     try:
-        projection = view(views)
-        await run_projection(
-            projection.partition(provinces) if provinces else projection, settings, stop
-        )
+        board = BoardView(views)
+        await run_projection(board.partition(provinces) if provinces else board, settings, stop)
     finally:
         views.close()
 
 
-async def run_board_projection(
-    settings: Settings, stop: asyncio.Event, provinces: Sequence[str] = ()
-) -> None:
-    await run_split_projection(BoardView, settings, stop, provinces)
+async def run_anomaly_projection(settings: Settings, stop: asyncio.Event) -> None:
+    views = open_views(settings)
+    try:
+        await run_projection(AnomalyView(views), settings, stop)
+    finally:
+        views.close()
 
 
-async def run_anomaly_projection(
-    settings: Settings, stop: asyncio.Event, provinces: Sequence[str] = ()
-) -> None:
-    await run_split_projection(AnomalyView, settings, stop, provinces)
-
-
-PARTITIONED = {"board": BoardView, "anomalies": AnomalyView}  # the views split by province
+PARTITIONED = {"board": BoardView}  # the views that may be split by province
 
 
 def check_partition(settings: Settings, projection: str, provinces: Sequence[str]) -> str:

@@ -27,6 +27,7 @@ __all__ = [
     "Served",
     "Tps",
     "Wilayah",
+    "above_kabupaten",
     "ancestry",
     "filter_areas",
     "is_tps",
@@ -65,6 +66,11 @@ def local_time_of(kabupaten: str) -> timezone:
     if province in WIT_PROVINCES:
         return WIT
     return WIB
+
+
+def above_kabupaten(code: str) -> bool:
+    """The nation or a province: an area of kabupaten/kota, not inside one tree."""
+    return level_of(code) in ("nasional", "provinsi")
 
 
 def is_tps(code: str) -> bool:
@@ -135,7 +141,7 @@ def known_kecamatan(places: "Served", code: str) -> bool:
 def filter_areas(places: "Served") -> list[tuple[str, str]]:
     """(code, name) of the areas a filter of the event log or the export offers: the kecamatan
     of the one kabupaten served, the kabupaten/kota of a province, the provinces of the nation."""
-    if level_of(places.code) in ("nasional", "provinsi"):
+    if above_kabupaten(places.code):
         return [(code, places.area_name(code)) for code in places.children_of(places.code)]
     return [(k.code, k.name) for k in places.kecamatan_in(places.code)]
 

@@ -36,7 +36,7 @@ from services.custody.errors import UnknownAnomalyError
 from services.errors import DomainError
 from services.views.anomalies.reducer import PAGE, ActivityItem, AnomalyRow
 from services.views.anomalies.view import AnomalyView
-from services.wilayah import Served, known_kecamatan, level_of, tps_prefix, within
+from services.wilayah import Served, above_kabupaten, level_of, tps_prefix, within
 from web.auth import Principal
 from web.errors import error_responses
 from web.live import KEEPALIVE_SECONDS, Broadcaster, Channel, Follows
@@ -94,7 +94,7 @@ def parse_filter(
     unknown = [k for k in kinds if k not in KINDS] + [s for s in statuses if s not in STATUSES]
     if unknown:
         raise ValidationException(bahasa.UNKNOWN_QUEUE_WORDS.format(words=", ".join(unknown)))
-    if kecamatan and not known_kecamatan(wilayah, kecamatan):
+    if kecamatan and (level_of(kecamatan) != "kecamatan" or not wilayah.knows(kecamatan)):
         raise ClientException(bahasa.UNKNOWN_KECAMATAN.format(code=kecamatan), status_code=422)
     if area and not wilayah.knows(area):
         raise ClientException(bahasa.UNKNOWN_AREA.format(code=area), status_code=422)
@@ -326,13 +326,10 @@ def queue_context(
         "kecamatan": wilayah.kecamatan_in(queue_filter.reach),
         # a province's or the nation's queue: choose one of its provinces or kabupaten/kota
         "areas": [
-            (code, wilayah.area_name(code))
-            for code in (
-                wilayah.children_of(queue_filter.reach)
-                if level_of(queue_filter.reach) in ("nasional", "provinsi")
-                else ()
-            )
-        ],
+            (code, wilayah.area_name(code)) for code in wilayah.children_of(queue_filter.reach)
+        ]
+        if above_kabupaten(queue_filter.reach)
+        else [],
     }
 
 

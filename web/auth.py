@@ -46,7 +46,7 @@ from services.accounts.roles import CAPABILITIES, CAPABILITY_NAMES, ROLE_NAMES, 
 from services.custody.batches import Actor
 from services.errors import DomainError
 from services.settings import Settings
-from services.wilayah import is_tps, within
+from services.wilayah import Served, Wilayah, is_tps, within
 
 SESSION_COOKIE = "lacak_sesi"
 DEVICE_CAPABILITIES = frozenset(("view", "scan"))  # what a scanner's token may do
@@ -249,7 +249,7 @@ async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> No
         if handler.opt.get("area", "served") == "label"
         else area_of(connection, handler)
     )
-    if area and not connection.app.state.wilayah.knows(area):  # not "outside yours": unknown
+    if area and not await knows(connection.app.state.wilayah, area):  # not outside: unknown
         raise NotFoundException(bahasa.UNKNOWN_AREA.format(code=area))
     if area is not None and not within(principal.scope, area):
         raise PermissionDeniedException(
@@ -257,6 +257,14 @@ async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> No
         )
     if connection.method not in SAFE_METHODS and principal.via == "session":
         await check_csrf(connection, principal)
+
+
+async def knows(places: Served, area: str) -> bool:
+    """Does the master data served know the area? One tree answers at once; the atlas of many
+    may read the store (its index, a kabupaten's tree), so not on the event loop."""
+    if isinstance(places, Wilayah):
+        return places.knows(area)
+    return await asyncio.to_thread(places.knows, area)
 
 
 async def check_csrf(connection: ASGIConnection, principal: Principal) -> None:

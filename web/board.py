@@ -413,8 +413,11 @@ async def wall_page(
 
 async def wall_panel_of(
     board: BoardView, tree: AreaTree, deadline: datetime, code: str, number: int
-) -> dict[str, Any]:
+) -> dict[str, Any] | None:
+    """The panel of the `number`th area below (in turn); None for an area with none below."""
     below = tree.children(code)
+    if not below:
+        return None
     child = below[number % len(below)]
     found = await asyncio.to_thread(read_area, board, tree, child, deadline, only=())
     return {
@@ -439,6 +442,8 @@ async def wall_kecamatan(
     kecamatan); it asks for the next one itself after a while."""
     code = shown_area(tree, area)
     panel = await wall_panel_of(board, tree, deadline, code, number)
+    if panel is None:
+        raise NotFoundException(bahasa.UNKNOWN_AREA.format(code=f"{code or 'nasional'} {number}"))
     return Template(template_name="_wall_kecamatan.html", context={"panel": panel})
 
 

@@ -20,7 +20,14 @@ from services.custody.errors import UnknownLabelError
 from services.custody.labels import parse_label
 from services.custody.places import Place, find_served, place_served
 from services.views.board.view import BoardView, ShipmentLine
-from services.wilayah import IANA_ZONES, Served, kabupaten_of, level_of, local_time_of, within
+from services.wilayah import (
+    IANA_ZONES,
+    Served,
+    above_kabupaten,
+    kabupaten_of,
+    local_time_of,
+    within,
+)
 from web.auth import Principal
 from web.errors import error_responses
 from web.shipments import reconciliation
@@ -180,7 +187,7 @@ def screen_context(wilayah: Served, principal: Principal | None) -> dict[str, ob
     zone: the screens show times on its clock."""
     scope = principal.scope if principal is not None else ""
     home = scope if scope and within(wilayah.code, scope) else wilayah.code
-    kabupaten = home if level_of(home) in ("nasional", "provinsi") else kabupaten_of(home)
+    kabupaten = home if above_kabupaten(home) else kabupaten_of(home)
     zone = local_time_of(kabupaten).tzname(None) or "WIB"
     return {
         "kabupaten": kabupaten,

@@ -5,13 +5,14 @@ from collections import Counter
 
 from litestar import get
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath
 from litestar.response import Template
 
 from services import bahasa
 from services.views.board.view import BoardView, ShipmentLine
-from services.wilayah import Served, kabupaten_of
+from services.wilayah import Served, kabupaten_of, within
+from web.auth import Principal
 
 
 def reconciliation(lines: list[ShipmentLine], wilayah: Served) -> dict[str, object]:
@@ -25,17 +26,27 @@ def reconciliation(lines: list[ShipmentLine], wilayah: Served) -> dict[str, obje
     }
 
 
-@get("/shipments/{surat_jalan:path}", name="shipment", opt={"need": "view"})
+@get("/shipments/{surat_jalan:path}", name="shipment", opt={"need": "view", "area": None})
 async def shipment_page(
-    board: NamedDependency[BoardView], wilayah: NamedDependency[Served], surat_jalan: FromPath[str]
+    board: NamedDependency[BoardView],
+    wilayah: NamedDependency[Served],
+    principal: NamedDependency[Principal | None],
+    surat_jalan: FromPath[str],
 ) -> Template:
-    """The load's reconciliation and its Berita Acara serah terima, from the recorded scans.
+    """The load's reconciliation and its Berita Acara serah terima, from the recorded scans, for
+    those whose scope reaches its kabupaten/kota (the KPU whose load it is, and wider).
 
     A path, not a segment: surat jalan numbers carry slashes (`001/SJ/KPU-SRG/II/2024`)."""
     surat_jalan = surat_jalan.lstrip("/")
     lines = await asyncio.to_thread(board.shipment, surat_jalan)
     if not lines:
         raise NotFoundException(bahasa.UNKNOWN_SURAT_JALAN.format(number=surat_jalan))
+    kabupaten = kabupaten_of(lines[0].destination)
+    scope = principal.scope if principal is not None else ""
+    if not within(scope, kabupaten):
+        raise PermissionDeniedException(
+            bahasa.AREA_OUTSIDE_SCOPE.format(area=kabupaten, scope=scope or "nasional")
+        )
     return Template(
         template_name="shipment.html",
         context={
@@ -44,6 +55,6 @@ async def shipment_page(
             "received": next((line for line in lines if line.received_at), None),
             **reconciliation(lines, wilayah),
             # The KPU whose load it is: the kabupaten/kota of its boxes, whatever is served.
-            "kabupaten_name": wilayah.area_name(kabupaten_of(lines[0].destination)),
+            "kabupaten_name": wilayah.area_name(kabupaten),
         },
     )

@@ -22,7 +22,7 @@ from services.audit.replay import Moment, replay_store
 from services.settings import Settings
 from services.store.notifications import MAX_POSITION
 from services.views.board.reducer import MemoryBoard
-from services.wilayah import kabupaten_of, level_of
+from services.wilayah import above_kabupaten, kabupaten_of, level_of
 from web.board import CHILD_LEVEL, AreaBoard, AreaTree, read_area
 from web.params import moment
 
@@ -71,7 +71,7 @@ class Sides(msgspec.Struct, frozen=True):
 def replayed_area(code: str) -> str:
     """What a time travel to an area replays: the nation for the nation, a province for a
     province, else the kabupaten the area lies in (its batches only, not the country's)."""
-    return code if level_of(code) in ("nasional", "provinsi") else kabupaten_of(code)
+    return code if above_kabupaten(code) else kabupaten_of(code)
 
 
 async def side_of(sides: Sides, code: str, at: str, position: int | None, name: str) -> Side:

@@ -18,22 +18,21 @@ from services.accounts.roles import (
 )
 from services.bahasa import local_time
 from services.console import Refused
-from services.custody.batches import Batches
-from services.custody.masterdata import MasterData
+from services.custody.errors import NoMasterDataError
+from services.processes import load_places
 from services.settings import Settings
 
 
 def known_scopes(settings: Settings, scope: str) -> Known | None:
     """What the master data knows, to check a scope against; refused if a scope is asked for
     and there is no master data to check it with."""
-    batches = Batches(settings.store)
     try:
-        wilayah = MasterData(batches).wilayah(settings.election, settings.kabupaten)
-    finally:
-        batches.close()
-    if wilayah is None and scope:
-        raise Refused(bahasa.NO_MASTER_DATA_FOR_SCOPE.format(scope=scope))
-    return wilayah.knows if wilayah else None
+        places = load_places(settings)  # every kabupaten/kota imported
+    except NoMasterDataError:
+        if scope:
+            raise Refused(bahasa.NO_MASTER_DATA_FOR_SCOPE.format(scope=scope)) from None
+        return None
+    return places.knows
 
 
 def create_user(args: argparse.Namespace) -> None:

@@ -17,6 +17,7 @@ from services.wilayah import (
     NATIONAL,
     Kecamatan,
     Wilayah,
+    above_kabupaten,
     ancestry,
     kabupaten_of,
     level_of,
@@ -47,7 +48,7 @@ class Atlas:
         root: str | None = None,
     ):
         self.master_data, self.election, self.keep = master_data, election, keep
-        self._trees: OrderedDict[str, Wilayah | None] = OrderedDict()  # oldest use first
+        self._trees: OrderedDict[str, Wilayah] = OrderedDict()  # oldest use first
         self._lock = threading.Lock()
         self._index: tuple[float, dict[str, str]] = (0.0, {})
         self.code = common_area(list(self.kabupaten())) if root is None else root
@@ -58,14 +59,18 @@ class Atlas:
 
     def tree(self, code: str) -> Wilayah | None:
         """The tree of the kabupaten the code lies in, as imported (None: not imported)."""
-        if level_of(code) in ("nasional", "provinsi"):
+        if above_kabupaten(code):
             return None
         kabupaten = kabupaten_of(code)
         with self._lock:
             if kabupaten in self._trees:
                 self._trees.move_to_end(kabupaten)
                 return self._trees[kabupaten]
+        if kabupaten not in self.kabupaten():  # never imported: no read, nothing kept
+            return None
         tree = self.master_data.wilayah(self.election, kabupaten)  # outside the lock: a read
+        if tree is None:
+            return None
         with self._lock:
             self._trees[kabupaten] = tree
             while len(self._trees) > self.keep:
@@ -73,9 +78,11 @@ class Atlas:
         return tree
 
     def forget(self, kabupaten: str) -> None:
-        """A new import of the kabupaten: its tree is read again when next asked for."""
+        """A new import of the kabupaten: its tree and the index are read again when next
+        asked for."""
         with self._lock:
             self._trees.pop(kabupaten, None)
+            self._index = (0.0, {})
 
     def kabupaten(self) -> dict[str, str]:
         """Every kabupaten/kota imported: code -> name (read again every few seconds, so an
@@ -104,7 +111,7 @@ class Atlas:
     def kecamatan_in(self, area: str) -> list[Kecamatan]:
         """The kecamatan in an area, for a filter's choices: those of a kabupaten or less; none
         for a province or the nation (thousands: those pages filter by an area's code)."""
-        if level_of(area) in ("nasional", "provinsi"):
+        if above_kabupaten(area):
             return []
         tree = self.tree(area)
         return tree.kecamatan_in(area) if tree is not None else []

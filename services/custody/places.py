@@ -4,7 +4,7 @@ from typing import Literal
 
 import msgspec
 
-from services.wilayah import Served, Wilayah, kabupaten_of, level_of
+from services.wilayah import Served, Wilayah, above_kabupaten, kabupaten_of, level_of
 
 Kind = Literal["gudang", "kecamatan", "desa", "tps"]  # a kabupaten is scanned at as its gudang
 
@@ -64,7 +64,7 @@ def find_served(served: Served, scope: str, query: str, limit: int = 15) -> list
     if scope and level_of(scope) != "provinsi":
         tree = served.tree(kabupaten_of(scope))
         return find_places(tree, query, limit) if tree is not None else []
-    if level_of(served.code) not in ("nasional", "provinsi"):
+    if not above_kabupaten(served.code):
         tree = served.tree(served.code)
         return find_places(tree, query, limit) if tree is not None else []
     words = query.strip().lower()

@@ -109,26 +109,31 @@ async def project(
             if not messages and projection.provinces and time.monotonic() - looked > IDLE_LOOK:
                 looked = time.monotonic()
                 end = await caught_up_to(js, projection.tracking)
-                if end is not None and end[1] > position:
-                    await asyncio.to_thread(projection.advance, *end)
-                    applied, position = max(applied, end[0]), end[1]
+                if end is not None and end > position:
+                    await asyncio.to_thread(projection.caught_up, end)
     finally:
         await reader.close()
 
 
-async def caught_up_to(js: JetStreamContext, consumer: str) -> tuple[int, int] | None:
-    """(stream sequence, notification id) of the stream's last message, when a partition's
-    consumer has nothing of its subjects left before it, pending or unacked; else None. (Asked
-    of the stream first: what the consumer says after it covers at least that far.)"""
-    stream = await js.stream_info(STREAM)
-    last = stream.state.last_seq
-    if not last:
+async def caught_up_to(js: JetStreamContext, consumer: str) -> int | None:
+    """The notification id of the stream's last message, when a part's consumer has nothing of
+    its subjects left before it, pending or unacked; else None. (Asked of the stream first:
+    what the consumer says after it covers at least that far. Only readiness reads it: a
+    replica's lagging answer can make a part look caught up a moment early, never skip an
+    event, which only an applied one moves past.)"""
+    try:
+        stream = await js.stream_info(STREAM)
+        last = stream.state.last_seq
+        if not last:
+            return None
+        info = await js.consumer_info(STREAM, consumer)
+        if info.num_pending or info.num_ack_pending:
+            return None
+        message = await js.get_msg(STREAM, last)
+    except NotFoundError:  # the last message deleted meanwhile: ask again later
         return None
-    info = await js.consumer_info(STREAM, consumer)
-    if info.num_pending or info.num_ack_pending:
-        return None
-    message = await js.get_msg(STREAM, last)
-    return last, position_of((message.headers or {})[MSG_ID])
+    msg_id = (message.headers or {}).get(MSG_ID)
+    return position_of(msg_id) if msg_id else None
 
 
 async def apply_next(
@@ -150,6 +155,23 @@ async def apply_next(
             fresh.append(message)
     if not fresh:
         return applied, position
+    if projection.provinces:  # a part: everything the store holds up to its newest message
+        top = max(position_of(message.headers[MSG_ID]) for message in fresh)
+        notifications = await store_range(projection, settings, position, top)
+    else:
+        notifications = await with_holes_filled(projection, settings, fresh, position)
+    changed = await asyncio.to_thread(projection.apply, notifications, sequence)
+    if changed.upto > changed.after and on_applied is not None:
+        await on_applied(nc, changed)
+    await fresh[-1].ack()
+    return sequence, max(position, changed.upto)
+
+
+async def with_holes_filled(
+    projection: Projection, settings: Settings, fresh: list[Msg], position: int
+) -> list[tuple[int, Any]]:
+    """The messages past notification id `position`, decoded, with whatever the stream lacks
+    between them taken from the store."""
     decode = projection.decode  # the ledger takes the bytes as they are
     notifications: list[tuple[int, Any]] = []
     last = position
@@ -157,15 +179,23 @@ async def apply_next(
         at = position_of(message.headers[MSG_ID])
         if at <= last:
             continue  # in the view already
-        if at > last + 1 and not projection.provinces:  # skipped ids (PostgreSQL's) or a hole
+        if at > last + 1:  # ids skipped (PostgreSQL's, by a rolled-back insert) or a hole
             notifications += await from_store(projection, settings, last, at)
         notifications.append((at, decode(message.data)))
         last = at
-    changed = await asyncio.to_thread(projection.apply, notifications, sequence)
-    if changed.upto > changed.after and on_applied is not None:
-        await on_applied(nc, changed)
-    await fresh[-1].ack()
-    return sequence, max(position, changed.upto)
+    return notifications
+
+
+async def store_range(
+    projection: Projection, settings: Settings, after: int, upto: int
+) -> list[tuple[int, Any]]:
+    """Every notification the store holds after one id up to another, decoded: a part reads
+    them all (its own among other provinces' ids, and any its stream lacks) and `apply` takes
+    its own."""
+    if upto <= after:
+        return []
+    found = await asyncio.to_thread(lambda: list(read_store(settings, after=after, upto=upto)))
+    return [(at, projection.decode(state)) for at, state in found]
 
 
 async def from_store(

@@ -163,9 +163,9 @@ def _where(where: LogFilter) -> tuple[str, list[object]]:
     if where.kecamatan and level_of(where.kecamatan) == "kecamatan":
         clauses.append("kecamatan = ?")
         params.append(where.kecamatan)
-    elif where.kecamatan:  # a kabupaten's or a province's kecamatan, as a range of the index
-        clauses.append("kecamatan >= ? AND kecamatan < ?")
-        params += [where.kecamatan + ".", where.kecamatan + "/"]  # "/" sorts right after "."
+    elif where.kecamatan:  # a kabupaten's or a province's kecamatan (digits and dots: no escape)
+        clauses.append("kecamatan LIKE ?")
+        params.append(where.kecamatan + ".%")
     for column in ("event", "anomaly_kind", "label"):
         value = getattr(where, column)
         if value:

@@ -9,8 +9,9 @@ the `Changed` it returned, for the pages that show it.
 A view too big for one projector is split by province (`partition`): each part is a projector
 of its own, with its own position (`board-31-32`) and a consumer of its provinces' subjects only,
 writing its own rows of the shared tables (the board's rows are an area's, and every event of a
-batch is its destination's province's). A partition cannot tell a hole in the stream from another
-province's event, so it leaves holes to the relay (which repairs them, see relay.py).
+batch is its destination's province's). A part cannot tell a hole in the stream from another
+province's event, so it applies what the store holds up to each message it is sent (see
+projector.py).
 """
 
 from collections.abc import Iterable, Sequence
@@ -26,6 +27,9 @@ TRACKING = """CREATE TABLE IF NOT EXISTS projection_tracking (
         position BIGINT NOT NULL,
         stream_sequence BIGINT NOT NULL,
         applied BIGINT NOT NULL)"""
+CAUGHT_UP = """CREATE TABLE IF NOT EXISTS projection_caught_up (
+        projection TEXT PRIMARY KEY,
+        position BIGINT NOT NULL)"""
 VERSIONS = """CREATE TABLE IF NOT EXISTS projection_versions (
         projection TEXT PRIMARY KEY,
         version INTEGER NOT NULL)"""
@@ -84,7 +88,7 @@ class Projection:
 
     def setup(self) -> None:
         """Create the tables; tables of an older version are dropped, to be rebuilt by replay."""
-        self.db.create((TRACKING, VERSIONS, *self.schema))
+        self.db.create((TRACKING, CAUGHT_UP, VERSIONS, *self.schema))
         parts = f"{self.name}-%"
         with self.db.setup_transaction() as cursor:  # may drop and create: in turn
             cursor.execute(
@@ -103,10 +107,11 @@ class Projection:
                     cursor.execute(f"DROP TABLE IF EXISTS {table}")
                 for statement in self.schema:
                     cursor.execute(statement)
-                cursor.execute(  # the whole view's position and its partitions'
-                    "DELETE FROM projection_tracking WHERE projection = ? OR projection LIKE ?",
-                    (self.name, parts),
-                )
+                for table in ("projection_tracking", "projection_caught_up"):
+                    cursor.execute(  # the whole view's positions and its partitions'
+                        f"DELETE FROM {table} WHERE projection = ? OR projection LIKE ?",
+                        (self.name, parts),
+                    )
                 cursor.execute(
                     "UPDATE projection_versions SET version = ? WHERE projection = ?",
                     (self.version, self.name),
@@ -156,27 +161,30 @@ class Projection:
         )
         return rows[0][0] if rows else 0
 
-    def advance(self, stream_sequence: int, position: int) -> None:
-        """A partition that has applied every event of its provinces up to the stream's last:
-        its position moves there without an event of its own, so that how far it has come is
-        the stream's end, not its last own event (a quiet province is not behind)."""
+    def caught_up(self, position: int) -> None:
+        """A part with nothing of its provinces pending up to the stream's last notification:
+        noted apart from its own position (which only an applied event moves), so that how far
+        it has come, for readiness, is the stream's end when its province is quiet."""
         with self.db.transaction() as cursor:
             cursor.execute(
-                "UPDATE projection_tracking SET position = ?, stream_sequence = ? "
-                "WHERE projection = ? AND position < ?",
-                (position, stream_sequence, self.tracking, position),
+                "INSERT INTO projection_caught_up (projection, position) VALUES (?, ?) "
+                "ON CONFLICT (projection) DO UPDATE SET position = excluded.position "
+                "WHERE projection_caught_up.position < excluded.position",
+                (self.tracking, position),
             )
 
     def least_position(self) -> int:
         """How far every projector of the view has come: the whole view's position, or the
-        least of its partitions' when it runs in parts (for the readiness check)."""
+        least of its parts' (each its own position or where it was last caught up, the
+        further) when it runs in parts; for the readiness check."""
         rows = self.db.query(
-            "SELECT projection, position FROM projection_tracking "
-            "WHERE projection = ? OR projection LIKE ?",
+            "SELECT t.projection, t.position, COALESCE(c.position, 0) FROM projection_tracking t "
+            "LEFT JOIN projection_caught_up c ON c.projection = t.projection "
+            "WHERE t.projection = ? OR t.projection LIKE ?",
             (self.name, f"{self.name}-%"),
         )
-        parts = [position for name, position in rows if name != self.name]
-        whole = [position for name, position in rows if name == self.name]
+        parts = [max(own, caught) for name, own, caught in rows if name != self.name]
+        whole = [own for name, own, _ in rows if name == self.name]
         return min(parts) if parts else (whole[0] if whole else 0)
 
     def apply(self, notifications: Sequence[tuple[int, Any]], stream_sequence: int) -> Changed:

@@ -246,8 +246,8 @@ def bench_nation(store: str, wilayah: str, parts: int = 0) -> list[Phase]:
             minutes = EVENTS_OF_A_DISTRIBUTION / (split.count / split.seconds) / 60
             print(
                 f"  {rebuilt.seconds / split.seconds:.2f}x the whole projector's speed; 40 "
-                f"million events: {minutes:,.0f} minutes (each part reads every event from the "
-                "store here; from NATS it is sent its own only)"
+                f"million events: {minutes:,.0f} minutes (each part reads and decodes every "
+                "event of the store and applies its own, as `lacak project board --provinsi` does)"
             )
         kecamatan = nasional.kabupaten_tree(codes[0]).kecamatan[0].code
         reads = alone(reads_phase, settings, ["", codes[0][:2], codes[0], kecamatan])

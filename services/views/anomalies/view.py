@@ -138,8 +138,9 @@ def _store_activity(cursor: Cursor, items: Iterable[ActivityItem]) -> None:
 class AnomalyView(Projection):
     """The queue and the feed: kept from the stream, and read by their pages."""
 
-    name = "anomalies"
-    partitionable = True  # a batch's anomalies are its destination's province's
+    name = (
+        "anomalies"  # one projector: the live feed follows its rows in one order (web/anomalies.py)
+    )
     version = 2  # 2: the replacement batch, and who sent each scan
     schema = SCHEMA
     tables = ("anomaly_queue", "activity_feed")

@@ -27,6 +27,7 @@ from services.wilayah import (
     LEVELS,
     NATIONAL,
     Level,
+    ancestry,
     kecamatan_of,
     level_of,
     parent_of,
@@ -199,7 +200,9 @@ class BoardView(Projection):
         _store(cursor, changes)
         _catalogue(cursor, [e for e in new if isinstance(e, BatchRegistered)])
         _shipments(cursor, new)
-        return changes.areas
+        # The province and the nation are added up when read: their pages hear of them too.
+        above = {ancestry(area)[0] for area in changes.areas if level_of(area) == "kabupaten"}
+        return changes.areas | above | ({NATIONAL} if above else set())
 
     def labels(self, kecamatan: str, desa: str | None = None) -> list[BatchLabel]:
         """The registered batches bound for a kecamatan (or one desa of it), by label."""
