@@ -420,7 +420,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--level",
         default="kecamatan",
-        choices=["kecamatan", "desa", "tps"],
+        choices=["provinsi", "kabupaten", "kecamatan", "desa", "tps"],
         help="tingkat baris (kecamatan)",
     )
     p.set_defaults(run=replay_board)

@@ -44,9 +44,10 @@ class Replays:
         key = (area, "position", position) if position is not None else (area, "time", at)
         async with self.lock:  # one replay at a time: each reads the whole store
             if key not in self.kept:
-                self.kept[key] = await asyncio.to_thread(
+                board, moment = await asyncio.to_thread(
                     replay_store, settings, until_position=position, until_time=at, area=area
                 )
+                self.kept[key] = (await asyncio.to_thread(board.settle), moment)
                 while len(self.kept) > KEPT:
                     self.kept.popitem(last=False)
             self.kept.move_to_end(key)

@@ -55,7 +55,9 @@ def seed_demo(
                 csv_file.name,
                 csv_file.read_bytes(),
                 "demo",
-                lambda done, total: progress("Mengimpor kabupaten/kota", done, total),
+                (lambda done, total: progress("Mengimpor kabupaten/kota", done, total))
+                if len(missing) > 1
+                else (lambda done, total: None),
             )
             said = describe(summaries[0]) if len(summaries) == 1 else describe_many(summaries)
             print(f"Data wilayah diimpor dari {csv_file}: {said}", file=sys.stderr)
@@ -69,12 +71,11 @@ def seed_demo(
             print(f"Pemilu dicatat: {describe_election(election, home)}", file=sys.stderr)
         seeded = 0
         for found in trees:
+            said = "Mendaftarkan kiriman" + (f" {found.name}" if len(trees) > 1 else "")
             seeded += register_plan(
                 batches,
                 found,
-                lambda done, total, name=found.name: progress(
-                    f"Mendaftarkan kiriman {name}", done, total
-                ),
+                lambda done, total, said=said: progress(said, done, total),
             )
     finally:
         batches.close()

@@ -5,6 +5,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import msgspec
+import pytest
 
 from services.audit.replay import replay
 from services.custody.batch import Scan, evolve
@@ -66,7 +67,7 @@ def test_a_replay_equals_the_live_views_increments_at_every_tenth_position():
     for until in range(0, len(history) + 1, len(history) // 10):
         board, moment = replay(numbered, until_position=until)
         assert moment.events == until
-        assert +board.counts == live_view_counts(history[:until])
+        assert board.column_counts() == live_view_counts(history[:until])
 
 
 def test_a_replay_stops_at_a_moment_by_the_servers_clock():
@@ -75,5 +76,20 @@ def test_a_replay_stops_at_a_moment_by_the_servers_clock():
     board, moment = replay(list(enumerate(history, 1)), until_time=moment_of)
     recorded_before = [e for e in history if e.recorded_at < moment_of]
     assert moment.events == len(recorded_before)
-    assert +board.counts == live_view_counts(recorded_before)
-    assert {c for _, c in board.counts} <= set(COLUMNS)
+    assert board.column_counts() == live_view_counts(recorded_before)
+    assert {c for _, c in board.column_counts()} <= set(COLUMNS)
+
+
+def test_a_settled_replay_answers_the_same_without_its_lines():
+    history = a_busy_history()
+    board, _ = replay(list(enumerate(history, 1)))
+    levels = ("nasional", "provinsi", "kabupaten", "kecamatan", "desa", "tps")
+    before = {level: board.rows(level) for level in levels}
+    arrivals = board.arrivals("36.04")
+    behind = board.tps_behind("36.04")
+    board.settle()
+    assert not board.lines
+    assert {level: board.rows(level) for level in levels} == before
+    assert board.arrivals("36.04") == arrivals and board.tps_behind("36.04") == behind
+    with pytest.raises(ValueError):
+        board.apply(history[:1])

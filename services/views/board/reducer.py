@@ -12,6 +12,7 @@ Whether a TPS is at risk of missing the H-1 deadline depends on the clock, so it
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from sys import intern
 from typing import Any, Literal
 
 import msgspec
@@ -71,6 +72,8 @@ COLUMNS = (
     *PLACES,
     *UNDELIVERED.values(),
 )
+COLUMN_INDEX = {column: n for n, column in enumerate(COLUMNS)}
+ENUMERATED = tuple(enumerate(COLUMNS))
 
 # The H-1 risk rule (`tps_at_risk`): how close to the deadline a batch may still be where it is.
 RISK_AT_GUDANG = timedelta(days=3)
@@ -139,7 +142,8 @@ def ancestor_at(tps_code: str, level: Level) -> str:
 def advance(line: BatchLine | None, event: Event) -> BatchLine:
     """The batch's line after the event; stages only move forward, a late scan never undoes one."""
     if line is None:  # placed by its destination, even if the board never saw it registered
-        line = BatchLine(event.destination, "planned")
+        # one string per TPS, shared by its batches' lines: a national replay holds 5.7 million
+        line = BatchLine(intern(event.destination), "planned")
     step = STEPS.get(type(event))  # one lookup, not a match over every event class in turn
     return line if step is None else step(line, event)
 
@@ -208,7 +212,7 @@ def dispatched(line: BatchLine, event: BatchDispatched) -> BatchLine:
         at,
         line.hops_left,
         line.delivered_at,
-        event.location,
+        intern(event.location),
         line.voided,
     )
 
@@ -241,7 +245,7 @@ def standing_after_void(line: BatchLine, event: ScanVoided) -> BatchLine:
         hops_left=hops,
         delivered=event.delivered_at is not None,
         delivered_at=event.delivered_at,
-        location=event.location,
+        location=intern(event.location),
         moved_at=event.moved_at,
     )
 
@@ -377,10 +381,13 @@ class MemoryBoard:
 
     def __init__(self) -> None:
         self.lines: dict[int, BatchLine] = {}  # by batch id (as an int)
-        self._counts: Counter[tuple[str, str]] | None = None
+        self.settled = False
+        self._counts: dict[str, list[int]] | None = None
         self._arrivals: Counter[tuple[str, str]] | None = None
 
     def apply(self, events: Iterable[Event]) -> None:
+        if self.settled:
+            raise ValueError("a settled board takes no more events")
         lines, line_of, step, batch_event = self.lines, self.lines.get, advance, BatchEvent
         for event in events:
             if isinstance(event, batch_event):  # master data is not on the board
@@ -389,20 +396,43 @@ class MemoryBoard:
         self._counts = self._arrivals = None
 
     @property
-    def counts(self) -> Counter[tuple[str, str]]:
-        """(area, column) -> batches, in every area of each batch's TPS (kabupaten down, as the
-        board's table keeps them)."""
+    def counts(self) -> dict[str, list[int]]:
+        """area -> its batches in each of `COLUMNS`, in every area of each batch's TPS
+        (kabupaten down, as the board's table keeps them). A list per area, not a count per
+        (area, column): a national replay holds 911,000 areas, not 7 million keys."""
         if self._counts is None:
-            per_tps: dict[str, Counter[str]] = {}
+            counts: dict[str, list[int]] = {}
+            empty = [0] * len(COLUMNS)
             for line in self.lines.values():
-                per_tps.setdefault(line.destination, Counter()).update(line_columns(line))
-            counts: Counter[tuple[str, str]] = Counter()
-            for tps, columns in per_tps.items():
-                for area in route_of(tps):
-                    for column, n in columns.items():
-                        counts[(area, column)] += n
+                columns = line_columns(line)
+                if not columns:  # voided: counted nowhere, not even as an area
+                    continue
+                row = counts.get(line.destination)
+                if row is None:
+                    row = counts[line.destination] = empty.copy()
+                for column, n in columns.items():
+                    row[COLUMN_INDEX[column]] += n
+            for tps, row in list(counts.items()):
+                for area in route_of(tps)[:3]:  # its kabupaten, kecamatan and desa
+                    total = counts.get(area)
+                    if total is None:
+                        counts[area] = row.copy()
+                    else:
+                        for i, n in enumerate(row):
+                            total[i] += n
             self._counts = counts
         return self._counts
+
+    def column_counts(self) -> Counter[tuple[str, str]]:
+        """(area, column) -> batches, where not 0: the shape of the live view's increments."""
+        return Counter(
+            {
+                (area, column): n
+                for area, row in self.counts.items()
+                for column, n in zip(COLUMNS, row, strict=True)
+                if n
+            }
+        )
 
     @property
     def arrival_counts(self) -> Counter[tuple[str, str]]:
@@ -415,25 +445,36 @@ class MemoryBoard:
 
     def area(self, code: str) -> AreaCounts:
         if level_of(code) in ("provinsi", "nasional"):  # added up, as BoardView does
-            inside = [k for k in self._kabupaten() if within(code, k)]
+            inside = [self.counts[k] for k in self._kabupaten() if within(code, k)]
             return AreaCounts(
-                area=code, **{c: sum(self.counts[(k, c)] for k in inside) for c in COLUMNS}
+                area=code, **{c: sum(row[i] for row in inside) for i, c in ENUMERATED}
             )
-        return AreaCounts(area=code, **{c: self.counts[(code, c)] for c in COLUMNS})
+        row = self.counts.get(code)
+        if row is None:
+            return AreaCounts(area=code)
+        return AreaCounts(area=code, **dict(zip(COLUMNS, row, strict=True)))
 
     def rows(self, level: Level = "kecamatan") -> list[AreaCounts]:
         return [self.area(a) for a in sorted(self._at(level))]
 
     def _kabupaten(self) -> set[str]:
-        """The kabupaten counted: the distinct first kabupaten of every TPS with a batch."""
-        return {route_of(line.destination)[0] for line in self.lines.values()}
+        """The kabupaten counted: those with a batch counted."""
+        return {area for area in self.counts if level_of(area) == "kabupaten"}
+
+    def settle(self) -> "MemoryBoard":
+        """A finished replay: its sums made, its batches' lines let go (a national replay's are
+        most of its memory); what it answers stays the same, but it takes no more events."""
+        self.counts, self.arrival_counts  # noqa: B018 (made now, kept)
+        self.lines = {}
+        self.settled = True
+        return self
 
     def _at(self, level: Level) -> set[str]:
         if level == "provinsi":
             return {k[:2] for k in self._kabupaten()}
         if level == "nasional":
             return {NATIONAL} if self._kabupaten() else set()
-        return {a for a, _ in self.counts if level_of(a) == level}
+        return {a for a in self.counts if level_of(a) == level}
 
     def arrivals_of(self, area: str) -> list[tuple[str, int]]:
         """(hour, batches delivered), by hour; a province's and the nation's summed from their
@@ -449,13 +490,16 @@ class MemoryBoard:
     # The queries a board page asks of BoardView, so replayed boards use the same pages.
 
     def areas(self, codes: Iterable[str]) -> list[AreaCounts]:
-        known = {area for area, _ in self.counts} | self._at("provinsi") | self._at("nasional")
+        known = self.counts.keys() | self._at("provinsi") | self._at("nasional")
         return [self.area(code) for code in sorted(codes) if code in known]
 
     def tps_behind(self, under: str) -> list[AreaCounts]:
-        prefix = under.replace(".", "")
-        rows = [r for r in self.rows("tps") if r.area.startswith(prefix)]
-        return [r for r in rows if r.undelivered_gudang + r.undelivered_ppk + r.undelivered_pps]
+        prefix, waiting = under.replace(".", ""), [COLUMN_INDEX[c] for c in UNDELIVERED.values()]
+        return [
+            self.area(tps)
+            for tps, row in sorted(self.counts.items())
+            if level_of(tps) == "tps" and tps.startswith(prefix) and any(row[i] for i in waiting)
+        ]
 
     def at_risk(self, under: str, now: datetime, deadline: datetime) -> list[str]:
         return [r.area for r in self.tps_behind(under) if tps_at_risk(r, now, deadline)]
