@@ -221,3 +221,19 @@ def test_a_kabupaten_time_travel_replays_that_kabupaten_only(country):
     assert {row.area for row in kota.rows("kabupaten")} == {"36.73"}  # nothing else in memory
     assert kota.area("36.73") == whole.area("36.73")  # and that one as the whole replay has it
     assert 0 < moment.events < len(list(read_store(country.settings)))
+
+
+def test_the_berita_acara_of_a_load_opens_for_its_own_kabupaten(country):
+    kota = country.trees[1]
+    label = kit_plan(kota)[-2].label
+    load = {"surat_jalan": "SJ-UJI-3673", "vehicle": "A 1 B", "driver": "Budi", "officer": "Asep"}
+    dispatch = scan_body(label, "dispatch", "36.73", to=kota.kecamatan[0].code, **load)
+    country.batches.scan(msgspec.convert(dispatch, Scan))
+    project_everything(country.batches, country.board)
+    with country.client() as client:
+        sign_in(client, country.settings, "gudang", "36.73", username="gudang-kota")
+        page = client.get("/shipments/SJ-UJI-3673")
+        assert page.status_code == 200 and "KOTA SERANG" in page.text
+    with country.client() as client:
+        sign_in(client, country.settings, "gudang", "36.04", username="gudang-kabupaten")
+        assert client.get("/shipments/SJ-UJI-3673").status_code == 403  # another KPU's load
