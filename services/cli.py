@@ -41,9 +41,9 @@ from services.messaging.lease import leased
 from services.messaging.relay import run_relay
 from services.messaging.server import EmbeddedNats
 from services.processes import (
+    PARTITIONED,
     PROJECTIONS,
     Server,
-    check_partition,
     load_places,
     run_stack,
     run_until_signal,
@@ -51,7 +51,6 @@ from services.processes import (
 )
 from services.settings import Settings, SettingsError
 from services.store.application import STORE_DOWN
-from services.views.projection import PartitionError
 from services.wilayah import Served
 
 log = logging.getLogger("lacak")
@@ -228,10 +227,9 @@ def project(args: argparse.Namespace) -> None:
     unknown = [code for code in args.provinsi if not wilayah_name(code) or "." in code]
     if unknown:
         raise Refused(f"Bukan kode provinsi: {', '.join(unknown)} (dua angka, mis. 36).")
-    try:
-        part = check_partition(Settings.from_env(), args.projection, args.provinsi)
-    except PartitionError as refused:
-        raise Refused(str(refused)) from None
+    if args.projection not in PARTITIONED:
+        raise Refused(f"proyeksi {args.projection} tidak bisa dibagi per provinsi")
+    part = "-".join((args.projection, *sorted(set(args.provinsi))))  # as Projection.tracking
     run = functools.partial(PROJECTIONS[args.projection], provinces=args.provinsi)
     run_until_signal(leased(f"project-{part}", run))
 

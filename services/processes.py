@@ -33,7 +33,6 @@ from services.views.ledger import (
     publish_checkpoints,
     publish_cosignature,
 )
-from services.views.projection import PartitionError
 from services.wilayah import Served
 
 log = logging.getLogger("lacak")
@@ -87,20 +86,6 @@ async def run_anomaly_projection(settings: Settings, stop: asyncio.Event) -> Non
 
 
 PARTITIONED = {"board": BoardView}  # the views that may be split by province
-
-
-def check_partition(settings: Settings, projection: str, provinces: Sequence[str]) -> str:
-    """The part's name (`board-31-32`), its tables set up; PartitionError if the view cannot
-    run so: not one split by province, or projected whole (or by an overlapping part) already."""
-    if projection not in PARTITIONED:
-        raise PartitionError(f"proyeksi {projection} tidak bisa dibagi per provinsi")
-    views = open_views(settings)
-    try:
-        part = PARTITIONED[projection](views).partition(provinces)
-        part.setup()
-        return part.tracking
-    finally:
-        views.close()
 
 
 async def run_log_projection(

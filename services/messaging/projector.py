@@ -26,6 +26,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
 
+from services.console import Refused
 from services.messaging.nats import (
     API_TIMEOUT_SECONDS,
     EVENT_SUBJECTS,
@@ -37,7 +38,7 @@ from services.messaging.reader import FETCH, PullReader
 from services.messaging.relay import MSG_ID, position_of
 from services.settings import Settings
 from services.store.notifications import read_store
-from services.views.projection import Changed, Projection
+from services.views.projection import Changed, PartitionError, Projection
 
 log = logging.getLogger(__name__)
 
@@ -230,6 +231,10 @@ async def run_projection(
 
     async def run(nc: Client) -> None:
         await asyncio.to_thread(projection.setup)
+        try:  # whole and in parts: never both (its tables are set up: the store answers)
+            await asyncio.to_thread(projection.check_alone)
+        except PartitionError as refused:
+            raise Refused(str(refused)) from None
         await project(projection, nc, stop, on_applied, settings)
 
     await run_with_nats(f"projection {projection.name}", settings, stop, run)

@@ -116,28 +116,32 @@ class Projection:
                     "UPDATE projection_versions SET version = ? WHERE projection = ?",
                     (self.version, self.name),
                 )
-            cursor.execute(  # who has applied anything: the whole view, or its partitions?
-                "SELECT projection FROM projection_tracking WHERE applied > 0 "
-                "AND (projection = ? OR projection LIKE ?)",
-                (self.name, parts),
-            )
-            working = {name for (name,) in cursor.fetchall()}
-            other = working - {self.tracking}
-            if other and (not self.provinces or self.name in other):
-                raise PartitionError(
-                    f"proyeksi {self.tracking} tidak bisa berjalan: {', '.join(sorted(other))} "
-                    "sudah menerapkan peristiwa (utuh dan per provinsi sekaligus menghitung dua "
-                    "kali; bangun ulang dulu)"
-                )
-            overlap = [name for name in other if self.provinces & set(name.split("-")[1:])]
-            if overlap:
-                raise PartitionError(
-                    f"proyeksi {self.tracking} tumpang tindih dengan {', '.join(overlap)}"
-                )
             cursor.execute(
                 "INSERT INTO projection_tracking (projection, position, stream_sequence, applied) "
                 "VALUES (?, 0, 0, 0) ON CONFLICT (projection) DO NOTHING",
                 (self.tracking,),
+            )
+
+    def check_alone(self) -> None:
+        """Before a projector starts: PartitionError if the view has been applied whole while
+        this is a part, or in parts while this is the whole, or by a part over one of this
+        part's provinces (any of them would count events twice). Readers need not ask."""
+        rows = self.db.query(
+            "SELECT projection FROM projection_tracking WHERE applied > 0 "
+            "AND (projection = ? OR projection LIKE ?)",
+            (self.name, f"{self.name}-%"),
+        )
+        other = {name for (name,) in rows} - {self.tracking}
+        if other and (not self.provinces or self.name in other):
+            raise PartitionError(
+                f"proyeksi {self.tracking} tidak bisa berjalan: {', '.join(sorted(other))} "
+                "sudah menerapkan peristiwa (utuh dan per provinsi sekaligus menghitung dua "
+                "kali; bangun ulang dulu)"
+            )
+        overlap = [name for name in other if self.provinces & set(name.split("-")[1:])]
+        if overlap:
+            raise PartitionError(
+                f"proyeksi {self.tracking} tumpang tindih dengan {', '.join(overlap)}"
             )
 
     def stream_sequence(self) -> int:

@@ -17,8 +17,8 @@ from services.demo import nasional
 from services.demo.simulation import body_of, scan_body, scan_script
 from services.messaging.projector import run_projection, subjects_of
 from services.messaging.relay import run_relay
-from services.processes import check_partition
 from services.store.notifications import read_store
+from services.views.anomalies.view import AnomalyView
 from services.views.board.view import BoardView
 from services.views.database import open_views
 from services.views.projection import PartitionError
@@ -85,11 +85,13 @@ async def test_two_provinces_projected_apart_make_the_one_board(settings):
     assert bali.applied() == sum(bali.takes(event) for event in stored)
     assert banten.applied() + bali.applied() == len(stored)  # each event by one part
 
-    with pytest.raises(PartitionError):  # whole after parts: every event counted twice
-        BoardView(views).setup()
+    BoardView(views).setup()  # a reader (the web) sets up the whole view: nothing refused
+    with pytest.raises(PartitionError):  # a projector of it whole after parts: counted twice
+        BoardView(views).check_alone()
     with pytest.raises(PartitionError):  # a part over a province already projected
-        check_partition(settings, "board", ["36", "32"])
-    with pytest.raises(PartitionError):  # the ledger signs one whole log
-        check_partition(settings, "ledger", ["36"])
+        BoardView(views).partition(["36", "32"]).check_alone()
+    BoardView(views).partition(["32"]).check_alone()  # a province nobody projects: free
+    with pytest.raises(PartitionError):  # the queue's live feed follows one order: whole
+        AnomalyView(views).partition(["36"])
     views.close()
     batches.close()
