@@ -237,6 +237,8 @@ def templates_for(wilayah: Served) -> jinja2.Environment:
         ribuan=thousands,
         persen=percent,
         waktu=local_time,
+        # a time on its own clock: an area's H-1 where the area is (WITA in Bali, WIT in Papua)
+        waktu_setempat=lambda at: at.strftime("%d-%m-%Y %H:%M %Z"),
         jam=lambda at: at.astimezone(zone).strftime("%H:%M:%S %Z"),
         tanggal=bahasa.long_date,
     )

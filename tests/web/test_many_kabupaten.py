@@ -237,3 +237,10 @@ def test_the_berita_acara_of_a_load_opens_for_its_own_kabupaten(country):
     with country.client() as client:
         sign_in(client, country.settings, "gudang", "36.04", username="gudang-kabupaten")
         assert client.get("/shipments/SJ-UJI-3673").status_code == 403  # another KPU's load
+
+
+def test_a_board_page_gives_its_h1_on_its_own_provinces_clock(country):
+    with country.client() as client:
+        sign_in(client, country.settings, "monitor", "", username="kpu-ri")
+        assert "14-02-2024 00:00 WITA" in client.get("/wilayah/51.71").text
+        assert "14-02-2024 00:00 WIB" in client.get("/wilayah/36.04").text
