@@ -51,6 +51,7 @@ from services.processes import (
 )
 from services.settings import Settings, SettingsError
 from services.store.application import STORE_DOWN
+from services.views.projection import tracking_name
 from services.wilayah import Served
 
 log = logging.getLogger("lacak")
@@ -229,7 +230,7 @@ def project(args: argparse.Namespace) -> None:
         raise Refused(f"Bukan kode provinsi: {', '.join(unknown)} (dua angka, mis. 36).")
     if args.projection not in PARTITIONED:
         raise Refused(f"proyeksi {args.projection} tidak bisa dibagi per provinsi")
-    part = "-".join((args.projection, *sorted(set(args.provinsi))))  # as Projection.tracking
+    part = tracking_name(args.projection, args.provinsi)
     run = functools.partial(PROJECTIONS[args.projection], provinces=args.provinsi)
     run_until_signal(leased(f"project-{part}", run))
 

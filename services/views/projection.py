@@ -44,6 +44,11 @@ class Changed(msgspec.Struct, frozen=True, kw_only=True):
     areas: list[str] = []  # wilayah codes whose rows changed, for the pages that show them
 
 
+def tracking_name(view: str, provinces: Iterable[str]) -> str:
+    """A projector's row of positions, durable consumer and lease: `board`, or `board-31-32`."""
+    return "-".join((view, *sorted(set(provinces))))
+
+
 class PartitionError(Exception):
     """A view projected whole and in parts at once would count its events twice."""
 
@@ -72,7 +77,7 @@ class Projection:
     def tracking(self) -> str:
         """Its row of positions and its durable consumer: the view's name, or a partition's
         (`board-31-32`)."""
-        return "-".join((self.name, *sorted(self.provinces)))
+        return tracking_name(self.name, self.provinces)
 
     def takes(self, event: Any) -> bool:
         """Is the event its to apply: every event, or one of its provinces' (by its subject)?"""
