@@ -150,10 +150,12 @@ async def follow_notices(nats_url: str, broadcaster: Broadcaster, stop: asyncio.
     nc = await connect(nats_url, "web", stop, reconnected_cb=on_reconnect)
     if nc is None:
         return
-    broadcaster.notice_all()  # whatever changed before this connection
-    await nc.subscribe(f"{NOTICES}.>", cb=on_notice)
-    await stop.wait()
-    await nc.close()
+    try:
+        broadcaster.notice_all()  # whatever changed before this connection
+        await nc.subscribe(f"{NOTICES}.>", cb=on_notice)
+        await stop.wait()
+    finally:  # also when cancelled: a client left open would go on reconnecting
+        await nc.close()
 
 
 async def redraw_as_time_passes(broadcaster: Broadcaster, view: str, every: float) -> None:

@@ -110,15 +110,31 @@ async def connect(
         )
     )
     stopping = asyncio.create_task(stop.wait())
-    await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    stopping.cancel()
+    try:
+        await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:  # the caller itself cancelled: leave no connection trying behind it
+        await give_up(connecting)
+        raise
+    finally:
+        stopping.cancel()
     if connecting.done():
         made.append(connecting.result())
         return made[0]
-    connecting.cancel()
-    with contextlib.suppress(asyncio.CancelledError, NatsError, OSError):
-        await connecting
+    await give_up(connecting)
     return None
+
+
+async def give_up(connecting: asyncio.Task[Client]) -> None:
+    """Stop a connection attempt for good, and close what it made. One cancel is not enough:
+    nats-py retries in a loop forever, and on Python 3.11 `asyncio.wait_for` loses a cancel that
+    lands as its connection attempt fails, so the loop goes on (a test run hung on it)."""
+    while not connecting.done():
+        connecting.cancel()
+        await asyncio.wait({connecting}, timeout=NATS_RETRY_SECONDS)
+    if connecting.cancelled() or connecting.exception() is not None:
+        return
+    with contextlib.suppress(NatsError, OSError):
+        await connecting.result().close()
 
 
 async def connect_once(url: str, timeout: float = 5.0) -> Client:

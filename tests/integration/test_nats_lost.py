@@ -14,9 +14,9 @@ import pytest
 from services.custody.batch import Scan
 from services.custody.batches import Batches
 from services.custody.plan import kit_plan
-from services.messaging.nats import STREAM
+from services.messaging.nats import STREAM, connect
 from services.messaging.relay import EXPECTED_SEQUENCE, MSG_ID, run_relay
-from services.messaging.server import EmbeddedNats
+from services.messaging.server import EmbeddedNats, free_port
 from services.settings import Settings
 from tests.conftest import settings_env
 from tests.data import ONE_TPS, REGISTERED, SERANG
@@ -128,3 +128,18 @@ async def stream_ids(url: str) -> list[str]:
         return [(await js.get_msg(STREAM, seq)).headers[MSG_ID] for seq in range(1, last + 1)]
     finally:
         await nc.close()
+
+
+@pytest.mark.parametrize("after", [0.0, 0.05, 0.3, 0.7, 1.1])
+async def test_a_part_cancelled_while_nats_is_away_leaves_nothing_trying(after):
+    """The web's lifespan sets `stop` and cancels its notice task at once; the attempt to reach
+    a NATS that is not there must end with it, or it retries forever on the loop (a CI run hung
+    for an hour on such an attempt, kept alive past its test)."""
+    stop = asyncio.Event()
+    part = asyncio.create_task(connect(f"nats://127.0.0.1:{free_port()}", "web", stop))
+    await asyncio.sleep(after)
+    stop.set()
+    part.cancel()
+    await asyncio.gather(part, return_exceptions=True)
+    await asyncio.sleep(0.1)
+    assert [task for task in asyncio.all_tasks() if task is not asyncio.current_task()] == []
