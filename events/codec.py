@@ -16,6 +16,17 @@ from events.batch import (
     ScanRepeated,
     ScanVoided,
 )
+from events.gudang import (
+    BoxesAssembled,
+    DeliveryAnnounced,
+    DeliveryReceived,
+    GudangEvent,
+    ProcurementPlanned,
+    ReplacementRequested,
+    SheetsDestroyed,
+    SortingTallied,
+    SupplierContracted,
+)
 from events.masterdata import (
     ElectionDeclared,
     KabupatenIndexed,
@@ -40,6 +51,14 @@ Event = (
     | WilayahListed
     | KabupatenIndexed
     | ElectionDeclared
+    | ProcurementPlanned
+    | SupplierContracted
+    | DeliveryAnnounced
+    | DeliveryReceived
+    | SortingTallied
+    | ReplacementRequested
+    | SheetsDestroyed
+    | BoxesAssembled
 )
 
 _encoder = msgspec.json.Encoder()
@@ -56,10 +75,11 @@ def decode(data: bytes) -> Event:
 
 def subject(event: Event) -> str:
     """NATS subject `lacak.events.<kab>.<kec>.<EventName>`: a batch's by its destination TPS,
-    master data's by its kabupaten (kecamatan `_`), an election's nationally (`_._`)."""
+    master data's and a gudang's by its kabupaten (kecamatan `_`), an election's nationally
+    (`_._`)."""
     if isinstance(event, ElectionDeclared):
         return "lacak.events._._.ElectionDeclared"
-    if isinstance(event, MasterDataImported | WilayahListed | KabupatenIndexed):
+    if isinstance(event, MasterDataImported | WilayahListed | KabupatenIndexed | GudangEvent):
         return f"lacak.events.{event.kabupaten.replace('.', '')}._.{type(event).__name__}"
     tps = event.destination
     return f"lacak.events.{tps[:4]}.{tps[:6]}.{type(event).__name__}"

@@ -270,6 +270,7 @@ ROLE_NAMES = {
 CAPABILITY_NAMES = {
     "view": "melihat papan",
     "scan": "memindai",
+    "stock": "mencatat pekerjaan gudang",
     "handle": "menangani anomali",
     "correct": "membatalkan atau mengoreksi pindai",
     "audit": "mengaudit dan mengekspor",
@@ -414,3 +415,42 @@ UNKNOWN_WILAYAH = (
     "Wilayah {wilayah} tidak dikenal: tulis `nasional`, kode provinsi (36) atau kode "
     "kabupaten/kota (36.04)."
 )
+
+# The gudang before packing (services/gudang).
+DELIVERY_TAKEN = "Pengiriman {delivery} sudah diberitahukan: pakai nomor lain"
+UNKNOWN_REQUEST = "Permintaan penggantian {request} tidak dikenal"
+DELIVERY_RECEIVED_ALREADY = "Pengiriman {delivery} sudah diterima dan dihitung"
+UNKNOWN_DELIVERY = "Pengiriman {delivery} tidak dikenal"
+RECEIPT_NEEDS_PEOPLE = "Berita Acara penerimaan perlu nama kurir penyedia dan petugas KPU"
+BAD_RECEIVED_LINE = "Jumlah diterima harus 0 atau lebih, dan yang rusak tidak melebihinya"
+BAD_TALLY = "Jumlah sortir dan rusak harus 0 atau lebih"
+EMPTY_TALLY = "Isi jumlah lembar yang disortir atau yang rusak"
+REQUEST_TAKEN = "Permintaan penggantian {request} sudah ada: pakai nomor lain"
+DESTRUCTION_TAKEN = "Berita Acara pemusnahan {record} sudah dicatat"
+DESTRUCTION_NEEDS_WITNESS = "Pemusnahan perlu nama petugas dan sedikitnya satu saksi"
+BAD_ASSEMBLY = "Jumlah kotak suara yang dirakit harus lebih dari 0"
+BAD_STOCK_LINES = "Isi sedikitnya satu barang, masing-masing dengan jumlah lebih dari 0"
+NOT_A_GUDANG = "{code} bukan kabupaten/kota yang dilayani"
+TIME_AHEAD = "Waktu kejadian lebih dari sehari di depan jam server: periksa jam perangkat"
+CSV_NOT_UTF8 = "Berkas surat jalan harus CSV dengan teks UTF-8"
+CSV_COLUMNS = "Berkas surat jalan perlu kolom {columns}"
+CSV_LINE = "baris {line}: {error}"
+MISMATCH_NAMES = {
+    "kurang": "kurang",
+    "lebih": "lebih",
+    "tertukar": "dapil tertukar",
+    "rusak": "rusak saat tiba",
+    "tidak_diberitahukan": "tanpa pemberitahuan",
+}
+FLAG_DELIVERY = "Pengiriman {delivery} (tahap {stage}): {kinds}"
+FLAG_NOT_PLANNED = "{kind}: {n} lembar bukan untuk kabupaten/kota ini (tertukar)"
+FLAG_OVER_PACKED = "{kind}: dikemas {n} melebihi stok"
+FLAG_UNREPORTED = "{kind}: {n} rusak belum dimintakan gantinya"
+FLAG_AWAITING = "{kind}: {n} menunggu pengganti dari penyedia"
+DAMAGE_CAUSES = {
+    "noda_tinta": "noda tinta",
+    "sobek": "sobek",
+    "salah_cetak": "salah cetak",
+    "basah": "basah",
+    "lain": "lainnya",
+}

@@ -25,6 +25,7 @@ from services.views.anomalies.view import AnomalyView
 from services.views.board.view import BoardView
 from services.views.database import ViewDatabase, open_views
 from services.views.eventlog import EventLogView
+from services.views.gudang import GudangView
 from services.views.ledger import (
     AccessLedgerView,
     LedgerView,
@@ -81,6 +82,14 @@ async def run_anomaly_projection(settings: Settings, stop: asyncio.Event) -> Non
     views = open_views(settings)
     try:
         await run_projection(AnomalyView(views), settings, stop)
+    finally:
+        views.close()
+
+
+async def run_gudang_projection(settings: Settings, stop: asyncio.Event) -> None:
+    views = open_views(settings)
+    try:
+        await run_projection(GudangView(views), settings, stop)
     finally:
         views.close()
 
@@ -185,6 +194,7 @@ async def sign_on_the_clock(ledger: LedgerView, settings: Settings, stop: asynci
 PROJECTIONS: dict[str, Callable[[Settings, asyncio.Event], Awaitable[None]]] = {
     "board": run_board_projection,
     "anomalies": run_anomaly_projection,
+    "gudang": run_gudang_projection,
     "ledger": run_ledger_projection,
     "log": run_log_projection,
 }

@@ -48,12 +48,15 @@ from services.custody.errors import (
     UnknownScanEventError,
 )
 from services.errors import DomainError
+from services.gudang.application import Gudangs
+from services.gudang.decisions import GudangError
 from services.settings import Settings
 from services.store.notifications import ACCOUNTS, CUSTODY
 from services.views.anomalies.view import AnomalyView
 from services.views.board.view import BoardView
 from services.views.database import open_views
 from services.views.eventlog import EventLogView
+from services.views.gudang import GudangView
 from services.views.ledger import AccessLedgerView, LedgerView
 from services.wilayah import IANA_ZONES, Served, level_of, local_time_of
 from web.activity import activity_router
@@ -76,6 +79,7 @@ from web.corrections import correct_scan, void_batch, void_scan
 from web.epcis import export_epcis
 from web.errors import in_bahasa, translated
 from web.eventlog import log_router
+from web.gudang import gudang_area, gudang_channels, gudang_router
 from web.health import Health, Metrics, health_handlers
 from web.labels import label_sheet, one_label
 from web.live import REDRAW_SECONDS, Broadcaster, follow_notices, redraw_as_time_passes
@@ -112,6 +116,7 @@ STATUS_OF_ERROR = {
     UserExistsError: 409,
     UnknownUserError: 404,
     UnknownDeviceError: 404,
+    GudangError: 422,
 }
 
 
@@ -213,6 +218,8 @@ KEPT = (
     "event_log",
     "ledger",
     "access_ledger",
+    "gudang",
+    "gudangs",
     "tree",
     "broadcaster",
     "feed",
@@ -254,6 +261,7 @@ def templates_for(wilayah: Served) -> jinja2.Environment:
         level_of=level_of,
         child_levels=CHILD_LEVEL,  # the level of an area's rows, and what to call them
         child_names=CHILD_NAMES,
+        gudang_area=gudang_area,
     )
     return templates
 
@@ -277,18 +285,22 @@ def create_app(settings: Settings, wilayah: Served) -> Litestar:
         views = await asyncio.to_thread(open_views, settings)
         board, anomalies = BoardView(views), AnomalyView(views)
         event_log, ledger = EventLogView(views), LedgerView(views)
-        access_ledger = AccessLedgerView(views)
-        for view in (board, anomalies, event_log, ledger, access_ledger):  # before they first run
+        access_ledger, gudang = AccessLedgerView(views), GudangView(views)
+        for view in (board, anomalies, event_log, ledger, access_ledger, gudang):  # before they run
             await asyncio.to_thread(view.setup)
         health.projections = [
-            *((view, CUSTODY) for view in (board, anomalies, event_log, ledger)),
+            *((view, CUSTODY) for view in (board, anomalies, event_log, ledger, gudang)),
             (access_ledger, ACCOUNTS),
         ]
         tree = AreaTree(wilayah)
         feed = Feed(anomalies, renderers(templates, wilayah))
         deadline = lambda: h1_deadline(app.state)  # noqa: E731
         broadcaster = Broadcaster(
-            {**board_channels(templates, board, tree, deadline), "feed": feed.follows()}
+            {
+                **board_channels(templates, board, tree, deadline),
+                **gudang_channels(templates, gudang, tree),
+                "feed": feed.follows(),
+            }
         )
         app.state.update(
             settings=settings,
@@ -301,6 +313,8 @@ def create_app(settings: Settings, wilayah: Served) -> Litestar:
             event_log=event_log,
             ledger=ledger,
             access_ledger=access_ledger,
+            gudang=gudang,
+            gudangs=Gudangs(batches, settings.election),
             tree=tree,
             broadcaster=broadcaster,
             feed=feed,
@@ -354,6 +368,7 @@ def create_app(settings: Settings, wilayah: Served) -> Litestar:
             *audit_handlers,
             export_epcis,
             scanning_router,
+            gudang_router,
             create_static_files_router(
                 path="/static", directories=[HERE / "static"], opt={"public": True}
             ),

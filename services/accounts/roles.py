@@ -23,15 +23,16 @@ from services import bahasa
 from services.errors import DomainError
 from services.wilayah import LEVELS, Level, level_of, within
 
-Capability = Literal["view", "scan", "handle", "correct", "audit", "admin"]
+Capability = Literal["view", "scan", "stock", "handle", "correct", "audit", "admin"]
 ROLES: tuple[Role, ...] = ("admin", "gudang", "ppk", "pps", "kpps", "monitor", "auditor", "bawaslu")
 ROLE_NAMES: dict[Role, str] = bahasa.ROLE_NAMES  # type: ignore[assignment]
 # view: the board, queues, timelines and logs of their scope; scan: record custody changes;
+# stock: record the gudang's work before packing (deliveries, sortir-lipat, destruction);
 # handle: acknowledge and resolve anomalies; correct: void and correct scans, withdraw batches;
 # audit: verify the ledger, exports; admin: accounts and devices.
 CAPABILITIES: dict[Role, frozenset[Capability]] = {
-    "admin": frozenset(("view", "scan", "handle", "correct", "audit", "admin")),
-    "gudang": frozenset(("view", "scan")),
+    "admin": frozenset(("view", "scan", "stock", "handle", "correct", "audit", "admin")),
+    "gudang": frozenset(("view", "scan", "stock")),
     "ppk": frozenset(("view", "scan")),
     "pps": frozenset(("view", "scan")),
     "kpps": frozenset(("view", "scan")),

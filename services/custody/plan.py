@@ -26,6 +26,8 @@ class KitRules(msgspec.Struct, frozen=True, kw_only=True):
     reserve_percent: int = 2  # ballots per type: DPT + 2%
     rounding: Literal["up", "half_up", "down"] = "up"  # of the reserve (up: one PPK's practice)
     dprd_kab: bool = True  # False in DKI Jakarta: no DPRD Kab/Kota ballot, four kotak
+    psu_reserve: int = 1000  # sheets per ballot type a kabupaten keeps apart for re-votes (PSU)
+    segel_per_tps: int = 20  # unverified: seals of all kinds a TPS's kit takes
 
 
 KPU_2024 = KitRules()

@@ -10,12 +10,16 @@ from services.bahasa import thousands
 from services.commands.custody import describe, describe_election
 from services.console import progress
 from services.custody.batches import Batches
-from services.custody.election import Elections
+from services.custody.election import Election, Elections
 from services.custody.masterdata import ImportSummary, MasterData, tps_csv
 from services.custody.plan import register_plan
 from services.demo.accounts import DEMO_ACCOUNTS_FILE, Login, demo_accounts
+from services.demo.first_stage import first_stage
 from services.demo.nasional import kabupaten_of_wilayah, write_tps_file
 from services.demo.serang import kabupaten_serang
+from services.gudang.application import Gudangs
+from services.gudang.decisions import Said
+from services.gudang.procurement import procurement_plan
 from services.processes import load_places
 from services.settings import Settings
 from services.wilayah import Served, Wilayah, local_time_of
@@ -77,6 +81,7 @@ def seed_demo(
                 found,
                 lambda done, total, said=said: progress(said, done, total),
             )
+        gudang_story(batches, settings.election, trees, elections.get(settings.election))
     finally:
         batches.close()
     if seeded:
@@ -99,6 +104,39 @@ def seed_demo(
     finally:
         accounts.close()
     return served, logins, token
+
+
+STORIES_AT_MOST = 16  # kabupaten/kota whose gudang's first stage a demo tells in full
+
+
+def gudang_story(
+    batches: Batches, election: str, trees: list[Wilayah], declared: Election | None
+) -> None:
+    """Each gudang's procurement plan; and the first stage, weeks before voting day, of every
+    kabupaten/kota (of a large demo: the first of each province)."""
+    assert declared is not None  # declared above on the first start
+    gudangs = Gudangs(batches, election)
+    told = trees
+    if len(trees) > STORIES_AT_MOST:
+        firsts: dict[str, Wilayah] = {}
+        for tree in trees:
+            firsts.setdefault(tree.code[:2], tree)
+        told = list(firsts.values())
+    recorded = 0
+    for done, tree in enumerate(told, 1):
+        recorded += first_stage(gudangs, tree, declared.voting_day)
+        if len(told) > 1:
+            progress("Tahap pertama di gudang", done, len(told))
+    for tree in trees:
+        if tree not in told and not gudangs.history(tree.code):
+            said = Said(command_id=f"demo-{tree.code}-rencana", occurred_at=datetime.now(UTC))
+            gudangs.plan(tree.code, procurement_plan(tree), said)
+    if recorded:
+        print(
+            f"Tahap pertama di gudang dicatat: {thousands(recorded)} peristiwa (penerimaan, "
+            "sortir-lipat, penggantian, pemusnahan, perakitan kotak).",
+            file=sys.stderr,
+        )
 
 
 def describe_many(summaries: list[ImportSummary]) -> str:

@@ -30,7 +30,18 @@ SCANNERS = frozenset(("admin", "gudang", "ppk", "pps", "kpps"))
 HANDLERS = frozenset(("admin", "monitor"))  # acknowledge, resolve; void and correct
 AUDITORS = frozenset(("admin", "monitor", "auditor", "bawaslu"))
 ADMINS = frozenset(("admin",))
+GUDANG = frozenset(("admin", "gudang"))  # the gudang's work before packing
 
+GUDANG_POSTS = (
+    "deliveries",
+    "deliveries.csv",
+    "receipts",
+    "tallies",
+    "replacements",
+    "destructions",
+    "assemblies",
+    "plan",
+)
 # Every route of the app and who may use it, written from the issue, not from the code's table.
 # Path parameters are real where the handler needs them, harmless otherwise: the question is
 # only whether the request gets past the guard (any answer but 401/403) or not (403).
@@ -61,6 +72,11 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/places/36.04.05"): SCANNERS,
     ("GET", f"/api/v1/labels/{LABEL}"): SCANNERS,
     ("GET", "/api/v1/plan"): SCANNERS,
+    ("GET", "/gudang"): EVERYONE,
+    ("GET", "/api/v1/gudang"): EVERYONE,
+    ("GET", "/gudang/36.04/ba/T1"): EVERYONE,
+    ("GET", "/gudang/catat"): GUDANG,
+    **{("POST", f"/api/v1/gudang/36.04/{what}"): GUDANG for what in GUDANG_POSTS},
     ("POST", "/anomali/x/tangani"): HANDLERS,
     ("POST", "/anomali/x/selesai"): HANDLERS,
     ("POST", "/api/v1/anomalies/x/acknowledge"): HANDLERS,
@@ -98,7 +114,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/schema"): ADMINS,
     ("GET", "/schema/x"): ADMINS,  # the schema router's catch-all
 }
-STREAMS = ("/board/stream", "/anomali/stream", "/aktivitas/stream")  # every role: tested live
+# Every role: tested live.
+STREAMS = ("/board/stream", "/anomali/stream", "/aktivitas/stream", "/gudang/stream")
 NOT_IN_MATRIX = {("POST", "/keluar")}  # everyone; it ends the session: tested on its own
 PUBLIC = {("GET", "/masuk"), ("POST", "/masuk")}
 # For a load balancer and Prometheus: counts and timings, no place, label or name.

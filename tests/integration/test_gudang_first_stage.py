@@ -1,0 +1,246 @@
+"""A whole kabupaten's first stage, on SQLite and PostgreSQL: the plan, deliveries in three stages
+(one short, one with another dapil's ballots), the sortir-lipat with damaged sheets, their
+replacement and destruction, kotak assembled, packing past the stock; the gudang view equals a
+count taken straight from the event store."""
+
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+
+import msgspec
+
+from events.gudang import (
+    BoxesAssembled,
+    DeliveryAnnounced,
+    DeliveryReceived,
+    ProcurementPlanned,
+    ReceivedLine,
+    ReplacementRequested,
+    SheetsDestroyed,
+    SortingTallied,
+    StockLine,
+)
+from services.custody.batch import Scan
+from services.custody.batches import Batches
+from services.custody.plan import kit_plan, register_plan
+from services.gudang.application import Gudangs
+from services.gudang.decisions import Said
+from services.gudang.procurement import procurement_plan
+from services.store.notifications import read_store
+from services.views.database import open_views
+from services.views.gudang import GudangView
+from tests.data import SERANG
+
+START = datetime(2024, 1, 1, 2, tzinfo=UTC)
+SHORT = ("surat_suara", "DPRD_KAB", "SERANG 6")  # tahap 3 brings only 500 of its sheets
+OTHER = ("surat_suara", "DPR", "JAWA BARAT I")  # tahap 2 brings 2,000 of another province's
+
+
+def said(name: str, day: int) -> Said:
+    return Said(command_id=name, occurred_at=START + timedelta(days=day))
+
+
+def key(line) -> tuple[str, str, str]:
+    return (line.item, line.ballot_type, line.dapil)
+
+
+def run_first_stage(gudangs: Gudangs) -> None:
+    plan = procurement_plan(SERANG)
+    gudangs.plan("36.04", plan, said("plan", 0))
+    whole = [
+        StockLine(
+            item=p.item, ballot_type=p.ballot_type, dapil=p.dapil, quantity=p.quantity + p.reserve
+        )
+        for p in plan
+    ]
+    stages = {
+        1: [line for line in whole if line.item != "surat_suara"],
+        2: [line for line in whole if line.ballot_type in ("PPWP", "DPR", "DPD")],
+        3: [line for line in whole if line.ballot_type.startswith("DPRD")],
+    }
+    for stage, lines in stages.items():
+        gudangs.announce(
+            "36.04",
+            said(f"notice-{stage}", stage * 5),
+            delivery=f"T{stage}",
+            stage=stage,
+            supplier="Penyedia",
+            expected_on=date(2024, 1, 1 + stage * 5),
+            lines=lines,
+        )
+        counted = [
+            ReceivedLine(
+                item=line.item,
+                ballot_type=line.ballot_type,
+                dapil=line.dapil,
+                quantity=500 if key(line) == SHORT else line.quantity,
+            )
+            for line in lines
+        ]
+        if stage == 2:
+            counted.append(
+                ReceivedLine(
+                    item="surat_suara", ballot_type="DPR", dapil="JAWA BARAT I", quantity=2000
+                )
+            )
+        answer = gudangs.receive(
+            "36.04",
+            said(f"receipt-{stage}", stage * 5 + 1),
+            delivery=f"T{stage}",
+            lines=counted,
+            courier="Kurir",
+            officer="Petugas",
+            witness="Bawaslu",
+        )
+        kinds = {(m.kind, m.dapil) for m in answer.mismatches}
+        assert (
+            kinds
+            == {1: set(), 2: {("tertukar", "JAWA BARAT I")}, 3: {("kurang", "SERANG 6")}}[stage]
+        )
+    for n, (team, bad) in enumerate(
+        [("Tim 1", {"sobek": 40}), ("Tim 2", {"noda_tinta": 27, "salah_cetak": 3})]
+    ):
+        gudangs.tally(
+            "36.04",
+            said(f"tally-{n}", 12),
+            session="H-30 pagi",
+            team=team,
+            ballot_type="DPR",
+            dapil="BANTEN II",
+            sorted_sheets=300_000,
+            damaged=bad,
+        )
+    broken = [StockLine(item="surat_suara", ballot_type="DPR", dapil="BANTEN II", quantity=70)]
+    gudangs.request_replacement("36.04", "PG-1", broken, "sortir", said("request", 13))
+    gudangs.announce(
+        "36.04",
+        said("notice-4", 14),
+        delivery="T4",
+        stage=4,
+        supplier="Penyedia",
+        expected_on=date(2024, 1, 16),
+        lines=broken,
+        replaces="PG-1",
+    )
+    gudangs.receive(
+        "36.04",
+        said("receipt-4", 15),
+        delivery="T4",
+        lines=[ReceivedLine(item="surat_suara", ballot_type="DPR", dapil="BANTEN II", quantity=70)],
+        courier="Kurir",
+        officer="Petugas",
+    )
+    gudangs.destroy(
+        "36.04",
+        said("destroy", 16),
+        record="BA-1",
+        lines=broken,
+        officer="Ketua",
+        witnesses=["Bawaslu"],
+    )
+    gudangs.assemble("36.04", "Tim rakit", 5000, said("assemble", 17))
+
+
+def test_a_kabupatens_first_stage_and_the_gudang_view_equal_to_the_event_store(settings):
+    batches = Batches(settings.store, wilayah=SERANG)
+    register_plan(batches, SERANG)
+    gudangs = Gudangs(batches, settings.election)
+    run_first_stage(gudangs)
+    run_first_stage(gudangs)  # every command sent again (the same ids): recorded once
+    # Packing: three kotak of the short dapil (past its 500 sheets), two of PPWP.
+    boxes = [p for p in kit_plan(SERANG) if (p.ballot_type, p.dapil) == ("DPRD_KAB", "SERANG 6")][
+        :3
+    ]
+    boxes += [p for p in kit_plan(SERANG) if p.ballot_type == "PPWP"][:2]
+    for n, box in enumerate(boxes):
+        batches.scan(
+            Scan(
+                scan_id=f"pack-{n}",
+                label=box.label,
+                action="pack",
+                location="36.04",
+                occurred_at=START + timedelta(days=20),
+                quantity=box.quantity,
+            )
+        )
+    views = open_views(settings)
+    view = GudangView(views)
+    view.setup()
+    notifications = [(n, view.decode(state)) for n, state in read_store(settings)]
+    changed = view.apply(notifications, len(notifications))
+    assert {"36.04", "36", ""} <= set(changed.areas)
+    events = [event for _, event in notifications]
+
+    # The count straight from the event store, each kind by its own rule.
+    expected: dict[tuple[str, str, str], Counter[str]] = {}
+
+    def add(k: tuple[str, str, str], column: str, n: int) -> None:
+        expected.setdefault(k, Counter())[column] += n
+
+    replacements = {e.delivery for e in events if isinstance(e, DeliveryAnnounced) and e.replaces}
+    registered = {}
+    for event in events:
+        match event:
+            case ProcurementPlanned():
+                for line in event.lines:
+                    add(key(line), "planned", line.quantity)
+                    add(key(line), "reserve", line.reserve)
+            case DeliveryAnnounced():
+                for line in event.lines:
+                    add(key(line), "announced", line.quantity)
+            case DeliveryReceived():
+                column = "replaced" if event.delivery in replacements else "received"
+                for line in event.lines:
+                    add(key(line), column, line.quantity)
+                    add(key(line), "damaged", line.damaged)
+            case SortingTallied():
+                k = ("surat_suara", event.ballot_type, event.dapil)
+                add(k, "sorted", event.sorted)
+                add(k, "damaged", sum(event.damaged.values()))
+            case ReplacementRequested():
+                for line in event.lines:
+                    add(key(line), "requested", line.quantity)
+            case SheetsDestroyed():
+                for line in event.lines:
+                    add(key(line), "destroyed", line.quantity)
+            case BoxesAssembled():
+                add(("kotak_suara", "", ""), "assembled", event.count)
+            case _ if type(event).__name__ == "BatchRegistered":
+                registered[event.label] = event
+                inner = (
+                    ("surat_suara", event.ballot_type, event.dapil)
+                    if event.item == "kotak_suara"
+                    else (event.item, "", "")
+                )
+                add(inner, "need", event.quantity)
+                if event.item == "kotak_suara":
+                    add(("kotak_suara", "", ""), "need", 1)
+            case _ if type(event).__name__ == "BatchPacked":
+                batch = registered[event.label]
+                add(("surat_suara", batch.ballot_type, batch.dapil), "packed", event.quantity)
+                add(("kotak_suara", "", ""), "packed", 1)
+    rows = {key(row): row for row in view.stock("36.04")}
+    assert set(rows) == set(expected)
+    for k, counts in expected.items():
+        shown = msgspec.structs.asdict(rows[k])
+        assert {c: shown[c] for c in counts} == dict(counts), k
+    # The province and the nation add their kabupaten up: here, only this one.
+    assert view.stock("36") == view.stock("") == view.stock("36.04")
+
+    short, dpr = rows[SHORT], rows[("surat_suara", "DPR", "BANTEN II")]
+    assert (
+        short.over_packed
+        and not short.ready
+        and short.in_stock == 500 - sum(b.quantity for b in boxes[:3])
+    )
+    assert rows[OTHER].received == 2000 and rows[OTHER].planned == 0
+    assert (dpr.damaged, dpr.requested, dpr.replaced, dpr.destroyed) == (70, 70, 70, 70)
+    assert dpr.awaiting_replacement == dpr.unreported == dpr.to_destroy == 0
+    assert rows[("bilik_suara", "", "")].ready
+    flagged = {d.delivery: d.mismatches for d in view.deliveries("36.04")}
+    assert flagged == {"T1": "", "T2": "tertukar", "T3": "kurang", "T4": ""}
+    assert sum(day.sorted for day in view.sorting("36.04")) == 600_000
+    # Applied again (a redelivery), nothing changes.
+    view.apply(notifications, len(notifications))
+    assert {key(row): row for row in view.stock("36.04")} == rows
+    views.close()
+    batches.close()

@@ -1,0 +1,775 @@
+"""The gudang before packing: its page per kabupaten/kota (a province and the nation add theirs
+up), live; the screen gudang officers record on from a tablet; the API behind both, and the
+printable Berita Acara penerimaan."""
+
+import asyncio
+import csv
+import io
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+
+import jinja2
+import msgspec
+from litestar import Request, Router, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.response import ServerSentEvent, ServerSentEventMessage, Template
+from litestar.status_codes import HTTP_201_CREATED
+
+from events.gudang import DamageCause, Item, ReceivedLine, StockLine
+from services import bahasa
+from services.accounts.roles import scan_refusal
+from services.custody.batches import Actor
+from services.gudang.application import Gudangs, Recorded
+from services.gudang.decisions import GudangError, Said
+from services.gudang.procurement import procurement_plan
+from services.views.gudang import DeliveryRow, GudangView, SortingDay, StockRow
+from services.wilayah import kabupaten_of, level_of
+from web.auth import principal_of
+from web.board import AreaTree, Encoded
+from web.errors import error_responses
+from web.live import KEEPALIVE_SECONDS, Broadcaster, Channel, Follows
+
+Quantity = Annotated[int, msgspec.Meta(ge=0, le=100_000_000)]
+Name = Annotated[str, msgspec.Meta(max_length=120)]
+Ident = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9.\-_/:]+$")]
+BallotType = Annotated[str, msgspec.Meta(pattern=r"^(|PPWP|DPR|DPD|DPRD_PROV|DPRD_KAB)$")]
+Moment = Annotated[datetime, msgspec.Meta(tz=True)]
+MAX_AHEAD = timedelta(days=1)  # a device's clock may run this far ahead, not more
+GUDANG_ERRORS = error_responses(403, 404, 409, 422)
+ITEM_NAMES = {
+    "surat_suara": "Surat suara",
+    "kotak_suara": "Kotak suara",
+    "bilik_suara": "Bilik suara",
+    "tinta": "Tinta",
+    "segel": "Segel",
+    "formulir": "Formulir",
+}
+BALLOT_NAMES = {
+    "PPWP": "PPWP (Presiden)",
+    "DPR": "DPR RI",
+    "DPD": "DPD",
+    "DPRD_PROV": "DPRD Provinsi",
+    "DPRD_KAB": "DPRD Kab/Kota",
+}
+
+
+class LineIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Goods of one kind: an item; for ballots (`surat_suara`) their type and dapil."""
+
+    item: Item
+    quantity: Quantity
+    ballot_type: BallotType = ""
+    dapil: Name = ""
+    damaged: Quantity = 0  # in a receipt: of them, unusable on arrival
+
+
+Lines = Annotated[list[LineIn], msgspec.Meta(min_length=1, max_length=200)]
+
+
+class NoticeIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A supplier's delivery notice: a stage (`tahap`) of goods expected on a day; a replacement
+    delivery names the request it `replaces`."""
+
+    command_id: Ident
+    delivery: Ident
+    stage: Annotated[int, msgspec.Meta(ge=1, le=99)]
+    supplier: Name
+    expected_on: date
+    lines: Lines
+    contract: Name = ""
+    replaces: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    occurred_at: Moment | None = None
+
+
+class ReceiptIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A delivery counted in at the gudang, as its Berita Acara penerimaan says."""
+
+    command_id: Ident
+    delivery: Ident
+    lines: Lines
+    courier: Name
+    officer: Name
+    witness: Name = ""
+    surat_jalan: Name = ""
+    note: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    occurred_at: Moment | None = None
+
+
+class TallyIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A sortir-lipat team's count for a session: good sheets folded, damaged ones by cause."""
+
+    command_id: Ident
+    session: Name
+    team: Name
+    ballot_type: Annotated[str, msgspec.Meta(pattern=r"^(PPWP|DPR|DPD|DPRD_PROV|DPRD_KAB)$")]
+    sorted: Quantity
+    dapil: Name = ""
+    damaged: dict[DamageCause, Quantity] = {}
+    occurred_at: Moment | None = None
+
+
+class ReplacementIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    command_id: Ident
+    request: Ident
+    lines: Lines
+    note: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    occurred_at: Moment | None = None
+
+
+class DestructionIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Damaged sheets destroyed: the Berita Acara pemusnahan's number, counts and witnesses."""
+
+    command_id: Ident
+    record: Ident
+    lines: Lines
+    officer: Name
+    witnesses: Annotated[list[Name], msgspec.Meta(min_length=1, max_length=10)]
+    method: Name = "dibakar"
+    occurred_at: Moment | None = None
+
+
+class AssemblyIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    command_id: Ident
+    team: Name
+    count: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
+    occurred_at: Moment | None = None
+
+
+class PlanIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    command_id: Ident
+
+
+def stock_lines(lines: list[LineIn]) -> list[StockLine]:
+    return [
+        StockLine(item=x.item, ballot_type=x.ballot_type, dapil=x.dapil, quantity=x.quantity)
+        for x in lines
+    ]
+
+
+def gudang_area(code: str) -> str:
+    """The gudang an area's page shows: its own above a kabupaten, else its kabupaten's."""
+    return code if level_of(code) in ("nasional", "provinsi") else kabupaten_of(code)
+
+
+def said_by(request: Request, code: str, command_id: str, at: datetime | None) -> Said:
+    """Who may record at this gudang (a gudang officer of it, an admin), and when it happened:
+    403 for anyone else, 422 for a time ahead of the server's clock."""
+    if level_of(code) != "kabupaten":
+        raise NotFoundException(bahasa.NOT_A_GUDANG.format(code=code))
+    principal = principal_of(request)
+    assert principal is not None  # the guard let only principals in
+    refusal = scan_refusal(principal.role, principal.scope, code)
+    if refusal is not None:
+        raise PermissionDeniedException(refusal)
+    now = datetime.now(UTC)
+    if at is not None and at > now + MAX_AHEAD:
+        raise GudangError(bahasa.TIME_AHEAD)
+    return Said(command_id=command_id, occurred_at=at or now)
+
+
+def actor(request: Request) -> Actor:
+    principal = principal_of(request)
+    assert principal is not None
+    return Actor(user=principal.username, device=principal.device)
+
+
+RECORD = {"need": "stock", "area": "path"}
+
+
+@post(
+    "/api/v1/gudang/{code:str}/deliveries",
+    name="gudang-notice",
+    opt=RECORD,
+    status_code=HTTP_201_CREATED,
+    responses=GUDANG_ERRORS,
+)
+async def post_notice(
+    code: FromPath[str],
+    data: JSONBody[NoticeIn],
+    request: Request,
+    gudangs: NamedDependency[Gudangs],
+) -> Recorded:
+    """A supplier's delivery notice for a stage. Sent again with its `command_id`, the first
+    answer."""
+    said = said_by(request, code, data.command_id, data.occurred_at)
+    return await asyncio.to_thread(
+        gudangs.announce,
+        code,
+        said,
+        actor(request),
+        delivery=data.delivery,
+        stage=data.stage,
+        supplier=data.supplier,
+        contract=data.contract,
+        expected_on=data.expected_on,
+        lines=stock_lines(data.lines),
+        replaces=data.replaces,
+    )
+
+
+@post(
+    "/api/v1/gudang/{code:str}/receipts",
+    name="gudang-receipt",
+    opt=RECORD,
+    status_code=HTTP_201_CREATED,
+    responses=GUDANG_ERRORS,
+)
+async def post_receipt(
+    code: FromPath[str],
+    data: JSONBody[ReceiptIn],
+    request: Request,
+    gudangs: NamedDependency[Gudangs],
+) -> Recorded:
+    """A delivery counted in. Short, over, damaged, unannounced or of another dapil, it is
+    recorded as it is; the answer lists each difference flagged (`mismatches`)."""
+    said = said_by(request, code, data.command_id, data.occurred_at)
+    lines = [
+        ReceivedLine(
+            item=x.item,
+            ballot_type=x.ballot_type,
+            dapil=x.dapil,
+            quantity=x.quantity,
+            damaged=x.damaged,
+        )
+        for x in data.lines
+    ]
+    return await asyncio.to_thread(
+        gudangs.receive,
+        code,
+        said,
+        actor(request),
+        delivery=data.delivery,
+        lines=lines,
+        courier=data.courier,
+        officer=data.officer,
+        witness=data.witness,
+        surat_jalan=data.surat_jalan,
+        note=data.note,
+    )
+
+
+@post(
+    "/api/v1/gudang/{code:str}/tallies",
+    name="gudang-tally",
+    opt=RECORD,
+    status_code=HTTP_201_CREATED,
+    responses=GUDANG_ERRORS,
+)
+async def post_tally(
+    code: FromPath[str],
+    data: JSONBody[TallyIn],
+    request: Request,
+    gudangs: NamedDependency[Gudangs],
+) -> Recorded:
+    """A sortir-lipat team's count for a session."""
+    said = said_by(request, code, data.command_id, data.occurred_at)
+    return await asyncio.to_thread(
+        gudangs.tally,
+        code,
+        said,
+        actor(request),
+        session=data.session,
+        team=data.team,
+        ballot_type=data.ballot_type,
+        dapil=data.dapil,
+        sorted_sheets=data.sorted,
+        damaged=dict(data.damaged),
+    )
+
+
+@post(
+    "/api/v1/gudang/{code:str}/replacements",
+    name="gudang-replacement",
+    opt=RECORD,
+    status_code=HTTP_201_CREATED,
+    responses=GUDANG_ERRORS,
+)
+async def post_replacement(
+    code: FromPath[str],
+    data: JSONBody[ReplacementIn],
+    request: Request,
+    gudangs: NamedDependency[Gudangs],
+) -> Recorded:
+    """Damaged sheets reported for replacement (seen by the province, KPU RI and Bawaslu on
+    their pages); the replacements come as a delivery that names this `request`."""
+    said = said_by(request, code, data.command_id, data.occurred_at)
+    return await asyncio.to_thread(
+        gudangs.request_replacement,
+        code,
+        data.request,
+        stock_lines(data.lines),
+        data.note,
+        said,
+        actor(request),
+    )
+
+
+@post(
+    "/api/v1/gudang/{code:str}/destructions",
+    name="gudang-destruction",
+    opt=RECORD,
+    status_code=HTTP_201_CREATED,
+    responses=GUDANG_ERRORS,
+)
+async def post_destruction(
+    code: FromPath[str],
+    data: JSONBody[DestructionIn],
+    request: Request,
+    gudangs: NamedDependency[Gudangs],
+) -> Recorded:
+    """Damaged sheets destroyed, with the Berita Acara pemusnahan's number and witnesses."""
+    said = said_by(request, code, data.command_id, data.occurred_at)
+    return await asyncio.to_thread(
+        gudangs.destroy,
+        code,
+        said,
+        actor(request),
+        record=data.record,
+        lines=stock_lines(data.lines),
+        officer=data.officer,
+        witnesses=list(data.witnesses),
+        method=data.method,
+    )
+
+
+@post(
+    "/api/v1/gudang/{code:str}/assemblies",
+    name="gudang-assembly",
+    opt=RECORD,
+    status_code=HTTP_201_CREATED,
+    responses=GUDANG_ERRORS,
+)
+async def post_assembly(
+    code: FromPath[str],
+    data: JSONBody[AssemblyIn],
+    request: Request,
+    gudangs: NamedDependency[Gudangs],
+) -> Recorded:
+    """Kotak suara put together by a team."""
+    said = said_by(request, code, data.command_id, data.occurred_at)
+    return await asyncio.to_thread(
+        gudangs.assemble, code, data.team, data.count, said, actor(request)
+    )
+
+
+@post(
+    "/api/v1/gudang/{code:str}/plan",
+    name="gudang-plan",
+    opt=RECORD,
+    status_code=HTTP_201_CREATED,
+    responses=GUDANG_ERRORS,
+)
+async def post_plan(
+    code: FromPath[str],
+    data: JSONBody[PlanIn],
+    request: Request,
+    gudangs: NamedDependency[Gudangs],
+    wilayah: NamedDependency[Any],
+) -> Recorded:
+    """The procurement plan derived from the kabupaten's master data as imported now: DPT + 2%
+    per TPS and the PSU reserve per ballot type and dapil, and the rest of the kit per TPS."""
+    said = said_by(request, code, data.command_id, None)
+    tree = await asyncio.to_thread(wilayah.tree, code)
+    if tree is None:
+        raise NotFoundException(bahasa.NOT_A_GUDANG.format(code=code))
+    return await asyncio.to_thread(gudangs.plan, code, procurement_plan(tree), said, actor(request))
+
+
+CSV_COLUMNS = ("item", "ballot_type", "dapil", "quantity")
+
+
+@post(
+    "/api/v1/gudang/{code:str}/deliveries.csv",
+    name="gudang-notice-csv",
+    opt=RECORD,
+    status_code=HTTP_201_CREATED,
+    responses=GUDANG_ERRORS,
+    request_max_body_size=1_000_000,
+)
+async def post_notice_csv(
+    code: FromPath[str],
+    request: Request,
+    gudangs: NamedDependency[Gudangs],
+    delivery: FromQuery[str],
+    stage: FromQuery[int],
+    supplier: FromQuery[str],
+    expected_on: FromQuery[date],
+    contract: FromQuery[str] = "",
+) -> Recorded:
+    """A supplier's delivery note as CSV (columns `item,ballot_type,dapil,quantity`, comma or
+    semicolon): recorded as the stage's notice, or refused whole with each bad line named."""
+    lines = parse_delivery_csv(await request.body())
+    notice = NoticeIn(
+        command_id=f"csv-{delivery}",
+        delivery=delivery,
+        stage=stage,
+        supplier=supplier,
+        expected_on=expected_on,
+        lines=[LineIn(**vars_of(line)) for line in lines],
+        contract=contract,
+    )
+    notice = msgspec.convert(msgspec.to_builtins(notice), NoticeIn)  # the same checks as JSON
+    said = said_by(request, code, notice.command_id, None)
+    return await asyncio.to_thread(
+        gudangs.announce,
+        code,
+        said,
+        actor(request),
+        delivery=notice.delivery,
+        stage=notice.stage,
+        supplier=notice.supplier,
+        contract=notice.contract,
+        expected_on=notice.expected_on,
+        lines=lines,
+    )
+
+
+def vars_of(line: StockLine) -> dict[str, Any]:
+    return {f: getattr(line, f) for f in ("item", "ballot_type", "dapil", "quantity")}
+
+
+def parse_delivery_csv(data: bytes) -> list[StockLine]:
+    """A delivery note's lines; GudangError naming every bad line."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise GudangError(bahasa.CSV_NOT_UTF8) from error
+    first = text.splitlines()[0] if text.strip() else ""
+    reader = csv.DictReader(
+        io.StringIO(text), delimiter=";" if first.count(";") > first.count(",") else ","
+    )
+    if reader.fieldnames is None or set(CSV_COLUMNS) - {f.strip() for f in reader.fieldnames}:
+        raise GudangError(bahasa.CSV_COLUMNS.format(columns=",".join(CSV_COLUMNS)))
+    lines, faults = [], []
+    for number, row in enumerate(reader, start=2):
+        row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
+        try:
+            lines.append(
+                msgspec.convert(
+                    {**row, "quantity": int(row["quantity"].replace(".", ""))},
+                    LineIn,
+                    strict=False,
+                )
+            )
+        except (ValueError, msgspec.ValidationError) as error:
+            faults.append(bahasa.CSV_LINE.format(line=number, error=error))
+    if faults or not lines:
+        raise GudangError("; ".join(faults[:20]) or bahasa.BAD_STOCK_LINES)
+    return stock_lines(lines)
+
+
+# The pages.
+
+
+class GudangPage(msgspec.Struct, frozen=True, kw_only=True):
+    """What a gudang page shows of an area: its stock by kind, its deliveries, its sortir-lipat
+    by day, each kabupaten's state (above a kabupaten), and what is flagged."""
+
+    code: str
+    title: str
+    rows: list[StockRow]
+    deliveries: list[DeliveryRow]
+    sorting: list[SortingDay]
+    kabupaten: list[dict[str, Any]]
+    flags: list[str]
+    chart: dict[str, Any]
+
+
+def read_gudang(view: GudangView, tree: AreaTree, code: str) -> GudangPage:
+    rows = view.stock(code)
+    deliveries = view.deliveries(code) if level_of(code) == "kabupaten" else []
+    sorting = view.sorting(code)
+    kabupaten = []
+    if level_of(code) in ("nasional", "provinsi"):
+        for kab, kinds in view.by_kabupaten(code).items():
+            kabupaten.append(summary(kab, tree.name(kab) if kab in tree else kab, kinds))
+    return GudangPage(
+        code=code,
+        title=tree.title(code),
+        rows=rows,
+        deliveries=deliveries,
+        sorting=sorting,
+        kabupaten=kabupaten,
+        flags=flags(rows, deliveries),
+        chart=sorting_chart(
+            sorting, sum(r.received + r.replaced for r in rows if r.item == "surat_suara")
+        ),
+    )
+
+
+def summary(code: str, name: str, kinds: list[StockRow]) -> dict[str, Any]:
+    ballots = [k for k in kinds if k.item == "surat_suara"]
+    received = sum(k.received + k.replaced for k in ballots)
+    done = sum(k.sorted for k in ballots)
+    needed = [k for k in kinds if k.need or k.planned]
+    return {
+        "code": code,
+        "name": name,
+        "planned": sum(k.planned + k.reserve for k in ballots),
+        "received": received,
+        "damaged": sum(k.damaged for k in ballots),
+        "awaiting": sum(k.awaiting_replacement for k in ballots),
+        "sorted_percent": 100 * done / received if received else 0.0,
+        "ready": sum(1 for k in needed if k.ready),
+        "kinds": len(needed),
+        "over_packed": sum(1 for k in kinds if k.over_packed),
+    }
+
+
+def kind_name(row: StockRow | Any) -> str:
+    if row.item != "surat_suara":
+        return ITEM_NAMES.get(row.item, row.item)
+    return " ".join(p for p in (BALLOT_NAMES.get(row.ballot_type, row.ballot_type), row.dapil) if p)
+
+
+def flags(rows: list[StockRow], deliveries: list[DeliveryRow]) -> list[str]:
+    """What is wrong, in Bahasa: each flagged delivery, ballots of a dapil not planned here,
+    kinds packed past their stock, damaged sheets not yet reported or replaced."""
+    found = []
+    for d in deliveries:
+        if d.mismatches:
+            kinds = ", ".join(bahasa.MISMATCH_NAMES.get(k, k) for k in d.mismatches.split(","))
+            found.append(
+                bahasa.FLAG_DELIVERY.format(delivery=d.delivery, stage=d.stage, kinds=kinds)
+            )
+    for row in rows:
+        name = kind_name(row)
+        if row.item == "surat_suara" and not row.planned and row.received + row.replaced:
+            found.append(
+                bahasa.FLAG_NOT_PLANNED.format(
+                    kind=name, n=bahasa.thousands(row.received + row.replaced)
+                )
+            )
+        if row.over_packed:
+            found.append(
+                bahasa.FLAG_OVER_PACKED.format(kind=name, n=bahasa.thousands(-row.in_stock))
+            )
+        if row.unreported:
+            found.append(
+                bahasa.FLAG_UNREPORTED.format(kind=name, n=bahasa.thousands(row.unreported))
+            )
+        if row.awaiting_replacement:
+            found.append(
+                bahasa.FLAG_AWAITING.format(kind=name, n=bahasa.thousands(row.awaiting_replacement))
+            )
+    return found
+
+
+CHART = {"width": 480, "height": 200, "left": 44, "right": 470, "top": 12, "bottom": 176}
+
+
+def sorting_chart(days: list[SortingDay], received: int) -> dict[str, Any]:
+    """The sortir-lipat's progress: sheets done (good and damaged) by day, cumulative, against
+    the ballots received; bars a template draws as SVG."""
+    total = max(received, sum(d.sorted + d.damaged for d in days), 1)
+    span = CHART["right"] - CHART["left"]
+    height = CHART["bottom"] - CHART["top"]
+    width = span / max(len(days), 1)
+    bars, done = [], 0
+    for n, day in enumerate(days):
+        done += day.sorted + day.damaged
+        h = height * done / total
+        bars.append(
+            {
+                "x": round(CHART["left"] + n * width + 1, 1),
+                "y": round(CHART["bottom"] - h, 1),
+                "w": round(max(width - 2, 1), 1),
+                "h": round(h, 1),
+                "day": day.day,
+                "label": day.day[8:10] + "/" + day.day[5:7],
+                "done": done,
+                "damaged": day.damaged,
+            }
+        )
+    return {
+        **CHART,
+        "bars": bars,
+        "every": 1 + len(bars) // 8,  # a date under every bar, or every other, ...: 8 at most
+        "received": received,
+        "done": done,
+        "percent": 100 * done / received if received else 0.0,
+    }
+
+
+def gudang_context(page: GudangPage) -> dict[str, Any]:
+    return {"gudang": page, "kind_name": kind_name, "item_names": ITEM_NAMES}
+
+
+def gudang_channels(
+    templates: jinja2.Environment, view: GudangView, tree: AreaTree
+) -> dict[str, Follows]:
+    """The gudang page's stream: the whole live part again when its area changed."""
+    live = templates.get_template("_gudang_live.html")
+
+    def render(channel: Channel, changed: set[str] | None, listening: bool) -> str:
+        if changed is not None and channel[1] not in changed:
+            return ""
+        return live.render(oob=True, **gudang_context(read_gudang(view, tree, channel[1])))
+
+    return {"gudang": Follows(GudangView.name, render, encode=Encoded)}
+
+
+VIEW = {"need": "view", "area": "query"}
+
+
+@get("/gudang", name="gudang", opt=VIEW)
+async def gudang_page(
+    request: Request,
+    gudang: NamedDependency[GudangView],
+    tree: NamedDependency[AreaTree],
+    area: FromQuery[str | None] = None,
+) -> Template:
+    """The gudang of an area: planned, received stage by stage, damaged, replaced, in stock
+    against what packing needs, siap kemas per kind, live; the sortir-lipat's progress."""
+    code = gudang_area(tree.area(area if area is not None else tree.code))
+    page = await asyncio.to_thread(read_gudang, gudang, tree, code)
+    principal = principal_of(request)
+    may_record = bool(
+        principal
+        and principal.may("stock")
+        and level_of(code) == "kabupaten"
+        and scan_refusal(principal.role, principal.scope, code) is None
+    )
+    return Template(
+        template_name="gudang.html",
+        context={
+            **gudang_context(page),
+            "trail": tree.trail(code),
+            "stream": f"/gudang/stream?area={code}",
+            "may_record": may_record,
+        },
+    )
+
+
+@get("/gudang/stream", name="gudang-stream", opt=VIEW)
+async def gudang_stream(
+    broadcaster: NamedDependency[Broadcaster],
+    tree: NamedDependency[AreaTree],
+    area: FromQuery[str | None] = None,
+) -> ServerSentEvent:
+    code = tree.area(area if area is not None else tree.code)
+    channel: Channel = ("gudang", code)
+
+    async def messages() -> AsyncIterator[ServerSentEventMessage]:
+        async with broadcaster.listen(channel) as queue:
+            yield ServerSentEventMessage(comment="tersambung")
+            yield Encoded(await asyncio.to_thread(broadcaster.render, channel))
+            while True:
+                try:
+                    message = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    yield ServerSentEventMessage(comment="ping")
+                    continue
+                if message is None:
+                    return
+                yield message
+
+    return ServerSentEvent(messages(), headers={"Cache-Control": "no-cache"})
+
+
+@get("/api/v1/gudang", name="api-gudang", opt=VIEW, responses=error_responses(404))
+async def gudang_json(
+    gudang: NamedDependency[GudangView],
+    tree: NamedDependency[AreaTree],
+    area: FromQuery[str | None] = None,
+) -> dict[str, Any]:
+    """An area's gudang numbers: each kind's counts, in stock, still to pack, siap kemas and
+    flags; a kabupaten's deliveries; the sortir-lipat by day."""
+    code = tree.area(area if area is not None else tree.code)
+    page = await asyncio.to_thread(read_gudang, gudang, tree, code)
+    return {
+        "area": code,
+        "stock": [
+            {
+                **msgspec.to_builtins(row),
+                "in_stock": row.in_stock,
+                "to_pack": row.to_pack,
+                "ready": row.ready,
+                "over_packed": row.over_packed,
+                "awaiting_replacement": row.awaiting_replacement,
+            }
+            for row in page.rows
+        ],
+        "deliveries": msgspec.to_builtins(page.deliveries),
+        "sorting": msgspec.to_builtins(page.sorting),
+        "kabupaten": page.kabupaten,
+        "flags": page.flags,
+    }
+
+
+@get("/gudang/catat", name="gudang-record", opt={"need": "stock", "area": "query"})
+async def record_page(
+    request: Request,
+    gudang: NamedDependency[GudangView],
+    gudangs: NamedDependency[Gudangs],
+    tree: NamedDependency[AreaTree],
+    area: FromQuery[str | None] = None,
+) -> Template:
+    """The gudang officer's screen (a tablet): receive a delivery announced, count a
+    sortir-lipat session, count kotak assembled."""
+    principal = principal_of(request)
+    assert principal is not None
+    code = tree.area(area or gudang_area(principal.scope) or tree.code)
+    said_by(request, code, "-", None)  # a 403 or 404 now rather than on the first post
+    state = await asyncio.to_thread(gudangs.state, code)
+    rows = await asyncio.to_thread(gudang.stock, code)
+    pending = [n for d, n in state.notices.items() if d not in state.receipts]
+    return Template(
+        template_name="gudang_catat.html",
+        context={
+            "code": code,
+            "title": tree.title(code),
+            "pending": sorted(pending, key=lambda n: (n.expected_on, n.delivery)),
+            "ballots": [r for r in rows if r.item == "surat_suara" and r.planned],
+            "causes": bahasa.DAMAGE_CAUSES,
+            "kind_name": kind_name,
+            "today": datetime.now(UTC).date(),
+        },
+    )
+
+
+@get("/gudang/{code:str}/ba/{delivery:str}", name="gudang-ba", opt={"need": "view", "area": "path"})
+async def receipt_record(
+    code: FromPath[str],
+    delivery: FromPath[str],
+    gudangs: NamedDependency[Gudangs],
+    tree: NamedDependency[AreaTree],
+) -> Template:
+    """The Berita Acara penerimaan of a delivery, to print and sign."""
+    state = await asyncio.to_thread(gudangs.state, code)
+    receipt = state.receipts.get(delivery)
+    if receipt is None:
+        raise NotFoundException(bahasa.UNKNOWN_DELIVERY.format(delivery=delivery))
+    return Template(
+        template_name="gudang_ba.html",
+        context={
+            "title": tree.title(code),
+            "notice": state.notices.get(delivery),
+            "receipt": receipt,
+            "kind_name": kind_name,
+            "mismatch_names": bahasa.MISMATCH_NAMES,
+        },
+    )
+
+
+gudang_router = Router(
+    path="/",
+    route_handlers=[
+        gudang_page,
+        gudang_stream,
+        gudang_json,
+        record_page,
+        receipt_record,
+        post_notice,
+        post_notice_csv,
+        post_receipt,
+        post_tally,
+        post_replacement,
+        post_destruction,
+        post_assembly,
+        post_plan,
+    ],
+)
