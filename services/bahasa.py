@@ -158,6 +158,17 @@ EVENT_WORDS = {
     "BatchVoided": "kotak dibatalkan",
     "ScanRepeated": "pindai ulang (tidak dihitung)",
 }
+# The gudang's events before packing (services/gudang), as the event log names them.
+GUDANG_EVENT_WORDS = {
+    "ProcurementPlanned": "rencana pengadaan",
+    "SupplierContracted": "kontrak penyedia",
+    "DeliveryAnnounced": "pemberitahuan pengiriman",
+    "DeliveryReceived": "pengiriman diterima di gudang",
+    "SortingTallied": "sortir-lipat dihitung",
+    "ReplacementRequested": "penggantian diminta",
+    "SheetsDestroyed": "surat suara rusak dimusnahkan",
+    "BoxesAssembled": "kotak suara dirakit",
+}
 
 # --- Audit: what `verify` found ----------------------------------------------------------------
 

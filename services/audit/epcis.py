@@ -30,6 +30,13 @@ from events import (
     ScanVoided,
 )
 from events.batch import BatchEvent
+from events.gudang import (
+    BoxesAssembled,
+    DeliveryReceived,
+    GudangEvent,
+    SheetsDestroyed,
+    SortingTallied,
+)
 from services.audit.epcis_hash import event_hash_id
 from services.wilayah import ancestry, kabupaten_of
 
@@ -56,6 +63,12 @@ def delivery_note_uri(surat_jalan: str) -> str:
 def ballots_class(dapil: str) -> str:
     """Ballot sheets as a class: those printed for a dapil, or any (PPWP, DPD, bundles)."""
     return "urn:lacak:surat-suara" + (f":{quote(dapil, safe='-._')}" if dapil else "")
+
+
+def goods_class(item: str, ballot_type: str = "", dapil: str = "") -> str:
+    """Goods of one kind as a class: `urn:lacak:barang:surat_suara:DPR:BANTEN%20II`."""
+    parts = [item, *(p for p in (ballot_type, dapil) if p)]
+    return "urn:lacak:barang:" + ":".join(quote(p, safe="-._") for p in parts)
 
 
 def timestamp(moment: datetime) -> str:
@@ -97,6 +110,8 @@ def extensions(**fields: Any) -> dict[str, Any]:
 def to_epcis(event: events.Event) -> dict[str, Any] | None:
     """One stored event as an EPCIS event without its eventID; None for what is not custody
     (master data, the election) and for a void of a scan (an errorDeclaration on that scan)."""
+    if isinstance(event, GudangEvent):
+        return gudang_epcis(event)
     if isinstance(event, ScanVoided) or not isinstance(event, BatchEvent):
         return None
     common = {
@@ -343,6 +358,111 @@ def with_event_id(epcis_event: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 
 
+GUDANG_DISPOSITIONS = (
+    ("rusak", "damaged"),
+    ("tertukar", "mismatch_class"),
+    ("kurang", "mismatch_quantity"),
+    ("lebih", "mismatch_quantity"),
+)
+
+
+def gudang_epcis(event: GudangEvent) -> dict[str, Any] | None:
+    """A gudang's event: a delivery received (receiving), a sortir-lipat count (inspecting),
+    damaged sheets destroyed (destroying), kotak put together (assembling), each of goods by
+    class and quantity at the kabupaten's gudang; plans, contracts, notices and requests are
+    not observations of goods, and are left out."""
+    here = {"id": place_uri(event.kabupaten)}
+    common = {
+        "eventTime": timestamp(event.occurred_at),
+        "recordTime": timestamp(event.recorded_at),
+        "eventTimeZoneOffset": zone_offset(event.occurred_at),
+        "readPoint": here,
+        "bizLocation": here,
+    }
+    identity = extensions(gudang=event.kabupaten, version=event.originator_version)
+    match event:
+        case DeliveryReceived():
+            kinds = {m.kind for m in event.mismatches}
+            disposition = next((d for k, d in GUDANG_DISPOSITIONS if k in kinds), "in_progress")
+            received: dict[str, Any] = {
+                "type": "ObjectEvent",
+                **common,
+                "quantityList": [
+                    {
+                        "epcClass": goods_class(x.item, x.ballot_type, x.dapil),
+                        "quantity": x.quantity,
+                    }
+                    for x in event.lines
+                ],
+                "action": "OBSERVE",
+                "bizStep": "receiving",
+                "disposition": disposition,
+            }
+            if event.surat_jalan:
+                received["bizTransactionList"] = [
+                    {"type": "desadv", "bizTransaction": delivery_note_uri(event.surat_jalan)}
+                ]
+            return (
+                received
+                | identity
+                | extensions(
+                    delivery=event.delivery,
+                    damaged=sum(x.damaged for x in event.lines) or None,
+                    mismatches=sorted(kinds),
+                    courier=event.courier,
+                    officer=event.officer,
+                    witness=event.witness,
+                )
+            )
+        case SortingTallied():
+            inspected = event.sorted + sum(event.damaged.values())
+            kind = goods_class("surat_suara", event.ballot_type, event.dapil)
+            return {
+                "type": "ObjectEvent",
+                **common,
+                "quantityList": [{"epcClass": kind, "quantity": inspected}],
+                "action": "OBSERVE",
+                "bizStep": "inspecting",
+                **identity,
+                **extensions(
+                    session=event.session, team=event.team, good=event.sorted, damaged=event.damaged
+                ),
+            }
+        case SheetsDestroyed():
+            return {
+                "type": "ObjectEvent",
+                **common,
+                "quantityList": [
+                    {
+                        "epcClass": goods_class(x.item, x.ballot_type, x.dapil),
+                        "quantity": x.quantity,
+                    }
+                    for x in event.lines
+                ],
+                "action": "DELETE",
+                "bizStep": "destroying",
+                "disposition": "destroyed",
+                **identity,
+                **extensions(
+                    record=event.record,
+                    officer=event.officer,
+                    witnesses=event.witnesses,
+                    method=event.method,
+                ),
+            }
+        case BoxesAssembled():
+            return {
+                "type": "ObjectEvent",
+                **common,
+                "quantityList": [{"epcClass": goods_class("kotak_suara"), "quantity": event.count}],
+                "action": "OBSERVE",
+                "bizStep": "assembling",
+                **identity,
+                **extensions(team=event.team),
+            }
+    return None
+
+
 class ExportFilter(msgspec.Struct, frozen=True, kw_only=True):
     """Which events: occurred in [since, until), bound for these kecamatan, at these positions."""
 
@@ -358,12 +478,13 @@ class ExportFilter(msgspec.Struct, frozen=True, kw_only=True):
             self.last_position is None or position <= self.last_position
         )
 
-    def takes(self, event: BatchEvent) -> bool:
+    def takes(self, event: BatchEvent | GudangEvent) -> bool:
         if self.since is not None and event.occurred_at < self.since:
             return False
         if self.until is not None and event.occurred_at >= self.until:
             return False
-        return not self.kecamatan or not self.kecamatan.isdisjoint(ancestry(event.destination))
+        place = event.kabupaten if isinstance(event, GudangEvent) else event.destination
+        return not self.kecamatan or not self.kecamatan.isdisjoint(ancestry(place))
 
 
 class DeclaredError(msgspec.Struct, frozen=True, kw_only=True):
@@ -418,7 +539,7 @@ def exported_events(
         if not only.takes_position(position):
             continue
         event = events.decode(data)
-        if not isinstance(event, BatchEvent) or not only.takes(event):
+        if not isinstance(event, BatchEvent | GudangEvent) or not only.takes(event):
             continue
         mapped = to_epcis(event)
         if mapped is None:

@@ -7,6 +7,7 @@ event itself stays in the event store.
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import msgspec
 
@@ -17,12 +18,23 @@ from events import (
     Event,
 )
 from events.batch import BatchEvent
+from events.gudang import (
+    BoxesAssembled,
+    DeliveryAnnounced,
+    DeliveryReceived,
+    GudangEvent,
+    ReplacementRequested,
+    SheetsDestroyed,
+    SortingTallied,
+    SupplierContracted,
+)
+from services import bahasa
 from services.audit.timeline import WHAT, details, who
 from services.views.database import Cursor, ViewDatabase
 from services.views.projection import Projection
 from services.wilayah import Places, kecamatan_of, level_of
 
-EVENT_TYPES = tuple(cls.__name__ for cls in WHAT)
+EVENT_TYPES = (*(cls.__name__ for cls in WHAT), *bahasa.GUDANG_EVENT_WORDS)
 PAGE = 50
 
 
@@ -89,6 +101,58 @@ def log_row(position: int, event: BatchEvent, wilayah: Places | None) -> LogRow:
     )
 
 
+def gudang_row(position: int, event: GudangEvent, wilayah: Places | None) -> LogRow:
+    """A gudang's event as a row: its place is the kabupaten, its label the delivery, request
+    or Berita Acara it is about."""
+    where = wilayah.place_name(event.kabupaten) if wilayah else event.kabupaten
+    parts = [bahasa.GUDANG_EVENT_WORDS[type(event).__name__], f"di gudang {where}"]
+    label, officer = "", ""
+    match event:
+        case SupplierContracted():
+            parts.append(f"{event.supplier}, kontrak {event.contract}")
+        case DeliveryAnnounced():
+            label = event.delivery
+            parts.append(f"tahap {event.stage} dari {event.supplier}, {_sum(event.lines)} barang")
+        case DeliveryReceived():
+            label, officer = event.delivery, event.officer
+            parts.append(f"{_sum(event.lines)} barang")
+            if event.mismatches:
+                kinds = sorted({m.kind for m in event.mismatches})
+                parts.append("selisih: " + ", ".join(bahasa.MISMATCH_NAMES[k] for k in kinds))
+        case SortingTallied():
+            parts.append(
+                f"{event.team}, {event.ballot_type} {event.dapil}: {event.sorted} baik, "
+                f"{sum(event.damaged.values())} rusak"
+            )
+        case ReplacementRequested():
+            label = event.request
+            parts.append(f"{_sum(event.lines)} lembar")
+        case SheetsDestroyed():
+            label, officer = event.record, event.officer
+            parts.append(f"{_sum(event.lines)} lembar, saksi {', '.join(event.witnesses)}")
+        case BoxesAssembled():
+            parts.append(f"{event.team}: {event.count}")
+    return LogRow(
+        position=position,
+        event=type(event).__name__,
+        label=label,
+        destination=event.kabupaten,
+        kecamatan=event.kabupaten,  # no kecamatan: the gudang is the kabupaten's
+        location=event.kabupaten,
+        occurred_at=utc(event.occurred_at),
+        recorded_at=utc(event.recorded_at),
+        officer=officer,
+        anomaly_kind="",
+        summary=" ".join(parts),
+        account=event.user,
+        device=event.device,
+    )
+
+
+def _sum(lines: Sequence[Any]) -> str:
+    return bahasa.thousands(sum(line.quantity for line in lines))
+
+
 SCHEMA = (
     f"""CREATE TABLE IF NOT EXISTS event_log (
         position BIGINT PRIMARY KEY,
@@ -105,7 +169,7 @@ class EventLogView(Projection):
     """The log projection and its queries."""
 
     name = "log"
-    version = 2  # 2: who sent each event (account, device)
+    version = 3  # 2: who sent each event (account, device); 3: the gudang's events
     schema = SCHEMA
     tables = ("event_log",)
 
@@ -114,7 +178,13 @@ class EventLogView(Projection):
         self.wilayah = wilayah
 
     def write(self, cursor: Cursor, fresh: Sequence[tuple[int, Event]]) -> set[str]:
-        rows = [log_row(p, e, self.wilayah) for p, e in fresh if isinstance(e, BatchEvent)]
+        rows = [
+            log_row(p, e, self.wilayah)
+            if isinstance(e, BatchEvent)
+            else gudang_row(p, e, self.wilayah)
+            for p, e in fresh
+            if isinstance(e, BatchEvent | GudangEvent)
+        ]
         if rows:
             cursor.executemany(
                 f"INSERT INTO event_log ({', '.join(FIELDS)}) "
@@ -164,8 +234,8 @@ def _where(where: LogFilter) -> tuple[str, list[object]]:
         clauses.append("kecamatan = ?")
         params.append(where.kecamatan)
     elif where.kecamatan:  # a kabupaten's or a province's kecamatan (digits and dots: no escape)
-        clauses.append("kecamatan LIKE ?")
-        params.append(where.kecamatan + ".%")
+        clauses.append("(kecamatan = ? OR kecamatan LIKE ?)")  # and a kabupaten's gudang
+        params.extend((where.kecamatan, where.kecamatan + ".%"))
     for column in ("event", "anomaly_kind", "label"):
         value = getattr(where, column)
         if value:

@@ -27,6 +27,7 @@ from services.gudang.decisions import Said
 from services.gudang.procurement import procurement_plan
 from services.store.notifications import read_store
 from services.views.database import open_views
+from services.views.eventlog import EventLogView, LogFilter
 from services.views.gudang import GudangView
 from tests.data import SERANG
 
@@ -239,6 +240,15 @@ def test_a_kabupatens_first_stage_and_the_gudang_view_equal_to_the_event_store(s
     flagged = {d.delivery: d.mismatches for d in view.deliveries("36.04")}
     assert flagged == {"T1": "", "T2": "tertukar", "T3": "kurang", "T4": ""}
     assert sum(day.sorted for day in view.sorting("36.04")) == 600_000
+    # On the event log too, found by the kabupaten or the province, with what was flagged.
+    log = EventLogView(views, SERANG)
+    log.setup()
+    log.apply(notifications, len(notifications))
+    for area in ("36.04", "36"):
+        receipts = log.page(LogFilter(kecamatan=area, event="DeliveryReceived"))
+        assert [row.label for row in receipts] == ["T4", "T3", "T2", "T1"]
+    assert "selisih: kurang" in receipts[1].summary and receipts[1].officer == "Petugas"
+    assert log.page(LogFilter(kecamatan="36.73", event="DeliveryReceived")) == []
     # Applied again (a redelivery), nothing changes.
     view.apply(notifications, len(notifications))
     assert {key(row): row for row in view.stock("36.04")} == rows

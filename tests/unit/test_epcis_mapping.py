@@ -8,6 +8,7 @@ from jsonschema import Draft7Validator
 
 import events
 from events import MasterDataImported
+from events.gudang import ReceivedLine, StockLine
 from services.audit.epcis import (
     NAMESPACES,
     ExportFilter,
@@ -21,6 +22,16 @@ from services.audit.epcis_hash import event_hash_id
 from services.custody.batch import Batch, Scan, evolve
 from services.custody.decisions import correct_scan, record_scan, register, void_scan
 from services.custody.labels import make_label
+from services.gudang.decisions import (
+    Said,
+    announce,
+    assemble,
+    destroy,
+    receive,
+    replay,
+    tally,
+)
+from services.gudang.decisions import evolve as evolve_gudang
 from tests.gs1 import gs1_file
 
 SCHEMA = json.loads(gs1_file("EPCIS-JSON-Schema.json").read_text())
@@ -254,3 +265,76 @@ def test_the_streamed_document_is_one_epcis_document_that_gs1s_schema_accepts():
     assert len(document["epcisBody"]["eventList"]) == len(recorded) - 1
     small_chunks = list(document_chunks(iter(document["epcisBody"]["eventList"]), created, 2))
     assert json.loads(b"".join(small_chunks)) == document
+
+
+def test_the_gudangs_work_is_receiving_inspecting_destroying_and_assembling_by_class():
+    gudang = replay(uuid4(), "36.04", [])
+    recorded: list[events.Event] = []
+
+    def record(new: list) -> None:
+        for event in new:
+            evolve_gudang(gudang, event)
+        recorded.extend(new)
+
+    def said() -> Said:
+        return Said(command_id=f"c{len(recorded)}", occurred_at=T)
+
+    dpr = {"item": "surat_suara", "ballot_type": "DPR", "dapil": "BANTEN II"}
+    notice = {"delivery": "T2", "stage": 2, "supplier": "P", "expected_on": T.date()}
+    people = {"courier": "Kurir", "officer": "Petugas", "witness": "Bawaslu"}
+    record(
+        announce(
+            gudang, **notice, lines=[StockLine(**dpr, quantity=1000)], said=said(), at=RECORDED
+        )
+    )
+    counted = [ReceivedLine(**dpr, quantity=900, damaged=4)]
+    record(
+        receive(
+            gudang,
+            delivery="T2",
+            lines=counted,
+            **people,
+            surat_jalan="SJ-9",
+            said=said(),
+            at=RECORDED,
+        )
+    )
+    count = {"session": "pagi", "team": "Tim 1", "ballot_type": "DPR", "dapil": "BANTEN II"}
+    record(
+        tally(gudang, **count, sorted_sheets=880, damaged={"sobek": 16}, said=said(), at=RECORDED)
+    )
+    burnt = [StockLine(**dpr, quantity=20)]
+    record(
+        destroy(
+            gudang,
+            record="BA-1",
+            lines=burnt,
+            officer="Ketua",
+            witnesses=["Bawaslu"],
+            said=said(),
+            at=RECORDED,
+        )
+    )
+    record(assemble(gudang, "Tim rakit", 50, said(), RECORDED))
+
+    exported = list(exported_events(stored(recorded), ExportFilter(), {}))
+    steps = [(e["bizStep"], e["action"], e.get("disposition")) for e in exported]
+    assert steps == [  # the notice is not an observation of goods
+        ("receiving", "OBSERVE", "damaged"),  # damaged before short, as a scan's receipt
+        ("inspecting", "OBSERVE", None),
+        ("destroying", "DELETE", "destroyed"),
+        ("assembling", "OBSERVE", None),
+    ]
+    dpr_class = "urn:lacak:barang:surat_suara:DPR:BANTEN%20II"
+    assert exported[0]["quantityList"] == [{"epcClass": dpr_class, "quantity": 900}]
+    assert exported[0]["lacak:mismatches"] == ["kurang", "rusak"]
+    assert exported[0]["bizLocation"] == {"id": "urn:lacak:wilayah:36.04"}
+    assert exported[1]["quantityList"][0]["quantity"] == 896 and exported[1]["lacak:good"] == 880
+    for event in exported:
+        content = {k: v for k, v in event.items() if k != "eventID"}
+        assert event["eventID"] == event_hash_id(content, NAMESPACES)
+    elsewhere = ExportFilter(kecamatan=frozenset({"36.73"}))
+    assert list(exported_events(stored(recorded), elsewhere, {})) == []
+    created = datetime(2024, 2, 11, tzinfo=UTC)
+    document = json.loads(b"".join(document_chunks(iter(exported), created)))
+    assert Draft7Validator(SCHEMA).is_valid(document)
