@@ -445,7 +445,8 @@ NOT_A_GUDANG = "{code} bukan kabupaten/kota yang dilayani"
 TIME_AHEAD = "Waktu kejadian lebih dari sehari di depan jam server: periksa jam perangkat"
 CSV_NOT_UTF8 = "Berkas surat jalan harus CSV dengan teks UTF-8"
 CSV_COLUMNS = "Berkas surat jalan perlu kolom {columns}"
-CSV_LINE = "baris {line}: {error}"
+CSV_NOT_A_NUMBER = "baris {line}: jumlah {value!r} bukan bilangan bulat"
+CSV_BAD_CELL = "baris {line}: kolom {column} tidak sah ({value!r})"
 MISMATCH_NAMES = {
     "kurang": "kurang",
     "lebih": "lebih",

@@ -34,6 +34,7 @@ from services.commands.custody import (
     import_master_data,
     register_kit_plan,
 )
+from services.commands.gudang import announce_delivery, print_stock, record_procurement_plans
 from services.commands.witness import run_witness
 from services.console import Refused
 from services.custody.errors import NoMasterDataError
@@ -456,6 +457,26 @@ def parser() -> argparse.ArgumentParser:
     p = commands.add_parser("plan", help="daftarkan kiriman setiap TPS (bisa diulang)")
     p.add_argument("--wilayah", help="hanya provinsi (36) atau kabupaten (36.04) ini")
     p.set_defaults(run=register_kit_plan)
+
+    p = commands.add_parser("gudang", help="gudang sebelum pengemasan: rencana, surat jalan, stok")
+    actions = p.add_subparsers(dest="action", required=True, metavar="TINDAKAN")
+    q = actions.add_parser("plan", help="catat rencana pengadaan dari data wilayah yang diimpor")
+    q.add_argument("--wilayah", default="", help="hanya provinsi (36) atau kabupaten (36.04) ini")
+    q.add_argument("--by", required=True, help="siapa yang mencatat (dicatat)")
+    q.set_defaults(run=record_procurement_plans)
+    q = actions.add_parser("notice", help="catat surat jalan penyedia (CSV) sebagai pemberitahuan")
+    q.add_argument("file", type=Path, help="CSV: item,ballot_type,dapil,quantity")
+    q.add_argument("--kabupaten", required=True, help="gudang kabupaten/kota mana (36.04)")
+    q.add_argument("--delivery", required=True, help="nomor pengiriman, unik di gudang (T1)")
+    q.add_argument("--stage", type=int, required=True, help="tahap ke berapa")
+    q.add_argument("--supplier", required=True, help="nama penyedia")
+    q.add_argument("--contract", default="", help="nomor kontrak")
+    q.add_argument("--expected-on", type=date.fromisoformat, required=True, help="2024-01-10")
+    q.add_argument("--by", required=True, help="siapa yang mencatat (dicatat)")
+    q.set_defaults(run=announce_delivery)
+    q = actions.add_parser("stock", help="cetak stok gudang menurut jenis barang")
+    q.add_argument("--wilayah", default="", help="nasional (kosong), provinsi atau kabupaten")
+    q.set_defaults(run=print_stock)
 
     p = commands.add_parser("election", help="catat pemilu: nama dan hari pemungutan suara")
     p.add_argument("--name", required=True, help='"Pemilihan Umum 2024"')

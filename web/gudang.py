@@ -3,8 +3,7 @@ up), live; the screen gudang officers record on from a tablet; the API behind bo
 printable Berita Acara penerimaan."""
 
 import asyncio
-import csv
-import io
+import hashlib
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
@@ -13,29 +12,27 @@ import jinja2
 import msgspec
 from litestar import Request, Router, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.exceptions import NotFoundException, PermissionDeniedException, ValidationException
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Template
 from litestar.status_codes import HTTP_201_CREATED
 
-from events.gudang import DamageCause, Item, ReceivedLine, StockLine
+from events.gudang import DamageCause, ReceivedLine
 from services import bahasa
 from services.accounts.roles import scan_refusal
 from services.custody.batches import Actor
 from services.gudang.application import Gudangs, Recorded
 from services.gudang.decisions import GudangError, Said
+from services.gudang.delivery_note import Name, NoteLine, Quantity, as_stock, parse_delivery_note
 from services.gudang.procurement import procurement_plan
 from services.views.gudang import DeliveryRow, GudangView, SortingDay, StockRow
 from services.wilayah import kabupaten_of, level_of
 from web.auth import principal_of
 from web.board import AreaTree, Encoded
-from web.errors import error_responses
+from web.errors import error_responses, in_bahasa
 from web.live import KEEPALIVE_SECONDS, Broadcaster, Channel, Follows
 
-Quantity = Annotated[int, msgspec.Meta(ge=0, le=100_000_000)]
-Name = Annotated[str, msgspec.Meta(max_length=120)]
 Ident = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9.\-_/:]+$")]
-BallotType = Annotated[str, msgspec.Meta(pattern=r"^(|PPWP|DPR|DPD|DPRD_PROV|DPRD_KAB)$")]
 Moment = Annotated[datetime, msgspec.Meta(tz=True)]
 MAX_AHEAD = timedelta(days=1)  # a device's clock may run this far ahead, not more
 GUDANG_ERRORS = error_responses(403, 404, 409, 422)
@@ -56,14 +53,10 @@ BALLOT_NAMES = {
 }
 
 
-class LineIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Goods of one kind: an item; for ballots (`surat_suara`) their type and dapil."""
+class LineIn(NoteLine, frozen=True, forbid_unknown_fields=True):
+    """Goods of one kind; in a receipt, how many of them were unusable on arrival."""
 
-    item: Item
-    quantity: Quantity
-    ballot_type: BallotType = ""
-    dapil: Name = ""
-    damaged: Quantity = 0  # in a receipt: of them, unusable on arrival
+    damaged: Quantity = 0
 
 
 Lines = Annotated[list[LineIn], msgspec.Meta(min_length=1, max_length=200)]
@@ -142,13 +135,6 @@ class PlanIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     command_id: Ident
 
 
-def stock_lines(lines: list[LineIn]) -> list[StockLine]:
-    return [
-        StockLine(item=x.item, ballot_type=x.ballot_type, dapil=x.dapil, quantity=x.quantity)
-        for x in lines
-    ]
-
-
 def gudang_area(code: str) -> str:
     """The gudang an area's page shows: its own above a kabupaten, else its kabupaten's."""
     return code if level_of(code) in ("nasional", "provinsi") else kabupaten_of(code)
@@ -205,7 +191,7 @@ async def post_notice(
         supplier=data.supplier,
         contract=data.contract,
         expected_on=data.expected_on,
-        lines=stock_lines(data.lines),
+        lines=as_stock(data.lines),
         replaces=data.replaces,
     )
 
@@ -300,7 +286,7 @@ async def post_replacement(
         gudangs.request_replacement,
         code,
         data.request,
-        stock_lines(data.lines),
+        as_stock(data.lines),
         data.note,
         said,
         actor(request),
@@ -328,7 +314,7 @@ async def post_destruction(
         said,
         actor(request),
         record=data.record,
-        lines=stock_lines(data.lines),
+        lines=as_stock(data.lines),
         officer=data.officer,
         witnesses=list(data.witnesses),
         method=data.method,
@@ -378,9 +364,6 @@ async def post_plan(
     return await asyncio.to_thread(gudangs.plan, code, procurement_plan(tree), said, actor(request))
 
 
-CSV_COLUMNS = ("item", "ballot_type", "dapil", "quantity")
-
-
 @post(
     "/api/v1/gudang/{code:str}/deliveries.csv",
     name="gudang-notice-csv",
@@ -401,17 +384,23 @@ async def post_notice_csv(
 ) -> Recorded:
     """A supplier's delivery note as CSV (columns `item,ballot_type,dapil,quantity`, comma or
     semicolon): recorded as the stage's notice, or refused whole with each bad line named."""
-    lines = parse_delivery_csv(await request.body())
-    notice = NoticeIn(
-        command_id=f"csv-{delivery}",
-        delivery=delivery,
-        stage=stage,
-        supplier=supplier,
-        expected_on=expected_on,
-        lines=[LineIn(**vars_of(line)) for line in lines],
-        contract=contract,
-    )
-    notice = msgspec.convert(msgspec.to_builtins(notice), NoticeIn)  # the same checks as JSON
+    body = await request.body()
+    lines = parse_delivery_note(body)
+    try:  # the same checks as a JSON notice; the same file sent again is recorded once
+        notice = msgspec.convert(
+            {
+                "command_id": f"csv-{hashlib.sha256(body).hexdigest()[:32]}",
+                "delivery": delivery,
+                "stage": stage,
+                "supplier": supplier,
+                "contract": contract,
+                "expected_on": expected_on.isoformat(),
+                "lines": msgspec.to_builtins(lines),
+            },
+            NoticeIn,
+        )
+    except msgspec.ValidationError as error:
+        raise ValidationException(in_bahasa(str(error))) from error
     said = said_by(request, code, notice.command_id, None)
     return await asyncio.to_thread(
         gudangs.announce,
@@ -425,40 +414,6 @@ async def post_notice_csv(
         expected_on=notice.expected_on,
         lines=lines,
     )
-
-
-def vars_of(line: StockLine) -> dict[str, Any]:
-    return {f: getattr(line, f) for f in ("item", "ballot_type", "dapil", "quantity")}
-
-
-def parse_delivery_csv(data: bytes) -> list[StockLine]:
-    """A delivery note's lines; GudangError naming every bad line."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise GudangError(bahasa.CSV_NOT_UTF8) from error
-    first = text.splitlines()[0] if text.strip() else ""
-    reader = csv.DictReader(
-        io.StringIO(text), delimiter=";" if first.count(";") > first.count(",") else ","
-    )
-    if reader.fieldnames is None or set(CSV_COLUMNS) - {f.strip() for f in reader.fieldnames}:
-        raise GudangError(bahasa.CSV_COLUMNS.format(columns=",".join(CSV_COLUMNS)))
-    lines, faults = [], []
-    for number, row in enumerate(reader, start=2):
-        row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
-        try:
-            lines.append(
-                msgspec.convert(
-                    {**row, "quantity": int(row["quantity"].replace(".", ""))},
-                    LineIn,
-                    strict=False,
-                )
-            )
-        except (ValueError, msgspec.ValidationError) as error:
-            faults.append(bahasa.CSV_LINE.format(line=number, error=error))
-    if faults or not lines:
-        raise GudangError("; ".join(faults[:20]) or bahasa.BAD_STOCK_LINES)
-    return stock_lines(lines)
 
 
 # The pages.

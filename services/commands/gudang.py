@@ -1,0 +1,108 @@
+"""The gudang before packing from the command line: the procurement plan of each kabupaten/kota
+imported, a supplier's delivery note, and the stock as the gudang view has it."""
+
+import argparse
+import hashlib
+from datetime import UTC, datetime
+
+import msgspec
+
+from services.bahasa import thousands
+from services.console import Refused, read_bytes
+from services.custody.batches import Actor, Batches
+from services.custody.masterdata import MasterData
+from services.gudang.application import Gudangs
+from services.gudang.decisions import GudangError, Said
+from services.gudang.delivery_note import parse_delivery_note
+from services.gudang.procurement import procurement_plan
+from services.settings import Settings
+from services.views.database import open_views
+from services.views.gudang import GudangView
+from services.wilayah import level_of, within
+
+
+def record_procurement_plans(args: argparse.Namespace) -> None:
+    """`lacak gudang plan`: each imported kabupaten/kota's procurement plan from its master data
+    as imported now; a plan unchanged since it was recorded is not recorded again."""
+    settings = Settings.from_env()
+    batches = Batches(settings.store)
+    try:
+        master_data, gudangs = MasterData(batches), Gudangs(batches, settings.election)
+        chosen = [c for c in master_data.kabupaten(settings.election) if within(args.wilayah, c)]
+        if not chosen:
+            raise Refused(f"Tidak ada kabupaten/kota yang diimpor di wilayah {args.wilayah}.")
+        for code in chosen:
+            tree = master_data.wilayah(settings.election, code)
+            assert tree is not None  # indexed at its import
+            lines = procurement_plan(tree)
+            digest = hashlib.sha256(msgspec.json.encode(lines)).hexdigest()[:32]
+            said = Said(command_id=f"plan-{digest}", occurred_at=datetime.now(UTC))
+            answer = gudangs.plan(code, lines, said, Actor(user=args.by))
+            ballots = sum(x.quantity + x.reserve for x in lines if x.item == "surat_suara")
+            print(
+                f"{tree.name}: rencana pengadaan versi {answer.version}, "
+                f"{thousands(ballots)} lembar surat suara (cadangan PSU termasuk), "
+                f"{thousands(next(x.quantity for x in lines if x.item == 'kotak_suara'))} kotak."
+            )
+    finally:
+        batches.close()
+
+
+def announce_delivery(args: argparse.Namespace) -> None:
+    """`lacak gudang notice FILE`: a supplier's delivery note (CSV) as a stage's notice."""
+    if level_of(args.kabupaten) != "kabupaten":
+        raise Refused(f"{args.kabupaten} bukan kode kabupaten/kota (misalnya 36.04).")
+    data = read_bytes(args.file, "Surat jalan")
+    settings = Settings.from_env()
+    batches = Batches(settings.store)
+    try:
+        lines = parse_delivery_note(data)
+        digest = hashlib.sha256(data).hexdigest()[:32]
+        said = Said(command_id=f"csv-{digest}", occurred_at=datetime.now(UTC))
+        answer = Gudangs(batches, settings.election).announce(
+            args.kabupaten,
+            said,
+            Actor(user=args.by),
+            delivery=args.delivery,
+            stage=args.stage,
+            supplier=args.supplier,
+            contract=args.contract,
+            expected_on=args.expected_on,
+            lines=lines,
+        )
+    except GudangError as refused:
+        raise Refused(str(refused)) from None
+    finally:
+        batches.close()
+    total = sum(line.quantity for line in lines)
+    print(
+        f"Pemberitahuan {args.delivery} (tahap {args.stage}) dicatat: {len(lines)} jenis "
+        f"barang, {thousands(total)} buah, dijadwalkan {args.expected_on:%d-%m-%Y} "
+        f"(versi {answer.version})."
+    )
+
+
+def print_stock(args: argparse.Namespace) -> None:
+    """`lacak gudang stock`: the area's stock by kind, as the gudang view has it."""
+    settings = Settings.from_env()
+    views = open_views(settings)
+    try:
+        view = GudangView(views)
+        view.setup()
+        rows = view.stock(args.wilayah)
+    finally:
+        views.close()
+    if not rows:
+        print("Belum ada rencana atau penerimaan gudang yang tercatat di wilayah ini.")
+        return
+    columns = ("Barang", "Rencana", "Diterima", "Rusak", "Diganti", "Stok", "Kebutuhan", "Dikemas")
+    print(f"{columns[0]:<34}" + "".join(f"{c:>12}" for c in columns[1:]) + "  Siap kemas")
+    for row in rows:
+        name = " ".join(p for p in (row.item, row.ballot_type, row.dapil) if p)
+        counts = (row.planned, row.received, row.damaged, row.replaced, row.in_stock, row.wanted)
+        ready = "melebihi stok" if row.over_packed else "siap" if row.ready else "belum"
+        print(
+            f"{name[:34]:<34}"
+            + "".join(f"{thousands(n):>12}" for n in (*counts, row.packed))
+            + f"  {ready}"
+        )

@@ -1,0 +1,70 @@
+"""A supplier's delivery note (surat jalan) as CSV: its lines checked whole, or refused whole
+with each bad line named. The same checks as the API's JSON lines."""
+
+import csv
+import io
+import re
+from typing import Annotated
+
+import msgspec
+
+from events.gudang import Item, StockLine
+from services import bahasa
+from services.gudang.decisions import GudangError
+
+Quantity = Annotated[int, msgspec.Meta(ge=0, le=100_000_000)]
+Name = Annotated[str, msgspec.Meta(max_length=120)]
+BallotType = Annotated[str, msgspec.Meta(pattern=r"^(|PPWP|DPR|DPD|DPRD_PROV|DPRD_KAB)$")]
+COLUMNS = ("item", "ballot_type", "dapil", "quantity")
+MOST_FAULTS = 20
+FIELD = re.compile(r"`\$\.(\w+)`")  # the column msgspec names in its error
+
+
+class NoteLine(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Goods of one kind: an item; for ballots (`surat_suara`) their type and dapil."""
+
+    item: Item
+    quantity: Quantity
+    ballot_type: BallotType = ""
+    dapil: Name = ""
+
+
+def as_stock(lines: list[NoteLine]) -> list[StockLine]:
+    return [
+        StockLine(item=x.item, ballot_type=x.ballot_type, dapil=x.dapil, quantity=x.quantity)
+        for x in lines
+    ]
+
+
+def parse_delivery_note(data: bytes) -> list[StockLine]:
+    """The note's lines (`item,ballot_type,dapil,quantity`, comma or semicolon, quantities
+    with or without dots between thousands); GudangError naming every bad line."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise GudangError(bahasa.CSV_NOT_UTF8) from error
+    first = text.splitlines()[0] if text.strip() else ""
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    if reader.fieldnames is None or set(COLUMNS) - {f.strip() for f in reader.fieldnames}:
+        raise GudangError(bahasa.CSV_COLUMNS.format(columns=",".join(COLUMNS)))
+    lines, faults = [], []
+    for number, row in enumerate(reader, start=2):
+        cells = {k.strip(): (v or "").strip() for k, v in row.items() if k}
+        try:
+            quantity = int(cells["quantity"].replace(".", ""))
+        except ValueError:
+            faults.append(bahasa.CSV_NOT_A_NUMBER.format(line=number, value=cells["quantity"]))
+            continue
+        try:
+            lines.append(msgspec.convert({**cells, "quantity": quantity}, NoteLine))
+        except msgspec.ValidationError as error:
+            column = FIELD.search(str(error))
+            name = column.group(1) if column else "?"
+            value = cells.get(name, "")
+            faults.append(bahasa.CSV_BAD_CELL.format(line=number, column=name, value=value))
+    if faults:
+        raise GudangError("; ".join(faults[:MOST_FAULTS]))
+    if not lines or any(line.quantity <= 0 for line in lines):
+        raise GudangError(bahasa.BAD_STOCK_LINES)
+    return as_stock(lines)

@@ -1,0 +1,126 @@
+"""The gudang through the API and its pages: a supplier's CSV notice, a receipt that is short,
+a tally, its page at the kabupaten and the province, the Berita Acara, and bad input refused."""
+
+from datetime import UTC, datetime
+
+from services.views.gudang import GudangView
+from tests.web.conftest import Lacak
+from tests.web.projection import project_everything
+from tests.web.signin import sign_in
+
+NOTE = b"item;ballot_type;dapil;quantity\nsegel;;;5.000\nsurat_suara;DPR;BANTEN II;1000\n"
+NOTICE = (
+    "/api/v1/gudang/36.04/deliveries.csv"
+    "?delivery=T1&stage=1&supplier=PT%20Contoh&expected_on=2024-01-10"
+)
+
+
+def receipt(command_id: str, dpr: int) -> dict:
+    return {
+        "command_id": command_id,
+        "delivery": "T1",
+        "occurred_at": "2024-01-10T09:00:00+07:00",
+        "lines": [
+            {"item": "segel", "quantity": 5000},
+            {
+                "item": "surat_suara",
+                "ballot_type": "DPR",
+                "dapil": "BANTEN II",
+                "quantity": dpr,
+                "damaged": 3,
+            },
+        ],
+        "courier": "Kurir PT Contoh",
+        "officer": "Ani",
+        "witness": "Budi (Bawaslu)",
+        "surat_jalan": "SJ-001",
+    }
+
+
+def project(lacak: Lacak) -> GudangView:
+    view = GudangView(lacak.views)
+    view.setup()
+    project_everything(lacak.batches, view)
+    return view
+
+
+def test_a_gudang_officer_records_a_short_delivery_and_the_page_flags_it(lacak: Lacak):
+    client = lacak.client
+    client.cookies.clear()
+    sign_in(client, lacak.settings, role="gudang", scope="36.04")
+    noticed = client.post(NOTICE, content=NOTE, headers={"content-type": "text/csv"})
+    assert noticed.status_code == 201, noticed.text
+    again = client.post(NOTICE, content=NOTE, headers={"content-type": "text/csv"})
+    assert again.json()["version"] == noticed.json()["version"]  # the same file: recorded once
+    answer = client.post("/api/v1/gudang/36.04/receipts", json=receipt("r1", 900))
+    assert answer.status_code == 201, answer.text
+    kinds = [(m["kind"], m["expected"], m["counted"]) for m in answer.json()["mismatches"]]
+    assert kinds == [("kurang", 1000, 900), ("rusak", 0, 3)]
+    retried = client.post("/api/v1/gudang/36.04/receipts", json=receipt("r1", 900))
+    assert retried.json() == answer.json()
+    counted_twice = client.post("/api/v1/gudang/36.04/receipts", json=receipt("r2", 900))
+    assert counted_twice.status_code == 422 and "sudah diterima" in counted_twice.json()["detail"]
+    tally = {
+        "command_id": "t1",
+        "session": "pagi",
+        "team": "Tim 1",
+        "ballot_type": "DPR",
+        "dapil": "BANTEN II",
+        "sorted": 400,
+        "damaged": {"sobek": 2},
+    }
+    assert client.post("/api/v1/gudang/36.04/tallies", json=tally).status_code == 201
+    project(lacak)
+
+    page = client.get("/gudang?area=36.04")
+    assert page.status_code == 200
+    assert "Pengiriman T1 (tahap 1): kurang, rusak saat tiba" in page.text
+    assert "DPR RI BANTEN II" in page.text and 'href="/gudang/36.04/ba/T1"' in page.text
+    assert "Catat pekerjaan gudang" in page.text
+    numbers = client.get("/api/v1/gudang?area=36.04").json()
+    dpr = next(row for row in numbers["stock"] if row["dapil"] == "BANTEN II")
+    assert (dpr["received"], dpr["damaged"], dpr["sorted"], dpr["in_stock"]) == (900, 5, 400, 895)
+    record = client.get("/gudang/36.04/ba/T1")
+    assert record.status_code == 200
+    assert "Berita Acara Penerimaan" in record.text and "Budi (Bawaslu)" in record.text
+    assert client.get("/gudang/catat").status_code == 200  # the officer's own gudang
+
+
+def test_bad_input_is_refused_with_a_reason_and_nothing_recorded(lacak: Lacak):
+    client = lacak.client
+    before = lacak.batches.recorder.max_notification_id()
+    bad_csv = b"item,ballot_type,dapil,quantity\nkursi,,,5\nsegel,,,lima\n"
+    refused = client.post(NOTICE, content=bad_csv, headers={"content-type": "text/csv"})
+    assert refused.status_code == 422
+    assert "baris 2: kolom item" in refused.json()["detail"]
+    assert "baris 3: jumlah 'lima'" in refused.json()["detail"]
+    negative = receipt("r9", -5)
+    assert client.post("/api/v1/gudang/36.04/receipts", json=negative).status_code == 400
+    ahead = {**receipt("r8", 10), "occurred_at": datetime(2099, 1, 1, tzinfo=UTC).isoformat()}
+    assert client.post("/api/v1/gudang/36.04/receipts", json=ahead).status_code == 422
+    not_a_gudang = client.post("/api/v1/gudang/36.04.05/receipts", json=receipt("r7", 10))
+    assert not_a_gudang.status_code == 404
+    no_witness = {
+        "command_id": "d1",
+        "record": "BA-1",
+        "lines": [{"item": "surat_suara", "ballot_type": "DPR", "dapil": "X", "quantity": 5}],
+        "officer": "Ketua",
+        "witnesses": [" "],
+    }
+    answer = client.post("/api/v1/gudang/36.04/destructions", json=no_witness)
+    assert answer.status_code == 422 and "saksi" in answer.json()["detail"]
+    assert lacak.batches.recorder.max_notification_id() == before
+
+
+def test_an_officer_of_another_gudang_or_a_ppk_may_not_record_here(lacak: Lacak):
+    client = lacak.client
+    client.cookies.clear()
+    sign_in(client, lacak.settings, role="gudang", scope="36.73")
+    assert client.post("/api/v1/gudang/36.04/receipts", json=receipt("x", 1)).status_code == 403
+    client.cookies.clear()
+    sign_in(client, lacak.settings, role="ppk", scope="36.04.05")
+    assert client.post("/api/v1/gudang/36.04/receipts", json=receipt("y", 1)).status_code == 403
+    client.cookies.clear()
+    sign_in(client, lacak.settings, role="bawaslu", scope="36")
+    assert client.get("/gudang?area=36.04").status_code == 200  # Bawaslu watches
+    assert client.get("/gudang/catat?area=36.04").status_code == 403
