@@ -4,8 +4,10 @@ printable Berita Acara penerimaan."""
 
 import asyncio
 import hashlib
+import tempfile
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Annotated, Any
 
 import jinja2
@@ -20,17 +22,21 @@ from litestar.status_codes import HTTP_201_CREATED
 from events.gudang import DamageCause, ReceivedLine
 from services import bahasa
 from services.accounts.roles import scan_refusal
+from services.audit.replay import replay_gudang
 from services.custody.batches import Actor
 from services.gudang.application import Gudangs, Recorded
 from services.gudang.decisions import GudangError, Said
 from services.gudang.delivery_note import Name, NoteLine, Quantity, as_stock, parse_delivery_note
 from services.gudang.procurement import procurement_plan
+from services.settings import Settings
 from services.views.gudang import DeliveryRow, GudangView, SortingDay, StockRow
 from services.wilayah import kabupaten_of, level_of
 from web.auth import principal_of
 from web.board import AreaTree, Encoded
 from web.errors import error_responses, in_bahasa
 from web.live import KEEPALIVE_SECONDS, Broadcaster, Channel, Follows
+from web.params import moment
+from web.timetravel import position_of
 
 Ident = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9.\-_/:]+$")]
 Moment = Annotated[datetime, msgspec.Meta(tz=True)]
@@ -599,6 +605,40 @@ async def gudang_page(
     )
 
 
+@get("/waktu/gudang", name="gudang-time-travel", opt={"need": "audit", "area": "query"})
+async def gudang_then(
+    settings: NamedDependency[Settings],
+    tree: NamedDependency[AreaTree],
+    area: FromQuery[str | None] = None,
+    pada: FromQuery[str] = "",
+    posisi: FromQuery[str] = "",
+) -> Template:
+    """The gudang page as it stood at `pada` (a moment) or event `posisi`, replayed from the
+    event store through the live view's own code."""
+    code = gudang_area(tree.area(area if area is not None else tree.code))
+    when, position = moment(pada, "pada"), position_of(posisi, "posisi")
+    if when is None and position is None:  # nothing asked yet: as it stands now
+        when = datetime.now(UTC)
+    with tempfile.TemporaryDirectory() as folder:
+        view, replayed = await asyncio.to_thread(
+            replay_gudang, settings, Path(folder), code, position, when
+        )
+        try:
+            page = await asyncio.to_thread(read_gudang, view, tree, code)
+        finally:
+            view.db.close()
+    return Template(
+        template_name="gudang.html",
+        context={
+            **gudang_context(page),
+            "trail": tree.trail(code),
+            "then": replayed,
+            "asked": {"pada": pada, "posisi": posisi},
+            "may_record": False,
+        },
+    )
+
+
 @get("/gudang/stream", name="gudang-stream", opt=VIEW)
 async def gudang_stream(
     broadcaster: NamedDependency[Broadcaster],
@@ -716,6 +756,7 @@ gudang_router = Router(
         gudang_page,
         gudang_stream,
         gudang_json,
+        gudang_then,
         record_page,
         receipt_record,
         post_notice,

@@ -10,6 +10,7 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from operator import itemgetter
+from pathlib import Path
 
 import msgspec
 
@@ -19,6 +20,8 @@ from events.batch import BatchEvent
 from services.settings import Settings
 from services.store.notifications import read_store
 from services.views.board.reducer import MemoryBoard
+from services.views.database import SqliteViews
+from services.views.gudang import GudangView
 from services.wilayah import within
 
 # Events applied at a time. Each decoded event and its UUID are tracked by the garbage collector:
@@ -110,3 +113,46 @@ def replay_store(
         progress=progress,
         area=area,
     )
+
+
+GUDANG_CHUNK = 2000  # events a replayed gudang view applies in one transaction
+
+
+def replay_gudang(
+    settings: Settings,
+    folder: Path,
+    area: str = "",
+    until_position: int | None = None,
+    until_time: datetime | None = None,
+) -> tuple[GudangView, Moment]:
+    """The gudang view as it stood at a moment or position, of the kabupaten in `area`: the
+    stored events replayed through the live view's own code into a SQLite file in `folder`
+    (the caller's, removed by the caller)."""
+    view = GudangView(SqliteViews(folder / "gudang.sqlite"))
+    view.setup()
+    stored: Iterable[tuple[int, Event]] = (
+        (position, event)
+        for position, event in decoded(read_store(settings, upto=until_position))
+        if within(area, place_of(event))
+    )
+    rows = iter(stored)
+    last = Moment(position=0, recorded_at=None, events=0)
+    while chunk := list(itertools.islice(rows, GUDANG_CHUNK)):
+        taken = chunk[: first_past(chunk, until_position, until_time)]
+        if taken:
+            view.apply(taken, taken[-1][0])
+            position, event = taken[-1]
+            last = Moment(
+                position=position, recorded_at=event.recorded_at, events=last.events + len(taken)
+            )
+        if len(taken) < len(chunk):
+            break
+    return view, last
+
+
+def place_of(event: Event) -> str:
+    """Where an event belongs for an area's replay: a batch's TPS, a gudang's kabupaten, the
+    kabupaten of master data; the nation for an election."""
+    if isinstance(event, BatchEvent):
+        return event.destination
+    return getattr(event, "kabupaten", "")

@@ -124,3 +124,16 @@ def test_an_officer_of_another_gudang_or_a_ppk_may_not_record_here(lacak: Lacak)
     sign_in(client, lacak.settings, role="bawaslu", scope="36")
     assert client.get("/gudang?area=36.04").status_code == 200  # Bawaslu watches
     assert client.get("/gudang/catat?area=36.04").status_code == 403
+
+
+def test_an_auditor_sees_the_gudang_as_it_stood_before_a_delivery_was_counted(lacak: Lacak):
+    client = lacak.client
+    client.post(NOTICE, content=NOTE, headers={"content-type": "text/csv"})
+    before = lacak.batches.recorder.max_notification_id()
+    client.post("/api/v1/gudang/36.04/receipts", json=receipt("r1", 900))
+    then = client.get(f"/waktu/gudang?area=36.04&posisi={before}")
+    assert then.status_code == 200 and "pada waktu lampau" in then.text
+    assert "belum tiba" in then.text and "sse-connect" not in then.text
+    now = client.get("/waktu/gudang?area=36.04")
+    assert "belum tiba" not in now.text and "kurang" in now.text
+    assert client.get("/waktu/gudang?area=36.04&pada=kemarin").status_code == 400
