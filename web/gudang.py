@@ -438,6 +438,11 @@ class GudangPage(msgspec.Struct, frozen=True, kw_only=True):
     flags: list[str]
     chart: dict[str, Any]
 
+    @property
+    def planned(self) -> bool:
+        """Has a procurement plan been recorded here (else no ballots are out of it)?"""
+        return any(row.planned for row in self.rows)
+
 
 def read_gudang(view: GudangView, tree: AreaTree, code: str) -> GudangPage:
     rows = view.stock(code)
@@ -496,9 +501,15 @@ def flags(rows: list[StockRow], deliveries: list[DeliveryRow]) -> list[str]:
             found.append(
                 bahasa.FLAG_DELIVERY.format(delivery=d.delivery, stage=d.stage, kinds=kinds)
             )
+    planned = any(row.planned for row in rows)  # without a plan, nothing is out of it
     for row in rows:
         name = kind_name(row)
-        if row.item == "surat_suara" and not row.planned and row.received + row.replaced:
+        if (
+            planned
+            and row.item == "surat_suara"
+            and not row.planned
+            and row.received + row.replaced
+        ):
             found.append(
                 bahasa.FLAG_NOT_PLANNED.format(
                     kind=name, n=bahasa.thousands(row.received + row.replaced)
@@ -718,7 +729,7 @@ async def record_page(
             "code": code,
             "title": tree.title(code),
             "pending": sorted(pending, key=lambda n: (n.expected_on, n.delivery)),
-            "ballots": [r for r in rows if r.item == "surat_suara" and r.planned],
+            "ballots": [r for r in rows if r.item == "surat_suara" and (r.planned or r.received)],
             "causes": bahasa.DAMAGE_CAUSES,
             "kind_name": kind_name,
             "today": datetime.now(UTC).date(),

@@ -1,0 +1,94 @@
+"""A gudang officer on a tablet counts a short delivery in and a sortir-lipat session; a monitor
+on a phone sees the gudang page flag it, live."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import PHONE, open_page
+
+TABLET = {"width": 800, "height": 1280}
+NOTE = b"item,ballot_type,dapil,quantity\nsegel,,,5000\nsurat_suara,DPR,BANTEN II,1000\n"
+
+
+@pytest.fixture
+def tablet(
+    browser: Browser, request: pytest.FixtureRequest, browser_console: list[str], live_lacak
+) -> Iterator[Page]:
+    """A tablet-sized page, signed in as the gudang officer of Kabupaten Serang."""
+    pages = open_page(browser, request, browser_console, viewport=TABLET, has_touch=True)
+    page = next(pages)
+    page.context.clear_cookies()
+    page.context.add_cookies([live_lacak.session_cookie("gudang", "36.04")])
+    yield page
+    next(pages, None)
+
+
+@pytest.fixture
+def phone(
+    browser: Browser, request: pytest.FixtureRequest, browser_console: list[str], live_lacak
+) -> Iterator[Page]:
+    """A phone-sized page, signed in as KPU's monitor of the kabupaten."""
+    pages = open_page(
+        browser, request, browser_console, viewport=PHONE, is_mobile=True, has_touch=True
+    )
+    page = next(pages)
+    page.context.clear_cookies()
+    page.context.add_cookies([live_lacak.session_cookie("monitor", "36.04")])
+    yield page
+    next(pages, None)
+
+
+def test_a_short_delivery_counted_on_a_tablet_is_flagged_on_a_phone(
+    live_lacak, tablet: Page, phone: Page, artifacts: Path, browser_console: list[str]
+):
+    officer = live_lacak.signed_in("gudang", "36.04")
+    noticed = officer.post(
+        "/api/v1/gudang/36.04/deliveries.csv",
+        params={"delivery": "T1", "stage": 1, "supplier": "PT Contoh", "expected_on": "2024-01-10"},
+        content=NOTE,
+        headers={"content-type": "text/csv"},
+    )
+    assert noticed.status_code == 201, noticed.text
+    officer.close()
+    phone.goto(live_lacak.base_url + "/gudang?area=36.04")
+    expect(phone.locator("h1")).to_contain_text("Gudang logistik")
+    expect(phone.locator(".deliveries")).to_contain_text("belum tiba")
+
+    tablet.goto(live_lacak.base_url + "/gudang/catat?area=36.04")
+    receipt = tablet.locator('form[data-kind="receipt"]')
+    expect(receipt.locator("select[name=delivery]")).to_have_value("T1")
+    dpr = receipt.locator('.line[data-dapil="BANTEN II"]')
+    dpr.locator('input[name="quantity"]').fill("900")
+    dpr.locator('input[name="damaged"]').fill("4")
+    receipt.locator("input[name=courier]").fill("Kurir PT Contoh")
+    receipt.locator("input[name=officer]").fill("Ani")
+    receipt.locator("input[name=witness]").fill("Budi (Bawaslu)")
+    receipt.locator("button[type=submit]").click()
+    expect(receipt.locator("output.answer")).to_contain_text("Tercatat, dengan selisih: kurang")
+    expect(receipt.locator("output.answer a")).to_have_attribute("href", "/gudang/36.04/ba/T1")
+    tablet.screenshot(path=artifacts / "gudang-catat-tablet.png", full_page=True)
+
+    # The phone's page swaps in the receipt and its flags without a reload.
+    expect(phone.locator(".flags")).to_contain_text(
+        "Pengiriman T1 (tahap 1): kurang", timeout=15_000
+    )
+    expect(phone.locator(".deliveries")).not_to_contain_text("belum tiba")
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page is {width}px wide on a {PHONE['width']}px phone"
+    phone.screenshot(path=artifacts / "gudang-phone.png", full_page=True)
+
+    tablet.reload()
+    tally = tablet.locator('form[data-kind="tally"]')
+    tally.locator("select[name=kind]").select_option(label="DPR RI BANTEN II")
+    tally.locator("input[name=team]").fill("Tim 1")
+    tally.locator("input[name=sorted]").fill("880")
+    tally.locator('input[name="damaged:sobek"]').fill("16")
+    tally.locator("button[type=submit]").click()
+    expect(tally.locator("output.answer")).to_have_text("Tercatat.")
+    width = tablet.evaluate("document.documentElement.scrollWidth")
+    assert width <= TABLET["width"], f"the form is {width}px wide on an {TABLET['width']}px tablet"
+    expect(phone.locator("table.stock")).to_contain_text("880", timeout=15_000)
+    assert not [line for line in browser_console if line.startswith(("error", "pageerror"))]
