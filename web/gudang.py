@@ -29,7 +29,7 @@ from services.gudang.decisions import GudangError, Said
 from services.gudang.delivery_note import Name, NoteLine, Quantity, as_stock, parse_delivery_note
 from services.gudang.procurement import procurement_plan
 from services.settings import Settings
-from services.views.gudang import DeliveryRow, GudangView, SortingDay, StockRow
+from services.views.gudang import ContractRow, DeliveryRow, GudangView, SortingDay, StockRow
 from services.wilayah import kabupaten_of, level_of
 from web.auth import principal_of
 from web.board import AreaTree, Encoded
@@ -433,6 +433,7 @@ class GudangPage(msgspec.Struct, frozen=True, kw_only=True):
     title: str
     rows: list[StockRow]
     deliveries: list[DeliveryRow]
+    contracts: list[ContractRow]
     sorting: list[SortingDay]
     kabupaten: list[dict[str, Any]]
     flags: list[str]
@@ -457,6 +458,7 @@ def read_gudang(view: GudangView, tree: AreaTree, code: str) -> GudangPage:
         title=tree.title(code),
         rows=rows,
         deliveries=deliveries,
+        contracts=view.contracts(code) if level_of(code) == "kabupaten" else [],
         sorting=sorting,
         kabupaten=kabupaten,
         flags=flags(rows, deliveries),

@@ -22,6 +22,7 @@ from events.gudang import (
     ReplacementRequested,
     SheetsDestroyed,
     SortingTallied,
+    SupplierContracted,
 )
 from services.views.database import Cursor
 from services.views.projection import Projection
@@ -58,6 +59,9 @@ SCHEMA = (
         supplier TEXT NOT NULL, expected_on TEXT NOT NULL, replaces TEXT NOT NULL,
         announced BIGINT NOT NULL, received BIGINT, damaged BIGINT, received_at TEXT,
         mismatches TEXT NOT NULL DEFAULT '', PRIMARY KEY (kabupaten, delivery))""",
+    """CREATE TABLE IF NOT EXISTS gudang_contracts (
+        kabupaten TEXT NOT NULL, contract TEXT NOT NULL, supplier TEXT NOT NULL,
+        kinds INTEGER NOT NULL, quantity BIGINT NOT NULL, PRIMARY KEY (kabupaten, contract))""",
     """CREATE TABLE IF NOT EXISTS gudang_sorting (
         kabupaten TEXT NOT NULL, day TEXT NOT NULL, sorted BIGINT NOT NULL,
         damaged BIGINT NOT NULL, PRIMARY KEY (kabupaten, day))""",
@@ -148,6 +152,14 @@ class DeliveryRow(msgspec.Struct, frozen=True, kw_only=True):
     mismatches: str  # "kurang,rusak": the kinds flagged on its receipt
 
 
+class ContractRow(msgspec.Struct, frozen=True, kw_only=True):
+    kabupaten: str
+    contract: str
+    supplier: str
+    kinds: int  # kinds of goods it covers
+    quantity: int  # pieces and sheets, all kinds together
+
+
 class SortingDay(msgspec.Struct, frozen=True, kw_only=True):
     day: str
     sorted: int
@@ -168,7 +180,13 @@ class GudangView(Projection):
 
     name = "gudang"
     schema = SCHEMA
-    tables = ("gudang_stock", "gudang_batches", "gudang_deliveries", "gudang_sorting")
+    tables = (
+        "gudang_stock",
+        "gudang_batches",
+        "gudang_deliveries",
+        "gudang_contracts",
+        "gudang_sorting",
+    )
 
     def write(self, cursor: Cursor, fresh: Sequence[tuple[int, Event]]) -> set[str]:
         changed: set[str] = set()
@@ -225,6 +243,18 @@ class GudangView(Projection):
         )
         return [
             DeliveryRow(**dict(zip(DeliveryRow.__struct_fields__, r, strict=True))) for r in rows
+        ]
+
+    def contracts(self, area: str) -> list[ContractRow]:
+        """The suppliers' contracts of the area's gudang(s)."""
+        where, params = kabupaten_like(area)
+        rows = self.db.query(
+            f"SELECT {', '.join(ContractRow.__struct_fields__)} FROM gudang_contracts "
+            f"WHERE {where} ORDER BY kabupaten, supplier, contract",
+            params,
+        )
+        return [
+            ContractRow(**dict(zip(ContractRow.__struct_fields__, r, strict=True))) for r in rows
         ]
 
     def sorting(self, area: str) -> list[SortingDay]:
@@ -301,6 +331,21 @@ def _apply(cursor: Cursor, event: Event) -> str:
             for line in event.lines:
                 key = (line.item, line.ballot_type, line.dapil)
                 _add(cursor, event.kabupaten, key, planned=line.quantity, reserve=line.reserve)
+            return event.kabupaten
+        case SupplierContracted():  # a contract recorded again replaces the earlier
+            cursor.execute(
+                "INSERT INTO gudang_contracts (kabupaten, contract, supplier, kinds, quantity) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (kabupaten, contract) DO UPDATE SET "
+                "supplier = excluded.supplier, kinds = excluded.kinds, "
+                "quantity = excluded.quantity",
+                (
+                    event.kabupaten,
+                    event.contract,
+                    event.supplier,
+                    len(event.lines),
+                    sum(line.quantity for line in event.lines),
+                ),
+            )
             return event.kabupaten
         case DeliveryAnnounced():
             for line in event.lines:

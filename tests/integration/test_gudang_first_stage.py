@@ -56,6 +56,7 @@ def run_first_stage(gudangs: Gudangs) -> None:
         )
         for p in plan
     ]
+    gudangs.contract("36.04", "Penyedia", "SP-1/2024", whole, said("contract", 1))
     stages = {
         1: [line for line in whole if line.item != "surat_suara"],
         2: [line for line in whole if line.ballot_type in ("PPWP", "DPR", "DPD")],
@@ -240,6 +241,8 @@ def test_a_kabupatens_first_stage_and_the_gudang_view_equal_to_the_event_store(s
     assert (dpr.damaged, dpr.requested, dpr.replaced, dpr.destroyed) == (70, 70, 70, 70)
     assert dpr.awaiting_replacement == dpr.unreported == dpr.to_destroy == 0
     assert rows[("bilik_suara", "", "")].ready
+    [contract] = view.contracts("36")
+    assert (contract.supplier, contract.contract, contract.kinds) == ("Penyedia", "SP-1/2024", 16)
     flagged = {d.delivery: d.mismatches for d in view.deliveries("36.04")}
     assert flagged == {"T1": "", "T2": "tertukar", "T3": "kurang", "T4": ""}
     assert sum(day.sorted for day in view.sorting("36.04")) == 600_000
