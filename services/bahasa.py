@@ -466,3 +466,4 @@ DAMAGE_CAUSES = {
     "basah": "basah",
     "lain": "lainnya",
 }
+MORE_FLAGS = "dan {n} lainnya: lihat halaman gudang tiap kabupaten/kota"

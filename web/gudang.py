@@ -29,7 +29,14 @@ from services.gudang.decisions import GudangError, Said
 from services.gudang.delivery_note import Name, NoteLine, Quantity, as_stock, parse_delivery_note
 from services.gudang.procurement import procurement_plan
 from services.settings import Settings
-from services.views.gudang import ContractRow, DeliveryRow, GudangView, SortingDay, StockRow
+from services.views.gudang import (
+    ContractRow,
+    DeliveryRow,
+    GudangView,
+    SortingDay,
+    StockRow,
+    added_up,
+)
 from services.wilayah import kabupaten_of, level_of
 from web.auth import principal_of
 from web.board import AreaTree, Encoded
@@ -446,13 +453,24 @@ class GudangPage(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def read_gudang(view: GudangView, tree: AreaTree, code: str) -> GudangPage:
-    rows = view.stock(code)
-    deliveries = view.deliveries(code) if level_of(code) == "kabupaten" else []
+    """A kabupaten's gudang kind by kind; above it, each kabupaten's state and the kinds added
+    up by item and ballot type, with what is flagged named by kabupaten."""
     sorting = view.sorting(code)
-    kabupaten = []
-    if level_of(code) in ("nasional", "provinsi"):
-        for kab, kinds in view.by_kabupaten(code).items():
-            kabupaten.append(summary(kab, tree.name(kab) if kab in tree else kab, kinds))
+    if level_of(code) == "kabupaten":
+        rows = view.stock(code)
+        deliveries = view.deliveries(code)
+        kabupaten, found = [], flags(rows, deliveries)
+    else:
+        each = view.by_kabupaten(code)
+        rows = added_up([kind for kinds in each.values() for kind in kinds])
+        deliveries = [d for d in view.deliveries(code) if d.mismatches]
+        kabupaten, found = [], []
+        for kab, kinds in each.items():
+            name = tree.name(kab) if kab in tree else kab
+            kabupaten.append(summary(kab, name, kinds))
+            mine = [d for d in deliveries if d.kabupaten == kab]
+            found += [f"{name}: {flag}" for flag in flags(kinds, mine)]
+        deliveries = []
     return GudangPage(
         code=code,
         title=tree.title(code),
@@ -461,11 +479,23 @@ def read_gudang(view: GudangView, tree: AreaTree, code: str) -> GudangPage:
         contracts=view.contracts(code) if level_of(code) == "kabupaten" else [],
         sorting=sorting,
         kabupaten=kabupaten,
-        flags=flags(rows, deliveries),
+        flags=found[:MOST_FLAGS]
+        + (
+            [bahasa.MORE_FLAGS.format(n=len(found) - MOST_FLAGS)] if len(found) > MOST_FLAGS else []
+        ),
         chart=sorting_chart(
             sorting, sum(r.received + r.replaced for r in rows if r.item == "surat_suara")
         ),
     )
+
+
+MOST_FLAGS = 30  # on a province's or the nation's page; the kabupaten's own pages have the rest
+
+
+def shortened(found: list[str]) -> list[str]:
+    if len(found) <= MOST_FLAGS:
+        return found
+    return [*found[:MOST_FLAGS], bahasa.MORE_FLAGS.format(n=len(found) - MOST_FLAGS)]
 
 
 def summary(code: str, name: str, kinds: list[StockRow]) -> dict[str, Any]:

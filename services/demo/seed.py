@@ -81,13 +81,12 @@ def seed_demo(
                 found,
                 lambda done, total, said=said: progress(said, done, total),
             )
+        if seeded:
+            said = f"{thousands(seeded)} kiriman terdaftar (kotak suara, bilik, tinta)."
+            print(said, file=sys.stderr)
         gudang_story(batches, settings.election, trees, elections.get(settings.election))
     finally:
         batches.close()
-    if seeded:
-        print(
-            f"{thousands(seeded)} kiriman terdaftar (kotak suara, bilik, tinta).", file=sys.stderr
-        )
     served = load_places(settings)
     accounts = open_accounts(settings)
     try:
@@ -123,10 +122,11 @@ def gudang_story(
             firsts.setdefault(tree.code[:2], tree)
         told = list(firsts.values())
     recorded = 0
-    for done, tree in enumerate(told, 1):
+    untold = [tree for tree in told if not gudangs.history(tree.code)]  # a restart: none
+    for done, tree in enumerate(untold, 1):
         recorded += first_stage(gudangs, tree, declared.voting_day)
-        if len(told) > 1:
-            progress("Tahap pertama di gudang", done, len(told))
+        if len(untold) > 1:
+            progress("Tahap pertama di gudang", done, len(untold))
     for tree in trees:
         if tree not in told and not gudangs.history(tree.code):
             said = Said(command_id=f"demo-{tree.code}-rencana", occurred_at=datetime.now(UTC))

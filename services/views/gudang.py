@@ -73,7 +73,7 @@ class StockRow(msgspec.Struct, frozen=True, kw_only=True):
 
     item: str
     ballot_type: str
-    dapil: str
+    dapil: str  # "" for ballots added up over their dapil (a province's, the nation's rows)
     planned: int = 0
     reserve: int = 0
     announced: int = 0
@@ -86,6 +86,11 @@ class StockRow(msgspec.Struct, frozen=True, kw_only=True):
     assembled: int = 0
     need: int = 0
     packed: int = 0
+    # A row added up over kabupaten and dapil: how many of those kinds there are, how many
+    # are siap kemas and how many packed past their stock (0: a row of one kind).
+    parts: int = 0
+    parts_ready: int = 0
+    parts_over: int = 0
 
     @property
     def in_stock(self) -> int:
@@ -113,12 +118,15 @@ class StockRow(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def ready(self) -> bool:
-        """Siap kemas: enough on hand for what is still to pack (and something to pack)."""
+        """Siap kemas: enough on hand for what is still to pack (and something to pack); added
+        up, every kind it adds up is (a surplus of one dapil covers no other's lack)."""
+        if self.parts:
+            return self.parts_ready == self.parts
         return self.wanted > 0 and self.usable >= self.to_pack
 
     @property
     def over_packed(self) -> bool:
-        return self.in_stock < 0
+        return self.parts_over > 0 if self.parts else self.in_stock < 0
 
     @property
     def awaiting_replacement(self) -> int:
@@ -164,6 +172,30 @@ class SortingDay(msgspec.Struct, frozen=True, kw_only=True):
     day: str
     sorted: int
     damaged: int
+
+
+def added_up(kinds: Sequence[StockRow]) -> list[StockRow]:
+    """Kinds of several kabupaten added up by item and ballot type (a province's, the
+    nation's rows), each saying how many of the kinds it adds up are ready or over-packed."""
+    groups: dict[tuple[str, str], list[StockRow]] = {}
+    for kind in kinds:
+        groups.setdefault((kind.item, kind.ballot_type), []).append(kind)
+    rows = []
+    for (item, ballot_type), group in groups.items():
+        wanted = [k for k in group if k.wanted]  # ballots out of the plan count in no part
+        counts = {c: sum(getattr(k, c) for k in group) for c in COUNTS}
+        rows.append(
+            StockRow(
+                item=item,
+                ballot_type=ballot_type,
+                dapil="",
+                **counts,
+                parts=len(wanted),
+                parts_ready=sum(1 for k in wanted if k.ready),
+                parts_over=sum(1 for k in group if k.over_packed),
+            )
+        )
+    return sorted(rows, key=_order)
 
 
 def kabupaten_like(area: str) -> tuple[str, list[str]]:

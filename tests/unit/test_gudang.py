@@ -26,6 +26,7 @@ from services.gudang.decisions import (
     tally,
 )
 from services.gudang.procurement import procurement_plan, shares
+from services.views.gudang import StockRow, added_up
 from tests.data import SERANG
 
 T1 = datetime(2024, 1, 10, 3, tzinfo=UTC)
@@ -230,3 +231,17 @@ def test_a_notice_is_on_the_record_with_its_stage_and_lines():
     notice = gudang.notices["T2"]
     assert isinstance(notice, DeliveryAnnounced)
     assert (notice.stage, notice.lines, notice.originator_version) == (2, [DPR], 2)
+
+
+def test_a_provinces_row_is_ready_only_if_every_kabupatens_dapil_is():
+    def kind(dapil: str, received: int, packed: int = 0) -> StockRow:
+        return StockRow(
+            item="surat_suara", ballot_type="DPRD_KAB", dapil=dapil, planned=100, need=100,
+            received=received, packed=packed,
+        )  # fmt: skip
+
+    [row] = added_up([kind("A", 300), kind("B", 50)])
+    assert (row.received, row.need, row.parts, row.parts_ready) == (350, 200, 2, 1)
+    assert not row.ready  # A's surplus does not cover B's lack
+    [row] = added_up([kind("A", 300, packed=100), kind("B", 50, packed=60)])
+    assert row.over_packed and row.parts_over == 1 and row.in_stock == 190

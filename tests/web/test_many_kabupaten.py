@@ -16,9 +16,11 @@ from services.custody.batch import Scan
 from services.custody.batches import Batches
 from services.custody.election import Elections
 from services.custody.masterdata import MasterData, parse_tps_csv, tps_csv
-from services.custody.plan import kit_plan, register_plan
+from services.custody.plan import ballots_for, kit_plan, register_plan
 from services.demo import nasional
+from services.demo.first_stage import first_stage
 from services.demo.simulation import body_of, scan_body, scan_script
+from services.gudang.application import Gudangs
 from services.processes import load_places
 from services.settings import Settings
 from services.store.notifications import read_store
@@ -26,6 +28,7 @@ from services.views.anomalies.view import AnomalyView
 from services.views.board.view import BoardView
 from services.views.database import open_views
 from services.views.eventlog import EventLogView
+from services.views.gudang import GudangView
 from services.wilayah import WITA, Wilayah
 from tests.web.projection import project_everything
 from tests.web.signin import sign_in
@@ -244,3 +247,40 @@ def test_a_board_page_gives_its_h1_on_its_own_provinces_clock(country):
         sign_in(client, country.settings, "monitor", "", username="kpu-ri")
         assert "14-02-2024 00:00 WITA" in client.get("/wilayah/51.71").text
         assert "14-02-2024 00:00 WIB" in client.get("/wilayah/36.04").text
+
+
+def test_the_gudang_of_a_province_and_the_nation_adds_up_each_kabupatens(country):
+    gudangs = Gudangs(country.batches, country.settings.election)
+    for tree in country.trees:
+        first_stage(gudangs, tree, date(2024, 2, 14))
+    view = GudangView(country.views)
+    view.setup()
+    project_everything(country.batches, view)
+    with country.client() as client:
+        sign_in(client, country.settings, "monitor", "36", username="kpu-banten")
+        banten = client.get("/api/v1/gudang", params={"area": "36"}).json()
+        assert [k["code"] for k in banten["kabupaten"]] == ["36.04", "36.73"]
+        each = [
+            client.get("/api/v1/gudang", params={"area": code}).json()
+            for code in ("36.04", "36.73")
+        ]
+        for row in banten["stock"]:
+            kinds = [
+                r for one in each for r in one["stock"]
+                if (r["item"], r["ballot_type"]) == (row["item"], row["ballot_type"])
+            ]  # fmt: skip
+            for column in ("planned", "received", "damaged", "replaced", "need", "packed"):
+                assert row[column] == sum(r[column] for r in kinds), (row["item"], column)
+            assert row["dapil"] == ""  # a province's rows add the dapil up
+        page = client.get("/gudang", params={"area": "36"})
+        assert page.status_code == 200 and "Per kabupaten/kota" in page.text
+        assert "Kota Serang: Pengiriman T3 (tahap 3): kurang" in page.text
+        assert client.get("/gudang", params={"area": "51.71"}).status_code == 403  # not Banten's
+        client.cookies.clear()
+        sign_in(client, country.settings, "monitor", "", username="kpu-ri")
+        nation = client.get("/api/v1/gudang", params={"area": ""}).json()
+        assert [k["code"] for k in nation["kabupaten"]] == ["36.04", "36.73", "51.71"]
+        ppwp = next(r for r in nation["stock"] if r["ballot_type"] == "PPWP")
+        assert ppwp["planned"] == sum(
+            ballots_for(t.dpt) for tree in country.trees for t in tree.tps
+        )
