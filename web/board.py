@@ -458,7 +458,12 @@ async def board_stream(
     code = tree.area(area or tree.code)
     if view != "rows" and level_of(code) == "tps":  # charts and walls are of areas with rows
         raise ValidationException(bahasa.WHOLE_KABUPATEN_ONLY)
-    channel: Channel = (view, code)
+    return channel_stream(broadcaster, (view, code))
+
+
+def channel_stream(broadcaster: Broadcaster, channel: Channel) -> ServerSentEvent:
+    """A page's stream of a channel: every row it shows at once, then each message rendered
+    for the channel (already Encoded), a keep-alive comment while nothing happens."""
 
     async def messages() -> AsyncIterator[ServerSentEventMessage]:
         async with broadcaster.listen(channel) as queue:

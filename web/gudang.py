@@ -5,7 +5,6 @@ printable Berita Acara penerimaan."""
 import asyncio
 import hashlib
 import tempfile
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,7 +15,7 @@ from litestar import Request, Router, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, PermissionDeniedException, ValidationException
 from litestar.params import FromPath, FromQuery, JSONBody
-from litestar.response import ServerSentEvent, ServerSentEventMessage, Template
+from litestar.response import ServerSentEvent, Template
 from litestar.status_codes import HTTP_201_CREATED
 
 from events.gudang import DamageCause, ReceivedLine
@@ -39,9 +38,9 @@ from services.views.gudang import (
 )
 from services.wilayah import kabupaten_of, level_of
 from web.auth import principal_of
-from web.board import AreaTree, Encoded
+from web.board import AreaTree, Encoded, channel_stream
 from web.errors import error_responses, in_bahasa
-from web.live import KEEPALIVE_SECONDS, Broadcaster, Channel, Follows
+from web.live import Broadcaster, Channel, Follows
 from web.params import moment
 from web.timetravel import position_of
 
@@ -688,24 +687,9 @@ async def gudang_stream(
     tree: NamedDependency[AreaTree],
     area: FromQuery[str | None] = None,
 ) -> ServerSentEvent:
-    code = tree.area(area if area is not None else tree.code)
-    channel: Channel = ("gudang", code)
-
-    async def messages() -> AsyncIterator[ServerSentEventMessage]:
-        async with broadcaster.listen(channel) as queue:
-            yield ServerSentEventMessage(comment="tersambung")
-            yield Encoded(await asyncio.to_thread(broadcaster.render, channel))
-            while True:
-                try:
-                    message = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
-                except TimeoutError:
-                    yield ServerSentEventMessage(comment="ping")
-                    continue
-                if message is None:
-                    return
-                yield message
-
-    return ServerSentEvent(messages(), headers={"Cache-Control": "no-cache"})
+    """The gudang page's live part, whole at once, then again whenever its area changed."""
+    code = gudang_area(tree.area(area if area is not None else tree.code))
+    return channel_stream(broadcaster, ("gudang", code))
 
 
 @get("/api/v1/gudang", name="api-gudang", opt=VIEW, responses=error_responses(404))
