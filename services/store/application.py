@@ -116,8 +116,11 @@ class StoreApplication(Application[UUID]):
                     cursor.execute("COMMIT")
                     pipeline.sync()
             except psycopg.Error:
-                if not conn.closed:  # the transaction is open and failed: end it
-                    conn.execute("ROLLBACK")
+                # After a failed pipeline (a taken version, most often), psycopg may believe
+                # the INSERT prepared when the server never kept it, and the next insert on
+                # this connection fails with "prepared statement _pg3_n does not exist": close
+                # it (ending its transaction); the pool opens a fresh one.
+                conn.close()
                 raise
 
     def stream_of(self, originator_id: UUID) -> list[Any]:
