@@ -467,3 +467,8 @@ DAMAGE_CAUSES = {
     "lain": "lainnya",
 }
 MORE_FLAGS = "dan {n} lainnya: lihat halaman gudang tiap kabupaten/kota"
+BAD_KIND = (
+    "Jenis barang tidak mungkin: {kind} (surat suara perlu jenisnya, dan dapilnya untuk DPR dan "
+    "DPRD; barang lain tanpa keduanya)"
+)
+TIME_TOO_EARLY = "Waktu kejadian sebelum 2020: jam perangkat belum diatur"

@@ -3,7 +3,6 @@ up), live; the screen gudang officers record on from a tablet; the API behind bo
 printable Berita Acara penerimaan."""
 
 import asyncio
-import hashlib
 import tempfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -23,9 +22,17 @@ from services import bahasa
 from services.accounts.roles import scan_refusal
 from services.audit.replay import replay_gudang
 from services.custody.batches import Actor
+from services.custody.decisions import EARLIEST_SCAN
 from services.gudang.application import Gudangs, Recorded
-from services.gudang.decisions import GudangError, Said
-from services.gudang.delivery_note import Name, NoteLine, Quantity, as_stock, parse_delivery_note
+from services.gudang.decisions import GudangError, Said, dapil_name
+from services.gudang.delivery_note import (
+    Name,
+    NoteLine,
+    Quantity,
+    as_stock,
+    notice_command_id,
+    parse_delivery_note,
+)
 from services.gudang.procurement import procurement_plan
 from services.settings import Settings
 from services.views.gudang import (
@@ -165,6 +172,8 @@ def said_by(request: Request, code: str, command_id: str, at: datetime | None) -
     now = datetime.now(UTC)
     if at is not None and at > now + MAX_AHEAD:
         raise GudangError(bahasa.TIME_AHEAD)
+    if at is not None and at < EARLIEST_SCAN:  # a device whose clock was never set
+        raise GudangError(bahasa.TIME_TOO_EARLY)
     return Said(command_id=command_id, occurred_at=at or now)
 
 
@@ -228,7 +237,7 @@ async def post_receipt(
         ReceivedLine(
             item=x.item,
             ballot_type=x.ballot_type,
-            dapil=x.dapil,
+            dapil=dapil_name(x.dapil),
             quantity=x.quantity,
             damaged=x.damaged,
         )
@@ -272,7 +281,7 @@ async def post_tally(
         session=data.session,
         team=data.team,
         ballot_type=data.ballot_type,
-        dapil=data.dapil,
+        dapil=dapil_name(data.dapil),
         sorted_sheets=data.sorted,
         damaged=dict(data.damaged),
     )
@@ -401,7 +410,14 @@ async def post_notice_csv(
     try:  # the same checks as a JSON notice; the same file sent again is recorded once
         notice = msgspec.convert(
             {
-                "command_id": f"csv-{hashlib.sha256(body).hexdigest()[:32]}",
+                "command_id": notice_command_id(
+                    body,
+                    delivery=delivery,
+                    stage=stage,
+                    supplier=supplier,
+                    contract=contract,
+                    expected_on=expected_on,
+                ),
                 "delivery": delivery,
                 "stage": stage,
                 "supplier": supplier,
@@ -478,10 +494,7 @@ def read_gudang(view: GudangView, tree: AreaTree, code: str) -> GudangPage:
         contracts=view.contracts(code) if level_of(code) == "kabupaten" else [],
         sorting=sorting,
         kabupaten=kabupaten,
-        flags=found[:MOST_FLAGS]
-        + (
-            [bahasa.MORE_FLAGS.format(n=len(found) - MOST_FLAGS)] if len(found) > MOST_FLAGS else []
-        ),
+        flags=shortened(found),
         chart=sorting_chart(
             sorting, sum(r.received + r.replaced for r in rows if r.item == "surat_suara")
         ),
@@ -700,7 +713,7 @@ async def gudang_json(
 ) -> dict[str, Any]:
     """An area's gudang numbers: each kind's counts, in stock, still to pack, siap kemas and
     flags; a kabupaten's deliveries; the sortir-lipat by day."""
-    code = tree.area(area if area is not None else tree.code)
+    code = gudang_area(tree.area(area if area is not None else tree.code))
     page = await asyncio.to_thread(read_gudang, gudang, tree, code)
     return {
         "area": code,
@@ -753,14 +766,15 @@ async def record_page(
     )
 
 
-@get("/gudang/{code:str}/ba/{delivery:str}", name="gudang-ba", opt={"need": "view", "area": "path"})
+@get("/gudang/{code:str}/ba", name="gudang-ba", opt={"need": "view", "area": "path"})
 async def receipt_record(
     code: FromPath[str],
-    delivery: FromPath[str],
+    pengiriman: FromQuery[Annotated[str, msgspec.Meta(max_length=64)]],
     gudangs: NamedDependency[Gudangs],
     tree: NamedDependency[AreaTree],
 ) -> Template:
     """The Berita Acara penerimaan of a delivery, to print and sign."""
+    delivery = pengiriman  # a number such as SJ/001/2024: a query, not a part of the path
     state = await asyncio.to_thread(gudangs.state, code)
     receipt = state.receipts.get(delivery)
     if receipt is None:

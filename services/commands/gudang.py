@@ -12,8 +12,8 @@ from services.console import Refused, read_bytes
 from services.custody.batches import Actor, Batches
 from services.custody.masterdata import MasterData
 from services.gudang.application import Gudangs
-from services.gudang.decisions import GudangError, Said
-from services.gudang.delivery_note import parse_delivery_note
+from services.gudang.decisions import GudangError, Said, key_of
+from services.gudang.delivery_note import notice_command_id, parse_delivery_note
 from services.gudang.procurement import procurement_plan
 from services.settings import Settings
 from services.views.database import open_views
@@ -35,8 +35,15 @@ def record_procurement_plans(args: argparse.Namespace) -> None:
             tree = master_data.wilayah(settings.election, code)
             assert tree is not None  # indexed at its import
             lines = procurement_plan(tree)
-            digest = hashlib.sha256(msgspec.json.encode(lines)).hexdigest()[:32]
-            said = Said(command_id=f"plan-{digest}", occurred_at=datetime.now(UTC))
+            current = gudangs.state(code)
+            if current.planned == {key_of(line): line for line in lines}:
+                print(f"{tree.name}: rencana pengadaan tidak berubah; tidak dicatat lagi.")
+                continue
+            # The plan after this gudang's latest event: sent again, recorded once.
+            digest = hashlib.sha256(msgspec.json.encode(lines)).hexdigest()[:24]
+            said = Said(
+                command_id=f"plan-{digest}-{current.version}", occurred_at=datetime.now(UTC)
+            )
             answer = gudangs.plan(code, lines, said, Actor(user=args.by))
             ballots = sum(x.quantity + x.reserve for x in lines if x.item == "surat_suara")
             print(
@@ -57,8 +64,15 @@ def announce_delivery(args: argparse.Namespace) -> None:
     batches = Batches(settings.store)
     try:
         lines = parse_delivery_note(data)
-        digest = hashlib.sha256(data).hexdigest()[:32]
-        said = Said(command_id=f"csv-{digest}", occurred_at=datetime.now(UTC))
+        command_id = notice_command_id(
+            data,
+            delivery=args.delivery,
+            stage=args.stage,
+            supplier=args.supplier,
+            contract=args.contract,
+            expected_on=args.expected_on,
+        )
+        said = Said(command_id=command_id, occurred_at=datetime.now(UTC))
         answer = Gudangs(batches, settings.election).announce(
             args.kabupaten,
             said,

@@ -51,9 +51,19 @@ class Gudangs:
         self.lock = threading.Lock()  # one command at a time here; other processes: versions
 
     def state(self, kabupaten: str) -> Gudang:
-        """The gudang now: as last read, with what was recorded since (by any process)."""
+        """The gudang now (as last read, with what was recorded since by any process): a copy,
+        which a command in another thread does not change while the caller reads it."""
         with self.lock:
-            return self._state(kabupaten)
+            known = self._state(kabupaten)
+            return msgspec.structs.replace(
+                known,
+                commands=dict(known.commands),
+                planned=dict(known.planned),
+                notices=dict(known.notices),
+                receipts=dict(known.receipts),
+                requests=dict(known.requests),
+                destroyed=dict(known.destroyed),
+            )
 
     def _state(self, kabupaten: str) -> Gudang:
         id = gudang_id(self.election, kabupaten)

@@ -142,7 +142,7 @@ def announce(
     """A delivery notice; its id is the gudang's once. A replacement names its request."""
     if said.command_id in gudang.commands:
         return []
-    if delivery in gudang.notices:
+    if delivery in gudang.notices or delivery in gudang.receipts:  # announced, or arrived
         raise GudangError(bahasa.DELIVERY_TAKEN.format(delivery=delivery))
     if replaces and replaces not in gudang.requests:
         raise GudangError(bahasa.UNKNOWN_REQUEST.format(request=replaces))
@@ -185,6 +185,7 @@ def receive(
     for line in lines:
         if line.quantity < 0 or not 0 <= line.damaged <= line.quantity:
             raise GudangError(bahasa.BAD_RECEIVED_LINE)
+        check_kind(line.item, line.ballot_type, line.dapil)
     notice = gudang.notices.get(delivery)
     return [
         DeliveryReceived(
@@ -212,17 +213,19 @@ def mismatches(
     counted: Counter[Key] = Counter()
     for line in lines:
         counted[key_of(line)] += line.quantity
-    dapil_of = {(item, ballot_type) for item, ballot_type, _ in expected}
+    announced = {(item, ballot_type) for item, ballot_type, _ in expected}
     found: list[Mismatch] = []
     for key in sorted(expected.keys() | counted.keys()):
         item, ballot_type, dapil = key
         want, got = expected[key], counted[key]
         if notice is None and got:
             kind = "tidak_diberitahukan"
+        elif got and item == "surat_suara" and planned and key not in planned:
+            kind = "tertukar"  # another district's ballots, whatever the notice said
         elif want == got:
             continue
-        elif not want and item == "surat_suara" and dapil and _other_dapil(key, planned, dapil_of):
-            kind = "tertukar"
+        elif not want and item == "surat_suara" and (item, ballot_type) in announced:
+            kind = "tertukar"  # the notice named this type, of another dapil
         else:
             kind = "kurang" if got < want else "lebih"
         found.append(
@@ -250,14 +253,6 @@ def mismatches(
     return found
 
 
-def _other_dapil(key: Key, planned: set[Key], announced: set[tuple[str, str]]) -> bool:
-    """Ballots of a dapil the kabupaten has no TPS in, or that the notice did not name while it
-    named that ballot type: another district's (tertukar)."""
-    if planned and key not in planned:
-        return True
-    return (key[0], key[1]) in announced
-
-
 def tally(
     gudang: Gudang,
     *,
@@ -275,6 +270,7 @@ def tally(
         return []
     if sorted_sheets < 0 or any(n < 0 for n in damaged.values()):
         raise GudangError(bahasa.BAD_TALLY)
+    check_kind("surat_suara", ballot_type, dapil)
     if not sorted_sheets and not any(damaged.values()):
         raise GudangError(bahasa.EMPTY_TALLY)
     return [
@@ -348,3 +344,26 @@ def assemble(gudang: Gudang, team: str, count: int, said: Said, at: datetime) ->
 def _check_lines(lines: Sequence[StockLine]) -> None:
     if not lines or any(line.quantity <= 0 for line in lines):
         raise GudangError(bahasa.BAD_STOCK_LINES)
+    for line in lines:
+        check_kind(line.item, line.ballot_type, line.dapil)
+
+
+NATIONWIDE = ("PPWP", "DPD")  # printed the same for a whole province or the nation: no dapil
+
+
+def check_kind(item: str, ballot_type: str, dapil: str) -> None:
+    """A kind that can be: ballots with their type, and their dapil where they have one (DPR,
+    DPRD); the rest of the kit with neither."""
+    if item != "surat_suara":
+        ok = not ballot_type and not dapil
+    else:
+        ok = bool(ballot_type) and (not dapil if ballot_type in NATIONWIDE else bool(dapil))
+    if not ok:
+        raise GudangError(
+            bahasa.BAD_KIND.format(kind=" ".join(p for p in (item, ballot_type, dapil) if p))
+        )
+
+
+def dapil_name(text: str) -> str:
+    """A dapil as the plan writes it: `Banten  ii` -> `BANTEN II`."""
+    return " ".join(text.split()).upper()

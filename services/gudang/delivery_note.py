@@ -2,6 +2,7 @@
 with each bad line named. The same checks as the API's JSON lines."""
 
 import csv
+import hashlib
 import io
 import re
 from typing import Annotated
@@ -10,7 +11,7 @@ import msgspec
 
 from events.gudang import Item, StockLine
 from services import bahasa
-from services.gudang.decisions import GudangError
+from services.gudang.decisions import GudangError, dapil_name
 
 Quantity = Annotated[int, msgspec.Meta(ge=0, le=100_000_000)]
 Name = Annotated[str, msgspec.Meta(max_length=120)]
@@ -30,10 +31,21 @@ class NoteLine(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 def as_stock(lines: list[NoteLine]) -> list[StockLine]:
+    """The lines as goods, each dapil written as the plan writes it."""
     return [
-        StockLine(item=x.item, ballot_type=x.ballot_type, dapil=x.dapil, quantity=x.quantity)
+        StockLine(
+            item=x.item, ballot_type=x.ballot_type, dapil=dapil_name(x.dapil), quantity=x.quantity
+        )
         for x in lines
     ]
+
+
+def notice_command_id(data: bytes, **notice: object) -> str:
+    """A CSV notice's command id: the same file for the same delivery, stage, supplier and day
+    is one notice sent again; the same file for another delivery is a notice of its own."""
+    digest = hashlib.sha256(data)
+    digest.update(msgspec.json.encode(sorted((k, str(v)) for k, v in notice.items())))
+    return f"csv-{digest.hexdigest()[:32]}"
 
 
 def parse_delivery_note(data: bytes) -> list[StockLine]:
@@ -51,6 +63,7 @@ def parse_delivery_note(data: bytes) -> list[StockLine]:
     lines, faults = [], []
     for number, row in enumerate(reader, start=2):
         cells = {k.strip(): (v or "").strip() for k, v in row.items() if k}
+        cells = {k: v for k, v in cells.items() if k in COLUMNS}  # other columns: notes
         try:
             quantity = int(cells["quantity"].replace(".", ""))
         except ValueError:

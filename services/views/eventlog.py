@@ -104,8 +104,8 @@ def log_row(position: int, event: BatchEvent, wilayah: Places | None) -> LogRow:
 def gudang_row(position: int, event: GudangEvent, wilayah: Places | None) -> LogRow:
     """A gudang's event as a row: its place is the kabupaten, its label the delivery, request
     or Berita Acara it is about."""
-    where = wilayah.place_name(event.kabupaten) if wilayah else event.kabupaten
-    parts = [bahasa.GUDANG_EVENT_WORDS[type(event).__name__], f"di gudang {where}"]
+    where = wilayah.place_name(event.kabupaten) if wilayah else f"gudang {event.kabupaten}"
+    parts = [bahasa.GUDANG_EVENT_WORDS[type(event).__name__], f"di {where}"]
     label, officer = "", ""
     match event:
         case SupplierContracted():

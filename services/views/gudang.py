@@ -41,6 +41,7 @@ COUNTS = (
     "assembled",  # kotak suara put together
     "need",  # what the registered batches take
     "packed",  # put in them
+    "withdrawn",  # put in batches later withdrawn (wet, destroyed, lost): gone, and not packing
 )
 ITEM_ORDER = ("surat_suara", "kotak_suara", "bilik_suara", "tinta", "segel", "formulir")
 BALLOT_ORDER = ("PPWP", "DPR", "DPD", "DPRD_PROV", "DPRD_KAB")
@@ -53,7 +54,8 @@ SCHEMA = (
     """CREATE TABLE IF NOT EXISTS gudang_batches (
         label TEXT PRIMARY KEY, kabupaten TEXT NOT NULL, item TEXT NOT NULL,
         ballot_type TEXT NOT NULL, dapil TEXT NOT NULL, quantity BIGINT NOT NULL,
-        packed BIGINT NOT NULL DEFAULT 0)""",
+        packed BIGINT NOT NULL DEFAULT 0, packs TEXT NOT NULL DEFAULT '',
+        withdrawn INTEGER NOT NULL DEFAULT 0)""",
     """CREATE TABLE IF NOT EXISTS gudang_deliveries (
         kabupaten TEXT NOT NULL, delivery TEXT NOT NULL, stage INTEGER NOT NULL,
         supplier TEXT NOT NULL, expected_on TEXT NOT NULL, replaces TEXT NOT NULL,
@@ -86,6 +88,7 @@ class StockRow(msgspec.Struct, frozen=True, kw_only=True):
     assembled: int = 0
     need: int = 0
     packed: int = 0
+    withdrawn: int = 0
     # A row added up over kabupaten and dapil: how many of those kinds there are, how many
     # are siap kemas and how many packed past their stock (0: a row of one kind).
     parts: int = 0
@@ -94,8 +97,9 @@ class StockRow(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def in_stock(self) -> int:
-        """On hand now: received and replaced, less damaged and packed (below 0: over-packed)."""
-        return self.received + self.replaced - self.damaged - self.packed
+        """On hand now: received and replaced, less damaged, packed and packed in batches since
+        withdrawn (below 0: over-packed)."""
+        return self.received + self.replaced - self.damaged - self.packed - self.withdrawn
 
     @property
     def wanted(self) -> int:
@@ -211,6 +215,7 @@ class GudangView(Projection):
     """The gudang projection and its queries."""
 
     name = "gudang"
+    version = 2  # 2: packs voided and batches withdrawn
     schema = SCHEMA
     tables = (
         "gudang_stock",
@@ -458,33 +463,47 @@ def _received(cursor: Cursor, event: DeliveryReceived) -> str:
 
 
 def _packing(cursor: Cursor, event: BatchPacked | ScanVoided | BatchVoided) -> str:
-    """A pack (or a repack, which replaces its count), a voided pack, a withdrawn batch."""
+    """A pack, a repack (which replaces the count: the last pack standing counts), a voided pack
+    (the one before it counts again), a withdrawn batch (its need is gone, and what was packed
+    in it is withdrawn, not packed)."""
     cursor.execute(
-        "SELECT kabupaten, item, ballot_type, dapil, quantity, packed FROM gudang_batches "
-        "WHERE label = ?",
+        "SELECT kabupaten, item, ballot_type, dapil, quantity, packed, packs, withdrawn "
+        "FROM gudang_batches WHERE label = ?",
         (event.label,),
     )
     found = cursor.fetchone()
     if found is None:
         return ""
-    kabupaten, item, ballot_type, dapil, quantity, packed = found
-    if isinstance(event, BatchPacked):
-        now = event.quantity
-    elif isinstance(event, ScanVoided) and not event.packed:
-        now = 0
-    elif isinstance(event, BatchVoided):  # no longer part of the plan: it needs nothing more
-        _add(cursor, kabupaten, _contents(item, ballot_type, dapil), need=-quantity)
+    kabupaten, item, ballot_type, dapil, quantity, packed, packs_text, withdrawn = found
+    contents = _contents(item, ballot_type, dapil)
+    column = "withdrawn" if withdrawn else "packed"
+    if isinstance(event, BatchVoided):
+        if withdrawn:
+            return ""
+        cursor.execute("UPDATE gudang_batches SET withdrawn = 1 WHERE label = ?", (event.label,))
+        _add(cursor, kabupaten, contents, need=-quantity, packed=-packed, withdrawn=packed)
         if item == "kotak_suara":
-            _add(cursor, kabupaten, ("kotak_suara", "", ""), need=-1)
+            box = 1 if packed else 0
+            _add(cursor, kabupaten, ("kotak_suara", "", ""), need=-1, packed=-box, withdrawn=box)
         return kabupaten
-    else:
-        return ""
+    packs = [tuple(map(int, p.split(":"))) for p in packs_text.split(";") if p]
+    if isinstance(event, BatchPacked):
+        packs.append((event.originator_version, event.quantity))
+    else:  # a void: of one of its packs, or of another scan (nothing to do here)
+        kept = [p for p in packs if p[0] != event.voids]
+        if len(kept) == len(packs):
+            return ""
+        packs = kept
+    now = packs[-1][1] if packs else 0
+    cursor.execute(
+        "UPDATE gudang_batches SET packed = ?, packs = ? WHERE label = ?",
+        (now, ";".join(f"{v}:{q}" for v, q in packs), event.label),
+    )
     if now == packed:
         return ""
-    cursor.execute("UPDATE gudang_batches SET packed = ? WHERE label = ?", (now, event.label))
-    _add(cursor, kabupaten, _contents(item, ballot_type, dapil), packed=now - packed)
+    _add(cursor, kabupaten, contents, **{column: now - packed})
     if item == "kotak_suara" and bool(now) != bool(packed):  # one box more, or one less
-        _add(cursor, kabupaten, ("kotak_suara", "", ""), packed=1 if now else -1)
+        _add(cursor, kabupaten, ("kotak_suara", "", ""), **{column: 1 if now else -1})
     return kabupaten
 
 

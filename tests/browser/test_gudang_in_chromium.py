@@ -68,7 +68,9 @@ def test_a_short_delivery_counted_on_a_tablet_is_flagged_on_a_phone(
     receipt.locator("input[name=witness]").fill("Budi (Bawaslu)")
     receipt.locator("button[type=submit]").click()
     expect(receipt.locator("output.answer")).to_contain_text("Tercatat, dengan selisih: kurang")
-    expect(receipt.locator("output.answer a")).to_have_attribute("href", "/gudang/36.04/ba/T1")
+    expect(receipt.locator("output.answer a")).to_have_attribute(
+        "href", "/gudang/36.04/ba?pengiriman=T1"
+    )
     tablet.screenshot(path=artifacts / "gudang-catat-tablet.png", full_page=True)
 
     # The phone's page swaps in the receipt and its flags without a reload.

@@ -5,6 +5,7 @@ count taken straight from the event store."""
 
 import tempfile
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -155,18 +156,30 @@ def test_a_kabupatens_first_stage_and_the_gudang_view_equal_to_the_event_store(s
     boxes = [p for p in kit_plan(SERANG) if (p.ballot_type, p.dapil) == ("DPRD_KAB", "SERANG 6")][
         :3
     ]
-    boxes += [p for p in kit_plan(SERANG) if p.ballot_type == "PPWP"][:2]
-    for n, box in enumerate(boxes):
-        batches.scan(
+    boxes += [p for p in kit_plan(SERANG) if p.ballot_type == "PPWP"][:3]
+
+    def pack(box, scan_id: str, quantity: int) -> int:
+        answer = batches.scan(
             Scan(
-                scan_id=f"pack-{n}",
+                scan_id=scan_id,
                 label=box.label,
                 action="pack",
                 location="36.04",
                 occurred_at=START + timedelta(days=20),
-                quantity=box.quantity,
+                quantity=quantity,
             )
         )
+        return answer.version
+
+    for n, box in enumerate(boxes):
+        pack(box, f"pack-{n}", box.quantity)
+    # A PPWP box repacked short, and the repack voided: its first count stands again; another
+    # withdrawn (wet) after it was packed: its sheets are gone, and packing needs it no more.
+    repacked, wet = boxes[3], boxes[4]
+    batches.void_scan(
+        repacked.label, pack(repacked, "repack", repacked.quantity - 10), "salah", "Ani"
+    )
+    batches.void_batch(wet.label, "basah", "Ani")
     views = open_views(settings)
     view = GudangView(views)
     view.setup()
@@ -183,6 +196,8 @@ def test_a_kabupatens_first_stage_and_the_gudang_view_equal_to_the_event_store(s
 
     replacements = {e.delivery for e in events if isinstance(e, DeliveryAnnounced) and e.replaces}
     registered = {}
+    packs: dict[str, list[tuple[int, int]]] = {}
+    withdrawn: set[str] = set()
     for event in events:
         match event:
             case ProcurementPlanned():
@@ -220,9 +235,19 @@ def test_a_kabupatens_first_stage_and_the_gudang_view_equal_to_the_event_store(s
                 if event.item == "kotak_suara":
                     add(("kotak_suara", "", ""), "need", 1)
             case _ if type(event).__name__ == "BatchPacked":
+                packs.setdefault(event.label, []).append((event.originator_version, event.quantity))
+            case _ if type(event).__name__ == "ScanVoided":
+                packs[event.label] = [p for p in packs.get(event.label, []) if p[0] != event.voids]
+            case _ if type(event).__name__ == "BatchVoided":
+                withdrawn.add(event.label)
                 batch = registered[event.label]
-                add(("surat_suara", batch.ballot_type, batch.dapil), "packed", event.quantity)
-                add(("kotak_suara", "", ""), "packed", 1)
+                add(("surat_suara", batch.ballot_type, batch.dapil), "need", -batch.quantity)
+                add(("kotak_suara", "", ""), "need", -1)
+    for label, kept in packs.items():  # the last pack standing counts
+        batch, sheets = registered[label], kept[-1][1] if kept else 0
+        column = "withdrawn" if label in withdrawn else "packed"
+        add(("surat_suara", batch.ballot_type, batch.dapil), column, sheets)
+        add(("kotak_suara", "", ""), column, 1 if sheets else 0)
     rows = {key(row): row for row in view.stock("36.04")}
     assert set(rows) == set(expected)
     for k, counts in expected.items():
@@ -241,6 +266,11 @@ def test_a_kabupatens_first_stage_and_the_gudang_view_equal_to_the_event_store(s
     assert (dpr.damaged, dpr.requested, dpr.replaced, dpr.destroyed) == (70, 70, 70, 70)
     assert dpr.awaiting_replacement == dpr.unreported == dpr.to_destroy == 0
     assert rows[("bilik_suara", "", "")].ready
+    ppwp = rows[("surat_suara", "PPWP", "")]
+    assert ppwp.packed == repacked.quantity + boxes[5].quantity  # the repack voided
+    assert ppwp.withdrawn == wet.quantity and ppwp.need == ppwp.planned - wet.quantity
+    assert ppwp.to_pack == ppwp.need - ppwp.packed  # the wet box needs packing no more
+    assert rows[("kotak_suara", "", "")].withdrawn == 1
     [contract] = view.contracts("36")
     assert (contract.supplier, contract.contract, contract.kinds) == ("Penyedia", "SP-1/2024", 16)
     flagged = {d.delivery: d.mismatches for d in view.deliveries("36.04")}
@@ -275,3 +305,30 @@ def test_a_kabupatens_first_stage_and_the_gudang_view_equal_to_the_event_store(s
     assert {key(row): row for row in view.stock("36.04")} == rows
     views.close()
     batches.close()
+
+
+def test_commands_from_two_processes_at_once_are_each_recorded_once(settings):
+    """Two web processes (two applications on one store), four threads each, forty tallies:
+    a version taken by the other is decided again, nothing is lost or counted twice."""
+    stores = [Batches(settings.store, wilayah=SERANG) for _ in range(2)]
+    gudangs = [Gudangs(store, settings.election) for store in stores]
+
+    def count(n: int) -> None:
+        gudangs[n % 2].tally(
+            "36.04",
+            said(f"tally-{n}", 1),
+            session="pagi",
+            team=f"Tim {n}",
+            ballot_type="DPR",
+            dapil="BANTEN II",
+            sorted_sheets=100,
+            damaged={},
+        )
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(count, range(40)))
+    history = gudangs[0].history("36.04")
+    assert [e.originator_version for e in history] == list(range(1, 41))
+    assert sorted(e.command_id for e in history) == sorted(f"tally-{n}" for n in range(40))
+    for store in stores:
+        store.close()

@@ -245,3 +245,35 @@ def test_a_provinces_row_is_ready_only_if_every_kabupatens_dapil_is():
     assert not row.ready  # A's surplus does not cover B's lack
     [row] = added_up([kind("A", 300, packed=100), kind("B", 50, packed=60)])
     assert row.over_packed and row.parts_over == 1 and row.in_stock == 190
+
+
+def test_the_psu_reserve_is_kept_out_of_what_packing_may_take():
+    def ballots(received: int) -> StockRow:
+        return StockRow(
+            item="surat_suara", ballot_type="PPWP", dapil="", planned=1000, reserve=100,
+            need=1000, received=received,
+        )  # fmt: skip
+
+    assert not ballots(1099).ready and ballots(1099).usable == 999
+    assert ballots(1100).ready
+
+
+def test_ballots_out_of_the_plan_are_tertukar_even_when_the_notice_named_them():
+    other = StockLine(item="surat_suara", ballot_type="DPR", dapil="JAWA BARAT I", quantity=1000)
+    [event] = received(announced(other), counted(other, 1000))
+    assert [(m.kind, m.dapil) for m in event.mismatches] == [("tertukar", "JAWA BARAT I")]
+
+
+@pytest.mark.parametrize(
+    "item, ballot_type, dapil",
+    [
+        ("surat_suara", "", ""),  # ballots of no type
+        ("surat_suara", "DPR", ""),  # DPR ballots of no dapil
+        ("surat_suara", "PPWP", "BANTEN II"),  # PPWP is the same everywhere
+        ("bilik_suara", "DPR", ""),  # a booth has no ballot type
+    ],
+)
+def test_a_kind_that_cannot_be_is_refused(item, ballot_type, dapil):
+    line = StockLine(item=item, ballot_type=ballot_type, dapil=dapil, quantity=5)
+    with pytest.raises(GudangError, match="Jenis barang tidak mungkin"):
+        announced(line)

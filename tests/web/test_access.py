@@ -74,7 +74,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/plan"): SCANNERS,
     ("GET", "/gudang"): EVERYONE,
     ("GET", "/api/v1/gudang"): EVERYONE,
-    ("GET", "/gudang/36.04/ba/T1"): EVERYONE,
+    ("GET", "/gudang/36.04/ba"): EVERYONE,
     ("GET", "/gudang/catat"): GUDANG,
     **{("POST", f"/api/v1/gudang/36.04/{what}"): GUDANG for what in GUDANG_POSTS},
     ("POST", "/anomali/x/tangani"): HANDLERS,

@@ -1,8 +1,10 @@
 """The gudang through the API and its pages: a supplier's CSV notice, a receipt that is short,
-a tally, its page at the kabupaten and the province, the Berita Acara, and bad input refused."""
+a tally, the kabupaten's page, the Berita Acara, time travel, and bad input refused (a
+province's page: tests/web/test_many_kabupaten.py)."""
 
 from datetime import UTC, datetime
 
+from services.gudang.application import Gudangs
 from services.views.gudang import GudangView
 from tests.web.conftest import Lacak
 from tests.web.projection import project_everything
@@ -75,12 +77,12 @@ def test_a_gudang_officer_records_a_short_delivery_and_the_page_flags_it(lacak: 
     page = client.get("/gudang?area=36.04")
     assert page.status_code == 200
     assert "Pengiriman T1 (tahap 1): kurang, rusak saat tiba" in page.text
-    assert "DPR RI BANTEN II" in page.text and 'href="/gudang/36.04/ba/T1"' in page.text
+    assert "DPR RI BANTEN II" in page.text and 'href="/gudang/36.04/ba?pengiriman=T1"' in page.text
     assert "Catat pekerjaan gudang" in page.text
     numbers = client.get("/api/v1/gudang?area=36.04").json()
     dpr = next(row for row in numbers["stock"] if row["dapil"] == "BANTEN II")
     assert (dpr["received"], dpr["damaged"], dpr["sorted"], dpr["in_stock"]) == (900, 5, 400, 895)
-    record = client.get("/gudang/36.04/ba/T1")
+    record = client.get("/gudang/36.04/ba", params={"pengiriman": "T1"})
     assert record.status_code == 200
     assert "Berita Acara Penerimaan" in record.text and "Budi (Bawaslu)" in record.text
     assert client.get("/gudang/catat").status_code == 200  # the officer's own gudang
@@ -135,5 +137,32 @@ def test_an_auditor_sees_the_gudang_as_it_stood_before_a_delivery_was_counted(la
     assert then.status_code == 200 and "pada waktu lampau" in then.text
     assert "belum tiba" in then.text and "sse-connect" not in then.text
     now = client.get("/waktu/gudang?area=36.04")
-    assert "belum tiba" not in now.text and "kurang" in now.text
+    assert "belum tiba" not in now.text
+    assert "Pengiriman T1 (tahap 1): kurang" in now.text and "Pengiriman T1" not in then.text
     assert client.get("/waktu/gudang?area=36.04&pada=kemarin").status_code == 400
+
+
+def test_the_same_note_for_another_delivery_is_a_notice_of_its_own(lacak: Lacak):
+    client = lacak.client
+    first = client.post(NOTICE, content=NOTE, headers={"content-type": "text/csv"})
+    other = NOTICE.replace("delivery=T1&stage=1", "delivery=T2&stage=2")
+    second = client.post(other, content=NOTE, headers={"content-type": "text/csv"})
+    assert second.status_code == 201 and second.json()["version"] == first.json()["version"] + 1
+    state = gudangs_of(lacak).state("36.04")
+    assert sorted(state.notices) == ["T1", "T2"]
+
+
+def test_a_dapil_is_written_as_the_plan_writes_it(lacak: Lacak):
+    client = lacak.client
+    client.post(NOTICE, content=NOTE, headers={"content-type": "text/csv"})
+    loose = receipt("r1", 1000)
+    loose["lines"][1]["dapil"] = " banten  ii "
+    answer = client.post("/api/v1/gudang/36.04/receipts", json=loose)
+    assert answer.status_code == 201 and answer.json()["mismatches"] == [
+        {"kind": "rusak", "item": "surat_suara", "ballot_type": "DPR", "dapil": "BANTEN II",
+         "expected": 0, "counted": 3}
+    ]  # fmt: skip
+
+
+def gudangs_of(lacak: Lacak) -> Gudangs:
+    return Gudangs(lacak.batches, lacak.settings.election)

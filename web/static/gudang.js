@@ -113,7 +113,8 @@ async function send(event) {
       : "Tercatat.";
     if (form.dataset.kind === "receipt") {
       const link = document.createElement("a");
-      link.href = `/gudang/${form.closest("[data-gudang]").dataset.gudang}/ba/${encodeURIComponent(form.elements.delivery.value)}`;
+      const gudang = form.closest("[data-gudang]").dataset.gudang;
+      link.href = `/gudang/${gudang}/ba?pengiriman=${encodeURIComponent(form.elements.delivery.value)}`;
       link.textContent = " Cetak Berita Acara penerimaan";
       answer.append(link);
     }
