@@ -389,7 +389,7 @@ class Batches(StoreApplication):
             self.record(*new_events, actor=actor)  # taken meanwhile: IntegrityError, again
             return anomaly_state(evolved(batch, new_events[:-1]).anomalies[anomaly_id])
 
-        return self._retry(attempt, label)
+        return retried(attempt, label)
 
     def next_replacement_label(self, label: str) -> str:
         """The first free replacement serial of the label's kabupaten (they are taken in order)."""
@@ -448,17 +448,19 @@ class Batches(StoreApplication):
             self.record(*new_events, actor=actor)
             return evolved(batch, new_events)
 
-        return self._retry(attempt, label)
+        return retried(attempt, label)
 
-    def _retry(self, attempt: Callable[[], T], label: str) -> T:
-        """Run `attempt` (load, decide, save); when another device saved one of its batches
-        first (IntegrityError), run it again on fresh state, then give up with a 409."""
-        for _ in range(SAVE_ATTEMPTS):
-            try:
-                return attempt()
-            except IntegrityError:
-                continue
-        raise ConflictError(label)
+
+def retried(attempt: Callable[[], T], key: str) -> T:
+    """Run `attempt` (load, decide, save); when another device or process saved first on the
+    same stream (IntegrityError), run it again on fresh state, then give up with a 409. The one
+    retry of every application on the custody store (batches, gudang, findings)."""
+    for _ in range(SAVE_ATTEMPTS):
+        try:
+            return attempt()
+        except IntegrityError:
+            continue
+    raise ConflictError(key)
 
 
 def evolved(batch: Batch, new_events: Sequence[Event]) -> Batch:

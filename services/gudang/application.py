@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from eventsourcing.persistence import IntegrityError
 
 from events.gudang import (
     DeliveryAnnounced,
@@ -18,8 +17,7 @@ from events.gudang import (
     PlannedLine,
     StockLine,
 )
-from services.custody.batches import NOBODY, SAVE_ATTEMPTS, Actor
-from services.custody.errors import ConflictError
+from services.custody.batches import NOBODY, Actor, retried
 from services.gudang import decisions
 from services.gudang.decisions import Gudang, Said, evolve, gudang_id
 from services.store.application import StoreApplication
@@ -188,14 +186,12 @@ class Gudangs:
         """Load, decide, save; decided again on fresh state when another command saved first.
         A command id seen before answers with what it recorded then."""
         said = msgspec.structs.replace(said, user=actor.user, device=actor.device)
-        for _ in range(SAVE_ATTEMPTS):
+
+        def attempt() -> Recorded:
             with self.lock:
                 gudang = self._state(kabupaten)
                 new_events = decide(gudang, said, self.clock())
-                try:
-                    self.store.append(*new_events)
-                except IntegrityError:
-                    continue
+                self.store.append(*new_events)  # IntegrityError: another process saved first
                 for event in new_events:
                     evolve(gudang, event)
             event = new_events[0] if new_events else gudang.commands[said.command_id]
@@ -206,4 +202,5 @@ class Gudangs:
                 recorded_at=event.recorded_at,
                 mismatches=event.mismatches if isinstance(event, DeliveryReceived) else [],
             )
-        raise ConflictError(kabupaten)
+
+        return retried(attempt, kabupaten)
