@@ -19,6 +19,13 @@ from events.batch import (
     ScanVoided,
 )
 from events.codec import Event, decode, encode, subject
+from events.findings import (
+    FindingAcknowledged,
+    FindingAnswered,
+    FindingClosed,
+    FindingEvent,
+    FindingFiled,
+)
 from events.gudang import (
     BoxesAssembled,
     DeliveryAnnounced,
@@ -55,6 +62,11 @@ __all__ = [
     "DeliveryReceived",
     "ElectionDeclared",
     "Event",
+    "FindingAcknowledged",
+    "FindingAnswered",
+    "FindingClosed",
+    "FindingEvent",
+    "FindingFiled",
     "GudangEvent",
     "KabupatenIndexed",
     "MasterDataImported",

@@ -16,6 +16,13 @@ from events.batch import (
     ScanRepeated,
     ScanVoided,
 )
+from events.findings import (
+    FindingAcknowledged,
+    FindingAnswered,
+    FindingClosed,
+    FindingEvent,
+    FindingFiled,
+)
 from events.gudang import (
     BoxesAssembled,
     DeliveryAnnounced,
@@ -59,6 +66,10 @@ Event = (
     | ReplacementRequested
     | SheetsDestroyed
     | BoxesAssembled
+    | FindingFiled
+    | FindingAcknowledged
+    | FindingAnswered
+    | FindingClosed
 )
 
 _encoder = msgspec.json.Encoder()
@@ -79,7 +90,17 @@ def subject(event: Event) -> str:
     (`_._`)."""
     if isinstance(event, ElectionDeclared):
         return "lacak.events._._.ElectionDeclared"
+    if isinstance(event, FindingEvent):  # by the place it is about
+        kabupaten, kecamatan = finding_subject(event.where)
+        return f"lacak.events.{kabupaten}.{kecamatan}.{type(event).__name__}"
     if isinstance(event, MasterDataImported | WilayahListed | KabupatenIndexed | GudangEvent):
         return f"lacak.events.{event.kabupaten.replace('.', '')}._.{type(event).__name__}"
     tps = event.destination
     return f"lacak.events.{tps[:4]}.{tps[:6]}.{type(event).__name__}"
+
+
+def finding_subject(where: str) -> tuple[str, str]:
+    """A finding's kabupaten and kecamatan parts of its subject: `36.04.05.2001` -> (`3604`,
+    `360405`), a TPS's by its digits, a kabupaten's kecamatan `_`."""
+    digits = where.replace(".", "")
+    return digits[:4], digits[:6] if len(digits) >= 6 else "_"

@@ -282,6 +282,7 @@ CAPABILITY_NAMES = {
     "view": "melihat papan",
     "scan": "memindai",
     "stock": "mencatat pekerjaan gudang",
+    "supervise": "mencatat temuan pengawasan",
     "handle": "menangani anomali",
     "correct": "membatalkan atau mengoreksi pindai",
     "audit": "mengaudit dan mengekspor",
@@ -472,3 +473,39 @@ BAD_KIND = (
     "DPRD; barang lain tanpa keduanya)"
 )
 TIME_TOO_EARLY = "Waktu kejadian sebelum 2020: jam perangkat belum diatur"
+
+# Bawaslu's findings (services/findings).
+UNKNOWN_FINDING = "Temuan {number} tidak dikenal"
+FINDING_TAKEN = "Temuan {number} sudah dicatat"
+FINDING_NEEDS_TEXT = "Temuan perlu uraian dan nama pengawas yang mencatatnya"
+REPORTER_ONLY_FOR_REPORTS = "Kontak pelapor hanya untuk laporan warga"
+FINDING_CLOSED = "Temuan {number} sudah ditutup Bawaslu"
+FINDING_ACKNOWLEDGED_ALREADY = "Temuan {number} sudah ditangani"
+ANSWER_NEEDS_ACTION = "Tindak lanjut perlu uraian apa yang dilakukan dan nama yang menjawab"
+FINDING_NOT_ANSWERED = "Temuan {number} belum dijawab KPU: belum bisa ditutup"
+REJECTION_NEEDS_REASON = "Jawaban yang tidak diterima perlu alasannya"
+FINDING_KINDS = {
+    "tanpa_saksi": "serah terima tanpa saksi",
+    "segel": "segel rusak atau diganti",
+    "tidak_dijaga": "kotak tidak dijaga",
+    "jumlah_salah": "jumlah salah",
+    "terlambat": "terlambat",
+    "rusak": "rusak",
+    "lain": "lainnya",
+}
+FINDING_STATUS = {
+    "filed": "menunggu KPU",
+    "acknowledged": "ditangani KPU",
+    "answered": "dijawab KPU",
+    "closed": "ditutup",
+}
+SOURCES = {"temuan": "temuan pengawas", "laporan": "laporan warga"}
+UNKNOWN_FINDING_STATUS = (
+    "Status temuan {status!r} tidak dikenal (open, filed, acknowledged, answered, closed)"
+)
+FINDING_EVENT_WORDS = {
+    "FindingFiled": "temuan dicatat",
+    "FindingAcknowledged": "temuan ditangani KPU",
+    "FindingAnswered": "temuan dijawab KPU",
+    "FindingClosed": "temuan ditutup Bawaslu",
+}

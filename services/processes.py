@@ -25,6 +25,7 @@ from services.views.anomalies.view import AnomalyView
 from services.views.board.view import BoardView
 from services.views.database import ViewDatabase, open_views
 from services.views.eventlog import EventLogView
+from services.views.findings import FindingView
 from services.views.gudang import GudangView
 from services.views.ledger import (
     AccessLedgerView,
@@ -90,6 +91,14 @@ async def run_gudang_projection(settings: Settings, stop: asyncio.Event) -> None
     views = open_views(settings)
     try:
         await run_projection(GudangView(views), settings, stop)
+    finally:
+        views.close()
+
+
+async def run_findings_projection(settings: Settings, stop: asyncio.Event) -> None:
+    views = open_views(settings)
+    try:
+        await run_projection(FindingView(views), settings, stop)
     finally:
         views.close()
 
@@ -195,6 +204,7 @@ PROJECTIONS: dict[str, Callable[[Settings, asyncio.Event], Awaitable[None]]] = {
     "board": run_board_projection,
     "anomalies": run_anomaly_projection,
     "gudang": run_gudang_projection,
+    "findings": run_findings_projection,
     "ledger": run_ledger_projection,
     "log": run_log_projection,
 }

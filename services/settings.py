@@ -8,6 +8,8 @@ from pathlib import Path
 import msgspec
 from psycopg.conninfo import make_conninfo
 
+from services.findings.hours import response_hours
+
 SQLITE = "eventsourcing.sqlite"
 POSTGRES = "eventsourcing.postgres"
 
@@ -67,6 +69,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # A scanner token's account is asked again after this long (a revocation recorded by another
     # web process takes effect within it).
     token_cache_seconds: float = 5.0
+    # Hours KPU has to answer a Bawaslu finding, by kind, over the defaults: "tanpa_saksi=6,..."
+    finding_hours: str = ""
 
     @property
     def postgres(self) -> bool:
@@ -144,6 +148,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             commit_wait_ms=float(environ.get("LACAK_COMMIT_WAIT_MS", "2")),
             batch_cache=int(environ.get("LACAK_BATCH_CACHE", "20000")),
             token_cache_seconds=float(environ.get("LACAK_TOKEN_CACHE_SECONDS", "5")),
+            finding_hours=environ.get("LACAK_FINDING_HOURS", "").strip(),
         )
 
     def __post_init__(self) -> None:
@@ -152,6 +157,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 "LACAK_CHECKPOINT_EVERY harus paling sedikit 1 dan LACAK_CHECKPOINT_SECONDS "
                 "lebih dari 0"
             )
+        try:
+            response_hours(self.finding_hours)
+        except ValueError as error:
+            raise SettingsError(f"setelan tidak sah: {error} (jenis=jam, dipisah koma)") from None
         if not self.ledger_origin or any(c in self.ledger_origin for c in "+ \t\n"):
             raise SettingsError(
                 "LACAK_LEDGER_ORIGIN (bawaan: lacak/LACAK_ELECTION) tanpa spasi dan tanpa '+'"

@@ -48,6 +48,9 @@ from services.custody.errors import (
     UnknownScanEventError,
 )
 from services.errors import DomainError
+from services.findings.application import Findings
+from services.findings.decisions import FindingError, UnknownFindingError
+from services.findings.hours import response_hours
 from services.gudang.application import Gudangs
 from services.gudang.decisions import GudangError
 from services.settings import Settings
@@ -56,6 +59,7 @@ from services.views.anomalies.view import AnomalyView
 from services.views.board.view import BoardView
 from services.views.database import open_views
 from services.views.eventlog import EventLogView
+from services.views.findings import FindingView
 from services.views.gudang import GudangView
 from services.views.ledger import AccessLedgerView, LedgerView
 from services.wilayah import IANA_ZONES, Served, level_of, local_time_of
@@ -79,6 +83,7 @@ from web.corrections import correct_scan, void_batch, void_scan
 from web.epcis import export_epcis
 from web.errors import in_bahasa, translated
 from web.eventlog import log_router
+from web.findings import findings_router
 from web.gudang import gudang_area, gudang_channels, gudang_router
 from web.health import Health, Metrics, health_handlers
 from web.labels import label_sheet, one_label
@@ -117,6 +122,8 @@ STATUS_OF_ERROR = {
     UnknownUserError: 404,
     UnknownDeviceError: 404,
     GudangError: 422,
+    FindingError: 422,
+    UnknownFindingError: 404,
 }
 
 
@@ -220,6 +227,8 @@ KEPT = (
     "access_ledger",
     "gudang",
     "gudangs",
+    "finding_view",
+    "findings",
     "tree",
     "broadcaster",
     "feed",
@@ -286,10 +295,12 @@ def create_app(settings: Settings, wilayah: Served) -> Litestar:
         board, anomalies = BoardView(views), AnomalyView(views)
         event_log, ledger = EventLogView(views), LedgerView(views)
         access_ledger, gudang = AccessLedgerView(views), GudangView(views)
-        for view in (board, anomalies, event_log, ledger, access_ledger, gudang):  # before they run
+        finding_view = FindingView(views)
+        custody_views = (board, anomalies, event_log, ledger, gudang, finding_view)
+        for view in (*custody_views, access_ledger):  # before they first run
             await asyncio.to_thread(view.setup)
         health.projections = [
-            *((view, CUSTODY) for view in (board, anomalies, event_log, ledger, gudang)),
+            *((view, CUSTODY) for view in custody_views),
             (access_ledger, ACCOUNTS),
         ]
         tree = AreaTree(wilayah)
@@ -315,6 +326,8 @@ def create_app(settings: Settings, wilayah: Served) -> Litestar:
             access_ledger=access_ledger,
             gudang=gudang,
             gudangs=Gudangs(batches, settings.election),
+            finding_view=finding_view,
+            findings=Findings(batches, response_hours(settings.finding_hours)),
             tree=tree,
             broadcaster=broadcaster,
             feed=feed,
@@ -369,6 +382,7 @@ def create_app(settings: Settings, wilayah: Served) -> Litestar:
             export_epcis,
             scanning_router,
             gudang_router,
+            findings_router,
             create_static_files_router(
                 path="/static", directories=[HERE / "static"], opt={"public": True}
             ),

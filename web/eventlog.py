@@ -25,7 +25,11 @@ from web.params import Position, Time, moment, one_of
 
 Text = Annotated[str, QueryParameter(max_length=64)]
 ANOMALY_KINDS = AnomalyKind.__args__  # type: ignore[attr-defined]
-EVENT_NAMES = {cls.__name__: what for cls, what in WHAT.items()} | bahasa.GUDANG_EVENT_WORDS
+EVENT_NAMES = (
+    {cls.__name__: what for cls, what in WHAT.items()}
+    | bahasa.GUDANG_EVENT_WORDS
+    | bahasa.FINDING_EVENT_WORDS
+)
 
 
 class LogPage(msgspec.Struct, frozen=True, kw_only=True):

@@ -23,22 +23,25 @@ from services import bahasa
 from services.errors import DomainError
 from services.wilayah import LEVELS, Level, level_of, within
 
-Capability = Literal["view", "scan", "stock", "handle", "correct", "audit", "admin"]
+Capability = Literal["view", "scan", "stock", "supervise", "handle", "correct", "audit", "admin"]
 ROLES: tuple[Role, ...] = ("admin", "gudang", "ppk", "pps", "kpps", "monitor", "auditor", "bawaslu")
 ROLE_NAMES: dict[Role, str] = bahasa.ROLE_NAMES  # type: ignore[assignment]
 # view: the board, queues, timelines and logs of their scope; scan: record custody changes;
 # stock: record the gudang's work before packing (deliveries, sortir-lipat, destruction);
+# supervise: file Bawaslu's findings and citizens' reports, and close them once answered;
 # handle: acknowledge and resolve anomalies; correct: void and correct scans, withdraw batches;
 # audit: verify the ledger, exports; admin: accounts and devices.
 CAPABILITIES: dict[Role, frozenset[Capability]] = {
-    "admin": frozenset(("view", "scan", "stock", "handle", "correct", "audit", "admin")),
+    "admin": frozenset(
+        ("view", "scan", "stock", "supervise", "handle", "correct", "audit", "admin")
+    ),
     "gudang": frozenset(("view", "scan", "stock")),
     "ppk": frozenset(("view", "scan")),
     "pps": frozenset(("view", "scan")),
     "kpps": frozenset(("view", "scan")),
     "monitor": frozenset(("view", "handle", "correct", "audit")),
     "auditor": frozenset(("view", "audit")),
-    "bawaslu": frozenset(("view", "audit")),
+    "bawaslu": frozenset(("view", "supervise", "audit")),
 }
 CAPABILITY_NAMES: dict[Capability, str] = bahasa.CAPABILITY_NAMES  # type: ignore[assignment]
 # Where each officer scans: the gudang of the kabupaten, a PPK, a PPS, a TPS. Admins anywhere.

@@ -30,6 +30,13 @@ from events import (
     ScanVoided,
 )
 from events.batch import BatchEvent
+from events.findings import (
+    FindingAcknowledged,
+    FindingAnswered,
+    FindingClosed,
+    FindingEvent,
+    FindingFiled,
+)
 from events.gudang import (
     BoxesAssembled,
     DeliveryReceived,
@@ -112,6 +119,8 @@ def to_epcis(event: events.Event) -> dict[str, Any] | None:
     (master data, the election) and for a void of a scan (an errorDeclaration on that scan)."""
     if isinstance(event, GudangEvent):
         return gudang_epcis(event)
+    if isinstance(event, FindingEvent):
+        return finding_epcis(event)
     if isinstance(event, ScanVoided) or not isinstance(event, BatchEvent):
         return None
     common = {
@@ -463,6 +472,53 @@ def gudang_epcis(event: GudangEvent) -> dict[str, Any] | None:
     return None
 
 
+def finding_epcis(event: FindingEvent) -> dict[str, Any]:
+    """A finding and each step of it as an inspection (bizStep inspecting) at the place it is
+    about, of the boxes it names; a citizen's contact is never exported."""
+    here = {"id": place_uri(event.where)}
+    inspected: dict[str, Any] = {
+        "type": "ObjectEvent",
+        "eventTime": timestamp(event.occurred_at),
+        "recordTime": timestamp(event.recorded_at),
+        "eventTimeZoneOffset": zone_offset(event.occurred_at),
+        "epcList": [batch_uri(label) for label in getattr(event, "labels", [])],
+        "action": "OBSERVE",
+        "bizStep": "inspecting",
+        "readPoint": here,
+        "bizLocation": here,
+    }
+    common = extensions(finding=event.finding, version=event.originator_version)
+    match event:
+        case FindingFiled():
+            if event.surat_jalan:
+                inspected["bizTransactionList"] = [
+                    {"type": "desadv", "bizTransaction": delivery_note_uri(number)}
+                    for number in event.surat_jalan
+                ]
+            return (
+                inspected
+                | common
+                | extensions(
+                    source=event.source,
+                    kind=event.kind,
+                    text=event.text,
+                    filedBy=event.filed_by,
+                    dueAt=timestamp(event.due_at),
+                )
+            )
+        case FindingAcknowledged():
+            return inspected | common | extensions(acknowledgedBy=event.by, note=event.note)
+        case FindingAnswered():
+            return inspected | common | extensions(answeredBy=event.by, action=event.action)
+        case FindingClosed():
+            return (
+                inspected
+                | common
+                | extensions(closedBy=event.by, accepted=event.accepted, note=event.note)
+            )
+    return inspected | common
+
+
 class ExportFilter(msgspec.Struct, frozen=True, kw_only=True):
     """Which events: occurred in [since, until), bound for these kecamatan, at these positions."""
 
@@ -478,12 +534,18 @@ class ExportFilter(msgspec.Struct, frozen=True, kw_only=True):
             self.last_position is None or position <= self.last_position
         )
 
-    def takes(self, event: BatchEvent | GudangEvent) -> bool:
+    def takes(self, event: BatchEvent | GudangEvent | FindingEvent) -> bool:
         if self.since is not None and event.occurred_at < self.since:
             return False
         if self.until is not None and event.occurred_at >= self.until:
             return False
-        place = event.kabupaten if isinstance(event, GudangEvent) else event.destination
+        place = (
+            event.kabupaten
+            if isinstance(event, GudangEvent)
+            else event.where
+            if isinstance(event, FindingEvent)
+            else event.destination
+        )
         return not self.kecamatan or not self.kecamatan.isdisjoint(ancestry(place))
 
 
@@ -539,7 +601,7 @@ def exported_events(
         if not only.takes_position(position):
             continue
         event = events.decode(data)
-        if not isinstance(event, BatchEvent | GudangEvent) or not only.takes(event):
+        if not isinstance(event, BatchEvent | GudangEvent | FindingEvent) or not only.takes(event):
             continue
         mapped = to_epcis(event)
         if mapped is None:

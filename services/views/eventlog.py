@@ -18,6 +18,13 @@ from events import (
     Event,
 )
 from events.batch import BatchEvent
+from events.findings import (
+    FindingAcknowledged,
+    FindingAnswered,
+    FindingClosed,
+    FindingEvent,
+    FindingFiled,
+)
 from events.gudang import (
     BoxesAssembled,
     DeliveryAnnounced,
@@ -34,7 +41,11 @@ from services.views.database import Cursor, ViewDatabase
 from services.views.projection import Projection
 from services.wilayah import Places, kecamatan_of, level_of
 
-EVENT_TYPES = (*(cls.__name__ for cls in WHAT), *bahasa.GUDANG_EVENT_WORDS)
+EVENT_TYPES = (
+    *(cls.__name__ for cls in WHAT),
+    *bahasa.GUDANG_EVENT_WORDS,
+    *bahasa.FINDING_EVENT_WORDS,
+)
 PAGE = 50
 
 
@@ -149,6 +160,38 @@ def gudang_row(position: int, event: GudangEvent, wilayah: Places | None) -> Log
     )
 
 
+def finding_row(position: int, event: FindingEvent, wilayah: Places | None) -> LogRow:
+    """A finding's event as a row: its label the finding's number, its place where it is
+    about. A citizen's contact is never in the log."""
+    where = wilayah.place_name(event.where) if wilayah else event.where
+    officer, parts = "", [bahasa.FINDING_EVENT_WORDS[type(event).__name__], event.finding]
+    match event:
+        case FindingFiled():
+            officer = event.filed_by
+            parts += [f"({bahasa.FINDING_KINDS[event.kind]})", f"di {where}"]
+        case FindingAcknowledged() | FindingAnswered():
+            officer = event.by
+        case FindingClosed():
+            officer = event.by
+            parts.append("jawaban diterima" if event.accepted else "jawaban tidak diterima")
+    below = level_of(event.where) not in ("provinsi", "kabupaten")
+    return LogRow(
+        position=position,
+        event=type(event).__name__,
+        label=event.finding,
+        destination=event.where,
+        kecamatan=kecamatan_of(event.where) if below else event.where,
+        location=event.where,
+        occurred_at=utc(event.occurred_at),
+        recorded_at=utc(event.recorded_at),
+        officer=officer,
+        anomaly_kind="",
+        summary=" ".join(parts),
+        account=event.user,
+        device=event.device,
+    )
+
+
 def _sum(lines: Sequence[Any]) -> str:
     return bahasa.thousands(sum(line.quantity for line in lines))
 
@@ -169,7 +212,7 @@ class EventLogView(Projection):
     """The log projection and its queries."""
 
     name = "log"
-    version = 3  # 2: who sent each event (account, device); 3: the gudang's events
+    version = 4  # 2: who sent each event (account, device); 3: the gudang's; 4: findings
     schema = SCHEMA
     tables = ("event_log",)
 
@@ -182,8 +225,10 @@ class EventLogView(Projection):
             log_row(p, e, self.wilayah)
             if isinstance(e, BatchEvent)
             else gudang_row(p, e, self.wilayah)
+            if isinstance(e, GudangEvent)
+            else finding_row(p, e, self.wilayah)
             for p, e in fresh
-            if isinstance(e, BatchEvent | GudangEvent)
+            if isinstance(e, BatchEvent | GudangEvent | FindingEvent)
         ]
         if rows:
             cursor.executemany(

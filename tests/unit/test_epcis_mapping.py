@@ -338,3 +338,35 @@ def test_the_gudangs_work_is_receiving_inspecting_destroying_and_assembling_by_c
     created = datetime(2024, 2, 11, tzinfo=UTC)
     document = json.loads(b"".join(document_chunks(iter(exported), created)))
     assert Draft7Validator(SCHEMA).is_valid(document)
+
+
+def test_a_finding_and_its_answers_are_inspections_without_the_citizens_contact():
+    from services.findings.decisions import Said as FindingSaid
+    from services.findings.decisions import answer, close, file
+    from services.findings.decisions import evolve as evolve_finding
+    from services.findings.decisions import replay as replay_finding
+
+    finding = replay_finding("LP-3604-1", [])
+    recorded: list[events.Event] = []
+    for n, decide in enumerate(
+        (
+            lambda s: file(finding, source="laporan", kind="segel", where="36.04.05",
+                           text="Segel diganti", filed_by="Siti", reporter="0812-555",
+                           labels=[LABEL], surat_jalan=["SJ-9"], said=s, at=RECORDED,
+                           hours={"segel": 24}),
+            lambda s: answer(finding, "Agus", "Disegel ulang", s, RECORDED),
+            lambda s: close(finding, "Siti", True, "", s, RECORDED),
+        )
+    ):  # fmt: skip
+        for event in decide(FindingSaid(command_id=f"f{n}", occurred_at=T)):
+            evolve_finding(finding, event)
+            recorded.append(event)
+    exported = list(exported_events(stored(recorded), ExportFilter(), {}))
+    assert [e["bizStep"] for e in exported] == ["inspecting"] * 3
+    assert exported[0]["epcList"] == [f"urn:lacak:batch:{LABEL}"]
+    assert exported[0]["lacak:kind"] == "segel" and "0812-555" not in json.dumps(exported)
+    assert exported[2]["lacak:accepted"] is True
+    kecamatan = ExportFilter(kecamatan=frozenset({"36.04.05"}))
+    assert len(list(exported_events(stored(recorded), kecamatan, {}))) == 3
+    document = json.loads(b"".join(document_chunks(iter(exported), RECORDED)))
+    assert Draft7Validator(SCHEMA).is_valid(document)

@@ -31,6 +31,7 @@ HANDLERS = frozenset(("admin", "monitor"))  # acknowledge, resolve; void and cor
 AUDITORS = frozenset(("admin", "monitor", "auditor", "bawaslu"))
 ADMINS = frozenset(("admin",))
 GUDANG = frozenset(("admin", "gudang"))  # the gudang's work before packing
+SUPERVISORS = frozenset(("admin", "bawaslu"))  # file findings, close them once answered
 
 GUDANG_POSTS = (
     "deliveries",
@@ -77,6 +78,18 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/gudang/36.04/ba"): EVERYONE,
     ("GET", "/gudang/catat"): GUDANG,
     **{("POST", f"/api/v1/gudang/36.04/{what}"): GUDANG for what in GUDANG_POSTS},
+    ("GET", "/temuan"): EVERYONE,
+    ("GET", "/temuan/TM-3604-x"): EVERYONE,
+    ("GET", "/api/v1/findings"): EVERYONE,
+    ("GET", "/temuan/baru"): SUPERVISORS,
+    ("POST", "/temuan"): SUPERVISORS,
+    ("POST", "/api/v1/findings"): SUPERVISORS,
+    ("POST", "/temuan/TM-3604-x/tutup"): SUPERVISORS,
+    ("POST", "/api/v1/findings/TM-3604-x/close"): SUPERVISORS,
+    ("POST", "/temuan/TM-3604-x/tangani"): HANDLERS,
+    ("POST", "/temuan/TM-3604-x/jawab"): HANDLERS,
+    ("POST", "/api/v1/findings/TM-3604-x/acknowledge"): HANDLERS,
+    ("POST", "/api/v1/findings/TM-3604-x/answer"): HANDLERS,
     ("POST", "/anomali/x/tangani"): HANDLERS,
     ("POST", "/anomali/x/selesai"): HANDLERS,
     ("POST", "/api/v1/anomalies/x/acknowledge"): HANDLERS,
@@ -153,7 +166,7 @@ def body_for(method: str, path: str) -> dict:
     changes nothing."""
     if method == "GET":
         return {}
-    if path.startswith(("/anomali/", "/admin/", "/audit/")):
+    if path.startswith(("/anomali/", "/admin/", "/audit/", "/temuan")):
         return {"data": {}}
     return {"json": [] if path.endswith("/queue") else {}}
 

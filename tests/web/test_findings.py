@@ -1,0 +1,183 @@
+"""Bawaslu's findings through the API and the pages, on SQLite and PostgreSQL: filed by
+Bawaslu, acknowledged and answered by KPU, closed by Bawaslu; every step by the right role,
+in scope; a citizen's contact for Bawaslu's eyes only; steps out of turn refused."""
+
+from datetime import UTC, datetime, timedelta
+
+import msgspec
+import pytest
+from litestar.testing import TestClient
+
+from services.findings.application import Findings
+from services.findings.decisions import Said
+from services.findings.hours import response_hours
+from services.views.eventlog import LogFilter
+from services.views.findings import FindingView
+from tests.web.conftest import Lacak
+from tests.web.projection import project_everything
+from tests.web.signin import sign_in
+
+TPS = "3604052001001"  # Kramatwatu
+
+
+@pytest.fixture
+def lacak(settings, plans):
+    """The app on each event store in turn (SQLite, then PostgreSQL)."""
+    with Lacak(settings, plans) as lacak:
+        yield lacak
+
+
+def finding(command_id: str = "f1", **changes) -> dict:
+    return {
+        "command_id": command_id,
+        "kind": "tanpa_saksi",
+        "where": "36.04.05",
+        "text": "Kotak dibuka di PPK tanpa saksi Panwascam.",
+        "filed_by": "Siti (Panwascam Kramatwatu)",
+        "labels": [],
+        **changes,
+    }
+
+
+def step(command_id: str, **fields) -> dict:
+    return {"command_id": command_id, "by": "Agus (KPU)", **fields}
+
+
+def as_role(lacak: Lacak, role: str, scope: str) -> TestClient:
+    client = lacak.client
+    client.cookies.clear()
+    sign_in(client, lacak.settings, role=role, scope=scope)
+    return client
+
+
+def project(lacak: Lacak) -> FindingView:
+    view = FindingView(lacak.views)
+    view.setup()
+    project_everything(lacak.batches, view)
+    return view
+
+
+def test_a_finding_goes_from_bawaslu_to_kpu_and_back_to_be_closed(lacak: Lacak):
+    client = as_role(lacak, "bawaslu", "36.04.05")  # a Panwaslu Kecamatan
+    filed = client.post("/api/v1/findings", json=finding())
+    assert filed.status_code == 201, filed.text
+    number, due = filed.json()["finding"], datetime.fromisoformat(filed.json()["due_at"])
+    assert number.startswith("TM-3604-")
+    recorded = datetime.fromisoformat(filed.json()["recorded_at"])
+    assert due - recorded == timedelta(hours=response_hours("")["tanpa_saksi"])
+    assert client.post("/api/v1/findings", json=finding()).json() == filed.json()  # a retry
+    too_early = client.post(f"/api/v1/findings/{number}/close", json=step("c0"))
+    assert too_early.status_code == 422 and "belum dijawab" in too_early.json()["detail"]
+    bawaslu_answers = client.post(f"/api/v1/findings/{number}/answer", json=step("a0", action="x"))
+    assert bawaslu_answers.status_code == 403
+
+    kpu = as_role(lacak, "monitor", "36.04")
+    assert kpu.post(f"/api/v1/findings/{number}/acknowledge", json=step("k1")).status_code == 201
+    again = kpu.post(f"/api/v1/findings/{number}/acknowledge", json=step("k2"))
+    assert again.status_code == 422
+    answered = kpu.post(
+        f"/api/v1/findings/{number}/answer",
+        json=step("a1", action="Petugas PPK ditegur; kotak disegel ulang di depan saksi."),
+    )
+    assert answered.status_code == 201
+    assert kpu.post(f"/api/v1/findings/{number}/close", json=step("c1")).status_code == 403
+
+    bawaslu = as_role(lacak, "bawaslu", "36.04.05")
+    refused = bawaslu.post(f"/api/v1/findings/{number}/close", json=step("c2", accepted=False))
+    assert refused.status_code == 422 and "alasan" in refused.json()["detail"]
+    closed = bawaslu.post(
+        f"/api/v1/findings/{number}/close",
+        json=step("c3", accepted=False, note="Segel ulang tanpa berita acara."),
+    )
+    assert closed.status_code == 201
+    late = as_role(lacak, "monitor", "36.04").post(
+        f"/api/v1/findings/{number}/answer", json=step("a2", action="lagi")
+    )
+    assert late.status_code == 422 and "ditutup" in late.json()["detail"]
+
+    view = project(lacak)
+    [row] = view.rows("36.04")
+    assert (row.status, row.accepted, row.answered_by) == ("closed", "tidak", "Agus (KPU)")
+    page = as_role(lacak, "bawaslu", "36.04.05").get(f"/temuan/{number}")
+    assert page.status_code == 200
+    assert "Segel ulang tanpa berita acara." in page.text and "jawaban tidak diterima" in page.text
+    assert as_role(lacak, "ppk", "36.04.09").get(f"/temuan/{number}").status_code == 403
+
+
+def test_a_citizens_contact_is_shown_to_bawaslu_only(lacak: Lacak):
+    client = as_role(lacak, "bawaslu", "36.04")
+    report = finding("r1", source="laporan", kind="tidak_dijaga", where=TPS, reporter="0812-555-01")
+    number = client.post("/api/v1/findings", json=report).json()["finding"]
+    assert number.startswith("LP-3604-")
+    contact = finding("r2", reporter="0812")  # a supervisor's own finding has no reporter
+    assert client.post("/api/v1/findings", json=contact).status_code == 422
+    project(lacak)
+    assert "0812-555-01" in client.get(f"/temuan/{number}").text
+    assert client.get("/api/v1/findings?area=36.04").json()[0]["reporter"] == "0812-555-01"
+    kpu = as_role(lacak, "monitor", "36.04")
+    assert "0812-555-01" not in kpu.get(f"/temuan/{number}").text
+    assert kpu.get("/api/v1/findings?area=36.04").json()[0]["reporter"] == ""
+    assert "0812-555-01" not in kpu.get("/temuan?area=36.04").text
+    lacak.project()  # the event log, where auditors look: the report, not the contact
+    [logged] = lacak.event_log.page(LogFilter(kecamatan="36.04.05", event="FindingFiled"))
+    assert logged.label == number and "0812-555-01" not in msgspec.json.encode(logged).decode()
+
+
+def test_outside_its_scope_or_at_an_unknown_place_a_finding_is_refused(lacak: Lacak):
+    client = as_role(lacak, "bawaslu", "36.04.05")
+    assert client.post("/api/v1/findings", json=finding(where="36.04.09")).status_code == 403
+    assert client.post("/api/v1/findings", json=finding(where="36.04.99")).status_code == 404
+    assert client.post("/api/v1/findings", json=finding(where="di sini")).status_code == 400
+    ahead = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    assert client.post("/api/v1/findings", json=finding(occurred_at=ahead)).status_code == 422
+    gudang = as_role(lacak, "gudang", "36.04")
+    assert gudang.post("/api/v1/findings", json=finding("g")).status_code == 403
+
+
+def test_a_finding_filed_from_the_form_lands_on_its_page_and_in_the_queue(lacak: Lacak):
+    client = as_role(lacak, "bawaslu", "36.04")
+    form = client.get("/temuan/baru?area=36.04.05")
+    assert form.status_code == 200 and 'value="36.04.05"' in form.text
+    csrf = client.headers["x-csrf-token"]
+    del client.headers["x-csrf-token"]  # a browser's form sends the token as a field
+    posted = client.post(
+        "/temuan",
+        data={
+            "csrf_token": csrf,
+            "command_id": "form-1",
+            "source": "temuan",
+            "kind": "segel",
+            "where": "36.04.05",
+            "text": "Segel kotak DPR diganti tanpa berita acara.",
+            "labels": "",
+            "filed_by": "Rudi",
+            "occurred_at": "",
+        },
+        follow_redirects=False,
+    )
+    client.headers["x-csrf-token"] = csrf
+    assert posted.status_code == 303, posted.text
+    page = client.get(posted.headers["location"])
+    assert "Segel kotak DPR diganti" in page.text
+    project(lacak)
+    queue = as_role(lacak, "monitor", "36.04").get("/temuan?area=36.04")
+    assert "segel rusak atau diganti" in queue.text and "menunggu KPU" in queue.text
+
+
+def test_an_unanswered_finding_past_its_time_is_overdue(lacak: Lacak):
+    findings = Findings(lacak.batches, {**response_hours(""), "lain": 1})
+    long_ago = datetime.now(UTC) - timedelta(hours=3)
+    findings.clock = lambda: long_ago
+    findings.file(
+        Said(command_id="old", occurred_at=long_ago),
+        source="temuan",
+        kind="lain",
+        where="36.04",
+        text="Atap gudang bocor di atas tumpukan kotak.",
+        filed_by="Rudi",
+    )
+    view = project(lacak)
+    [row] = view.rows("36", ("filed", "acknowledged"))  # the province's, of its kabupaten
+    assert row.overdue(datetime.now(UTC)) and not row.overdue(long_ago)
+    page = as_role(lacak, "monitor", "36.04").get("/temuan?area=36.04")
+    assert "lewat batas" in page.text

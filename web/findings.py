@@ -1,0 +1,463 @@
+"""Bawaslu's findings and citizens' reports: filed by Bawaslu and Panwaslu accounts, acknowledged
+and answered by KPU, closed by Bawaslu; the list of an area (KPU's queue, Bawaslu's own), one
+finding's page with its history, and the API behind them."""
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Request, Router, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_201_CREATED
+
+from events.findings import FindingEvent, FindingKind, Source
+from services import bahasa
+from services.custody.batches import Actor
+from services.custody.decisions import EARLIEST_SCAN
+from services.findings.application import Filed, Findings
+from services.findings.decisions import FindingError, Said, finding_id
+from services.views.findings import FindingRow, FindingView
+from services.wilayah import WIB, Served, within
+from web.auth import Principal, knows, principal_of
+from web.board import AreaTree
+from web.errors import error_responses
+
+Text = Annotated[str, msgspec.Meta(max_length=4000)]
+Name = Annotated[str, msgspec.Meta(max_length=120)]
+Ident = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9.\-_:]+$")]
+Place = Annotated[
+    str, msgspec.Meta(max_length=20, pattern=r"^(\d{2}(\.\d{2}){1,2}(\.\d{4})?|\d{13})$")
+]
+Items = Annotated[list[Annotated[str, msgspec.Meta(max_length=64)]], msgspec.Meta(max_length=50)]
+MAX_AHEAD = timedelta(days=1)
+OPEN = ("filed", "acknowledged", "answered")
+FINDING_ERRORS = error_responses(403, 404, 409, 422)
+
+
+class FindingIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """What a supervisor saw: its kind, where (a wilayah code: gudang, PPK, PPS or TPS), what,
+    the boxes and loads concerned; for a citizen's report (`laporan`), the reporter's contact,
+    which only Bawaslu sees."""
+
+    command_id: Ident
+    kind: FindingKind
+    where: Place
+    text: Text
+    filed_by: Name
+    source: Source = "temuan"
+    labels: Items = []
+    surat_jalan: Items = []
+    reporter: Name = ""
+    occurred_at: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
+
+
+class StepIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """KPU's acknowledgement (`note`) or answer (`action`); Bawaslu's closing (`accepted`,
+    and why not in `note`)."""
+
+    command_id: Ident
+    by: Name
+    note: Text = ""
+    action: Text = ""
+    accepted: bool = True
+
+
+def said_now(command_id: str, at: datetime | None = None) -> Said:
+    now = datetime.now(UTC)
+    if at is not None and not EARLIEST_SCAN <= at <= now + MAX_AHEAD:
+        raise FindingError(bahasa.TIME_AHEAD if at > now else bahasa.TIME_TOO_EARLY)
+    return Said(command_id=command_id, occurred_at=at or now)
+
+
+def actor_of(principal: Principal | None) -> Actor:
+    assert principal is not None  # the guard let only principals in
+    return Actor(user=principal.username, device=principal.device)
+
+
+async def check_place(places: Served, principal: Principal | None, place: str) -> None:
+    """A place the master data knows, inside the principal's scope."""
+    assert principal is not None
+    if not await knows(places, place):
+        raise NotFoundException(bahasa.UNKNOWN_AREA.format(code=place))
+    if not within(principal.scope, place):
+        raise PermissionDeniedException(
+            bahasa.AREA_OUTSIDE_SCOPE.format(area=place, scope=principal.scope or "nasional")
+        )
+
+
+async def file_finding(
+    data: FindingIn, principal: Principal | None, places: Served, findings: Findings
+) -> Filed:
+    await check_place(places, principal, data.where)
+    said = said_now(data.command_id, data.occurred_at)
+    fields = msgspec.structs.asdict(data)
+    for key in ("command_id", "occurred_at"):
+        fields.pop(key)
+    return await asyncio.to_thread(findings.file, said, actor_of(principal), **fields)
+
+
+async def history_of(findings: Findings, number: str) -> list[FindingEvent]:
+    history = await asyncio.to_thread(findings.store.stream_of, finding_id(number))
+    if not history:
+        raise NotFoundException(bahasa.UNKNOWN_FINDING.format(number=number))
+    return history
+
+
+async def take_step(
+    step: Literal["acknowledge", "answer", "close"],
+    number: str,
+    data: StepIn,
+    principal: Principal | None,
+    findings: Findings,
+) -> Filed:
+    """KPU's or Bawaslu's step on a finding inside their scope."""
+    filed = (await history_of(findings, number))[0]
+    assert principal is not None
+    if not within(principal.scope, filed.where):
+        raise PermissionDeniedException(
+            bahasa.AREA_OUTSIDE_SCOPE.format(area=filed.where, scope=principal.scope or "nasional")
+        )
+    said, actor = said_now(data.command_id), actor_of(principal)
+    match step:
+        case "acknowledge":
+            run = lambda: findings.acknowledge(number, data.by, data.note, said, actor)  # noqa: E731
+        case "answer":
+            run = lambda: findings.answer(number, data.by, data.action, said, actor)  # noqa: E731
+        case "close":
+            run = lambda: findings.close(number, data.by, data.accepted, data.note, said, actor)  # noqa: E731
+    return await asyncio.to_thread(run)
+
+
+# The API.
+
+SUPERVISE = {"need": "supervise", "area": None}
+HANDLE = {"need": "handle", "area": None}
+
+
+@post(
+    "/api/v1/findings",
+    name="finding-file",
+    opt=SUPERVISE,
+    status_code=HTTP_201_CREATED,
+    responses=FINDING_ERRORS,
+)
+async def post_finding(
+    data: JSONBody[FindingIn],
+    request: Request,
+    wilayah: NamedDependency[Served],
+    findings: NamedDependency[Findings],
+) -> Filed:
+    """File a finding or a citizen's report. Sent again with its `command_id`, the first answer
+    (its number and when KPU's answer is due)."""
+    return await file_finding(data, principal_of(request), wilayah, findings)
+
+
+@post(
+    "/api/v1/findings/{number:str}/acknowledge",
+    name="finding-acknowledge",
+    opt=HANDLE,
+    status_code=HTTP_201_CREATED,
+    responses=FINDING_ERRORS,
+)
+async def post_acknowledge(
+    number: FromPath[str],
+    data: JSONBody[StepIn],
+    request: Request,
+    findings: NamedDependency[Findings],
+) -> Filed:
+    """KPU has seen the finding and is looking into it."""
+    return await take_step("acknowledge", number, data, principal_of(request), findings)
+
+
+@post(
+    "/api/v1/findings/{number:str}/answer",
+    name="finding-answer",
+    opt=HANDLE,
+    status_code=HTTP_201_CREATED,
+    responses=FINDING_ERRORS,
+)
+async def post_answer(
+    number: FromPath[str],
+    data: JSONBody[StepIn],
+    request: Request,
+    findings: NamedDependency[Findings],
+) -> Filed:
+    """KPU's follow-up (tindak lanjut) in `action`: what was done."""
+    return await take_step("answer", number, data, principal_of(request), findings)
+
+
+@post(
+    "/api/v1/findings/{number:str}/close",
+    name="finding-close",
+    opt=SUPERVISE,
+    status_code=HTTP_201_CREATED,
+    responses=FINDING_ERRORS,
+)
+async def post_close(
+    number: FromPath[str],
+    data: JSONBody[StepIn],
+    request: Request,
+    findings: NamedDependency[Findings],
+) -> Filed:
+    """Bawaslu closes an answered finding: `accepted`, or not with the reason in `note`."""
+    return await take_step("close", number, data, principal_of(request), findings)
+
+
+def shown(row: FindingRow, principal: Principal | None, now: datetime) -> dict[str, Any]:
+    """A finding as a reader may see it: a citizen's contact only to those who supervise."""
+    data = msgspec.to_builtins(row)
+    if principal is None or not principal.may("supervise"):
+        data["reporter"] = ""
+    data["overdue"] = row.overdue(now)
+    return data
+
+
+@get("/api/v1/findings", name="api-findings", opt={"need": "view", "area": "query"})
+async def findings_json(
+    request: Request,
+    tree: NamedDependency[AreaTree],
+    finding_view: NamedDependency[FindingView],
+    area: FromQuery[str | None] = None,
+    status: FromQuery[str] = "",
+) -> list[dict[str, Any]]:
+    """The area's findings, newest first; `status` one of filed, acknowledged, answered, closed
+    (comma-separated), or `open`."""
+    code = tree.area(area if area is not None else tree.code)
+    rows = await asyncio.to_thread(finding_view.rows, code, statuses_of(status))
+    principal, now = principal_of(request), datetime.now(UTC)
+    return [shown(row, principal, now) for row in rows]
+
+
+def statuses_of(status: str) -> tuple[str, ...]:
+    asked = tuple(s for s in status.split(",") if s)
+    if asked == ("open",):
+        return OPEN
+    if any(s not in bahasa.FINDING_STATUS for s in asked):
+        raise FindingError(bahasa.UNKNOWN_FINDING_STATUS.format(status=status))
+    return asked
+
+
+# The pages.
+
+
+class FindingForm(msgspec.Struct, frozen=True):
+    command_id: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    source: Annotated[str, msgspec.Meta(max_length=20)] = "temuan"
+    kind: Annotated[str, msgspec.Meta(max_length=20)] = ""
+    where: Annotated[str, msgspec.Meta(max_length=20)] = ""
+    text: Text = ""
+    filed_by: Name = ""
+    labels: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    surat_jalan: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    reporter: Name = ""
+    occurred_at: Annotated[str, msgspec.Meta(max_length=40)] = ""
+
+
+class StepForm(msgspec.Struct, frozen=True):
+    command_id: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    by: Name = ""
+    note: Text = ""
+    action: Text = ""
+    accepted: Annotated[str, msgspec.Meta(max_length=10)] = ""
+
+
+def listed(text: str) -> list[str]:
+    return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
+
+
+@get("/temuan", name="findings", opt={"need": "view", "area": "query"})
+async def findings_page(
+    request: Request,
+    tree: NamedDependency[AreaTree],
+    finding_view: NamedDependency[FindingView],
+    area: FromQuery[str | None] = None,
+    status: FromQuery[str] = "open",
+) -> Template:
+    """An area's findings: KPU's queue to answer (open), overdue first to the eye, and
+    Bawaslu's own list of what it filed and the answers (all)."""
+    code = tree.area(area if area is not None else tree.code)
+    rows = await asyncio.to_thread(finding_view.rows, code, statuses_of(status))
+    principal, now = principal_of(request), datetime.now(UTC)
+    return Template(
+        template_name="temuan.html",
+        context={
+            "rows": [shown(row, principal, now) for row in rows],
+            "code": code,
+            "title": tree.title(code),
+            "trail": tree.trail(code),
+            "status": status,
+            "kinds": bahasa.FINDING_KINDS,
+            "statuses": bahasa.FINDING_STATUS,
+            "may_file": bool(principal and principal.may("supervise")),
+        },
+    )
+
+
+@get("/temuan/baru", name="finding-new", opt={"need": "supervise", "area": None})
+async def new_finding_page(request: Request, area: FromQuery[str] = "") -> Template:
+    principal = principal_of(request)
+    assert principal is not None
+    return Template(
+        template_name="temuan_baru.html",
+        context={
+            "kinds": bahasa.FINDING_KINDS,
+            "where": area or principal.scope,
+            "filed_by": principal.name,
+            "command_id": uuid.uuid4().hex,
+            "error": "",
+            "form": None,
+        },
+    )
+
+
+@post("/temuan", name="finding-file-form", opt=SUPERVISE, status_code=303)
+async def file_finding_form(
+    data: URLEncodedBody[FindingForm],
+    request: Request,
+    wilayah: NamedDependency[Served],
+    findings: NamedDependency[Findings],
+) -> Redirect | Template:
+    """The form's finding; refused, the form again with the reason and what was typed."""
+    try:
+        finding = msgspec.convert(
+            {
+                "command_id": data.command_id or uuid.uuid4().hex,
+                "source": data.source,
+                "kind": data.kind,
+                "where": data.where.strip(),
+                "text": data.text,
+                "filed_by": data.filed_by,
+                "labels": listed(data.labels),
+                "surat_jalan": listed(data.surat_jalan),
+                "reporter": data.reporter if data.source == "laporan" else "",
+                "occurred_at": local_moment(data.occurred_at),
+            },
+            FindingIn,
+        )
+        filed = await file_finding(finding, principal_of(request), wilayah, findings)
+    except (msgspec.ValidationError, FindingError, NotFoundException) as error:
+        return Template(
+            template_name="temuan_baru.html",
+            status_code=422,
+            context={
+                "kinds": bahasa.FINDING_KINDS,
+                "where": data.where,
+                "filed_by": data.filed_by,
+                "command_id": data.command_id,
+                "error": str(getattr(error, "detail", "") or error),
+                "form": data,
+            },
+        )
+    return Redirect(f"/temuan/{filed.finding}", status_code=303)
+
+
+def local_moment(typed: str) -> str | None:
+    """A `datetime-local` box's time (WIB, as the page says) as an ISO time with its zone."""
+    if not typed:
+        return None
+    moment = datetime.fromisoformat(typed)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=WIB)).isoformat()
+
+
+@get("/temuan/{number:str}", name="finding", opt={"need": "view", "area": None})
+async def finding_page(
+    number: FromPath[str],
+    request: Request,
+    findings: NamedDependency[Findings],
+    tree: NamedDependency[AreaTree],
+) -> Template:
+    """One finding with its whole history from the event store, and the steps the reader may
+    take: KPU acknowledges and answers, Bawaslu closes."""
+    history = await history_of(findings, number)
+    filed = history[0]
+    principal = principal_of(request)
+    assert principal is not None
+    if not within(principal.scope, filed.where):
+        raise PermissionDeniedException(
+            bahasa.AREA_OUTSIDE_SCOPE.format(area=filed.where, scope=principal.scope or "nasional")
+        )
+    state = await asyncio.to_thread(findings.state, number)
+    return Template(
+        template_name="temuan_satu.html",
+        context={
+            "filed": filed,
+            "history": history[1:],
+            "status": state.status,
+            "place": tree.title(filed.where) if filed.where in tree else filed.where,
+            "kinds": bahasa.FINDING_KINDS,
+            "statuses": bahasa.FINDING_STATUS,
+            "sees_reporter": principal.may("supervise"),
+            "may_handle": principal.may("handle"),
+            "may_close": principal.may("supervise"),
+            "overdue": state.status in ("filed", "acknowledged")
+            and datetime.now(UTC) > filed.due_at,
+            "command_id": uuid.uuid4().hex,
+            "who": principal,
+        },
+    )
+
+
+STEPS = {
+    "tangani": ("acknowledge", "handle"),
+    "jawab": ("answer", "handle"),
+    "tutup": ("close", "supervise"),
+}
+
+
+@post(
+    "/temuan/{number:str}/{step:str}",
+    name="finding-step-form",
+    opt={"need": "view", "area": None},
+    status_code=303,
+)
+async def step_form(
+    number: FromPath[str],
+    step: FromPath[str],
+    data: URLEncodedBody[StepForm],
+    request: Request,
+    findings: NamedDependency[Findings],
+) -> Redirect:
+    """A step from the finding's page; refused, the page says why (a 4xx page)."""
+    if step not in STEPS:
+        raise NotFoundException(bahasa.UNKNOWN_FINDING.format(number=f"{number}/{step}"))
+    name, capability = STEPS[step]
+    principal = principal_of(request)
+    if principal is None or not principal.may(capability):
+        role = principal.role_name if principal else "-"
+        raise PermissionDeniedException(
+            bahasa.ROLE_MAY_NOT.format(role=role, capability=bahasa.CAPABILITY_NAMES[capability])
+        )
+    stepped = msgspec.convert(
+        {
+            "command_id": data.command_id or uuid.uuid4().hex,
+            "by": data.by,
+            "note": data.note,
+            "action": data.action,
+            "accepted": data.accepted != "tidak",
+        },
+        StepIn,
+    )
+    await take_step(name, number, stepped, principal, findings)  # type: ignore[arg-type]
+    return Redirect(f"/temuan/{number}", status_code=303)
+
+
+findings_router = Router(
+    path="/",
+    route_handlers=[
+        post_finding,
+        post_acknowledge,
+        post_answer,
+        post_close,
+        findings_json,
+        findings_page,
+        new_finding_page,
+        file_finding_form,
+        finding_page,
+        step_form,
+    ],
+)
