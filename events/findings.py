@@ -43,6 +43,7 @@ class FindingFiled(FindingEvent, frozen=True, kw_only=True):
     reporter: str = ""  # a citizen's contact (laporan only): shown to Bawaslu only
     filed_by: str  # the supervisor's name as they sign
     due_at: datetime  # KPU's answer is due by then (the kind's response time, a setting)
+    photos: list[str] = []  # SHA-256 of each photo kept as evidence (services/findings/photos.py)
 
 
 class FindingAcknowledged(FindingEvent, frozen=True, kw_only=True):

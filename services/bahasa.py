@@ -387,6 +387,7 @@ ERROR_MEANINGS = {
     403: "Tidak berhak: peran, wilayah, atau saksi yang tidak terdaftar",
     404: "Tidak dikenal: label, anomali, wilayah atau pindai yang tidak ada",
     409: "Bentrok dengan perubahan lain pada kotak yang sama; ulangi",
+    413: "Terlalu besar: foto paling besar 5 MB",
     422: "Bentuknya benar tetapi tidak mungkin benar: salah baca, lokasi atau waktu yang "
     "mustahil, ukuran pohon yang tidak ada, tanda tangan yang tidak cocok",
     503: "Data induk wilayah belum dimuat",
@@ -418,6 +419,7 @@ ERROR_TITLES = {
     404: "Tidak ditemukan",
     405: "Cara akses tidak diizinkan",
     409: "Bentrok",
+    413: "Terlalu besar",
     422: "Tidak bisa diterima",
     429: "Terlalu sering",
     503: "Belum siap",
@@ -509,3 +511,8 @@ FINDING_EVENT_WORDS = {
     "FindingAnswered": "temuan dijawab KPU",
     "FindingClosed": "temuan ditutup Bawaslu",
 }
+PHOTO_TOO_LARGE = "Foto lebih dari {mb} MB: kirim yang lebih kecil"
+PHOTO_NOT_AN_IMAGE = "Hanya foto (JPEG, PNG atau WebP) yang bisa dilampirkan"
+PHOTOS_TOO_MANY = "Paling banyak {most} foto untuk satu temuan"
+PHOTOS_UNKNOWN = "Foto belum diunggah: {digests}"
+UNKNOWN_PHOTO = "Foto tidak ditemukan"

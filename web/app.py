@@ -51,6 +51,7 @@ from services.errors import DomainError
 from services.findings.application import Findings
 from services.findings.decisions import FindingError, UnknownFindingError
 from services.findings.hours import response_hours
+from services.findings.photos import PhotoRefused, Photos
 from services.gudang.application import Gudangs
 from services.gudang.decisions import GudangError
 from services.settings import Settings
@@ -124,6 +125,7 @@ STATUS_OF_ERROR = {
     GudangError: 422,
     FindingError: 422,
     UnknownFindingError: 404,
+    PhotoRefused: 422,
 }
 
 
@@ -229,6 +231,7 @@ KEPT = (
     "gudangs",
     "finding_view",
     "findings",
+    "photos",
     "tree",
     "broadcaster",
     "feed",
@@ -328,6 +331,7 @@ def create_app(settings: Settings, wilayah: Served) -> Litestar:
             gudangs=Gudangs(batches, settings.election),
             finding_view=finding_view,
             findings=Findings(batches, response_hours(settings.finding_hours)),
+            photos=await asyncio.to_thread(Photos, settings),
             tree=tree,
             broadcaster=broadcaster,
             feed=feed,

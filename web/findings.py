@@ -4,14 +4,17 @@ finding's page with its history, and the API behind them."""
 
 import asyncio
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Request, Router, get, post
+from litestar import Request, Response, Router, get, post
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException, PermissionDeniedException
-from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
+from litestar.params import Body, FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -20,7 +23,8 @@ from services import bahasa
 from services.custody.batches import Actor
 from services.custody.decisions import EARLIEST_SCAN
 from services.findings.application import Filed, Findings
-from services.findings.decisions import FindingError, Said, finding_id
+from services.findings.decisions import MOST_PHOTOS, FindingError, Said, finding_id
+from services.findings.photos import MAX_BYTES, PhotoRefused, Photos, checked
 from services.views.findings import FindingRow, FindingView
 from services.wilayah import WIB, Served, within
 from web.auth import Principal, knows, principal_of
@@ -34,6 +38,7 @@ Place = Annotated[
     str, msgspec.Meta(max_length=20, pattern=r"^(\d{2}(\.\d{2}){1,2}(\.\d{4})?|\d{13})$")
 ]
 Items = Annotated[list[Annotated[str, msgspec.Meta(max_length=64)]], msgspec.Meta(max_length=50)]
+Digest = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
 MAX_AHEAD = timedelta(days=1)
 OPEN = ("filed", "acknowledged", "answered")
 FINDING_ERRORS = error_responses(403, 404, 409, 422)
@@ -54,6 +59,9 @@ class FindingIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     surat_jalan: Items = []
     reporter: Name = ""
     occurred_at: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
+    photos: Annotated[
+        list[Digest], msgspec.Meta(max_length=MOST_PHOTOS)
+    ] = []  # POST /api/v1/photos
 
 
 class StepIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -91,9 +99,16 @@ async def check_place(places: Served, principal: Principal | None, place: str) -
 
 
 async def file_finding(
-    data: FindingIn, principal: Principal | None, places: Served, findings: Findings
+    data: FindingIn,
+    principal: Principal | None,
+    places: Served,
+    findings: Findings,
+    photos: Photos,
 ) -> Filed:
     await check_place(places, principal, data.where)
+    missing = await asyncio.to_thread(photos.missing, data.photos)
+    if missing:
+        raise FindingError(bahasa.PHOTOS_UNKNOWN.format(digests=", ".join(missing)))
     said = said_now(data.command_id, data.occurred_at)
     fields = msgspec.structs.asdict(data)
     for key in ("command_id", "occurred_at"):
@@ -151,10 +166,43 @@ async def post_finding(
     request: Request,
     wilayah: NamedDependency[Served],
     findings: NamedDependency[Findings],
+    photos: NamedDependency[Photos],
 ) -> Filed:
-    """File a finding or a citizen's report. Sent again with its `command_id`, the first answer
-    (its number and when KPU's answer is due)."""
-    return await file_finding(data, principal_of(request), wilayah, findings)
+    """File a finding or a citizen's report, its `photos` uploaded first. Sent again with its
+    `command_id`, the first answer (its number and when KPU's answer is due)."""
+    return await file_finding(data, principal_of(request), wilayah, findings, photos)
+
+
+class PhotoKept(msgspec.Struct, frozen=True):
+    sha256: str
+
+
+@post(
+    "/api/v1/photos",
+    name="photo-keep",
+    opt=SUPERVISE,
+    status_code=HTTP_201_CREATED,
+    responses=error_responses(413, 422),
+    request_max_body_size=MAX_BYTES + 1,
+)
+async def post_photo(request: Request, photos: NamedDependency[Photos]) -> PhotoKept:
+    """A photo as evidence, its bytes the body (JPEG, PNG or WebP, at most 5 MB); its SHA-256
+    for a finding's `photos`. The same photo sent again is kept once."""
+    return PhotoKept(sha256=await asyncio.to_thread(photos.keep, await request.body()))
+
+
+@get("/foto/{digest:str}", name="photo", opt={"need": "view", "area": None})
+async def photo(digest: FromPath[str], photos: NamedDependency[Photos]) -> Response[bytes]:
+    """A kept photo by its SHA-256."""
+    found = await asyncio.to_thread(photos.get, digest) if len(digest) == 64 else None
+    if found is None:
+        raise NotFoundException(bahasa.UNKNOWN_PHOTO)
+    media_type, data = found
+    return Response(
+        data,
+        media_type=media_type,
+        headers={"Cache-Control": "private, max-age=31536000, immutable"},
+    )
 
 
 @post(
@@ -245,17 +293,36 @@ def statuses_of(status: str) -> tuple[str, ...]:
 # The pages.
 
 
+@dataclass
+class FindingUpload:
+    """The finding form as a browser sends it (multipart: its photos with it)."""
+
+    command_id: str = ""
+    source: str = "temuan"
+    kind: str = ""
+    where: str = ""
+    text: str = ""
+    filed_by: str = ""
+    labels: str = ""
+    surat_jalan: str = ""
+    reporter: str = ""
+    occurred_at: str = ""
+    photos: list[UploadFile] = field(default_factory=list)
+
+
 class FindingForm(msgspec.Struct, frozen=True):
-    command_id: Annotated[str, msgspec.Meta(max_length=64)] = ""
-    source: Annotated[str, msgspec.Meta(max_length=20)] = "temuan"
-    kind: Annotated[str, msgspec.Meta(max_length=20)] = ""
-    where: Annotated[str, msgspec.Meta(max_length=20)] = ""
-    text: Text = ""
-    filed_by: Name = ""
-    labels: Annotated[str, msgspec.Meta(max_length=2000)] = ""
-    surat_jalan: Annotated[str, msgspec.Meta(max_length=2000)] = ""
-    reporter: Name = ""
-    occurred_at: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    """What the form sent, as typed (FindingIn checks it), to fill the form again if refused."""
+
+    command_id: str = ""
+    source: str = "temuan"
+    kind: str = ""
+    where: str = ""
+    text: str = ""
+    filed_by: str = ""
+    labels: str = ""
+    surat_jalan: str = ""
+    reporter: str = ""
+    occurred_at: str = ""
 
 
 class StepForm(msgspec.Struct, frozen=True):
@@ -315,42 +382,64 @@ async def new_finding_page(request: Request, area: FromQuery[str] = "") -> Templ
     )
 
 
-@post("/temuan", name="finding-file-form", opt=SUPERVISE, status_code=303)
+@post(
+    "/temuan",
+    name="finding-file-form",
+    opt=SUPERVISE,
+    status_code=303,
+    request_max_body_size=MOST_PHOTOS * MAX_BYTES + 100_000,
+)
 async def file_finding_form(
-    data: URLEncodedBody[FindingForm],
+    data: Annotated[FindingUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
     request: Request,
     wilayah: NamedDependency[Served],
     findings: NamedDependency[Findings],
+    photos: NamedDependency[Photos],
 ) -> Redirect | Template:
-    """The form's finding; refused, the form again with the reason and what was typed."""
+    """The form's finding with its photos; refused, the form again with the reason and what
+    was typed (the photos to be chosen again)."""
+    form = msgspec.convert({k: v for k, v in vars(data).items() if k != "photos"}, FindingForm)
     try:
+        images = [await image.read() for image in data.photos if image.filename]
+        if len(images) > MOST_PHOTOS:
+            raise FindingError(bahasa.PHOTOS_TOO_MANY.format(most=MOST_PHOTOS))
+        for image in images:
+            checked(image)
+        digests = [await asyncio.to_thread(photos.keep, image) for image in images]
         finding = msgspec.convert(
             {
-                "command_id": data.command_id or uuid.uuid4().hex,
-                "source": data.source,
-                "kind": data.kind,
-                "where": data.where.strip(),
-                "text": data.text,
-                "filed_by": data.filed_by,
-                "labels": listed(data.labels),
-                "surat_jalan": listed(data.surat_jalan),
-                "reporter": data.reporter if data.source == "laporan" else "",
-                "occurred_at": local_moment(data.occurred_at),
+                "command_id": form.command_id or uuid.uuid4().hex,
+                "source": form.source,
+                "kind": form.kind,
+                "where": form.where.strip(),
+                "text": form.text,
+                "filed_by": form.filed_by,
+                "labels": listed(form.labels),
+                "surat_jalan": listed(form.surat_jalan),
+                "reporter": form.reporter if form.source == "laporan" else "",
+                "occurred_at": local_moment(form.occurred_at),
+                "photos": digests,
             },
             FindingIn,
         )
-        filed = await file_finding(finding, principal_of(request), wilayah, findings)
-    except (msgspec.ValidationError, FindingError, NotFoundException) as error:
+        filed = await file_finding(finding, principal_of(request), wilayah, findings, photos)
+    except (
+        msgspec.ValidationError,
+        ValueError,
+        FindingError,
+        PhotoRefused,
+        NotFoundException,
+    ) as error:
         return Template(
             template_name="temuan_baru.html",
             status_code=422,
             context={
                 "kinds": bahasa.FINDING_KINDS,
-                "where": data.where,
-                "filed_by": data.filed_by,
-                "command_id": data.command_id,
+                "where": form.where,
+                "filed_by": form.filed_by,
+                "command_id": form.command_id,
                 "error": str(getattr(error, "detail", "") or error),
-                "form": data,
+                "form": form,
             },
         )
     return Redirect(f"/temuan/{filed.finding}", status_code=303)
@@ -453,6 +542,8 @@ findings_router = Router(
         post_acknowledge,
         post_answer,
         post_close,
+        post_photo,
+        photo,
         findings_json,
         findings_page,
         new_finding_page,

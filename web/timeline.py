@@ -13,6 +13,7 @@ from services.audit.timeline import TimelineEntry, timeline
 from services.custody.batches import Batches
 from services.custody.errors import LabelMisreadError
 from services.custody.labels import parse_label
+from services.views.findings import FindingView
 from services.wilayah import Served
 from web.errors import error_responses
 
@@ -52,11 +53,18 @@ async def find_batch(label: FromQuery[LabelQuery] = "") -> Template | Redirect:
 
 @get("/kotak/{label:str}", name="timeline", opt={"need": "view", "area": "label"})
 async def timeline_page(
-    label: FromPath[str], batches: NamedDependency[Batches], wilayah: NamedDependency[Served]
+    label: FromPath[str],
+    batches: NamedDependency[Batches],
+    wilayah: NamedDependency[Served],
+    finding_view: NamedDependency[FindingView],
 ) -> Template:
-    """Every event of the batch with both clocks, who and where, its anomalies and corrections."""
+    """Every event of the batch with both clocks, who and where, its anomalies and corrections,
+    and Bawaslu's findings that name it, with their photos."""
     found = await asyncio.to_thread(read_timeline, batches, wilayah, label)
-    return Template(template_name="timeline.html", context={"timeline": found})
+    findings = await asyncio.to_thread(finding_view.naming, found.label)
+    return Template(
+        template_name="timeline.html", context={"timeline": found, "findings": findings}
+    )
 
 
 @get(

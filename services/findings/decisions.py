@@ -24,6 +24,7 @@ from services.findings.hours import RESPONSE_HOURS
 NAMESPACE = uuid5(NAMESPACE_URL, "https://lacak.example/findings")
 Status = Literal["filed", "acknowledged", "answered", "closed"]
 PREFIX = {"temuan": "TM", "laporan": "LP"}
+MOST_PHOTOS = 5
 
 
 class FindingError(DomainError):
@@ -115,6 +116,7 @@ def file(
     labels: list[str] | None = None,
     surat_jalan: list[str] | None = None,
     reporter: str = "",
+    photos: list[str] | None = None,
 ) -> list[FindingEvent]:
     """A finding filed; its answer due `hours[kind]` after it is recorded."""
     if said.command_id in finding.commands:
@@ -125,6 +127,8 @@ def file(
         raise FindingError(bahasa.FINDING_NEEDS_TEXT)
     if reporter and source != "laporan":
         raise FindingError(bahasa.REPORTER_ONLY_FOR_REPORTS)
+    if len(photos or []) > MOST_PHOTOS:
+        raise FindingError(bahasa.PHOTOS_TOO_MANY.format(most=MOST_PHOTOS))
     due = at + timedelta(hours=hours.get(kind, RESPONSE_HOURS[kind]))
     return [
         FindingFiled(
@@ -137,6 +141,7 @@ def file(
             reporter=reporter.strip(),
             filed_by=filed_by.strip(),
             due_at=due,
+            photos=list(dict.fromkeys(photos or [])),  # each once, in the order sent
         )
     ]
 

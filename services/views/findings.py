@@ -36,6 +36,7 @@ FIELDS = (
     "accepted",
     "close_note",
     "account",
+    "photos",
 )
 SCHEMA = (
     f"""CREATE TABLE IF NOT EXISTS findings (
@@ -69,6 +70,7 @@ class FindingRow(msgspec.Struct, frozen=True, kw_only=True):
     accepted: str  # "ya", "tidak", "" while open
     close_note: str
     account: str  # the account that filed it
+    photos: str  # SHA-256 of each photo, comma-separated
 
     def overdue(self, now: datetime) -> bool:
         """Past its due time with no answer from KPU yet."""
@@ -109,6 +111,7 @@ class FindingView(Projection):
                         "due_at": _utc(event.due_at),
                         "status": "filed",
                         "account": event.user,
+                        "photos": ",".join(event.photos),
                     }
                     columns = ["number", "position", "area_key", *values]
                     cursor.execute(
@@ -172,6 +175,15 @@ class FindingView(Projection):
             sql += " AND source = ?"
             params.append(source)
         found = self.db.query(sql + " ORDER BY position DESC LIMIT ?", [*params, limit])
+        return [FindingRow(**dict(zip(FIELDS, row, strict=True))) for row in found]
+
+    def naming(self, label: str) -> list[FindingRow]:
+        """The findings that name a box, oldest first (for its timeline)."""
+        found = self.db.query(
+            f"SELECT {', '.join(FIELDS)} FROM findings "
+            "WHERE (',' || labels || ',') LIKE ? ORDER BY position",
+            (f"%,{label},%",),
+        )
         return [FindingRow(**dict(zip(FIELDS, row, strict=True))) for row in found]
 
     def one(self, number: str) -> FindingRow | None:

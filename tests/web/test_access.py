@@ -84,6 +84,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/temuan/baru"): SUPERVISORS,
     ("POST", "/temuan"): SUPERVISORS,
     ("POST", "/api/v1/findings"): SUPERVISORS,
+    ("POST", "/api/v1/photos"): SUPERVISORS,
+    ("GET", "/foto/" + "0" * 64): EVERYONE,
     ("POST", "/temuan/TM-3604-x/tutup"): SUPERVISORS,
     ("POST", "/api/v1/findings/TM-3604-x/close"): SUPERVISORS,
     ("POST", "/temuan/TM-3604-x/tangani"): HANDLERS,

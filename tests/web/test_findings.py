@@ -2,6 +2,8 @@
 Bawaslu, acknowledged and answered by KPU, closed by Bawaslu; every step by the right role,
 in scope; a citizen's contact for Bawaslu's eyes only; steps out of turn refused."""
 
+import base64
+import re
 from datetime import UTC, datetime, timedelta
 
 import msgspec
@@ -13,11 +15,17 @@ from services.findings.decisions import Said
 from services.findings.hours import response_hours
 from services.views.eventlog import LogFilter
 from services.views.findings import FindingView
+from tests.data import ONE_TPS_PLANS
 from tests.web.conftest import Lacak
 from tests.web.projection import project_everything
 from tests.web.signin import sign_in
 
 TPS = "3604052001001"  # Kramatwatu
+LABEL = ONE_TPS_PLANS[1].label  # a kotak suara of it
+# A 1x1 PNG, as a phone's camera would send a (much larger) one.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
 
 
 @pytest.fixture
@@ -149,17 +157,23 @@ def test_a_finding_filed_from_the_form_lands_on_its_page_and_in_the_queue(lacak:
             "kind": "segel",
             "where": "36.04.05",
             "text": "Segel kotak DPR diganti tanpa berita acara.",
-            "labels": "",
+            "labels": LABEL,
             "filed_by": "Rudi",
             "occurred_at": "",
         },
+        files=[("photos", ("segel.png", PNG, "image/png"))],
         follow_redirects=False,
     )
     client.headers["x-csrf-token"] = csrf
     assert posted.status_code == 303, posted.text
     page = client.get(posted.headers["location"])
     assert "Segel kotak DPR diganti" in page.text
+    [photo] = re.findall(r'src="(/foto/[0-9a-f]{64})"', page.text)
+    shown = client.get(photo)
+    assert (shown.content, shown.headers["content-type"]) == (PNG, "image/png")
     project(lacak)
+    timeline = client.get(f"/kotak/{LABEL}")  # the box's timeline shows it, photo and all
+    assert "Segel kotak DPR diganti" in timeline.text and photo in timeline.text
     queue = as_role(lacak, "monitor", "36.04").get("/temuan?area=36.04")
     assert "segel rusak atau diganti" in queue.text and "menunggu KPU" in queue.text
 
@@ -181,3 +195,25 @@ def test_an_unanswered_finding_past_its_time_is_overdue(lacak: Lacak):
     assert row.overdue(datetime.now(UTC)) and not row.overdue(long_ago)
     page = as_role(lacak, "monitor", "36.04").get("/temuan?area=36.04")
     assert "lewat batas" in page.text
+
+
+def test_only_images_of_a_size_are_kept_and_a_finding_names_only_kept_ones(lacak: Lacak):
+    client = as_role(lacak, "bawaslu", "36.04")
+    kept = client.post("/api/v1/photos", content=PNG, headers={"content-type": "image/png"})
+    assert kept.status_code == 201
+    digest = kept.json()["sha256"]
+    again = client.post("/api/v1/photos", content=PNG, headers={"content-type": "image/png"})
+    assert again.json()["sha256"] == digest  # kept once
+    text = client.post("/api/v1/photos", content=b"<html>bukan foto</html>")
+    assert text.status_code == 422 and "Hanya foto" in text.json()["detail"]
+    big = client.post("/api/v1/photos", content=b"\xff\xd8\xff" + b"0" * (5 * 1024 * 1024))
+    assert big.status_code == 413
+    unknown = finding("p1", photos=["0" * 64])
+    refused = client.post("/api/v1/findings", json=unknown)
+    assert refused.status_code == 422 and "belum diunggah" in refused.json()["detail"]
+    filed = client.post("/api/v1/findings", json=finding("p2", photos=[digest, digest]))
+    assert filed.status_code == 201
+    page = client.get(f"/temuan/{filed.json()['finding']}")
+    assert page.text.count(f'src="/foto/{digest}"') == 1  # one photo, named twice
+    assert as_role(lacak, "monitor", "36.04").get(f"/foto/{digest}").content == PNG
+    assert client.get("/foto/" + "0" * 64).status_code == 404
