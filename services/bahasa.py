@@ -486,7 +486,7 @@ FINDING_ACKNOWLEDGED_ALREADY = "Temuan {number} sudah ditangani"
 ANSWER_NEEDS_ACTION = "Tindak lanjut perlu uraian apa yang dilakukan dan nama yang menjawab"
 FINDING_NOT_ANSWERED = "Temuan {number} belum dijawab KPU: belum bisa ditutup"
 REJECTION_NEEDS_REASON = "Jawaban yang tidak diterima perlu alasannya"
-FINDING_KINDS = {
+SUPERVISION_KINDS = {
     "tanpa_saksi": "serah terima tanpa saksi",
     "segel": "segel rusak atau diganti",
     "tidak_dijaga": "kotak tidak dijaga",
@@ -495,7 +495,7 @@ FINDING_KINDS = {
     "rusak": "rusak",
     "lain": "lainnya",
 }
-FINDING_STATUS = {
+SUPERVISION_STATUS = {
     "filed": "menunggu KPU",
     "acknowledged": "ditangani KPU",
     "answered": "dijawab KPU",
@@ -505,7 +505,7 @@ SOURCES = {"temuan": "temuan pengawas", "laporan": "laporan warga"}
 UNKNOWN_FINDING_STATUS = (
     "Status temuan {status!r} tidak dikenal (open, filed, acknowledged, answered, closed)"
 )
-FINDING_EVENT_WORDS = {
+SUPERVISION_EVENT_WORDS = {
     "FindingFiled": "temuan dicatat",
     "FindingAcknowledged": "temuan ditangani KPU",
     "FindingAnswered": "temuan dijawab KPU",

@@ -28,7 +28,7 @@ ANOMALY_KINDS = AnomalyKind.__args__  # type: ignore[attr-defined]
 EVENT_NAMES = (
     {cls.__name__: what for cls, what in WHAT.items()}
     | bahasa.GUDANG_EVENT_WORDS
-    | bahasa.FINDING_EVENT_WORDS
+    | bahasa.SUPERVISION_EVENT_WORDS
 )
 
 

@@ -13,8 +13,8 @@ from litestar import Request, Response, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotFoundException, PermissionDeniedException
-from litestar.params import Body, FromPath, FromQuery, JSONBody, URLEncodedBody
+from litestar.exceptions import NotFoundException, PermissionDeniedException, ValidationException
+from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -27,6 +27,7 @@ from services.findings.decisions import MOST_PHOTOS, FindingError, Said, finding
 from services.findings.photos import MAX_BYTES, PhotoRefused, Photos, checked
 from services.views.findings import FindingRow, FindingView
 from services.wilayah import WIB, Served, within
+from web.admin import options_allowing
 from web.auth import Principal, knows, principal_of
 from web.board import AreaTree
 from web.errors import error_responses
@@ -40,6 +41,10 @@ Place = Annotated[
 Items = Annotated[list[Annotated[str, msgspec.Meta(max_length=64)]], msgspec.Meta(max_length=50)]
 Digest = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
 MAX_AHEAD = timedelta(days=1)
+ONE_STATUS = "(filed|acknowledged|answered|closed)"
+StatusQuery = Annotated[
+    str, QueryParameter(max_length=60, pattern=rf"^(open|{ONE_STATUS}(,{ONE_STATUS})*)?$")
+]
 OPEN = ("filed", "acknowledged", "answered")
 FINDING_ERRORS = error_responses(403, 404, 409, 422)
 
@@ -155,7 +160,7 @@ HANDLE = {"need": "handle", "area": None}
 
 
 @post(
-    "/api/v1/findings",
+    "/",
     name="finding-file",
     opt=SUPERVISE,
     status_code=HTTP_201_CREATED,
@@ -166,11 +171,11 @@ async def post_finding(
     request: Request,
     wilayah: NamedDependency[Served],
     findings: NamedDependency[Findings],
-    photos: NamedDependency[Photos],
+    photo_store: NamedDependency[Photos],
 ) -> Filed:
     """File a finding or a citizen's report, its `photos` uploaded first. Sent again with its
     `command_id`, the first answer (its number and when KPU's answer is due)."""
-    return await file_finding(data, principal_of(request), wilayah, findings, photos)
+    return await file_finding(data, principal_of(request), wilayah, findings, photo_store)
 
 
 class PhotoKept(msgspec.Struct, frozen=True):
@@ -185,16 +190,16 @@ class PhotoKept(msgspec.Struct, frozen=True):
     responses=error_responses(413, 422),
     request_max_body_size=MAX_BYTES + 1,
 )
-async def post_photo(request: Request, photos: NamedDependency[Photos]) -> PhotoKept:
+async def post_photo(request: Request, photo_store: NamedDependency[Photos]) -> PhotoKept:
     """A photo as evidence, its bytes the body (JPEG, PNG or WebP, at most 5 MB); its SHA-256
     for a finding's `photos`. The same photo sent again is kept once."""
-    return PhotoKept(sha256=await asyncio.to_thread(photos.keep, await request.body()))
+    return PhotoKept(sha256=await asyncio.to_thread(photo_store.keep, await request.body()))
 
 
 @get("/foto/{digest:str}", name="photo", opt={"need": "view", "area": None})
-async def photo(digest: FromPath[str], photos: NamedDependency[Photos]) -> Response[bytes]:
+async def photo(digest: FromPath[str], photo_store: NamedDependency[Photos]) -> Response[bytes]:
     """A kept photo by its SHA-256."""
-    found = await asyncio.to_thread(photos.get, digest) if len(digest) == 64 else None
+    found = await asyncio.to_thread(photo_store.get, digest) if len(digest) == 64 else None
     if found is None:
         raise NotFoundException(bahasa.UNKNOWN_PHOTO)
     media_type, data = found
@@ -265,13 +270,18 @@ def shown(row: FindingRow, principal: Principal | None, now: datetime) -> dict[s
     return data
 
 
-@get("/api/v1/findings", name="api-findings", opt={"need": "view", "area": "query"})
+@get(
+    "/",
+    name="api-findings",
+    opt={"need": "view", "area": "query"},
+    responses=error_responses(404),
+)
 async def findings_json(
     request: Request,
     tree: NamedDependency[AreaTree],
     finding_view: NamedDependency[FindingView],
     area: FromQuery[str | None] = None,
-    status: FromQuery[str] = "",
+    status: StatusQuery = "",
 ) -> list[dict[str, Any]]:
     """The area's findings, newest first; `status` one of filed, acknowledged, answered, closed
     (comma-separated), or `open`."""
@@ -285,8 +295,8 @@ def statuses_of(status: str) -> tuple[str, ...]:
     asked = tuple(s for s in status.split(",") if s)
     if asked == ("open",):
         return OPEN
-    if any(s not in bahasa.FINDING_STATUS for s in asked):
-        raise FindingError(bahasa.UNKNOWN_FINDING_STATUS.format(status=status))
+    if any(s not in bahasa.SUPERVISION_STATUS for s in asked):  # a malformed query: a 400
+        raise ValidationException(bahasa.UNKNOWN_FINDING_STATUS.format(status=status))
     return asked
 
 
@@ -358,8 +368,8 @@ async def findings_page(
             "title": tree.title(code),
             "trail": tree.trail(code),
             "status": status,
-            "kinds": bahasa.FINDING_KINDS,
-            "statuses": bahasa.FINDING_STATUS,
+            "kinds": bahasa.SUPERVISION_KINDS,
+            "statuses": bahasa.SUPERVISION_STATUS,
             "may_file": bool(principal and principal.may("supervise")),
         },
     )
@@ -372,7 +382,7 @@ async def new_finding_page(request: Request, area: FromQuery[str] = "") -> Templ
     return Template(
         template_name="temuan_baru.html",
         context={
-            "kinds": bahasa.FINDING_KINDS,
+            "kinds": bahasa.SUPERVISION_KINDS,
             "where": area or principal.scope,
             "filed_by": principal.name,
             "command_id": uuid.uuid4().hex,
@@ -394,7 +404,7 @@ async def file_finding_form(
     request: Request,
     wilayah: NamedDependency[Served],
     findings: NamedDependency[Findings],
-    photos: NamedDependency[Photos],
+    photo_store: NamedDependency[Photos],
 ) -> Redirect | Template:
     """The form's finding with its photos; refused, the form again with the reason and what
     was typed (the photos to be chosen again)."""
@@ -405,7 +415,7 @@ async def file_finding_form(
             raise FindingError(bahasa.PHOTOS_TOO_MANY.format(most=MOST_PHOTOS))
         for image in images:
             checked(image)
-        digests = [await asyncio.to_thread(photos.keep, image) for image in images]
+        digests = [await asyncio.to_thread(photo_store.keep, image) for image in images]
         finding = msgspec.convert(
             {
                 "command_id": form.command_id or uuid.uuid4().hex,
@@ -422,7 +432,7 @@ async def file_finding_form(
             },
             FindingIn,
         )
-        filed = await file_finding(finding, principal_of(request), wilayah, findings, photos)
+        filed = await file_finding(finding, principal_of(request), wilayah, findings, photo_store)
     except (
         msgspec.ValidationError,
         ValueError,
@@ -434,7 +444,7 @@ async def file_finding_form(
             template_name="temuan_baru.html",
             status_code=422,
             context={
-                "kinds": bahasa.FINDING_KINDS,
+                "kinds": bahasa.SUPERVISION_KINDS,
                 "where": form.where,
                 "filed_by": form.filed_by,
                 "command_id": form.command_id,
@@ -478,8 +488,8 @@ async def finding_page(
             "history": history[1:],
             "status": state.status,
             "place": tree.title(filed.where) if filed.where in tree else filed.where,
-            "kinds": bahasa.FINDING_KINDS,
-            "statuses": bahasa.FINDING_STATUS,
+            "kinds": bahasa.SUPERVISION_KINDS,
+            "statuses": bahasa.SUPERVISION_STATUS,
             "sees_reporter": principal.may("supervise"),
             "may_handle": principal.may("handle"),
             "may_close": principal.may("supervise"),
@@ -538,13 +548,16 @@ async def step_form(
 findings_router = Router(
     path="/",
     route_handlers=[
-        post_finding,
+        # its own OPTIONS first, so Litestar does not make one naming only GET (see admin.py)
+        Router(
+            "/api/v1/findings",
+            route_handlers=[options_allowing("GET", "POST"), findings_json, post_finding],
+        ),
         post_acknowledge,
         post_answer,
         post_close,
         post_photo,
         photo,
-        findings_json,
         findings_page,
         new_finding_page,
         file_finding_form,

@@ -44,7 +44,7 @@ from services.wilayah import Places, kecamatan_of, level_of
 EVENT_TYPES = (
     *(cls.__name__ for cls in WHAT),
     *bahasa.GUDANG_EVENT_WORDS,
-    *bahasa.FINDING_EVENT_WORDS,
+    *bahasa.SUPERVISION_EVENT_WORDS,
 )
 PAGE = 50
 
@@ -164,11 +164,11 @@ def finding_row(position: int, event: FindingEvent, wilayah: Places | None) -> L
     """A finding's event as a row: its label the finding's number, its place where it is
     about. A citizen's contact is never in the log."""
     where = wilayah.place_name(event.where) if wilayah else event.where
-    officer, parts = "", [bahasa.FINDING_EVENT_WORDS[type(event).__name__], event.finding]
+    officer, parts = "", [bahasa.SUPERVISION_EVENT_WORDS[type(event).__name__], event.finding]
     match event:
         case FindingFiled():
             officer = event.filed_by
-            parts += [f"({bahasa.FINDING_KINDS[event.kind]})", f"di {where}"]
+            parts += [f"({bahasa.SUPERVISION_KINDS[event.kind]})", f"di {where}"]
         case FindingAcknowledged() | FindingAnswered():
             officer = event.by
         case FindingClosed():
