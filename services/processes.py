@@ -35,6 +35,7 @@ from services.views.ledger import (
     publish_checkpoints,
     publish_cosignature,
 )
+from services.views.projection import Projection
 from services.wilayah import Served
 
 log = logging.getLogger("lacak")
@@ -79,28 +80,20 @@ async def run_board_projection(
         views.close()
 
 
-async def run_anomaly_projection(settings: Settings, stop: asyncio.Event) -> None:
-    views = open_views(settings)
-    try:
-        await run_projection(AnomalyView(views), settings, stop)
-    finally:
-        views.close()
+ProjectionRun = Callable[[Settings, asyncio.Event], Awaitable[None]]
 
 
-async def run_gudang_projection(settings: Settings, stop: asyncio.Event) -> None:
-    views = open_views(settings)
-    try:
-        await run_projection(GudangView(views), settings, stop)
-    finally:
-        views.close()
+def runs(view: Callable[[ViewDatabase], Projection]) -> ProjectionRun:
+    """A projection that needs nothing but its views: run until `stop`, its views closed after."""
 
+    async def run(settings: Settings, stop: asyncio.Event) -> None:
+        views = open_views(settings)
+        try:
+            await run_projection(view(views), settings, stop)
+        finally:
+            views.close()
 
-async def run_findings_projection(settings: Settings, stop: asyncio.Event) -> None:
-    views = open_views(settings)
-    try:
-        await run_projection(FindingView(views), settings, stop)
-    finally:
-        views.close()
+    return run
 
 
 PARTITIONED = {"board": BoardView}  # the views that may be split by province
@@ -200,11 +193,11 @@ async def sign_on_the_clock(ledger: LedgerView, settings: Settings, stop: asynci
             await nc.close()
 
 
-PROJECTIONS: dict[str, Callable[[Settings, asyncio.Event], Awaitable[None]]] = {
+PROJECTIONS: dict[str, ProjectionRun] = {
     "board": run_board_projection,
-    "anomalies": run_anomaly_projection,
-    "gudang": run_gudang_projection,
-    "findings": run_findings_projection,
+    "anomalies": runs(AnomalyView),
+    "gudang": runs(GudangView),
+    "findings": runs(FindingView),
     "ledger": run_ledger_projection,
     "log": run_log_projection,
 }
