@@ -40,7 +40,7 @@ def long_date(at: str | datetime) -> str:
 
 UNKNOWN_LABEL = "Label {label!r} tidak dikenal: tidak ada kotak dengan label ini."
 UNKNOWN_LOCATION = "Lokasi {location!r} tidak dikenal: bukan kode wilayah yang terdaftar."
-IMPOSSIBLE_TIME = "Waktu pindai {at} tidak mungkin benar: periksa jam perangkat."
+IMPOSSIBLE_TIME = "Waktu {at} tidak mungkin benar: periksa jam perangkat."
 UNKNOWN_ANOMALY = "Anomali {anomaly_id!r} tidak dikenal."
 MISSING_DETAIL = "Data kurang: {detail} wajib diisi untuk tindakan ini."
 PACK_QUANTITY = "jumlah surat suara yang dikemas (quantity)"
@@ -445,7 +445,6 @@ DESTRUCTION_NEEDS_WITNESS = "Pemusnahan perlu nama petugas dan sedikitnya satu s
 BAD_ASSEMBLY = "Jumlah kotak suara yang dirakit harus lebih dari 0"
 BAD_STOCK_LINES = "Isi sedikitnya satu barang, masing-masing dengan jumlah lebih dari 0"
 NOT_A_GUDANG = "{code} bukan kabupaten/kota yang dilayani"
-TIME_AHEAD = "Waktu kejadian lebih dari sehari di depan jam server: periksa jam perangkat"
 CSV_NOT_UTF8 = "Berkas surat jalan harus CSV dengan teks UTF-8"
 CSV_COLUMNS = "Berkas surat jalan perlu kolom {columns}"
 CSV_NOT_A_NUMBER = "baris {line}: jumlah {value!r} bukan bilangan bulat"
@@ -474,7 +473,6 @@ BAD_KIND = (
     "Jenis barang tidak mungkin: {kind} (surat suara perlu jenisnya, dan dapilnya untuk DPR dan "
     "DPRD; barang lain tanpa keduanya)"
 )
-TIME_TOO_EARLY = "Waktu kejadian sebelum 2020: jam perangkat belum diatur"
 
 # Bawaslu's findings (services/findings).
 UNKNOWN_FINDING = "Temuan {number} tidak dikenal"

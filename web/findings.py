@@ -5,7 +5,7 @@ finding's page with its history, and the API behind them."""
 import asyncio
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -21,7 +21,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from events.findings import FindingEvent, FindingKind, Source
 from services import bahasa
 from services.custody.batches import Actor
-from services.custody.decisions import EARLIEST_SCAN
+from services.custody.decisions import check_time
 from services.findings.application import Filed, Findings
 from services.findings.decisions import MOST_PHOTOS, FindingError, Said, finding_id
 from services.findings.photos import MAX_BYTES, PhotoRefused, Photos, checked
@@ -40,7 +40,6 @@ Place = Annotated[
 ]
 Items = Annotated[list[Annotated[str, msgspec.Meta(max_length=64)]], msgspec.Meta(max_length=50)]
 Digest = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
-MAX_AHEAD = timedelta(days=1)
 ONE_STATUS = "(filed|acknowledged|answered|closed)"
 StatusQuery = Annotated[
     str, QueryParameter(max_length=60, pattern=rf"^(open|{ONE_STATUS}(,{ONE_STATUS})*)?$")
@@ -82,8 +81,8 @@ class StepIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 def said_now(command_id: str, at: datetime | None = None) -> Said:
     now = datetime.now(UTC)
-    if at is not None and not EARLIEST_SCAN <= at <= now + MAX_AHEAD:
-        raise FindingError(bahasa.TIME_AHEAD if at > now else bahasa.TIME_TOO_EARLY)
+    if at is not None:
+        check_time(at, now)
     return Said(command_id=command_id, occurred_at=at or now)
 
 

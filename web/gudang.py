@@ -4,7 +4,7 @@ printable Berita Acara penerimaan."""
 
 import asyncio
 import tempfile
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,9 +22,9 @@ from services import bahasa
 from services.accounts.roles import scan_refusal
 from services.audit.replay import replay_gudang
 from services.custody.batches import Actor
-from services.custody.decisions import EARLIEST_SCAN
+from services.custody.decisions import check_time
 from services.gudang.application import Gudangs, Recorded
-from services.gudang.decisions import GudangError, Said, dapil_name
+from services.gudang.decisions import Said, dapil_name
 from services.gudang.delivery_note import (
     Name,
     NoteLine,
@@ -53,7 +53,6 @@ from web.timetravel import position_of
 
 Ident = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9.\-_/:]+$")]
 Moment = Annotated[datetime, msgspec.Meta(tz=True)]
-MAX_AHEAD = timedelta(days=1)  # a device's clock may run this far ahead, not more
 GUDANG_ERRORS = error_responses(403, 404, 409, 422)
 ITEM_NAMES = {
     "surat_suara": "Surat suara",
@@ -170,10 +169,8 @@ def said_by(request: Request, code: str, command_id: str, at: datetime | None) -
     if refusal is not None:
         raise PermissionDeniedException(refusal)
     now = datetime.now(UTC)
-    if at is not None and at > now + MAX_AHEAD:
-        raise GudangError(bahasa.TIME_AHEAD)
-    if at is not None and at < EARLIEST_SCAN:  # a device whose clock was never set
-        raise GudangError(bahasa.TIME_TOO_EARLY)
+    if at is not None:
+        check_time(at, now)
     return Said(command_id=command_id, occurred_at=at or now)
 
 

@@ -82,6 +82,16 @@ def timestamp(moment: datetime) -> str:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
 
 
+def clocks(event: Any) -> dict[str, str]:
+    """An event's two clocks as EPCIS writes them: eventTime (the device's, with its zone's
+    offset) and recordTime (the server's)."""
+    return {
+        "eventTime": timestamp(event.occurred_at),
+        "recordTime": timestamp(event.recorded_at),
+        "eventTimeZoneOffset": zone_offset(event.occurred_at),
+    }
+
+
 def zone_offset(moment: datetime) -> str:
     offset = moment.utcoffset() or timedelta(0)
     sign = "-" if offset < timedelta(0) else "+"
@@ -123,11 +133,7 @@ def to_epcis(event: events.Event) -> dict[str, Any] | None:
         return finding_epcis(event)
     if isinstance(event, ScanVoided) or not isinstance(event, BatchEvent):
         return None
-    common = {
-        "eventTime": timestamp(event.occurred_at),
-        "recordTime": timestamp(event.recorded_at),
-        "eventTimeZoneOffset": zone_offset(event.occurred_at),
-    }
+    common = clocks(event)
     gudang = place_uri(kabupaten_of(event.destination))
     epc = batch_uri(event.label)
     identity = extensions(version=event.originator_version)
@@ -382,9 +388,7 @@ def gudang_epcis(event: GudangEvent) -> dict[str, Any] | None:
     not observations of goods, and are left out."""
     here = {"id": place_uri(event.kabupaten)}
     common = {
-        "eventTime": timestamp(event.occurred_at),
-        "recordTime": timestamp(event.recorded_at),
-        "eventTimeZoneOffset": zone_offset(event.occurred_at),
+        **clocks(event),
         "readPoint": here,
         "bizLocation": here,
     }
@@ -478,9 +482,7 @@ def finding_epcis(event: FindingEvent) -> dict[str, Any]:
     here = {"id": place_uri(event.where)}
     inspected: dict[str, Any] = {
         "type": "ObjectEvent",
-        "eventTime": timestamp(event.occurred_at),
-        "recordTime": timestamp(event.recorded_at),
-        "eventTimeZoneOffset": zone_offset(event.occurred_at),
+        **clocks(event),
         "epcList": [batch_uri(label) for label in getattr(event, "labels", [])],
         "action": "OBSERVE",
         "bizStep": "inspecting",

@@ -39,6 +39,13 @@ CLOCK_TOLERANCE = timedelta(minutes=10)
 Found = tuple[AnomalyKind, str, str]  # kind, what was expected, what was found
 
 
+def check_time(occurred_at: datetime, at: datetime) -> None:
+    """ImpossibleTimeError for a device's time that cannot be true: before this system's era,
+    or more than a day ahead of the server's `at` (a scan's, a gudang's, a finding's)."""
+    if not EARLIEST_SCAN <= occurred_at <= at + MAX_CLOCK_AHEAD:
+        raise ImpossibleTimeError(occurred_at)
+
+
 def register(
     *,
     label: str,
@@ -108,8 +115,7 @@ def record_scan(batch: Batch, scan: Scan, at: datetime) -> list[Event]:
     """
     if scan.scan_id in batch.scans:
         return []
-    if not EARLIEST_SCAN <= scan.occurred_at <= at + MAX_CLOCK_AHEAD:
-        raise ImpossibleTimeError(scan.occurred_at)
+    check_time(scan.occurred_at, at)
     common = {
         "originator_id": batch.id,
         "label": batch.label,
