@@ -53,7 +53,9 @@ LABEL_SHAPE = "bentuknya bukan 9999-XXXX-X"
 LABEL_LETTER = "ada huruf yang tidak dipakai di label"
 LABEL_CHECK = "karakter pemeriksa tidak cocok"
 NO_MASTER_DATA = "Belum ada data wilayah: impor berkas TPS dulu (lacak import)."
-CONFLICT = "Kotak {label!r} sedang dipindai di perangkat lain; coba lagi."
+CONFLICT = "Kotak {key!r} sedang dipindai di perangkat lain; coba lagi."
+GUDANG_BUSY = "Gudang {key} sedang dicatat di perangkat lain; coba lagi."
+FINDING_BUSY = "Temuan {key} sedang ditangani di perangkat lain; coba lagi."
 
 # --- Custody: what a scan's answer says ---------------------------------------------------------
 

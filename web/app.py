@@ -306,6 +306,7 @@ def create_app(settings: Settings, wilayah: Served) -> Litestar:
             *((view, CUSTODY) for view in custody_views),
             (access_ledger, ACCOUNTS),
         ]
+        photos = await asyncio.to_thread(Photos, settings)
         tree = AreaTree(wilayah)
         feed = Feed(anomalies, renderers(templates, wilayah))
         deadline = lambda: h1_deadline(app.state)  # noqa: E731
@@ -331,7 +332,7 @@ def create_app(settings: Settings, wilayah: Served) -> Litestar:
             gudangs=Gudangs(batches, settings.election),
             finding_view=finding_view,
             findings=Findings(batches, response_hours(settings.finding_hours)),
-            photo_store=await asyncio.to_thread(Photos, settings),
+            photo_store=photos,
             tree=tree,
             broadcaster=broadcaster,
             feed=feed,
@@ -360,6 +361,7 @@ def create_app(settings: Settings, wilayah: Served) -> Litestar:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             views.close()
+            photos.close()
             batches.close()
             accounts.close()
 

@@ -62,5 +62,5 @@ class NoMasterDataError(DomainError):
 
 
 class ConflictError(DomainError):
-    def __init__(self, label: str):
-        super().__init__(bahasa.CONFLICT.format(label=label))
+    def __init__(self, key: str, said: str = bahasa.CONFLICT):
+        super().__init__(said.format(key=key))

@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 
 from events.findings import FindingEvent, FindingFiled
+from services import bahasa
 from services.custody.batches import NOBODY, Actor, retried
 from services.findings import decisions
 from services.findings.decisions import Finding, Said, finding_id, finding_number, replay
@@ -95,4 +96,4 @@ class Findings:
                 due_at=filed.due_at,
             )
 
-        return retried(attempt, number)
+        return retried(attempt, number, bahasa.FINDING_BUSY)

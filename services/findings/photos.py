@@ -4,16 +4,12 @@ finds them and a rebuild of the views loses none. A finding's event names its ph
 the ledger vouches for the hash, the hash for the bytes."""
 
 import hashlib
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-import psycopg
+from pathlib import Path
 
 from services import bahasa
 from services.errors import DomainError
 from services.settings import Settings
+from services.views.database import PostgresViews, SqliteViews, ViewDatabase, chunked_in
 
 MAX_BYTES = 5 * 1024 * 1024  # a phone's photo, not a video
 SCHEMA = """CREATE TABLE IF NOT EXISTS evidence_photos (
@@ -54,28 +50,18 @@ class Photos:
     """The evidence photos of the settings' store."""
 
     def __init__(self, settings: Settings):
-        self.settings = settings
-        with self._cursor() as cursor:
-            cursor.execute(SCHEMA.format(blob="BYTEA" if settings.postgres else "BLOB"))
-
-    @contextmanager
-    def _cursor(self) -> Iterator[Any]:
-        if self.settings.postgres:
-            with psycopg.connect(self.settings.postgres_conninfo) as conn, conn.cursor() as cur:
-                yield _Postgres(cur)
-            return
-        conn = sqlite3.connect(self.settings.store["SQLITE_DBNAME"], timeout=10)
-        try:
-            with conn:
-                yield conn.cursor()
-        finally:
-            conn.close()
+        self.db: ViewDatabase = (
+            PostgresViews(settings.postgres_conninfo, max_size=2)
+            if settings.postgres
+            else SqliteViews(Path(settings.store["SQLITE_DBNAME"]))
+        )
+        self.db.create([SCHEMA.format(blob="BYTEA" if settings.postgres else "BLOB")])
 
     def keep(self, data: bytes) -> str:
         """Keep an image (once, whoever sends it again); its SHA-256."""
         media_type = checked(data)
         digest = hashlib.sha256(data).hexdigest()
-        with self._cursor() as cursor:
+        with self.db.transaction() as cursor:
             cursor.execute(
                 "INSERT INTO evidence_photos (sha256, media_type, size, data) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (sha256) DO NOTHING",
@@ -85,32 +71,21 @@ class Photos:
 
     def get(self, digest: str) -> tuple[str, bytes] | None:
         """(media type, bytes) of a kept photo, or None."""
-        with self._cursor() as cursor:
-            cursor.execute(
-                "SELECT media_type, data FROM evidence_photos WHERE sha256 = ?", (digest,)
-            )
-            row = cursor.fetchone()
-        return (row[0], bytes(row[1])) if row else None
+        rows = self.db.query(
+            "SELECT media_type, data FROM evidence_photos WHERE sha256 = ?", (digest,)
+        )
+        return (rows[0][0], bytes(rows[0][1])) if rows else None
 
     def missing(self, digests: list[str]) -> list[str]:
         """Those of the hashes that name no kept photo."""
-        gone = []
-        with self._cursor() as cursor:
-            for digest in digests:
-                cursor.execute("SELECT 1 FROM evidence_photos WHERE sha256 = ?", (digest,))
-                if cursor.fetchone() is None:
-                    gone.append(digest)
-        return gone
+        kept = {
+            row[0]
+            for marks, chunk in chunked_in(digests)
+            for row in self.db.query(
+                f"SELECT sha256 FROM evidence_photos WHERE sha256 IN ({marks})", chunk
+            )
+        }
+        return [digest for digest in digests if digest not in kept]
 
-
-class _Postgres:
-    """A psycopg cursor that takes SQLite's `?` placeholders."""
-
-    def __init__(self, cursor: Any):
-        self.cursor = cursor
-
-    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
-        self.cursor.execute(sql.replace("?", "%s"), params)
-
-    def fetchone(self) -> Any:
-        return self.cursor.fetchone()
+    def close(self) -> None:
+        self.db.close()

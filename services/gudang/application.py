@@ -17,6 +17,7 @@ from events.gudang import (
     PlannedLine,
     StockLine,
 )
+from services import bahasa
 from services.custody.batches import NOBODY, Actor, retried
 from services.gudang import decisions
 from services.gudang.decisions import Gudang, Said, evolve, gudang_id
@@ -203,4 +204,4 @@ class Gudangs:
                 mismatches=event.mismatches if isinstance(event, DeliveryReceived) else [],
             )
 
-        return retried(attempt, kabupaten)
+        return retried(attempt, kabupaten, bahasa.GUDANG_BUSY)

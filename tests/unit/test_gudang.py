@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime
 from uuid import uuid4
 
 import pytest
+from eventsourcing.persistence import IntegrityError
 
 from events.gudang import (
     DeliveryAnnounced,
@@ -13,6 +14,9 @@ from events.gudang import (
     ReceivedLine,
     StockLine,
 )
+from services import bahasa
+from services.custody.batches import retried
+from services.custody.errors import ConflictError
 from services.custody.plan import ballots_for
 from services.gudang.decisions import (
     GudangError,
@@ -277,3 +281,22 @@ def test_a_kind_that_cannot_be_is_refused(item, ballot_type, dapil):
     line = StockLine(item=item, ballot_type=ballot_type, dapil=dapil, quantity=5)
     with pytest.raises(GudangError, match="Jenis barang tidak mungkin"):
         announced(line)
+
+
+def test_a_command_another_writer_keeps_beating_is_retried_then_refused_by_name():
+    """Saved again after each conflict; after the last, a 409 that names the gudang, not a box."""
+    tries: list[int] = []
+
+    def beaten_twice() -> str:
+        tries.append(1)
+        if len(tries) < 3:
+            raise IntegrityError("another process saved first")
+        return "saved"
+
+    assert retried(beaten_twice, "36.04", bahasa.GUDANG_BUSY) == "saved" and len(tries) == 3
+
+    def always_beaten() -> str:
+        raise IntegrityError("another process saved first")
+
+    with pytest.raises(ConflictError, match=r"Gudang 36\.04 sedang dicatat"):
+        retried(always_beaten, "36.04", bahasa.GUDANG_BUSY)
