@@ -77,6 +77,37 @@ class LoggedOut(AccountEvent, frozen=True, kw_only=True):
     expired: bool = False  # the session ran out rather than the user leaving
 
 
+# What a subscription asks to hear of: a new anomaly, one open longer than an hour, a finding
+# filed, KPU's acknowledgement or answer to one, its closing, one past its due time, a gudang
+# receipt that differs from its delivery note.
+NoticeKind = Literal[
+    "anomali",
+    "anomali_lama",
+    "temuan",
+    "temuan_dijawab",
+    "temuan_ditutup",
+    "temuan_lewat",
+    "selisih_gudang",
+]
+Channel = Literal["halaman", "webhook", "email"]  # the notices page, a signed POST, an e-mail
+
+
+class SubscriptionAdded(AccountEvent, frozen=True, kw_only=True):
+    """A person asks for notices of some kinds in an area (within their scope), on a channel."""
+
+    subscription: str  # short id
+    username: str
+    kinds: list[NoticeKind]
+    area: str  # wilayah code; "" the whole country
+    channel: Channel
+    target: str = ""  # the webhook's URL or the e-mail address; "" for the notices page
+    secret: str = ""  # the webhook's HMAC key, shown once; never on the access log
+
+
+class SubscriptionEnded(AccountEvent, frozen=True, kw_only=True):
+    subscription: str
+
+
 AccessEvent = (
     UserCreated
     | UserChanged
@@ -86,6 +117,8 @@ AccessEvent = (
     | LoginSucceeded
     | LoginFailed
     | LoggedOut
+    | SubscriptionAdded
+    | SubscriptionEnded
 )
 
 _encoder = msgspec.json.Encoder()

@@ -347,6 +347,8 @@ ACCESS_WORDS = {
     "LoginSucceeded": "masuk",
     "LoginFailed": "gagal masuk",
     "LoggedOut": "keluar",
+    "SubscriptionAdded": "langganan pemberitahuan dibuat",
+    "SubscriptionEnded": "langganan pemberitahuan diakhiri",
 }
 
 # --- Pages and the API: refusals and answers ---------------------------------------------------
@@ -516,3 +518,39 @@ PHOTO_NOT_AN_IMAGE = "Hanya foto (JPEG, PNG atau WebP) yang bisa dilampirkan"
 PHOTOS_TOO_MANY = "Paling banyak {most} foto untuk satu temuan"
 PHOTOS_UNKNOWN = "Foto belum diunggah: {digests}"
 UNKNOWN_PHOTO = "Foto tidak ditemukan"
+
+# --- Notices (pemberitahuan) -------------------------------------------------------------------
+
+NOTICE_KINDS = {
+    "anomali": "Anomali baru",
+    "anomali_lama": "Anomali terbuka lebih dari {minutes} menit",
+    "temuan": "Temuan/laporan Bawaslu baru",
+    "temuan_dijawab": "KPU menanggapi temuan",
+    "temuan_ditutup": "Temuan ditutup Bawaslu",
+    "temuan_lewat": "Temuan lewat batas jawab",
+    "selisih_gudang": "Penerimaan gudang berselisih",
+}
+CHANNELS = {
+    "halaman": "halaman Pemberitahuan",
+    "webhook": "webhook (POST bertanda tangan HMAC)",
+    "email": "e-mail",
+}
+SUBSCRIPTION_NO_KINDS = "Pilih paling sedikit satu jenis pemberitahuan."
+SUBSCRIPTION_BAD_URL = "Alamat webhook harus URL http:// atau https:// yang lengkap."
+SUBSCRIPTION_BAD_EMAIL = "Alamat e-mail {address!r} tidak sah."
+SUBSCRIBED = "Langganan dibuat."
+SUBSCRIPTION_ENDED = "Langganan {subscription} diakhiri."
+SUBSCRIPTION_BAD_CHANNEL = "Saluran pemberitahuan harus halaman, webhook atau email."
+SUBSCRIPTION_UNKNOWN = "Langganan {subscription} tidak ada."
+SUBSCRIPTION_NOT_YOURS = "Langganan {subscription} milik akun lain."
+SUBSCRIPTION_TOO_MANY = "Paling banyak {most} langganan aktif per akun."
+NOTICE_ANOMALY = "Anomali {kind} pada kotak {label} di {place}"
+NOTICE_STALE = "Anomali {kind} pada kotak {label} masih terbuka sejak {since}"
+NOTICE_FILED = "{source} {number} ({kind}) di {place}: {text}"
+NOTICE_ACKNOWLEDGED = "KPU menerima temuan {number} ({by})"
+NOTICE_ANSWERED = "KPU menjawab temuan {number}: {action}"
+NOTICE_CLOSED = "Bawaslu menutup temuan {number}: jawaban {verdict}"
+NOTICE_OVERDUE = "Temuan {number} di {place} lewat batas jawab ({due})"
+NOTICE_MISMATCH = "Penerimaan {delivery} di gudang {kabupaten} berselisih pada {lines} baris"
+NOTICE_DIGEST_SUBJECT = "[Lacak] {count} pemberitahuan"
+NOTICE_ONE_SUBJECT = "[Lacak] {title}"

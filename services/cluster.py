@@ -37,7 +37,7 @@ log = logging.getLogger("lacak.cluster")
 
 NODES = 3
 REPLICAS = 3  # of every stream: a node may die and the stream goes on
-PROJECTORS = ("board", "anomalies", "gudang", "findings", "ledger", "log")
+PROJECTORS = ("board", "anomalies", "gudang", "findings", "ledger", "log", "notices")
 RESTART_SECONDS = 1.0
 
 

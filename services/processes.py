@@ -20,6 +20,7 @@ from services.custody.masterdata import MasterData
 from services.messaging.nats import Outage, RateLimitedLog, connect, patiently, sleep_or_stop
 from services.messaging.projector import run_projection
 from services.messaging.relay import run_relay
+from services.notices.delivery import run_notices
 from services.settings import Settings
 from services.views.anomalies.view import AnomalyView
 from services.views.board.view import BoardView
@@ -200,6 +201,7 @@ PROJECTIONS: dict[str, ProjectionRun] = {
     "findings": runs(FindingView),
     "ledger": run_ledger_projection,
     "log": run_log_projection,
+    "notices": run_notices,  # with its clock, the NATS publisher and the deliveries
 }
 
 

@@ -71,6 +71,24 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     token_cache_seconds: float = 5.0
     # Hours KPU has to answer a Bawaslu finding, by kind, over the defaults: "tanpa_saksi=6,..."
     finding_hours: str = ""
+    # Notices: the site's address their links start with (the web's own by default); the SMTP
+    # server e-mail goes through ("" none: e-mail notices wait, said in the delivery log); how
+    # long an address waits after a mail, gathering what comes meanwhile into one digest; how
+    # long an anomaly may stay open before it is noticed again.
+    public_url: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "lacak@localhost"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    digest_seconds: float = 60.0
+    stale_anomaly_minutes: int = 60
+
+    @property
+    def site(self) -> str:
+        """The address links in notices start with."""
+        return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
 
     @property
     def postgres(self) -> bool:
@@ -149,6 +167,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             batch_cache=int(environ.get("LACAK_BATCH_CACHE", "20000")),
             token_cache_seconds=float(environ.get("LACAK_TOKEN_CACHE_SECONDS", "5")),
             finding_hours=environ.get("LACAK_FINDING_HOURS", "").strip(),
+            public_url=environ.get("LACAK_PUBLIC_URL", "").strip(),
+            smtp_host=environ.get("LACAK_SMTP_HOST", "").strip(),
+            smtp_port=int(environ.get("LACAK_SMTP_PORT", "25")),
+            smtp_from=environ.get("LACAK_SMTP_FROM", "lacak@localhost").strip(),
+            smtp_user=environ.get("LACAK_SMTP_USER", "").strip(),
+            smtp_password=environ.get("LACAK_SMTP_PASSWORD", ""),
+            smtp_starttls=environ.get("LACAK_SMTP_STARTTLS", "") in ("1", "true", "yes"),
+            digest_seconds=float(environ.get("LACAK_DIGEST_SECONDS", "60")),
+            stale_anomaly_minutes=int(environ.get("LACAK_STALE_ANOMALY_MINUTES", "60")),
         )
 
     def __post_init__(self) -> None:

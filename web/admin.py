@@ -26,6 +26,8 @@ from events.accounts import (
     LoginSucceeded,
     PasswordChanged,
     Role,
+    SubscriptionAdded,
+    SubscriptionEnded,
     UserChanged,
     UserCreated,
 )
@@ -96,6 +98,12 @@ def entry(event: AccessEvent) -> AccessEntry:
             username, detail = event.username, f"{FAILURE_WORDS[event.reason]}, {event.address}"
         case LoggedOut():
             username, detail = event.username, "sesi habis" if event.expired else ""
+        case SubscriptionAdded():  # where notices go is shown; the webhook's key never
+            username = event.username
+            detail = f"{event.subscription}: {', '.join(event.kinds)} {event.area or 'nasional'}"
+            detail += f" lewat {event.channel} {event.target}".rstrip()
+        case SubscriptionEnded():
+            detail = f"langganan {event.subscription}"
     return AccessEntry(
         at=event.recorded_at,
         kind=kind,

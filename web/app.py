@@ -29,7 +29,9 @@ from services.accounts.roles import (
     AccessError,
     AssignmentRefused,
     LoginRefused,
+    SubscriptionNotYours,
     UnknownDeviceError,
+    UnknownSubscriptionError,
     UnknownUserError,
     UserExistsError,
 )
@@ -54,6 +56,7 @@ from services.findings.hours import response_hours
 from services.findings.photos import PhotoRefused, Photos
 from services.gudang.application import Gudangs
 from services.gudang.decisions import GudangError
+from services.notices.rules import SubscriptionRefused
 from services.settings import Settings
 from services.store.notifications import ACCOUNTS, CUSTODY
 from services.views.anomalies.view import AnomalyView
@@ -63,6 +66,7 @@ from services.views.eventlog import EventLogView
 from services.views.findings import FindingView
 from services.views.gudang import GudangView
 from services.views.ledger import AccessLedgerView, LedgerView
+from services.views.notices import NoticeView
 from services.wilayah import IANA_ZONES, Served, level_of, local_time_of
 from web.activity import activity_router
 from web.admin import admin_handlers
@@ -89,6 +93,7 @@ from web.gudang import gudang_area, gudang_channels, gudang_router
 from web.health import Health, Metrics, health_handlers
 from web.labels import label_sheet, one_label
 from web.live import REDRAW_SECONDS, Broadcaster, follow_notices, redraw_as_time_passes
+from web.notices import notice_handlers
 from web.openapi import RequestStructSchemaPlugin
 from web.scanning import scanning_router
 from web.scans import post_scan, post_scan_queue
@@ -126,6 +131,9 @@ STATUS_OF_ERROR = {
     FindingError: 422,
     UnknownFindingError: 404,
     PhotoRefused: 422,
+    SubscriptionRefused: 422,
+    UnknownSubscriptionError: 404,
+    SubscriptionNotYours: 403,
 }
 
 
@@ -230,6 +238,7 @@ KEPT = (
     "gudang",
     "gudangs",
     "finding_view",
+    "notice_view",
     "findings",
     "photo_store",
     "tree",
@@ -298,8 +307,8 @@ def create_app(settings: Settings, wilayah: Served) -> Litestar:
         board, anomalies = BoardView(views), AnomalyView(views)
         event_log, ledger = EventLogView(views), LedgerView(views)
         access_ledger, gudang = AccessLedgerView(views), GudangView(views)
-        finding_view = FindingView(views)
-        custody_views = (board, anomalies, event_log, ledger, gudang, finding_view)
+        finding_view, notice_view = FindingView(views), NoticeView(views)
+        custody_views = (board, anomalies, event_log, ledger, gudang, finding_view, notice_view)
         for view in (*custody_views, access_ledger):  # before they first run
             await asyncio.to_thread(view.setup)
         health.projections = [
@@ -331,6 +340,7 @@ def create_app(settings: Settings, wilayah: Served) -> Litestar:
             gudang=gudang,
             gudangs=Gudangs(batches, settings.election),
             finding_view=finding_view,
+            notice_view=notice_view,
             findings=Findings(batches, response_hours(settings.finding_hours)),
             photo_store=photos,
             tree=tree,
@@ -389,6 +399,7 @@ def create_app(settings: Settings, wilayah: Served) -> Litestar:
             scanning_router,
             gudang_router,
             findings_router,
+            *notice_handlers,
             create_static_files_router(
                 path="/static", directories=[HERE / "static"], opt={"public": True}
             ),

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from eventsourcing.utils import get_topic
@@ -28,6 +29,8 @@ from events.accounts import (
     LoginSucceeded,
     PasswordChanged,
     Role,
+    SubscriptionAdded,
+    SubscriptionEnded,
     UserChanged,
     UserCreated,
 )
@@ -37,7 +40,9 @@ from services.accounts.roles import (
     Device,
     Known,
     LoginRefused,
+    SubscriptionNotYours,
     UnknownDeviceError,
+    UnknownSubscriptionError,
     UnknownUserError,
     User,
     UserExistsError,
@@ -49,11 +54,15 @@ from services.accounts.roles import (
     device_from,
     device_id,
     device_of_token,
+    outside_scope,
+    subscription_id,
     token_hash,
     user_from,
     user_id,
 )
 from services.accounts.sessions import LOCK_WINDOW, Session, Sessions
+from services.notices.rules import Subscription, check_subscription
+from services.notices.subscriptions import subscription_of, subscriptions_from
 from services.settings import Settings
 from services.store.application import StoreApplication
 from services.store.notifications import ACCOUNTS, sqlite_file
@@ -66,6 +75,7 @@ UNDER_ATTACK = 20  # failed logins of a name from anywhere within `LOCK_WINDOW`:
 ATTACKED_NAME_PAUSE = timedelta(seconds=2)  # and its password is checked at most this often
 NAME_LOCKS = 64  # a name's login takes one of these, and its address one of as many more
 HASHING_AT_ONCE = 2
+MAX_SUBSCRIPTIONS = 20  # active subscriptions an account may have
 
 
 def counted_address(address: str) -> str:
@@ -386,6 +396,80 @@ class Accounts(StoreApplication):
         if not hmac.compare_digest(device.token_hash, token_hash(token)):
             return None
         return device
+
+    # Subscriptions to notices
+
+    def subscriptions(self, username: str | None = None) -> list[Subscription]:
+        """Everyone's subscriptions (or one account's), ended ones too, oldest first."""
+        added = self.recorder.select_notifications(
+            1, 1_000_000, topics=[get_topic(SubscriptionAdded)]
+        )
+        found = []
+        for notification in added:
+            event = self.mapper.to_domain_event(notification)
+            if username is None or event.username == username:
+                found += self.stream_of(event.originator_id)
+        return subscriptions_from(found)
+
+    def subscribe(
+        self,
+        username: str,
+        kinds: list[str],
+        area: str,
+        channel: str,
+        target: str,
+        by: str,
+        known: Known | None = None,
+    ) -> tuple[Subscription, str]:
+        """A new subscription of an account, in its scope; a webhook's signing key, shown only
+        now (else "")."""
+        user = self._existing(username)
+        wanted = check_subscription(kinds, channel, target)
+        area = check_scope(area) if area.strip() else user.scope
+        if area and known is not None and not known(area):
+            raise AssignmentRefused(bahasa.UNKNOWN_SCOPE.format(scope=area))
+        refusal = outside_scope(user.scope, area)
+        if refusal is not None:
+            raise AssignmentRefused(refusal)
+        if sum(s.active for s in self.subscriptions(username)) >= MAX_SUBSCRIPTIONS:
+            raise AssignmentRefused(bahasa.SUBSCRIPTION_TOO_MANY.format(most=MAX_SUBSCRIPTIONS))
+        number = secrets.token_hex(4)
+        secret = "whsec_" + secrets.token_urlsafe(24) if channel == "webhook" else ""
+        event = SubscriptionAdded(
+            originator_id=subscription_id(number),
+            originator_version=1,
+            recorded_at=self.clock(),
+            by=by,
+            subscription=number,
+            username=username,
+            kinds=wanted,
+            area=area,
+            channel=channel,  # type: ignore[arg-type]  (checked above)
+            target=target.strip(),
+            secret=secret,
+        )
+        self.append(event)
+        return subscription_of(event), secret
+
+    def end_subscription(self, number: str, by: str, admin: bool = False) -> Subscription:
+        """End a subscription: its own account's act, or an admin's."""
+        events = self.stream_of(subscription_id(number))
+        if not events:
+            raise UnknownSubscriptionError(number)
+        [found] = subscriptions_from(events)
+        if found.username != by and not admin:
+            raise SubscriptionNotYours(number)
+        if found.active:
+            self.append(
+                SubscriptionEnded(
+                    originator_id=subscription_id(number),
+                    originator_version=len(events) + 1,
+                    recorded_at=self.clock(),
+                    by=by,
+                    subscription=number,
+                )
+            )
+        return msgspec.structs.replace(found, active=False)
 
     # The record
 

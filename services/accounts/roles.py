@@ -89,6 +89,16 @@ class UnknownDeviceError(AccessError):
         super().__init__(bahasa.UNKNOWN_DEVICE.format(device=device))
 
 
+class UnknownSubscriptionError(AccessError):
+    def __init__(self, number: str):
+        super().__init__(bahasa.SUBSCRIPTION_UNKNOWN.format(subscription=number))
+
+
+class SubscriptionNotYours(AccessError):
+    def __init__(self, number: str):
+        super().__init__(bahasa.SUBSCRIPTION_NOT_YOURS.format(subscription=number))
+
+
 def scan_refusal(role: Role, scope: str, location: str) -> str | None:
     """Why an officer may not scan at `location`, or None: inside their scope, and at the level
     their role works at (the gudang, a PPK, a PPS, a TPS)."""
@@ -262,6 +272,10 @@ def user_id(username: str) -> UUID:
 
 def device_id(device: str) -> UUID:
     return uuid5(NAMESPACE, f"device:{device}")
+
+
+def subscription_id(number: str) -> UUID:
+    return uuid5(NAMESPACE, f"subscription:{number}")
 
 
 def token_hash(token: str) -> str:

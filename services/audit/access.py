@@ -24,7 +24,7 @@ from services.views.ledger import LedgerView
 
 log = logging.getLogger(__name__)
 
-CREDENTIALS = ("password_hash", "token_hash")
+CREDENTIALS = ("password_hash", "token_hash", "secret")  # a webhook's HMAC key too
 ORIGIN_SUFFIX = "/akses"
 POLL_SECONDS = 1.0
 READ_AT_ONCE = 1000

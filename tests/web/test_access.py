@@ -124,6 +124,16 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/devices"): ADMINS,
     ("POST", "/api/v1/devices"): ADMINS,
     ("POST", "/api/v1/devices/00000000/revoke"): ADMINS,
+    ("GET", "/langganan"): EVERYONE,
+    ("POST", "/langganan"): EVERYONE,
+    ("POST", "/langganan/00000000/akhiri"): EVERYONE,
+    ("GET", "/pemberitahuan"): EVERYONE,
+    ("GET", "/api/v1/notices"): EVERYONE,
+    ("GET", "/api/v1/subscriptions"): EVERYONE,
+    ("POST", "/api/v1/subscriptions"): EVERYONE,
+    ("POST", "/api/v1/subscriptions/00000000/end"): EVERYONE,
+    ("GET", "/admin/kiriman"): ADMINS,
+    ("GET", "/api/v1/notice-deliveries"): ADMINS,
     ("GET", "/schema/openapi.json"): ADMINS,
     ("GET", "/schema/openapi.yaml"): ADMINS,
     ("GET", "/schema/openapi.yml"): ADMINS,
@@ -131,7 +141,13 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/schema/x"): ADMINS,  # the schema router's catch-all
 }
 # Every role: tested live.
-STREAMS = ("/board/stream", "/anomali/stream", "/aktivitas/stream", "/gudang/stream")
+STREAMS = (
+    "/board/stream",
+    "/anomali/stream",
+    "/aktivitas/stream",
+    "/gudang/stream",
+    "/temuan/stream",
+)
 NOT_IN_MATRIX = {("POST", "/keluar")}  # everyone; it ends the session: tested on its own
 PUBLIC = {("GET", "/masuk"), ("POST", "/masuk")}
 # For a load balancer and Prometheus: counts and timings, no place, label or name.
