@@ -88,7 +88,7 @@ from web.corrections import correct_scan, void_batch, void_scan
 from web.epcis import export_epcis
 from web.errors import in_bahasa, translated
 from web.eventlog import log_router
-from web.findings import findings_router
+from web.findings import findings_channels, findings_router
 from web.gudang import gudang_area, gudang_channels, gudang_router
 from web.health import Health, Metrics, health_handlers
 from web.labels import label_sheet, one_label
@@ -321,8 +321,9 @@ def create_app(settings: Settings, wilayah: Served) -> Litestar:
         deadline = lambda: h1_deadline(app.state)  # noqa: E731
         broadcaster = Broadcaster(
             {
-                **board_channels(templates, board, tree, deadline),
+                **board_channels(templates, board, tree, deadline, finding_view),
                 **gudang_channels(templates, gudang, tree),
+                **findings_channels(templates, finding_view),
                 "feed": feed.follows(),
             }
         )

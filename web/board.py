@@ -9,7 +9,7 @@ import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import jinja2
 import msgspec
@@ -23,6 +23,7 @@ from services import bahasa
 from services.custody.election import h1_where
 from services.views.board.reducer import COLUMNS, AreaCounts, MemoryBoard
 from services.views.board.view import BoardView, TpsBatch
+from services.views.findings import FindingCount, FindingView
 from services.wilayah import Level, Served, level_of, local_time_of, parent_of, within
 from web.charts import arrivals_chart, progress_chart
 from web.errors import error_responses
@@ -108,6 +109,8 @@ class BoardRow(msgspec.Struct, frozen=True, kw_only=True):
     pps: int
     tps: int
     returned: int
+    # Bawaslu's findings not closed, and those overdue; None: not read (charts, walls, the past)
+    findings: FindingCount | None = None
 
     @property
     def dom_id(self) -> str:
@@ -218,6 +221,25 @@ def read_tps(view: BoardView, tree: AreaTree, code: str, deadline: datetime) -> 
     )
 
 
+Board = TypeVar("Board", AreaBoard, TpsBoard)
+
+
+def supervised(board: Board, findings: FindingView, now: datetime) -> Board:
+    """The board with Bawaslu's open and overdue findings in its total and each of its rows,
+    read in one query for the rows shown."""
+    rows = board.rows if isinstance(board, AreaBoard) else []
+    counts = findings.open_in(board.total.code, [row.code for row in rows], now)
+
+    def counted(row: BoardRow) -> BoardRow:
+        return msgspec.structs.replace(row, findings=counts.get(row.code, FindingCount()))
+
+    if isinstance(board, AreaBoard):
+        return msgspec.structs.replace(
+            board, total=counted(board.total), rows=[counted(row) for row in rows]
+        )
+    return msgspec.structs.replace(board, total=counted(board.total))
+
+
 def read_charts(view: BoardView, tree: AreaTree, code: str, deadline: datetime) -> dict[str, Any]:
     board = read_area(view, tree, code, deadline)
     return {
@@ -232,9 +254,11 @@ def board_channels(
     view: BoardView,
     tree: AreaTree,
     deadline: Callable[[], datetime],
+    findings: FindingView,
 ) -> dict[str, Follows]:
     """What each board page's stream carries, as out-of-band swaps: rows and total, a TPS's
-    batches, the charts, the wall screen's kabupaten numbers; all follow the board's notices."""
+    batches, the charts, the wall screen's kabupaten numbers; all follow the board's notices,
+    and the rows the findings' too (they count Bawaslu's open findings)."""
     rows_template = templates.get_template("_board_swaps.html")
     tps_template = templates.get_template("_tps_swaps.html")
     charts_template = templates.get_template("_charts.html")
@@ -244,10 +268,12 @@ def board_channels(
         code = channel[1]
         if changed is not None and code not in changed:
             return ""  # a row below changed only if its area's total did
+        now = datetime.now(UTC)
         if level_of(code) == "tps":
-            return tps_template.render(oob=True, board=read_tps(view, tree, code, deadline()))
+            found = supervised(read_tps(view, tree, code, deadline()), findings, now)
+            return tps_template.render(oob=True, board=found)
         board = read_area(view, tree, code, deadline(), only=changed)
-        return rows_template.render(oob=True, board=board)
+        return rows_template.render(oob=True, board=supervised(board, findings, now))
 
     def charts(channel: Channel, changed: set[str] | None, listening: bool) -> str:
         if changed is not None and channel[1] not in changed:
@@ -260,7 +286,7 @@ def board_channels(
         return wall_template.render(oob=True, **wall_total(view, tree, channel[1], deadline()))
 
     return {
-        "rows": Follows(BoardView.name, rows, encode=Encoded),
+        "rows": Follows(BoardView.name, rows, encode=Encoded, also=(FindingView.name,)),
         "charts": Follows(BoardView.name, charts, encode=Encoded),
         "wall": Follows(BoardView.name, wall, encode=Encoded),
     }
@@ -281,16 +307,18 @@ class Encoded(ServerSentEventMessage):
 @get("/", name="board", opt={"need": "view"})
 async def board_page(
     board: NamedDependency[BoardView],
+    finding_view: NamedDependency[FindingView],
     tree: NamedDependency[AreaTree],
     deadline: NamedDependency[datetime],
 ) -> Template:
     """The kabupaten: a row per kecamatan."""
-    return await area_template(board, tree, tree.code, deadline)
+    return await area_template(board, finding_view, tree, tree.code, deadline)
 
 
 @get("/wilayah/{code:str}", name="area", opt={"need": "view", "area": "path"})
 async def area_page(
     board: NamedDependency[BoardView],
+    finding_view: NamedDependency[FindingView],
     tree: NamedDependency[AreaTree],
     deadline: NamedDependency[datetime],
     code: FromPath[str],
@@ -299,11 +327,14 @@ async def area_page(
     tree.area(code)
     if level_of(code) == "tps":
         raise NotFoundException(bahasa.IS_A_TPS.format(code=code))
-    return await area_template(board, tree, code, deadline)
+    return await area_template(board, finding_view, tree, code, deadline)
 
 
-async def area_template(view: BoardView, tree: AreaTree, code: str, deadline: datetime) -> Template:
+async def area_template(
+    view: BoardView, findings: FindingView, tree: AreaTree, code: str, deadline: datetime
+) -> Template:
     board = await asyncio.to_thread(read_area, view, tree, code, deadline)
+    board = await asyncio.to_thread(supervised, board, findings, datetime.now(UTC))
     return Template(
         template_name="board.html",
         context={
@@ -319,6 +350,7 @@ async def area_template(view: BoardView, tree: AreaTree, code: str, deadline: da
 @get("/tps/{code:str}", name="tps", opt={"need": "view", "area": "path"})
 async def tps_page(
     board: NamedDependency[BoardView],
+    finding_view: NamedDependency[FindingView],
     tree: NamedDependency[AreaTree],
     wilayah: NamedDependency[Served],
     deadline: NamedDependency[datetime],
@@ -328,6 +360,7 @@ async def tps_page(
     if level_of(code) != "tps":
         raise NotFoundException(bahasa.NOT_A_TPS.format(code=code))
     found = await asyncio.to_thread(read_tps, board, tree, code, deadline)
+    found = await asyncio.to_thread(supervised, found, finding_view, datetime.now(UTC))
     return Template(
         template_name="tps.html",
         context={
@@ -491,16 +524,18 @@ def channel_stream(broadcaster: Broadcaster, channel: Channel) -> ServerSentEven
 )
 async def board_json(
     board: NamedDependency[BoardView],
+    finding_view: NamedDependency[FindingView],
     tree: NamedDependency[AreaTree],
     deadline: NamedDependency[datetime],
     area: FromQuery[str | None] = None,
 ) -> dict[str, Any]:
     """The board's numbers for an area (default the kabupaten): its total, keyed by its level,
-    and its rows one level down, keyed by theirs; for a TPS, its batches."""
+    and its rows one level down, keyed by theirs, each with Bawaslu's open and overdue
+    findings; for a TPS, its batches."""
     code = tree.area(area or tree.code)
     reader = read_tps if level_of(code) == "tps" else read_area
     found = await asyncio.to_thread(reader, board, tree, code, deadline)
-    return found.json()
+    return (await asyncio.to_thread(supervised, found, finding_view, datetime.now(UTC))).json()
 
 
 board_router = Router(

@@ -1,13 +1,15 @@
 """Bawaslu's findings and citizens' reports: filed by Bawaslu and Panwaslu accounts, acknowledged
-and answered by KPU, closed by Bawaslu; the list of an area (KPU's queue, Bawaslu's own), one
-finding's page with its history, and the API behind them."""
+and answered by KPU, closed by Bawaslu; the list of an area (KPU's queue, Bawaslu's own), live,
+one finding's page with its history, and the API behind them."""
 
 import asyncio
+import itertools
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
+import jinja2
 import msgspec
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import UploadFile
@@ -15,7 +17,7 @@ from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException, PermissionDeniedException, ValidationException
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter, URLEncodedBody
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, ServerSentEvent, Template
 from litestar.status_codes import HTTP_201_CREATED
 
 from events.findings import FindingEvent, FindingKind, Source
@@ -29,8 +31,9 @@ from services.views.findings import FindingRow, FindingView
 from services.wilayah import WIB, Served, within
 from web.admin import options_allowing
 from web.auth import Principal, knows, principal_of
-from web.board import AreaTree
+from web.board import AreaTree, Encoded, channel_stream
 from web.errors import error_responses
+from web.live import Broadcaster, Channel, Follows, Render
 
 Text = Annotated[str, msgspec.Meta(max_length=4000)]
 Name = Annotated[str, msgspec.Meta(max_length=120)]
@@ -346,6 +349,50 @@ def listed(text: str) -> list[str]:
     return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
 
 
+def list_kind(statuses: tuple[str, ...]) -> str:
+    """The kind of channel of a list of findings of these statuses (all of them when none):
+    `temuan:filed,acknowledged,answered`, whatever order they were asked in."""
+    return "temuan:" + ",".join(
+        s for s in bahasa.SUPERVISION_STATUS if not statuses or s in statuses
+    )
+
+
+def findings_channels(templates: jinja2.Environment, view: FindingView) -> dict[str, Follows]:
+    """The streams of the lists of findings, a kind for each choice of statuses: the list of
+    an area again when one of its findings is filed or takes a step."""
+    live = templates.get_template("_temuan_list.html")
+
+    def renderer(statuses: tuple[str, ...]) -> Render:
+        def render(channel: Channel, changed: set[str] | None, listening: bool) -> str:
+            if changed is not None and channel[1] not in changed:
+                return ""
+            return live.render(oob=True, **list_context(view, channel[1], statuses, None))
+
+        return render
+
+    choices = (
+        chosen
+        for n in range(1, len(bahasa.SUPERVISION_STATUS) + 1)
+        for chosen in itertools.combinations(bahasa.SUPERVISION_STATUS, n)
+    )
+    return {
+        list_kind(chosen): Follows(FindingView.name, renderer(chosen), encode=Encoded)
+        for chosen in choices
+    }
+
+
+def list_context(
+    view: FindingView, code: str, statuses: tuple[str, ...], principal: Principal | None
+) -> dict[str, Any]:
+    """What the list of an area's findings shows, as its reader may see it."""
+    now = datetime.now(UTC)
+    return {
+        "rows": [shown(row, principal, now) for row in view.rows(code, statuses)],
+        "kinds": bahasa.SUPERVISION_KINDS,
+        "statuses": bahasa.SUPERVISION_STATUS,
+    }
+
+
 @get("/temuan", name="findings", opt={"need": "view", "area": "query"})
 async def findings_page(
     request: Request,
@@ -357,21 +404,33 @@ async def findings_page(
     """An area's findings: KPU's queue to answer (open), overdue first to the eye, and
     Bawaslu's own list of what it filed and the answers (all)."""
     code = tree.area(area if area is not None else tree.code)
-    rows = await asyncio.to_thread(finding_view.rows, code, statuses_of(status))
-    principal, now = principal_of(request), datetime.now(UTC)
+    principal, statuses = principal_of(request), statuses_of(status)
+    found = await asyncio.to_thread(list_context, finding_view, code, statuses, principal)
     return Template(
         template_name="temuan.html",
         context={
-            "rows": [shown(row, principal, now) for row in rows],
+            **found,
             "code": code,
             "title": tree.title(code),
             "trail": tree.trail(code),
             "status": status,
-            "kinds": bahasa.SUPERVISION_KINDS,
-            "statuses": bahasa.SUPERVISION_STATUS,
             "may_file": bool(principal and principal.may("supervise")),
+            "stream": f"/temuan/stream?area={code}&status={status}",
         },
     )
+
+
+@get("/temuan/stream", name="findings-stream", opt={"need": "view", "area": "query"})
+async def findings_stream(
+    broadcaster: NamedDependency[Broadcaster],
+    tree: NamedDependency[AreaTree],
+    area: FromQuery[str | None] = None,
+    status: StatusQuery = "open",
+) -> ServerSentEvent:
+    """The list of an area's findings, whole at once, then again whenever one of them is filed
+    or takes a step; of these statuses, as `/temuan` asks."""
+    code = tree.area(area if area is not None else tree.code)
+    return channel_stream(broadcaster, (list_kind(statuses_of(status)), code))
 
 
 @get("/temuan/baru", name="finding-new", opt={"need": "supervise", "area": None})
@@ -558,6 +617,7 @@ findings_router = Router(
         post_photo,
         photo,
         findings_page,
+        findings_stream,
         new_finding_page,
         file_finding_form,
         finding_page,

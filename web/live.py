@@ -2,11 +2,13 @@
 every open stream (SSE) showing it, rendered once for all of them.
 
 A channel is what a page shows: (`rows`, area) for a board page, (`charts`, kabupaten),
-(`wall`, kabupaten), and (`feed`, "") for the anomaly queue's and the activity feed's pages. Each
-kind of channel follows one projection's notices and has one renderer; what changes within
-`pause` of a message goes out together in the next one. A stream too far behind is ended, so
-its browser reconnects and starts again with every row: no message is ever silently dropped.
-(Litestar's ChannelsPlugin, tried for this, drops a slow subscriber's messages instead.)
+(`wall`, kabupaten), (`gudang`, area), (`temuan:<statuses>`, area) for a list of findings, and
+(`feed`, "") for the anomaly queue's and the activity feed's pages. Each kind of channel follows
+one projection's notices (a board page's rows, which count findings too: two) and has one
+renderer; what changes within `pause` of a message goes out together in the next one. A
+stream too far behind is ended, so its browser reconnects and starts again with every row: no
+message is ever silently dropped. (Litestar's ChannelsPlugin, tried for this, drops a slow
+subscriber's messages instead.)
 """
 
 import asyncio
@@ -44,6 +46,20 @@ class Follows(msgspec.Struct, frozen=True):
     always: bool = False  # render on every notice, even with no stream listening
     # what a rendered message becomes, once, before it goes to every stream of the channel
     encode: Callable[[Any], Any] | None = None
+    also: tuple[str, ...] = ()  # other projections whose rows its pages show too
+
+    @property
+    def views(self) -> tuple[str, ...]:
+        return (self.view, *self.also)
+
+    def changed(self, pending: dict[str, set[str] | None]) -> tuple[bool, set[str] | None]:
+        """Did any projection it follows change, and in which areas (None: every area)?"""
+        found = [pending[view] for view in self.views if view in pending]
+        if not found:
+            return False, None
+        if any(areas is None for areas in found):
+            return True, None
+        return True, set().union(*found)  # type: ignore[arg-type]
 
 
 class Broadcaster:
@@ -65,7 +81,7 @@ class Broadcaster:
         self._wake.set()
 
     def notice_all(self) -> None:
-        for view in {follows.view for follows in self.kinds.values()}:
+        for view in {view for follows in self.kinds.values() for view in follows.views}:
             self.notice(view, None)
 
     def render(self, channel: Channel, changed: set[str] | None = None) -> Any:
@@ -105,9 +121,10 @@ class Broadcaster:
         messages = {}
         for channel in channels:
             follows = self.kinds[channel[0]]
-            if follows.view in pending:
+            noticed, changed = follows.changed(pending)
+            if noticed:
                 listening = bool(self.clients.get(channel))
-                message = follows.render(channel, pending[follows.view], listening)
+                message = follows.render(channel, changed, listening)
                 if message:
                     messages[channel] = follows.encode(message) if follows.encode else message
         return messages

@@ -45,6 +45,7 @@ SCHEMA = (
         number TEXT PRIMARY KEY)""",
     "CREATE INDEX IF NOT EXISTS findings_by_area ON findings (area_key, position)",
 )
+UNANSWERED = ("filed", "acknowledged")  # waiting for KPU's answer: overdue past its due time
 
 
 class FindingRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -74,11 +75,18 @@ class FindingRow(msgspec.Struct, frozen=True, kw_only=True):
 
     def overdue(self, now: datetime) -> bool:
         """Past its due time with no answer from KPU yet."""
-        return self.status in ("filed", "acknowledged") and _utc(now) > self.due_at
+        return self.status in UNANSWERED and _utc(now) > self.due_at
 
     @property
     def answered_late(self) -> bool:
         return bool(self.answered_at) and self.answered_at > self.due_at
+
+
+class FindingCount(msgspec.Struct, frozen=True):
+    """An area's findings not closed yet, and how many of them are overdue."""
+
+    open: int = 0
+    overdue: int = 0
 
 
 def area_key(place: str) -> str:
@@ -176,6 +184,26 @@ class FindingView(Projection):
             params.append(source)
         found = self.db.query(sql + " ORDER BY position DESC LIMIT ?", [*params, limit])
         return [FindingRow(**dict(zip(FIELDS, row, strict=True))) for row in found]
+
+    def open_in(self, area: str, children: Sequence[str], now: datetime) -> dict[str, FindingCount]:
+        """The open and overdue findings of an area and of each of its children (areas one
+        level down), in one grouped query; an area with none is left out."""
+        width = len(area_key(children[0])) if children else len(area_key(area))
+        found = self.db.query(
+            f"SELECT CASE WHEN length(area_key) >= {width} THEN substr(area_key, 1, {width}) "
+            "ELSE '' END AS below, COUNT(*), "
+            "SUM(CASE WHEN status IN (?, ?) AND due_at < ? THEN 1 ELSE 0 END) "
+            "FROM findings WHERE area_key LIKE ? AND status <> 'closed' GROUP BY below",
+            (*UNANSWERED, _utc(now), area_key(area) + "%"),
+        )
+        below = {key: FindingCount(open=int(n), overdue=int(late)) for key, n, late in found}
+        counts = {child: below[area_key(child)] for child in children if area_key(child) in below}
+        if below:
+            counts[area] = FindingCount(
+                open=sum(c.open for c in below.values()),
+                overdue=sum(c.overdue for c in below.values()),
+            )
+        return counts
 
     def naming(self, label: str) -> list[FindingRow]:
         """The findings that name a box, oldest first (for its timeline)."""

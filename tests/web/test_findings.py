@@ -19,8 +19,10 @@ from tests.data import ONE_TPS_PLANS
 from tests.web.conftest import Lacak
 from tests.web.projection import project_everything
 from tests.web.signin import sign_in
+from tests.web.test_board_stream import row_events, rows_in
 
 TPS = "3604052001001"  # Kramatwatu
+DESA = "36.04.05.2001"
 LABEL = ONE_TPS_PLANS[1].label  # a kotak suara of it
 # A 1x1 PNG, as a phone's camera would send a (much larger) one.
 PNG = base64.b64decode(
@@ -217,3 +219,88 @@ def test_only_images_of_a_size_are_kept_and_a_finding_names_only_kept_ones(lacak
     assert page.text.count(f'src="/foto/{digest}"') == 1  # one photo, named twice
     assert as_role(lacak, "monitor", "36.04").get(f"/foto/{digest}").content == PNG
     assert client.get("/foto/" + "0" * 64).status_code == 404
+
+
+def file_then(lacak: Lacak, command_id: str, where: str, hours_ago: int) -> str:
+    """A finding filed `hours_ago` with an hour for KPU to answer: overdue after that hour."""
+    then = datetime.now(UTC) - timedelta(hours=hours_ago)
+    findings = Findings(lacak.batches, {**response_hours(""), "lain": 1}, clock=lambda: then)
+    filing = Said(command_id=command_id, occurred_at=then)
+    filed = findings.file(
+        filing, source="temuan", kind="lain", where=where, text="Atap bocor.", filed_by="Rudi"
+    )
+    return filed.finding
+
+
+def said(command_id: str) -> Said:
+    return Said(command_id=command_id, occurred_at=datetime.now(UTC))
+
+
+def findings_cells(html: str, row_id: str) -> tuple[str, str, str]:
+    """A board row's open findings, of them the overdue, and where the open count links."""
+    [row] = re.findall(rf'<tr id="{row_id}"[^>]*>(.*?)</tr>', html, flags=re.DOTALL)
+    [open_cell] = re.findall(r'<td class="n findings[^"]*">(.*?)</td>', row)
+    [overdue] = re.findall(r'<td class="n overdue-findings[^"]*">(.*?)</td>', row)
+    [link] = re.findall(r'href="([^"]*)"', open_cell) or [""]
+    return re.sub(r"<[^>]+>", "", open_cell), overdue, link
+
+
+def test_the_board_counts_each_areas_open_and_overdue_findings_beside_its_anomalies(
+    lacak: Lacak,
+):
+    file_then(lacak, "fresh", "36.04.05", hours_ago=0)  # open, an hour left
+    file_then(lacak, "late-at-tps", TPS, hours_ago=3)  # overdue
+    file_then(lacak, "late-at-gudang", "36.04", hours_ago=3)  # the kabupaten's own: its total
+    answered = file_then(lacak, "answered", "36.04.05", hours_ago=3)  # open, not overdue
+    closed = file_then(lacak, "closed", "36.04.06", hours_ago=3)
+    findings = Findings(lacak.batches, response_hours(""))
+    findings.answer(answered, "Agus", "Atap ditambal.", said("a1"))
+    findings.answer(closed, "Agus", "Atap ditambal.", said("a2"))
+    findings.close(closed, "Rudi", True, "", said("c1"))
+    project(lacak)
+    client = as_role(lacak, "monitor", "36.04")
+
+    board = client.get("/").text
+    assert findings_cells(board, "kecamatan-360405") == ("3", "1", "/temuan?area=36.04.05")
+    assert findings_cells(board, "kecamatan-360406") == ("0", "0", "")  # closed: not counted
+    assert findings_cells(board, "total") == ("4", "2", "/temuan?area=36.04")
+    assert 'class="n findings alert"' in board  # overdue: the open count is marked too
+    kecamatan = client.get("/wilayah/36.04.05").text
+    assert findings_cells(kecamatan, "desa-3604052001") == ("1", "1", f"/temuan?area={DESA}")
+    assert findings_cells(kecamatan, "total") == ("3", "1", "/temuan?area=36.04.05")
+    desa = client.get(f"/wilayah/{DESA}").text
+    assert findings_cells(desa, f"tps-{TPS}") == ("1", "1", f"/temuan?area={TPS}")
+    tps = client.get(f"/tps/{TPS}").text
+    assert findings_cells(tps, "total") == ("1", "1", f"/temuan?area={TPS}")
+    [first] = client.get("/api/v1/board").json()["kecamatan"][:1]
+    assert (first["code"], first["findings"]) == ("36.04.05", {"open": 3, "overdue": 1})
+
+
+def test_a_finding_filed_reaches_an_open_list_of_its_area_and_the_boards_row_live(live_lacak):
+    kecamatan_row = "kecamatan-360405"
+    with (
+        live_lacak.signed_in(role="monitor", scope="36.04") as kpu,
+        kpu.stream("GET", "/temuan/stream?area=36.04.05&status=open") as listed,
+        kpu.stream("GET", "/board/stream?area=36.04") as board,
+    ):
+        lists = row_events(listed.iter_lines(), "papan")
+        rows = row_events(board.iter_lines(), "papan")
+        assert "Tidak ada temuan." in next(lists)  # every row at once: none yet
+        assert '<td class="n findings">0</td>' in rows_in(next(rows))[kecamatan_row]
+        with live_lacak.signed_in(role="bawaslu", scope="36.04.05") as bawaslu:
+            filed = bawaslu.post("/api/v1/findings", json=finding("live", where=TPS))
+            number = filed.raise_for_status().json()["finding"]
+        swapped = next(html for html in lists if number in html)
+        changed = next(rows_in(html) for html in rows if kecamatan_row in html)
+    assert swapped.startswith('<section id="temuan-list" hx-swap-oob="true">')
+    assert '<a href="/temuan?area=36.04.05"' in changed[kecamatan_row]
+    assert "total" in changed and "kecamatan-360406" not in changed  # only what changed
+
+
+def test_the_list_of_findings_listens_to_its_own_areas_stream(lacak: Lacak):
+    page = as_role(lacak, "monitor", "36.04").get("/temuan?area=36.04.05&status=answered")
+    assert 'hx-ext="sse"' in page.text
+    assert 'sse-connect="/temuan/stream?area=36.04.05&amp;status=answered"' in page.text
+    outside = as_role(lacak, "ppk", "36.04.09").get("/temuan/stream?area=36.04.05")
+    assert outside.status_code == 403
+    assert lacak.client.get("/temuan/stream?area=36.04.09&status=nope").status_code == 400
