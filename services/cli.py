@@ -265,6 +265,11 @@ def bench(args: argparse.Namespace) -> None:
 
         (bench_verify if args.what == "verify" else bench_replay)()
         return
+    if args.what == "notices":
+        from services.demo.bench.notices import bench_notices
+
+        bench_notices(args.store or "", args.findings, args.rate, args.digest)
+        return
     if args.what == "board":
         from services.demo.bench.board import bench_board
 
@@ -512,7 +517,7 @@ def parser() -> argparse.ArgumentParser:
     p = commands.add_parser("bench", help="ukur kecepatan pada demo baru")
     p.add_argument(
         "what",
-        choices=["scans", "board", "verify", "replay", "proof", "faults", "nation"],
+        choices=["scans", "board", "verify", "replay", "proof", "faults", "nation", "notices"],
         help="yang diukur",
     )
     p.add_argument("--count", type=int, default=6000, help="scans: pindai per beban (6000)")
@@ -529,7 +534,16 @@ def parser() -> argparse.ArgumentParser:
         default="",
         help="scans: perangkat bersamaan, dipisah koma (16,64,256); board: papan terbuka (100)",
     )
-    p.add_argument("--rate", type=float, default=200.0, help="board: pindai per detik")
+    p.add_argument(
+        "--rate",
+        type=float,
+        default=200.0,
+        help="board: pindai per detik; notices: temuan per detik",
+    )
+    p.add_argument("--findings", type=int, default=200, help="notices: temuan (200)")
+    p.add_argument(
+        "--digest", type=float, default=5.0, help="notices: ringkasan e-mail tiap detik (5)"
+    )
     p.add_argument("--probes", type=int, default=60, help="board: penerimaan yang diukur")
     p.add_argument(
         "--replicas", type=int, default=1, help="board: replika web (>1: cluster + PostgreSQL)"

@@ -302,30 +302,40 @@ async def publish_notices(
 
 
 async def watch_the_clock(
-    settings: Settings, view: NoticeView, bell: Bell, stop: asyncio.Event, clock: Clock
+    settings: Settings,
+    view: NoticeView,
+    bell: Bell,
+    stop: asyncio.Event,
+    clock: Clock,
+    every: float = CLOCK_SECONDS,
 ) -> None:
-    """Every `CLOCK_SECONDS`: findings past their due time and anomalies open too long, each
+    """Every `every` seconds: findings past their due time and anomalies open too long, each
     noticed once."""
     quiet = RateLimitedLog()
+    looks = (
+        ("findings", lambda now: view.overdue_findings(now)),
+        ("anomalies", lambda now: view.stale_anomalies(now, settings.stale_anomaly_minutes)),
+    )
     while True:
-        try:
-            now = clock()
-            made = await asyncio.to_thread(view.overdue_findings, now)
-            made += await asyncio.to_thread(
-                view.stale_anomalies, now, settings.stale_anomaly_minutes
-            )
-            if made and await asyncio.to_thread(view.add, made):
-                bell.ring()
-        except Exception as error:  # tables not there yet, the views away: next round
-            quiet.warning("notices clock: %s", error or type(error).__name__)
-        if await sleep_or_stop(stop, CLOCK_SECONDS):
+        for name, look in looks:  # each on its own: one view not there yet stops no other
+            try:
+                made = await asyncio.to_thread(look, clock())
+                if made and await asyncio.to_thread(view.add, made):
+                    bell.ring()
+            except Exception as error:  # its table not there yet, the views away: next round
+                quiet.warning("notices clock (%s): %s", name, error or type(error).__name__)
+        if await sleep_or_stop(stop, every):
             return
 
 
 async def run_notices(
-    settings: Settings, stop: asyncio.Event, clock: Clock = lambda: datetime.now(UTC)
+    settings: Settings,
+    stop: asyncio.Event,
+    clock: Clock = lambda: datetime.now(UTC),
+    look_every: float = CLOCK_SECONDS,
 ) -> None:
-    """The notices projection, its clock, the publisher and the deliveries, until `stop`."""
+    """The notices projection, its clock (time as `clock` tells it, looked at every
+    `look_every` seconds), the publisher and the deliveries, until `stop`."""
     views = open_views(settings)
     bell = Bell()
     view = NoticeView(views)
@@ -339,7 +349,7 @@ async def run_notices(
             return  # stopped while the store was away
         await asyncio.gather(
             run_projection(view, settings, stop, applied),
-            watch_the_clock(settings, view, bell, stop, clock),
+            watch_the_clock(settings, view, bell, stop, clock, look_every),
             publish_notices(settings, view, bell, stop),
             Deliverer(settings, view, bell, clock).run(stop),
         )
