@@ -7,7 +7,7 @@ Each receiver is served by a task of its own, in order and from its cursor (serv
 notices.py): a webhook gets one signed POST a notice and must answer 2xx; one that fails is tried
 again after 1, 2, 4 ... seconds, up to five minutes, and gets nothing newer meanwhile. An e-mail
 address gets a notice at once when it has had none for `digest_seconds`; what comes sooner is
-gathered and sent as one digest when that time is up.
+gathered and sent as one digest when that time is up (or at once, when it holds `MAIL_MOST`).
 """
 
 import asyncio
@@ -184,7 +184,7 @@ class Deliverer:
             return 0
         if subscription.channel == "webhook":
             return await self.post(subscription, position.failures, due[0], http)
-        if position.sent_at:
+        if position.sent_at and len(due) < MAIL_MOST:  # a full digest goes at once
             gathered_until = datetime.fromisoformat(position.sent_at) + timedelta(
                 seconds=self.settings.digest_seconds
             )

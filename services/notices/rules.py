@@ -235,7 +235,8 @@ def mail_of(notices: list[Notice], sender: str, to: str, site: str) -> EmailMess
         message["Subject"] = bahasa.NOTICE_ONE_SUBJECT.format(title=notices[0].title)
     else:
         message["Subject"] = bahasa.NOTICE_DIGEST_SUBJECT.format(count=len(notices))
-    message["X-Lacak-Notices"] = ",".join(notice.id for notice in notices)
+    # ", " lets a long list fold onto several lines as it is, not as an encoded word
+    message["X-Lacak-Notices"] = ", ".join(notice.id for notice in notices)
     message.set_content(
         "\n\n".join(
             f"{iso_minute(n.at)} {n.title}\n{n.text}\n{site.rstrip('/')}{n.link}" for n in notices

@@ -103,7 +103,7 @@ def test_one_notice_is_an_email_and_many_are_one_digest_oldest_first():
     many = one + notices_of(41, raised(TPS))
     digest = mail_of(many, "lacak@kpu.example", "siti@bawaslu.example", "https://x")
     assert digest["Subject"] == "[Lacak] 2 pemberitahuan"
-    assert digest["X-Lacak-Notices"] == "7-0,41-0"
+    assert digest["X-Lacak-Notices"] == "7-0, 41-0"
     content = digest.get_content()
     assert content.index("TM-3604-1") < content.index("KS-3604-000001")
 

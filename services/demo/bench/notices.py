@@ -10,7 +10,7 @@ import secrets
 import threading
 import time
 from datetime import UTC, datetime
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -73,11 +73,17 @@ class Mailbox:
         self.messages: list[tuple[float, Any]] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append((time.time(), message_from_bytes(envelope.content)))
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append((time.time(), message))
         return "250 OK"
 
     def notice_ids(self) -> list[str]:
-        return [i for _, m in self.messages for i in m["X-Lacak-Notices"].split(",")]
+        return [i for _, message in self.messages for i in ids_of(message)]
+
+
+def ids_of(message: Any) -> list[str]:
+    """The ids of the notices an e-mail carries (its `X-Lacak-Notices`, unfolded)."""
+    return [part.strip() for part in str(message["X-Lacak-Notices"]).split(",")]
 
 
 def smtp_server(mailbox: Mailbox) -> Any:
@@ -192,9 +198,7 @@ def report(
     finally:
         views.close()
     hook = [arrived - at[body["id"]] for arrived, _, body in receiver.got]
-    mail = [
-        arrived - at[i] for arrived, m in mailbox.messages for i in m["X-Lacak-Notices"].split(",")
-    ]
+    mail = [arrived - at[i] for arrived, message in mailbox.messages for i in ids_of(message)]
     print(
         f"Pemberitahuan: {2 * count} ({count} temuan dan jawabannya) dalam {seconds:.1f} s, "
         f"store {store}, ringkasan e-mail tiap {digest:g} s"
