@@ -35,6 +35,7 @@ from services.commands.custody import (
     register_kit_plan,
 )
 from services.commands.gudang import announce_delivery, print_stock, record_procurement_plans
+from services.commands.supervision import print_deliveries, print_findings
 from services.commands.witness import run_witness
 from services.console import Refused
 from services.custody.errors import NoMasterDataError
@@ -482,6 +483,16 @@ def parser() -> argparse.ArgumentParser:
     q = actions.add_parser("stock", help="cetak stok gudang menurut jenis barang")
     q.add_argument("--wilayah", default="", help="nasional (kosong), provinsi atau kabupaten")
     q.set_defaults(run=print_stock)
+
+    p = commands.add_parser("findings", help="cetak temuan Bawaslu suatu wilayah")
+    p.add_argument("--wilayah", default="", help="nasional (kosong), provinsi, kabupaten, ...")
+    p.add_argument("--all", action="store_true", help="juga yang sudah ditutup")
+    p.add_argument("--limit", type=int, default=200, help="paling banyak (200)")
+    p.set_defaults(run=print_findings)
+    p = commands.add_parser("notices", help="cetak penerima pemberitahuan dan log kirimannya")
+    p.add_argument("--failed", action="store_true", help="hanya kiriman yang gagal")
+    p.add_argument("--limit", type=int, default=50, help="kiriman terakhir (50)")
+    p.set_defaults(run=print_deliveries)
 
     p = commands.add_parser("election", help="catat pemilu: nama dan hari pemungutan suara")
     p.add_argument("--name", required=True, help='"Pemilihan Umum 2024"')

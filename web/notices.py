@@ -20,7 +20,7 @@ from services import bahasa
 from services.accounts.application import Accounts
 from services.accounts.roles import AccessError
 from services.errors import DomainError
-from services.notices.rules import KINDS, Notice, Subscription
+from services.notices.rules import KINDS, SUGGESTED, Notice, Subscription
 from services.views.notices import Delivery, NoticeView, Position
 from services.wilayah import Served
 from web.admin import NO_STORE, options_allowing
@@ -33,18 +33,6 @@ Area = Annotated[
     str, msgspec.Meta(max_length=20, pattern=r"^(|\d{2}(\.\d{2}){0,2}(\.\d{4})?|\d{13})$")
 ]
 Target = Annotated[str, msgspec.Meta(max_length=500)]
-# What each role is offered ticked on a new subscription (the examples): a PPK new
-# anomalies in its kecamatan, Bawaslu every KPU answer, monitors what has waited too long.
-SUGGESTED: dict[str, tuple[NoticeKind, ...]] = {
-    "ppk": ("anomali",),
-    "pps": ("anomali",),
-    "kpps": ("anomali",),
-    "gudang": ("anomali", "selisih_gudang"),
-    "bawaslu": ("temuan_dijawab",),
-    "monitor": ("temuan_lewat", "anomali_lama", "temuan"),
-    "admin": ("temuan_lewat", "anomali_lama"),
-    "auditor": ("selisih_gudang",),
-}
 SHOWN = 100
 
 

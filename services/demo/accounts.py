@@ -7,6 +7,7 @@ from pathlib import Path
 from events.accounts import Role
 from services.accounts.application import Accounts
 from services.accounts.roles import ROLE_NAMES
+from services.notices.rules import SUGGESTED
 from services.wilayah import Served, Wilayah, kecamatan_of
 
 DEMO_ACCOUNTS_FILE = "akun-demo.txt"
@@ -48,6 +49,8 @@ def demo_accounts(accounts: Accounts, served: Served, wilayah: Wilayah, path: Pa
         if accounts.user(name) is None:
             shown = SHOWN_NAMES.get(name, f"Demo {ROLE_NAMES[role]}")
             accounts.create_user(name, shown, role, scope, password, "demo")
+            # what the role's people would ask for, on the notices page
+            accounts.subscribe(name, list(SUGGESTED[role]), "", "halaman", "", by="demo")
         else:
             accounts.set_password(name, password, "demo")
         logins.append((role, name, password, scope))

@@ -17,6 +17,7 @@ from services.demo.accounts import DEMO_ACCOUNTS_FILE, Login, demo_accounts
 from services.demo.first_stage import first_stage
 from services.demo.nasional import kabupaten_of_wilayah, write_tps_file
 from services.demo.serang import kabupaten_serang
+from services.demo.supervision import supervision_story
 from services.gudang.application import Gudangs
 from services.gudang.decisions import Said
 from services.gudang.procurement import procurement_plan
@@ -102,6 +103,11 @@ def seed_demo(
             )
     finally:
         accounts.close()
+    batches = Batches(settings.store)  # after the accounts: their notices tell of it
+    try:
+        supervision_story(batches, settings.finding_hours, home)
+    finally:
+        batches.close()
     return served, logins, token
 
 

@@ -316,7 +316,7 @@ async def watch_the_clock(
         ("findings", lambda now: view.overdue_findings(now)),
         ("anomalies", lambda now: view.stale_anomalies(now, settings.stale_anomaly_minutes)),
     )
-    while True:
+    while not await sleep_or_stop(stop, every):  # the first look once the views are set up
         for name, look in looks:  # each on its own: one view not there yet stops no other
             try:
                 made = await asyncio.to_thread(look, clock())
@@ -324,8 +324,6 @@ async def watch_the_clock(
                     bell.ring()
             except Exception as error:  # its table not there yet, the views away: next round
                 quiet.warning("notices clock (%s): %s", name, error or type(error).__name__)
-        if await sleep_or_stop(stop, every):
-            return
 
 
 async def run_notices(

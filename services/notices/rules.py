@@ -29,6 +29,18 @@ from services.wilayah import within
 
 KINDS: tuple[NoticeKind, ...] = tuple(bahasa.NOTICE_KINDS)  # type: ignore[assignment]
 CHANNELS: tuple[Channel, ...] = tuple(bahasa.CHANNELS)  # type: ignore[assignment]
+# What each role is offered ticked on a new subscription (the examples): a PPK new
+# anomalies in its kecamatan, Bawaslu every KPU answer, monitors what has waited too long.
+SUGGESTED: dict[str, tuple[NoticeKind, ...]] = {
+    "ppk": ("anomali",),
+    "pps": ("anomali",),
+    "kpps": ("anomali",),
+    "gudang": ("anomali", "selisih_gudang"),
+    "bawaslu": ("temuan_dijawab",),
+    "monitor": ("temuan_lewat", "anomali_lama", "temuan"),
+    "admin": ("temuan_lewat", "anomali_lama"),
+    "auditor": ("selisih_gudang",),
+}
 MOST_PAUSE_SECONDS = 300.0  # a receiver down for long is tried every five minutes
 SIGNATURE_HEADER = "X-Lacak-Signature"  # t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">
 NOTICE_HEADER = "X-Lacak-Notice"  # the notice's id: the same notice sent again, the same id

@@ -12,8 +12,14 @@ from services.custody.batches import Batches
 from services.custody.labels import make_label
 from services.custody.masterdata import MasterData, tps_csv
 from services.custody.plan import kit_plan
+from services.demo.bench.notices import file_and_answer
 from services.messaging.server import free_port
+from services.settings import Settings
+from services.views.database import open_views
+from services.views.findings import FindingView
+from services.views.notices import NoticeView
 from tests.data import ONE_TPS, SERANG
+from tests.web.projection import project_everything
 
 
 @pytest.fixture
@@ -147,3 +153,22 @@ def test_lacak_web_with_postgresql_unreachable_says_so_within_seconds(tmp_path):
     assert done.returncode == 1
     assert "PostgreSQL 127.0.0.1" in done.stderr and "tidak bisa dihubungi" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_findings_and_notices_are_printed_and_a_bad_area_refused(environment, capsys):
+    settings = Settings.from_env(environment)
+    [number] = file_and_answer(settings, 1)
+    batches, views = Batches(settings.store), open_views(settings)
+    try:
+        for view in (FindingView(views), NoticeView(views)):
+            view.setup()
+            project_everything(batches, view)
+    finally:
+        batches.close()
+        views.close()
+    main(["findings", "--wilayah", "36.04"])
+    listed = capsys.readouterr().out
+    assert number in listed and "dijawab" in listed
+    main(["notices"])
+    assert "Pemberitahuan tercatat: 2" in capsys.readouterr().out
+    assert "tidak dikenal" in refused(capsys, "findings", "--wilayah", "36.04;x")

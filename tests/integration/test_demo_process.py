@@ -81,6 +81,18 @@ def test_the_demo_serves_the_seeded_board_and_stops_its_nats_server_on_a_signal(
             except (httpx.HTTPError, FileNotFoundError):
                 pass
             time.sleep(0.5)
+        # Bawaslu's three findings of the demo: two open; the monitor's notices tell of all three
+        while stop_signal == signal.SIGTERM:
+            assert time.monotonic() < deadline, "the demo's findings never reached the board"
+            board = httpx.get(
+                f"http://127.0.0.1:{port}/api/v1/board", timeout=2, cookies=cookies
+            ).json()
+            notices = httpx.get(
+                f"http://127.0.0.1:{port}/api/v1/notices", timeout=2, cookies=cookies
+            ).json()
+            if board["kabupaten"]["findings"]["open"] == 2 and len(notices) == 3:
+                break
+            time.sleep(0.5)
         # the demo's calendar: voting a week after its first start, so nothing is late yet
         now = datetime.now(UTC)
         assert now + timedelta(days=5) < deadline_of_h1 < now + timedelta(days=8)
