@@ -173,14 +173,17 @@ class Deliverer:
         scope = self.scope_of(subscription)
         if scope is None:
             return IDLE_SECONDS
-        batch = await asyncio.to_thread(self.view.after, position.seq, subscription.kinds)
-        if not batch:
+        last = await asyncio.to_thread(self.view.last_seq)  # first: nothing after it is skipped
+        batch = await asyncio.to_thread(
+            self.view.after, position.seq, subscription.kinds, upto=last
+        )
+        if not batch:  # none of its kinds up to the last: its cursor says it has seen them all
+            if last > position.seq:
+                await asyncio.to_thread(self.view.passed, subscription.subscription, last)
             return IDLE_SECONDS
         due = [(seq, n) for seq, n in batch if reaches(subscription, scope, n)]
         if not due:  # none of these is its: past them
-            await asyncio.to_thread(
-                self.view.delivered, subscription.subscription, batch[-1][0], None, now
-            )
+            await asyncio.to_thread(self.view.passed, subscription.subscription, batch[-1][0])
             return 0
         if subscription.channel == "webhook":
             return await self.post(subscription, position.failures, due[0], http)

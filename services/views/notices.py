@@ -158,11 +158,14 @@ class NoticeView(Projection):
     # Reading the notices
 
     def after(
-        self, seq: int, kinds: Sequence[str] = (), limit: int = 500
+        self, seq: int, kinds: Sequence[str] = (), limit: int = 500, upto: int | None = None
     ) -> list[tuple[int, Notice]]:
-        """The notices after `seq` (of these kinds), oldest first."""
+        """The notices after `seq` (up to `upto`; of these kinds), oldest first."""
         sql = f"SELECT {', '.join(NOTICE_FIELDS)} FROM notices WHERE seq > ?"
         params: list[object] = [seq]
+        if upto is not None:
+            sql += " AND seq <= ?"
+            params.append(upto)
         if kinds:
             sql += f" AND kind IN ({', '.join('?' * len(kinds))})"
             params += list(kinds)
@@ -222,6 +225,15 @@ class NoticeView(Projection):
             )
             if attempt is not None:
                 _log(cursor, attempt)
+
+    def passed(self, receiver: str, seq: int) -> None:
+        """The receiver has nothing to take up to `seq` (none of its kinds, area or time): its
+        cursor moves, and nothing else (a failing receiver still waits, a mail's window stays)."""
+        with self.db.transaction() as cursor:
+            cursor.execute(
+                "UPDATE notice_cursors SET seq = ? WHERE receiver = ? AND seq < ?",
+                (seq, receiver, seq),
+            )
 
     def failed(self, receiver: str, attempt: Delivery, next_at: datetime) -> None:
         """The receiver did not take it: tried again at `next_at`; its cursor stays."""

@@ -96,6 +96,8 @@ async def test_a_webhook_down_then_up_and_an_address_get_every_notice_once_and_i
         numbers += await asyncio.to_thread(file_and_answer, settings, 2, 6)
         await wait_for(lambda: len(receiver.got) >= 8)
         await wait_for(lambda: len(box.notice_ids()) >= 16)
+        # Every receiver's cursor reaches the last notice, the PPK's too, which took none.
+        await wait_for(lambda: {p.seq for p in view.positions().values()} == {view.last_seq()})
         await asyncio.sleep(1.5)  # anything sent twice would have come by now
         nc = await nats.connect(settings.nats_url)
         js = nc.jetstream()
