@@ -4,9 +4,11 @@ one finding's page with its history, and the API behind them."""
 
 import asyncio
 import itertools
+import tempfile
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import jinja2
@@ -22,11 +24,13 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from events.findings import FindingEvent, FindingKind, Source
 from services import bahasa
+from services.audit.replay import replay_findings
 from services.custody.batches import Actor
 from services.custody.decisions import check_time
 from services.findings.application import Filed, Findings
 from services.findings.decisions import MOST_PHOTOS, FindingError, Said, finding_id
 from services.findings.photos import MAX_BYTES, PhotoRefused, Photos, checked
+from services.settings import Settings
 from services.views.findings import FindingRow, FindingView
 from services.wilayah import WIB, Served, within
 from web.admin import options_allowing
@@ -34,6 +38,8 @@ from web.auth import Principal, knows, principal_of
 from web.board import AreaTree, Encoded, channel_stream
 from web.errors import error_responses
 from web.live import Broadcaster, Channel, Follows, Render
+from web.params import moment
+from web.timetravel import position_of
 
 Text = Annotated[str, msgspec.Meta(max_length=4000)]
 Name = Annotated[str, msgspec.Meta(max_length=120)]
@@ -382,10 +388,15 @@ def findings_channels(templates: jinja2.Environment, view: FindingView) -> dict[
 
 
 def list_context(
-    view: FindingView, code: str, statuses: tuple[str, ...], principal: Principal | None
+    view: FindingView,
+    code: str,
+    statuses: tuple[str, ...],
+    principal: Principal | None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """What the list of an area's findings shows, as its reader may see it."""
-    now = datetime.now(UTC)
+    """What the list of an area's findings shows, as its reader may see it (overdue as of
+    `now`, by default the present)."""
+    now = now or datetime.now(UTC)
     return {
         "rows": [shown(row, principal, now) for row in view.rows(code, statuses)],
         "kinds": bahasa.SUPERVISION_KINDS,
@@ -416,6 +427,48 @@ async def findings_page(
             "status": status,
             "may_file": bool(principal and principal.may("supervise")),
             "stream": f"/temuan/stream?area={code}&status={status}",
+        },
+    )
+
+
+@get("/waktu/temuan", name="findings-time-travel", opt={"need": "audit", "area": "query"})
+async def findings_then(
+    request: Request,
+    settings: NamedDependency[Settings],
+    tree: NamedDependency[AreaTree],
+    area: FromQuery[str | None] = None,
+    status: StatusQuery = "filed,acknowledged,answered,closed",
+    pada: FromQuery[str] = "",
+    posisi: FromQuery[str] = "",
+) -> Template:
+    """An area's findings as they stood at `pada` (a moment) or event `posisi`, replayed from
+    the event store through the live view's own code; overdue as of then."""
+    code = tree.area(area if area is not None else tree.code)
+    when, position = moment(pada, "pada"), position_of(posisi, "posisi")
+    if when is None and position is None:  # nothing asked yet: as it stands now
+        when = datetime.now(UTC)
+    with tempfile.TemporaryDirectory() as folder:
+        view, replayed = await asyncio.to_thread(
+            replay_findings, settings, Path(folder), code, position, when
+        )
+        try:
+            then = when or replayed.recorded_at or datetime.now(UTC)
+            found = await asyncio.to_thread(
+                list_context, view, code, statuses_of(status), principal_of(request), then
+            )
+        finally:
+            view.db.close()
+    return Template(
+        template_name="temuan.html",
+        context={
+            **found,
+            "code": code,
+            "title": tree.title(code),
+            "trail": tree.trail(code),
+            "status": status,
+            "then": replayed,
+            "asked": {"pada": pada, "posisi": posisi},
+            "may_file": False,
         },
     )
 
@@ -618,6 +671,7 @@ findings_router = Router(
         photo,
         findings_page,
         findings_stream,
+        findings_then,
         new_finding_page,
         file_finding_form,
         finding_page,

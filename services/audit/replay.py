@@ -11,17 +11,21 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from operator import itemgetter
 from pathlib import Path
+from typing import TypeVar
 
 import msgspec
 
 import events
 from events import Event
 from events.batch import BatchEvent
+from events.findings import FindingEvent
 from services.settings import Settings
 from services.store.notifications import read_store
 from services.views.board.reducer import MemoryBoard
 from services.views.database import SqliteViews
+from services.views.findings import FindingView
 from services.views.gudang import GudangView
+from services.views.projection import Projection
 from services.wilayah import within
 
 # Events applied at a time. Each decoded event and its UUID are tracked by the garbage collector:
@@ -115,7 +119,10 @@ def replay_store(
     )
 
 
-GUDANG_CHUNK = 2000  # events a replayed gudang view applies in one transaction
+VIEW_CHUNK = 2000  # events a replayed view (gudang, findings) applies in one transaction
+
+
+V = TypeVar("V", bound=Projection)
 
 
 def replay_gudang(
@@ -125,10 +132,33 @@ def replay_gudang(
     until_position: int | None = None,
     until_time: datetime | None = None,
 ) -> tuple[GudangView, Moment]:
-    """The gudang view as it stood at a moment or position, of the kabupaten in `area`: the
-    stored events replayed through the live view's own code into a SQLite file in `folder`
-    (the caller's, removed by the caller)."""
-    view = GudangView(SqliteViews(folder / "gudang.sqlite"))
+    """The gudang view as it stood at a moment or position, of the kabupaten in `area`."""
+    return replay_view(GudangView, settings, folder, area, until_position, until_time)
+
+
+def replay_findings(
+    settings: Settings,
+    folder: Path,
+    area: str = "",
+    until_position: int | None = None,
+    until_time: datetime | None = None,
+) -> tuple[FindingView, Moment]:
+    """Bawaslu's findings as they stood at a moment or position, of those in `area`."""
+    return replay_view(FindingView, settings, folder, area, until_position, until_time)
+
+
+def replay_view(
+    kind: Callable[[SqliteViews], V],
+    settings: Settings,
+    folder: Path,
+    area: str = "",
+    until_position: int | None = None,
+    until_time: datetime | None = None,
+) -> tuple[V, Moment]:
+    """A view as it stood at a moment or position, of the events of `area`: the stored events
+    replayed through the live view's own code into a SQLite file in `folder` (the caller's,
+    removed by the caller)."""
+    view = kind(SqliteViews(folder / "replayed.sqlite"))
     view.setup()
     stored: Iterable[tuple[int, Event]] = (
         (position, event)
@@ -137,7 +167,7 @@ def replay_gudang(
     )
     rows = iter(stored)
     last = Moment(position=0, recorded_at=None, events=0)
-    while chunk := list(itertools.islice(rows, GUDANG_CHUNK)):
+    while chunk := list(itertools.islice(rows, VIEW_CHUNK)):
         taken = chunk[: first_past(chunk, until_position, until_time)]
         if taken:
             view.apply(taken, taken[-1][0])
@@ -155,4 +185,6 @@ def place_of(event: Event) -> str:
     kabupaten of master data; the nation for an election."""
     if isinstance(event, BatchEvent):
         return event.destination
+    if isinstance(event, FindingEvent):
+        return event.where
     return getattr(event, "kabupaten", "")

@@ -104,6 +104,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/events"): AUDITORS,
     ("GET", "/waktu"): AUDITORS,
     ("GET", "/waktu/gudang"): AUDITORS,
+    ("GET", "/waktu/temuan"): AUDITORS,
     ("GET", "/audit"): AUDITORS,
     ("POST", "/audit/periksa"): AUDITORS,
     ("GET", "/api/v1/ledger/checkpoints"): AUDITORS,

@@ -304,3 +304,21 @@ def test_the_list_of_findings_listens_to_its_own_areas_stream(lacak: Lacak):
     outside = as_role(lacak, "ppk", "36.04.09").get("/temuan/stream?area=36.04.05")
     assert outside.status_code == 403
     assert lacak.client.get("/temuan/stream?area=36.04.09&status=nope").status_code == 400
+
+
+def test_an_auditor_sees_the_findings_as_they_stood_before_kpu_answered(lacak: Lacak):
+    client = as_role(lacak, "bawaslu", "36.04")
+    number = client.post("/api/v1/findings", json=finding("tt1")).json()["finding"]
+    kpu = as_role(lacak, "monitor", "36.04")
+    answered = kpu.post(
+        f"/api/v1/findings/{number}/answer", json=step("tt2", action="Saksi dihadirkan")
+    )
+    assert answered.status_code == 201, answered.text
+    filed_at = lacak.batches.recorder.max_notification_id() - 1  # the answer is the last one
+    auditor = as_role(lacak, "auditor", "")
+    before = auditor.get(f"/waktu/temuan?area=36.04&posisi={filed_at}")
+    assert before.status_code == 200 and number in before.text
+    assert "menunggu KPU" in before.text and "dijawab" not in before.text.split(number)[-1][:400]
+    now = auditor.get("/waktu/temuan?area=36.04")
+    assert number in now.text and "dijawab KPU" in now.text.split(number)[-1][:400]
+    assert auditor.get("/waktu/temuan?area=36.04&posisi=x").status_code == 400
