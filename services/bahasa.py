@@ -540,6 +540,10 @@ SUBSCRIPTION_BAD_URL = "Alamat webhook harus URL http:// atau https:// yang leng
 SUBSCRIPTION_BAD_EMAIL = "Alamat e-mail {address!r} tidak sah."
 SUBSCRIBED = "Langganan dibuat."
 SUBSCRIPTION_ENDED = "Langganan {subscription} diakhiri."
+WEBHOOK_ROLES = (
+    "Webhook hanya untuk admin, monitor KPU, auditor dan Bawaslu; {role} bisa memakai halaman "
+    "Pemberitahuan atau e-mail."
+)
 SUBSCRIPTION_BAD_CHANNEL = "Saluran pemberitahuan harus halaman, webhook atau email."
 SUBSCRIPTION_UNKNOWN = "Langganan {subscription} tidak ada."
 SUBSCRIPTION_NOT_YOURS = "Langganan {subscription} milik akun lain."

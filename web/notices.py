@@ -101,7 +101,12 @@ def page_context(
         "ended": [s for s in mine if not s.active][-10:],
         "notices": view.reaching([(s, principal.scope) for s in mine if s.active], 20),
         "kinds": bahasa.NOTICE_KINDS,
-        "channels": bahasa.CHANNELS,
+        "channels": {  # a webhook only for those who may aim the server's POSTs
+            channel: name
+            for channel, name in bahasa.CHANNELS.items()
+            if channel != "webhook" or principal.may("audit")
+        },
+        "channel_names": bahasa.CHANNELS,
         "suggested": SUGGESTED.get(principal.role, ()),
         "scope": principal.scope,
         **extra,

@@ -36,6 +36,8 @@ from events.accounts import (
 )
 from services import bahasa
 from services.accounts.roles import (
+    CAPABILITIES,
+    ROLE_NAMES,
     AssignmentRefused,
     Device,
     Known,
@@ -425,6 +427,9 @@ class Accounts(StoreApplication):
         now (else "")."""
         user = self._existing(username)
         wanted = check_subscription(kinds, channel, target)
+        if channel == "webhook" and "audit" not in CAPABILITIES[user.role]:
+            # the server POSTs wherever a webhook points: only those who audit may aim it
+            raise AssignmentRefused(bahasa.WEBHOOK_ROLES.format(role=ROLE_NAMES[user.role]))
         area = check_scope(area) if area.strip() else user.scope
         if area and known is not None and not known(area):
             raise AssignmentRefused(bahasa.UNKNOWN_SCOPE.format(scope=area))

@@ -52,7 +52,7 @@ async def test_a_webhook_down_then_up_and_an_address_get_every_notice_once_and_i
     accounts = open_accounts(settings)
     try:
         accounts.create_user("bawaslu1", "Siti", "bawaslu", "36.04", PASSWORD)
-        accounts.create_user("ppk1", "Budi", "ppk", "36.04.09", PASSWORD)
+        accounts.create_user("ppk1", "Budi", "monitor", "36.04.09", PASSWORD)
         receiver = Receiver()
         hook, secret = accounts.subscribe(
             "bawaslu1",

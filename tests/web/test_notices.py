@@ -65,7 +65,11 @@ def test_a_bawaslu_account_subscribes_sees_its_notices_and_ends_it(lacak: Lacak)
 def test_a_subscription_beyond_the_scope_or_unsendable_is_refused_and_nothing_recorded(
     lacak: Lacak,
 ):
-    client = as_role(lacak, "ppk", "36.04.05")
+    ppk = as_role(lacak, "ppk", "36.04.05")  # the server POSTs where a webhook points
+    refused = ppk.post("/api/v1/subscriptions", json=HOOK)
+    assert refused.status_code == 422 and "Webhook hanya untuk" in refused.json()["detail"]
+    assert ppk.post("/api/v1/subscriptions", json={**HOOK, "channel": "halaman"}).status_code == 201
+    client = as_role(lacak, "monitor", "36.04.05")
     beyond = client.post("/api/v1/subscriptions", json={**HOOK, "area": "36.04.09"})
     assert beyond.status_code == 422 and "36.04.09" in beyond.json()["detail"]
     for wrong in (
@@ -111,7 +115,7 @@ def test_the_page_form_subscribes_shows_the_key_once_and_keeps_what_was_typed_wh
     assert "pantau.kpu.example" in again.text and "whsec_" not in again.text
     # Someone else's subscription cannot be ended by another account.
     number = client.get("/api/v1/subscriptions").json()[0]["subscription"]
-    other = as_role(lacak, "ppk", "36.04.05")
+    other = as_role(lacak, "auditor", "36.04.05")
     assert other.post(f"/api/v1/subscriptions/{number}/end", json={}).status_code == 403
 
 
