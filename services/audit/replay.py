@@ -144,7 +144,9 @@ def replay_findings(
     until_time: datetime | None = None,
 ) -> tuple[FindingView, Moment]:
     """Bawaslu's findings as they stood at a moment or position, of those in `area`."""
-    return replay_view(FindingView, settings, folder, area, until_position, until_time)
+    return replay_view(
+        FindingView, settings, folder, area, until_position, until_time, only=FindingEvent
+    )
 
 
 def replay_view(
@@ -154,16 +156,17 @@ def replay_view(
     area: str = "",
     until_position: int | None = None,
     until_time: datetime | None = None,
+    only: type | None = None,
 ) -> tuple[V, Moment]:
-    """A view as it stood at a moment or position, of the events of `area`: the stored events
-    replayed through the live view's own code into a SQLite file in `folder` (the caller's,
-    removed by the caller)."""
+    """A view as it stood at a moment or position, of the events of `area` (of the type
+    `only`, if given): the stored events replayed through the live view's own code into a
+    SQLite file in `folder` (the caller's, removed by the caller)."""
     view = kind(SqliteViews(folder / "replayed.sqlite"))
     view.setup()
     stored: Iterable[tuple[int, Event]] = (
         (position, event)
         for position, event in decoded(read_store(settings, upto=until_position))
-        if within(area, place_of(event))
+        if within(area, place_of(event)) and (only is None or isinstance(event, only))
     )
     rows = iter(stored)
     last = Moment(position=0, recorded_at=None, events=0)

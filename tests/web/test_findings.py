@@ -321,4 +321,5 @@ def test_an_auditor_sees_the_findings_as_they_stood_before_kpu_answered(lacak: L
     assert "menunggu KPU" in before.text and "dijawab" not in before.text.split(number)[-1][:400]
     now = auditor.get("/waktu/temuan?area=36.04")
     assert number in now.text and "dijawab KPU" in now.text.split(number)[-1][:400]
+    assert "2 peristiwa temuan" in now.text and "1 peristiwa temuan" in before.text
     assert auditor.get("/waktu/temuan?area=36.04&posisi=x").status_code == 400
