@@ -4,11 +4,9 @@ one finding's page with its history, and the API behind them."""
 
 import asyncio
 import itertools
-import tempfile
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import jinja2
@@ -38,8 +36,7 @@ from web.auth import Principal, knows, principal_of
 from web.board import AreaTree, Encoded, channel_stream
 from web.errors import error_responses
 from web.live import Broadcaster, Channel, Follows, Render
-from web.params import moment
-from web.timetravel import position_of
+from web.timetravel import view_then
 
 Text = Annotated[str, msgspec.Meta(max_length=4000)]
 Name = Annotated[str, msgspec.Meta(max_length=120)]
@@ -444,20 +441,15 @@ async def findings_then(
     """An area's findings as they stood at `pada` (a moment) or event `posisi`, replayed from
     the event store through the live view's own code; overdue as of then."""
     code = tree.area(area if area is not None else tree.code)
-    when, position = moment(pada, "pada"), position_of(posisi, "posisi")
-    if when is None and position is None:  # nothing asked yet: as it stands now
-        when = datetime.now(UTC)
-    with tempfile.TemporaryDirectory() as folder:
-        view, replayed = await asyncio.to_thread(
-            replay_findings, settings, Path(folder), code, position, when
-        )
-        try:
-            then = when or replayed.recorded_at or datetime.now(UTC)
-            found = await asyncio.to_thread(
-                list_context, view, code, statuses_of(status), principal_of(request), then
-            )
-        finally:
-            view.db.close()
+    principal, statuses = principal_of(request), statuses_of(status)
+    found, replayed = await view_then(
+        replay_findings,
+        settings,
+        code,
+        pada,
+        posisi,
+        lambda view, then: list_context(view, code, statuses, principal, then),
+    )
     return Template(
         template_name="temuan.html",
         context={

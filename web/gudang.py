@@ -3,9 +3,7 @@ up), live; the screen gudang officers record on from a tablet; the API behind bo
 printable Berita Acara penerimaan."""
 
 import asyncio
-import tempfile
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 import jinja2
@@ -48,8 +46,7 @@ from web.auth import principal_of
 from web.board import AreaTree, Encoded, channel_stream
 from web.errors import error_responses, in_bahasa
 from web.live import Broadcaster, Channel, Follows
-from web.params import moment
-from web.timetravel import position_of
+from web.timetravel import view_then
 
 Ident = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9.\-_/:]+$")]
 Moment = Annotated[datetime, msgspec.Meta(tz=True)]
@@ -668,17 +665,9 @@ async def gudang_then(
     """The gudang page as it stood at `pada` (a moment) or event `posisi`, replayed from the
     event store through the live view's own code."""
     code = gudang_area(tree.area(area if area is not None else tree.code))
-    when, position = moment(pada, "pada"), position_of(posisi, "posisi")
-    if when is None and position is None:  # nothing asked yet: as it stands now
-        when = datetime.now(UTC)
-    with tempfile.TemporaryDirectory() as folder:
-        view, replayed = await asyncio.to_thread(
-            replay_gudang, settings, Path(folder), code, position, when
-        )
-        try:
-            page = await asyncio.to_thread(read_gudang, view, tree, code)
-        finally:
-            view.db.close()
+    page, replayed = await view_then(
+        replay_gudang, settings, code, pada, posisi, lambda view, _: read_gudang(view, tree, code)
+    )
     return Template(
         template_name="gudang.html",
         context={

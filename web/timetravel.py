@@ -6,9 +6,12 @@ down does not replay again.
 """
 
 import asyncio
+import tempfile
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, TypeVar
 
 import msgspec
 from litestar import get
@@ -82,6 +85,35 @@ async def side_of(sides: Sides, code: str, at: str, position: int | None, name: 
     area = read_area(board, sides.tree, code, sides.deadline, now=risk_at)
     label = f"posisi {position}" if position is not None else at or "sekarang"
     return Side(label=label, board=area, moment=replayed)
+
+
+V = TypeVar("V")
+R = TypeVar("R")
+
+
+async def view_then(
+    replay: Callable[..., tuple[V, Moment]],
+    settings: Settings,
+    code: str,
+    pada: str,
+    posisi: str,
+    read: Callable[[V, datetime], R],
+) -> tuple[R, Moment]:
+    """A view (the gudang's, the findings') replayed to the moment `pada` or the event
+    `posisi` (now, when neither is asked) into a scratch file, and what `read` takes from it
+    (told the moment it stood at); the file is gone after."""
+    when, position = moment(pada, "pada"), position_of(posisi, "posisi")
+    if when is None and position is None:  # nothing asked yet: as it stands now
+        when = datetime.now(UTC)
+    with tempfile.TemporaryDirectory() as folder:
+        view, replayed = await asyncio.to_thread(
+            replay, settings, Path(folder), code, position, when
+        )
+        try:
+            then = when or replayed.recorded_at or datetime.now(UTC)
+            return await asyncio.to_thread(read, view, then), replayed
+        finally:
+            view.db.close()  # type: ignore[attr-defined]
 
 
 def position_of(value: str, name: str) -> int | None:

@@ -233,16 +233,19 @@ async def patiently(
         return True
 
 
-async def ensure_stream(nc: Client, replicas: int = 1) -> None:
-    """Create the `LACAK` stream if it is missing (3 replicas on a production cluster)."""
+async def ensure_stream(
+    nc: Client, replicas: int = 1, name: str = STREAM, subjects: str = EVENT_SUBJECTS
+) -> None:
+    """Create a stream if it is missing: the `LACAK` stream of the events by default (3
+    replicas on a production cluster)."""
     js = nc.jetstream(timeout=API_TIMEOUT_SECONDS)
     try:
-        await js.stream_info(STREAM)
+        await js.stream_info(name)
     except NotFoundError:
         await js.add_stream(
             StreamConfig(
-                name=STREAM,
-                subjects=[EVENT_SUBJECTS],
+                name=name,
+                subjects=[subjects],
                 storage=StorageType.FILE,
                 duplicate_window=DUPLICATE_WINDOW_SECONDS,
                 num_replicas=replicas,

@@ -21,14 +21,12 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import msgspec
 from nats.aio.client import Client
-from nats.js.api import StorageType, StreamConfig
-from nats.js.errors import NotFoundError
 
 from services.messaging.nats import (
     API_TIMEOUT_SECONDS,
-    DUPLICATE_WINDOW_SECONDS,
     Outage,
     RateLimitedLog,
+    ensure_stream,
     patiently,
     run_with_nats,
     sleep_or_stop,
@@ -260,22 +258,6 @@ def send_mail(settings: Settings, message) -> None:
         smtp.send_message(message)
 
 
-async def ensure_notify_stream(nc: Client, replicas: int) -> None:
-    js = nc.jetstream(timeout=API_TIMEOUT_SECONDS)
-    try:
-        await js.stream_info(NOTIFY_STREAM)
-    except NotFoundError:
-        await js.add_stream(
-            StreamConfig(
-                name=NOTIFY_STREAM,
-                subjects=[NOTIFY_SUBJECTS],
-                storage=StorageType.FILE,
-                duplicate_window=DUPLICATE_WINDOW_SECONDS,
-                num_replicas=replicas,
-            )
-        )
-
-
 async def publish_notices(
     settings: Settings, view: NoticeView, bell: Bell, stop: asyncio.Event
 ) -> None:
@@ -283,7 +265,7 @@ async def publish_notices(
     as the message id: sent twice, kept once)."""
 
     async def run(nc: Client) -> None:
-        await ensure_notify_stream(nc, settings.stream_replicas)
+        await ensure_stream(nc, settings.stream_replicas, NOTIFY_STREAM, NOTIFY_SUBJECTS)
         js = nc.jetstream(timeout=API_TIMEOUT_SECONDS)
         while not stop.is_set():
             position = await asyncio.to_thread(view.position_of, NATS_RECEIVER, 0)
