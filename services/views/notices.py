@@ -177,11 +177,16 @@ class NoticeView(Projection):
         return self.db.query("SELECT COALESCE(MAX(seq), 0) FROM notices")[0][0]
 
     def first_seq_since(self, moment: datetime) -> int:
-        """The cursor a new receiver starts at: past every notice of before `moment`."""
+        """The cursor a new receiver starts at: just before the first notice of `moment` or
+        later (the clock's notices tell of earlier times in later places: those it passes
+        over one by one), or past them all."""
         rows = self.db.query(
-            "SELECT COALESCE(MAX(seq), 0) FROM notices WHERE at < ?", (utc(moment),)
+            "SELECT MIN(seq) - 1, (SELECT COALESCE(MAX(seq), 0) FROM notices) FROM notices "
+            "WHERE at >= ?",
+            (utc(moment),),
         )
-        return rows[0][0]
+        first, last = rows[0]
+        return last if first is None else first
 
     def reaching(
         self, subscriptions: Sequence[tuple[Subscription, str]], limit: int = 100

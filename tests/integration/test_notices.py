@@ -26,6 +26,7 @@ from services.findings.decisions import Said
 from services.findings.hours import response_hours
 from services.messaging.relay import run_relay
 from services.notices.delivery import NOTIFY_STREAM, run_notices
+from services.notices.rules import overdue_notice
 from services.processes import runs
 from services.settings import Settings
 from services.views.database import open_views
@@ -179,3 +180,22 @@ async def test_a_finding_past_its_due_time_is_noticed_once_to_those_who_asked(se
     [(_, _, body)] = receiver.got
     assert body["kind"] == "temuan_lewat" and body["id"] == f"lewat-{filed.finding}"
     assert body["subject"] == "lacak.notify.3604.360405.temuan_lewat"
+
+
+def test_a_new_receiver_starts_before_the_first_notice_of_its_time_whatever_came_later(
+    settings: Settings,
+):
+    """The clock writes notices of earlier times after later ones: a receiver made at T starts
+    before the first notice of T or later, not after the last one of before T."""
+    views = open_views(settings)
+    try:
+        view = NoticeView(views)
+        view.setup()
+        t = datetime(2024, 2, 1, tzinfo=UTC)
+        view.add([overdue_notice("TM-1", "36.04", t + timedelta(hours=1))])  # seq 1
+        view.add([overdue_notice("TM-2", "36.04", t - timedelta(hours=1))])  # seq 2, noticed late
+        assert view.first_seq_since(t) == 0  # TM-1 is still to come
+        assert view.first_seq_since(t + timedelta(hours=2)) == 2  # past both
+        assert view.add([overdue_notice("TM-1", "36.04", t)]) == set()  # once, by its id
+    finally:
+        views.close()
