@@ -189,13 +189,16 @@ QUEUE = 400  # batches whose scans are kept in one transaction, as a busy gudang
 
 
 def record_scenario(
-    batches: Batches, progress: Callable[[int, int], None] | None = None
+    batches: Batches,
+    progress: Callable[[int, int], None] | None = None,
+    tree: Wilayah | None = None,
 ) -> tuple[Wilayah, list[BatchPlan], Injected]:
-    """Import Kab. Serang, register its kit plan and record every journey, then the H-1 check;
-    return (wilayah, plans, injected)."""
+    """Import Kab. Serang (or `tree`: a part of it), register its kit plan and record every
+    journey, then the H-1 check; return (wilayah, plans, injected)."""
     registered = START - timedelta(days=1)  # the master data and the plan, the day before
     master_data = MasterData(batches, clock=lambda: registered)
-    master_data.import_file("pemilu-2024", "tps.csv", tps_csv(kabupaten_serang()), "scenario")
+    source = tps_csv(tree or kabupaten_serang())
+    master_data.import_file("pemilu-2024", "tps.csv", source, "scenario")
     wilayah = master_data.wilayah("pemilu-2024", "36.04")
     assert wilayah is not None
     batches.wilayah = wilayah
