@@ -98,7 +98,6 @@ def page_context(
     mine = accounts.subscriptions(principal.username)
     return {
         "subscriptions": [s for s in mine if s.active],
-        "ended": [s for s in mine if not s.active][-10:],
         "notices": view.reaching([(s, principal.scope) for s in mine if s.active], 20),
         "kinds": bahasa.NOTICE_KINDS,
         "channels": {  # a webhook only for those who may aim the server's POSTs

@@ -450,7 +450,7 @@ class Accounts(StoreApplication):
             kinds=wanted,
             area=area,
             channel=channel,  # type: ignore[arg-type]  (checked above)
-            target=target.strip(),
+            target=target.strip() if channel != "halaman" else "",  # the page needs none
             secret=secret,
         )
         self.append(event)

@@ -15,7 +15,7 @@ from events.accounts import (
     UserCreated,
     decode_access,
 )
-from services.notices.rules import Notice, Subscription, reaches
+from services.notices.rules import Subscription
 from services.settings import Settings
 from services.store.notifications import ACCOUNTS, read_store
 
@@ -59,9 +59,6 @@ class Directory:
             account = self.accounts.get(subscription.username)
             if subscription.active and account is not None and account.active:
                 yield subscription, account.scope
-
-    def reaching(self, notice: Notice) -> list[Subscription]:
-        return [s for s, scope in self.live() if reaches(s, scope, notice)]
 
 
 def subscription_of(event: SubscriptionAdded) -> Subscription:
