@@ -414,17 +414,13 @@ async def findings_page(
     code = tree.area(area if area is not None else tree.code)
     principal, statuses = principal_of(request), statuses_of(status)
     found = await asyncio.to_thread(list_context, finding_view, code, statuses, principal)
-    return Template(
-        template_name="temuan.html",
-        context={
-            **found,
-            "code": code,
-            "title": tree.title(code),
-            "trail": tree.trail(code),
-            "status": status,
-            "may_file": bool(principal and principal.may("supervise")),
-            "stream": f"/temuan/stream?area={code}&status={status}",
-        },
+    return findings_template(
+        tree,
+        code,
+        status,
+        found,
+        may_file=bool(principal and principal.may("supervise")),
+        stream=f"/temuan/stream?area={code}&status={status}",
     )
 
 
@@ -450,6 +446,15 @@ async def findings_then(
         posisi,
         lambda view, then: list_context(view, code, statuses, principal, then),
     )
+    return findings_template(
+        tree, code, status, found, then=replayed, asked={"pada": pada, "posisi": posisi}
+    )
+
+
+def findings_template(
+    tree: AreaTree, code: str, status: str, found: dict[str, Any], **extra: Any
+) -> Template:
+    """The list page of an area's findings, live or as it stood then."""
     return Template(
         template_name="temuan.html",
         context={
@@ -458,9 +463,8 @@ async def findings_then(
             "title": tree.title(code),
             "trail": tree.trail(code),
             "status": status,
-            "then": replayed,
-            "asked": {"pada": pada, "posisi": posisi},
             "may_file": False,
+            **extra,
         },
     )
 
