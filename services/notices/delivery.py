@@ -136,7 +136,8 @@ class Deliverer:
                             self.tasks[number] = asyncio.create_task(
                                 self.serve(subscription, http, stop), name=f"notices {number}"
                             )
-                    await self.bell.wait(IDLE_SECONDS, stop)
+                    # not on every bell: the accounts' record is read again a few seconds apart
+                    await sleep_or_stop(stop, IDLE_SECONDS)
             finally:
                 for task in self.tasks.values():
                     task.cancel()
