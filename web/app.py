@@ -93,7 +93,7 @@ from web.gudang import gudang_area, gudang_channels, gudang_router
 from web.health import Health, Metrics, health_handlers
 from web.labels import label_sheet, one_label
 from web.live import REDRAW_SECONDS, Broadcaster, follow_notices, redraw_as_time_passes
-from web.notices import notice_handlers
+from web.notices import notice_handlers, notices_channels
 from web.openapi import RequestStructSchemaPlugin
 from web.scanning import scanning_router
 from web.scans import post_scan, post_scan_queue
@@ -324,6 +324,7 @@ def create_app(settings: Settings, wilayah: Served) -> Litestar:
                 **board_channels(templates, board, tree, deadline, finding_view),
                 **gudang_channels(templates, gudang, tree),
                 **findings_channels(templates, finding_view),
+                **notices_channels(templates, accounts, notice_view),
                 "feed": feed.follows(),
             }
         )
@@ -359,7 +360,9 @@ def create_app(settings: Settings, wilayah: Served) -> Litestar:
                 follow_notices(settings.nats_url, broadcaster, stop), name="live-notices"
             ),
             asyncio.create_task(
-                redraw_as_time_passes(broadcaster, BoardView.name, REDRAW_SECONDS),
+                redraw_as_time_passes(
+                    broadcaster, (BoardView.name, FindingView.name), REDRAW_SECONDS
+                ),
                 name="live-redraw",
             ),
         ]

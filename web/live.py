@@ -2,8 +2,9 @@
 every open stream (SSE) showing it, rendered once for all of them.
 
 A channel is what a page shows: (`rows`, area) for a board page, (`charts`, kabupaten),
-(`wall`, kabupaten), (`gudang`, area), (`temuan:<statuses>`, area) for a list of findings, and
-(`feed`, "") for the anomaly queue's and the activity feed's pages. Each kind of channel follows
+(`wall`, kabupaten), (`gudang`, area), (`temuan:<statuses>`, area) for a list of findings,
+(`pemberitahuan`, "<username> <scope>") for a reader's notices, and (`feed`, "") for the
+anomaly queue's and the activity feed's pages. Each kind of channel follows
 one projection's notices (a board page's rows, which count findings too: two) and has one
 renderer; what changes within `pause` of a message goes out together in the next one. A
 stream too far behind is ended, so its browser reconnects and starts again with every row: no
@@ -22,7 +23,8 @@ import msgspec
 import psycopg
 from nats.aio.msg import Msg
 
-from services.messaging.nats import NOTICES, connect
+from services.messaging.nats import NOTICES, NOTIFY_SUBJECTS, connect
+from services.views.notices import NoticeView
 from services.views.projection import Changed
 
 log = logging.getLogger(__name__)
@@ -154,12 +156,17 @@ class Broadcaster:
 
 
 async def follow_notices(nats_url: str, broadcaster: Broadcaster, stop: asyncio.Event) -> None:
-    """Feed every projection's notices to the broadcaster; keep trying while NATS is away, and
-    redraw everything after a reconnect (notices sent meanwhile are lost, the rows are not)."""
+    """Feed every projection's notices to the broadcaster, and each notice for people that the
+    notices process publishes (those the clock makes too) as a change of `notices`; keep trying
+    while NATS is away, and redraw everything after a reconnect (notices sent meanwhile are
+    lost, the rows are not)."""
 
     async def on_notice(msg: Msg) -> None:
         changed = msgspec.json.decode(msg.data, type=Changed)
         broadcaster.notice(changed.view, changed.areas)
+
+    async def on_notify(msg: Msg) -> None:
+        broadcaster.notice(NoticeView.name, None)
 
     async def on_reconnect() -> None:
         broadcaster.notice_all()
@@ -170,13 +177,18 @@ async def follow_notices(nats_url: str, broadcaster: Broadcaster, stop: asyncio.
     try:
         broadcaster.notice_all()  # whatever changed before this connection
         await nc.subscribe(f"{NOTICES}.>", cb=on_notice)
+        await nc.subscribe(NOTIFY_SUBJECTS, cb=on_notify)
         await stop.wait()
     finally:  # also when cancelled: a client left open would go on reconnecting
         await nc.close()
 
 
-async def redraw_as_time_passes(broadcaster: Broadcaster, view: str, every: float) -> None:
-    """A TPS becomes at risk by the clock alone, with no event: redraw every row now and then."""
+async def redraw_as_time_passes(
+    broadcaster: Broadcaster, views: Iterable[str], every: float
+) -> None:
+    """A TPS becomes at risk and a finding overdue by the clock alone, with no event: redraw
+    every row of these projections now and then."""
     while True:
         await asyncio.sleep(every)
-        broadcaster.notice(view, None)
+        for view in views:
+            broadcaster.notice(view, None)

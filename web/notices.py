@@ -7,12 +7,13 @@ import asyncio
 from datetime import datetime
 from typing import Annotated, Any
 
+import jinja2
 import msgspec
 from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, FromQuery, JSONBody
-from litestar.response import Template
+from litestar.response import ServerSentEvent, Template
 from litestar.status_codes import HTTP_201_CREATED
 
 from events.accounts import Channel, NoticeKind
@@ -25,7 +26,10 @@ from services.views.notices import Delivery, NoticeView, Position
 from services.wilayah import Served
 from web.admin import NO_STORE, options_allowing
 from web.auth import Principal, principal_of
+from web.board import Encoded, channel_stream
 from web.errors import error_responses
+from web.live import Broadcaster, Follows
+from web.live import Channel as LiveChannel
 
 VIEW = {"need": "view", "area": None}
 ADMIN = {"need": "admin"}
@@ -34,6 +38,7 @@ Area = Annotated[
 ]
 Target = Annotated[str, msgspec.Meta(max_length=500)]
 SHOWN = 100
+NOTICES_CHANNEL = "pemberitahuan"  # its area: the reader and their scope (`reader_of`)
 
 
 class SubscriptionIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -195,14 +200,42 @@ async def notices_page(
     accounts: NamedDependency[Accounts],
     notice_view: NamedDependency[NoticeView],
 ) -> Template:
-    """The notices that reached the reader's subscriptions, newest first; looked at again every
-    few seconds while open."""
+    """The notices that reached the reader's subscriptions, newest first; the list follows its
+    stream while open."""
     principal = me(request)
     found = await asyncio.to_thread(notices_of, accounts, notice_view, principal)
     context = {"notices": found, "kinds": bahasa.NOTICE_KINDS}
-    if request.headers.get("hx-request"):
-        return Template(template_name="_notice_list.html", context=context)
     return Template(template_name="pemberitahuan.html", context=context)
+
+
+@get("/pemberitahuan/stream", name="notices-stream", opt=VIEW)
+async def notices_stream(
+    request: Request, broadcaster: NamedDependency[Broadcaster]
+) -> ServerSentEvent:
+    """The reader's notices, whole at once, then again whenever a new one is made: by an event
+    the notices projection applied or by the clock (a finding overdue)."""
+    return channel_stream(broadcaster, (NOTICES_CHANNEL, reader_of(me(request))))
+
+
+def reader_of(principal: Principal) -> str:
+    """A notices channel's area: the reader and the scope their notices are bounded by."""
+    return f"{principal.username} {principal.scope}"
+
+
+def notices_channels(
+    templates: jinja2.Environment, accounts: Accounts, view: NoticeView
+) -> dict[str, Follows]:
+    """Each reader's list of notices, again when a notice is made within their scope."""
+    live = templates.get_template("_notice_list.html")
+
+    def render(channel: LiveChannel, changed: set[str] | None, listening: bool) -> str:
+        username, scope = channel[1].split(" ")
+        if changed is not None and scope not in changed:  # none of the new ones can reach them
+            return ""
+        mine = [(s, scope) for s in accounts.subscriptions(username) if s.active]
+        return live.render(oob=True, notices=view.reaching(mine, SHOWN))
+
+    return {NOTICES_CHANNEL: Follows(NoticeView.name, render, encode=Encoded)}
 
 
 def log_context(accounts: Accounts, view: NoticeView, failed: bool) -> dict[str, Any]:
@@ -324,6 +357,7 @@ notice_handlers = [
     subscribe_form,
     end_form,
     notices_page,
+    notices_stream,
     deliveries_page,
     Router(
         "/api/v1/subscriptions",

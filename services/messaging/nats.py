@@ -22,6 +22,9 @@ STREAM = "LACAK"
 EVENT_SUBJECTS = "lacak.events.>"
 # A projection's notice after a commit that changed rows: `lacak.views.<projection>`, a `Changed`.
 NOTICES = "lacak.views"
+# Every notice for people, as the notices process publishes it: `lacak.notify.<kab>.<kec>.<kind>`.
+NOTIFY_STREAM = "LACAK_NOTIFY"
+NOTIFY_SUBJECTS = "lacak.notify.>"
 DUPLICATE_WINDOW_SECONDS = 120.0
 
 

@@ -24,6 +24,8 @@ from nats.aio.client import Client
 
 from services.messaging.nats import (
     API_TIMEOUT_SECONDS,
+    NOTIFY_STREAM,
+    NOTIFY_SUBJECTS,
     Outage,
     RateLimitedLog,
     ensure_stream,
@@ -51,8 +53,6 @@ from services.views.projection import Changed
 
 log = logging.getLogger("lacak")
 
-NOTIFY_STREAM = "LACAK_NOTIFY"
-NOTIFY_SUBJECTS = "lacak.notify.>"
 CLOCK_SECONDS = 15.0  # how often time is looked at: overdue findings, anomalies left open
 IDLE_SECONDS = 5.0  # a receiver with nothing new looks again at least this often
 WEBHOOK_TIMEOUT_SECONDS = 10.0

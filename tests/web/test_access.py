@@ -148,6 +148,7 @@ STREAMS = (
     "/aktivitas/stream",
     "/gudang/stream",
     "/temuan/stream",
+    "/pemberitahuan/stream",
 )
 NOT_IN_MATRIX = {("POST", "/keluar")}  # everyone; it ends the session: tested on its own
 PUBLIC = {("GET", "/masuk"), ("POST", "/masuk")}

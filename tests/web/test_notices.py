@@ -13,7 +13,8 @@ from services.findings.hours import response_hours
 from services.views.notices import NoticeView
 from tests.web.conftest import Lacak
 from tests.web.projection import project_everything
-from tests.web.test_findings import as_role
+from tests.web.test_board_stream import row_events
+from tests.web.test_findings import as_role, finding
 
 HOOK = {"kinds": ["temuan", "temuan_dijawab"], "channel": "webhook", "target": "https://x.id/h"}
 
@@ -124,3 +125,21 @@ def test_a_form_post_that_is_not_a_form_is_refused_not_a_500(lacak: Lacak):
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/langganan").text).group(1)
     answer = client.post("/langganan", json={}, headers={"x-csrf-token": csrf})
     assert answer.status_code == 400, answer.text
+
+
+def test_a_notice_reaches_an_open_notices_page_by_its_stream(live_lacak):
+    with (
+        live_lacak.signed_in(role="bawaslu", scope="36.04.05") as reader,
+        live_lacak.signed_in(role="bawaslu", scope="36.04") as filer,
+    ):
+        made = reader.post("/api/v1/subscriptions", json={**HOOK, "channel": "halaman"})
+        assert made.status_code == 201, made.text
+        page = reader.get("/pemberitahuan")
+        assert 'sse-connect="/pemberitahuan/stream"' in page.text
+        with reader.stream("GET", "/pemberitahuan/stream") as stream:
+            lists = row_events(stream.iter_lines(), "papan")
+            assert "Belum ada pemberitahuan" in next(lists)  # the list at once: none yet
+            filed = filer.post("/api/v1/findings", json=finding("stream", where="36.04.05"))
+            number = filed.raise_for_status().json()["finding"]
+            swapped = next(html for html in lists if f"/temuan/{number}" in html)
+    assert swapped.startswith('<ol class="notices" id="notice-list" hx-swap-oob="true">')
