@@ -40,7 +40,9 @@ class FindingFiled(FindingEvent, frozen=True, kw_only=True):
     text: str
     labels: list[str] = []  # the boxes concerned
     surat_jalan: list[str] = []  # the truck loads concerned
-    reporter: str = ""  # a citizen's contact (laporan only): shown to Bawaslu only
+    # A citizen's contact (laporan only), by reference: the contact itself is kept beside the
+    # store, for Bawaslu's eyes only (services/findings/contacts.py).
+    contact: str = ""
     filed_by: str  # the supervisor's name as they sign
     due_at: datetime  # KPU's answer is due by then (the kind's response time, a setting)
     photos: list[str] = []  # SHA-256 of each photo kept as evidence (services/findings/photos.py)

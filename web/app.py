@@ -51,6 +51,7 @@ from services.custody.errors import (
 )
 from services.errors import DomainError
 from services.findings.application import Findings
+from services.findings.contacts import Contacts
 from services.findings.decisions import FindingError, UnknownFindingError
 from services.findings.hours import response_hours
 from services.findings.photos import PhotoRefused, Photos
@@ -241,6 +242,7 @@ KEPT = (
     "notice_view",
     "findings",
     "photo_store",
+    "contacts",
     "tree",
     "broadcaster",
     "feed",
@@ -316,6 +318,7 @@ def create_app(settings: Settings, wilayah: Served) -> Litestar:
             (access_ledger, ACCOUNTS),
         ]
         photos = await asyncio.to_thread(Photos, settings)
+        contacts = await asyncio.to_thread(Contacts, settings)
         tree = AreaTree(wilayah)
         feed = Feed(anomalies, renderers(templates, wilayah))
         deadline = lambda: h1_deadline(app.state)  # noqa: E731
@@ -345,6 +348,7 @@ def create_app(settings: Settings, wilayah: Served) -> Litestar:
             notice_view=notice_view,
             findings=Findings(batches, response_hours(settings.finding_hours)),
             photo_store=photos,
+            contacts=contacts,
             tree=tree,
             broadcaster=broadcaster,
             feed=feed,
@@ -376,6 +380,7 @@ def create_app(settings: Settings, wilayah: Served) -> Litestar:
             await asyncio.gather(*tasks, return_exceptions=True)
             views.close()
             photos.close()
+            contacts.close()
             batches.close()
             accounts.close()
 

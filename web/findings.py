@@ -26,6 +26,7 @@ from services.audit.replay import replay_findings
 from services.custody.batches import Actor
 from services.custody.decisions import check_time
 from services.findings.application import Filed, Findings
+from services.findings.contacts import Contact, Contacts
 from services.findings.decisions import MOST_PHOTOS, FindingError, Said, finding_id
 from services.findings.photos import MAX_BYTES, PhotoRefused, Photos, checked
 from services.settings import Settings
@@ -114,16 +115,25 @@ async def file_finding(
     places: Served,
     findings: Findings,
     photos: Photos,
+    contacts: Contacts,
 ) -> Filed:
+    """File it, the citizen's contact kept beside the store and only named in the event."""
     await check_place(places, principal, data.where)
+    if data.reporter and data.source != "laporan":
+        raise FindingError(bahasa.REPORTER_ONLY_FOR_REPORTS)
     missing = await asyncio.to_thread(photos.missing, data.photos)
     if missing:
         raise FindingError(bahasa.PHOTOS_UNKNOWN.format(digests=", ".join(missing)))
     said = said_now(data.command_id, data.occurred_at)
     fields = msgspec.structs.asdict(data)
-    for key in ("command_id", "occurred_at"):
+    for key in ("command_id", "occurred_at", "reporter"):
         fields.pop(key)
-    return await asyncio.to_thread(findings.file, said, actor_of(principal), **fields)
+
+    def file() -> Filed:
+        contact = contacts.keep(data.reporter.strip()) if data.reporter.strip() else ""
+        return findings.file(said, actor_of(principal), contact=contact, **fields)
+
+    return await asyncio.to_thread(file)
 
 
 async def history_of(findings: Findings, number: str) -> list[FindingEvent]:
@@ -177,10 +187,12 @@ async def post_finding(
     wilayah: NamedDependency[Served],
     findings: NamedDependency[Findings],
     photo_store: NamedDependency[Photos],
+    contacts: NamedDependency[Contacts],
 ) -> Filed:
     """File a finding or a citizen's report, its `photos` uploaded first. Sent again with its
     `command_id`, the first answer (its number and when KPU's answer is due)."""
-    return await file_finding(data, principal_of(request), wilayah, findings, photo_store)
+    principal = principal_of(request)
+    return await file_finding(data, principal, wilayah, findings, photo_store, contacts)
 
 
 class PhotoKept(msgspec.Struct, frozen=True):
@@ -266,13 +278,24 @@ async def post_close(
     return await take_step("close", number, data, principal_of(request), findings)
 
 
-def shown(row: FindingRow, principal: Principal | None, now: datetime) -> dict[str, Any]:
-    """A finding as a reader may see it: a citizen's contact only to those who supervise."""
+def shown(
+    row: FindingRow, principal: Principal | None, now: datetime, contacts: Contacts | None = None
+) -> dict[str, Any]:
+    """A finding as a reader may see it: a citizen's contact (`reporter`) only to those who
+    supervise, read from `contacts`."""
     data = msgspec.to_builtins(row)
-    if principal is None or not principal.may("supervise"):
-        data["reporter"] = ""
+    ref, data["reporter"] = data.pop("contact"), ""
+    if ref and contacts is not None and principal is not None and principal.may("supervise"):
+        data["reporter"] = contact_text(contacts.read(ref))
     data["overdue"] = row.overdue(now)
     return data
+
+
+def contact_text(contact: Contact | None) -> str:
+    """A citizen's contact as shown to Bawaslu, marked when it was changed after filing."""
+    if contact is None:
+        return bahasa.CONTACT_MISSING
+    return contact.text if contact.intact else bahasa.CONTACT_ALTERED.format(text=contact.text)
 
 
 @get(
@@ -285,15 +308,20 @@ async def findings_json(
     request: Request,
     tree: NamedDependency[AreaTree],
     finding_view: NamedDependency[FindingView],
+    contacts: NamedDependency[Contacts],
     area: FromQuery[str | None] = None,
     status: StatusQuery = "",
 ) -> list[dict[str, Any]]:
     """The area's findings, newest first; `status` one of filed, acknowledged, answered, closed
-    (comma-separated), or `open`."""
+    (comma-separated), or `open`. A citizen's contact (`reporter`) only for Bawaslu."""
     code = tree.area(area if area is not None else tree.code)
-    rows = await asyncio.to_thread(finding_view.rows, code, statuses_of(status))
     principal, now = principal_of(request), datetime.now(UTC)
-    return [shown(row, principal, now) for row in rows]
+
+    def rows_shown() -> list[dict[str, Any]]:
+        rows = finding_view.rows(code, statuses_of(status))
+        return [shown(row, principal, now, contacts) for row in rows]
+
+    return await asyncio.to_thread(rows_shown)
 
 
 def statuses_of(status: str) -> tuple[str, ...]:
@@ -512,6 +540,7 @@ async def file_finding_form(
     wilayah: NamedDependency[Served],
     findings: NamedDependency[Findings],
     photo_store: NamedDependency[Photos],
+    contacts: NamedDependency[Contacts],
 ) -> Redirect | Template:
     """The form's finding with its photos; refused, the form again with the reason and what
     was typed (the photos to be chosen again)."""
@@ -539,7 +568,8 @@ async def file_finding_form(
             },
             FindingIn,
         )
-        filed = await file_finding(finding, principal_of(request), wilayah, findings, photo_store)
+        principal = principal_of(request)
+        filed = await file_finding(finding, principal, wilayah, findings, photo_store, contacts)
     except (
         msgspec.ValidationError,
         ValueError,
@@ -576,9 +606,10 @@ async def finding_page(
     request: Request,
     findings: NamedDependency[Findings],
     tree: NamedDependency[AreaTree],
+    contacts: NamedDependency[Contacts],
 ) -> Template:
     """One finding with its whole history from the event store, and the steps the reader may
-    take: KPU acknowledges and answers, Bawaslu closes."""
+    take: KPU acknowledges and answers, Bawaslu closes; a citizen's contact for Bawaslu."""
     history = await history_of(findings, number)
     filed = history[0]
     principal = principal_of(request)
@@ -588,6 +619,9 @@ async def finding_page(
             bahasa.AREA_OUTSIDE_SCOPE.format(area=filed.where, scope=principal.scope or "nasional")
         )
     state = await asyncio.to_thread(findings.state, number)
+    reporter = ""
+    if filed.contact and principal.may("supervise"):
+        reporter = contact_text(await asyncio.to_thread(contacts.read, filed.contact))
     return Template(
         template_name="temuan_satu.html",
         context={
@@ -597,7 +631,7 @@ async def finding_page(
             "place": tree.title(filed.where) if filed.where in tree else filed.where,
             "kinds": bahasa.SUPERVISION_KINDS,
             "statuses": bahasa.SUPERVISION_STATUS,
-            "sees_reporter": principal.may("supervise"),
+            "reporter": reporter,
             "may_handle": principal.may("handle"),
             "may_close": principal.may("supervise"),
             "overdue": state.status in ("filed", "acknowledged")

@@ -18,6 +18,7 @@ from services.demo.first_stage import first_stage
 from services.demo.nasional import kabupaten_of_wilayah, write_tps_file
 from services.demo.serang import kabupaten_serang
 from services.demo.supervision import supervision_story
+from services.findings.contacts import Contacts
 from services.gudang.application import Gudangs
 from services.gudang.decisions import Said
 from services.gudang.procurement import procurement_plan
@@ -104,9 +105,11 @@ def seed_demo(
     finally:
         accounts.close()
     batches = Batches(settings.store)  # after the accounts: their notices tell of it
+    contacts = Contacts(settings)
     try:
-        supervision_story(batches, settings.finding_hours, home)
+        supervision_story(batches, contacts, settings.finding_hours, home)
     finally:
+        contacts.close()
         batches.close()
     return served, logins, token
 

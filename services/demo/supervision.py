@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from services.custody.batches import Actor, Batches
 from services.findings.application import Findings
-from services.findings.decisions import Said
+from services.findings.contacts import Contacts
+from services.findings.decisions import Said, finding_number
 from services.findings.hours import response_hours
 from services.wilayah import Wilayah, kecamatan_of
 
@@ -14,9 +15,9 @@ BAWASLU = Actor(user="demo-bawaslu")
 KPU = Actor(user="demo-monitor")
 
 
-def supervision_story(batches: Batches, hours: str, home: Wilayah) -> None:
-    """Three findings in the demo's kabupaten: one answered and closed, one acknowledged, one
-    waiting for KPU."""
+def supervision_story(batches: Batches, contacts: Contacts, hours: str, home: Wilayah) -> None:
+    """Three findings in the demo's kabupaten: one answered and closed, one acknowledged (a
+    citizen's report, its contact kept beside the store), one waiting for KPU."""
     findings = Findings(batches, response_hours(hours))
     first = home.tps[0]
     now = datetime.now(UTC)
@@ -45,15 +46,17 @@ def supervision_story(batches: Batches, hours: str, home: Wilayah) -> None:
         KPU,
     )
     findings.close(guard.finding, "Demo Bawaslu", True, "", said("jaga-tutup", 90), BAWASLU)
+    report, where = said("laporan-segel", 60), kecamatan_of(first.code)
+    filed_before = findings.state(finding_number("laporan", where, report.command_id)).filed
     seal = findings.file(
-        said("laporan-segel", 60),
+        report,
         BAWASLU,
         source="laporan",
         kind="segel",
-        where=kecamatan_of(first.code),
+        where=where,
         text="Warga melihat segel kotak suara di gudang PPK dilepas lalu dipasang lagi.",
         filed_by="Demo Bawaslu (Panwascam)",
-        reporter="warga, 0812-0000-0000 (demo)",
+        contact="" if filed_before else contacts.keep("warga, 0812-0000-0000 (demo)"),
     )
     findings.acknowledge(
         seal.finding, "Demo KPU (PPK)", "Dicek besok pagi", said("segel-terima", 30), KPU

@@ -42,7 +42,8 @@ class Findings:
 
     def file(self, said: Said, actor: Actor = NOBODY, **finding: Any) -> Filed:
         """A finding: `source` (temuan, laporan), `kind`, `where`, `text`, `filed_by`, and the
-        `labels`, `surat_jalan` and the citizen's `reporter` contact if any."""
+        `labels`, `surat_jalan` and the reference of the citizen's `contact` if any
+        (services/findings/contacts.py)."""
         number = finding_number(finding["source"], finding["where"], said.command_id)
         return self._decide(
             number,

@@ -115,7 +115,7 @@ def file(
     hours: dict[str, int],
     labels: list[str] | None = None,
     surat_jalan: list[str] | None = None,
-    reporter: str = "",
+    contact: str = "",
     photos: list[str] | None = None,
 ) -> list[FindingEvent]:
     """A finding filed; its answer due `hours[kind]` after it is recorded."""
@@ -125,7 +125,7 @@ def file(
         raise FindingError(bahasa.FINDING_TAKEN.format(number=finding.number))
     if not text.strip() or not filed_by.strip():
         raise FindingError(bahasa.FINDING_NEEDS_TEXT)
-    if reporter and source != "laporan":
+    if contact and source != "laporan":
         raise FindingError(bahasa.REPORTER_ONLY_FOR_REPORTS)
     if len(photos or []) > MOST_PHOTOS:
         raise FindingError(bahasa.PHOTOS_TOO_MANY.format(most=MOST_PHOTOS))
@@ -138,7 +138,7 @@ def file(
             text=text.strip(),
             labels=list(labels or []),
             surat_jalan=list(surat_jalan or []),
-            reporter=reporter.strip(),
+            contact=contact,
             filed_by=filed_by.strip(),
             due_at=due,
             photos=list(dict.fromkeys(photos or [])),  # each once, in the order sent

@@ -4,12 +4,11 @@ finds them and a rebuild of the views loses none. A finding's event names its ph
 the ledger vouches for the hash, the hash for the bytes."""
 
 import hashlib
-from pathlib import Path
 
 from services import bahasa
 from services.errors import DomainError
 from services.settings import Settings
-from services.views.database import PostgresViews, SqliteViews, ViewDatabase, chunked_in
+from services.views.database import ViewDatabase, beside_the_store, chunked_in
 
 MAX_BYTES = 5 * 1024 * 1024  # a phone's photo, not a video
 SCHEMA = """CREATE TABLE IF NOT EXISTS evidence_photos (
@@ -50,11 +49,7 @@ class Photos:
     """The evidence photos of the settings' store."""
 
     def __init__(self, settings: Settings):
-        self.db: ViewDatabase = (
-            PostgresViews(settings.postgres_conninfo, max_size=2)
-            if settings.postgres
-            else SqliteViews(Path(settings.store["SQLITE_DBNAME"]))
-        )
+        self.db: ViewDatabase = beside_the_store(settings)
         self.db.create([SCHEMA.format(blob="BYTEA" if settings.postgres else "BLOB")])
 
     def keep(self, data: bytes) -> str:

@@ -185,3 +185,12 @@ def open_views(settings: Settings) -> ViewDatabase:
     if settings.postgres:
         return PostgresViews(settings.postgres_conninfo)
     return SqliteViews(settings.views_db)
+
+
+def beside_the_store(settings: Settings) -> ViewDatabase:
+    """The database of what is kept beside the event store, not in it (evidence photos,
+    citizens' contacts): the store's own SQLite file, or its PostgreSQL database. Unlike the
+    views, it is not rebuilt from events: every web replica finds the same rows."""
+    if settings.postgres:
+        return PostgresViews(settings.postgres_conninfo, max_size=2)
+    return SqliteViews(Path(settings.store["SQLITE_DBNAME"]))

@@ -22,7 +22,7 @@ FIELDS = (
     "labels",
     "surat_jalan",
     "filed_by",
-    "reporter",
+    "contact",
     "filed_at",
     "due_at",
     "status",
@@ -57,7 +57,7 @@ class FindingRow(msgspec.Struct, frozen=True, kw_only=True):
     labels: str  # comma-separated
     surat_jalan: str
     filed_by: str
-    reporter: str  # a citizen's contact: for Bawaslu's eyes only
+    contact: str  # the reference of a citizen's contact (services/findings/contacts.py)
     filed_at: str  # UTC ISO
     due_at: str
     status: str  # filed, acknowledged, answered, closed
@@ -98,6 +98,7 @@ class FindingView(Projection):
     """The findings projection and its queries."""
 
     name = "findings"
+    version = 2  # 2: a citizen's contact by reference, kept beside the store
     schema = SCHEMA
     tables = ("findings",)
 
@@ -114,7 +115,7 @@ class FindingView(Projection):
                         "labels": ",".join(event.labels),
                         "surat_jalan": ",".join(event.surat_jalan),
                         "filed_by": event.filed_by,
-                        "reporter": event.reporter,
+                        "contact": event.contact,
                         "filed_at": _utc(event.occurred_at),
                         "due_at": _utc(event.due_at),
                         "status": "filed",

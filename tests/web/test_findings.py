@@ -11,8 +11,10 @@ import pytest
 from litestar.testing import TestClient
 
 from services.findings.application import Findings
+from services.findings.contacts import Contacts
 from services.findings.decisions import Said
 from services.findings.hours import response_hours
+from services.store.notifications import read_store
 from services.views.eventlog import LogFilter
 from services.views.findings import FindingView
 from tests.data import ONE_TPS_PLANS
@@ -131,6 +133,24 @@ def test_a_citizens_contact_is_shown_to_bawaslu_only(lacak: Lacak):
     lacak.project()  # the event log, where auditors look: the report, not the contact
     [logged] = lacak.event_log.page(LogFilter(kecamatan="36.04.05", event="FindingFiled"))
     assert logged.label == number and "0812-555-01" not in msgspec.json.encode(logged).decode()
+    # Nor the event store, whose events auditors get byte for byte and which forgets nothing.
+    assert not [data for _, data in read_store(lacak.settings) if b"0812-555-01" in data]
+
+
+def test_a_citizens_contact_changed_in_the_database_after_filing_is_shown_as_altered(
+    lacak: Lacak,
+):
+    client = as_role(lacak, "bawaslu", "36.04")
+    report = finding("r1", source="laporan", kind="segel", where=TPS, reporter="0812-555-02")
+    number = client.post("/api/v1/findings", json=report).json()["finding"]
+    contacts = Contacts(lacak.settings)
+    try:
+        with contacts.db.transaction() as cursor:
+            cursor.execute("UPDATE reporter_contacts SET contact = '0899-000-00'")
+    finally:
+        contacts.close()
+    page = client.get(f"/temuan/{number}").text
+    assert "0899-000-00 (DIUBAH: tidak cocok" in page and "0812-555-02" not in page
 
 
 def test_outside_its_scope_or_at_an_unknown_place_a_finding_is_refused(lacak: Lacak):
