@@ -21,7 +21,7 @@ def test_the_distributed_stack_holds_through_every_fault(monkeypatch, capsys):
     said: list[str] = []
     plan = FaultPlan(tps=30, devices=4, rate=40, hold=2, outage=3, pause=3, between=1.5)
     report = faults_benchmark(plan, say=said.append)
-    assert len(report.faults) == 11, said
+    assert len(report.faults) == 14, said
     assert report.acknowledged > 500, report
     assert report.lost == 0 and report.duplicated == 0, report
     assert report.server_errors == 0, report.examples

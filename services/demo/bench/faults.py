@@ -6,7 +6,8 @@ Devices post the scenario's journeys (one box's scans in order per device at a t
 retried with its own scan_id until answered, as a phone's queue does. After the load, every scan
 acknowledged with 201 is looked for in the event store: lost (acknowledged, not stored) and
 duplicated (stored twice) must be 0, and no answer may be a 5xx. For each fault: the time from
-its end until the board has applied every event the store held at that end.
+its end until the board (for a projector killed, its own view) has applied every event the
+store held at that end.
 
 The run lives in a schema of its own in the settings' PostgreSQL database, dropped afterwards.
 """
@@ -25,7 +26,7 @@ import msgspec
 import nats
 import psycopg
 
-from services.cluster import Cluster, until_ready
+from services.cluster import PROJECTORS, Cluster, until_ready
 from services.demo.bench.common import bench_token, percentile, scratch
 from services.demo.seed import seed_demo
 from services.demo.serang import kabupaten_serang
@@ -34,8 +35,15 @@ from services.messaging.nats import STREAM
 from services.messaging.server import free_port
 from services.settings import Settings
 from services.store.notifications import last_stored, read_store
+from services.views.anomalies.view import AnomalyView
 from services.views.board.view import BoardView
 from services.views.database import PostgresViews
+from services.views.eventlog import EventLogView
+from services.views.findings import FindingView
+from services.views.gudang import GudangView
+from services.views.ledger import LedgerView
+from services.views.notices import NoticeView
+from services.views.projection import Projection
 from services.wilayah import Wilayah
 
 RETRY_SECONDS = 0.3
@@ -45,7 +53,8 @@ SETTLE_SECONDS = 120.0  # the most a fault's recovery or the final catch-up is w
 
 class Fault(msgspec.Struct, frozen=True, kw_only=True):
     name: str
-    recovery_seconds: float | None  # None: the board did not catch up within SETTLE_SECONDS
+    recovery_seconds: float | None  # None: the view did not catch up within SETTLE_SECONDS
+    view: str = BoardView.name  # the view watched: the board, or the projector's killed
     # from the fault's end until the LACAK stream had a leader again (NATS's own election)
     jetstream_seconds: float | None = None
 
@@ -219,19 +228,33 @@ class Injector:
         for node in self.cluster.nodes:  # together: a node alone waits for its routes
             node.start(timeout=30)
 
-    def schedule(self) -> list[tuple[str, Callable[[], Awaitable[None]]]]:
+    def schedule(self) -> list[tuple[str, Callable[[], Awaitable[None]], str]]:
+        """Each fault: its name, how it is done, and the view that must catch up after it."""
+        board = BoardView.name
         return [
-            ("node pemimpin aliran LACAK dimatikan (SIGKILL)", lambda: self.kill_node("leader")),
-            ("node pengikut dimatikan (SIGKILL)", lambda: self.kill_node("follower")),
-            ("replika web-1 dimatikan saat melayani", lambda: self.kill_part("web-1")),
-            ("relay dimatikan", lambda: self.kill_part("relay")),
-            *(
-                (f"proyektor {name} dimatikan", lambda name=name: self.kill_part(f"project-{name}"))
-                for name in ("board", "anomalies", "ledger", "log")
+            (
+                "node pemimpin aliran LACAK dimatikan (SIGKILL)",
+                lambda: self.kill_node("leader"),
+                board,
             ),
-            ("semua koneksi PostgreSQL diputus (pg_terminate_backend)", self.terminate_backends),
-            (f"satu node NATS dihentikan (SIGSTOP {self.pause:g} detik)", self.pause_node),
-            (f"seluruh cluster NATS mati {self.outage:g} detik", self.stop_nats),
+            ("node pengikut dimatikan (SIGKILL)", lambda: self.kill_node("follower"), board),
+            ("replika web-1 dimatikan saat melayani", lambda: self.kill_part("web-1"), board),
+            ("relay dimatikan", lambda: self.kill_part("relay"), board),
+            *(
+                (
+                    f"proyektor {name} dimatikan",
+                    lambda name=name: self.kill_part(f"project-{name}"),
+                    name,
+                )
+                for name in PROJECTORS
+            ),
+            (
+                "semua koneksi PostgreSQL diputus (pg_terminate_backend)",
+                self.terminate_backends,
+                board,
+            ),
+            (f"satu node NATS dihentikan (SIGSTOP {self.pause:g} detik)", self.pause_node, board),
+            (f"seluruh cluster NATS mati {self.outage:g} detik", self.stop_nats, board),
         ]
 
 
@@ -278,18 +301,29 @@ async def jetstream_back(cluster: Cluster, since: float) -> float:
         await asyncio.sleep(0.1)
 
 
-async def caught_up(board: BoardView, target: int, since: float) -> float | None:
-    """Seconds from `since` until the board has applied every event up to `target`."""
+async def caught_up(view: Projection, target: int, since: float) -> float | None:
+    """Seconds from `since` until the view has applied every event up to `target`."""
     deadline = since + SETTLE_SECONDS
     while time.monotonic() < deadline:
         try:
-            if await asyncio.to_thread(board.position) >= target:
+            if await asyncio.to_thread(view.position) >= target:
                 return time.monotonic() - since
         except psycopg.Error:
             pass
         await asyncio.sleep(0.1)
     return None
 
+
+# The view of each of the cluster's projectors: killed, it must catch up on its own.
+WATCHED: dict[str, Callable[..., Projection]] = {
+    "board": BoardView,
+    "anomalies": AnomalyView,
+    "gudang": GudangView,
+    "findings": FindingView,
+    "ledger": LedgerView,
+    "log": EventLogView,
+    "notices": NoticeView,
+}
 
 # The events that record a scan, one a scan (its anomalies carry its scan id too).
 SCAN_RECORDS = {
@@ -347,8 +381,10 @@ async def run_faults(
             asyncio.create_task(cluster.serve_front(done)),
         ]
         base_url = f"http://127.0.0.1:{port}"
-        board = BoardView(views)
-        await asyncio.to_thread(board.setup)
+        watched = {name: WATCHED[name](views) for name in PROJECTORS}
+        for view in watched.values():
+            await asyncio.to_thread(view.setup)
+        board = watched[BoardView.name]
         await ready(cluster.web_ports)
         say(f"Cluster siap di {base_url}; log di {cluster.logs}.")
         work = await asyncio.to_thread(journeys, wilayah)
@@ -357,7 +393,7 @@ async def run_faults(
         loading = asyncio.create_task(load.run(stop, plan.devices, plan.rate))
         injector = Injector(cluster, plan.hold, plan.outage, plan.pause)
         faults = []
-        for name, inject in injector.schedule():
+        for name, inject, view in injector.schedule():
             if plan.only is not None and not any(word in name for word in plan.only):
                 continue
             await asyncio.sleep(plan.between)
@@ -367,11 +403,13 @@ async def run_faults(
             ended = time.monotonic()
             electing = asyncio.create_task(jetstream_back(cluster, ended))
             target = await asyncio.to_thread(last_stored, live)
-            recovery = await caught_up(board, target, ended)
+            recovery = await caught_up(watched[view], target, ended)
             elected = await electing
-            faults.append(Fault(name=name, recovery_seconds=recovery, jetstream_seconds=elected))
+            faults.append(
+                Fault(name=name, recovery_seconds=recovery, jetstream_seconds=elected, view=view)
+            )
             said = (
-                "tidak pulih" if recovery is None else f"papan cocok {recovery:.1f} detik kemudian"
+                "tidak pulih" if recovery is None else f"{view} cocok {recovery:.1f} detik kemudian"
             )
             say(f"  {said} (JetStream menjawab {elected:.1f} detik kemudian)")
         await asyncio.sleep(plan.between)
@@ -444,7 +482,7 @@ def print_report(report: FaultReport) -> None:
             "TIDAK PULIH" if fault.recovery_seconds is None else f"{fault.recovery_seconds:.1f} s"
         )
         elected = f"{fault.jetstream_seconds:.1f} s" if fault.jetstream_seconds else "-"
-        print(f"  {fault.name:<58} papan cocok: {took:>6} (JetStream: {elected})")
+        print(f"  {fault.name:<58} {fault.view} cocok: {took:>6} (JetStream: {elected})")
     recoveries = [f.recovery_seconds for f in report.faults if f.recovery_seconds is not None]
     if recoveries:
         print(
