@@ -9,6 +9,11 @@ The stream may lack what the store holds: a message deleted from it, lost by a n
 delivery that never came. Messages carry their notification ids, so the projection sees the
 jump; it takes what lies between from the event store (the truth), in order, says so, and goes
 on. (The relay itself never leaves such a hole: see relay.py.)
+
+While NATS is away (the whole cluster down, JetStream electing its leaders), the projection
+reads the event store itself, so the view stays current through the outage instead of catching
+up after it; once its consumer is back, what the stream delivers again is in the view already
+and skipped by its notification id. One of the two applies at a time.
 """
 
 import asyncio
@@ -32,21 +37,39 @@ from services.messaging.nats import (
     EVENT_SUBJECTS,
     NOTICES,
     STREAM,
+    RateLimitedLog,
     run_with_nats,
+    sleep_or_stop,
 )
 from services.messaging.reader import FETCH, PullReader
 from services.messaging.relay import MSG_ID, position_of
 from services.settings import Settings
-from services.store.notifications import read_store
+from services.store.notifications import NotificationLog, read_store
 from services.views.projection import Changed, PartitionError, Projection
 
 log = logging.getLogger(__name__)
+
+STORE_LOOK_SECONDS = 1.0  # how long the stream may bring nothing before the store is asked
+STORE_BATCH = 2000  # notifications applied at once from the store
 
 ACK_WAIT_SECONDS = 300.0
 IDLE_LOOK = 2.0  # how often an idle partition asks whether the stream has gone past it
 
 
 OnApplied = Callable[[Client, Changed], Awaitable[None]]
+
+
+class Pulse:
+    """When the stream last delivered anything to the projection."""
+
+    def __init__(self) -> None:
+        self.at = time.monotonic()
+
+    def beat(self) -> None:
+        self.at = time.monotonic()
+
+    def silent_for(self) -> float:
+        return time.monotonic() - self.at
 
 
 def subjects_of(projection: Projection) -> list[str]:
@@ -77,7 +100,12 @@ async def project(
     stop: asyncio.Event,
     on_applied: OnApplied | None,
     settings: Settings,
+    pulse: Pulse | None = None,
+    turn: asyncio.Lock | None = None,
 ) -> None:
+    """Apply what the stream delivers until `stop`, each delivery a beat of `pulse`, each apply
+    holding `turn`, shared with the store's reader (`follow_the_store`)."""
+    pulse, turn = pulse or Pulse(), turn or asyncio.Lock()
     js = nc.jetstream(timeout=API_TIMEOUT_SECONDS)
     applied = await asyncio.to_thread(projection.stream_sequence)
     position = await asyncio.to_thread(projection.position)
@@ -104,9 +132,14 @@ async def project(
     try:
         while not stop.is_set():
             messages = await reader.next(0.5)
-            applied, position = await apply_next(
-                projection, nc, messages, applied, position, on_applied, settings
-            )
+            if messages:
+                pulse.beat()
+            async with turn:
+                # the store's reader may have gone further meanwhile: skipped by position
+                position = max(position, await asyncio.to_thread(projection.position))
+                applied, position = await apply_next(
+                    projection, nc, messages, applied, position, on_applied, settings
+                )
             if not messages and projection.provinces and time.monotonic() - looked > IDLE_LOOK:
                 looked = time.monotonic()
                 end = await caught_up_to(js, projection.tracking)
@@ -114,6 +147,64 @@ async def project(
                     await asyncio.to_thread(projection.caught_up, end)
     finally:
         await reader.close()
+
+
+async def follow_the_store(
+    projection: Projection,
+    settings: Settings,
+    stop: asyncio.Event,
+    ready: asyncio.Event,
+    pulse: Pulse,
+    turn: asyncio.Lock,
+) -> None:
+    """Once the view is `ready`: at each look, when the stream has delivered nothing since the
+    last one while the view still lacks what the store held then, apply from the store (every
+    notification past the view's position). A stream that delivers is never second-guessed;
+    an idle system costs one `MAX` a look."""
+    quiet = RateLimitedLog()
+    opened: list[NotificationLog] = []
+    held_before = 0  # the store's last notification id at the previous look
+    following = False
+    try:
+        while not await sleep_or_stop(stop, STORE_LOOK_SECONDS):
+            if not ready.is_set() or pulse.silent_for() < STORE_LOOK_SECONDS:
+                held_before, following = 0, False
+                continue
+            try:
+                if not opened:
+                    opened.append(await asyncio.to_thread(NotificationLog, settings.store))
+                store = opened[0]
+                held = await asyncio.to_thread(store.recorder.max_notification_id) or 0
+                if held_before and await asyncio.to_thread(projection.position) < held_before:
+                    async with turn:
+                        took = await asyncio.to_thread(apply_from_store, projection, store)
+                    if took and not following:
+                        following = True
+                        log.warning(
+                            "%s: the stream brings nothing; the view follows the event store",
+                            projection.name,
+                        )
+                held_before = held
+            except Exception as error:  # the store away too: the next look tries again
+                quiet.warning("%s: event store: %s", projection.name, error or type(error).__name__)
+    finally:
+        for store in opened:
+            store.close()
+
+
+def apply_from_store(projection: Projection, store: NotificationLog) -> int:
+    """Apply every notification the store holds past the view's position, `STORE_BATCH` at
+    a time (the stream's sequence stays where the consumer left it); how many."""
+    total = 0
+    while True:
+        found = store.recorder.select_notifications(
+            projection.position(), STORE_BATCH, inclusive_of_start=False
+        )
+        if not found:
+            return total
+        notifications = [(n.id, projection.decode(store.mapper.plain_state(n))) for n in found]
+        projection.apply(notifications, projection.stream_sequence())
+        total += len(found)
 
 
 async def caught_up_to(js: JetStreamContext, consumer: str) -> int | None:
@@ -229,12 +320,20 @@ async def run_projection(
     each commit, `on_applied` (the notice, by default) hears what changed. A store that does not
     answer (at the start too) is waited for, not a reason to exit."""
 
+    ready, pulse, turn = asyncio.Event(), Pulse(), asyncio.Lock()
+
     async def run(nc: Client) -> None:
         await asyncio.to_thread(projection.setup)
         try:  # whole and in parts: never both (its tables are set up: the store answers)
             await asyncio.to_thread(projection.check_alone)
         except PartitionError as refused:
             raise Refused(str(refused)) from None
-        await project(projection, nc, stop, on_applied, settings)
+        ready.set()
+        await project(projection, nc, stop, on_applied, settings, pulse, turn)
 
-    await run_with_nats(f"projection {projection.name}", settings, stop, run)
+    store = asyncio.create_task(follow_the_store(projection, settings, stop, ready, pulse, turn))
+    try:
+        await run_with_nats(f"projection {projection.name}", settings, stop, run)
+    finally:
+        store.cancel()
+        await asyncio.gather(store, return_exceptions=True)

@@ -17,7 +17,10 @@ from services.custody.plan import kit_plan
 from services.messaging.nats import STREAM, connect
 from services.messaging.relay import EXPECTED_SEQUENCE, MSG_ID, run_relay
 from services.messaging.server import EmbeddedNats, free_port
+from services.processes import run_board_projection
 from services.settings import Settings
+from services.views.board.view import BoardView
+from services.views.database import SqliteViews
 from tests.conftest import settings_env
 from tests.data import ONE_TPS, REGISTERED, SERANG
 from tests.integration.test_relay_and_board import wait_for
@@ -143,3 +146,60 @@ async def test_a_part_cancelled_while_nats_is_away_leaves_nothing_trying(after):
     await asyncio.gather(part, return_exceptions=True)
     await asyncio.sleep(0.1)
     assert [task for task in asyncio.all_tasks() if task is not asyncio.current_task()] == []
+
+
+async def test_the_board_follows_the_event_store_while_nats_is_away_and_counts_nothing_twice(
+    tmp_path,
+):
+    """The whole NATS gone: the board projector reads the store itself, so the board is
+    current during the outage, not only after it; back on the stream, what is delivered again
+    is skipped."""
+    server = EmbeddedNats(tmp_path / "nats").start()
+    settings = Settings.from_env(settings_env("sqlite", tmp_path, server.url, None))
+    settings.make_folders()
+    batches = Batches(settings.store, wilayah=SERANG)
+    plans = kit_plan(ONE_TPS)
+    batches.register(plans, at=REGISTERED)
+    views = SqliteViews(settings.views_db)
+    board = BoardView(views)
+    board.setup()
+    stop = asyncio.Event()
+    parts = [
+        asyncio.create_task(run_relay(settings, stop)),
+        asyncio.create_task(run_board_projection(settings, stop)),
+    ]
+
+    def dispatched(plan) -> int:
+        batches.scan(
+            Scan(
+                scan_id=str(uuid.uuid4()),
+                label=plan.label,
+                action="dispatch",
+                location="36.04",
+                occurred_at=datetime(2024, 2, 10, 1, tzinfo=UTC),
+            )
+        )
+        return batches.recorder.max_notification_id()
+
+    try:
+        last = dispatched(plans[0])
+        await wait_for(lambda: board.position() == last)  # by the stream
+        assert server.process is not None
+        server.process.kill()
+        server.process.wait()
+        for plan in plans[1:4]:
+            last = dispatched(plan)
+        await wait_for(lambda: board.position() == last, timeout=10)  # NATS still away
+        server.start()
+        last = dispatched(plans[4])
+        await wait_for(lambda: counted(server.url) == last)  # the stream has it all again
+        await wait_for(lambda: board.position() == last)
+        await asyncio.sleep(1)  # the consumer's redeliveries of what the store gave
+        assert board.applied() == last  # each event once
+        assert not [part for part in parts if part.done()]
+    finally:
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*parts, return_exceptions=True), timeout=30)
+        views.close()
+        batches.close()
+        server.stop()
