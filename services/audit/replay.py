@@ -159,13 +159,15 @@ def replay_view(
     only: type | None = None,
 ) -> tuple[V, Moment]:
     """A view as it stood at a moment or position, of the events of `area` (of the type
-    `only`, if given): the stored events replayed through the live view's own code into a
-    SQLite file in `folder` (the caller's, removed by the caller)."""
+    `only`, if given, which the store picks by its module): the stored events replayed through
+    the live view's own code into a SQLite file in `folder` (the caller's, removed by the
+    caller)."""
     view = kind(SqliteViews(folder / "replayed.sqlite"))
     view.setup()
+    module = only.__module__ if only is not None else ""
     stored: Iterable[tuple[int, Event]] = (
         (position, event)
-        for position, event in decoded(read_store(settings, upto=until_position))
+        for position, event in decoded(read_store(settings, upto=until_position, module=module))
         if within(area, place_of(event)) and (only is None or isinstance(event, only))
     )
     rows = iter(stored)

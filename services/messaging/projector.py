@@ -52,6 +52,13 @@ log = logging.getLogger(__name__)
 STORE_LOOK_SECONDS = 1.0  # how long the stream may bring nothing before the store is asked
 STORE_BATCH = 2000  # notifications applied at once from the store
 
+
+def one_connection(settings: Settings) -> dict[str, str]:
+    """The store's settings for the reader of a projector: one PostgreSQL connection, not a
+    pool (seven projectors' default pools of five took a cluster past `max_connections`)."""
+    return {**settings.store, "POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "0"}
+
+
 ACK_WAIT_SECONDS = 300.0
 IDLE_LOOK = 2.0  # how often an idle partition asks whether the stream has gone past it
 
@@ -172,7 +179,8 @@ async def follow_the_store(
                 continue
             try:
                 if not opened:
-                    opened.append(await asyncio.to_thread(NotificationLog, settings.store))
+                    store_settings = one_connection(settings)
+                    opened.append(await asyncio.to_thread(NotificationLog, store_settings))
                 store = opened[0]
                 held = await asyncio.to_thread(store.recorder.max_notification_id) or 0
                 if held_before and await asyncio.to_thread(projection.position) < held_before:

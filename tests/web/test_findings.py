@@ -343,3 +343,13 @@ def test_an_auditor_sees_the_findings_as_they_stood_before_kpu_answered(lacak: L
     assert number in now.text and "dijawab KPU" in now.text.split(number)[-1][:400]
     assert "2 peristiwa temuan" in now.text and "1 peristiwa temuan" in before.text
     assert auditor.get("/waktu/temuan?area=36.04&posisi=x").status_code == 400
+
+
+def test_the_store_gives_the_findings_time_travel_only_findings_events(lacak: Lacak):
+    client = as_role(lacak, "bawaslu", "36.04")
+    number = client.post("/api/v1/findings", json=finding("t1")).json()["finding"]
+    everything = list(read_store(lacak.settings))
+    picked = list(read_store(lacak.settings, module="events.findings"))
+    assert len(everything) > len(picked) == 1  # the plans' events are skipped by the database
+    [(position, data)] = picked
+    assert (position, data) in everything and number.encode() in data
