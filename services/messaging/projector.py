@@ -139,14 +139,14 @@ async def project(
     try:
         while not stop.is_set():
             messages = await reader.next(0.5)
-            if messages:
-                pulse.beat()
             async with turn:
                 # the store's reader may have gone further meanwhile: skipped by position
                 position = max(position, await asyncio.to_thread(projection.position))
                 applied, position = await apply_next(
                     projection, nc, messages, applied, position, on_applied, settings
                 )
+            if messages:  # once applied: a long apply is not a silent stream
+                pulse.beat()
             if not messages and projection.provinces and time.monotonic() - looked > IDLE_LOOK:
                 looked = time.monotonic()
                 end = await caught_up_to(js, projection.tracking)
@@ -163,11 +163,12 @@ async def follow_the_store(
     ready: asyncio.Event,
     pulse: Pulse,
     turn: asyncio.Lock,
+    heard: Callable[[Changed], Awaitable[None]],
 ) -> None:
     """Once the view is `ready`: at each look, when the stream has delivered nothing since the
     last one while the view still lacks what the store held then, apply from the store (every
-    notification past the view's position). A stream that delivers is never second-guessed;
-    an idle system costs one `MAX` a look."""
+    notification past the view's position), each run's change then `heard`. A stream that
+    delivers is never second-guessed; an idle system costs one `MAX` a look."""
     quiet = RateLimitedLog()
     opened: list[NotificationLog] = []
     held_before = 0  # the store's last notification id at the previous look
@@ -185,10 +186,12 @@ async def follow_the_store(
                 held = await asyncio.to_thread(store.recorder.max_notification_id) or 0
                 if held_before and await asyncio.to_thread(projection.position) < held_before:
                     async with turn:
-                        took = await asyncio.to_thread(apply_from_store, projection, store)
-                    if took and not following:
+                        changes = await asyncio.to_thread(apply_from_store, projection, store)
+                    for changed in changes:
+                        await heard(changed)
+                    if changes and not following:
                         following = True
-                        log.warning(
+                        log.info(  # NATS lost, if it is, was said by run_with_nats
                             "%s: the stream brings nothing; the view follows the event store",
                             projection.name,
                         )
@@ -200,19 +203,18 @@ async def follow_the_store(
             store.close()
 
 
-def apply_from_store(projection: Projection, store: NotificationLog) -> int:
+def apply_from_store(projection: Projection, store: NotificationLog) -> list[Changed]:
     """Apply every notification the store holds past the view's position, `STORE_BATCH` at
-    a time (the stream's sequence stays where the consumer left it); how many."""
-    total = 0
+    a time (the stream's sequence stays where the consumer left it); what each run changed."""
+    changes = []
     while True:
         found = store.recorder.select_notifications(
             projection.position(), STORE_BATCH, inclusive_of_start=False
         )
         if not found:
-            return total
+            return changes
         notifications = [(n.id, projection.decode(store.mapper.plain_state(n))) for n in found]
-        projection.apply(notifications, projection.stream_sequence())
-        total += len(found)
+        changes.append(projection.apply(notifications, projection.stream_sequence()))
 
 
 async def caught_up_to(js: JetStreamContext, consumer: str) -> int | None:
@@ -329,8 +331,20 @@ async def run_projection(
     answer (at the start too) is waited for, not a reason to exit."""
 
     ready, pulse, turn = asyncio.Event(), Pulse(), asyncio.Lock()
+    connection: list[Client] = []  # the runner's latest
+
+    async def heard(changed: Changed) -> None:
+        """What the store's reader applied, told as the stream's would be, if NATS can."""
+        if on_applied is None or changed.upto <= changed.after:
+            return
+        if connection and connection[0].is_connected:
+            try:
+                await on_applied(connection[0], changed)
+            except Exception as error:  # a page that missed it catches up on reconnecting
+                log.debug("%s: not told: %s", projection.name, error)
 
     async def run(nc: Client) -> None:
+        connection[:] = [nc]
         await asyncio.to_thread(projection.setup)
         try:  # whole and in parts: never both (its tables are set up: the store answers)
             await asyncio.to_thread(projection.check_alone)
@@ -339,7 +353,9 @@ async def run_projection(
         ready.set()
         await project(projection, nc, stop, on_applied, settings, pulse, turn)
 
-    store = asyncio.create_task(follow_the_store(projection, settings, stop, ready, pulse, turn))
+    store = asyncio.create_task(
+        follow_the_store(projection, settings, stop, ready, pulse, turn, heard)
+    )
     try:
         await run_with_nats(f"projection {projection.name}", settings, stop, run)
     finally:

@@ -7,6 +7,7 @@ import signal
 import uuid
 from datetime import UTC, datetime
 
+import msgspec
 import nats
 import nats.js.errors
 import pytest
@@ -15,12 +16,14 @@ from services.custody.batch import Scan
 from services.custody.batches import Batches
 from services.custody.plan import kit_plan
 from services.messaging.nats import STREAM, connect
+from services.messaging.projector import notice_subject
 from services.messaging.relay import EXPECTED_SEQUENCE, MSG_ID, run_relay
 from services.messaging.server import EmbeddedNats, free_port
 from services.processes import run_board_projection
 from services.settings import Settings
 from services.views.board.view import BoardView
 from services.views.database import SqliteViews
+from services.views.projection import Changed
 from tests.conftest import settings_env
 from tests.data import ONE_TPS, REGISTERED, SERANG
 from tests.integration.test_relay_and_board import wait_for
@@ -200,6 +203,40 @@ async def test_the_board_follows_the_event_store_while_nats_is_away_and_counts_n
     finally:
         stop.set()
         await asyncio.wait_for(asyncio.gather(*parts, return_exceptions=True), timeout=30)
+        views.close()
+        batches.close()
+        server.stop()
+
+
+async def test_with_no_relay_the_board_follows_the_store_and_still_tells_the_pages(tmp_path):
+    """A stream that brings nothing (here: no relay at all) while NATS answers: the store's
+    reader applies, and the pages hear of it on `lacak.views.board` as from the stream."""
+    server = EmbeddedNats(tmp_path / "nats").start()
+    settings = Settings.from_env(settings_env("sqlite", tmp_path, server.url, None))
+    settings.make_folders()
+    batches = Batches(settings.store, wilayah=SERANG)
+    batches.register(kit_plan(ONE_TPS), at=REGISTERED)
+    last = batches.recorder.max_notification_id()
+    views = SqliteViews(settings.views_db)
+    board = BoardView(views)
+    board.setup()
+    nc = await nats.connect(server.url)
+    told: list[Changed] = []
+
+    async def on_notice(msg) -> None:
+        told.append(msgspec.json.decode(msg.data, type=Changed))
+
+    await nc.subscribe(notice_subject(BoardView.name), cb=on_notice)
+    stop = asyncio.Event()
+    projector = asyncio.create_task(run_board_projection(settings, stop))
+    try:
+        await wait_for(lambda: board.position() == last, timeout=15)
+        await wait_for(lambda: bool(told) and told[-1].upto == last, timeout=5)
+        assert "36.04" in {area for changed in told for area in changed.areas}
+    finally:
+        stop.set()
+        await asyncio.wait_for(projector, timeout=30)
+        await nc.close()
         views.close()
         batches.close()
         server.stop()
