@@ -350,7 +350,8 @@ class FindingUpload:
     surat_jalan: str = ""
     reporter: str = ""
     occurred_at: str = ""
-    photos: list[UploadFile] = field(default_factory=list)
+    # A file box with no photo chosen comes as an empty part with no filename: a string.
+    photos: list[Any] = field(default_factory=list)  # UploadFile, or ""
 
 
 class FindingForm(msgspec.Struct, frozen=True):
@@ -546,7 +547,8 @@ async def file_finding_form(
     was typed (the photos to be chosen again)."""
     form = msgspec.convert({k: v for k, v in vars(data).items() if k != "photos"}, FindingForm)
     try:
-        images = [await image.read() for image in data.photos if image.filename]
+        chosen = [image for image in data.photos if isinstance(image, UploadFile)]
+        images = [await image.read() for image in chosen if image.filename]
         if len(images) > MOST_PHOTOS:
             raise FindingError(bahasa.PHOTOS_TOO_MANY.format(most=MOST_PHOTOS))
         for image in images:
