@@ -46,14 +46,34 @@ def counted(url: str) -> int:
     return asyncio.run(stream_count(url))
 
 
-@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
-async def test_the_relay_outlives_its_nats_server_and_catches_up(tmp_path, how):
+def a_store_and_its_nats(tmp_path) -> tuple[EmbeddedNats, Settings, Batches, list]:
+    """A nats-server of the test's own, and a SQLite store with one TPS's kit registered."""
     server = EmbeddedNats(tmp_path / "nats").start()
     settings = Settings.from_env(settings_env("sqlite", tmp_path, server.url, None))
     settings.make_folders()
     batches = Batches(settings.store, wilayah=SERANG)
     plans = kit_plan(ONE_TPS)
     batches.register(plans, at=REGISTERED)
+    return server, settings, batches, plans
+
+
+def dispatched(batches: Batches, label: str) -> int:
+    """A box sent from the gudang; the store's last notification id after it."""
+    batches.scan(
+        Scan(
+            scan_id=str(uuid.uuid4()),
+            label=label,
+            action="dispatch",
+            location="36.04",
+            occurred_at=datetime(2024, 2, 10, 1, tzinfo=UTC),
+        )
+    )
+    return batches.recorder.max_notification_id()
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+async def test_the_relay_outlives_its_nats_server_and_catches_up(tmp_path, how):
+    server, settings, batches, plans = a_store_and_its_nats(tmp_path)
     first = batches.recorder.max_notification_id()
     stop = asyncio.Event()
     relay = asyncio.create_task(run_relay(settings, stop))
@@ -64,16 +84,7 @@ async def test_the_relay_outlives_its_nats_server_and_catches_up(tmp_path, how):
         server.process.wait()
         await asyncio.sleep(2)  # the relay notices, and must neither raise nor return
         assert not relay.done(), relay.exception() if relay.done() else None
-        batches.scan(
-            Scan(
-                scan_id=str(uuid.uuid4()),
-                label=plans[0].label,
-                action="dispatch",
-                location="36.04",
-                occurred_at=datetime(2024, 2, 10, 1, tzinfo=UTC),
-            )
-        )
-        last = batches.recorder.max_notification_id()
+        last = dispatched(batches, plans[0].label)
         server.start()  # the same port and data folder: the stream is still there
         await wait_for(lambda: counted(server.url) == last)
         assert not relay.done()
@@ -157,12 +168,7 @@ async def test_the_board_follows_the_event_store_while_nats_is_away_and_counts_n
     """The whole NATS gone: the board projector reads the store itself, so the board is
     current during the outage, not only after it; back on the stream, what is delivered again
     is skipped."""
-    server = EmbeddedNats(tmp_path / "nats").start()
-    settings = Settings.from_env(settings_env("sqlite", tmp_path, server.url, None))
-    settings.make_folders()
-    batches = Batches(settings.store, wilayah=SERANG)
-    plans = kit_plan(ONE_TPS)
-    batches.register(plans, at=REGISTERED)
+    server, settings, batches, plans = a_store_and_its_nats(tmp_path)
     views = SqliteViews(settings.views_db)
     board = BoardView(views)
     board.setup()
@@ -172,29 +178,17 @@ async def test_the_board_follows_the_event_store_while_nats_is_away_and_counts_n
         asyncio.create_task(run_board_projection(settings, stop)),
     ]
 
-    def dispatched(plan) -> int:
-        batches.scan(
-            Scan(
-                scan_id=str(uuid.uuid4()),
-                label=plan.label,
-                action="dispatch",
-                location="36.04",
-                occurred_at=datetime(2024, 2, 10, 1, tzinfo=UTC),
-            )
-        )
-        return batches.recorder.max_notification_id()
-
     try:
-        last = dispatched(plans[0])
+        last = dispatched(batches, plans[0].label)
         await wait_for(lambda: board.position() == last)  # by the stream
         assert server.process is not None
         server.process.kill()
         server.process.wait()
         for plan in plans[1:4]:
-            last = dispatched(plan)
+            last = dispatched(batches, plan.label)
         await wait_for(lambda: board.position() == last, timeout=10)  # NATS still away
         server.start()
-        last = dispatched(plans[4])
+        last = dispatched(batches, plans[4].label)
         await wait_for(lambda: counted(server.url) == last)  # the stream has it all again
         await wait_for(lambda: board.position() == last)
         await asyncio.sleep(1)  # the consumer's redeliveries of what the store gave
@@ -211,11 +205,7 @@ async def test_the_board_follows_the_event_store_while_nats_is_away_and_counts_n
 async def test_with_no_relay_the_board_follows_the_store_and_still_tells_the_pages(tmp_path):
     """A stream that brings nothing (here: no relay at all) while NATS answers: the store's
     reader applies, and the pages hear of it on `lacak.views.board` as from the stream."""
-    server = EmbeddedNats(tmp_path / "nats").start()
-    settings = Settings.from_env(settings_env("sqlite", tmp_path, server.url, None))
-    settings.make_folders()
-    batches = Batches(settings.store, wilayah=SERANG)
-    batches.register(kit_plan(ONE_TPS), at=REGISTERED)
+    server, settings, batches, _ = a_store_and_its_nats(tmp_path)
     last = batches.recorder.max_notification_id()
     views = SqliteViews(settings.views_db)
     board = BoardView(views)

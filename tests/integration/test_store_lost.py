@@ -7,12 +7,10 @@ import asyncio
 import logging
 import threading
 import uuid
-from datetime import UTC, datetime
 
 from litestar.testing import TestClient
 
 from services.cluster import pipe
-from services.custody.batch import Scan
 from services.custody.batches import Batches
 from services.custody.plan import kit_plan
 from services.demo.bench.faults import terminate
@@ -27,6 +25,7 @@ from services.views.eventlog import EventLogView
 from services.views.ledger import LedgerView
 from tests.conftest import settings_env
 from tests.data import ONE_TPS, REGISTERED, SERANG
+from tests.integration.test_nats_lost import dispatched
 from tests.integration.test_relay_and_board import wait_for
 from tests.web.signin import sign_in
 from tests.web.test_access import scan
@@ -48,16 +47,7 @@ def registered(settings: Settings) -> tuple[list, int]:
 def dispatch(settings: Settings, label: str) -> int:
     batches = Batches(settings.store, wilayah=SERANG)
     try:
-        batches.scan(
-            Scan(
-                scan_id=str(uuid.uuid4()),
-                label=label,
-                action="dispatch",
-                location="36.04",
-                occurred_at=datetime(2024, 2, 10, 1, tzinfo=UTC),
-            )
-        )
-        return batches.recorder.max_notification_id()
+        return dispatched(batches, label)
     finally:
         batches.close()
 
