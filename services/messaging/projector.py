@@ -49,28 +49,22 @@ from services.views.projection import Changed, PartitionError, Projection
 
 log = logging.getLogger(__name__)
 
-STORE_LOOK_SECONDS = 1.0  # how long the stream may bring nothing before the store is asked
-STORE_BATCH = 2000  # notifications applied at once from the store
-
-
-def one_connection(settings: Settings) -> dict[str, str]:
-    """The store's settings for the reader of a projector: one PostgreSQL connection, not a
-    pool (seven projectors' default pools of five took a cluster past `max_connections`)."""
-    return {**settings.store, "POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "0"}
-
-
 ACK_WAIT_SECONDS = 300.0
 IDLE_LOOK = 2.0  # how often an idle partition asks whether the stream has gone past it
+STORE_LOOK_SECONDS = 1.0  # how long the stream may bring nothing before the store is asked
+STORE_BATCH = 2000  # notifications applied at once from the store
 
 
 OnApplied = Callable[[Client, Changed], Awaitable[None]]
 
 
 class Pulse:
-    """When the stream last delivered anything to the projection."""
+    """When the stream last delivered anything to the projection; and whether the store's
+    reader has moved the view since the consumer last looked at its position."""
 
     def __init__(self) -> None:
         self.at = time.monotonic()
+        self.moved = False
 
     def beat(self) -> None:
         self.at = time.monotonic()
@@ -140,8 +134,9 @@ async def project(
         while not stop.is_set():
             messages = await reader.next(0.5)
             async with turn:
-                # the store's reader may have gone further meanwhile: skipped by position
-                position = max(position, await asyncio.to_thread(projection.position))
+                if pulse.moved:  # the store's reader went further: what it applied is skipped
+                    pulse.moved = False
+                    position = max(position, await asyncio.to_thread(projection.position))
                 applied, position = await apply_next(
                     projection, nc, messages, applied, position, on_applied, settings
                 )
@@ -187,6 +182,7 @@ async def follow_the_store(
                 if held_before and await asyncio.to_thread(projection.position) < held_before:
                     async with turn:
                         changes = await asyncio.to_thread(apply_from_store, projection, store)
+                        pulse.moved = pulse.moved or bool(changes)
                     for changed in changes:
                         await heard(changed)
                     if changes and not following:
@@ -201,6 +197,12 @@ async def follow_the_store(
     finally:
         for store in opened:
             store.close()
+
+
+def one_connection(settings: Settings) -> dict[str, str]:
+    """The store's settings for a projector's reader: one PostgreSQL connection (the default
+    pool of each of seven projectors took a cluster past `max_connections`)."""
+    return {**settings.store, "POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "0"}
 
 
 def apply_from_store(projection: Projection, store: NotificationLog) -> list[Changed]:
