@@ -25,6 +25,7 @@ STORE_KEYS = (
     "POSTGRES_PASSWORD",
     "POSTGRES_SCHEMA",
     "POSTGRES_POOL_SIZE",
+    "POSTGRES_MAX_OVERFLOW",
     "POSTGRES_CONNECT_TIMEOUT",
 )
 
@@ -141,6 +142,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             store.setdefault("POSTGRES_CONNECT_TIMEOUT", "5")
             # no password: trust or peer authentication, or ~/.pgpass (the library insists)
             store.setdefault("POSTGRES_PASSWORD", "")
+            # Connections opened as they are needed, up to the library's 15 a store: its
+            # default opens 5 at once and keeps them, per store and process, and a cluster's
+            # web replicas, relay and projectors ran out of PostgreSQL's 100 while idle.
+            store.setdefault("POSTGRES_POOL_SIZE", "1")
+            store.setdefault("POSTGRES_MAX_OVERFLOW", "14")
         return cls(
             data_dir=data_dir,
             nats_url=environ.get("LACAK_NATS_URL", "nats://127.0.0.1:4222"),

@@ -318,7 +318,7 @@ def create_app(settings: Settings, wilayah: Served) -> Litestar:
             (access_ledger, ACCOUNTS),
         ]
         photos = await asyncio.to_thread(Photos, settings)
-        contacts = await asyncio.to_thread(Contacts, settings)
+        contacts = await asyncio.to_thread(Contacts, photos.db)  # closed with the photos
         tree = AreaTree(wilayah)
         feed = Feed(anomalies, renderers(templates, wilayah))
         deadline = lambda: h1_deadline(app.state)  # noqa: E731
@@ -380,7 +380,6 @@ def create_app(settings: Settings, wilayah: Served) -> Litestar:
             await asyncio.gather(*tasks, return_exceptions=True)
             views.close()
             photos.close()
-            contacts.close()
             batches.close()
             accounts.close()
 

@@ -105,7 +105,7 @@ def seed_demo(
     finally:
         accounts.close()
     batches = Batches(settings.store)  # after the accounts: their notices tell of it
-    contacts = Contacts(settings)
+    contacts = Contacts.of(settings)
     try:
         supervision_story(batches, contacts, settings.finding_hours, home)
     finally:

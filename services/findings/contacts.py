@@ -30,11 +30,17 @@ def reference(salt: str, contact: str) -> str:
 
 
 class Contacts:
-    """The citizens' contacts of the settings' store."""
+    """The citizens' contacts kept in `db`, the database beside the store (its connections
+    shared with the photos in the web: `Contacts(photos.db)`)."""
 
-    def __init__(self, settings: Settings):
-        self.db: ViewDatabase = beside_the_store(settings)
+    def __init__(self, db: ViewDatabase):
+        self.db = db
         self.db.create([SCHEMA])
+
+    @classmethod
+    def of(cls, settings: Settings) -> "Contacts":
+        """On connections of their own (closed by `close`)."""
+        return cls(beside_the_store(settings))
 
     def keep(self, contact: str) -> str:
         """Keep a contact; the reference its finding's event carries."""

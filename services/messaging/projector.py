@@ -18,6 +18,7 @@ and skipped by its notification id. One of the two applies at a time.
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -44,7 +45,7 @@ from services.messaging.nats import (
 from services.messaging.reader import FETCH, PullReader
 from services.messaging.relay import MSG_ID, position_of
 from services.settings import Settings
-from services.store.notifications import NotificationLog, read_store
+from services.store.notifications import CUSTODY, last_stored, read_store
 from services.views.projection import Changed, PartitionError, Projection
 
 log = logging.getLogger(__name__)
@@ -165,58 +166,70 @@ async def follow_the_store(
     notification past the view's position), each run's change then `heard`. A stream that
     delivers is never second-guessed; an idle system costs one `MAX` a look."""
     quiet = RateLimitedLog()
-    opened: list[NotificationLog] = []
+    store = StoreTail(projection, settings)
     held_before = 0  # the store's last notification id at the previous look
     following = False
-    try:
-        while not await sleep_or_stop(stop, STORE_LOOK_SECONDS):
-            if not ready.is_set() or pulse.silent_for() < STORE_LOOK_SECONDS:
-                held_before, following = 0, False
-                continue
-            try:
-                if not opened:
-                    store_settings = one_connection(settings)
-                    opened.append(await asyncio.to_thread(NotificationLog, store_settings))
-                store = opened[0]
-                held = await asyncio.to_thread(store.recorder.max_notification_id) or 0
-                if held_before and await asyncio.to_thread(projection.position) < held_before:
-                    async with turn:
-                        changes = await asyncio.to_thread(apply_from_store, projection, store)
-                        pulse.moved = pulse.moved or bool(changes)
-                    for changed in changes:
-                        await heard(changed)
-                    if changes and not following:
-                        following = True
-                        log.info(  # NATS lost, if it is, was said by run_with_nats
-                            "%s: the stream brings nothing; the view follows the event store",
-                            projection.name,
-                        )
-                held_before = held
-            except Exception as error:  # the store away too: the next look tries again
-                quiet.warning("%s: event store: %s", projection.name, error or type(error).__name__)
-    finally:
-        for store in opened:
-            store.close()
+    while not await sleep_or_stop(stop, STORE_LOOK_SECONDS):
+        if not ready.is_set() or pulse.silent_for() < STORE_LOOK_SECONDS:
+            held_before, following = 0, False
+            continue
+        try:
+            held = await asyncio.to_thread(store.last)
+            if held_before and await asyncio.to_thread(projection.position) < held_before:
+                async with turn:
+                    changes = await asyncio.to_thread(apply_from_store, projection, store)
+                    pulse.moved = pulse.moved or bool(changes)
+                for changed in changes:
+                    await heard(changed)
+                if changes and not following:
+                    following = True
+                    log.info(  # NATS lost, if it is, was said by run_with_nats
+                        "%s: the stream brings nothing; the view follows the event store",
+                        projection.name,
+                    )
+            held_before = held
+        except Exception as error:  # the store away too: the next look tries again
+            quiet.warning("%s: event store: %s", projection.name, error or type(error).__name__)
 
 
-def one_connection(settings: Settings) -> dict[str, str]:
-    """The store's settings for a projector's reader: one PostgreSQL connection (the default
-    pool of each of seven projectors took a cluster past `max_connections`)."""
-    return {**settings.store, "POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "0"}
+class StoreTail:
+    """The custody store past a view's position, as a projector's reader asks for it: on
+    PostgreSQL through the view's own connections (the store's database: no more connections,
+    of which a cluster has few to spare), on SQLite from the store's file."""
+
+    def __init__(self, projection: Projection, settings: Settings):
+        self.projection, self.settings = projection, settings
+        self.table = f"{CUSTODY.lower()}_events"
+
+    def last(self) -> int:
+        if not self.settings.postgres:
+            return last_stored(self.settings)
+        [(last,)] = self.projection.db.query(
+            f"SELECT COALESCE(MAX(notification_id), 0) FROM {self.table}"
+        )
+        return last
+
+    def after(self, position: int, most: int) -> list[tuple[int, bytes]]:
+        """The stored bytes of up to `most` notifications after `position`, in order."""
+        if not self.settings.postgres:
+            with contextlib.closing(read_store(self.settings, after=position)) as rows:
+                return list(itertools.islice(rows, most))
+        rows = self.projection.db.query(
+            f"SELECT notification_id, state FROM {self.table} "
+            "WHERE notification_id > ? ORDER BY notification_id LIMIT ?",
+            (position, most),
+        )
+        return [(at, bytes(state)) for at, state in rows]
 
 
-def apply_from_store(projection: Projection, store: NotificationLog) -> list[Changed]:
+def apply_from_store(projection: Projection, store: StoreTail) -> list[Changed]:
     """Apply every notification the store holds past the view's position, `STORE_BATCH` at
     a time (the stream's sequence stays where the consumer left it); what each run changed."""
     changes = []
-    while True:
-        found = store.recorder.select_notifications(
-            projection.position(), STORE_BATCH, inclusive_of_start=False
-        )
-        if not found:
-            return changes
-        notifications = [(n.id, projection.decode(store.mapper.plain_state(n))) for n in found]
+    while found := store.after(projection.position(), STORE_BATCH):
+        notifications = [(at, projection.decode(state)) for at, state in found]
         changes.append(projection.apply(notifications, projection.stream_sequence()))
+    return changes
 
 
 async def caught_up_to(js: JetStreamContext, consumer: str) -> int | None:

@@ -143,7 +143,7 @@ def test_a_citizens_contact_changed_in_the_database_after_filing_is_shown_as_alt
     client = as_role(lacak, "bawaslu", "36.04")
     report = finding("r1", source="laporan", kind="segel", where=TPS, reporter="0812-555-02")
     number = client.post("/api/v1/findings", json=report).json()["finding"]
-    contacts = Contacts(lacak.settings)
+    contacts = Contacts.of(lacak.settings)
     try:
         with contacts.db.transaction() as cursor:
             cursor.execute("UPDATE reporter_contacts SET contact = '0899-000-00'")
