@@ -130,7 +130,11 @@ async def file_finding(
         fields.pop(key)
 
     def file() -> Filed:
-        contact = contacts.keep(data.reporter.strip()) if data.reporter.strip() else ""
+        contact = ""  # kept once: a filing sent again leaves no second copy of it
+        if data.reporter.strip() and not findings.filed_before(
+            data.source, data.where, data.command_id
+        ):
+            contact = contacts.keep(data.reporter.strip())
         return findings.file(said, actor_of(principal), contact=contact, **fields)
 
     return await asyncio.to_thread(file)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from services.custody.batches import Actor, Batches
 from services.findings.application import Findings
 from services.findings.contacts import Contacts
-from services.findings.decisions import Said, finding_number
+from services.findings.decisions import Said
 from services.findings.hours import response_hours
 from services.wilayah import Wilayah, kecamatan_of
 
@@ -47,7 +47,7 @@ def supervision_story(batches: Batches, contacts: Contacts, hours: str, home: Wi
     )
     findings.close(guard.finding, "Demo Bawaslu", True, "", said("jaga-tutup", 90), BAWASLU)
     report, where = said("laporan-segel", 60), kecamatan_of(first.code)
-    filed_before = findings.state(finding_number("laporan", where, report.command_id)).filed
+    filed_before = findings.filed_before("laporan", where, report.command_id)
     seal = findings.file(
         report,
         BAWASLU,

@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from events.findings import FindingEvent, FindingFiled
+from events.findings import FindingEvent, FindingFiled, Source
 from services import bahasa
 from services.custody.batches import NOBODY, Actor, retried
 from services.findings import decisions
@@ -51,6 +51,10 @@ class Findings:
             actor,
             lambda f, s, t: decisions.file(f, said=s, at=t, hours=self.hours, **finding),
         )
+
+    def filed_before(self, source: Source, where: str, command_id: str) -> bool:
+        """Is this filing (the same command sent again) on the record already?"""
+        return self.state(finding_number(source, where, command_id)).filed is not None
 
     def acknowledge(
         self, number: str, by: str, note: str, said: Said, actor: Actor = NOBODY

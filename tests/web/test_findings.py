@@ -123,6 +123,13 @@ def test_a_citizens_contact_is_shown_to_bawaslu_only(lacak: Lacak):
     assert number.startswith("LP-3604-")
     contact = finding("r2", reporter="0812")  # a supervisor's own finding has no reporter
     assert client.post("/api/v1/findings", json=contact).status_code == 422
+    again = client.post("/api/v1/findings", json=report)  # sent again: one contact kept
+    assert again.json()["finding"] == number
+    contacts = Contacts.of(lacak.settings)
+    try:
+        assert contacts.db.query("SELECT COUNT(*) FROM reporter_contacts") == [(1,)]
+    finally:
+        contacts.close()
     project(lacak)
     assert "0812-555-01" in client.get(f"/temuan/{number}").text
     assert client.get("/api/v1/findings?area=36.04").json()[0]["reporter"] == "0812-555-01"
