@@ -184,8 +184,14 @@ class Deliverer:
         if not due:  # none of these is its: past them
             await asyncio.to_thread(self.view.passed, subscription.subscription, batch[-1][0])
             return 0
-        if subscription.channel == "webhook":
-            return await self.post(subscription, position.failures, due[0], http)
+        if subscription.channel == "webhook":  # one POST a notice, in order, while they go
+            failures = position.failures
+            for one in due:
+                wait = await self.post(subscription, failures, one, http)
+                if wait:  # refused: the rest wait for the next try, after the pause
+                    return wait
+                failures = 0
+            return 0
         if position.sent_at and len(due) < MAIL_MOST:  # a full digest goes at once
             gathered_until = datetime.fromisoformat(position.sent_at) + timedelta(
                 seconds=self.settings.digest_seconds
