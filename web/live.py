@@ -23,8 +23,7 @@ import msgspec
 import psycopg
 from nats.aio.msg import Msg
 
-from services.messaging.nats import NOTICES, NOTIFY_SUBJECTS, connect
-from services.views.notices import NoticeView
+from services.messaging.nats import NOTICES, connect
 from services.views.projection import Changed
 
 log = logging.getLogger(__name__)
@@ -156,17 +155,12 @@ class Broadcaster:
 
 
 async def follow_notices(nats_url: str, broadcaster: Broadcaster, stop: asyncio.Event) -> None:
-    """Feed every projection's notices to the broadcaster, and each notice for people that the
-    notices process publishes (those the clock makes too) as a change of `notices`; keep trying
-    while NATS is away, and redraw everything after a reconnect (notices sent meanwhile are
-    lost, the rows are not)."""
+    """Feed every projection's notices to the broadcaster; keep trying while NATS is away, and
+    redraw everything after a reconnect (notices sent meanwhile are lost, the rows are not)."""
 
     async def on_notice(msg: Msg) -> None:
         changed = msgspec.json.decode(msg.data, type=Changed)
         broadcaster.notice(changed.view, changed.areas)
-
-    async def on_notify(msg: Msg) -> None:
-        broadcaster.notice(NoticeView.name, None)
 
     async def on_reconnect() -> None:
         broadcaster.notice_all()
@@ -177,7 +171,6 @@ async def follow_notices(nats_url: str, broadcaster: Broadcaster, stop: asyncio.
     try:
         broadcaster.notice_all()  # whatever changed before this connection
         await nc.subscribe(f"{NOTICES}.>", cb=on_notice)
-        await nc.subscribe(NOTIFY_SUBJECTS, cb=on_notify)
         await stop.wait()
     finally:  # also when cancelled: a client left open would go on reconnecting
         await nc.close()

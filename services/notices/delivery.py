@@ -48,7 +48,7 @@ from services.notices.rules import (
 from services.notices.subscriptions import Directory
 from services.settings import Settings
 from services.views.database import open_views
-from services.views.notices import NATS_RECEIVER, Delivery, NoticeView
+from services.views.notices import NATS_RECEIVER, Delivery, NoticeView, areas_of
 from services.views.projection import Changed
 
 log = logging.getLogger("lacak")
@@ -269,7 +269,8 @@ async def publish_notices(
     settings: Settings, view: NoticeView, bell: Bell, stop: asyncio.Event
 ) -> None:
     """Every notice, in order, to its subject on the `LACAK_NOTIFY` stream (the notice's id
-    as the message id: sent twice, kept once)."""
+    as the message id: sent twice, kept once); then, once a batch, the pages are told the
+    areas it reached (`lacak.views.notices`), whether events or the clock made them."""
 
     async def run(nc: Client) -> None:
         await ensure_stream(nc, settings.stream_replicas, NOTIFY_STREAM, NOTIFY_SUBJECTS)
@@ -286,6 +287,11 @@ async def publish_notices(
             if batch:
                 await asyncio.to_thread(
                     view.delivered, NATS_RECEIVER, batch[-1][0], None, datetime.now(UTC)
+                )
+                told = sorted(areas_of(notice for _, notice in batch))  # after, upto: seqs
+                await notify(
+                    nc,
+                    Changed(view=view.name, after=position.seq, upto=batch[-1][0], areas=told),
                 )
             else:
                 await bell.wait(IDLE_SECONDS, stop)
@@ -331,8 +337,7 @@ async def run_notices(
     view = NoticeView(views)
 
     async def applied(nc: Client, changed: Changed) -> None:
-        bell.ring()
-        await notify(nc, changed)  # the notices pages
+        bell.ring()  # the publisher tells the pages, of these and of the clock's alike
 
     try:
         if not await patiently(view.setup, stop, Outage("projection notices")):

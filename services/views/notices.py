@@ -80,6 +80,13 @@ class Position(msgspec.Struct, frozen=True, kw_only=True):
     sent_at: str = ""
 
 
+def areas_of(notices: Iterable[Notice]) -> set[str]:
+    """Every area whose readers these notices may reach: where each is about and where it was
+    found, with all above them (none for none)."""
+    areas = {area for n in notices for area in (*ancestry(n.area), *ancestry(n.found))}
+    return areas | ({NATIONAL} if areas else set())
+
+
 class NoticeView(Projection):
     """The notices projection, their outbox and the delivery log."""
 
@@ -113,7 +120,7 @@ class NoticeView(Projection):
             return set()
         cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM notices")
         (seq,) = cursor.fetchone()
-        areas: set[str] = set()
+        inserted = []
         for notice in made:
             cursor.execute("SELECT 1 FROM notices WHERE notice_id = ?", (notice.id,))
             if cursor.fetchone() is not None:
@@ -124,8 +131,8 @@ class NoticeView(Projection):
                 f"VALUES ({', '.join('?' * len(NOTICE_FIELDS))})",
                 (seq, *row_of(notice)),
             )
-            areas.update(ancestry(notice.area), ancestry(notice.found))
-        return areas | ({NATIONAL} if areas else set())
+            inserted.append(notice)
+        return areas_of(inserted)
 
     # Time: what has waited too long
 
