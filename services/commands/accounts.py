@@ -9,6 +9,7 @@ from services import bahasa
 from services.accounts.application import open_accounts
 from services.accounts.roles import (
     ROLE_NAMES,
+    SCOPE_PATTERN,
     AccessError,
     Known,
     check_assignment,
@@ -33,6 +34,20 @@ def known_scopes(settings: Settings, scope: str) -> Known | None:
             raise Refused(bahasa.NO_MASTER_DATA_FOR_SCOPE.format(scope=scope)) from None
         return None
     return places.knows
+
+
+def known_area(settings: Settings, code: str) -> str:
+    """The area a command reads about, refused when the master data does not know it (a typo
+    would otherwise answer "nothing here"); with none imported, only its form is checked."""
+    if not SCOPE_PATTERN.match(code):
+        raise Refused(bahasa.UNKNOWN_AREA.format(code=code))
+    try:
+        places = load_places(settings)
+    except NoMasterDataError:
+        return code
+    if code and not places.knows(code):
+        raise Refused(bahasa.UNKNOWN_AREA.format(code=code))
+    return code
 
 
 def create_user(args: argparse.Namespace) -> None:

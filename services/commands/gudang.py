@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import msgspec
 
 from services.bahasa import thousands
+from services.commands.accounts import known_area
 from services.console import Refused, read_bytes
 from services.custody.batches import Actor, Batches
 from services.custody.masterdata import MasterData
@@ -99,11 +100,12 @@ def announce_delivery(args: argparse.Namespace) -> None:
 def print_stock(args: argparse.Namespace) -> None:
     """`lacak gudang stock`: the area's stock by kind, as the gudang view has it."""
     settings = Settings.from_env()
+    code = known_area(settings, args.wilayah)
     views = open_views(settings)
     try:
         view = GudangView(views)
         view.setup()
-        rows = view.stock(args.wilayah)
+        rows = view.stock(code)
     finally:
         views.close()
     if not rows:

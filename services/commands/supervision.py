@@ -5,8 +5,7 @@ import argparse
 from datetime import UTC, datetime
 
 from services import bahasa
-from services.accounts.roles import SCOPE_PATTERN
-from services.console import Refused
+from services.commands.accounts import known_area
 from services.settings import Settings
 from services.views.database import open_views
 from services.views.findings import FindingView
@@ -17,14 +16,13 @@ OPEN = ("filed", "acknowledged", "answered")
 
 def print_findings(args: argparse.Namespace) -> None:
     """`lacak findings`: the area's findings, newest first (open ones, or all), overdue marked."""
-    if not SCOPE_PATTERN.match(args.wilayah):
-        raise Refused(bahasa.UNKNOWN_AREA.format(code=args.wilayah))
     settings = Settings.from_env()
+    code = known_area(settings, args.wilayah)
     views = open_views(settings)
     try:
         view = FindingView(views)
         view.setup()
-        rows = view.rows(args.wilayah, () if args.all else OPEN, limit=args.limit)
+        rows = view.rows(code, () if args.all else OPEN, limit=args.limit)
     finally:
         views.close()
     if not rows:

@@ -155,8 +155,12 @@ def test_lacak_web_with_postgresql_unreachable_says_so_within_seconds(tmp_path):
     assert "Traceback" not in done.stderr
 
 
-def test_findings_and_notices_are_printed_and_a_bad_area_refused(environment, capsys):
+def test_findings_and_notices_are_printed_and_a_bad_area_refused(environment, capsys, tmp_path):
     settings = Settings.from_env(environment)
+    small = tmp_path / "tps.csv"
+    small.write_bytes(tps_csv(ONE_TPS))
+    main(["import", str(small), "--by", "Rina"])
+    capsys.readouterr()
     [number] = file_and_answer(settings, 1)
     batches, views = Batches(settings.store), open_views(settings)
     try:
@@ -172,3 +176,6 @@ def test_findings_and_notices_are_printed_and_a_bad_area_refused(environment, ca
     main(["notices"])
     assert "Pemberitahuan tercatat: 2" in capsys.readouterr().out
     assert "tidak dikenal" in refused(capsys, "findings", "--wilayah", "36.04;x")
+    # Well formed but not in the master data (a typo): refused, not "no findings here".
+    assert "36.40 tidak dikenal" in refused(capsys, "findings", "--wilayah", "36.40")
+    assert "36.40 tidak dikenal" in refused(capsys, "gudang", "stock", "--wilayah", "36.40")
