@@ -11,9 +11,22 @@ def test_the_nation_benchmark_runs_its_phases_on_one_kota(capsys):
     assert counts[:2] == [kota.tps, kota.tps * 7]  # TPS imported, batches registered
     parts = -(-kota.tps // 500)  # the tree in parts of 500 TPS
     assert counts[2] == kota.tps * 7 + 1 + parts + 1  # with the import's and the index's events
-    assert [p.what.split(": ")[1] for p in phases[3:]] == [
+    assert [p.what.split(": ")[1] for p in phases[3:7]] == [
         "nasional (nasional)", "provinsi 36", "kabupaten 36.73", "kecamatan 36.73.01"
     ]  # fmt: skip
+    # `lacak web` on that store: one kota's board starts at the kota, then the sweep
+    pages, replays = phases[7:10], phases[10:]
+    assert [p.what for p in pages] == [
+        "web page GET /",
+        "web page GET /wilayah/36.73.01",
+        "web pages, every province and kabupaten",
+    ]
+    assert [p.count for p in pages] == [50, 50, 1]
+    assert all(0 < p.p50_ms <= p.p99_ms and p.peak_mb > 0 for p in pages)
+    assert [(p.what.split(": ")[0], p.count) for p in replays] == [
+        ("time travel replay nasional (nasional)", counts[2]),
+        ("time travel replay kabupaten 36.73", counts[2]),  # the kota holds every batch
+    ]
     said = capsys.readouterr().out
     assert "40 million events at" in said and "minutes to rebuild" in said
 

@@ -8,27 +8,40 @@ own), in one process, phase after phase:
    batches: its rate, and from it the time 40 million events would take (the issue's figure for
    a whole distribution: the decision on partitioning by province rests on it);
 4. the board's reads at national size, as a page asks them (the area's row and its children's,
-   and the TPS at risk per child): nasional, a province, a kabupaten and a kecamatan, p50/p99.
+   and the TPS at risk per child): nasional, a province, a kabupaten and a kecamatan, p50/p99;
+5. `lacak web` itself on that store (one process, a private nats-server): each level's board
+   page over HTTP, p50/p99, then a page of every province and of a kecamatan in every
+   kabupaten/kota (its tree read from the store), and the web process's peak resident memory;
+6. the board replayed from the store into memory as time travel does it, for the nation and
+   for one kabupaten/kota: time and peak memory.
 Each phase runs in a process of its own, as `lacak import`, `lacak plan`, `lacak project board`
 and `lacak web` would: its peak resident memory is its own.
 """
 
 import multiprocessing
+import os
 import resource
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import httpx
 import msgspec
 
+from services.audit.replay import replay_store
 from services.console import Refused, progress
+from services.custody.atlas import common_area
 from services.custody.batches import Batches
 from services.custody.masterdata import MasterData, tps_csv
 from services.custody.plan import register_plan
 from services.demo import nasional
-from services.demo.bench.common import bench_store, percentile
+from services.demo.bench.common import bench_store, bench_token, percentile
+from services.messaging.server import EmbeddedNats, free_port, stop_process
 from services.settings import Settings
 from services.store.notifications import read_store
 from services.views.board.view import BoardView
@@ -194,11 +207,113 @@ def reads_phase(settings: Settings, areas: list[str]) -> list[Phase]:
     return phases
 
 
+def replay_phase(settings: Settings, area: str) -> Phase:
+    """The board of `area` replayed from the store into memory, as the web's time travel does
+    it for an area of that level (the nation: every batch; a kabupaten: its own)."""
+    started = time.perf_counter()
+    board, moment = replay_store(settings, area=area)
+    board.settle()
+    what = f"time travel replay {level_of(area)} {area or '(nasional)'}: events"
+    return Phase(what, time.perf_counter() - started, moment.events, peak_mb())
+
+
+def peak_of(pid: int) -> float:
+    """The peak resident memory of another process so far, in MB (Linux: VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def timed_gets(client: httpx.Client, path: str, times: int) -> list[float]:
+    took = []
+    for _ in range(times):
+        started = time.perf_counter()
+        answer = client.get(path)
+        took.append(time.perf_counter() - started)
+        if answer.status_code != 200:
+            raise RuntimeError(f"GET {path}: {answer.status_code} {answer.text[:200]}")
+    return took
+
+
+def pages_phase(settings: Settings, areas: list[str], codes: list[str]) -> list[Phase]:
+    """`lacak web` on the bench's store, as an officer of KPU RI opens it: each area's board
+    page READS times, then a page of every province and of a kecamatan in every kabupaten/kota
+    (a tree read from the store for each, the 64 newest kept), and the process's peak memory."""
+    root = settings.data_dir
+    headers = bench_token(settings)
+    with EmbeddedNats(root / "nats") as nats_server:
+        port = free_port()
+        env = {
+            **os.environ,
+            **settings.store,
+            "LACAK_DATA_DIR": str(root),
+            "LACAK_NATS_URL": nats_server.url,
+            "LACAK_PORT": str(port),
+            "LACAK_WEB_WORKERS": "1",
+        }
+        with open(root / "web.log", "wb") as log:
+            web = subprocess.Popen(
+                [sys.executable, "-m", "services", "web"], stdout=log, stderr=log, env=env
+            )
+        try:
+            client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=60)
+            deadline = time.monotonic() + 300
+            while True:  # until it answers: it reads the index of kabupaten at start
+                try:
+                    if client.get("/healthz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if web.poll() is not None or time.monotonic() > deadline:
+                    tail = (root / "web.log").read_text(errors="replace")[-2000:]
+                    raise RuntimeError(f"lacak web did not start:\n{tail}")
+                time.sleep(0.3)
+            phases = []
+            root = common_area(codes)  # what `/` shows: the area every kabupaten shares
+            for area in [area for area in areas if len(area) >= len(root)]:
+                path = f"/wilayah/{area}" if area != root else "/"
+                client.get(path)  # the first read of a tree is the sweep's to time
+                took = timed_gets(client, path, READS)
+                phases.append(
+                    Phase(
+                        f"web page GET {path}",
+                        sum(took),
+                        READS,
+                        peak_of(web.pid),
+                        p50_ms=statistics.median(took) * 1000,
+                        p99_ms=percentile(took, 0.99) * 1000,
+                    )
+                )
+            sweep = sorted({code[:2] for code in codes}) if not root else []  # the nation's
+            sweep += [nasional.kabupaten_tree(code).kecamatan[0].code for code in codes]
+            started = time.perf_counter()
+            took = []
+            for n, area in enumerate(sweep, 1):
+                took += timed_gets(client, f"/wilayah/{area}", 1)
+                progress("Membuka halaman", n, len(sweep))
+            phases.append(
+                Phase(
+                    "web pages, every province and kabupaten",
+                    time.perf_counter() - started,
+                    len(sweep),
+                    peak_of(web.pid),
+                    p50_ms=statistics.median(took) * 1000,
+                    p99_ms=percentile(took, 0.99) * 1000,
+                )
+            )
+            client.close()
+        finally:
+            stop_process(web)
+    return phases
+
+
 def said(phase: Phase) -> None:
     if phase.rows or phase.p99_ms:
+        of = f"{phase.rows:,} rows" if phase.rows else f"{phase.count:,} GETs"
         print(
             f"  {phase.what:<44} p50 {phase.p50_ms:7.1f} ms  p99 {phase.p99_ms:7.1f} ms  "
-            f"({phase.rows:,} rows)  peak {phase.peak_mb:,.0f} MB",
+            f"({of})  peak {phase.peak_mb:,.0f} MB",
             flush=True,
         )
         return
@@ -254,4 +369,11 @@ def bench_nation(store: str, wilayah: str, parts: int = 0) -> list[Phase]:
         for phase in reads:
             said(phase)
         phases += reads
+        pages = pages_phase(settings, ["", codes[0][:2], codes[0], kecamatan], codes)
+        for phase in pages:
+            said(phase)
+        phases += pages
+        for area in ("", codes[0]):
+            phases.append(alone(replay_phase, settings, area))
+            said(phases[-1])
     return phases
