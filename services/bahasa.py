@@ -465,6 +465,8 @@ FLAG_NOT_PLANNED = "{kind}: {n} lembar bukan untuk kabupaten/kota ini (tertukar)
 FLAG_OVER_PACKED = "{kind}: dikemas {n} melebihi stok"
 FLAG_UNREPORTED = "{kind}: {n} rusak belum dimintakan gantinya"
 FLAG_AWAITING = "{kind}: {n} menunggu pengganti dari penyedia"
+FLAG_OVER_DESTROYED = "{kind}: dimusnahkan {n} melebihi yang tercatat rusak"
+FLAG_OVER_SORTED = "{kind}: disortir {n} melebihi yang diterima"
 DAMAGE_CAUSES = {
     "noda_tinta": "noda tinta",
     "sobek": "sobek",

@@ -531,7 +531,8 @@ def kind_name(row: StockRow | Any) -> str:
 
 def flags(rows: list[StockRow], deliveries: list[DeliveryRow]) -> list[str]:
     """What is wrong, in Bahasa: each flagged delivery, ballots of a dapil not planned here,
-    kinds packed past their stock, damaged sheets not yet reported or replaced."""
+    kinds packed past their stock, damaged sheets not yet reported or replaced, more sheets
+    destroyed than damaged or sorted than received."""
     found = []
     for d in deliveries:
         if d.mismatches:
@@ -564,6 +565,14 @@ def flags(rows: list[StockRow], deliveries: list[DeliveryRow]) -> list[str]:
         if row.awaiting_replacement:
             found.append(
                 bahasa.FLAG_AWAITING.format(kind=name, n=bahasa.thousands(row.awaiting_replacement))
+            )
+        if row.over_destroyed:
+            found.append(
+                bahasa.FLAG_OVER_DESTROYED.format(kind=name, n=bahasa.thousands(row.over_destroyed))
+            )
+        if row.over_sorted:
+            found.append(
+                bahasa.FLAG_OVER_SORTED.format(kind=name, n=bahasa.thousands(row.over_sorted))
             )
     return found
 

@@ -97,9 +97,10 @@ class StockRow(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def in_stock(self) -> int:
-        """On hand now: received and replaced, less damaged, packed and packed in batches since
-        withdrawn (below 0: over-packed)."""
-        return self.received + self.replaced - self.damaged - self.packed - self.withdrawn
+        """On hand now: received and replaced, less damaged (or destroyed, if more were: those
+        are gone too), packed and packed in batches since withdrawn (below 0: over-packed)."""
+        gone = max(self.damaged, self.destroyed)
+        return self.received + self.replaced - gone - self.packed - self.withdrawn
 
     @property
     def wanted(self) -> int:
@@ -144,6 +145,16 @@ class StockRow(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def to_destroy(self) -> int:
         return max(self.damaged - self.destroyed, 0)
+
+    @property
+    def over_destroyed(self) -> int:
+        """Sheets destroyed beyond those counted damaged: good ones, or a miscount."""
+        return max(self.destroyed - self.damaged, 0)
+
+    @property
+    def over_sorted(self) -> int:
+        """Good sheets tallied in sortir-lipat beyond what came in and was not damaged."""
+        return max(self.sorted - (self.received + self.replaced - self.damaged), 0)
 
     @property
     def short_of_plan(self) -> int:

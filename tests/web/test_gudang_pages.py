@@ -166,3 +166,39 @@ def test_a_dapil_is_written_as_the_plan_writes_it(lacak: Lacak):
 
 def gudangs_of(lacak: Lacak) -> Gudangs:
     return Gudangs(lacak.batches, lacak.settings.election)
+
+
+def test_more_destroyed_than_damaged_or_sorted_than_received_is_recorded_and_flagged(
+    lacak: Lacak,
+):
+    client = lacak.client
+    client.cookies.clear()
+    sign_in(client, lacak.settings, role="gudang", scope="36.04")
+    assert client.post(NOTICE, content=NOTE, headers={"content-type": "text/csv"}).is_success
+    assert client.post("/api/v1/gudang/36.04/receipts", json=receipt("r1", 1000)).is_success
+    dpr = {"item": "surat_suara", "ballot_type": "DPR", "dapil": "BANTEN II"}
+    destruction = {
+        "command_id": "m1",
+        "record": "BA-M-1",
+        "lines": [{**dpr, "quantity": 50}],  # 3 were damaged on arrival
+        "officer": "Ani",
+        "witnesses": ["Budi (Bawaslu)"],
+    }
+    assert client.post("/api/v1/gudang/36.04/destructions", json=destruction).status_code == 201
+    tally = {
+        "command_id": "t1",
+        "session": "pagi",
+        "team": "Tim 1",
+        "ballot_type": "DPR",
+        "dapil": "BANTEN II",
+        "sorted": 1500,  # 1,000 came in
+        "damaged": {},
+    }
+    assert client.post("/api/v1/gudang/36.04/tallies", json=tally).status_code == 201
+    project(lacak)
+    numbers = client.get("/api/v1/gudang?area=36.04").json()
+    row = next(row for row in numbers["stock"] if row["dapil"] == "BANTEN II")
+    assert (row["damaged"], row["destroyed"], row["in_stock"]) == (3, 50, 950)  # all 50 gone
+    page = client.get("/gudang?area=36.04").text
+    assert "DPR RI BANTEN II: dimusnahkan 47 melebihi yang tercatat rusak" in page
+    assert "DPR RI BANTEN II: disortir 503 melebihi yang diterima" in page
