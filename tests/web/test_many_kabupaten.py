@@ -10,7 +10,8 @@ import msgspec
 import pytest
 from litestar.testing import TestClient
 
-from services.audit.replay import replay_store
+from events.batch import BatchEvent
+from services.audit.replay import bound_for, decoded, replay_store
 from services.custody.atlas import Atlas
 from services.custody.batch import Scan
 from services.custody.batches import Batches
@@ -29,7 +30,7 @@ from services.views.board.view import BoardView
 from services.views.database import open_views
 from services.views.eventlog import EventLogView
 from services.views.gudang import GudangView
-from services.wilayah import WITA, Wilayah
+from services.wilayah import WITA, Wilayah, within
 from tests.web.projection import project_everything
 from tests.web.signin import sign_in
 from web.app import create_app
@@ -223,7 +224,16 @@ def test_a_kabupaten_time_travel_replays_that_kabupaten_only(country):
     kota, moment = replay_store(country.settings, area="36.73")
     assert {row.area for row in kota.rows("kabupaten")} == {"36.73"}  # nothing else in memory
     assert kota.area("36.73") == whole.area("36.73")  # and that one as the whole replay has it
-    assert 0 < moment.events < len(list(read_store(country.settings)))
+    stored = list(read_store(country.settings))
+    assert 0 < moment.events < len(stored)
+    for area in ("36.73", "36", "36.73.01", "51"):  # passed over undecoded: exactly the others'
+        kept = [position for position, _ in bound_for(stored, area)]
+        needed = [
+            position
+            for position, event in decoded(stored)
+            if not isinstance(event, BatchEvent) or within(area, event.destination)
+        ]
+        assert kept == needed and len(needed) < len(stored)
 
 
 def test_the_berita_acara_of_a_load_opens_for_its_own_kabupaten(country):
