@@ -11,13 +11,13 @@ import msgspec
 
 from events.gudang import Item, StockLine
 from services import bahasa
+from services.custody.masterdata import ImportRefusedError, delimiter_of, fault_line
 from services.gudang.decisions import GudangError, dapil_name
 
 Quantity = Annotated[int, msgspec.Meta(ge=0, le=100_000_000)]
 Name = Annotated[str, msgspec.Meta(max_length=120)]
 BallotType = Annotated[str, msgspec.Meta(pattern=r"^(|PPWP|DPR|DPD|DPRD_PROV|DPRD_KAB)$")]
 COLUMNS = ("item", "ballot_type", "dapil", "quantity")
-MOST_FAULTS = 20
 FIELD = re.compile(r"`\$\.(\w+)`")  # the column msgspec names in its error
 
 
@@ -55,15 +55,29 @@ def parse_delivery_note(data: bytes) -> list[StockLine]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise GudangError(bahasa.CSV_NOT_UTF8) from error
-    first = text.splitlines()[0] if text.strip() else ""
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    if reader.fieldnames is None or set(COLUMNS) - {f.strip() for f in reader.fieldnames}:
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter_of(text))
+    try:
+        header = [name.strip() for name in reader.fieldnames or ()]
+    except csv.Error as error:
+        raise GudangError(fault_line(1, str(error))) from None
+    if set(COLUMNS) - set(header):
         raise GudangError(bahasa.CSV_COLUMNS.format(columns=",".join(COLUMNS)))
-    lines, faults = [], []
-    for number, row in enumerate(reader, start=2):
-        cells = {k.strip(): (v or "").strip() for k, v in row.items() if k}
-        cells = {k: v for k, v in cells.items() if k in COLUMNS}  # other columns: notes
+    reader.fieldnames = header
+    lines: list[NoteLine] = []
+    faults: list[str] = []
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            faults.append(fault_line(reader.line_num, str(error)))
+            break
+        number = reader.line_num  # the physical line where this row ends
+        if None in row or None in row.values():  # a cell more, or fewer, than the header
+            faults.append(fault_line(number, bahasa.FAULT_COLUMN_COUNT.format(count=len(header))))
+            continue
+        cells = {k: row[k].strip() for k in COLUMNS}  # other columns: notes
         try:
             quantity = int(cells["quantity"].replace(".", ""))
         except ValueError:
@@ -77,7 +91,8 @@ def parse_delivery_note(data: bytes) -> list[StockLine]:
             value = cells.get(name, "")
             faults.append(bahasa.CSV_BAD_CELL.format(line=number, column=name, value=value))
     if faults:
-        raise GudangError("; ".join(faults[:MOST_FAULTS]))
+        refused = ImportRefusedError(faults)  # in the words, and to the length, of a TPS import
+        raise GudangError(str(refused)) from refused
     if not lines or any(line.quantity <= 0 for line in lines):
         raise GudangError(bahasa.BAD_STOCK_LINES)
     return as_stock(lines)

@@ -1,0 +1,39 @@
+"""A supplier's delivery note as CSV: its lines read whole, or refused whole with each bad line
+named; a notice's other fields held to the API's limits."""
+
+import pytest
+
+from events.gudang import StockLine
+from services.gudang.decisions import GudangError
+from services.gudang.delivery_note import parse_delivery_note
+
+HEADER = b"item,ballot_type,dapil,quantity\n"
+
+
+def refusal(data: bytes) -> str:
+    with pytest.raises(GudangError) as refused:
+        parse_delivery_note(data)
+    return str(refused.value)
+
+
+def test_quantities_are_plain_digits_or_groups_of_three_between_dots():
+    note = HEADER + b"segel,,,1.234.567\ntinta,,,40\nsurat_suara,DPR,Banten  ii,1.000\n"
+    assert parse_delivery_note(note) == [
+        StockLine(item="segel", quantity=1_234_567),
+        StockLine(item="tinta", quantity=40),
+        StockLine(item="surat_suara", ballot_type="DPR", dapil="BANTEN II", quantity=1000),
+    ]
+    semicolons = b"item;ballot_type;dapil;quantity\nsegel;;;5.000\n"
+    assert parse_delivery_note(semicolons) == [StockLine(item="segel", quantity=5000)]
+
+
+def test_a_row_with_more_or_fewer_cells_than_the_header_is_refused_by_its_line():
+    said = refusal(HEADER + b"tinta,,,4\nsegel,,,1,000\nformulir,,\n")
+    assert "baris 3: jumlah kolom tidak sama dengan judul (4)" in said
+    assert "baris 4: jumlah kolom tidak sama dengan judul (4)" in said
+    assert "baris 2" not in said
+
+
+def test_a_note_may_carry_more_columns_of_its_own():
+    note = b"item,ballot_type,dapil,quantity,catatan\nsegel,,,5,dus 1\n"
+    assert parse_delivery_note(note) == [StockLine(item="segel", quantity=5)]
