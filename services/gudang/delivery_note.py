@@ -19,6 +19,7 @@ Name = Annotated[str, msgspec.Meta(max_length=120)]
 BallotType = Annotated[str, msgspec.Meta(pattern=r"^(|PPWP|DPR|DPD|DPRD_PROV|DPRD_KAB)$")]
 COLUMNS = ("item", "ballot_type", "dapil", "quantity")
 FIELD = re.compile(r"`\$\.(\w+)`")  # the column msgspec names in its error
+QUANTITY = re.compile(r"-?([0-9]+|[0-9]{1,3}(\.[0-9]{3})+)")  # 1234 or 1.234; below 0: a cell fault
 
 
 class NoteLine(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -78,11 +79,10 @@ def parse_delivery_note(data: bytes) -> list[StockLine]:
             faults.append(fault_line(number, bahasa.FAULT_COLUMN_COUNT.format(count=len(header))))
             continue
         cells = {k: row[k].strip() for k in COLUMNS}  # other columns: notes
-        try:
-            quantity = int(cells["quantity"].replace(".", ""))
-        except ValueError:
+        if not QUANTITY.fullmatch(cells["quantity"]):
             faults.append(bahasa.CSV_NOT_A_NUMBER.format(line=number, value=cells["quantity"]))
             continue
+        quantity = int(cells["quantity"].replace(".", ""))
         try:
             lines.append(msgspec.convert({**cells, "quantity": quantity}, NoteLine))
         except msgspec.ValidationError as error:

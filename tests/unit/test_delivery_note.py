@@ -37,3 +37,9 @@ def test_a_row_with_more_or_fewer_cells_than_the_header_is_refused_by_its_line()
 def test_a_note_may_carry_more_columns_of_its_own():
     note = b"item,ballot_type,dapil,quantity,catatan\nsegel,,,5,dus 1\n"
     assert parse_delivery_note(note) == [StockLine(item="segel", quantity=5)]
+
+
+@pytest.mark.parametrize("quantity", ["1.5", "1.23", "1.2345", "1..000", ".500", "12.", "1 000"])
+def test_a_dot_that_does_not_separate_thousands_is_refused_by_its_line(quantity: str):
+    said = refusal(HEADER + b"tinta,,,4\n" + f"segel,,,{quantity}\n".encode())
+    assert f"baris 3: jumlah {quantity!r}" in said
