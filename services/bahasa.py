@@ -453,6 +453,8 @@ CSV_NOT_UTF8 = "Berkas surat jalan harus CSV dengan teks UTF-8"
 CSV_COLUMNS = "Berkas surat jalan perlu kolom {columns}"
 CSV_NOT_A_NUMBER = "baris {line}: jumlah {value!r} bukan bilangan bulat"
 CSV_BAD_CELL = "baris {line}: kolom {column} tidak sah ({value!r})"
+CSV_ZERO_QUANTITY = "jumlah harus lebih dari 0"
+CSV_TOO_MANY_LINES = "Surat jalan paling banyak {most} baris barang: bagi menjadi beberapa berkas"
 MISMATCH_NAMES = {
     "kurang": "kurang",
     "lebih": "lebih",

@@ -12,12 +12,13 @@ import msgspec
 from events.gudang import Item, StockLine
 from services import bahasa
 from services.custody.masterdata import ImportRefusedError, delimiter_of, fault_line
-from services.gudang.decisions import GudangError, dapil_name
+from services.gudang.decisions import GudangError, check_kind, dapil_name
 
 Quantity = Annotated[int, msgspec.Meta(ge=0, le=100_000_000)]
 Name = Annotated[str, msgspec.Meta(max_length=120)]
 BallotType = Annotated[str, msgspec.Meta(pattern=r"^(|PPWP|DPR|DPD|DPRD_PROV|DPRD_KAB)$")]
 COLUMNS = ("item", "ballot_type", "dapil", "quantity")
+MOST_LINES = 200  # as the API takes a notice's lines
 FIELD = re.compile(r"`\$\.(\w+)`")  # the column msgspec names in its error
 QUANTITY = re.compile(r"-?([0-9]+|[0-9]{1,3}(\.[0-9]{3})+)")  # 1234 or 1.234; below 0: a cell fault
 
@@ -84,15 +85,32 @@ def parse_delivery_note(data: bytes) -> list[StockLine]:
             continue
         quantity = int(cells["quantity"].replace(".", ""))
         try:
-            lines.append(msgspec.convert({**cells, "quantity": quantity}, NoteLine))
+            line = msgspec.convert({**cells, "quantity": quantity}, NoteLine)
         except msgspec.ValidationError as error:
             column = FIELD.search(str(error))
             name = column.group(1) if column else "?"
             value = cells.get(name, "")
             faults.append(bahasa.CSV_BAD_CELL.format(line=number, column=name, value=value))
+            continue
+        faults += [fault_line(number, fault) for fault in line_faults(line)]
+        lines.append(line)
     if faults:
         refused = ImportRefusedError(faults)  # in the words, and to the length, of a TPS import
         raise GudangError(str(refused)) from refused
-    if not lines or any(line.quantity <= 0 for line in lines):
+    if not lines:
         raise GudangError(bahasa.BAD_STOCK_LINES)
+    if len(lines) > MOST_LINES:
+        raise GudangError(bahasa.CSV_TOO_MANY_LINES.format(most=MOST_LINES))
     return as_stock(lines)
+
+
+def line_faults(line: NoteLine) -> list[str]:
+    """What cannot be true of one line: goods of no possible kind, or none of them."""
+    faults = []
+    try:
+        check_kind(line.item, line.ballot_type, line.dapil)
+    except GudangError as impossible:
+        faults.append(str(impossible))
+    if not line.quantity:
+        faults.append(bahasa.CSV_ZERO_QUANTITY)
+    return faults

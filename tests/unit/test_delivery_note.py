@@ -43,3 +43,25 @@ def test_a_note_may_carry_more_columns_of_its_own():
 def test_a_dot_that_does_not_separate_thousands_is_refused_by_its_line(quantity: str):
     said = refusal(HEADER + b"tinta,,,4\n" + f"segel,,,{quantity}\n".encode())
     assert f"baris 3: jumlah {quantity!r}" in said
+
+
+def test_every_impossible_kind_is_named_by_its_line_in_one_refusal():
+    said = refusal(HEADER + b"bilik_suara,DPR,,3\nsegel,,,5\nsurat_suara,DPR,,7\n")
+    assert "baris 2: Jenis barang tidak mungkin: bilik_suara DPR" in said
+    assert "baris 4: Jenis barang tidak mungkin: surat_suara DPR" in said
+    assert "baris 3" not in said
+
+
+def test_a_line_of_nothing_is_named_by_its_line():
+    assert "baris 3: jumlah harus lebih dari 0" in refusal(HEADER + b"segel,,,5\ntinta,,,0\n")
+
+
+def test_faults_of_every_kind_come_together_each_on_its_own_line():
+    said = refusal(HEADER + b"kursi,,,5\nsegel,,,lima\nsegel,,,1,000\nbilik_suara,PPWP,,2\n")
+    faults = [line for line in said.splitlines() if line.startswith("baris ")]
+    assert [f.split(":")[0] for f in faults] == ["baris 2", "baris 3", "baris 4", "baris 5"]
+
+
+def test_more_lines_than_the_api_takes_are_refused():
+    note = HEADER + b"".join(f"segel,,,{n}\n".encode() for n in range(1, 202))
+    assert "paling banyak 200" in refusal(note)
