@@ -455,6 +455,13 @@ CSV_NOT_A_NUMBER = "baris {line}: jumlah {value!r} bukan bilangan bulat"
 CSV_BAD_CELL = "baris {line}: kolom {column} tidak sah ({value!r})"
 CSV_ZERO_QUANTITY = "jumlah harus lebih dari 0"
 CSV_TOO_MANY_LINES = "Surat jalan paling banyak {most} baris barang: bagi menjadi beberapa berkas"
+NOTICE_BAD_DELIVERY = (
+    "Nomor pengiriman {delivery!r} tidak sah: 1 sampai 64 huruf, angka, atau . - _ / : "
+    "tanpa spasi (misalnya SJ/001/2024)"
+)
+NOTICE_BAD_STAGE = "Tahap {stage} tidak sah: 1 sampai 99"
+NOTICE_LONG_SUPPLIER = "Nama penyedia paling banyak {most} huruf"
+NOTICE_LONG_CONTRACT = "Nomor kontrak paling banyak {most} huruf"
 MISMATCH_NAMES = {
     "kurang": "kurang",
     "lebih": "lebih",

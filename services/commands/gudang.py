@@ -14,7 +14,7 @@ from services.custody.batches import Actor, Batches
 from services.custody.masterdata import MasterData
 from services.gudang.application import Gudangs
 from services.gudang.decisions import GudangError, Said, key_of
-from services.gudang.delivery_note import notice_command_id, parse_delivery_note
+from services.gudang.delivery_note import check_notice, notice_command_id, parse_delivery_note
 from services.gudang.procurement import procurement_plan
 from services.settings import Settings
 from services.views.database import open_views
@@ -57,33 +57,27 @@ def record_procurement_plans(args: argparse.Namespace) -> None:
 
 
 def announce_delivery(args: argparse.Namespace) -> None:
-    """`lacak gudang notice FILE`: a supplier's delivery note (CSV) as a stage's notice."""
-    if level_of(args.kabupaten) != "kabupaten":
+    """`lacak gudang notice FILE`: a supplier's delivery note (CSV) as a stage's notice, refused
+    for what the API refuses it (web/gudang.py `post_notice_csv`) before anything is recorded."""
+    settings = Settings.from_env()
+    kabupaten = known_area(settings, args.kabupaten)
+    if level_of(kabupaten) != "kabupaten":
         raise Refused(f"{args.kabupaten} bukan kode kabupaten/kota (misalnya 36.04).")
     data = read_bytes(args.file, "Surat jalan")
-    settings = Settings.from_env()
+    notice = {
+        "delivery": args.delivery,
+        "stage": args.stage,
+        "supplier": args.supplier,
+        "contract": args.contract,
+        "expected_on": args.expected_on,
+    }
     batches = Batches(settings.store)
     try:
+        check_notice(args.delivery, args.stage, args.supplier, args.contract)
         lines = parse_delivery_note(data)
-        command_id = notice_command_id(
-            data,
-            delivery=args.delivery,
-            stage=args.stage,
-            supplier=args.supplier,
-            contract=args.contract,
-            expected_on=args.expected_on,
-        )
-        said = Said(command_id=command_id, occurred_at=datetime.now(UTC))
+        said = Said(command_id=notice_command_id(data, **notice), occurred_at=datetime.now(UTC))
         answer = Gudangs(batches, settings.election).announce(
-            args.kabupaten,
-            said,
-            Actor(user=args.by),
-            delivery=args.delivery,
-            stage=args.stage,
-            supplier=args.supplier,
-            contract=args.contract,
-            expected_on=args.expected_on,
-            lines=lines,
+            kabupaten, said, Actor(user=args.by), **notice, lines=lines
         )
     except GudangError as refused:
         raise Refused(str(refused)) from None

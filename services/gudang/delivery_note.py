@@ -15,7 +15,10 @@ from services.custody.masterdata import ImportRefusedError, delimiter_of, fault_
 from services.gudang.decisions import GudangError, check_kind, dapil_name
 
 Quantity = Annotated[int, msgspec.Meta(ge=0, le=100_000_000)]
-Name = Annotated[str, msgspec.Meta(max_length=120)]
+NAME_LENGTH = 120
+Name = Annotated[str, msgspec.Meta(max_length=NAME_LENGTH)]
+Ident = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9.\-_/:]+$")]
+Stage = Annotated[int, msgspec.Meta(ge=1, le=99)]
 BallotType = Annotated[str, msgspec.Meta(pattern=r"^(|PPWP|DPR|DPD|DPRD_PROV|DPRD_KAB)$")]
 COLUMNS = ("item", "ballot_type", "dapil", "quantity")
 MOST_LINES = 200  # as the API takes a notice's lines
@@ -30,6 +33,34 @@ class NoteLine(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     quantity: Quantity
     ballot_type: BallotType = ""
     dapil: Name = ""
+
+
+class NoticeHead(msgspec.Struct, frozen=True, kw_only=True):
+    """A notice but its lines and day, to the limits of the API's (web/gudang.py `NoticeIn`)."""
+
+    delivery: Ident  # a receipt names it again: no spaces
+    stage: Stage
+    supplier: Name
+    contract: Name = ""
+
+
+HEAD_FAULTS = {
+    "delivery": bahasa.NOTICE_BAD_DELIVERY,
+    "stage": bahasa.NOTICE_BAD_STAGE,
+    "supplier": bahasa.NOTICE_LONG_SUPPLIER,
+    "contract": bahasa.NOTICE_LONG_CONTRACT,
+}
+
+
+def check_notice(delivery: str, stage: int, supplier: str, contract: str = "") -> None:
+    """GudangError, in Bahasa, for a notice the API would refuse (its lines aside)."""
+    head = {"delivery": delivery, "stage": stage, "supplier": supplier, "contract": contract}
+    try:
+        msgspec.convert(head, NoticeHead)
+    except msgspec.ValidationError as error:
+        column = FIELD.search(str(error))
+        fault = HEAD_FAULTS[column.group(1)] if column else str(error)
+        raise GudangError(fault.format(**head, most=NAME_LENGTH)) from None
 
 
 def as_stock(lines: list[NoteLine]) -> list[StockLine]:

@@ -5,7 +5,7 @@ import pytest
 
 from events.gudang import StockLine
 from services.gudang.decisions import GudangError
-from services.gudang.delivery_note import parse_delivery_note
+from services.gudang.delivery_note import check_notice, parse_delivery_note
 
 HEADER = b"item,ballot_type,dapil,quantity\n"
 
@@ -65,3 +65,24 @@ def test_faults_of_every_kind_come_together_each_on_its_own_line():
 def test_more_lines_than_the_api_takes_are_refused():
     note = HEADER + b"".join(f"segel,,,{n}\n".encode() for n in range(1, 202))
     assert "paling banyak 200" in refusal(note)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "said"),
+    [
+        ("delivery", "bad id with spaces", "Nomor pengiriman 'bad id with spaces' tidak sah"),
+        ("delivery", "", "Nomor pengiriman '' tidak sah"),
+        ("delivery", "T" * 65, "tidak sah"),
+        ("stage", 0, "Tahap 0 tidak sah"),
+        ("stage", -3, "Tahap -3 tidak sah"),
+        ("stage", 100, "Tahap 100 tidak sah"),
+        ("supplier", "P" * 121, "Nama penyedia"),
+        ("contract", "K" * 121, "Nomor kontrak"),
+    ],
+)
+def test_a_notice_is_held_to_the_apis_limits(field: str, value: object, said: str):
+    notice = {"delivery": "SJ/001-2024", "stage": 1, "supplier": "PT Contoh", "contract": ""}
+    check_notice(**notice)  # as the API takes it
+    with pytest.raises(GudangError) as refused:
+        check_notice(**{**notice, field: value})
+    assert said in str(refused.value)
