@@ -638,6 +638,7 @@ VIEW = {"need": "view", "area": "query"}
 async def gudang_page(
     request: Request,
     gudang: NamedDependency[GudangView],
+    gudangs: NamedDependency[Gudangs],
     tree: NamedDependency[AreaTree],
     area: FromQuery[str | None] = None,
 ) -> Template:
@@ -645,6 +646,11 @@ async def gudang_page(
     against what packing needs, siap kemas per kind, live; the sortir-lipat's progress."""
     code = gudang_area(tree.area(area if area is not None else tree.code))
     page = await asyncio.to_thread(read_gudang, gudang, tree, code)
+    destroyed = (
+        (await asyncio.to_thread(gudangs.state, code)).destroyed.values()
+        if level_of(code) == "kabupaten"
+        else []
+    )
     principal = principal_of(request)
     may_record = bool(
         principal
@@ -659,6 +665,7 @@ async def gudang_page(
             "trail": tree.trail(code),
             "stream": f"/gudang/stream?area={code}",
             "may_record": may_record,
+            "destructions": sorted(destroyed, key=lambda d: (d.occurred_at, d.record)),
         },
     )
 
@@ -777,12 +784,34 @@ async def receipt_record(
     return Template(
         template_name="gudang_ba.html",
         context={
+            "code": code,
             "title": tree.title(code),
             "notice": state.notices.get(delivery),
             "receipt": receipt,
             "kind_name": kind_name,
             "mismatch_names": bahasa.MISMATCH_NAMES,
         },
+    )
+
+
+@get(
+    "/gudang/{code:str}/pemusnahan",
+    name="gudang-destruction-record",
+    opt={"need": "view", "area": "path"},
+)
+async def destruction_record(
+    code: FromPath[str],
+    nomor: FromQuery[Annotated[str, msgspec.Meta(max_length=64)]],
+    gudangs: NamedDependency[Gudangs],
+    tree: NamedDependency[AreaTree],
+) -> Template:
+    """The Berita Acara pemusnahan of damaged sheets destroyed, to print and sign."""
+    record = (await asyncio.to_thread(gudangs.state, code)).destroyed.get(nomor)
+    if record is None:
+        raise NotFoundException(bahasa.UNKNOWN_DESTRUCTION.format(record=nomor))
+    return Template(
+        template_name="gudang_pemusnahan.html",
+        context={"code": code, "title": tree.title(code), "record": record, "kind_name": kind_name},
     )
 
 
@@ -795,6 +824,7 @@ gudang_router = Router(
         gudang_then,
         record_page,
         receipt_record,
+        destruction_record,
         post_notice,
         post_notice_csv,
         post_receipt,

@@ -76,6 +76,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/gudang"): EVERYONE,
     ("GET", "/api/v1/gudang"): EVERYONE,
     ("GET", "/gudang/36.04/ba"): EVERYONE,
+    ("GET", "/gudang/36.04/pemusnahan"): EVERYONE,
     ("GET", "/gudang/catat"): GUDANG,
     **{("POST", f"/api/v1/gudang/36.04/{what}"): GUDANG for what in GUDANG_POSTS},
     ("GET", "/temuan"): EVERYONE,

@@ -202,3 +202,39 @@ def test_more_destroyed_than_damaged_or_sorted_than_received_is_recorded_and_fla
     page = client.get("/gudang?area=36.04").text
     assert "DPR RI BANTEN II: dimusnahkan 47 melebihi yang tercatat rusak" in page
     assert "DPR RI BANTEN II: disortir 503 melebihi yang diterima" in page
+
+
+def test_a_destruction_has_its_berita_acara_to_print_linked_from_the_gudang_page(lacak: Lacak):
+    client = lacak.client
+    client.cookies.clear()
+    sign_in(client, lacak.settings, role="gudang", scope="36.04")
+    dpr = {"item": "surat_suara", "ballot_type": "DPR", "dapil": "BANTEN II"}
+    destruction = {
+        "command_id": "m1",
+        "record": "BA/M/001",
+        "lines": [{**dpr, "quantity": 1234}, {"item": "surat_suara", "ballot_type": "PPWP",
+                                              "quantity": 7}],
+        "officer": "Ani Suryani",
+        "witnesses": ["Budi (Bawaslu)", "Aiptu Cahyo (Polres)"],
+        "method": "dicacah",
+        "occurred_at": "2024-01-20T10:00:00+07:00",
+    }  # fmt: skip
+    assert client.post("/api/v1/gudang/36.04/destructions", json=destruction).status_code == 201
+    project(lacak)
+
+    page = client.get("/gudang?area=36.04").text
+    assert 'href="/gudang/36.04/pemusnahan?nomor=BA%2FM%2F001"' in page
+    record = client.get("/gudang/36.04/pemusnahan", params={"nomor": "BA/M/001"})
+    assert record.status_code == 200
+    text = record.text
+    assert "Berita Acara Pemusnahan" in text and "BA/M/001" in text
+    assert "DPR RI BANTEN II" in text and "1.234" in text and "PPWP (Presiden)" in text
+    assert "1.241" in text  # the lines added up
+    assert "dicacah" in text and "20-01-2024" in text
+    for person in ("Ani Suryani", "Budi (Bawaslu)", "Aiptu Cahyo (Polres)"):
+        assert f'<div class="sign">{person}</div>' in text  # a line to sign on, each
+    unknown = client.get("/gudang/36.04/pemusnahan", params={"nomor": "BA/M/999"})
+    assert unknown.status_code == 404 and "BA/M/999" in unknown.text
+    client.cookies.clear()
+    sign_in(client, lacak.settings, role="gudang", scope="36.73")
+    assert client.get("/gudang/36.04/pemusnahan", params={"nomor": "BA/M/001"}).status_code == 403

@@ -83,6 +83,19 @@ function request(form) {
   return { url: `${form.dataset.endpoint}?${query}`, type: "text/csv", body: f.file.files[0] };
 }
 
+// The Berita Acara a recorded form has, to print and sign.
+function printable(form) {
+  const gudang = form.closest("[data-gudang]").dataset.gudang;
+  const f = form.elements;
+  switch (form.dataset.kind) {
+    case "receipt":
+      return { name: "penerimaan", href: `/gudang/${gudang}/ba?pengiriman=${encodeURIComponent(f.delivery.value)}` };
+    case "destruction":
+      return { name: "pemusnahan", href: `/gudang/${gudang}/pemusnahan?nomor=${encodeURIComponent(f.record.value)}` };
+  }
+  return null;
+}
+
 async function send(event) {
   event.preventDefault();
   const form = event.target;
@@ -111,11 +124,11 @@ async function send(event) {
     answer.textContent = flagged.length
       ? `Tercatat, dengan selisih: ${flagged.join("; ")}`
       : "Tercatat.";
-    if (form.dataset.kind === "receipt") {
+    const record = printable(form);
+    if (record) {
       const link = document.createElement("a");
-      const gudang = form.closest("[data-gudang]").dataset.gudang;
-      link.href = `/gudang/${gudang}/ba?pengiriman=${encodeURIComponent(form.elements.delivery.value)}`;
-      link.textContent = " Cetak Berita Acara penerimaan";
+      link.href = record.href;
+      link.textContent = ` Cetak Berita Acara ${record.name}`;
       answer.append(link);
     }
   } catch (error) {
