@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from services.bahasa import thousands
+from services.bahasa import MISMATCH_NAMES, thousands
 from services.commands.accounts import known_area
 from services.console import Refused, read_bytes
 from services.custody.batches import Actor, Batches
@@ -18,7 +18,7 @@ from services.gudang.delivery_note import check_notice, notice_command_id, parse
 from services.gudang.procurement import procurement_plan
 from services.settings import Settings
 from services.views.database import open_views
-from services.views.gudang import GudangView
+from services.views.gudang import GudangView, StockRow
 from services.wilayah import level_of, within
 
 
@@ -107,12 +107,24 @@ def print_stock(args: argparse.Namespace) -> None:
         return
     columns = ("Barang", "Rencana", "Diterima", "Rusak", "Diganti", "Stok", "Kebutuhan", "Dikemas")
     print(f"{columns[0]:<34}" + "".join(f"{c:>12}" for c in columns[1:]) + "  Siap kemas")
+    planned = any(row.planned for row in rows)  # without a plan, no ballots are out of it
     for row in rows:
         name = " ".join(p for p in (row.item, row.ballot_type, row.dapil) if p)
         counts = (row.planned, row.received, row.damaged, row.replaced, row.in_stock, row.wanted)
-        ready = "melebihi stok" if row.over_packed else "siap" if row.ready else "belum"
         print(
             f"{name[:34]:<34}"
             + "".join(f"{thousands(n):>12}" for n in (*counts, row.packed))
-            + f"  {ready}"
+            + f"  {readiness(row, planned)}"
         )
+
+
+def readiness(row: StockRow, planned: bool) -> str:
+    """Siap kemas as the gudang page says it: ballots of a dapil not planned here are tertukar,
+    not waiting for more; a kind packing does not take, `-`."""
+    if planned and row.item == "surat_suara" and not row.planned:
+        return MISMATCH_NAMES["tertukar"]
+    if row.over_packed:
+        return "melebihi stok"
+    if row.ready:
+        return "siap"
+    return "belum" if row.wanted else "-"

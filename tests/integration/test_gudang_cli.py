@@ -1,16 +1,22 @@
 """`lacak gudang` as a gudang's staff meet it: a supplier's delivery note refused on the command
 line for what the API refuses it, nothing recorded; the stock as the gudang page reads it."""
 
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
+from events.gudang import ReceivedLine, StockLine
 from services.cli import main
 from services.custody.batches import Batches
 from services.custody.masterdata import tps_csv
 from services.gudang.application import Gudangs
+from services.gudang.decisions import Said
+from services.views.database import open_views
+from services.views.gudang import GudangView
 from tests.data import ONE_TPS
 from tests.integration.test_cli import refused
+from tests.web.projection import project_everything
 
 NOTE = b"item,ballot_type,dapil,quantity\nsegel,,,5\n"
 
@@ -85,3 +91,43 @@ def test_a_note_with_bad_lines_is_refused_naming_each_and_nothing_recorded(
     batches = Batches(settings.store)
     assert Gudangs(batches, settings.election).state("36.04").notices == {}
     batches.close()
+
+
+def test_ballots_of_a_dapil_not_planned_here_are_printed_tertukar_not_waiting(
+    environment, settings, capsys, tmp_path
+):
+    imported(tmp_path, capsys)
+    main(["gudang", "plan", "--by", "Rina"])
+    batches, views = Batches(settings.store), open_views(settings)
+    try:
+        gudangs, at = Gudangs(batches, settings.election), datetime(2024, 1, 10, tzinfo=UTC)
+        planned = StockLine(item="surat_suara", ballot_type="DPR", dapil="BANTEN II", quantity=9)
+        gudangs.announce(
+            "36.04",
+            Said(command_id="n1", occurred_at=at),
+            delivery="T1",
+            stage=1,
+            supplier="PT Contoh",
+            expected_on=date(2024, 1, 10),
+            lines=[planned],
+        )
+        other = ReceivedLine(item="surat_suara", ballot_type="DPR", dapil="BANTEN I", quantity=9)
+        answer = gudangs.receive(
+            "36.04",
+            Said(command_id="r1", occurred_at=at),
+            delivery="T1",
+            lines=[other],
+            courier="Kurir",
+            officer="Ani",
+        )
+        assert "tertukar" in {m.kind for m in answer.mismatches}
+        view = GudangView(views)
+        view.setup()
+        project_everything(batches, view)
+    finally:
+        batches.close()
+        views.close()
+    capsys.readouterr()
+    main(["gudang", "stock", "--wilayah", "36.04"])
+    [row] = [x for x in capsys.readouterr().out.splitlines() if "BANTEN I " in f"{x} "]
+    assert row.endswith("  dapil tertukar")  # as the gudang page says it, not "belum"
