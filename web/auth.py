@@ -21,7 +21,7 @@ import secrets
 import time
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import msgspec
 from litestar import MediaType, Request, Response, get, post
@@ -304,10 +304,27 @@ def not_authorized(request: Request, error: NotAuthorizedException) -> Response[
     )
 
 
+def own_page(request: Request, principal: Principal | None) -> str | None:
+    """A page about an area, asked for with none (a menu's link: all that is served), by an
+    officer of an area within it: the address of the same page of their own area."""
+    if principal is None or principal.wide or not within(principal.served, principal.scope):
+        return None
+    if request.method != "GET" or "area" in request.query_params:
+        return None
+    if request.route_handler.opt.get("area") != "query":
+        return None
+    query = urlencode([*request.query_params.multi_items(), ("area", principal.scope)])
+    return f"{request.url.path}?{query}"
+
+
 def permission_denied(request: Request, error: PermissionDeniedException) -> Response[Any]:
     principal = principal_of(request)
     if request.url.path == "/" and principal is not None and principal.home != "/":
         return Redirect(principal.home, status_code=303)  # an officer's board is their area's
+    if wants_html(request) and (own := own_page(request, principal)):
+        if request.headers.get("hx-request"):
+            return Response("", status_code=200, headers={"HX-Redirect": own})
+        return Redirect(own, status_code=303)
     if wants_html(request) and not request.headers.get("hx-request"):
         return Template(
             template_name="forbidden.html", context={"detail": error.detail}, status_code=403

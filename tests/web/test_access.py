@@ -276,6 +276,14 @@ def test_a_ppk_officer_of_ciruas_cannot_receive_at_kramatwatu_and_is_told_why(
         assert client.get(f"/kotak/{LABEL}").status_code == 403  # one bound for Kramatwatu
         home = client.get("/", headers={"accept": "text/html"}, follow_redirects=False)
         assert (home.status_code, home.headers["location"]) == (303, "/wilayah/36.04.09")
+        html = {"accept": "text/html"}
+        for menu in ("/temuan", "/grafik", "/layar"):  # the menu's links: no area
+            own = client.get(menu, headers=html, follow_redirects=False)
+            assert (own.status_code, own.headers["location"]) == (303, f"{menu}?area=36.04.09")
+            assert client.get(own.headers["location"], headers=html).status_code == 200
+        kept = client.get("/temuan?status=open", headers=html, follow_redirects=False)
+        assert kept.headers["location"] == "/temuan?status=open&area=36.04.09"
+        assert client.get("/api/v1/findings").status_code == 403  # an API client is told
 
 
 def test_an_officer_scans_only_at_the_level_of_their_role(
