@@ -7,8 +7,8 @@ from contextlib import redirect_stderr
 
 from services.console import progress
 from services.custody.plan import kit_plan
-from services.demo.simulation import ISLANDS_FIRST, body_of, scan_script
-from services.wilayah import kecamatan_of, route_of
+from services.demo.simulation import ISLANDS_FIRST, body_of, kabupaten_script, scan_script
+from services.wilayah import is_tps, kecamatan_of, route_of
 from tests.data import SERANG
 
 SCRIPT = scan_script(SERANG)
@@ -73,3 +73,11 @@ def test_a_progress_bar_is_drawn_on_a_terminal_only_a_log_gets_the_last_line():
         for done in range(0, 101, 10):
             progress("Mendaftarkan kiriman", done, 100)
     assert log.getvalue() == "Mendaftarkan kiriman: 100/100\n"
+
+
+def test_a_kabupaten_of_a_wider_demo_moves_in_waves_that_reach_their_tps_early():
+    script = list(kabupaten_script(SERANG))
+    at_tps = (s.step.action == "receive" and is_tps(s.step.location) for s in script)
+    assert next(n for n, there in enumerate(at_tps) if there) < 1_500  # the first wave's
+    assert {s.label for s in script} == {plan.label for plan in kit_plan(SERANG)}  # every box
+    assert len({s.scan_id for s in script}) == len(script)
