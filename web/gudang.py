@@ -41,7 +41,7 @@ from services.views.gudang import (
     StockRow,
     added_up,
 )
-from services.wilayah import kabupaten_of, level_of
+from services.wilayah import kabupaten_of, level_of, within
 from web.auth import principal_of
 from web.board import AreaTree, Encoded, channel_stream
 from web.errors import error_responses, in_bahasa
@@ -153,6 +153,21 @@ class PlanIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 def gudang_area(code: str) -> str:
     """The gudang an area's page shows: its own above a kabupaten, else its kabupaten's."""
     return code if level_of(code) in ("nasional", "provinsi") else kabupaten_of(code)
+
+
+def shown_gudang(request: Request, tree: AreaTree, area: str | None) -> str:
+    """The gudang a reader is shown: of the area asked, else of their own (their scope; all
+    that is served for a scope above it), an area above the one served being all of it. A 404
+    for an area not served, a 403 for one their scope does not reach."""
+    principal = principal_of(request)
+    scope = principal.scope if principal is not None else tree.code
+    asked = area or (scope if within(tree.code, scope) else tree.code)
+    code = tree.area(tree.code if within(asked, tree.code) else asked)
+    if not within(scope, code):
+        raise PermissionDeniedException(
+            bahasa.AREA_OUTSIDE_SCOPE.format(area=code, scope=scope or "nasional")
+        )
+    return gudang_area(code)
 
 
 def said_by(request: Request, code: str, command_id: str, at: datetime | None) -> Said:
@@ -631,7 +646,7 @@ def gudang_channels(
     return {"gudang": Follows(GudangView.name, render, encode=Encoded)}
 
 
-VIEW = {"need": "view", "area": "query"}
+VIEW = {"need": "view", "area": None}  # the reader's own area, or one asked: shown_gudang
 
 
 @get("/gudang", name="gudang", opt=VIEW)
@@ -644,7 +659,7 @@ async def gudang_page(
 ) -> Template:
     """The gudang of an area: planned, received stage by stage, damaged, replaced, in stock
     against what packing needs, siap kemas per kind, live; the sortir-lipat's progress."""
-    code = gudang_area(tree.area(area if area is not None else tree.code))
+    code = shown_gudang(request, tree, area)
     page = await asyncio.to_thread(read_gudang, gudang, tree, code)
     destroyed = (
         (await asyncio.to_thread(gudangs.state, code)).destroyed.values()
@@ -670,8 +685,9 @@ async def gudang_page(
     )
 
 
-@get("/waktu/gudang", name="gudang-time-travel", opt={"need": "audit", "area": "query"})
+@get("/waktu/gudang", name="gudang-time-travel", opt={"need": "audit", "area": None})
 async def gudang_then(
+    request: Request,
     settings: NamedDependency[Settings],
     tree: NamedDependency[AreaTree],
     area: FromQuery[str | None] = None,
@@ -680,7 +696,7 @@ async def gudang_then(
 ) -> Template:
     """The gudang page as it stood at `pada` (a moment) or event `posisi`, replayed from the
     event store through the live view's own code."""
-    code = gudang_area(tree.area(area if area is not None else tree.code))
+    code = shown_gudang(request, tree, area)
     page, replayed = await view_then(
         replay_gudang, settings, code, pada, posisi, lambda view, _: read_gudang(view, tree, code)
     )
@@ -698,24 +714,26 @@ async def gudang_then(
 
 @get("/gudang/stream", name="gudang-stream", opt=VIEW)
 async def gudang_stream(
+    request: Request,
     broadcaster: NamedDependency[Broadcaster],
     tree: NamedDependency[AreaTree],
     area: FromQuery[str | None] = None,
 ) -> ServerSentEvent:
     """The gudang page's live part, whole at once, then again whenever its area changed."""
-    code = gudang_area(tree.area(area if area is not None else tree.code))
+    code = shown_gudang(request, tree, area)
     return channel_stream(broadcaster, ("gudang", code))
 
 
-@get("/api/v1/gudang", name="api-gudang", opt=VIEW, responses=error_responses(404))
+@get("/api/v1/gudang", name="api-gudang", opt=VIEW, responses=error_responses(403, 404))
 async def gudang_json(
+    request: Request,
     gudang: NamedDependency[GudangView],
     tree: NamedDependency[AreaTree],
     area: FromQuery[str | None] = None,
 ) -> dict[str, Any]:
     """An area's gudang numbers: each kind's counts, in stock, still to pack, siap kemas and
     flags; a kabupaten's deliveries; the sortir-lipat by day."""
-    code = gudang_area(tree.area(area if area is not None else tree.code))
+    code = shown_gudang(request, tree, area)
     page = await asyncio.to_thread(read_gudang, gudang, tree, code)
     return {
         "area": code,
@@ -737,7 +755,7 @@ async def gudang_json(
     }
 
 
-@get("/gudang/catat", name="gudang-record", opt={"need": "stock", "area": "query"})
+@get("/gudang/catat", name="gudang-record", opt={"need": "stock", "area": None})
 async def record_page(
     request: Request,
     gudang: NamedDependency[GudangView],
@@ -747,9 +765,7 @@ async def record_page(
 ) -> Template:
     """The gudang officer's screen (a tablet): receive a delivery announced, count a
     sortir-lipat session, count kotak assembled."""
-    principal = principal_of(request)
-    assert principal is not None
-    code = tree.area(area or gudang_area(principal.scope) or tree.code)
+    code = shown_gudang(request, tree, area)
     said_by(request, code, "-", None)  # a 403 or 404 now rather than on the first post
     state = await asyncio.to_thread(gudangs.state, code)
     rows = await asyncio.to_thread(gudang.stock, code)

@@ -2,13 +2,25 @@
 a tally, the kabupaten's page, the Berita Acara, time travel, and bad input refused (a
 province's page: tests/web/test_many_kabupaten.py)."""
 
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
 
+import msgspec
+import pytest
+from litestar.testing import TestClient
+
+from services.custody.batches import Batches
+from services.custody.election import Elections
+from services.custody.masterdata import MasterData, parse_tps_csv, tps_csv
+from services.demo import nasional
 from services.gudang.application import Gudangs
+from services.processes import load_places
+from services.settings import Settings
 from services.views.gudang import GudangView
 from tests.web.conftest import Lacak
 from tests.web.projection import project_everything
 from tests.web.signin import sign_in
+from web.app import create_app
 
 NOTE = b"item;ballot_type;dapil;quantity\nsegel;;;5.000\nsurat_suara;DPR;BANTEN II;1000\n"
 NOTICE = (
@@ -238,3 +250,51 @@ def test_a_destruction_has_its_berita_acara_to_print_linked_from_the_gudang_page
     client.cookies.clear()
     sign_in(client, lacak.settings, role="gudang", scope="36.73")
     assert client.get("/gudang/36.04/pemusnahan", params={"nomor": "BA/M/001"}).status_code == 403
+
+
+def test_bare_gudang_shows_the_readers_own_area_within_what_is_served(lacak: Lacak):
+    client = lacak.client
+    client.cookies.clear()
+    sign_in(client, lacak.settings, role="bawaslu", scope="36")  # above the kabupaten served
+    for asked in ("/gudang", "/gudang?area=36"):  # bare, and as the menu links it
+        page = client.get(asked)
+        assert page.status_code == 200, (asked, page.text)
+        assert "Gudang logistik · Kabupaten Serang" in page.text
+    assert client.get("/api/v1/gudang").json()["area"] == "36.04"
+    client.cookies.clear()
+    sign_in(client, lacak.settings, role="gudang", scope="36.73")  # another kabupaten's
+    assert client.get("/gudang").status_code == 403
+
+
+@pytest.fixture
+def banten(web_settings: Settings) -> Iterator[TestClient]:
+    """A web serving the province: Kabupaten Serang and Kota Serang imported, a few TPS each."""
+    batches = Batches(web_settings.store)
+    trees = []
+    for code in ("36.04", "36.73"):
+        tree = nasional.kabupaten_tree(code)
+        trees.append(parse_tps_csv(tps_csv(msgspec.structs.replace(tree, tps=tree.tps[:3]))))
+    header, _ = tps_csv(trees[0]).split(b"\n", 1)
+    rows = b"".join(tps_csv(tree).split(b"\n", 1)[1] for tree in trees)
+    MasterData(batches).import_many(
+        web_settings.election, "banten.csv", header + b"\n" + rows, "Rina"
+    )
+    Elections(batches).declare(web_settings.election, "Pemilu uji", date(2024, 2, 14), "uji")
+    batches.close()
+    with TestClient(create_app(web_settings, load_places(web_settings))) as client:
+        yield client
+
+
+def test_a_kabupatens_gudang_officer_in_a_province_gets_their_own_gudang(
+    banten: TestClient, web_settings: Settings
+):
+    sign_in(banten, web_settings, role="gudang", scope="36.04")
+    page = banten.get("/gudang")
+    assert page.status_code == 200, page.text
+    assert "Gudang logistik · Kabupaten Serang" in page.text
+    assert "Catat pekerjaan gudang" in page.text
+    assert banten.get("/gudang/catat").status_code == 200
+    assert banten.get("/gudang?area=36.73").status_code == 403  # Kota Serang's is not theirs
+    banten.cookies.clear()
+    sign_in(banten, web_settings, role="monitor", scope="36", username="kpu-banten")
+    assert "Gudang logistik · Provinsi Banten" in banten.get("/gudang").text  # the province's
