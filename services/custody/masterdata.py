@@ -20,7 +20,7 @@ import hashlib
 import io
 import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from uuid import UUID, uuid5
 
@@ -80,6 +80,28 @@ def fault_line(line: int, fault: str) -> str:
     return bahasa.FAULT_LINE.format(line=line, fault=fault)
 
 
+def csv_records(
+    rows: csv.DictReader, columns: Sequence[str], faults: list[str]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Each record of a CSV file with the physical line it ends on, and its `columns`' cells
+    stripped. A record with a cell more than the header or without one of `columns` adds its
+    fault to `faults` and is passed over; a file the csv module cannot read on adds its fault
+    and ends there."""
+    while True:
+        try:
+            raw = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            faults.append(fault_line(rows.line_num, str(error)))
+            return
+        line = rows.line_num  # the physical line where this record ends
+        if None in raw or any(raw[c] is None for c in columns):
+            faults.append(fault_line(line, bahasa.FAULT_COLUMN_COUNT.format(count=len(columns))))
+            continue
+        yield line, {c: raw[c].strip() for c in columns}
+
+
 def renamed(level: str, code: str) -> str:
     return bahasa.FAULT_RENAMED.format(level=level, code=code)
 
@@ -122,20 +144,7 @@ def parse_tps_file(
     desa: dict[str, tuple[str, str]] = {}
     tps: dict[str, Tps] = {}
     first_line: dict[str, int] = {}  # where each TPS was first listed
-    line = 1
-    while True:
-        try:
-            raw = next(rows)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            faults.append(fault_line(rows.line_num, str(error)))
-            break
-        line = rows.line_num  # the physical line where this record ends
-        if None in raw or any(raw[c] is None for c in COLUMNS):
-            faults.append(fault_line(line, bahasa.FAULT_COLUMN_COUNT.format(count=len(COLUMNS))))
-            continue
-        row = {c: raw[c].strip() for c in COLUMNS}
+    for line, row in csv_records(rows, COLUMNS, faults):
         if not kabupaten and KABUPATEN.fullmatch(row["kode_kabupaten"]):
             kabupaten[row["kode_kabupaten"]] = row["nama_kabupaten"]  # the file's, from line 2
         if many and KABUPATEN.fullmatch(row["kode_kabupaten"]):

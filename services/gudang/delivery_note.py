@@ -11,7 +11,12 @@ import msgspec
 
 from events.gudang import Item, StockLine
 from services import bahasa
-from services.custody.masterdata import ImportRefusedError, delimiter_of, fault_line
+from services.custody.masterdata import (
+    ImportRefusedError,
+    csv_records,
+    delimiter_of,
+    fault_line,
+)
 from services.gudang.decisions import GudangError, check_kind, dapil_name
 
 Quantity = Annotated[int, msgspec.Meta(ge=0, le=100_000_000)]
@@ -98,19 +103,8 @@ def parse_delivery_note(data: bytes) -> list[StockLine]:
     reader.fieldnames = header
     lines: list[NoteLine] = []
     faults: list[str] = []
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            faults.append(fault_line(reader.line_num, str(error)))
-            break
-        number = reader.line_num  # the physical line where this row ends
-        if None in row or None in row.values():  # a cell more, or fewer, than the header
-            faults.append(fault_line(number, bahasa.FAULT_COLUMN_COUNT.format(count=len(header))))
-            continue
-        cells = {k: row[k].strip() for k in COLUMNS}  # other columns: notes
+    for number, row in csv_records(reader, header, faults):  # every cell of the header
+        cells = {k: row[k] for k in COLUMNS}  # other columns: notes
         if not QUANTITY.fullmatch(cells["quantity"]):
             faults.append(bahasa.CSV_NOT_A_NUMBER.format(line=number, value=cells["quantity"]))
             continue

@@ -32,7 +32,13 @@ from services.custody.batches import Batches
 from services.custody.election import Elections
 from services.custody.masterdata import MasterData, tps_csv
 from services.custody.plan import kit_plan, register_plan
-from services.demo.bench.common import bench_store, bench_token, percentile, scratch
+from services.demo.bench.common import (
+    bench_store,
+    bench_token,
+    percentile,
+    scratch,
+    stack_env,
+)
 from services.demo.bench.load import Load, Result
 from services.demo.serang import kabupaten_serang
 from services.demo.simulation import scan_body
@@ -263,13 +269,7 @@ def single_stack(
         root = settings.data_dir
         with EmbeddedNats(root / "nats") as nats_server:
             port = free_port()
-            env = {
-                **os.environ,
-                **settings.store,
-                "LACAK_DATA_DIR": str(root),
-                "LACAK_NATS_URL": nats_server.url,
-                "LACAK_PORT": str(port),
-            }
+            env = stack_env(settings, nats_server.url, port)
             settings = settings.replace(nats_url=nats_server.url, port=port)
             settings.make_folders()
             print("Registering Kabupaten Serang's batches ...", file=sys.stderr)

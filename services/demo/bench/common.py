@@ -1,6 +1,7 @@
 """What the benchmarks share: a scratch store that leaves nothing behind, a device token, a
 percentile."""
 
+import os
 import secrets
 import tempfile
 import uuid
@@ -31,6 +32,18 @@ def bench_token(settings: Settings) -> dict[str, str]:
     finally:
         accounts.close()
     return {"authorization": f"Bearer {token}"}
+
+
+def stack_env(settings: Settings, nats_url: str, port: int) -> dict[str, str]:
+    """The environment of a `lacak` process of the bench's stack: its store and data folder,
+    its private nats-server, its port."""
+    return {
+        **os.environ,
+        **settings.store,
+        "LACAK_DATA_DIR": str(settings.data_dir),
+        "LACAK_NATS_URL": nats_url,
+        "LACAK_PORT": str(port),
+    }
 
 
 def scratch_schema(settings: Settings) -> tuple[Settings, str]:

@@ -19,7 +19,6 @@ and `lacak web` would: its peak resident memory is its own.
 """
 
 import multiprocessing
-import os
 import resource
 import statistics
 import subprocess
@@ -40,7 +39,7 @@ from services.custody.batches import Batches
 from services.custody.masterdata import MasterData, tps_csv
 from services.custody.plan import register_plan
 from services.demo import nasional
-from services.demo.bench.common import bench_store, bench_token, percentile
+from services.demo.bench.common import bench_store, bench_token, percentile, stack_env
 from services.messaging.server import EmbeddedNats, free_port, stop_process
 from services.settings import Settings
 from services.store.notifications import read_store
@@ -244,14 +243,7 @@ def pages_phase(settings: Settings, areas: list[str], codes: list[str]) -> list[
     headers = bench_token(settings)
     with EmbeddedNats(root / "nats") as nats_server:
         port = free_port()
-        env = {
-            **os.environ,
-            **settings.store,
-            "LACAK_DATA_DIR": str(root),
-            "LACAK_NATS_URL": nats_server.url,
-            "LACAK_PORT": str(port),
-            "LACAK_WEB_WORKERS": "1",
-        }
+        env = stack_env(settings, nats_server.url, port) | {"LACAK_WEB_WORKERS": "1"}
         with open(root / "web.log", "wb") as log:
             web = subprocess.Popen(
                 [sys.executable, "-m", "services", "web"], stdout=log, stderr=log, env=env
