@@ -94,3 +94,46 @@ def test_a_short_delivery_counted_on_a_tablet_is_flagged_on_a_phone(
     assert width <= TABLET["width"], f"the form is {width}px wide on an {TABLET['width']}px tablet"
     expect(phone.locator("table.stock")).to_contain_text("880", timeout=15_000)
     assert not [line for line in browser_console if line.startswith(("error", "pageerror"))]
+
+
+def test_the_flags_a_monitor_folded_stay_folded_while_the_page_updates_live(
+    live_lacak, phone: Page, artifacts: Path, browser_console: list[str]
+):
+    officer = live_lacak.signed_in("gudang", "36.04")
+    noticed = officer.post(
+        "/api/v1/gudang/36.04/deliveries.csv",
+        params={"delivery": "T1", "stage": 1, "supplier": "PT Contoh", "expected_on": "2024-01-10"},
+        content=NOTE,
+        headers={"content-type": "text/csv"},
+    )
+    assert noticed.status_code == 201, noticed.text
+    short = {
+        "command_id": "r1",
+        "delivery": "T1",
+        "lines": [{"item": "surat_suara", "ballot_type": "DPR", "dapil": "BANTEN II",
+                   "quantity": 900}],
+        "courier": "Kurir PT Contoh",
+        "officer": "Ani",
+    }  # fmt: skip
+    assert officer.post("/api/v1/gudang/36.04/receipts", json=short).status_code == 201
+    phone.goto(live_lacak.base_url + "/gudang?area=36.04")
+    flags = phone.locator("details.flags")
+    expect(flags).to_contain_text("Pengiriman T1 (tahap 1): kurang", timeout=15_000)
+    expect(flags).to_have_attribute("open", "")  # a few flags: shown unfolded
+    flags.locator("summary").click()
+    expect(flags).not_to_have_attribute("open", "")
+
+    def tallied(command_id: str, sheets: int, done: str) -> None:
+        tally = {"command_id": command_id, "session": "pagi", "team": "Tim 1",
+                 "ballot_type": "DPR", "dapil": "BANTEN II", "sorted": sheets}  # fmt: skip
+        assert officer.post("/api/v1/gudang/36.04/tallies", json=tally).status_code == 201
+        expect(phone.locator("table.stock")).to_contain_text(done, timeout=15_000)
+
+    tallied("t1", 123, "123")  # the live part is swapped in again
+    expect(flags).not_to_have_attribute("open", "")
+    flags.locator("summary").click()  # unfolded by hand, it stays so too
+    tallied("t2", 234, "357")
+    expect(flags).to_have_attribute("open", "")
+    phone.screenshot(path=artifacts / "gudang-flags-kept.png", full_page=True)
+    officer.close()
+    assert not [line for line in browser_console if line.startswith(("error", "pageerror"))]

@@ -1,6 +1,14 @@
-// The gudang officer's forms: each posts its JSON to the API with a fresh command id (sent again
-// after a lost answer, it is recorded once) and shows the answer, differences flagged included.
+// The gudang's pages. The officer's forms: each posts its JSON to the API with a fresh command id
+// (sent again after a lost answer, it is recorded once) and shows the answer, differences flagged
+// included. The live page: its flags stay folded or unfolded as the reader left them when the
+// stream swaps the live part in again.
 "use strict";
+
+document.addEventListener("htmx:oobBeforeSwap", (event) => {
+  const shown = event.detail.target.querySelector?.("details.flags");
+  const coming = event.detail.fragment.querySelector?.("details.flags");
+  if (shown && coming) coming.open = shown.open;
+});
 
 const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content ?? "";
 const number = (input) => Number.parseInt(input.value || "0", 10);
