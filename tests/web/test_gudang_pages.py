@@ -148,6 +148,8 @@ def test_an_auditor_sees_the_gudang_as_it_stood_before_a_delivery_was_counted(la
     then = client.get(f"/waktu/gudang?area=36.04&posisi={before}")
     assert then.status_code == 200 and "pada waktu lampau" in then.text
     assert "belum tiba" in then.text and "sse-connect" not in then.text
+    assert "diperbarui langsung" not in then.text  # a replay: nothing moves on it
+    assert "Angka diperbarui langsung" in client.get("/gudang?area=36.04").text
     now = client.get("/waktu/gudang?area=36.04")
     assert "belum tiba" not in now.text
     assert "Pengiriman T1 (tahap 1): kurang" in now.text and "Pengiriman T1" not in then.text
