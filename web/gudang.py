@@ -24,6 +24,7 @@ from services.custody.decisions import check_time
 from services.gudang.application import Gudangs, Recorded
 from services.gudang.decisions import Said, dapil_name
 from services.gudang.delivery_note import (
+    NAME_LENGTH,
     Name,
     NoteLine,
     Quantity,
@@ -50,6 +51,7 @@ from web.timetravel import view_then
 
 Ident = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9.\-_/:]+$")]
 Moment = Annotated[datetime, msgspec.Meta(tz=True)]
+Given = Annotated[str, msgspec.Meta(max_length=NAME_LENGTH, pattern=r"\S")]  # not left blank
 GUDANG_ERRORS = error_responses(403, 404, 409, 422)
 ITEM_NAMES = {
     "surat_suara": "Surat suara",
@@ -89,6 +91,16 @@ class NoticeIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     lines: Lines
     contract: Name = ""
     replaces: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    occurred_at: Moment | None = None
+
+
+class ContractIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A supplier's contract: its number and the goods it is to deliver to this gudang."""
+
+    command_id: Ident
+    supplier: Given
+    contract: Given
+    lines: Annotated[list[NoteLine], msgspec.Meta(min_length=1, max_length=200)]
     occurred_at: Moment | None = None
 
 
@@ -223,6 +235,33 @@ async def post_notice(
         expected_on=data.expected_on,
         lines=as_stock(data.lines),
         replaces=data.replaces,
+    )
+
+
+@post(
+    "/api/v1/gudang/{code:str}/contracts",
+    name="gudang-contract",
+    opt=RECORD,
+    status_code=HTTP_201_CREATED,
+    responses=GUDANG_ERRORS,
+)
+async def post_contract(
+    code: FromPath[str],
+    data: JSONBody[ContractIn],
+    request: Request,
+    gudangs: NamedDependency[Gudangs],
+) -> Recorded:
+    """A supplier's contract: the goods it is to deliver here. Sent again with its
+    `command_id`, the first answer."""
+    said = said_by(request, code, data.command_id, data.occurred_at)
+    return await asyncio.to_thread(
+        gudangs.contract,
+        code,
+        data.supplier.strip(),
+        data.contract.strip(),
+        as_stock(data.lines),
+        said,
+        actor(request),
     )
 
 
@@ -763,8 +802,8 @@ async def record_page(
     tree: NamedDependency[AreaTree],
     area: FromQuery[str | None] = None,
 ) -> Template:
-    """The gudang officer's screen (a tablet): receive a delivery announced, count a
-    sortir-lipat session, count kotak assembled."""
+    """The gudang officer's screen (a tablet): receive a delivery, announced or not, count a
+    sortir-lipat session, record a supplier's contract, count kotak assembled."""
     code = shown_gudang(request, tree, area)
     said_by(request, code, "-", None)  # a 403 or 404 now rather than on the first post
     state = await asyncio.to_thread(gudangs.state, code)
@@ -777,6 +816,9 @@ async def record_page(
             "title": tree.title(code),
             "pending": sorted(pending, key=lambda n: (n.expected_on, n.delivery)),
             "ballots": [r for r in rows if r.item == "surat_suara" and (r.planned or r.received)],
+            "dapils": sorted({r.dapil for r in rows if r.dapil}),
+            "item_names": ITEM_NAMES,
+            "ballot_names": BALLOT_NAMES,
             "causes": bahasa.DAMAGE_CAUSES,
             "kind_name": kind_name,
             "today": datetime.now(UTC).date(),
@@ -843,6 +885,7 @@ gudang_router = Router(
         destruction_record,
         post_notice,
         post_notice_csv,
+        post_contract,
         post_receipt,
         post_tally,
         post_replacement,

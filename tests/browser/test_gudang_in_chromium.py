@@ -137,3 +137,62 @@ def test_the_flags_a_monitor_folded_stay_folded_while_the_page_updates_live(
     phone.screenshot(path=artifacts / "gudang-flags-kept.png", full_page=True)
     officer.close()
     assert not [line for line in browser_console if line.startswith(("error", "pageerror"))]
+
+
+def test_a_contract_and_goods_nobody_announced_are_recorded_from_the_tablet(
+    live_lacak, tablet: Page, artifacts: Path, browser_console: list[str]
+):
+    officer = live_lacak.signed_in("gudang", "36.04")
+    noticed = officer.post(
+        "/api/v1/gudang/36.04/deliveries.csv",
+        params={"delivery": "T1", "stage": 1, "supplier": "PT Contoh", "expected_on": "2024-01-10"},
+        content=NOTE,
+        headers={"content-type": "text/csv"},
+    )
+    assert noticed.status_code == 201, noticed.text
+    officer.close()
+    tablet.goto(live_lacak.base_url + "/gudang/catat?area=36.04")
+
+    contract = tablet.locator('form[data-kind="contract"]')
+    contract.locator("input[name=supplier]").fill("PT Contoh")
+    contract.locator("input[name=contract]").fill("SP-001/2024")
+    first = contract.locator("fieldset.free-line").nth(0)
+    first.locator("select[name=ballot_type]").select_option("DPR")
+    first.locator("input[name=dapil]").fill("BANTEN II")
+    first.locator("input[name=quantity]").fill("1000")
+    contract.locator("button.add-line").click()
+    second = contract.locator("fieldset.free-line").nth(1)
+    second.locator("select[name=item]").select_option("segel")
+    expect(second.locator("input[name=dapil]")).to_be_disabled()  # a seal has no dapil
+    second.locator("input[name=quantity]").fill("5000")
+    contract.locator("button[type=submit]").click()
+    expect(contract.locator("output.answer")).to_have_text("Tercatat.")
+
+    receipt = tablet.locator('form[data-kind="receipt"]')
+    expect(receipt.locator("input[name=unannounced]")).to_be_hidden()
+    receipt.locator("button.add-line").click()  # ballots of another dapil came along
+    extra = receipt.locator("fieldset.free-line")
+    extra.locator("select[name=ballot_type]").select_option("DPR")
+    extra.locator("input[name=dapil]").fill("BANTEN III")
+    extra.locator("input[name=quantity]").fill("50")
+    receipt.locator("input[name=courier]").fill("Kurir PT Contoh")
+    receipt.locator("input[name=officer]").fill("Ani")
+    receipt.locator("button[type=submit]").click()
+    expect(receipt.locator("output.answer")).to_contain_text("tertukar: DPR BANTEN III")
+
+    tablet.reload()  # T1 is in; a truck nobody announced comes
+    receipt.locator("select[name=delivery]").select_option("")
+    receipt.locator("input[name=unannounced]").fill("SJ-X/9")
+    receipt.locator("fieldset.free-line select[name=item]").select_option("tinta")
+    receipt.locator("fieldset.free-line input[name=quantity]").fill("100")
+    receipt.locator("input[name=courier]").fill("Kurir lain")
+    receipt.locator("input[name=officer]").fill("Ani")
+    receipt.locator("button[type=submit]").click()
+    expect(receipt.locator("output.answer")).to_contain_text("tidak_diberitahukan: tinta")
+    width = tablet.evaluate("document.documentElement.scrollWidth")
+    assert width <= TABLET["width"], f"the form is {width}px wide on an {TABLET['width']}px tablet"
+    tablet.screenshot(path=artifacts / "gudang-catat-unannounced.png", full_page=True)
+    receipt.locator("output.answer a").click()
+    expect(tablet.locator("h1")).to_have_text("Berita Acara Penerimaan Logistik")
+    expect(tablet.locator("table")).to_contain_text("Tinta")
+    assert not [line for line in browser_console if line.startswith(("error", "pageerror"))]

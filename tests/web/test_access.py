@@ -34,6 +34,7 @@ GUDANG = frozenset(("admin", "gudang"))  # the gudang's work before packing
 SUPERVISORS = frozenset(("admin", "bawaslu"))  # file findings, close them once answered
 
 GUDANG_POSTS = (
+    "contracts",
     "deliveries",
     "deliveries.csv",
     "receipts",

@@ -300,3 +300,43 @@ def test_a_kabupatens_gudang_officer_in_a_province_gets_their_own_gudang(
     banten.cookies.clear()
     sign_in(banten, web_settings, role="monitor", scope="36", username="kpu-banten")
     assert "Gudang logistik · Provinsi Banten" in banten.get("/gudang").text  # the province's
+
+
+def test_a_suppliers_contract_is_recorded_once_and_listed_on_the_gudang_page(lacak: Lacak):
+    client = lacak.client
+    client.cookies.clear()
+    sign_in(client, lacak.settings, role="gudang", scope="36.04")
+    contract = {
+        "command_id": "k1",
+        "supplier": "PT Percetakan Contoh",
+        "contract": "SP-001/KPU-3604/2024",
+        "lines": [
+            {"item": "surat_suara", "ballot_type": "DPR", "dapil": "banten ii", "quantity": 2500},
+            {"item": "segel", "quantity": 40_000},
+        ],
+    }
+    answer = client.post("/api/v1/gudang/36.04/contracts", json=contract)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["event"] == "SupplierContracted"
+    again = client.post("/api/v1/gudang/36.04/contracts", json=contract)
+    assert again.json() == answer.json()  # sent again: recorded once
+    lines = gudangs_of(lacak).history("36.04")[-1].lines
+    assert [(x.item, x.dapil, x.quantity) for x in lines] == [
+        ("surat_suara", "BANTEN II", 2500),
+        ("segel", "", 40_000),
+    ]
+    blank = {**contract, "command_id": "k2", "supplier": "  "}
+    assert client.post("/api/v1/gudang/36.04/contracts", json=blank).status_code == 400
+    dpr_of_no_dapil = {"item": "surat_suara", "ballot_type": "DPR", "quantity": 5}
+    no_dapil = {**contract, "command_id": "k3", "lines": [dpr_of_no_dapil]}
+    refused = client.post("/api/v1/gudang/36.04/contracts", json=no_dapil)
+    assert refused.status_code == 422 and "DPR" in refused.json()["detail"]
+    project(lacak)
+    page = client.get("/gudang?area=36.04").text
+    assert "PT Percetakan Contoh: kontrak SP-001/KPU-3604/2024, 2 jenis barang" in page
+    form = client.get("/gudang/catat").text
+    assert 'data-endpoint="/api/v1/gudang/36.04/contracts"' in form
+    client.cookies.clear()
+    sign_in(client, lacak.settings)
+    paths = client.get("/schema/openapi.json").json()["paths"]
+    assert "post" in paths["/api/v1/gudang/{code}/contracts"]

@@ -23,12 +23,50 @@ function commandId(form) {
   return form.dataset.commandId;
 }
 
+// The lines of the delivery chosen; its number asked for one that came without a notice.
 function shownLines(form) {
   const delivery = form.elements.delivery?.value;
   for (const set of form.querySelectorAll("fieldset.lines")) {
     set.hidden = set.dataset.delivery !== delivery;
     for (const input of set.querySelectorAll("input")) input.disabled = set.hidden;
   }
+  const unannounced = form.elements.unannounced;
+  if (unannounced) {
+    unannounced.closest("label").hidden = unannounced.disabled = delivery !== "";
+    unannounced.required = delivery === "";
+    if (delivery === "" && !form.querySelector("fieldset.free-line")) addLine(form, false);
+  }
+}
+
+const deliveryOf = (form) => form.elements.delivery.value || form.elements.unannounced.value;
+
+// A line of goods typed in (a contract's, or what arrived beyond a notice): item, ballot type,
+// dapil, quantity; a ballot type and a dapil only for ballots.
+function addLine(form, focus = true) {
+  const lines = form.querySelector("fieldset.free-lines");
+  const line = lines.querySelector("template").content.firstElementChild.cloneNode(true);
+  lines.querySelector("button.add-line").before(line);
+  if (focus) line.querySelector("select").focus();
+}
+
+function kindChosen(line) {
+  const ballot = line.querySelector('[name="item"]').value === "surat_suara";
+  for (const input of line.querySelectorAll('[name="ballot_type"], [name="dapil"]')) {
+    input.disabled = !ballot;
+    if (!ballot) input.value = "";
+  }
+}
+
+function freeLines(form) {
+  return [...form.querySelectorAll("fieldset.free-line")]
+    .map((line) => {
+      const field = (name) => line.querySelector(`[name="${name}"]`);
+      const found = { item: field("item").value, ballot_type: field("ballot_type").value,
+        dapil: field("dapil").value, quantity: number(field("quantity")) };
+      if (field("damaged")) found.damaged = number(field("damaged"));
+      return found;
+    })
+    .filter((line) => line.quantity > 0);
 }
 
 function body(form) {
@@ -36,15 +74,18 @@ function body(form) {
   const said = { command_id: commandId(form), occurred_at: new Date().toISOString() };
   switch (form.dataset.kind) {
     case "receipt": {
-      const set = form.querySelector(`fieldset.lines[data-delivery="${CSS.escape(f.delivery.value)}"]`);
-      const lines = [...set.querySelectorAll(".line")].map((line) => ({
+      const set = f.delivery.value
+        ? form.querySelector(`fieldset.lines[data-delivery="${CSS.escape(f.delivery.value)}"]`)
+        : null;
+      const announced = [...(set?.querySelectorAll(".line") ?? [])].map((line) => ({
         item: line.dataset.item,
         ballot_type: line.dataset.ballotType,
         dapil: line.dataset.dapil,
         quantity: number(line.querySelector('[name="quantity"]')),
         damaged: number(line.querySelector('[name="damaged"]')),
       }));
-      return { ...said, delivery: f.delivery.value, lines, courier: f.courier.value,
+      const lines = [...announced, ...freeLines(form)];
+      return { ...said, delivery: deliveryOf(form), lines, courier: f.courier.value,
         officer: f.officer.value, witness: f.witness.value, surat_jalan: f.surat_jalan.value,
         note: f.note.value };
     }
@@ -59,6 +100,9 @@ function body(form) {
     }
     case "assembly":
       return { ...said, team: f.team.value, count: number(f.count) };
+    case "contract":
+      return { ...said, supplier: f.supplier.value, contract: f.contract.value,
+        lines: freeLines(form) };
     case "replacement":
       return { ...said, request: f.request.value, lines: stockLines(form), note: f.note.value };
     case "destruction":
@@ -97,7 +141,7 @@ function printable(form) {
   const f = form.elements;
   switch (form.dataset.kind) {
     case "receipt":
-      return { name: "penerimaan", href: `/gudang/${gudang}/ba?pengiriman=${encodeURIComponent(f.delivery.value)}` };
+      return { name: "penerimaan", href: `/gudang/${gudang}/ba?pengiriman=${encodeURIComponent(deliveryOf(form))}` };
     case "destruction":
       return { name: "pemusnahan", href: `/gudang/${gudang}/pemusnahan?nomor=${encodeURIComponent(f.record.value)}` };
   }
@@ -151,6 +195,10 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const form of document.querySelectorAll("form.gudang-form")) {
     form.addEventListener("submit", send);
     form.elements.delivery?.addEventListener("change", () => shownLines(form));
+    form.querySelector("button.add-line")?.addEventListener("click", () => addLine(form));
+    form.addEventListener("change", (event) => {
+      if (event.target.name === "item") kindChosen(event.target.closest("fieldset.free-line"));
+    });
     if (form.elements.delivery) shownLines(form);
   }
 });
