@@ -170,16 +170,19 @@ def gudang_area(code: str) -> str:
 def shown_gudang(request: Request, tree: AreaTree, area: str | None) -> str:
     """The gudang a reader is shown: of the area asked, else of their own (their scope; all
     that is served for a scope above it), an area above the one served being all of it. A 404
-    for an area not served, a 403 for one their scope does not reach."""
+    for an area not served, a 403 for one their scope does not reach, save the gudang of the
+    kabupaten their own area lies in (a PPK's, a KPPS's: where their boxes come from)."""
     principal = principal_of(request)
     scope = principal.scope if principal is not None else tree.code
     asked = area or (scope if within(tree.code, scope) else tree.code)
     code = tree.area(tree.code if within(asked, tree.code) else asked)
-    if not within(scope, code):
+    gudang = gudang_area(code)
+    theirs = level_of(gudang) == "kabupaten" and within(gudang, scope)
+    if not (within(scope, code) or theirs):
         raise PermissionDeniedException(
             bahasa.AREA_OUTSIDE_SCOPE.format(area=code, scope=scope or "nasional")
         )
-    return gudang_area(code)
+    return gudang
 
 
 def said_by(request: Request, code: str, command_id: str, at: datetime | None) -> Said:
