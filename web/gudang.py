@@ -823,6 +823,7 @@ async def record_page(
             "item_names": ITEM_NAMES,
             "ballot_names": BALLOT_NAMES,
             "causes": bahasa.DAMAGE_CAUSES,
+            "mismatch_names": bahasa.MISMATCH_NAMES,
             "kind_name": kind_name,
             "today": datetime.now(UTC).date(),
         },

@@ -68,6 +68,7 @@ def test_a_short_delivery_counted_on_a_tablet_is_flagged_on_a_phone(
     receipt.locator("input[name=witness]").fill("Budi (Bawaslu)")
     receipt.locator("button[type=submit]").click()
     expect(receipt.locator("output.answer")).to_contain_text("Tercatat, dengan selisih: kurang")
+    expect(receipt.locator("output.answer")).to_contain_text("; rusak saat tiba: DPR BANTEN II")
     expect(receipt.locator("output.answer a")).to_have_attribute(
         "href", "/gudang/36.04/ba?pengiriman=T1"
     )
@@ -188,7 +189,7 @@ def test_a_contract_and_goods_nobody_announced_are_recorded_from_the_tablet(
     receipt.locator("input[name=courier]").fill("Kurir lain")
     receipt.locator("input[name=officer]").fill("Ani")
     receipt.locator("button[type=submit]").click()
-    expect(receipt.locator("output.answer")).to_contain_text("tidak_diberitahukan: tinta")
+    expect(receipt.locator("output.answer")).to_contain_text("tanpa pemberitahuan: tinta")
     width = tablet.evaluate("document.documentElement.scrollWidth")
     assert width <= TABLET["width"], f"the form is {width}px wide on an {TABLET['width']}px tablet"
     tablet.screenshot(path=artifacts / "gudang-catat-unannounced.png", full_page=True)

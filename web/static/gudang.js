@@ -170,8 +170,9 @@ async function send(event) {
       answer.textContent = result.detail || `Gagal (${response.status})`;
       return;
     }
+    const names = JSON.parse(form.closest(".gudang-forms").dataset.mismatchNames || "{}");
     const flagged = (result.mismatches || []).map((m) =>
-      `${m.kind}: ${[m.ballot_type, m.dapil].filter(Boolean).join(" ") || m.item} (diharapkan ${m.expected}, dihitung ${m.counted})`);
+      `${names[m.kind] || m.kind}: ${[m.ballot_type, m.dapil].filter(Boolean).join(" ") || m.item} (diharapkan ${m.expected}, dihitung ${m.counted})`);
     answer.className = flagged.length ? "answer warn" : "answer ok";
     answer.textContent = flagged.length
       ? `Tercatat, dengan selisih: ${flagged.join("; ")}`
