@@ -7,7 +7,8 @@ token, or the session cookie), then checks what the handler declares in its `opt
   declares nothing needs `admin`, so a route added without thought is closed, not open;
 - `area`: which wilayah the request is about, that the principal's scope must reach:
   `"served"` (the kabupaten this server serves: the default), `"path"` (the `code` in the path),
-  `"query"` (the `area` query parameter, the served kabupaten when absent), `"label"` (the TPS
+  `"query"` (the `area` query parameter, the served kabupaten when absent), `"kecamatan"` (the
+  `kecamatan` query parameter the event log filters by, likewise), `"label"` (the TPS
   the batch of the `label` in the path is bound for), or `None` (the handler checks it, as a
   scan's place).
 A browser session must send its CSRF token with every unsafe request: the `X-CSRF-Token` header
@@ -56,6 +57,7 @@ CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 PRINCIPAL = "lacak_principal"  # where the guard leaves it in the ASGI scope
+AREA_PARAMETERS = {"query": "area", "kecamatan": "kecamatan"}  # the query parameter of each
 
 # Scripts only from this origin (and the camera's wasm); no inline script or style anywhere.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -179,8 +181,8 @@ def area_of(connection: ASGIConnection, handler: BaseRouteHandler) -> str | None
         case "path":
             params = connection.path_params
             return str(params.get("code") or params.get("kecamatan") or served)
-        case "query":
-            asked = connection.query_params.getall("area", [])
+        case "query" | "kecamatan" as name:
+            asked = connection.query_params.getall(AREA_PARAMETERS[name], [])
             if len(asked) > 1:  # the handler reads one: let it be the one checked
                 raise ValidationException(bahasa.ONE_AREA_ONLY)
             return (asked[0] if asked else "") or served
@@ -249,11 +251,14 @@ async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> No
         if handler.opt.get("area", "served") == "label"
         else area_of(connection, handler)
     )
-    if area and not await knows(connection.app.state.wilayah, area):  # not outside: unknown
-        raise NotFoundException(bahasa.UNKNOWN_AREA.format(code=area))
+    filtered = handler.opt.get("area") == "kecamatan"  # a filter's code: its handler says 422
+    if area and not filtered and not await knows(connection.app.state.wilayah, area):
+        raise NotFoundException(bahasa.UNKNOWN_AREA.format(code=area))  # not outside: unknown
     if area is not None and not within(principal.scope, area):
         raise PermissionDeniedException(
-            bahasa.AREA_OUTSIDE_SCOPE.format(area=area, scope=principal.scope or "nasional")
+            bahasa.AREA_OUTSIDE_SCOPE.format(
+                area=area or "nasional", scope=principal.scope or "nasional"
+            )
         )
     if connection.method not in SAFE_METHODS and principal.via == "session":
         await check_csrf(connection, principal)
@@ -309,11 +314,11 @@ def own_page(request: Request, principal: Principal | None) -> str | None:
     officer of an area within it: the address of the same page of their own area."""
     if principal is None or principal.wide or not within(principal.served, principal.scope):
         return None
-    if request.method != "GET" or "area" in request.query_params:
+    name = AREA_PARAMETERS.get(request.route_handler.opt.get("area"))
+    if request.method != "GET" or name is None or request.query_params.get(name):
         return None
-    if request.route_handler.opt.get("area") != "query":
-        return None
-    query = urlencode([*request.query_params.multi_items(), ("area", principal.scope)])
+    asked = [item for item in request.query_params.multi_items() if item[0] != name]
+    query = urlencode([*asked, (name, principal.scope)])
     return f"{request.url.path}?{query}"
 
 

@@ -121,9 +121,11 @@ def spreadsheet_safe(value: object) -> object:
 
 
 PAGE_QUERY = {"asked": Provide(page_query, sync_to_thread=False)}
+# The area asked for is the `kecamatan` filtered by, which the reader's scope must reach.
+LOG_ACCESS = {"need": "audit", "area": "kecamatan"}
 
 
-@get("/log", name="event-log", opt={"need": "audit"}, dependencies=PAGE_QUERY)
+@get("/log", name="event-log", opt=LOG_ACCESS, dependencies=PAGE_QUERY)
 async def log_page(
     event_log: NamedDependency[EventLogView],
     wilayah: NamedDependency[Served],
@@ -151,7 +153,7 @@ async def log_page(
     )
 
 
-@get("/log.csv", name="event-log-csv", opt={"need": "audit"}, dependencies=PAGE_QUERY)
+@get("/log.csv", name="event-log-csv", opt=LOG_ACCESS, dependencies=PAGE_QUERY)
 async def log_csv(
     event_log: NamedDependency[EventLogView], asked: NamedDependency[LogQuery]
 ) -> Stream:
@@ -182,7 +184,7 @@ async def log_csv(
 @get(
     "/api/v1/events",
     name="api-event-log",
-    opt={"need": "audit"},
+    opt=LOG_ACCESS,
     dependencies={"where": Provide(api_filter, sync_to_thread=False)},
     responses=error_responses(422),
 )

@@ -126,7 +126,7 @@ def position_of(value: str, name: str) -> int | None:
     return int(value)
 
 
-@get("/waktu", name="time-travel", opt={"need": "audit"})
+@get("/waktu", name="time-travel", opt={"need": "audit", "area": "query"})
 async def time_travel(
     settings: NamedDependency[Settings],
     replays: NamedDependency[Replays],

@@ -294,3 +294,16 @@ def test_the_gudang_of_a_province_and_the_nation_adds_up_each_kabupatens(country
         assert ppwp["planned"] == sum(
             ballots_for(t.dpt) for tree in country.trees for t in tree.tps
         )
+
+
+def test_a_refusal_of_an_area_outside_the_readers_names_the_area(country):
+    bali = country.trees[2].kecamatan[0].code
+    with country.client() as client:
+        sign_in(client, country.settings, "auditor", "36", username="auditor-banten")
+        for path, area in (("/waktu?area=51", "51"), (f"/log?kecamatan={bali}", bali)):
+            page = client.get(path, headers={"accept": "text/html"})
+            assert page.status_code == 403, path
+            assert f"Wilayah {area} di luar wilayah Anda (36)." in page.text
+        assert client.get("/log", params={"kecamatan": "36.73"}).status_code == 200
+        own = client.get("/log", headers={"accept": "text/html"}, follow_redirects=False)
+        assert own.status_code == 303 and own.headers["location"] == "/log?kecamatan=36"
