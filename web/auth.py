@@ -114,6 +114,10 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
             return "/"
         return f"/tps/{self.scope}" if is_tps(self.scope) else f"/wilayah/{self.scope}"
 
+    def reaches(self, code: str) -> bool:
+        """Does their scope reach the area (a link to its page would not be refused)?"""
+        return within(self.scope, code)
+
     def may(self, capability: str) -> bool:
         """A person may what their role may; a scanner's token, only view and scan (a token
         in a lost device must not reach the admin pages)."""

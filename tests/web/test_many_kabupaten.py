@@ -3,6 +3,7 @@ imported: the nation's board, a province's, an officer's own area at `/`, the sc
 KPU Provinsi and a PPK, the place picker, and each province's H-1 on its own clock."""
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
@@ -30,7 +31,7 @@ from services.views.board.view import BoardView
 from services.views.database import open_views
 from services.views.eventlog import EventLogView
 from services.views.gudang import GudangView
-from services.wilayah import WITA, Wilayah, within
+from services.wilayah import WITA, Wilayah, kecamatan_of, within
 from tests.web.projection import project_everything
 from tests.web.signin import sign_in
 from web.app import create_app
@@ -294,6 +295,44 @@ def test_the_gudang_of_a_province_and_the_nation_adds_up_each_kabupatens(country
         assert ppwp["planned"] == sum(
             ballots_for(t.dpt) for tree in country.trees for t in tree.tps
         )
+
+
+def trail_of(page: str) -> str:
+    return re.search(r'<nav class="trail".*?</nav>', page, re.S)[0]
+
+
+def test_a_ppks_trail_names_the_areas_above_it_and_links_only_those_it_may_open(country):
+    tps = country.trees[1].tps[0]
+    kecamatan, desa = kecamatan_of(tps.code), tps.desa
+    linked = {  # each page's trail: what it links to
+        f"/wilayah/{kecamatan}": [],
+        f"/grafik?area={kecamatan}": [f"/wilayah/{kecamatan}"],
+        f"/tps/{tps.code}": [f"/wilayah/{kecamatan}", f"/wilayah/{desa}"],
+    }
+    with country.client() as client:
+        sign_in(client, country.settings, "ppk", kecamatan, username="ppk-trail")
+        for path, links in linked.items():
+            trail = trail_of(client.get(path).text)
+            assert "Provinsi Banten" in trail and "Kota Serang" in trail, path
+            assert re.findall(r'<a href="([^"]+)"', trail) == links, path
+            for link in links:
+                assert client.get(link).status_code == 200, (path, link)
+    with country.client() as client:
+        sign_in(client, country.settings, "monitor", "", username="kpu-ri")
+        trail = trail_of(client.get(f"/wilayah/{kecamatan}").text)
+        assert re.findall(r'<a href="([^"]+)"', trail) == ["/", "/wilayah/36", "/wilayah/36.73"]
+
+
+def test_a_province_auditors_time_travel_trail_links_only_within_the_province(country):
+    kecamatan = country.trees[1].kecamatan[0].code
+    with country.client() as client:
+        sign_in(client, country.settings, "auditor", "36", username="auditor-banten")
+        trail = trail_of(client.get("/waktu", params={"area": kecamatan}).text)
+        assert "Nasional" in trail
+        links = re.findall(r'<a href="([^"]+)"', trail)
+        assert links == ["/waktu?&amp;area=36", "/waktu?&amp;area=36.73"]
+        for link in links:
+            assert client.get(link.replace("&amp;", "&")).status_code == 200
 
 
 def test_a_refusal_of_an_area_outside_the_readers_names_the_area(country):
