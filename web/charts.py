@@ -1,12 +1,18 @@
 """The board's charts as numbers a template draws as SVG: no script, no library."""
 
+import math
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from services.bahasa import WIB
+from services.bahasa import WIB, thousands
 
 ARRIVALS_WIDTH, ARRIVALS_HEIGHT = 480, 240
 PLOT = {"left": 44, "right": 460, "top": 14, "bottom": 210}
+# The numbers on the count axis stand right-aligned 4 units left of it, 11 units high
+# (lacak.css); the axis moves right to fit the widest. A digit is at most .65 of the height in
+# common fonts (DejaVu Sans, Roboto, Segoe UI), a thousands dot far less.
+TICK_GAP, TICK_MARGIN, TICK_DIGIT_WIDTH, TICK_DOT_WIDTH = 4, 2, 7.2, 4.0
 DAYS_BEFORE_H1 = 7  # the arrivals chart shows at least the last week before the deadline
 # The bars fill from the left with the batches furthest along.
 PROGRESS_ORDER = ("tps", "returned", "pps", "ppk", "transit", "gudang")
@@ -56,14 +62,16 @@ def arrivals_chart(
         end = max(end, hours[-1][0] + timedelta(hours=1))
     top = max(planned, sum(n for _, n in hours), 1)
     span = (end - start).total_seconds()
+    counts = (0, top // 2, top)
+    plot = PLOT | {"left": max(PLOT["left"], axis_room(thousands(n) for n in counts))}
 
     def x(at: datetime) -> float:
         return round(
-            PLOT["left"] + (PLOT["right"] - PLOT["left"]) * (at - start).total_seconds() / span, 1
+            plot["left"] + (plot["right"] - plot["left"]) * (at - start).total_seconds() / span, 1
         )
 
     def y(n: int) -> float:
-        return round(PLOT["bottom"] - (PLOT["bottom"] - PLOT["top"]) * n / top, 1)
+        return round(plot["bottom"] - (plot["bottom"] - plot["top"]) * n / top, 1)
 
     points, total = [(x(start), y(0))], 0
     for at, n in hours:
@@ -81,12 +89,26 @@ def arrivals_chart(
     return {
         "width": ARRIVALS_WIDTH,
         "height": ARRIVALS_HEIGHT,
-        "plot": PLOT,
+        "plot": plot,
         "line": " ".join(f"{px},{py}" for px, py in points),
         "deadline_x": x(deadline),
         "planned_y": y(planned),
         "planned": planned,
         "delivered": total,
-        "y_ticks": [{"y": y(n), "label": n} for n in (0, top // 2, top)],
+        "y_ticks": [
+            {"x": plot["left"] - TICK_GAP, "y": y(n), "label": thousands(n)} for n in counts
+        ],
         "x_ticks": ticks,
     }
+
+
+def axis_room(labels: Iterable[str]) -> int:
+    """Where the count axis must stand for its widest number to fit left of it."""
+    widest = max((width_of(label) for label in labels), default=0.0)
+    return math.ceil(TICK_MARGIN + widest + TICK_GAP)
+
+
+def width_of(label: str) -> float:
+    """How wide a tick's number is drawn, at most, in the chart's units."""
+    digits = sum(c.isdigit() for c in label)
+    return digits * TICK_DIGIT_WIDTH + (len(label) - digits) * TICK_DOT_WIDTH
