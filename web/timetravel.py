@@ -58,7 +58,8 @@ class Replays:
 
 
 class Side(msgspec.Struct, frozen=True, kw_only=True):
-    label: str  # what the auditor asked for
+    at: datetime | None  # what the auditor asked for: a moment, or an event position
+    position: int | None
     board: AreaBoard
     moment: Moment
 
@@ -83,8 +84,7 @@ async def side_of(sides: Sides, code: str, at: str, position: int | None, name: 
     board, replayed = await sides.replays.board(sides.settings, when, position, replayed_area(code))
     risk_at = when or replayed.recorded_at or datetime.now(UTC)
     area = read_area(board, sides.tree, code, sides.deadline, now=risk_at)
-    label = f"posisi {position}" if position is not None else at or "sekarang"
-    return Side(label=label, board=area, moment=replayed)
+    return Side(at=when, position=position, board=area, moment=replayed)
 
 
 V = TypeVar("V")

@@ -78,6 +78,14 @@ def test_an_auditor_follows_a_box_the_log_the_past_board_and_the_chain(
     sides = page.locator("section.side")
     expect(sides).to_have_count(2)
     expect(sides.nth(0).locator("tfoot td.planned")).to_have_text(str(len(PLANS)))
+    expect(sides.locator("h2")).to_have_text([f"Posisi {len(PLANS)}", "Posisi 999999"])
+    first, second = (sides.nth(n).bounding_box() for n in (0, 1))
+    assert second["y"] >= first["y"] + first["height"], "the two moments stand side by side"
+    if not phone:  # each board whole, with no column behind a sideways scroll
+        hidden = page.eval_on_selector_all(
+            "section.side .scroll", "boxes => boxes.map(b => b.scrollWidth - b.clientWidth)"
+        )
+        assert max(hidden) <= 1, f"columns hidden behind a scroll on {size}: {hidden}px"
     fits("papan-waktu")
 
     page.goto(live_lacak.base_url + "/audit")

@@ -346,3 +346,13 @@ def test_a_refusal_of_an_area_outside_the_readers_names_the_area(country):
         assert client.get("/log", params={"kecamatan": "36.73"}).status_code == 200
         own = client.get("/log", headers={"accept": "text/html"}, follow_redirects=False)
         assert own.status_code == 303 and own.headers["location"] == "/log?kecamatan=36"
+
+
+def test_the_time_travel_names_each_moment_in_wib_and_its_first_column(country):
+    with country.client() as client:
+        sign_in(client, country.settings, "auditor", "", username="auditor-ri")
+        asked = {"area": "36", "pada": "2024-02-13T08:30", "banding_posisi": "5"}
+        page = client.get("/waktu", params=asked).text
+    headings = re.findall(r"<h2>([^<]*)</h2>", page)
+    assert headings == ["13-02-2024 08:30 WIB", "Posisi 5"]
+    assert '<th scope="col" rowspan="2">Kabupaten/kota</th>' in page
