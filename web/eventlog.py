@@ -19,7 +19,9 @@ from events import AnomalyKind
 from services import bahasa
 from services.audit.timeline import WHAT
 from services.views.eventlog import EVENT_TYPES, FIELDS, PAGE, EventLogView, LogFilter, LogRow
-from services.wilayah import Served, filter_areas, known_kecamatan
+from services.wilayah import Served, above_kabupaten, ancestry, known_kecamatan, level_of, within
+from web.anomalies import reader_area
+from web.auth import Principal
 from web.errors import error_responses
 from web.params import Position, Time, moment, one_of
 
@@ -109,6 +111,20 @@ def api_filter(
     return log_filter(wilayah, since, until, kecamatan, event, officer, anomaly, label)
 
 
+def area_choices(places: Served, reach: str, chosen: str) -> list[tuple[str, str]]:
+    """(code, name) of the areas the log's Wilayah box offers a reader: those one level below
+    the area they reach (the provinces of the nation, a province's kabupaten/kota, a kabupaten's
+    kecamatan), then those below each area on the way down to the one chosen, so a kabupaten
+    chosen offers its kecamatan. Any other is typed by its code."""
+    choices: list[tuple[str, str]] = []
+    for area in (reach, *(a for a in ancestry(chosen) if a != reach and within(reach, a))):
+        if above_kabupaten(area):
+            choices += [(code, places.area_name(code)) for code in places.children_of(area)]
+        elif level_of(area) == "kabupaten":
+            choices += [(k.code, places.area_name(k.code)) for k in places.kecamatan_in(area)]
+    return choices
+
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -129,11 +145,13 @@ LOG_ACCESS = {"need": "audit", "area": "kecamatan"}
 async def log_page(
     event_log: NamedDependency[EventLogView],
     wilayah: NamedDependency[Served],
+    principal: NamedDependency[Principal | None],
     asked: NamedDependency[LogQuery],
     before: Position = None,
 ) -> Template:
     """Every event, newest first, as filtered; a page at a time; the same as CSV."""
     rows = await asyncio.to_thread(event_log.page, asked.where, before)
+    reach = reader_area(principal, "", wilayah.code)
     query = asked.query
     older = ""
     if len(rows) == PAGE:
@@ -147,7 +165,7 @@ async def log_page(
             "older_url": older,
             "event_names": EVENT_NAMES,
             "anomaly_kinds": ANOMALY_KINDS,
-            "kecamatan": filter_areas(wilayah),
+            "areas": await asyncio.to_thread(area_choices, wilayah, reach, asked.where.kecamatan),
             "place": wilayah.place_name,
         },
     )

@@ -356,3 +356,21 @@ def test_the_time_travel_names_each_moment_in_wib_and_its_first_column(country):
     headings = re.findall(r"<h2>([^<]*)</h2>", page)
     assert headings == ["13-02-2024 08:30 WIB", "Posisi 5"]
     assert '<th scope="col" rowspan="2">Kabupaten/kota</th>' in page
+
+
+def test_the_log_names_anomalies_in_bahasa_and_offers_the_kecamatan_of_a_kabupaten(country):
+    kota = country.trees[1].kecamatan
+    with country.client() as client:
+        sign_in(client, country.settings, "auditor", "", username="auditor-ri")
+        page = client.get("/log").text
+        assert '<option value="wrong_dapil">Salah dapil</option>' in page
+        assert ">wrong_dapil<" not in page and ">accounting_mismatch<" not in page
+        assert f'<option value="{kota[0].code}">' not in page  # thousands: a kabupaten's first
+        chosen = client.get("/log", params={"kecamatan": "36.73"}).text
+        assert f'<option value="{kota[0].code}">Kec. {kota[0].name}</option>' in chosen
+        assert '<input name="kecamatan" value="36.73"' in chosen
+        for form in (page, client.get("/audit").text):  # a kecamatan is typed by its code
+            assert '<input name="kecamatan" value=""' in form
+        assert client.get("/log", params={"kecamatan": kota[0].code}).status_code == 200
+        export = client.get("/api/v1/export/epcis", params={"kecamatan": kota[0].code})
+        assert export.status_code == 200
