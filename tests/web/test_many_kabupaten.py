@@ -374,3 +374,9 @@ def test_the_log_names_anomalies_in_bahasa_and_offers_the_kecamatan_of_a_kabupat
         assert client.get("/log", params={"kecamatan": kota[0].code}).status_code == 200
         export = client.get("/api/v1/export/epcis", params={"kecamatan": kota[0].code})
         assert export.status_code == 200
+
+
+def test_the_nations_anomaly_queue_is_headed_nasional_capitalised(country):
+    with country.client() as client:
+        sign_in(client, country.settings, "monitor", "", username="kpu-ri")
+        assert "<h1>Antrean anomali · Nasional</h1>" in client.get("/anomali").text
