@@ -72,6 +72,11 @@ def test_an_auditor_follows_a_box_the_log_the_past_board_and_the_chain(
     expect(page.locator("table.log tbody tr")).to_have_count(
         len(["reg", "d", "r", "a", "void", "resolve", "r2"])
     )
+    broken = page.eval_on_selector_all(
+        "table.log tbody a[href^='/kotak/']",
+        "links => links.filter(a => a.getClientRects().length > 1).length",
+    )
+    assert broken == 0, f"{broken} labels break over two lines on {size}"
     fits("log")
 
     page.goto(live_lacak.base_url + f"/waktu?posisi={len(PLANS)}&banding_posisi=999999")
