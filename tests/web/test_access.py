@@ -281,7 +281,11 @@ def test_a_ppk_officer_of_ciruas_cannot_receive_at_kramatwatu_and_is_told_why(
         for menu in ("/temuan", "/grafik", "/layar"):  # the menu's links: no area
             own = client.get(menu, headers=html, follow_redirects=False)
             assert (own.status_code, own.headers["location"]) == (303, f"{menu}?area=36.04.09")
-            assert client.get(own.headers["location"], headers=html).status_code == 200
+            page = client.get(own.headers["location"], headers=html)
+            assert page.status_code == 200
+            if '<nav class="trail"' in page.text:  # what is above their kecamatan: no links
+                trail = page.text.split('<nav class="trail"', 1)[1].split("</nav>", 1)[0]
+                assert "Kabupaten Serang" in trail and "Serang</a>" not in trail, menu
         kept = client.get("/temuan?status=open", headers=html, follow_redirects=False)
         assert kept.headers["location"] == "/temuan?status=open&area=36.04.09"
         assert client.get("/api/v1/findings").status_code == 403  # an API client is told

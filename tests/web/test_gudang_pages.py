@@ -136,6 +136,8 @@ def test_an_officer_of_another_gudang_or_a_ppk_may_not_record_here(lacak: Lacak)
     assert client.post("/api/v1/gudang/36.04/receipts", json=receipt("y", 1)).status_code == 403
     page = client.get("/gudang")  # the gudang their boxes come from, live like anyone's
     assert page.status_code == 200 and 'sse-connect="/gudang/stream?area=36.04"' in page.text
+    trail = page.text.split('<nav class="trail"', 1)[1].split("</nav>", 1)[0]
+    assert "Kabupaten Serang" in trail and "Serang</a>" not in trail  # above them: no link
     assert client.get("/api/v1/gudang", params={"area": "36.04"}).status_code == 200
     client.cookies.clear()
     sign_in(client, lacak.settings, role="bawaslu", scope="36")
