@@ -16,6 +16,7 @@ from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream, Template
 
 from events import AnomalyKind
+from events.gudang import GudangEvent
 from services import bahasa
 from services.audit.timeline import WHAT
 from services.views.eventlog import EVENT_TYPES, FIELDS, PAGE, EventLogView, LogFilter, LogRow
@@ -32,6 +33,9 @@ EVENT_NAMES = (
     | bahasa.GUDANG_EVENT_WORDS
     | bahasa.SUPERVISION_EVENT_WORDS
 )
+
+# a delivery's or a Berita Acara's number is no box: the log does not link it to one
+GUDANG_EVENTS = frozenset(kind.__name__ for kind in GudangEvent.__subclasses__())
 
 
 class LogPage(msgspec.Struct, frozen=True, kw_only=True):
@@ -165,6 +169,7 @@ async def log_page(
             "older_url": older,
             "event_names": EVENT_NAMES,
             "anomaly_kinds": ANOMALY_KINDS,
+            "gudang_events": GUDANG_EVENTS,
             "areas": await asyncio.to_thread(area_choices, wilayah, reach, asked.where.kecamatan),
             "place": wilayah.place_name,
         },

@@ -15,7 +15,7 @@ from services.findings.contacts import Contacts
 from services.findings.decisions import Said
 from services.findings.hours import response_hours
 from services.store.notifications import read_store
-from services.views.eventlog import LogFilter
+from services.views.eventlog import EventLogView, LogFilter
 from services.views.findings import FindingView
 from tests.data import ONE_TPS_PLANS
 from tests.web.conftest import Lacak
@@ -386,3 +386,16 @@ def test_the_store_gives_the_findings_time_travel_only_findings_events(lacak: La
     assert len(everything) > len(picked) == 1  # the plans' events are skipped by the database
     [(position, data)] = picked
     assert (position, data) in everything and number.encode() in data
+
+
+def test_the_event_log_links_a_finding_to_its_page_and_a_delivery_to_no_box(lacak: Lacak):
+    client = as_role(lacak, "bawaslu", "36.04.05")
+    number = client.post("/api/v1/findings", json=finding()).json()["finding"]
+    log = EventLogView(lacak.views)
+    log.setup()
+    project_everything(lacak.batches, log)
+    client = as_role(lacak, "auditor", "")
+    page = client.get("/log", params={"kecamatan": "36.04.05"})
+    assert page.status_code == 200
+    assert f'<a href="/temuan/{number}">{number}</a>' in page.text
+    assert f"/kotak/{number}" not in page.text
