@@ -72,7 +72,7 @@ def test_a_replay_to_a_position_equals_the_live_view_at_that_position(
             "banding_posisi": "",
         }
         by_time = client.get("/waktu", params=form)
-        assert by_time.status_code == 200 and "<h2>2099-01-01T00:00</h2>" in by_time.text
+        assert by_time.status_code == 200 and "<h2>01-01-2099 00:00 WIB</h2>" in by_time.text
         assert "peristiwa, sampai posisi" in by_time.text  # replayed to that moment
         typo = client.get("/waktu", params={"posisi": "12a"})
         assert typo.status_code == 400 and "bilangan bulat positif" in typo.json()["detail"]
