@@ -202,7 +202,7 @@ def wait_ready(args: argparse.Namespace) -> None:
 def web(args: argparse.Namespace) -> None:
     settings = Settings.from_env()
     settings.make_folders()
-    if args.workers > 1:
+    if args.workers > 1 and args.listen_fd is None:  # a worker is one (it inherits the env)
         from services.workers import serve_workers
 
         serve_workers(settings, args.workers)

@@ -200,6 +200,19 @@ def test_sigkill_of_a_web_process_in_the_middle_of_a_group_loses_no_acknowledged
     assert len(acknowledged) == len(labels)  # every scan answered in the end
 
 
+def test_lacak_web_workers_set_in_the_environment_starts_workers_that_serve(
+    store_env: dict[str, str], tmp_path
+):
+    """deploy/lacak.env.example sets LACAK_WEB_WORKERS=2: each worker inherited it and, as a
+    parent again, failed to bind the address, restarted every second and never served."""
+    with two_web_processes(store_env, tmp_path, LACAK_WEB_WORKERS="2") as running:
+        url, headers, _, parent = running
+        assert httpx.get(f"{url}/api/v1/board", headers=headers).status_code == 200
+        workers = subprocess.check_output(["pgrep", "-P", str(parent)]).split()
+    assert len(workers) == 2
+    assert "exited" not in (tmp_path / "web.log").read_text()
+
+
 def test_concurrent_posts_on_one_box_through_two_web_processes_are_each_stored_once(
     store_env: dict[str, str], tmp_path
 ):
