@@ -2,4 +2,5 @@
 
 from services.cli import main
 
-main()
+if __name__ == "__main__":  # not in a process spawned from one (`replay_apart`)
+    main()

@@ -21,7 +21,7 @@ from litestar.params import FromQuery
 from litestar.response import Template
 
 from services import bahasa
-from services.audit.replay import Moment, replay_store
+from services.audit.replay import Moment, replay_apart, settled_replay
 from services.settings import Settings
 from services.store.notifications import MAX_POSITION
 from services.views.board.reducer import MemoryBoard
@@ -47,10 +47,8 @@ class Replays:
         key = (area, "position", position) if position is not None else (area, "time", at)
         async with self.lock:  # one replay at a time: each reads the whole store
             if key not in self.kept:
-                board, moment = await asyncio.to_thread(
-                    replay_store, settings, until_position=position, until_time=at, area=area
-                )
-                self.kept[key] = (await asyncio.to_thread(board.settle), moment)
+                replay = replay_apart if above_kabupaten(area) else settled_replay
+                self.kept[key] = await asyncio.to_thread(replay, settings, position, at, area)
                 while len(self.kept) > KEPT:
                     self.kept.popitem(last=False)
             self.kept.move_to_end(key)

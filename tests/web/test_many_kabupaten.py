@@ -12,7 +12,7 @@ import pytest
 from litestar.testing import TestClient
 
 from events.batch import BatchEvent
-from services.audit.replay import bound_for, decoded, replay_store
+from services.audit.replay import bound_for, decoded, replay_apart, replay_store, settled_replay
 from services.custody.atlas import Atlas
 from services.custody.batch import Scan
 from services.custody.batches import Batches
@@ -380,3 +380,13 @@ def test_the_nations_anomaly_queue_is_headed_nasional_capitalised(country):
     with country.client() as client:
         sign_in(client, country.settings, "monitor", "", username="kpu-ri")
         assert "<h1>Antrean anomali · Nasional</h1>" in client.get("/anomali").text
+
+
+def test_a_province_replayed_apart_is_the_same_board_as_one_replayed_here(country):
+    here, moment = settled_replay(country.settings, None, None, "36")
+    apart, moment_apart = replay_apart(country.settings, None, None, "36")
+    assert apart.settled and not apart.lines  # only the sums come back from the other process
+    assert moment_apart == moment and moment.events > 0
+    assert [apart.area(code) for code in ("36", "36.04", "36.73")] == [
+        here.area(code) for code in ("36", "36.04", "36.73")
+    ]
