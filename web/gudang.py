@@ -586,6 +586,15 @@ def kind_name(row: StockRow | Any) -> str:
     return " ".join(p for p in (BALLOT_NAMES.get(row.ballot_type, row.ballot_type), row.dapil) if p)
 
 
+# A kind's counts that are flagged whenever they are above 0, and how the flag says it.
+COUNTED_FLAGS = (
+    ("unreported", bahasa.FLAG_UNREPORTED),
+    ("awaiting_replacement", bahasa.FLAG_AWAITING),
+    ("over_destroyed", bahasa.FLAG_OVER_DESTROYED),
+    ("over_sorted", bahasa.FLAG_OVER_SORTED),
+)
+
+
 def flags(rows: list[StockRow], deliveries: list[DeliveryRow]) -> list[str]:
     """What is wrong, in Bahasa: each flagged delivery, ballots of a dapil not planned here,
     kinds packed past their stock, damaged sheets not yet reported or replaced, more sheets
@@ -615,22 +624,9 @@ def flags(rows: list[StockRow], deliveries: list[DeliveryRow]) -> list[str]:
             found.append(
                 bahasa.FLAG_OVER_PACKED.format(kind=name, n=bahasa.thousands(-row.in_stock))
             )
-        if row.unreported:
-            found.append(
-                bahasa.FLAG_UNREPORTED.format(kind=name, n=bahasa.thousands(row.unreported))
-            )
-        if row.awaiting_replacement:
-            found.append(
-                bahasa.FLAG_AWAITING.format(kind=name, n=bahasa.thousands(row.awaiting_replacement))
-            )
-        if row.over_destroyed:
-            found.append(
-                bahasa.FLAG_OVER_DESTROYED.format(kind=name, n=bahasa.thousands(row.over_destroyed))
-            )
-        if row.over_sorted:
-            found.append(
-                bahasa.FLAG_OVER_SORTED.format(kind=name, n=bahasa.thousands(row.over_sorted))
-            )
+        for count, text in COUNTED_FLAGS:
+            if n := getattr(row, count):
+                found.append(text.format(kind=name, n=bahasa.thousands(n)))
     return found
 
 
