@@ -41,10 +41,8 @@ def phone(
     next(pages, None)
 
 
-def test_a_short_delivery_counted_on_a_tablet_is_flagged_on_a_phone(
-    live_lacak, tablet: Page, phone: Page, artifacts: Path, browser_console: list[str]
-):
-    officer = live_lacak.signed_in("gudang", "36.04")
+def announce_t1(officer) -> None:
+    """The supplier's note of delivery T1, stage 1, posted by the gudang's officer."""
     noticed = officer.post(
         "/api/v1/gudang/36.04/deliveries.csv",
         params={"delivery": "T1", "stage": 1, "supplier": "PT Contoh", "expected_on": "2024-01-10"},
@@ -52,6 +50,13 @@ def test_a_short_delivery_counted_on_a_tablet_is_flagged_on_a_phone(
         headers={"content-type": "text/csv"},
     )
     assert noticed.status_code == 201, noticed.text
+
+
+def test_a_short_delivery_counted_on_a_tablet_is_flagged_on_a_phone(
+    live_lacak, tablet: Page, phone: Page, artifacts: Path, browser_console: list[str]
+):
+    officer = live_lacak.signed_in("gudang", "36.04")
+    announce_t1(officer)
     officer.close()
     phone.goto(live_lacak.base_url + "/gudang?area=36.04")
     expect(phone.locator("h1")).to_contain_text("Gudang logistik")
@@ -101,13 +106,7 @@ def test_the_flags_a_monitor_folded_stay_folded_while_the_page_updates_live(
     live_lacak, phone: Page, artifacts: Path, browser_console: list[str]
 ):
     officer = live_lacak.signed_in("gudang", "36.04")
-    noticed = officer.post(
-        "/api/v1/gudang/36.04/deliveries.csv",
-        params={"delivery": "T1", "stage": 1, "supplier": "PT Contoh", "expected_on": "2024-01-10"},
-        content=NOTE,
-        headers={"content-type": "text/csv"},
-    )
-    assert noticed.status_code == 201, noticed.text
+    announce_t1(officer)
     short = {
         "command_id": "r1",
         "delivery": "T1",
@@ -144,13 +143,7 @@ def test_a_contract_and_goods_nobody_announced_are_recorded_from_the_tablet(
     live_lacak, tablet: Page, artifacts: Path, browser_console: list[str]
 ):
     officer = live_lacak.signed_in("gudang", "36.04")
-    noticed = officer.post(
-        "/api/v1/gudang/36.04/deliveries.csv",
-        params={"delivery": "T1", "stage": 1, "supplier": "PT Contoh", "expected_on": "2024-01-10"},
-        content=NOTE,
-        headers={"content-type": "text/csv"},
-    )
-    assert noticed.status_code == 201, noticed.text
+    announce_t1(officer)
     officer.close()
     tablet.goto(live_lacak.base_url + "/gudang/catat?area=36.04")
 

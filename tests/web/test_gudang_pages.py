@@ -51,6 +51,19 @@ def receipt(command_id: str, dpr: int) -> dict:
     }
 
 
+def tally(sheets: int, damaged: dict[str, int]) -> dict:
+    """A morning's sortir-lipat of DPR BANTEN II by one team."""
+    return {
+        "command_id": "t1",
+        "session": "pagi",
+        "team": "Tim 1",
+        "ballot_type": "DPR",
+        "dapil": "BANTEN II",
+        "sorted": sheets,
+        "damaged": damaged,
+    }
+
+
 def project(lacak: Lacak) -> GudangView:
     view = GudangView(lacak.views)
     view.setup()
@@ -74,16 +87,8 @@ def test_a_gudang_officer_records_a_short_delivery_and_the_page_flags_it(lacak: 
     assert retried.json() == answer.json()
     counted_twice = client.post("/api/v1/gudang/36.04/receipts", json=receipt("r2", 900))
     assert counted_twice.status_code == 422 and "sudah diterima" in counted_twice.json()["detail"]
-    tally = {
-        "command_id": "t1",
-        "session": "pagi",
-        "team": "Tim 1",
-        "ballot_type": "DPR",
-        "dapil": "BANTEN II",
-        "sorted": 400,
-        "damaged": {"sobek": 2},
-    }
-    assert client.post("/api/v1/gudang/36.04/tallies", json=tally).status_code == 201
+    sorted_400 = tally(400, {"sobek": 2})
+    assert client.post("/api/v1/gudang/36.04/tallies", json=sorted_400).status_code == 201
     project(lacak)
 
     page = client.get("/gudang?area=36.04")
@@ -204,16 +209,8 @@ def test_more_destroyed_than_damaged_or_sorted_than_received_is_recorded_and_fla
         "witnesses": ["Budi (Bawaslu)"],
     }
     assert client.post("/api/v1/gudang/36.04/destructions", json=destruction).status_code == 201
-    tally = {
-        "command_id": "t1",
-        "session": "pagi",
-        "team": "Tim 1",
-        "ballot_type": "DPR",
-        "dapil": "BANTEN II",
-        "sorted": 1500,  # 1,000 came in
-        "damaged": {},
-    }
-    assert client.post("/api/v1/gudang/36.04/tallies", json=tally).status_code == 201
+    too_many = tally(1500, {})  # 1,000 came in
+    assert client.post("/api/v1/gudang/36.04/tallies", json=too_many).status_code == 201
     project(lacak)
     numbers = client.get("/api/v1/gudang?area=36.04").json()
     row = next(row for row in numbers["stock"] if row["dapil"] == "BANTEN II")
