@@ -41,6 +41,8 @@ from services.views.gudang import (
     SortingDay,
     StockRow,
     added_up,
+    has_plan,
+    out_of_plan,
 )
 from services.wilayah import kabupaten_of, level_of, within
 from web.auth import principal_of
@@ -515,7 +517,7 @@ class GudangPage(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def planned(self) -> bool:
         """Has a procurement plan been recorded here (else no ballots are out of it)?"""
-        return any(row.planned for row in self.rows)
+        return has_plan(self.rows)
 
 
 def read_gudang(view: GudangView, tree: AreaTree, code: str) -> GudangPage:
@@ -606,15 +608,10 @@ def flags(rows: list[StockRow], deliveries: list[DeliveryRow]) -> list[str]:
             found.append(
                 bahasa.FLAG_DELIVERY.format(delivery=d.delivery, stage=d.stage, kinds=kinds)
             )
-    planned = any(row.planned for row in rows)  # without a plan, nothing is out of it
+    planned = has_plan(rows)
     for row in rows:
         name = kind_name(row)
-        if (
-            planned
-            and row.item == "surat_suara"
-            and not row.planned
-            and row.received + row.replaced
-        ):
+        if out_of_plan(row, planned) and row.received + row.replaced:
             found.append(
                 bahasa.FLAG_NOT_PLANNED.format(
                     kind=name, n=bahasa.thousands(row.received + row.replaced)
@@ -667,7 +664,12 @@ def sorting_chart(days: list[SortingDay], received: int) -> dict[str, Any]:
 
 
 def gudang_context(page: GudangPage) -> dict[str, Any]:
-    return {"gudang": page, "kind_name": kind_name, "item_names": ITEM_NAMES}
+    return {
+        "gudang": page,
+        "kind_name": kind_name,
+        "item_names": ITEM_NAMES,
+        "out_of_plan": out_of_plan,
+    }
 
 
 def gudang_channels(

@@ -18,7 +18,7 @@ from services.gudang.delivery_note import check_notice, notice_command_id, parse
 from services.gudang.procurement import procurement_plan
 from services.settings import Settings
 from services.views.database import open_views
-from services.views.gudang import GudangView, StockRow
+from services.views.gudang import GudangView, StockRow, has_plan, out_of_plan
 from services.wilayah import level_of, within
 
 
@@ -107,7 +107,7 @@ def print_stock(args: argparse.Namespace) -> None:
         return
     columns = ("Barang", "Rencana", "Diterima", "Rusak", "Diganti", "Stok", "Kebutuhan", "Dikemas")
     print(f"{columns[0]:<34}" + "".join(f"{c:>12}" for c in columns[1:]) + "  Siap kemas")
-    planned = any(row.planned for row in rows)  # without a plan, no ballots are out of it
+    planned = has_plan(rows)
     for row in rows:
         name = " ".join(p for p in (row.item, row.ballot_type, row.dapil) if p)
         counts = (row.planned, row.received, row.damaged, row.replaced, row.in_stock, row.wanted)
@@ -121,7 +121,7 @@ def print_stock(args: argparse.Namespace) -> None:
 def readiness(row: StockRow, planned: bool) -> str:
     """Siap kemas as the gudang page says it: ballots of a dapil not planned here are tertukar,
     not waiting for more; a kind packing does not take, `-`."""
-    if planned and row.item == "surat_suara" and not row.planned:
+    if out_of_plan(row, planned):
         return MISMATCH_NAMES["tertukar"]
     if row.over_packed:
         return "melebihi stok"

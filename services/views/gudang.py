@@ -7,7 +7,7 @@ is flagged, never refused: the packing happened.
 """
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -187,6 +187,17 @@ class SortingDay(msgspec.Struct, frozen=True, kw_only=True):
     day: str
     sorted: int
     damaged: int
+
+
+def has_plan(rows: Iterable[StockRow]) -> bool:
+    """Has a procurement plan been recorded for these kinds (else no ballots are out of it)?"""
+    return any(row.planned for row in rows)
+
+
+def out_of_plan(row: StockRow, planned: bool) -> bool:
+    """Ballots of a dapil the plan here does not name: another district's (tertukar). Without a
+    plan, nothing is out of it."""
+    return planned and row.item == "surat_suara" and not row.planned
 
 
 def added_up(kinds: Sequence[StockRow]) -> list[StockRow]:
