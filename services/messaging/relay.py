@@ -3,15 +3,28 @@
 The event store is the outbox. Each notification becomes one message with the id
 `<app>:<notification id>`, so JetStream drops a re-publish inside its duplicate window, and the
 relay resumes after a restart from the last message the stream holds: nothing lost, no duplicates.
+
+The relay never leaves a hole itself (see EXPECTED_SEQUENCE). A stream can still come to lack
+what it once held: a message deleted by an operator, or lost with a node. Every few seconds the
+relay looks for such holes (messages deleted between or before those the stream holds) and
+publishes what the store holds for them again, at the stream's end, with the id
+`repair:<app>:<notification id>`: whoever reads the stream finds every notification in it, the
+repaired ones out of order (our projections have already taken them from the store and skip them
+by their notification id). What was repaired is kept in a key-value bucket of JetStream, so a
+restarted relay does not publish it again.
 """
 
 import asyncio
+import json
 import logging
+import time
 
 from eventsourcing.persistence import ApplicationRecorder
 from nats.aio.client import Client
+from nats.js.api import KeyValueConfig
 from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
+from nats.js.kv import KeyValue
 
 import events
 from services.messaging.nats import API_TIMEOUT_SECONDS, STREAM, run_with_nats, sleep_or_stop
@@ -30,6 +43,9 @@ EXPECTED_SEQUENCE = "Nats-Expected-Last-Sequence"
 BATCH = 500
 IDLE_POLL_SECONDS = 0.02
 ACK_TIMEOUT_SECONDS = 3.0  # acks lost in a reconnect: fail soon, start again from the stream
+AUDIT_SECONDS = 5.0  # how often the relay looks for holes in the stream
+REPAIR = "repair:"  # the prefix of a repaired message's id
+REPAIRED_BUCKET = "LACAK_RELAY"  # key `repaired-<app>`: the notification ids published again
 
 
 def message_id(app_name: str, notification_id: int) -> str:
@@ -37,8 +53,38 @@ def message_id(app_name: str, notification_id: int) -> str:
 
 
 def position_of(msg_id: str) -> int:
-    """`Batches:42` -> 42."""
+    """`Batches:42` -> 42, and `repair:Batches:42` too."""
     return int(msg_id.rpartition(":")[2])
+
+
+Ranges = list[list[int]]  # [[first, last], ...] of notification ids, sorted, apart
+
+
+def merged(ranges: Ranges, ids: list[int]) -> Ranges:
+    """`ranges` with the sorted `ids` added."""
+    points = sorted([tuple(r) for r in ranges] + [(i, i) for i in ids])
+    out: Ranges = []
+    for first, last in points:
+        if out and first <= out[-1][1] + 1:
+            out[-1][1] = max(out[-1][1], last)
+        else:
+            out.append([first, last])
+    return out
+
+
+def within(ranges: Ranges, at: int) -> bool:
+    return any(first <= at <= last for first, last in ranges)
+
+
+def runs(sequences: list[int]) -> list[tuple[int, int]]:
+    """[3, 4, 5, 9] -> [(3, 5), (9, 9)]."""
+    out: list[tuple[int, int]] = []
+    for seq in sorted(sequences):
+        if out and seq == out[-1][1] + 1:
+            out[-1] = (out[-1][0], seq)
+        else:
+            out.append((seq, seq))
+    return out
 
 
 async def last_relayed(js: JetStreamContext, app_name: str = CUSTODY) -> int:
@@ -83,6 +129,7 @@ class Relay:
         self.batch = batch
         self.position = 0
         self.sequence = 0  # the stream's last sequence, as far as this relay knows
+        self.audited = (0, 0)  # the stream's first sequence and deleted count at the last audit
 
     async def resume_position(self) -> int:
         """The notification id of the last message in the stream (0 if there is none)."""
@@ -97,15 +144,20 @@ class Relay:
             self.batch,
             inclusive_of_start=False,
         )
-        if not notifications:
-            return 0
+        if notifications:
+            await self.publish(notifications)
+            self.position = notifications[-1].id
+        return len(notifications)
+
+    async def publish(self, notifications: list, prefix: str = "") -> None:
+        """Publish at the stream's end, in order, each right after the one before it."""
         acks = []
         for n, notification in enumerate(notifications, 1):
             # The bytes as stored, not re-encoded: an event recorded before a field was added
             # reaches the stream, and the ledger, exactly as the store holds it.
             data = self.mapper.plain_state(notification)
             headers = {
-                MSG_ID: message_id(self.app_name, notification.id),
+                MSG_ID: prefix + message_id(self.app_name, notification.id),
                 # no hole: the stream takes it only right after the one before it
                 EXPECTED_SEQUENCE: str(self.sequence + n - 1),
             }
@@ -116,13 +168,122 @@ class Relay:
             )
         # All or nothing: a failed ack raises, and the next run starts again from the stream.
         answered = await asyncio.wait_for(asyncio.gather(*acks), ACK_TIMEOUT_SECONDS)
-        self.position, self.sequence = notifications[-1].id, answered[-1].seq
-        return len(notifications)
+        self.sequence = answered[-1].seq
+
+    async def repair_holes(self) -> int:
+        """Publish again what the stream lacks between (or before) the messages it holds; how
+        many notifications went. Cheap when nothing changed: one look at the stream's state."""
+        state = (await self.js.stream_info(STREAM)).state
+        seen = (state.first_seq, state.num_deleted or 0)
+        if seen == self.audited:
+            return 0
+        state = await self.deleted_details()
+        holes = runs(state["deleted"])
+        if state["first_seq"] > 1:  # deleted from the front: the first message went
+            holes.insert(0, (1, state["first_seq"] - 1))
+        sent: list[int] = []
+        if holes:
+            bucket = await self.repairs_bucket()
+            repaired = await self.repaired(bucket)
+            sent = [n for hole in holes for n in await self.repair(hole, state, repaired)]
+            if sent:
+                await bucket.put(self.repaired_key, json.dumps(merged(repaired, sent)).encode())
+        self.audited = seen
+        return len(sent)
+
+    async def repair(self, hole: tuple[int, int], state: dict, repaired: Ranges) -> list[int]:
+        """Publish again what the store holds between the relay's messages around the stream
+        sequences `hole` (not repaired before); their ids."""
+        first, last = hole
+        after = await self.neighbour(first - 1, -1, state["first_seq"])
+        before = await self.neighbour(last + 1, 1, state["last_seq"]) or self.position + 1
+        sent: list[int] = []
+        while notifications := await self.stored_between(after, before):
+            after = notifications[-1].id
+            lacking = [n for n in notifications if not within(repaired, n.id)]
+            if lacking:
+                await self.publish(lacking, REPAIR)
+                sent += [n.id for n in lacking]
+        if sent:
+            log.warning(
+                "relay: the stream lacked %d notifications, %d-%d (stream sequences %d-%d "
+                "deleted or lost); published again from the store",
+                len(sent), sent[0], sent[-1], first, last,
+            )  # fmt: skip
+        return sent
+
+    async def deleted_details(self) -> dict:
+        """The stream's state with the sequence of every message deleted inside it (the
+        library's stream_info does not ask for them)."""
+        answer = await self.nc.request(
+            f"$JS.API.STREAM.INFO.{STREAM}",
+            json.dumps({"deleted_details": True}).encode(),
+            timeout=API_TIMEOUT_SECONDS,
+        )
+        info = json.loads(answer.data)
+        if "error" in info:
+            raise RuntimeError(f"stream info: {info['error']}")
+        return {"deleted": [], **info["state"]}
+
+    async def neighbour(self, seq: int, step: int, bound: int) -> int:
+        """The notification id of the relay's own message nearest to `seq` (itself included),
+        walking by `step` (-1 back, 1 on) to `bound`; 0 when there is none."""
+        while (seq >= bound) if step < 0 else (seq <= bound):
+            try:
+                msg = await self.js.get_msg(STREAM, seq)
+            except NotFoundError:  # deleted too
+                seq += step
+                continue
+            msg_id = (msg.headers or {}).get(MSG_ID, "")
+            if msg_id.startswith(self.app_name + ":"):  # not a repair
+                return position_of(msg_id)
+            seq += step
+        return 0
+
+    async def stored_between(self, after: int, before: int) -> list:
+        """The next notifications the store holds with ids after `after` and before
+        `before` (a batch at most)."""
+        if before <= after + 1:
+            return []
+        return list(
+            await asyncio.to_thread(
+                self.recorder.select_notifications,
+                after,
+                self.batch,
+                before - 1,
+                inclusive_of_start=False,
+            )
+        )
+
+    @property
+    def repaired_key(self) -> str:
+        return f"repaired-{self.app_name}"
+
+    async def repairs_bucket(self) -> KeyValue:
+        """The bucket keeping what was repaired, replicated as the stream is."""
+        try:
+            return await self.js.key_value(REPAIRED_BUCKET)
+        except NotFoundError:
+            replicas = (await self.js.stream_info(STREAM)).config.num_replicas or 1
+            return await self.js.create_key_value(
+                KeyValueConfig(bucket=REPAIRED_BUCKET, history=1, replicas=replicas)
+            )
+
+    async def repaired(self, bucket: KeyValue) -> Ranges:
+        try:
+            entry = await bucket.get(self.repaired_key)
+        except NotFoundError:  # KeyNotFoundError is one
+            return []
+        return json.loads(entry.value or b"[]")
 
     async def run(self, stop: asyncio.Event) -> None:
         self.position = await self.resume_position()
         log.info("relay resumes after notification %d", self.position)
+        audit_at = 0.0
         while not stop.is_set():
+            if time.monotonic() >= audit_at:
+                await self.repair_holes()
+                audit_at = time.monotonic() + AUDIT_SECONDS
             if await self.publish_next() == 0 and await sleep_or_stop(stop, IDLE_POLL_SECONDS):
                 return
 

@@ -3,6 +3,7 @@ node would leave it): the projections take the missing events from the event sto
 and the views equal the store."""
 
 import asyncio
+import contextlib
 
 import nats
 import pytest
@@ -11,7 +12,7 @@ from nats.js.errors import NotFoundError
 from services.custody.batches import Batches
 from services.messaging.nats import STREAM
 from services.messaging.projector import run_projection
-from services.messaging.relay import run_relay
+from services.messaging.relay import AUDIT_SECONDS, REPAIR, run_relay
 from services.settings import Settings
 from services.store.notifications import read_store
 from services.views.board.view import BoardView
@@ -88,3 +89,58 @@ async def test_events_deleted_from_the_stream_are_taken_from_the_store_in_order(
     positions = [position for position, _ in read_store(settings)]
     assert [ledger.leaf_at(p)[0] for p in positions] == list(range(stored))  # store order
     assert "the stream lacks" in caplog.text
+
+
+async def ids_in_stream(nats_url: str) -> list[str]:
+    """The message id of every message the stream holds, in stream order."""
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    state = (await js.stream_info(STREAM)).state
+    ids = []
+    for seq in range(state.first_seq, state.last_seq + 1):
+        with contextlib.suppress(NotFoundError):  # deleted
+            ids.append((await js.get_msg(STREAM, seq)).headers["Nats-Msg-Id"])
+    await nc.close()
+    return ids
+
+
+async def test_the_relay_publishes_again_what_was_deleted_from_the_stream_and_only_once(
+    settings: Settings, batches, caplog
+):
+    labels = [p.label for p in plans(6)]
+    batches.register(plans(6), at=REGISTERED)
+    for scan in scans_for(labels, 60):
+        batches.scan(scan)
+    stored = batches.recorder.max_notification_id()
+    every = {f"Batches:{position}" for position, _ in read_store(settings)}
+    stop = asyncio.Event()
+    relay = asyncio.create_task(run_relay(settings, stop))
+    await wait_for(lambda: asyncio.run(in_stream(settings.nats_url)) >= stored)
+    nc = await nats.connect(settings.nats_url)
+    for sequence in (1, 7, 8, 9, stored - 10):  # the first, a run, one late: while it runs
+        await nc.jetstream().delete_msg(STREAM, sequence)
+    await nc.close()
+
+    def whole() -> bool:
+        held = asyncio.run(ids_in_stream(settings.nats_url))
+        return {i.removeprefix(REPAIR) for i in held} == every
+
+    await wait_for(whole, timeout=AUDIT_SECONDS * 3)
+    held = await ids_in_stream(settings.nats_url)
+    assert len(held) == stored  # each of the five once, at the end
+    assert sorted(held[-5:]) == sorted(f"{REPAIR}Batches:{n}" for n in (1, 7, 8, 9, stored - 10))
+    assert "published again from the store" in caplog.text
+    stop.set()
+    await relay
+
+    caplog.clear()  # a relay started again repairs nothing twice, and goes on
+    batches.scan(scans_for(labels, 1, seed=99)[0])
+    stop = asyncio.Event()
+    relay = asyncio.create_task(run_relay(settings, stop))
+    await wait_for(lambda: asyncio.run(in_stream(settings.nats_url)) >= stored + 1)
+    await asyncio.sleep(0.5)  # its first look for holes came before it published
+    stop.set()
+    await relay
+    held = await ids_in_stream(settings.nats_url)
+    assert held[-1] == f"Batches:{stored + 1}" and len(held) == stored + 1
+    assert "the stream lacked" not in caplog.text
