@@ -5,7 +5,7 @@ The event store is the outbox. Each notification becomes one message with the id
 relay resumes after a restart from the last message the stream holds: nothing lost, no duplicates.
 
 The relay never leaves a hole itself (see EXPECTED_SEQUENCE). A stream can still come to lack
-what it once held: a message deleted by an operator, or lost with a node. Every few seconds the
+what it once held: a message deleted by an operator, or lost with a node. Once a second the
 relay looks for such holes (messages deleted between or before those the stream holds) and
 publishes what the store holds for them again, at the stream's end, with the id
 `repair:<app>:<notification id>`: whoever reads the stream finds every notification in it, the
@@ -43,7 +43,7 @@ EXPECTED_SEQUENCE = "Nats-Expected-Last-Sequence"
 BATCH = 500
 IDLE_POLL_SECONDS = 0.02
 ACK_TIMEOUT_SECONDS = 3.0  # acks lost in a reconnect: fail soon, start again from the stream
-AUDIT_SECONDS = 5.0  # how often the relay looks for holes in the stream
+AUDIT_SECONDS = 1.0  # how often the relay looks for holes in the stream (one stream info)
 REPAIR = "repair:"  # the prefix of a repaired message's id
 REPAIRED_BUCKET = "LACAK_RELAY"  # key `repaired-<app>`: the notification ids published again
 

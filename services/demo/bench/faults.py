@@ -7,7 +7,8 @@ retried with its own scan_id until answered, as a phone's queue does. After the 
 acknowledged with 201 is looked for in the event store: lost (acknowledged, not stored) and
 duplicated (stored twice) must be 0, and no answer may be a 5xx. For each fault: the time from
 its end until the board (for a projector killed, its own view) has applied every event the
-store held at that end.
+store held at that end; for messages deleted from the stream, until the relay has published them
+again.
 
 The run lives in a schema of its own in the settings' PostgreSQL database, dropped afterwards.
 """
@@ -25,6 +26,7 @@ import httpx
 import msgspec
 import nats
 import psycopg
+from nats.js.errors import NotFoundError
 
 from services.cluster import PROJECTORS, Cluster, until_ready
 from services.demo.bench.common import bench_token, percentile, scratch
@@ -32,6 +34,7 @@ from services.demo.seed import seed_demo
 from services.demo.serang import kabupaten_serang
 from services.demo.simulation import body_of, scan_script
 from services.messaging.nats import STREAM
+from services.messaging.relay import MSG_ID, REPAIR
 from services.messaging.server import free_port
 from services.settings import Settings
 from services.store.notifications import last_stored, read_store
@@ -49,6 +52,7 @@ from services.wilayah import Wilayah
 RETRY_SECONDS = 0.3
 GOAL_SECONDS = 5.0  # from a fault's end until the board has what the store had then
 SETTLE_SECONDS = 120.0  # the most a fault's recovery or the final catch-up is waited for
+WHOLE_STREAM = "aliran"  # a fault's recovery: the stream holds again what was deleted from it
 
 
 class Fault(msgspec.Struct, frozen=True, kw_only=True):
@@ -174,6 +178,8 @@ class Injector:
 
     def __init__(self, cluster: Cluster, hold: float, outage: float, pause: float):
         self.cluster, self.hold, self.outage, self.pause = cluster, hold, outage, pause
+        self.deleted: set[str] = set()  # the ids of the messages deleted from the stream
+        self.deleted_below = 0  # the stream's next sequence when they were deleted
 
     async def stream_nodes(self) -> tuple[str, list[str]]:
         """The `LACAK` stream's leader and followers, by node name."""
@@ -228,6 +234,41 @@ class Injector:
         for node in self.cluster.nodes:  # together: a node alone waits for its routes
             node.start(timeout=30)
 
+    async def delete_messages(self) -> None:
+        """Delete from the LACAK stream a run of three messages and two alone, as an operator or
+        a lost node would leave it; the relay must publish them again."""
+        nc = await nats.connect([n.url for n in self.cluster.nodes], connect_timeout=2)
+        try:
+            js = nc.jetstream(timeout=5)
+            state = (await js.stream_info(STREAM)).state
+            middle = (state.first_seq + state.last_seq) // 2
+            chosen = {middle, middle + 1, middle + 2, middle + 50, state.last_seq - 5}
+            for seq in sorted(seq for seq in chosen if seq < state.last_seq):
+                msg = await js.get_msg(STREAM, seq)
+                self.deleted.add(msg.headers[MSG_ID])
+                await js.delete_msg(STREAM, seq)
+            self.deleted_below = state.last_seq + 1
+        finally:
+            await nc.close()
+
+    async def stream_whole(self, since: float) -> float | None:
+        """Seconds from `since` until every deleted message is in the stream again."""
+        nc = await nats.connect([n.url for n in self.cluster.nodes], connect_timeout=2)
+        js, found, seq = nc.jetstream(timeout=5), set(), self.deleted_below
+        try:
+            while time.monotonic() < since + SETTLE_SECONDS:
+                try:
+                    msg = await js.get_msg(STREAM, seq)
+                    found.add(msg.headers[MSG_ID].removeprefix(REPAIR))
+                    seq += 1
+                except NotFoundError:  # not there yet
+                    await asyncio.sleep(0.05)
+                if self.deleted <= found:
+                    return time.monotonic() - since
+            return None
+        finally:
+            await nc.close()
+
     def schedule(self) -> list[tuple[str, Callable[[], Awaitable[None]], str]]:
         """Each fault: its name, how it is done, and the view that must catch up after it."""
         board = BoardView.name
@@ -255,6 +296,7 @@ class Injector:
             ),
             (f"satu node NATS dihentikan (SIGSTOP {self.pause:g} detik)", self.pause_node, board),
             (f"seluruh cluster NATS mati {self.outage:g} detik", self.stop_nats, board),
+            ("lima pesan dihapus dari aliran LACAK", self.delete_messages, WHOLE_STREAM),
         ]
 
 
@@ -403,7 +445,10 @@ async def run_faults(
             ended = time.monotonic()
             electing = asyncio.create_task(jetstream_back(cluster, ended))
             target = await asyncio.to_thread(last_stored, live)
-            recovery = await caught_up(watched[view], target, ended)
+            if view == WHOLE_STREAM:
+                recovery = await injector.stream_whole(ended)
+            else:
+                recovery = await caught_up(watched[view], target, ended)
             elected = await electing
             faults.append(
                 Fault(name=name, recovery_seconds=recovery, jetstream_seconds=elected, view=view)
