@@ -23,6 +23,16 @@ def local_time(at: str | datetime) -> str:
     return at.astimezone(WIB).strftime("%d-%m-%Y %H:%M %Z")
 
 
+def duration(seconds: float) -> str:
+    """How long, as said: 42 -> `42 detik`, 200 -> `3 menit`, 7500 -> `2 jam 5 menit`."""
+    if seconds < 60:
+        return f"{seconds:.0f} detik"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    if not hours:
+        return f"{minutes} menit"
+    return f"{hours} jam" + (f" {minutes} menit" if minutes else "")
+
+
 DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
           "Oktober", "November", "Desember")  # fmt: skip

@@ -63,6 +63,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     witnesses: str = ""
     # `/readyz` fails while a projection is further behind the store than this many seconds.
     ready_lag_seconds: float = 60.0
+    # The board's pages say it is still catching up while it is this many seconds behind.
+    catching_up_seconds: float = 10.0
     # Group commit: how long a group of scans waits for company once the last one had some, and
     # how many batches' states a web process keeps (services/custody/commit.py).
     commit_wait_ms: float = 2.0
@@ -169,6 +171,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             checkpoint_seconds=float(environ.get("LACAK_CHECKPOINT_SECONDS", "10")),
             witnesses=environ.get("LACAK_WITNESSES", "").strip(),
             ready_lag_seconds=float(environ.get("LACAK_READY_LAG_SECONDS", "60")),
+            catching_up_seconds=float(environ.get("LACAK_CATCHING_UP_SECONDS", "10")),
             commit_wait_ms=float(environ.get("LACAK_COMMIT_WAIT_MS", "2")),
             batch_cache=int(environ.get("LACAK_BATCH_CACHE", "20000")),
             token_cache_seconds=float(environ.get("LACAK_TOKEN_CACHE_SECONDS", "5")),

@@ -272,6 +272,7 @@ def templates_for(wilayah: Served) -> jinja2.Environment:
         waktu_setempat=lambda at: at.strftime("%d-%m-%Y %H:%M %Z"),
         jam=lambda at: at.astimezone(zone).strftime("%H:%M:%S %Z"),
         tanggal=bahasa.long_date,
+        lama=bahasa.duration,
     )
     zone_name = zone.tzname(None) or "WIB"
     templates.globals.update(

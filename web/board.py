@@ -27,6 +27,7 @@ from services.views.findings import FindingCount, FindingView
 from services.wilayah import Level, Served, level_of, local_time_of, parent_of, within
 from web.charts import arrivals_chart, progress_chart
 from web.errors import error_responses
+from web.health import Health
 from web.live import KEEPALIVE_SECONDS, Broadcaster, Channel, Follows
 
 SSE_EVENT = "papan"
@@ -516,6 +517,16 @@ def channel_stream(broadcaster: Broadcaster, channel: Channel) -> ServerSentEven
     return ServerSentEvent(messages(), headers={"Cache-Control": "no-cache"})
 
 
+@get("/papan/menyusul", name="board-catching-up", opt={"need": "view"}, include_in_schema=False)
+async def board_catching_up(health: NamedDependency[Health]) -> Template:
+    """Whether the board is still catching up with the store (a fresh demo's first minutes, a
+    rebuild, a projector that was down): a notice that asks again in a few seconds, or nothing
+    once it is through (LACAK_CATCHING_UP_SECONDS: how far behind is worth saying)."""
+    lag = (await health.snapshot()).projections.get(BoardView.name)
+    behind = lag is not None and lag.events and lag.seconds >= health.settings.catching_up_seconds
+    return Template("_catching_up.html", context={"lag": lag if behind else None})
+
+
 @get(
     "/api/v1/board",
     name="api-board",
@@ -548,6 +559,7 @@ board_router = Router(
         wall_page,
         wall_kecamatan,
         board_stream,
+        board_catching_up,
         board_json,
     ],
 )

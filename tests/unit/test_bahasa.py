@@ -19,3 +19,15 @@ def test_no_message_is_named_twice_in_the_catalogue():
         if isinstance(target, ast.Name)
     )
     assert [name for name, count in names.items() if count > 1] == []
+
+
+def test_a_duration_is_said_in_seconds_minutes_or_hours():
+    said = services.bahasa.duration
+    assert [said(s) for s in (0, 42.4, 59.6, 200, 3600, 7500)] == [
+        "0 detik",
+        "42 detik",
+        "60 detik",
+        "3 menit",
+        "1 jam",
+        "2 jam 5 menit",
+    ]

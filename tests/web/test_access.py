@@ -52,6 +52,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/wilayah/36.04.05"): EVERYONE,
     ("GET", f"/tps/{KRAMATWATU_TPS.code}"): EVERYONE,
     ("GET", "/grafik"): EVERYONE,
+    ("GET", "/papan/menyusul"): EVERYONE,
     ("GET", "/layar"): EVERYONE,
     ("GET", "/layar/kecamatan/1"): EVERYONE,
     ("GET", "/api/v1/board"): EVERYONE,

@@ -2,6 +2,7 @@
 
 import asyncio
 import re
+import time
 from datetime import date, datetime, timedelta, timezone
 
 import msgspec
@@ -258,3 +259,24 @@ async def test_a_message_is_encoded_once_for_every_page_that_shows_it():
         assert encoded == ["<tr>36.04</tr>"]
         assert broadcaster.render(("rows", "36.04")) == "<tr>36.04</tr>"  # a new page's: as is
     runner.cancel()
+
+
+def test_the_board_says_it_is_catching_up_until_its_view_has_every_event(lacak: Lacak, monkeypatch):
+    """A board behind its store (a fresh demo's first minutes) says how far, on its pages, and
+    the notice goes once the view is through; here any lag counts (LACAK_CATCHING_UP_SECONDS=0)."""
+    settings = lacak.settings.replace(catching_up_seconds=0.0)
+    stored = lacak.batches.recorder.max_notification_id()
+    with TestClient(create_app(settings, SERANG)) as client:
+        sign_in(client, settings)
+        page = client.get("/", params={"area": KECAMATAN}).text
+        assert 'hx-get="/papan/menyusul" hx-trigger="load"' in page
+        behind = client.get("/papan/menyusul")
+        assert behind.status_code == 200
+        assert f"Papan masih menyusul catatan: {stored} peristiwa belum terhitung" in behind.text
+        assert 'hx-trigger="every 3s"' in behind.text  # it asks again
+        lacak.project()
+        deadline = time.monotonic() + 10  # the lag is read at most every two seconds
+        while "menyusul" in (through := client.get("/papan/menyusul").text):
+            assert time.monotonic() < deadline, through
+            time.sleep(0.2)
+        assert through == "<span hidden></span>"  # and no trigger: it stops asking
