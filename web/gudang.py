@@ -24,10 +24,13 @@ from services.custody.decisions import check_time
 from services.gudang.application import Gudangs, Recorded
 from services.gudang.decisions import Said, dapil_name
 from services.gudang.delivery_note import (
+    MOST_LINES,
     NAME_LENGTH,
+    Ident,
     Name,
     NoteLine,
     Quantity,
+    Stage,
     as_stock,
     notice_command_id,
     parse_delivery_note,
@@ -51,7 +54,6 @@ from web.errors import error_responses, in_bahasa
 from web.live import Broadcaster, Channel, Follows
 from web.timetravel import view_then
 
-Ident = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9.\-_/:]+$")]
 Moment = Annotated[datetime, msgspec.Meta(tz=True)]
 Given = Annotated[str, msgspec.Meta(max_length=NAME_LENGTH, pattern=r"\S")]  # not left blank
 GUDANG_ERRORS = error_responses(403, 404, 409, 422)
@@ -78,7 +80,7 @@ class LineIn(NoteLine, frozen=True, forbid_unknown_fields=True):
     damaged: Quantity = 0
 
 
-Lines = Annotated[list[LineIn], msgspec.Meta(min_length=1, max_length=200)]
+Lines = Annotated[list[LineIn], msgspec.Meta(min_length=1, max_length=MOST_LINES)]
 
 
 class NoticeIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -87,7 +89,7 @@ class NoticeIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     command_id: Ident
     delivery: Ident
-    stage: Annotated[int, msgspec.Meta(ge=1, le=99)]
+    stage: Stage
     supplier: Name
     expected_on: date
     lines: Lines
@@ -102,7 +104,7 @@ class ContractIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     command_id: Ident
     supplier: Given
     contract: Given
-    lines: Annotated[list[NoteLine], msgspec.Meta(min_length=1, max_length=200)]
+    lines: Annotated[list[NoteLine], msgspec.Meta(min_length=1, max_length=MOST_LINES)]
     occurred_at: Moment | None = None
 
 

@@ -41,7 +41,8 @@ class NoteLine(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class NoticeHead(msgspec.Struct, frozen=True, kw_only=True):
-    """A notice but its lines and day, to the limits of the API's (web/gudang.py `NoticeIn`)."""
+    """A notice but its lines and day; the API's `NoticeIn` (web/gudang.py) is made of the same
+    types, so both refuse alike."""
 
     delivery: Ident  # a receipt names it again: no spaces
     stage: Stage
