@@ -43,7 +43,7 @@ from services.messaging.nats import (
     sleep_or_stop,
 )
 from services.messaging.reader import FETCH, PullReader
-from services.messaging.relay import MSG_ID, position_of
+from services.messaging.relay import MSG_ID, position_of, relayed_upto
 from services.settings import Settings
 from services.store.notifications import CUSTODY, last_stored, read_store
 from services.views.projection import Changed, PartitionError, Projection
@@ -249,8 +249,7 @@ async def caught_up_to(js: JetStreamContext, consumer: str) -> int | None:
         message = await js.get_msg(STREAM, last)
     except NotFoundError:  # the last message deleted meanwhile: ask again later
         return None
-    msg_id = (message.headers or {}).get(MSG_ID)
-    return position_of(msg_id) if msg_id else None
+    return relayed_upto(message.headers or {})  # a repair's: the relay's position then
 
 
 async def apply_next(

@@ -6,24 +6,28 @@ relay resumes after a restart from the last message the stream holds: nothing lo
 
 The relay never leaves a hole itself (see EXPECTED_SEQUENCE). A stream can still come to lack
 what it once held: a message deleted by an operator, or lost with a node. Once a second the
-relay looks for such holes (messages deleted between or before those the stream holds) and
-publishes what the store holds for them again, at the stream's end, with the id
-`repair:<app>:<notification id>`: whoever reads the stream finds every notification in it, the
-repaired ones out of order (our projections have already taken them from the store and skip them
-by their notification id). What was repaired is kept in a key-value bucket of JetStream, so a
-restarted relay does not publish it again.
+relay looks for such holes (messages deleted between two it holds) and publishes what the store
+holds for them again, at the stream's end, with the id `repair-<token>:<app>:<notification id>`;
+the repaired ones come out of order (our projections have already taken them from the store and
+skip them by their notification id). What was repaired is kept in a key-value bucket of
+JetStream, per stream, so a restarted relay does not publish it again; a relay killed between a
+repair and its record publishes that repair once more. Messages gone from the stream's front (a
+purge, a retention limit) are the operator's doing, not a hole: they are not published again,
+and a repair message that is itself deleted later is not replaced.
 """
 
 import asyncio
 import json
 import logging
+import re
+import secrets
 import time
 
 from eventsourcing.persistence import ApplicationRecorder
 from nats.aio.client import Client
 from nats.js.api import KeyValueConfig
 from nats.js.client import JetStreamContext
-from nats.js.errors import NotFoundError
+from nats.js.errors import APIError, NotFoundError
 from nats.js.kv import KeyValue
 
 import events
@@ -44,16 +48,36 @@ BATCH = 500
 IDLE_POLL_SECONDS = 0.02
 ACK_TIMEOUT_SECONDS = 3.0  # acks lost in a reconnect: fail soon, start again from the stream
 AUDIT_SECONDS = 1.0  # how often the relay looks for holes in the stream (one stream info)
-REPAIR = "repair:"  # the prefix of a repaired message's id
-REPAIRED_BUCKET = "LACAK_RELAY"  # key `repaired-<app>`: the notification ids published again
+REPAIR = "repair-"  # the prefix of a repaired message's id: `repair-<token>:Batches:42`
+# A repair names the relay's position when it was published: a relay starting again after it
+# resumes from there without walking back over the repairs.
+RELAYED = "Lacak-Relayed"
+REPAIR_MOST = 10 * BATCH  # notifications a look repairs before the relay publishes new ones
+REPAIRED_BUCKET = "LACAK_RELAY"  # key `repaired-<app>-<stream created>`: the ids published again
 
 
 def message_id(app_name: str, notification_id: int) -> str:
     return f"{app_name}:{notification_id}"
 
 
+def plain_id(msg_id: str) -> str:
+    """`repair-5f3a:Batches:42` -> `Batches:42`; a plain id as it is."""
+    return msg_id.partition(":")[2] if msg_id.startswith(REPAIR) else msg_id
+
+
+def relayed_upto(headers: dict[str, str], app_name: str = CUSTODY) -> int | None:
+    """How far the relay had come when it published this message: its notification id, or
+    for a repair, the relay's position then; None for another's message."""
+    msg_id = headers.get(MSG_ID, "")
+    if msg_id.startswith(app_name + ":"):
+        return position_of(msg_id)
+    if msg_id.startswith(REPAIR) and RELAYED in headers:
+        return int(headers[RELAYED])
+    return None
+
+
 def position_of(msg_id: str) -> int:
-    """`Batches:42` -> 42, and `repair:Batches:42` too."""
+    """`Batches:42` -> 42, and `repair-5f3a:Batches:42` too."""
     return int(msg_id.rpartition(":")[2])
 
 
@@ -74,6 +98,14 @@ def merged(ranges: Ranges, ids: list[int]) -> Ranges:
 
 def within(ranges: Ranges, at: int) -> bool:
     return any(first <= at <= last for first, last in ranges)
+
+
+def past(ranges: Ranges, at: int) -> int:
+    """`at`, or the end of the range that holds the id after it (repaired already)."""
+    for first, last in ranges:
+        if first <= at + 1 <= last:
+            return last
+    return at
 
 
 def runs(sequences: list[int]) -> list[tuple[int, int]]:
@@ -105,9 +137,8 @@ async def resume_point(js: JetStreamContext, app_name: str = CUSTODY) -> tuple[i
             seq -= 1
             continue
         last = seq if last is None else last
-        msg_id = (msg.headers or {}).get(MSG_ID, "")
-        if msg_id.startswith(app_name + ":"):
-            return position_of(msg_id), last
+        if (position := relayed_upto(msg.headers or {}, app_name)) is not None:
+            return position, last
         seq -= 1
     return 0, info.state.last_seq if last is None else last
 
@@ -161,6 +192,8 @@ class Relay:
                 # no hole: the stream takes it only right after the one before it
                 EXPECTED_SEQUENCE: str(self.sequence + n - 1),
             }
+            if prefix:
+                headers[RELAYED] = str(self.position)
             acks.append(
                 await self.js.publish_async(
                     events.subject(events.decode(data)), data, stream=STREAM, headers=headers
@@ -171,38 +204,49 @@ class Relay:
         self.sequence = answered[-1].seq
 
     async def repair_holes(self) -> int:
-        """Publish again what the stream lacks between (or before) the messages it holds; how
-        many notifications went. Cheap when nothing changed: one look at the stream's state."""
+        """Publish again what the stream lacks between the messages it holds, `REPAIR_MOST` at
+        most (the rest at the next look); how many notifications went. Cheap when nothing
+        changed: one look at the stream's state."""
         state = (await self.js.stream_info(STREAM)).state
         seen = (state.first_seq, state.num_deleted or 0)
         if seen == self.audited:
             return 0
-        state = await self.deleted_details()
-        holes = runs(state["deleted"])
-        if state["first_seq"] > 1:  # deleted from the front: the first message went
-            holes.insert(0, (1, state["first_seq"] - 1))
-        sent: list[int] = []
+        info = await self.deleted_details()
+        state, sent, finished = info["state"], [], True
+        holes = runs(state.get("deleted") or [])
         if holes:
+            key = "repaired-{}-{}".format(self.app_name, re.sub(r"\D", "", info["created"]))
             bucket = await self.repairs_bucket()
-            repaired = await self.repaired(bucket)
-            sent = [n for hole in holes for n in await self.repair(hole, state, repaired)]
-            if sent:
-                await bucket.put(self.repaired_key, json.dumps(merged(repaired, sent)).encode())
-        self.audited = seen
+            repaired = await self.repaired(bucket, key)
+            for hole in holes:
+                done = await self.repair(hole, state, repaired, REPAIR_MOST - len(sent))
+                if done:
+                    repaired = merged(repaired, done)
+                    await bucket.put(key, json.dumps(repaired).encode())
+                    sent += done
+                if len(sent) >= REPAIR_MOST:
+                    finished = False  # the rest at the next look
+                    break
+        if finished:
+            self.audited = seen
         return len(sent)
 
-    async def repair(self, hole: tuple[int, int], state: dict, repaired: Ranges) -> list[int]:
-        """Publish again what the store holds between the relay's messages around the stream
-        sequences `hole` (not repaired before); their ids."""
+    async def repair(self, hole: tuple[int, int], state: dict, repaired: Ranges, most: int):
+        """Publish again (`most` at most) what the store holds, and was not repaired before,
+        between the relay's messages around the stream sequences `hole`; their ids."""
         first, last = hole
         after = await self.neighbour(first - 1, -1, state["first_seq"])
         before = await self.neighbour(last + 1, 1, state["last_seq"]) or self.position + 1
-        sent: list[int] = []
-        while notifications := await self.stored_between(after, before):
+        token, sent = secrets.token_hex(4), []  # a new id: never a duplicate of a lost one
+        while len(sent) < most:
+            after = past(repaired, after)
+            notifications = await self.stored_between(after, before, most - len(sent))
+            if not notifications:
+                break
             after = notifications[-1].id
             lacking = [n for n in notifications if not within(repaired, n.id)]
             if lacking:
-                await self.publish(lacking, REPAIR)
+                await self.publish(lacking, f"{REPAIR}{token}:")
                 sent += [n.id for n in lacking]
         if sent:
             log.warning(
@@ -213,7 +257,7 @@ class Relay:
         return sent
 
     async def deleted_details(self) -> dict:
-        """The stream's state with the sequence of every message deleted inside it (the
+        """The stream's info with the sequence of every message deleted inside it (the
         library's stream_info does not ask for them)."""
         answer = await self.nc.request(
             f"$JS.API.STREAM.INFO.{STREAM}",
@@ -221,9 +265,9 @@ class Relay:
             timeout=API_TIMEOUT_SECONDS,
         )
         info = json.loads(answer.data)
-        if "error" in info:
-            raise RuntimeError(f"stream info: {info['error']}")
-        return {"deleted": [], **info["state"]}
+        if "error" in info:  # a leader being elected, say: as the library's calls raise
+            APIError.from_error(info["error"])
+        return info
 
     async def neighbour(self, seq: int, step: int, bound: int) -> int:
         """The notification id of the relay's own message nearest to `seq` (itself included),
@@ -240,24 +284,20 @@ class Relay:
             seq += step
         return 0
 
-    async def stored_between(self, after: int, before: int) -> list:
+    async def stored_between(self, after: int, before: int, most: int) -> list:
         """The next notifications the store holds with ids after `after` and before
         `before` (a batch at most)."""
-        if before <= after + 1:
+        if before <= after + 1 or most <= 0:
             return []
         return list(
             await asyncio.to_thread(
                 self.recorder.select_notifications,
                 after,
-                self.batch,
+                min(self.batch, most),
                 before - 1,
                 inclusive_of_start=False,
             )
         )
-
-    @property
-    def repaired_key(self) -> str:
-        return f"repaired-{self.app_name}"
 
     async def repairs_bucket(self) -> KeyValue:
         """The bucket keeping what was repaired, replicated as the stream is."""
@@ -269,9 +309,9 @@ class Relay:
                 KeyValueConfig(bucket=REPAIRED_BUCKET, history=1, replicas=replicas)
             )
 
-    async def repaired(self, bucket: KeyValue) -> Ranges:
+    async def repaired(self, bucket: KeyValue, key: str) -> Ranges:
         try:
-            entry = await bucket.get(self.repaired_key)
+            entry = await bucket.get(key)
         except NotFoundError:  # KeyNotFoundError is one
             return []
         return json.loads(entry.value or b"[]")
@@ -282,7 +322,10 @@ class Relay:
         audit_at = 0.0
         while not stop.is_set():
             if time.monotonic() >= audit_at:
-                await self.repair_holes()
+                try:
+                    await self.repair_holes()
+                except APIError as error:  # JetStream electing, a bucket refused: look again
+                    log.warning("relay: could not look for holes in the stream: %s", error)
                 audit_at = time.monotonic() + AUDIT_SECONDS
             if await self.publish_next() == 0 and await sleep_or_stop(stop, IDLE_POLL_SECONDS):
                 return

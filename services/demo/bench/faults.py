@@ -34,7 +34,7 @@ from services.demo.seed import seed_demo
 from services.demo.serang import kabupaten_serang
 from services.demo.simulation import body_of, scan_script
 from services.messaging.nats import STREAM
-from services.messaging.relay import MSG_ID, REPAIR
+from services.messaging.relay import MSG_ID, plain_id
 from services.messaging.server import free_port
 from services.settings import Settings
 from services.store.notifications import last_stored, read_store
@@ -242,8 +242,9 @@ class Injector:
             js = nc.jetstream(timeout=5)
             state = (await js.stream_info(STREAM)).state
             middle = (state.first_seq + state.last_seq) // 2
-            chosen = {middle, middle + 1, middle + 2, middle + 50, state.last_seq - 5}
-            for seq in sorted(seq for seq in chosen if seq < state.last_seq):
+            if state.last_seq - middle <= 20:
+                raise RuntimeError(f"the stream is too short to delete from: {state}")
+            for seq in (middle, middle + 1, middle + 2, middle + 10, middle + 20):
                 msg = await js.get_msg(STREAM, seq)
                 self.deleted.add(msg.headers[MSG_ID])
                 await js.delete_msg(STREAM, seq)
@@ -259,7 +260,7 @@ class Injector:
             while time.monotonic() < since + SETTLE_SECONDS:
                 try:
                     msg = await js.get_msg(STREAM, seq)
-                    found.add(msg.headers[MSG_ID].removeprefix(REPAIR))
+                    found.add(plain_id(msg.headers[MSG_ID]))
                     seq += 1
                 except NotFoundError:  # not there yet
                     await asyncio.sleep(0.05)
