@@ -25,8 +25,8 @@ def local_time(at: str | datetime) -> str:
 
 def duration(seconds: float) -> str:
     """How long, as said: 42 -> `42 detik`, 200 -> `3 menit`, 7500 -> `2 jam 5 menit`."""
-    if seconds < 60:
-        return f"{seconds:.0f} detik"
+    if round(seconds) < 60:
+        return f"{round(seconds)} detik"
     hours, minutes = divmod(round(seconds / 60), 60)
     if not hours:
         return f"{minutes} menit"

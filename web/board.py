@@ -521,7 +521,8 @@ def channel_stream(broadcaster: Broadcaster, channel: Channel) -> ServerSentEven
 async def board_catching_up(health: NamedDependency[Health]) -> Template:
     """Whether the board is still catching up with the store (a fresh demo's first minutes, a
     rebuild, a projector that was down): a notice that asks again in a few seconds, or nothing
-    once it is through (LACAK_CATCHING_UP_SECONDS: how far behind is worth saying)."""
+    once its oldest event not counted is less than LACAK_CATCHING_UP_SECONDS old (asked again
+    every half minute)."""
     lag = (await health.snapshot()).projections.get(BoardView.name)
     behind = lag is not None and lag.events and lag.seconds >= health.settings.catching_up_seconds
     return Template("_catching_up.html", context={"lag": lag if behind else None})

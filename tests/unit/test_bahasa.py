@@ -26,7 +26,7 @@ def test_a_duration_is_said_in_seconds_minutes_or_hours():
     assert [said(s) for s in (0, 42.4, 59.6, 200, 3600, 7500)] == [
         "0 detik",
         "42 detik",
-        "60 detik",
+        "1 menit",
         "3 menit",
         "1 jam",
         "2 jam 5 menit",
