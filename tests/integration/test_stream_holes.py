@@ -40,6 +40,15 @@ async def in_stream(nats_url: str) -> int:
         await nc.close()
 
 
+def recorded(batches: Batches) -> tuple[list[str], int]:
+    """Six TPS' kits registered and 60 scans of them: their labels, and the last notification."""
+    labels = [p.label for p in plans(6)]
+    batches.register(plans(6), at=REGISTERED)
+    for scan in scans_for(labels, 60):
+        batches.scan(scan)
+    return labels, batches.recorder.max_notification_id()
+
+
 @pytest.fixture
 def views(settings: Settings):
     database = open_views(settings)
@@ -54,11 +63,7 @@ async def test_events_deleted_from_the_stream_are_taken_from_the_store_in_order(
     settings: Settings, batches, views, caplog
 ):
     board, ledger = views
-    labels = [p.label for p in plans(6)]
-    batches.register(plans(6), at=REGISTERED)
-    for scan in scans_for(labels, 60):
-        batches.scan(scan)
-    stored = batches.recorder.max_notification_id()
+    labels, stored = recorded(batches)
     stop = asyncio.Event()
     relay = asyncio.create_task(run_relay(settings, stop))
     deadline = asyncio.get_running_loop().time() + 30
@@ -107,11 +112,7 @@ async def ids_in_stream(nats_url: str) -> list[str]:
 async def test_the_relay_publishes_again_what_was_deleted_from_the_stream_and_only_once(
     settings: Settings, batches, caplog
 ):
-    labels = [p.label for p in plans(6)]
-    batches.register(plans(6), at=REGISTERED)
-    for scan in scans_for(labels, 60):
-        batches.scan(scan)
-    stored = batches.recorder.max_notification_id()
+    labels, stored = recorded(batches)
     stop = asyncio.Event()
     relay = asyncio.create_task(run_relay(settings, stop))
     await wait_for(lambda: asyncio.run(in_stream(settings.nats_url)) >= stored)
