@@ -52,6 +52,15 @@ def announce_t1(officer) -> None:
     assert noticed.status_code == 201, noticed.text
 
 
+def sign_and_send(receipt, courier: str, witness: str = "") -> None:
+    """The receipt form's signatures (the courier's, officer Ani's, a witness's), then send."""
+    receipt.locator("input[name=courier]").fill(courier)
+    receipt.locator("input[name=officer]").fill("Ani")
+    if witness:
+        receipt.locator("input[name=witness]").fill(witness)
+    receipt.locator("button[type=submit]").click()
+
+
 def test_a_short_delivery_counted_on_a_tablet_is_flagged_on_a_phone(
     live_lacak, tablet: Page, phone: Page, artifacts: Path, browser_console: list[str]
 ):
@@ -68,10 +77,7 @@ def test_a_short_delivery_counted_on_a_tablet_is_flagged_on_a_phone(
     dpr = receipt.locator('.line[data-dapil="BANTEN II"]')
     dpr.locator('input[name="quantity"]').fill("900")
     dpr.locator('input[name="damaged"]').fill("4")
-    receipt.locator("input[name=courier]").fill("Kurir PT Contoh")
-    receipt.locator("input[name=officer]").fill("Ani")
-    receipt.locator("input[name=witness]").fill("Budi (Bawaslu)")
-    receipt.locator("button[type=submit]").click()
+    sign_and_send(receipt, "Kurir PT Contoh", witness="Budi (Bawaslu)")
     expect(receipt.locator("output.answer")).to_contain_text("Tercatat, dengan selisih: kurang")
     expect(receipt.locator("output.answer")).to_contain_text("; rusak saat tiba: DPR BANTEN II")
     expect(receipt.locator("output.answer a")).to_have_attribute(
@@ -169,9 +175,7 @@ def test_a_contract_and_goods_nobody_announced_are_recorded_from_the_tablet(
     extra.locator("select[name=ballot_type]").select_option("DPR")
     extra.locator("input[name=dapil]").fill("BANTEN III")
     extra.locator("input[name=quantity]").fill("50")
-    receipt.locator("input[name=courier]").fill("Kurir PT Contoh")
-    receipt.locator("input[name=officer]").fill("Ani")
-    receipt.locator("button[type=submit]").click()
+    sign_and_send(receipt, "Kurir PT Contoh")
     expect(receipt.locator("output.answer")).to_contain_text("tertukar: DPR BANTEN III")
 
     tablet.reload()  # T1 is in; a truck nobody announced comes
@@ -179,9 +183,7 @@ def test_a_contract_and_goods_nobody_announced_are_recorded_from_the_tablet(
     receipt.locator("input[name=unannounced]").fill("SJ-X/9")
     receipt.locator("fieldset.free-line select[name=item]").select_option("tinta")
     receipt.locator("fieldset.free-line input[name=quantity]").fill("100")
-    receipt.locator("input[name=courier]").fill("Kurir lain")
-    receipt.locator("input[name=officer]").fill("Ani")
-    receipt.locator("button[type=submit]").click()
+    sign_and_send(receipt, "Kurir lain")
     expect(receipt.locator("output.answer")).to_contain_text("tanpa pemberitahuan: tinta")
     width = tablet.evaluate("document.documentElement.scrollWidth")
     assert width <= TABLET["width"], f"the form is {width}px wide on an {TABLET['width']}px tablet"
